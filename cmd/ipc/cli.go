@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses, as ../../shared/CLI.md fixes them.
+const (
+	exitError   = 1
+	exitUsage   = 2
+	exitTimeout = 3
+	exitEmpty   = 4
+)
+
+// usageError marks a bad command line: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// emptyError is a --nowait call that found nothing to take: exit status 4.
+type emptyError struct{ err error }
+
+func (e emptyError) Error() string { return e.err.Error() + " (nothing to take and --nowait given)" }
+func (e emptyError) Unwrap() error { return e.err }
+
+// nowait turns the EAGAIN of a non-blocking call into an emptyError.
+func nowait(err error) error {
+	if errors.Is(err, syscall.EAGAIN) {
+		return emptyError{err}
+	}
+	return err
+}
+
+func exitCode(err error) int {
+	var empty emptyError
+	switch {
+	case errors.As(err, &empty):
+		return exitEmpty
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return exitTimeout
+	}
+	return exitError
+}
+
+// args wraps a cobra argument check so that its failure is a usage error.
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := check(cmd, a); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+// writePayload prints a received message: the bytes and one newline, or with
+// asJSON one object with the data and the metadata fields in meta.
+func writePayload(w io.Writer, data []byte, asJSON bool, meta map[string]any) error {
+	if !asJSON {
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "\n")
+		return err
+	}
+	obj := make(map[string]any, len(meta)+1)
+	for k, v := range meta {
+		obj[k] = v
+	}
+	if utf8.Valid(data) {
+		obj["data"] = string(data)
+	} else {
+		obj["data_b64"] = base64.StdEncoding.EncodeToString(data)
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// cString returns data up to its first NUL byte: what `read` prints without
+// --length, the C-string convention of the walk-through's demos.
+func cString(data []byte) []byte {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return data[:i]
+	}
+	return data
+}
+
+// sizeValue is a flag of bytes that accepts 4096, 4KiB, 1MiB or 1GiB.
+type sizeValue int64
+
+func (s *sizeValue) String() string { return strconv.FormatInt(int64(*s), 10) }
+func (s *sizeValue) Type() string   { return "size" }
+func (s *sizeValue) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = sizeValue(n)
+	return nil
+}
+
+func parseSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		scale  int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	num, scale := v, int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, scale = n, u.scale
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/scale {
+		return 0, fmt.Errorf("invalid size %q (want bytes, or a number with KiB, MiB or GiB)", v)
+	}
+	return n * scale, nil
+}
+
+// modeValue is a permission flag in octal, 0600 by default.
+type modeValue uint32
+
+func (m *modeValue) String() string { return fmt.Sprintf("%#o", uint32(*m)) }
+func (m *modeValue) Type() string   { return "mode" }
+func (m *modeValue) Set(v string) error {
+	n, err := strconv.ParseUint(v, 8, 32)
+	if err != nil || n > 0o777 {
+		return fmt.Errorf("invalid mode %q (want octal permission bits such as 0600 or 644)", v)
+	}
+	*m = modeValue(n)
+	return nil
+}
+
+// readyEnv names the descriptor a receiver writes to once it is ready for a
+// sender, so that `ipc demo` synchronises on an event rather than a sleep.
+const readyEnv = "IPC_READY_FD"
+
+// notifyReady tells whoever started this process, if anyone, that the receiver
+// is listening or waiting.
+func notifyReady() {
+	fd, err := strconv.Atoi(os.Getenv(readyEnv))
+	if err != nil {
+		return
+	}
+	os.Unsetenv(readyEnv)
+	f := os.NewFile(uintptr(fd), "ready")
+	f.Write([]byte{'\n'})
+	f.Close()
+}

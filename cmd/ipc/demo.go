@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// A demoCase is one mechanism of `ipc demo`: it plans a receiver and a sender,
+// which the demo runs as two separate ipc processes.
+type demoCase struct {
+	name string
+	plan func(d *demo) demoPlan
+}
+
+// demoPlan says how to run one exchange.
+type demoPlan struct {
+	message  string
+	receiver []string                       // ipc arguments of the receiver
+	sender   func(receiverPID int) []string // ipc arguments of the sender
+	// ready: wait until the receiver calls notifyReady before starting the
+	// sender (servers, FIFOs, signal receivers). Otherwise the sender runs to
+	// completion first and the receiver after it (queues, shared memory, files).
+	ready bool
+	// received extracts what arrived from the two outputs; nil means the
+	// receiver's stdout less its final newline.
+	received func(receiverOut, senderOut string) string
+}
+
+// demoCases registers the mechanisms, in table order; each mechanism's file
+// adds its own.
+var demoCases []demoCase
+
+func addDemo(name string, plan func(d *demo) demoPlan) {
+	demoCases = append(demoCases, demoCase{name: name, plan: plan})
+}
+
+// demo is the state of one `ipc demo` run: unique names, and the cleanups that
+// must run however the demo ends.
+type demo struct {
+	self string
+	id   string
+
+	mu       sync.Mutex
+	cleanups []func()
+	n        int
+}
+
+// unique returns a name no other demo run uses, such as "ipc-demo-4242-3".
+func (d *demo) unique() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.n++
+	return fmt.Sprintf("ipc-demo-%s-%d", d.id, d.n)
+}
+
+// cleanup registers f to remove what a plan created; it runs at the end, on
+// failure and on interruption alike.
+func (d *demo) cleanup(f func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cleanups = append(d.cleanups, f)
+}
+
+func (d *demo) runCleanups() {
+	d.mu.Lock()
+	fs := d.cleanups
+	d.cleanups = nil
+	d.mu.Unlock()
+	for _, f := range slices.Backward(fs) {
+		f()
+	}
+}
+
+type demoResult struct {
+	name, sent, received string
+	rtt                  time.Duration
+	err                  error
+}
+
+// demoTimeout bounds one exchange.
+const demoTimeout = 15 * time.Second
+
+func init() {
+	rootCmd.AddCommand(&cobra.Command{
+		Use:   "demo [MECH...]",
+		Short: "Run every mechanism between two processes and verify the message arrived",
+		Long: `demo runs, for each mechanism, a receiver and a sender as two separate ipc
+processes, exchanges one message and checks that it arrived intact. It prints a
+table and exits 1 if any mechanism failed. Object names are unique to the run,
+and every object is removed at the end, also when the demo is interrupted.`,
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range demoCases {
+				names = append(names, c.name)
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: runDemo,
+	})
+}
+
+func runDemo(cmd *cobra.Command, mechs []string) error {
+	cases := demoCases
+	if len(mechs) > 0 {
+		cases = nil
+		for _, m := range mechs {
+			i := slices.IndexFunc(demoCases, func(c demoCase) bool { return c.name == m })
+			if i < 0 {
+				var names []string
+				for _, c := range demoCases {
+					names = append(names, c.name)
+				}
+				return usagef("unknown mechanism %q (have %s)", m, strings.Join(names, ", "))
+			}
+			cases = append(cases, demoCases[i])
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	d := &demo{self: self, id: fmt.Sprint(os.Getpid())}
+
+	// Ctrl-C or a kill: stop the children, then remove every object.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	defer d.runCleanups()
+
+	out := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintln(out, "MECHANISM\tSENT\tRECEIVED\tROUND TRIP\tOK")
+	failed := 0
+	for _, c := range cases {
+		if ctx.Err() != nil {
+			break
+		}
+		r := d.run(ctx, c)
+		ok := "ok"
+		if r.err != nil {
+			ok, failed = "FAIL: "+r.err.Error(), failed+1
+		}
+		fmt.Fprintf(out, "%s\t%q\t%q\t%v\t%s\n", r.name, r.sent, r.received, r.rtt.Round(10*time.Microsecond), ok)
+		out.Flush()
+	}
+	if ctx.Err() != nil {
+		d.runCleanups()
+		return errors.New("demo: interrupted; every object it created was removed")
+	}
+	if failed > 0 {
+		return fmt.Errorf("demo: %d of %d mechanisms failed", failed, len(cases))
+	}
+	return nil
+}
+
+// run performs one exchange and removes what it created.
+func (d *demo) run(ctx context.Context, c demoCase) (r demoResult) {
+	r.name = c.name
+	defer d.runCleanups()
+	p := c.plan(d)
+	r.sent = p.message
+	ctx, cancel := context.WithTimeout(ctx, demoTimeout)
+	defer cancel()
+
+	var recvOut, recvErr, sendOut, sendErr bytes.Buffer
+	recv := exec.CommandContext(ctx, d.self, p.receiver...)
+	recv.Stdout, recv.Stderr = &recvOut, &recvErr
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer readyR.Close()
+	recv.ExtraFiles = []*os.File{readyW} // descriptor 3 in the child
+	recv.Env = append(os.Environ(), readyEnv+"=3")
+
+	send := func(pid int) error {
+		s := exec.CommandContext(ctx, d.self, p.sender(pid)...)
+		s.Stdout, s.Stderr = &sendOut, &sendErr
+		return describe("sender", s.Run(), &sendErr)
+	}
+
+	start := time.Now()
+	if p.ready {
+		if err := recv.Start(); err != nil {
+			r.err = err
+			return r
+		}
+		readyW.Close()
+		if _, err := readyR.Read(make([]byte, 1)); err != nil {
+			recv.Wait()
+			r.err = describe("receiver", fmt.Errorf("exited before it was ready"), &recvErr)
+			return r
+		}
+		start = time.Now()
+		r.err = send(recv.Process.Pid)
+		if err := describe("receiver", recv.Wait(), &recvErr); r.err == nil {
+			r.err = err
+		}
+	} else {
+		readyW.Close()
+		if r.err = send(0); r.err == nil {
+			r.err = describe("receiver", recv.Run(), &recvErr)
+		}
+	}
+	r.rtt = time.Since(start)
+
+	if p.received != nil {
+		r.received = p.received(recvOut.String(), sendOut.String())
+	} else {
+		r.received = strings.TrimSuffix(recvOut.String(), "\n")
+	}
+	if r.err == nil && r.received != p.message {
+		r.err = fmt.Errorf("received %q, sent %q", r.received, p.message)
+	}
+	if ctx.Err() != nil && r.err != nil {
+		r.err = fmt.Errorf("%w (%v)", r.err, context.Cause(ctx))
+	}
+	return r
+}
+
+// describe turns a child's failure into an error carrying its last stderr line.
+func describe(who string, err error, stderr *bytes.Buffer) error {
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+		msg = msg[i+1:]
+	}
+	if msg == "" {
+		return fmt.Errorf("%s: %v", who, err)
+	}
+	return fmt.Errorf("%s: %s", who, msg)
+}

@@ -1,0 +1,125 @@
+// Package errs builds the errors that goipc returns.
+//
+// Every error keeps the errno it came from, so errors.Is(err, fs.ErrNotExist),
+// fs.ErrExist and fs.ErrPermission work as they do for package os (syscall.Errno
+// implements that mapping). Named objects get *os.PathError, objects known only
+// by id get *os.SyscallError, and a failure that a system limit explains carries
+// a hint naming the limit and its current value.
+package errs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Path wraps err as *os.PathError{Op, Path, Err}; nil stays nil.
+func Path(op, path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &os.PathError{Op: op, Path: path, Err: err}
+}
+
+// Syscall wraps err as *os.SyscallError; nil stays nil.
+func Syscall(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &os.SyscallError{Syscall: op, Err: err}
+}
+
+// Hinted is an error with an explanation appended to its message, for example
+// "message too long (message size 9000 > kernel.msgmax 8192)". It unwraps to the
+// original error, so errors.Is still sees the errno.
+type Hinted struct {
+	Err  error
+	Hint string
+}
+
+func (e *Hinted) Error() string { return e.Err.Error() + " (" + e.Hint + ")" }
+func (e *Hinted) Unwrap() error { return e.Err }
+
+// Hint returns err with a hint appended; nil stays nil, and an empty hint
+// returns err unchanged.
+func Hint(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	hint := fmt.Sprintf(format, args...)
+	if hint == "" {
+		return err
+	}
+	return &Hinted{Err: err, Hint: hint}
+}
+
+// Invalid reports bad input detected before any system call. It matches
+// syscall.EINVAL (what the kernel would have said) and reads as the reason.
+func Invalid(format string, args ...any) error {
+	return &Hinted{Err: syscall.EINVAL, Hint: fmt.Sprintf(format, args...)}
+}
+
+// Closed is the error for use of an object after Close; it matches os.ErrClosed.
+func Closed(op, path string) error { return Path(op, path, os.ErrClosed) }
+
+// timeout is returned when a deadline passes. It matches both
+// os.ErrDeadlineExceeded (the convention of package os and net) and
+// context.DeadlineExceeded (when the deadline came from a context).
+type timeout struct{}
+
+func (timeout) Error() string   { return "i/o timeout" }
+func (timeout) Timeout() bool   { return true }
+func (timeout) Temporary() bool { return true }
+func (timeout) Is(target error) bool {
+	return target == os.ErrDeadlineExceeded || target == context.DeadlineExceeded
+}
+
+// ErrTimeout matches os.ErrDeadlineExceeded and context.DeadlineExceeded.
+var ErrTimeout error = timeout{}
+
+// FromContext turns a context's error into the error a blocking call returns:
+// ErrTimeout for a passed deadline, ctx.Err() (context.Canceled or a cause)
+// otherwise.
+func FromContext(ctx context.Context) error {
+	err := ctx.Err()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	if cause := context.Cause(ctx); cause != nil && err != nil {
+		return cause
+	}
+	return err
+}
+
+// Sysctl reads an integer kernel parameter such as "kernel/msgmax" or
+// "fs/mqueue/msg_max" from /proc/sys. ok is false when it cannot be read.
+func Sysctl(name string) (value int64, ok bool) {
+	b, err := os.ReadFile("/proc/sys/" + name)
+	if err != nil {
+		return 0, false
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(fields[0], 10, 64)
+	return v, err == nil
+}
+
+// SysctlName returns the dotted form of a /proc/sys path ("kernel.msgmax").
+func SysctlName(name string) string { return strings.ReplaceAll(name, "/", ".") }
+
+// LimitHint explains a failure by a kernel limit: when want exceeds the limit
+// read from /proc/sys/name it returns err with "what want > limit.name value"
+// appended; otherwise err unchanged.
+func LimitHint(err error, what string, want int64, name string) error {
+	limit, ok := Sysctl(name)
+	if !ok || want <= limit {
+		return err
+	}
+	return Hint(err, "%s %d > %s %d", what, want, SysctlName(name), limit)
+}
