@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/goipc/ipc/internal/testutil"
+)
+
+// The test binary doubles as the ipc command: runIPC and startIPC re-execute
+// it as the child "ipc", which runs main with the given arguments. So the tests
+// exercise the real command line, exit statuses included, in real processes.
+func TestMain(m *testing.M) {
+	testutil.Main(m, map[string]func([]string) error{
+		"ipc": func(args []string) error {
+			os.Args = append([]string{"ipc"}, args...)
+			main()
+			return nil
+		},
+	})
+}
+
+// ipcCommand returns an exec.Cmd that runs `ipc args...`.
+func ipcCommand(args ...string) *exec.Cmd { return testutil.Child("ipc", args...) }
+
+// runIPC runs `ipc args...` to completion and returns its stdout, stderr and
+// exit status.
+func runIPC(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := ipcCommand(args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		t.Fatalf("ipc %v: %v", args, err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// mustIPC runs `ipc args...` and fails the test unless it exits 0.
+func mustIPC(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, code := runIPC(t, args...)
+	if code != 0 {
+		t.Fatalf("ipc %v: exit %d\nstderr: %s", args, code, errOut)
+	}
+	return out
+}
+
+// startIPC starts `ipc args...` in the background; read its stdout with Line.
+func startIPC(t *testing.T, args ...string) *testutil.Proc {
+	t.Helper()
+	return testutil.Start(t, ipcCommand(args...))
+}
