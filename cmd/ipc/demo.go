@@ -30,6 +30,8 @@ type demoPlan struct {
 	message  string
 	receiver []string                       // ipc arguments of the receiver
 	sender   func(receiverPID int) []string // ipc arguments of the sender
+	// A nil sender means the receiver makes the exchange on its own with a
+	// child process it starts (pipe: the anonymous pipe's writer).
 	// ready: wait until the receiver calls notifyReady before starting the
 	// sender (servers, FIFOs, signal receivers). Otherwise the sender runs to
 	// completion first and the receiver after it (queues, shared memory, files).
@@ -186,6 +188,9 @@ func (d *demo) run(ctx context.Context, c demoCase) (r demoResult) {
 	recv.Env = append(os.Environ(), readyEnv+"=3")
 
 	send := func(pid int) error {
+		if p.sender == nil {
+			return nil
+		}
 		s := exec.CommandContext(ctx, d.self, p.sender(pid)...)
 		s.Stdout, s.Stderr = &sendOut, &sendErr
 		return describe("sender", s.Run(), &sendErr)

@@ -1,0 +1,217 @@
+package main
+
+// What the six standard-library mechanisms (file, signal, tcp, unix, pipe,
+// fifo) share: optional PATH arguments, deadlines, error shapes, the echo
+// exchange of the stream sockets, and stat/rm of named filesystem objects.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/spf13/cobra"
+)
+
+// pathAndMessage splits the arguments of `send [PATH] MSG`.
+func pathAndMessage(a []string, defaultPath string) (path, msg string) {
+	if len(a) == 2 {
+		return a[0], a[1]
+	}
+	return defaultPath, a[0]
+}
+
+// optionalPath returns the argument of `verb [PATH]`.
+func optionalPath(a []string, defaultPath string) string {
+	if len(a) == 1 {
+		return a[0]
+	}
+	return defaultPath
+}
+
+// deadline turns a --timeout flag into a deadline; zero means none.
+func deadline(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
+
+// netErr reshapes a net package error, "listen tcp 127.0.0.1:1: bind: address
+// already in use", into the CLI's "listen 127.0.0.1:1: address already in use",
+// keeping the errno (or os.ErrDeadlineExceeded) for exit statuses and errors.Is.
+func netErr(op, addr string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = errs.ErrTimeout
+	case errors.As(err, &errno):
+		err = errno
+	}
+	return errs.Path(op, addr, err)
+}
+
+// inUseHint explains EADDRINUSE, the error of binding an address taken.
+func inUseHint(err error, hint string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return errs.Hint(err, "%s", hint)
+	}
+	return err
+}
+
+// echoEnd is one side of a stream echo exchange: "tcp" with host:port or
+// "unix" with a path, and the --timeout bounding the whole exchange.
+type echoEnd struct {
+	network, addr string
+	timeout       time.Duration
+}
+
+// serveEcho is the walk-through's echo server for a stream listener: for each of
+// count connections (0: forever) it sends back every byte it reads, and at the
+// peer's end of stream prints what the connection carried.
+func serveEcho(ln net.Listener, e echoEnd, count int, out io.Writer) error {
+	defer ln.Close()
+	type deadliner interface{ SetDeadline(time.Time) error }
+	end := deadline(e.timeout)
+	ln.(deadliner).SetDeadline(end)
+	notifyReady()
+	for n := 0; count == 0 || n < count; n++ {
+		conn, err := ln.Accept()
+		if err != nil {
+			return netErr("accept", e.addr, err)
+		}
+		conn.SetDeadline(end)
+		data, err := io.ReadAll(io.TeeReader(conn, conn))
+		conn.Close()
+		if err != nil {
+			return netErr("echo", e.addr, err)
+		}
+		if err := writePayload(out, data, false, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// echoRequest is the walk-through's client: it sends msg, closes its sending
+// half so that the server sees the end of the message, and returns every byte
+// the server sends back until it closes.
+func echoRequest(e echoEnd, msg string) ([]byte, error) {
+	d := net.Dialer{Timeout: e.timeout}
+	conn, err := d.Dial(e.network, e.addr)
+	if err != nil {
+		return nil, netErr("connect", e.addr, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(deadline(e.timeout))
+	if _, err := io.WriteString(conn, msg); err != nil {
+		return nil, netErr("send", e.addr, err)
+	}
+	if err := conn.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
+		return nil, netErr("shutdown", e.addr, err)
+	}
+	echo, err := io.ReadAll(conn)
+	return echo, netErr("recv", e.addr, err)
+}
+
+// fileKinds names the file types that stat and rm talk about.
+var fileKinds = map[fs.FileMode]string{
+	0:                                 "regular file",
+	fs.ModeDir:                        "directory",
+	fs.ModeNamedPipe:                  "FIFO",
+	fs.ModeSocket:                     "socket",
+	fs.ModeSymlink:                    "symbolic link",
+	fs.ModeDevice:                     "device",
+	fs.ModeDevice | fs.ModeCharDevice: "character device",
+}
+
+func kindOf(m fs.FileMode) string {
+	if k, ok := fileKinds[m.Type()]; ok {
+		return k
+	}
+	return "file of type " + m.Type().String()
+}
+
+// checkKind fails unless the file at path, described by fi, has type want.
+func checkKind(op, path string, fi fs.FileInfo, want fs.FileMode) error {
+	if fi.Mode().Type() == want {
+		return nil
+	}
+	return errs.Path(op, path, fmt.Errorf("not a %s (it is a %s)", fileKinds[want], kindOf(fi.Mode())))
+}
+
+// namedVerbs adds `stat [PATH]` and `rm [PATH]` to a group whose objects are
+// filesystem entries of type kind. With no default path, PATH is required.
+func namedVerbs(group *cobra.Command, kind fs.FileMode, defaultPath string) {
+	what := fileKinds[kind]
+	check := args(cobra.RangeArgs(0, 1))
+	use := " [PATH]"
+	if defaultPath == "" {
+		check, use = args(cobra.ExactArgs(1)), " PATH"
+	}
+	var asJSON bool
+	stat := &cobra.Command{
+		Use:   "stat" + use,
+		Short: "Show the " + what + "'s type, mode, owner, size and modification time",
+		Args:  check,
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path := optionalPath(a, defaultPath)
+			fi, err := os.Lstat(path)
+			if err != nil {
+				return errs.Path("stat", path, errors.Unwrap(err))
+			}
+			if err := checkKind("stat", path, fi, kind); err != nil {
+				return err
+			}
+			return printStat(cmd.OutOrStdout(), path, fi, asJSON)
+		},
+	}
+	stat.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	rm := &cobra.Command{
+		Use:   "rm" + use,
+		Short: "Remove the " + what + " (and refuse anything else at that path)",
+		Args:  check,
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path := optionalPath(a, defaultPath)
+			fi, err := os.Lstat(path)
+			if err != nil {
+				return errs.Path("remove", path, errors.Unwrap(err))
+			}
+			if err := checkKind("remove", path, fi, kind); err != nil {
+				return err
+			}
+			return os.Remove(path)
+		},
+	}
+	group.AddCommand(stat, rm)
+}
+
+func printStat(w io.Writer, path string, fi fs.FileInfo, asJSON bool) error {
+	st := fi.Sys().(*syscall.Stat_t)
+	if asJSON {
+		b, err := json.Marshal(map[string]any{
+			"path": path, "type": kindOf(fi.Mode()), "mode": fmt.Sprintf("%#o", fi.Mode().Perm()),
+			"uid": st.Uid, "gid": st.Gid, "size": fi.Size(), "modified": fi.ModTime().Format(time.RFC3339Nano),
+		})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PATH\tTYPE\tMODE\tUID\tGID\tSIZE\tMODIFIED")
+	fmt.Fprintf(tw, "%s\t%s\t%#o\t%d\t%d\t%d\t%s\n", path, kindOf(fi.Mode()), fi.Mode().Perm(),
+		st.Uid, st.Gid, fi.Size(), fi.ModTime().Format(time.RFC3339))
+	return tw.Flush()
+}

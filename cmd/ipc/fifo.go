@@ -1,0 +1,150 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+)
+
+const defaultFIFO = "/tmp/named_pipe"
+
+func init() {
+	group := &cobra.Command{
+		Use:   "fifo",
+		Short: "Pass a message through a named pipe (FIFO)",
+		Long: `A FIFO is a pipe with a name in the filesystem, so unrelated processes can
+open it. As in the walk-through, opening blocks until the other side opens too:
+send waits for a reader, recv waits for a writer, then reads until the writer
+closes. Either side creates the FIFO when PATH (default ` + defaultFIFO + `) is
+missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
+	}
+	mode := modeValue(0o600)
+	var timeout time.Duration
+
+	send := &cobra.Command{
+		Use:   "send [PATH] MSG",
+		Short: "Write MSG into the FIFO, waiting for a reader to open it",
+		Args:  args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path, msg := pathAndMessage(a, defaultFIFO)
+			end := deadline(timeout)
+			f, err := openFIFO(path, os.O_WRONLY, fs.FileMode(mode), end, "reader")
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			f.SetWriteDeadline(end)
+			if _, err := io.WriteString(f, msg); err != nil {
+				return fifoErr("write", path, err)
+			}
+			return fifoErr("close", path, f.Close())
+		},
+	}
+	recv := &cobra.Command{
+		Use:   "recv [PATH]",
+		Short: "Print what a writer puts into the FIFO, waiting for one to open it",
+		Args:  args(cobra.RangeArgs(0, 1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path := optionalPath(a, defaultFIFO)
+			end := deadline(timeout)
+			f, err := openFIFO(path, os.O_RDONLY, fs.FileMode(mode), end, "writer")
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			f.SetReadDeadline(end)
+			data, err := io.ReadAll(f)
+			if err != nil {
+				return fifoErr("read", path, err)
+			}
+			return writePayload(cmd.OutOrStdout(), data, false, nil)
+		},
+	}
+	for _, c := range []*cobra.Command{send, recv} {
+		c.Flags().Var(&mode, "mode", "permission bits of a FIFO this creates, whatever the umask")
+		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
+	}
+	group.AddCommand(send, recv)
+	namedVerbs(group, fs.ModeNamedPipe, defaultFIFO)
+	rootCmd.AddCommand(group)
+
+	addDemo("fifo", func(d *demo) demoPlan {
+		path := filepath.Join(os.TempDir(), d.unique())
+		d.cleanup(func() { os.Remove(path) })
+		msg := "hello through a FIFO"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"fifo", "recv", path},
+			sender:   func(int) []string { return []string{"fifo", "send", path, msg} },
+			ready:    true,
+		}
+	})
+}
+
+// openFIFO creates the FIFO at path if it is missing, tells a waiting demo it
+// is ready, and opens it, which blocks until a peer opens the other end or the
+// deadline passes.
+func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer string) (*os.File, error) {
+	switch err := unix.Mkfifo(path, uint32(mode)); {
+	case err == nil:
+		if err := os.Chmod(path, mode); err != nil { // mkfifo applies the umask
+			return nil, errs.Path("chmod", path, errors.Unwrap(err))
+		}
+	case err != syscall.EEXIST:
+		return nil, errs.Path("mkfifo", path, err)
+	}
+	notifyReady()
+
+	// open(2) of a FIFO sleeps in the kernel and cannot be interrupted from Go.
+	// On timeout the goroutine is left blocked; the command exits right after.
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.OpenFile(path, flag, 0)
+		done <- opened{f, err}
+	}()
+	var expired <-chan time.Time
+	if !end.IsZero() {
+		t := time.NewTimer(time.Until(end))
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case o := <-done:
+		if o.err != nil {
+			return nil, o.err
+		}
+		fi, err := o.f.Stat()
+		if err == nil {
+			err = checkKind("open", path, fi, fs.ModeNamedPipe)
+		}
+		if err != nil {
+			o.f.Close()
+			return nil, err
+		}
+		return o.f, nil
+	case <-expired:
+		return nil, errs.Path("open", path, errs.Hint(errs.ErrTimeout, "no %s opened the FIFO in time", peer))
+	}
+}
+
+// fifoErr reports a failed read or write with the CLI's timeout error.
+func fifoErr(op, path string, err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errs.ErrTimeout
+	} else if err != nil {
+		err = errors.Unwrap(err)
+	}
+	return errs.Path(op, path, err)
+}

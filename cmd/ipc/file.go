@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+	"unsafe"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+)
+
+const defaultFile = "/tmp/shared_file"
+
+func init() {
+	group := &cobra.Command{
+		Use:   "file",
+		Short: "Pass a message through a regular file, replaced atomically",
+		Long: `The simplest exchange of the walk-through: the sender writes a file, the
+receiver reads it. send writes a temporary file in the same directory and
+renames it over PATH, so a reader sees the old message or the new one, never
+half of one. PATH defaults to ` + defaultFile + `.`,
+	}
+
+	mode := modeValue(0o600)
+	send := &cobra.Command{
+		Use:   "send [PATH] MSG",
+		Short: "Write MSG to PATH atomically (temporary file + rename)",
+		Args:  args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path, msg := pathAndMessage(a, defaultFile)
+			return writeAtomic(path, []byte(msg), fs.FileMode(mode))
+		},
+	}
+	send.Flags().Var(&mode, "mode", "permission bits of the file, whatever the umask")
+
+	var wait time.Duration
+	recv := &cobra.Command{
+		Use:   "recv [PATH]",
+		Short: "Print the contents of PATH, waiting up to --wait for it to appear",
+		Args:  args(cobra.RangeArgs(0, 1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path := optionalPath(a, defaultFile)
+			data, err := os.ReadFile(path)
+			if errors.Is(err, fs.ErrNotExist) && wait > 0 {
+				data, err = waitForFile(path, wait)
+			}
+			if err != nil {
+				return err
+			}
+			return writePayload(cmd.OutOrStdout(), data, false, nil)
+		},
+	}
+	recv.Flags().DurationVar(&wait, "wait", 0, "wait this long for a missing file to be written (exit 3 when it is not)")
+
+	group.AddCommand(send, recv)
+	namedVerbs(group, 0, defaultFile)
+	rootCmd.AddCommand(group)
+
+	addDemo("file", func(d *demo) demoPlan {
+		path := filepath.Join(os.TempDir(), d.unique())
+		d.cleanup(func() { os.Remove(path) })
+		msg := "hello through a file"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"file", "recv", path, "--wait", demoTimeout.String()},
+			sender:   func(int) []string { return []string{"file", "send", path, msg} },
+			ready:    true,
+		}
+	})
+}
+
+// writeAtomic replaces path with data: readers see the whole old file or the
+// whole new one. The temporary file lives in path's directory, because rename
+// is atomic only within one filesystem.
+func writeAtomic(path string, data []byte, mode fs.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return errs.Path("create", path, errors.Unwrap(err))
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode) // CreateTemp's 0600 is subject to the umask
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return errs.Path("write", path, errors.Unwrap(err))
+	}
+	return nil
+}
+
+// waitForFile waits until path is complete, at most d, and returns its
+// contents. An inotify watch on the directory wakes it when a file is renamed
+// into place or closed after writing, so it never polls; a writer that does
+// not use rename is read once it closes the file.
+func waitForFile(path string, d time.Duration) ([]byte, error) {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return nil, errs.Syscall("inotify_init1", err)
+	}
+	events := os.NewFile(uintptr(fd), "inotify") // non-blocking: the runtime poller waits
+	defer events.Close()
+	if _, err := unix.InotifyAddWatch(fd, filepath.Dir(path), unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE|unix.IN_ONLYDIR); err != nil {
+		return nil, errs.Path("wait", path, err)
+	}
+	events.SetReadDeadline(time.Now().Add(d))
+	notifyReady()
+	name := []byte(filepath.Base(path))
+	buf := make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1))
+	for {
+		// Checked after the watch exists, so a file written meanwhile is seen.
+		data, err := os.ReadFile(path)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return data, err
+		}
+		for seen := false; !seen; {
+			n, err := events.Read(buf)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil, errs.Path("wait", path, errs.Hint(errs.ErrTimeout, "nothing written there within %v", d))
+			}
+			if err != nil {
+				return nil, errs.Path("wait", path, err)
+			}
+			for b := buf[:n]; len(b) >= unix.SizeofInotifyEvent; {
+				ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
+				evName := b[unix.SizeofInotifyEvent : unix.SizeofInotifyEvent+int(ev.Len)]
+				seen = seen || bytes.Equal(bytes.TrimRight(evName, "\x00"), name)
+				b = b[unix.SizeofInotifyEvent+int(ev.Len):]
+			}
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/spf13/cobra"
+)
+
+// pipeWriterCmd is the hidden command that ipc pipe runs as its child.
+const pipeWriterCmd = "pipe-writer"
+
+func init() {
+	rootCmd.AddCommand(&cobra.Command{
+		Use:   "pipe MSG",
+		Short: "A child process writes MSG into an anonymous pipe; the parent prints what it read",
+		Long: `An anonymous pipe joins only related processes: ipc creates the pipe, starts a
+child (ipc itself) holding the write end as descriptor 3, closes its own copy
+of the write end and reads until the child's end closes, then prints what came
+through.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			data, err := readFromChild(a[0])
+			if err != nil {
+				return err
+			}
+			return writePayload(cmd.OutOrStdout(), data, false, nil)
+		},
+	}, &cobra.Command{
+		Use:    pipeWriterCmd + " MSG",
+		Short:  "Write MSG to descriptor 3 (the child of ipc pipe)",
+		Hidden: true,
+		Args:   args(cobra.ExactArgs(1)),
+		RunE: func(_ *cobra.Command, a []string) error {
+			w := os.NewFile(3, "pipe")
+			if _, err := io.WriteString(w, a[0]); err != nil {
+				return errs.Path("write", "pipe", err)
+			}
+			return w.Close()
+		},
+	})
+
+	addDemo("pipe", func(*demo) demoPlan {
+		msg := "hello through a pipe"
+		return demoPlan{message: msg, receiver: []string{"pipe", msg}}
+	})
+}
+
+// readFromChild runs the hidden writer with the pipe's write end and returns
+// everything it wrote.
+func readFromChild(msg string) ([]byte, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, errs.Syscall("pipe", err)
+	}
+	defer r.Close()
+	child := exec.Command(self, pipeWriterCmd, msg)
+	child.ExtraFiles = []*os.File{w}
+	child.Stderr = os.Stderr
+	err = child.Start()
+	w.Close() // the child's copy is now the only writer: its exit ends the stream
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(r)
+	if werr := child.Wait(); werr != nil {
+		return nil, fmt.Errorf("pipe writer (pid %d): %v", child.Process.Pid, werr)
+	}
+	return data, errs.Path("read", "pipe", err)
+}

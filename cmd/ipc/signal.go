@@ -1,0 +1,266 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+)
+
+// The real-time signals as the C library numbers them: glibc keeps 32 and 33
+// for its threads, so SIGRTMIN is 34 in C, Python and the shell alike.
+const (
+	sigRTMin = 34
+	sigRTMax = 64
+)
+
+func init() {
+	group := &cobra.Command{
+		Use:   "signal",
+		Short: "Send and catch signals, with a sigqueue value for real-time ones",
+		Long: `Signals carry no data beyond their number, except that sigqueue attaches an
+integer value, which the receiver reads from siginfo. Standard signals of the
+same number do not queue: two SIGUSR1 sent before the first is taken arrive as
+one. Real-time signals (RTMIN..RTMAX, 34..64) queue, each with its value.
+SIG is a name (USR1, SIGUSR1, RTMIN+3, RTMAX-1) or a number.`,
+	}
+
+	var value int32
+	send := &cobra.Command{
+		Use:   "send PID [SIG]",
+		Short: "Send SIG (default USR1) to process PID, with --value by sigqueue",
+		Args:  args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			pid, err := strconv.Atoi(a[0])
+			if err != nil || pid <= 0 {
+				return usagef("invalid PID %q (want a positive process id; 0 and negative ids mean process groups)", a[0])
+			}
+			sig := syscall.SIGUSR1
+			if len(a) == 2 {
+				if sig, err = parseSignal(a[1]); err != nil {
+					return err
+				}
+			}
+			if cmd.Flags().Changed("value") {
+				return errs.Path("sigqueue", a[0], sigqueue(pid, sig, value))
+			}
+			return errs.Path("kill", a[0], unix.Kill(pid, sig))
+		},
+	}
+	send.Flags().Int32Var(&value, "value", 0, "send with sigqueue, attaching this integer (sival_int)")
+
+	var count int
+	var timeout time.Duration
+	recv := &cobra.Command{
+		Use:   "recv [SIG...]",
+		Short: "Print this process's pid, then each signal caught (default USR1) and its value",
+		Long: `recv prints "pid N", then one line per signal it takes: the name and the
+sigqueue value (0 when the sender used kill). It stops after --count signals
+(0: never). SIGKILL, SIGSTOP, the synchronous signals, SIGCHLD, SIGPROF,
+SIGURG, 32 and 33 cannot be taken: the kernel or the Go runtime owns them.`,
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if count < 0 {
+				return usagef("invalid --count %d (want 0 for no limit, or more)", count)
+			}
+			sigs := []syscall.Signal{syscall.SIGUSR1}
+			if len(a) > 0 {
+				sigs = nil
+				for _, s := range a {
+					sig, err := parseSignal(s)
+					if err != nil {
+						return err
+					}
+					if slices.Contains(untakeable, sig) {
+						return usagef("cannot take %s: the kernel or the Go runtime owns it", signalName(sig))
+					}
+					sigs = append(sigs, sig)
+				}
+			}
+			return receiveSignals(cmd, sigs, count, timeout)
+		},
+	}
+	recv.Flags().IntVar(&count, "count", 1, "stop after this many signals (0: never)")
+	recv.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
+
+	group.AddCommand(send, recv)
+	rootCmd.AddCommand(group)
+
+	addDemo("signal", func(*demo) demoPlan {
+		return demoPlan{
+			message:  "SIGRTMIN+3 42",
+			receiver: []string{"signal", "recv", "RTMIN+3"},
+			sender: func(pid int) []string {
+				return []string{"signal", "send", strconv.Itoa(pid), "RTMIN+3", "--value", "42"}
+			},
+			ready: true,
+			// The receiver's first line is its pid.
+			received: func(out, _ string) string {
+				_, sig, _ := strings.Cut(out, "\n")
+				return strings.TrimSuffix(sig, "\n")
+			},
+		}
+	})
+}
+
+// untakeable are the signals recv refuses: uncatchable, synchronous (a fault
+// of the process itself), or used by the Go runtime or glibc's threads.
+var untakeable = []syscall.Signal{
+	syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS, syscall.SIGFPE,
+	syscall.SIGSEGV, syscall.SIGSTKFLT, syscall.SIGCHLD, syscall.SIGPROF, syscall.SIGURG, 32, 33,
+}
+
+// parseSignal accepts USR1, SIGUSR1, usr1, RTMIN, RTMIN+3, RTMAX-1 or 1..64.
+func parseSignal(s string) (syscall.Signal, error) {
+	bad := usagef("unknown signal %q (want a name such as USR1, SIGTERM, RTMIN+3, or a number 1-%d)", s, sigRTMax)
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > sigRTMax {
+			return 0, bad
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	for base, n := range map[string]int{"SIGRTMIN": sigRTMin, "SIGRTMAX": sigRTMax} {
+		rest, ok := strings.CutPrefix(name, base)
+		if !ok {
+			continue
+		}
+		if rest != "" {
+			off, err := strconv.Atoi(rest)
+			if err != nil || (rest[0] != '+' && rest[0] != '-') {
+				return 0, bad
+			}
+			n += off
+		}
+		if n < sigRTMin || n > sigRTMax {
+			return 0, bad
+		}
+		return syscall.Signal(n), nil
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, bad
+}
+
+// signalName names sig as the shell's kill -l does: SIGUSR1, SIGRTMIN+3,
+// SIGRTMAX-2.
+func signalName(sig syscall.Signal) string {
+	switch n := int(sig); {
+	case n == sigRTMin:
+		return "SIGRTMIN"
+	case n == sigRTMax:
+		return "SIGRTMAX"
+	case n > sigRTMin && n <= sigRTMin+15:
+		return fmt.Sprintf("SIGRTMIN+%d", n-sigRTMin)
+	case n > sigRTMin && n < sigRTMax:
+		return fmt.Sprintf("SIGRTMAX-%d", sigRTMax-n)
+	}
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	return fmt.Sprintf("SIG%d", int(sig))
+}
+
+// siginfoQueue is the siginfo_t that rt_sigqueueinfo reads for SI_QUEUE: three
+// ints, then the union, pointer-aligned, whose _rt member is pid, uid and the
+// sigval (sival_int first).
+type siginfoQueue struct {
+	signo, errno, code int32
+	_                  [unsafe.Sizeof(uintptr(0)) - 4]byte
+	pid                int32
+	uid                uint32
+	value              int32
+	_                  [128 - 6*4 - (unsafe.Sizeof(uintptr(0)) - 4)]byte
+}
+
+// sigqueue is sigqueue(3): rt_sigqueueinfo with the caller's pid and uid, as
+// the C library fills them in.
+func sigqueue(pid int, sig syscall.Signal, value int32) error {
+	const siQueue = -1
+	info := siginfoQueue{signo: int32(sig), code: siQueue, pid: int32(os.Getpid()), uid: uint32(os.Getuid()), value: value}
+	_, _, e := unix.Syscall(unix.SYS_RT_SIGQUEUEINFO, uintptr(pid), uintptr(sig), uintptr(unsafe.Pointer(&info)))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// receiveSignals takes sigs through a signalfd, which yields each signal's
+// siginfo (so its sigqueue value) where os/signal gives only the number.
+//
+// A signalfd sees a signal only if no thread would run a handler for it first,
+// so every thread must block it. Go threads take their mask from the one the
+// process started with, so the only way to block a signal in all of them is to
+// have it blocked before the program starts: recv blocks the signals in its
+// thread and re-executes itself (same pid, same arguments), and the new image
+// finds them blocked.
+func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeout time.Duration) error {
+	var set unix.Sigset_t
+	for _, sig := range sigs {
+		bits := uint(unsafe.Sizeof(set.Val[0])) * 8
+		set.Val[uint(sig-1)/bits] |= 1 << (uint(sig-1) % bits)
+	}
+	runtime.LockOSThread() // the mask checked and changed is this thread's
+	var blocked unix.Sigset_t
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, nil, &blocked); err != nil {
+		return errs.Syscall("sigprocmask", err)
+	}
+	if !hasAll(&blocked, &set) {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+			return errs.Syscall("sigprocmask", err)
+		}
+		return errs.Path("exec", exe, syscall.Exec(exe, os.Args, os.Environ()))
+	}
+	runtime.UnlockOSThread()
+
+	fd, err := unix.Signalfd(-1, &set, unix.SFD_NONBLOCK|unix.SFD_CLOEXEC)
+	if err != nil {
+		return errs.Syscall("signalfd", err)
+	}
+	f := os.NewFile(uintptr(fd), "signalfd") // non-blocking: the runtime poller waits
+	defer f.Close()
+	f.SetReadDeadline(deadline(timeout))
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "pid %d\n", os.Getpid())
+	notifyReady()
+	var info unix.SignalfdSiginfo
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(&info)), unsafe.Sizeof(info))
+	for n := 0; count == 0 || n < count; n++ {
+		if _, err := f.Read(buf); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				err = errs.Hint(errs.ErrTimeout, "%d of %d signals within %v", n, count, timeout)
+			}
+			return errs.Path("wait for", "signals", err)
+		}
+		if _, err := fmt.Fprintf(out, "%s %d\n", signalName(syscall.Signal(info.Signo)), info.Int); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasAll(set, sub *unix.Sigset_t) bool {
+	for i := range sub.Val {
+		if set.Val[i]&sub.Val[i] != sub.Val[i] {
+			return false
+		}
+	}
+	return true
+}

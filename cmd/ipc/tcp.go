@@ -1,0 +1,91 @@
+package main
+
+import (
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+const defaultTCPAddr = "127.0.0.1:50007"
+
+func init() {
+	group := &cobra.Command{
+		Use:   "tcp",
+		Short: "The walk-through's TCP echo server and client",
+		Long: `recv is an echo server: it sends every byte back as it reads it and, when the
+client closes its sending half, prints what the connection carried. send
+connects, sends MSG, closes its sending half and prints the echo. Any client or
+server that speaks this plain exchange can take either side.`,
+	}
+	var addr string
+	var timeout time.Duration
+	var count int
+
+	send := &cobra.Command{
+		Use:   "send MSG",
+		Short: "Send MSG to the echo server at --addr and print the echo",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			echo, err := echoRequest(echoEnd{"tcp", addr, timeout}, a[0])
+			if err != nil {
+				return err
+			}
+			return writePayload(cmd.OutOrStdout(), echo, false, nil)
+		},
+	}
+	recv := &cobra.Command{
+		Use:   "recv",
+		Short: "Serve --count connections (0: forever) as an echo server on --addr",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if count < 0 {
+				return usagef("invalid --count %d (want 0 for no limit, or more)", count)
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return inUseHint(netErr("listen", addr, err), "another socket listens there; stop it or choose another --addr")
+			}
+			return serveEcho(ln, echoEnd{"tcp", addr, timeout}, count, cmd.OutOrStdout())
+		},
+	}
+	recv.Flags().IntVar(&count, "count", 1, "connections to serve before exiting (0: never exit)")
+	for _, c := range []*cobra.Command{send, recv} {
+		c.Flags().StringVar(&addr, "addr", defaultTCPAddr, "host:port of the server")
+		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
+	}
+	group.AddCommand(send, recv)
+	rootCmd.AddCommand(group)
+
+	addDemo("tcp", func(*demo) demoPlan {
+		addr := freeTCPAddr()
+		msg := "hello over TCP"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"tcp", "recv", "--addr", addr},
+			sender:   func(int) []string { return []string{"tcp", "send", "--addr", addr, msg} },
+			ready:    true,
+			received: echoReceived,
+		}
+	})
+}
+
+// freeTCPAddr returns a loopback address with a port that was free a moment
+// ago: the sender must know the port before the receiver starts.
+func freeTCPAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return defaultTCPAddr // the receiver will report why it cannot listen
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// echoReceived is what an echo exchange delivered: the message as the server
+// printed it, provided the echo the client printed matches.
+func echoReceived(serverOut, clientOut string) string {
+	if serverOut != clientOut {
+		return "server printed " + serverOut + ", client " + clientOut
+	}
+	return serverOut[:max(len(serverOut)-1, 0)]
+}

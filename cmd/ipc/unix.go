@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+)
+
+// maxSocketPath is the longest path a Unix socket address holds: sun_path less
+// its terminating NUL.
+const maxSocketPath = len(unix.RawSockaddrUnix{}.Path) - 1
+
+func init() {
+	group := &cobra.Command{
+		Use:   "unix",
+		Short: "Echo server and client over a Unix domain socket, stream or datagram",
+		Long: `Like the tcp group, over a socket named by a filesystem PATH (at most ` + fmt.Sprint(maxSocketPath) + `
+bytes; a leading @ names an abstract socket, which leaves no file). With
+--datagram each message is one datagram and the server sends each one back to
+its sender; the client binds an abstract address of its own to get the echo.
+A stream server removes its socket file when it exits normally; rm removes one
+left by a killed server.`,
+	}
+	var datagram bool
+	var timeout time.Duration
+	var count int
+	mode := modeValue(0o600)
+
+	send := &cobra.Command{
+		Use:   "send PATH MSG",
+		Short: "Send MSG to the echo server at PATH and print the echo",
+		Args:  args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path, msg := a[0], a[1]
+			if err := checkSocketPath("connect", path); err != nil {
+				return err
+			}
+			var echo []byte
+			var err error
+			if datagram {
+				echo, err = datagramRequest(path, msg, timeout)
+			} else {
+				echo, err = echoRequest(echoEnd{"unix", path, timeout}, msg)
+			}
+			if err != nil {
+				return err
+			}
+			return writePayload(cmd.OutOrStdout(), echo, false, nil)
+		},
+	}
+	recv := &cobra.Command{
+		Use:   "recv PATH",
+		Short: "Serve --count connections or datagrams (0: forever) as an echo server at PATH",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path := a[0]
+			if count < 0 {
+				return usagef("invalid --count %d (want 0 for no limit, or more)", count)
+			}
+			if err := checkSocketPath("listen", path); err != nil {
+				return err
+			}
+			if datagram {
+				return serveDatagrams(cmd, path, fs.FileMode(mode), count, timeout)
+			}
+			ln, err := net.Listen("unix", path)
+			if err != nil {
+				return inUseHint(netErr("listen", path, err), "a file is there; if it is a stale socket, ipc unix rm removes it")
+			}
+			if err := chmodSocket(path, fs.FileMode(mode)); err != nil {
+				ln.Close()
+				return err
+			}
+			return serveEcho(ln, echoEnd{"unix", path, timeout}, count, cmd.OutOrStdout())
+		},
+	}
+	recv.Flags().IntVar(&count, "count", 1, "connections or datagrams to serve before exiting (0: never exit)")
+	recv.Flags().Var(&mode, "mode", "permission bits of the socket file, whatever the umask (connecting needs write)")
+	for _, c := range []*cobra.Command{send, recv} {
+		c.Flags().BoolVar(&datagram, "datagram", false, "use datagrams (SOCK_DGRAM) instead of a stream")
+		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
+	}
+	group.AddCommand(send, recv)
+	namedVerbs(group, fs.ModeSocket, "")
+	rootCmd.AddCommand(group)
+
+	addDemo("unix", func(d *demo) demoPlan {
+		path := filepath.Join(os.TempDir(), d.unique()+".sock")
+		d.cleanup(func() { os.Remove(path) })
+		msg := "hello over a Unix socket"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"unix", "recv", path},
+			sender:   func(int) []string { return []string{"unix", "send", path, msg} },
+			ready:    true,
+			received: echoReceived,
+		}
+	})
+}
+
+// checkSocketPath rejects, before any system call, a path the kernel cannot
+// hold in sun_path.
+func checkSocketPath(op, path string) error {
+	switch {
+	case path == "":
+		return errs.Path(op, path, errs.Invalid("empty socket path"))
+	case len(path) > maxSocketPath:
+		return errs.Path(op, path, errs.Invalid("socket path is %d bytes; the kernel allows %d", len(path), maxSocketPath))
+	}
+	return nil
+}
+
+// chmodSocket gives a new socket file its --mode: bind applies the umask.
+func chmodSocket(path string, mode fs.FileMode) error {
+	if path[0] == '@' {
+		return nil // abstract: no file, no permissions
+	}
+	return errs.Path("chmod", path, errors.Unwrap(os.Chmod(path, mode)))
+}
+
+// serveDatagrams prints each datagram that arrives at path and sends it back
+// to its sender, when the sender has an address to reply to.
+func serveDatagrams(cmd *cobra.Command, path string, mode fs.FileMode, count int, timeout time.Duration) error {
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return inUseHint(netErr("bind", path, err), "a file is there; if it is a stale socket, ipc unix rm removes it")
+	}
+	defer conn.Close()
+	if path[0] != '@' {
+		defer os.Remove(path) // unlike a stream listener, a datagram socket leaves its file
+	}
+	if err := chmodSocket(path, mode); err != nil {
+		return err
+	}
+	conn.SetDeadline(deadline(timeout))
+	notifyReady()
+	buf := make([]byte, 1<<16)
+	for n := 0; count == 0 || n < count; n++ {
+		k, from, err := conn.ReadFromUnix(buf)
+		if err != nil {
+			return netErr("recv", path, err)
+		}
+		if err := writePayload(cmd.OutOrStdout(), buf[:k], false, nil); err != nil {
+			return err
+		}
+		if from != nil && from.Name != "" {
+			if _, err := conn.WriteToUnix(buf[:k], from); err != nil {
+				return netErr("send to", from.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// datagramRequest sends msg as one datagram to path and returns the reply. Its
+// own address, needed for the reply, is abstract and named after the process,
+// so nothing is left on disk.
+func datagramRequest(path, msg string, timeout time.Duration) ([]byte, error) {
+	self := &net.UnixAddr{Name: fmt.Sprintf("@goipc-unix-client-%d", os.Getpid()), Net: "unixgram"}
+	conn, err := net.DialUnix("unixgram", self, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return nil, netErr("connect", path, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(deadline(timeout))
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		return nil, netErr("send", path, err)
+	}
+	buf := make([]byte, 1<<16)
+	k, err := conn.Read(buf)
+	if err != nil {
+		return nil, netErr("recv", path, err)
+	}
+	return buf[:k], nil
+}
