@@ -58,7 +58,9 @@ func Main(m *testing.M, children map[string]func(args []string) error) {
 // function name (registered with Main) with args.
 func Child(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"="+name)
+	// A child built with -race would otherwise sleep a second at exit
+	// (GORACE atexit_sleep_ms defaults to 1000); the caller's GORACE still wins.
+	cmd.Env = append(os.Environ(), childEnv+"="+name, "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 	return cmd
 }
 
