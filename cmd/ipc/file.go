@@ -63,7 +63,14 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 
 	addDemo("file", func(d *demo) demoPlan {
 		path := filepath.Join(os.TempDir(), d.unique())
-		d.cleanup(func() { os.Remove(path) })
+		d.cleanup(func() {
+			os.Remove(path)
+			// A sender interrupted before its rename leaves its temporary file.
+			tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+			for _, tmp := range tmps {
+				os.Remove(tmp)
+			}
+		})
 		msg := "hello through a file"
 		return demoPlan{
 			message:  msg,
@@ -78,7 +85,7 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 // whole new one. The temporary file lives in path's directory, because rename
 // is atomic only within one filesystem.
 func writeAtomic(path string, data []byte, mode fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	f, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return errs.Path("create", path, errors.Unwrap(err))
 	}
@@ -99,6 +106,9 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	}
 	return nil
 }
+
+// tempPattern names writeAtomic's temporary files for path: hidden, beside it.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
 
 // waitForFile waits until path is complete, at most d, and returns its
 // contents. An inotify watch on the directory wakes it when a file is renamed
