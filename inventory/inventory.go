@@ -1,15 +1,8 @@
-// Package inventory lists the IPC objects on the machine that the caller can
-// see: POSIX message queues, shared memory and named semaphores, and System V
-// message queues, shared memory segments and semaphore sets.
-//
-// It reads what the kernel publishes: /proc/sysvipc/{msg,shm,sem} for System V
-// objects, and the mqueue and /dev/shm file systems for POSIX ones (glibc keeps a
-// named semaphore NAME as /dev/shm/sem.NAME). Nothing is opened or attached, so
-// listing never changes an object's pids, times or attach counts.
 package inventory
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,7 +41,9 @@ type Object struct {
 
 	UID  uint32      `json:"uid"`
 	GID  uint32      `json:"gid"`
-	Mode fs.FileMode `json:"mode"`
+	CUID uint32      `json:"cuid,omitempty"` // System V: the creator's uid
+	CGID uint32      `json:"cgid,omitempty"` // System V: the creator's gid
+	Mode fs.FileMode `json:"mode"`           // permission bits; JSON "0600"
 
 	Size     int64 `json:"size"`               // bytes: segment size, or bytes queued
 	Messages int64 `json:"messages,omitempty"` // queues: messages queued
@@ -59,8 +54,24 @@ type Object struct {
 	LastPID    int `json:"last_pid,omitempty"`    // sysv-shm lpid; sysv-msg last send or receive
 
 	// Pids the kernel recorded for the object (creator, last sender, last
-	// receiver, last attacher); zero entries are left out.
+	// receiver, last attacher, each semaphore's last operator); zero entries
+	// are left out.
 	PIDs []int `json:"pids,omitempty"`
+	// Alive holds the PIDs whose process still runs (see doc.go for how a
+	// reused pid is told apart).
+	Alive []int `json:"alive,omitempty"`
+	// CreatorAlive says whether the creator still runs; nil where the kernel
+	// keeps no creator (everything but sysv-shm).
+	CreatorAlive *bool `json:"creator_alive,omitempty"`
+	// Users holds, for POSIX objects, the pids of the processes that have it
+	// open or mapped. Only Select with Options.Users (and Orphans) fill it,
+	// and only from the processes the caller may inspect.
+	Users []int `json:"users,omitempty"`
+
+	// usersSeen: Users came from a scan of every process, so an empty Users
+	// proves the object unused. pidsHidden: the kernel refused the semaphores'
+	// pids (GETPID needs read permission).
+	usersSeen, pidsHidden bool
 
 	Changed  time.Time `json:"changed"`           // ctime for System V, mtime for POSIX
 	Accessed time.Time `json:"accessed,omitzero"` // latest send/receive/attach/operation
@@ -82,6 +93,9 @@ func List(kinds ...Kind) ([]Object, error) {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errList = append(errList, err)
 		}
+	}
+	for i := range all {
+		all[i].checkPIDs()
 	}
 	return all, errors.Join(errList...)
 }
@@ -147,6 +161,7 @@ func listPosix(dir string, classify func(file string) (Kind, string, bool)) ([]O
 				f := fieldsKV(string(b))
 				o.Size = f["QSIZE"]
 			}
+			o.Messages = mqMessages(name)
 		}
 		objs = append(objs, o)
 	}
@@ -201,6 +216,7 @@ func sysvObject(k Kind, c map[string]int64) Object {
 	o := Object{
 		Kind: k, Key: int64(int32(c["key"])),
 		UID: uint32(c["uid"]), GID: uint32(c["gid"]),
+		CUID: uint32(c["cuid"]), CGID: uint32(c["cgid"]),
 		Mode:    fs.FileMode(c["perms"]).Perm(),
 		Changed: unixTime(c["ctime"]),
 	}
@@ -222,6 +238,11 @@ func sysvObject(k Kind, c map[string]int64) Object {
 		o.ID = int(c["semid"])
 		o.Sems = int(c["nsems"])
 		o.Accessed = unixTime(c["otime"])
+		// The kernel keeps no creator for a set, only each semaphore's
+		// last operator, and shows it only through semctl.
+		sempids, err := semPIDs(o.ID, o.Sems)
+		o.pidsHidden = err != nil
+		pids = sempids
 	}
 	for _, p := range pids {
 		if p != 0 && !slices.Contains(o.PIDs, int(p)) {
@@ -245,4 +266,32 @@ func (o Object) Ref() string {
 		return string(o.Kind) + ":" + o.Name
 	}
 	return fmt.Sprintf("%s:id=%d", o.Kind, o.ID)
+}
+
+// jsonObject is Object as JSON has it: the mode as an octal string.
+type jsonObject struct {
+	plainObject
+	Mode string `json:"mode"`
+}
+
+type plainObject Object // Object without its JSON methods
+
+// MarshalJSON writes the mode as "0600", the form people read.
+func (o Object) MarshalJSON() ([]byte, error) {
+	return json.Marshal(jsonObject{plainObject(o), fmt.Sprintf("%#04o", uint32(o.Mode))})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (o *Object) UnmarshalJSON(b []byte) error {
+	var j jsonObject
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	mode, err := strconv.ParseUint(j.Mode, 8, 32)
+	if err != nil {
+		return fmt.Errorf("inventory: mode %q is not octal", j.Mode)
+	}
+	*o = Object(j.plainObject)
+	o.Mode = fs.FileMode(mode)
+	return nil
 }
