@@ -1,0 +1,144 @@
+package posix_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/posix"
+)
+
+// The test binary re-executes itself as these children: the other process of
+// the cross-process tests and benchmarks.
+func TestMain(m *testing.M) {
+	testutil.Main(m, map[string]func([]string) error{
+		"mq-sender":  mqSender,
+		"mq-echo":    mqEcho,
+		"shm-echo":   shmEcho,
+		"shm-poster": shmPoster,
+	})
+}
+
+// mqSender sends "0", "1", ... on queue args[0], printing "sent N" once each
+// Send has returned, until it is killed.
+func mqSender(args []string) error {
+	q, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.WriteOnly})
+	if err != nil {
+		return err
+	}
+	for i := 0; ; i++ {
+		if err := q.Send(context.Background(), []byte(strconv.Itoa(i)), 0); err != nil {
+			return err
+		}
+		fmt.Printf("sent %d\n", i)
+	}
+}
+
+// mqEcho sends back on queue args[1] every message that arrives on args[0].
+func mqEcho(args []string) error {
+	ping, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.ReadOnly})
+	if err != nil {
+		return err
+	}
+	pong, err := posix.OpenQueue(args[1], &posix.QueueOptions{Access: posix.WriteOnly})
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, ping.MessageSize())
+	fmt.Println("ready")
+	ctx := context.Background()
+	for {
+		n, _, err := ping.Receive(ctx, buf)
+		if err != nil {
+			return err
+		}
+		if err := pong.Send(ctx, buf[:n], 0); err != nil {
+			return err
+		}
+	}
+}
+
+// shmLayout is the segment of the shared memory ping-pong: two semaphores,
+// then the data.
+const (
+	pingAt = 0
+	pongAt = posix.SemaphoreSize
+	dataAt = 2 * posix.SemaphoreSize
+)
+
+// shmEcho answers the ping-pong on segment args[0] of args[1] data bytes: wait
+// for ping, copy the data out and back, post pong.
+func shmEcho(args []string) error {
+	size, _ := strconv.Atoi(args[1])
+	m, ping, pong, err := openPingPong(args[0])
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	data, buf := m.Bytes()[dataAt:dataAt+size], make([]byte, size)
+	fmt.Println("ready")
+	ctx := context.Background()
+	for {
+		if err := ping.Wait(ctx); err != nil {
+			return err
+		}
+		copy(buf, data)
+		copy(data, buf)
+		if err := pong.Post(); err != nil {
+			return err
+		}
+	}
+}
+
+func openPingPong(name string) (m *posix.SharedMemory, ping, pong *posix.Semaphore, err error) {
+	if m, err = posix.OpenSharedMemory(name, nil); err != nil {
+		return nil, nil, nil, err
+	}
+	mem, err := m.Map(posix.ReadWrite)
+	if err == nil {
+		ping, err = posix.SemaphoreAt(mem[pingAt:])
+	}
+	if err == nil {
+		pong, err = posix.SemaphoreAt(mem[pongAt:])
+	}
+	if err != nil {
+		m.Close()
+	}
+	return m, ping, pong, err
+}
+
+// shmPoster writes args[1] into segment args[0] after the semaphores and
+// posts ping.
+func shmPoster(args []string) error {
+	m, ping, _, err := openPingPong(args[0])
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	copy(m.Bytes()[dataAt:], args[1])
+	return ping.Post()
+}
+
+// newQueue creates a queue with a unique name, removed when the test ends.
+func newQueue(t testing.TB, capacity, size int) *posix.MessageQueue {
+	t.Helper()
+	name := "/" + testutil.Name("mq")
+	q, err := posix.OpenQueue(name, &posix.QueueOptions{Create: true, Exclusive: true, Capacity: capacity, MessageSize: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		q.Close()
+		if err := posix.UnlinkQueue(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Error(err)
+		}
+	})
+	return q
+}
+
+func isErrno(err error, errno syscall.Errno) bool { return errors.Is(err, errno) }

@@ -1,0 +1,93 @@
+package posix
+
+import (
+	"os"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/errs"
+)
+
+// nameMax is NAME_MAX, the longest name the kernel accepts for a queue or a
+// /dev/shm file, not counting the leading slash.
+const nameMax = 255
+
+// semPrefix is what glibc puts before a semaphore's name in /dev/shm.
+const semPrefix = "sem."
+
+// canonical checks a POSIX IPC name before any call and returns it with its
+// leading slash. A name without the slash is accepted and given one, as Python's
+// multiprocessing.shared_memory and posix_ipc do, so that objects made there
+// are reachable by the name they report. max is the longest name allowed after
+// the slash.
+func canonical(op, name string, max int) (string, error) {
+	base := strings.TrimPrefix(name, "/")
+	switch {
+	case base == "":
+		return "", errs.Path(op, name, errs.Invalid("empty name (want /NAME)"))
+	case strings.Contains(base, "/"):
+		return "", errs.Path(op, name, errs.Invalid("a name may hold no slash after the leading one"))
+	case base == "." || base == "..":
+		return "", errs.Path(op, name, errs.Invalid("%q is not a valid name", base))
+	case strings.IndexByte(base, 0) >= 0:
+		return "", errs.Path(op, name, errs.Invalid("a name may not hold a NUL byte"))
+	case len(base) > max:
+		return "", errs.Path(op, name, errs.Invalid("name of %d bytes > NAME_MAX %d", len(base), max))
+	}
+	return "/" + base, nil
+}
+
+// createMode is the permission of new objects when the caller gives none.
+const createMode os.FileMode = 0o600
+
+func permOf(mode os.FileMode) (uint32, error) {
+	if mode == 0 {
+		mode = createMode
+	}
+	if mode&^os.ModePerm != 0 {
+		return 0, errs.Invalid("mode %v has bits other than permissions", mode)
+	}
+	return uint32(mode.Perm()), nil
+}
+
+// Access says how an object is opened or mapped.
+type Access int
+
+const (
+	ReadWrite Access = iota // read and write (the zero value)
+	ReadOnly                // read or receive only
+	WriteOnly               // write or send only (message queues)
+)
+
+func (a Access) openFlag() (int, error) {
+	switch a {
+	case ReadWrite:
+		return unix.O_RDWR, nil
+	case ReadOnly:
+		return unix.O_RDONLY, nil
+	case WriteOnly:
+		return unix.O_WRONLY, nil
+	}
+	return 0, errs.Invalid("unknown access mode %d", int(a))
+}
+
+// createOrOpen runs the usual dance that tells whether this call created the
+// object (and so must set its mode regardless of the umask): try O_CREAT|O_EXCL;
+// when the object exists and the caller did not ask for exclusivity, open it
+// without O_CREAT, and retry if it vanished in between.
+func createOrOpen(create, exclusive bool, open func(flags int) error) (created bool, err error) {
+	if !create {
+		return false, open(0)
+	}
+	for {
+		err = open(unix.O_CREAT | unix.O_EXCL)
+		if err != syscall.EEXIST || exclusive {
+			return err == nil, err
+		}
+		if err = open(0); err != syscall.ENOENT {
+			return false, err
+		}
+	}
+}

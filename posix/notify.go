@@ -1,0 +1,152 @@
+package posix
+
+import (
+	"encoding/binary"
+	"os"
+	"runtime"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/errs"
+)
+
+// Notification, and why it uses a netlink socket.
+//
+// mq_notify can signal the process (SIGEV_SIGNAL) or start a thread
+// (SIGEV_THREAD). A signal carries which queue fired only in its siginfo, which
+// os/signal does not pass on, and a real-time signal would be taken from every
+// other user of os/signal. glibc's SIGEV_THREAD is built on a kernel feature
+// that needs neither: given a netlink socket and a 32-byte cookie, the kernel
+// writes the cookie to the socket when the notification fires (and again,
+// marked "removed", when the registration ends). goipc uses that interface
+// directly: the socket is read on the runtime poller by one goroutine per
+// queue, which costs no thread while it waits.
+
+// Kernel ABI of the SIGEV_THREAD notification (include/uapi/linux/mqueue.h).
+const (
+	notifyCookieLen = 32
+	notifyWokenUp   = 1 // last byte of the cookie when the notification fired
+	sigevThread     = 2 // SIGEV_THREAD
+)
+
+// sigevent is struct sigevent on Linux: the value, the netlink socket as the
+// "signal number", and the notification kind, padded to 64 bytes.
+type sigevent struct {
+	value  uintptr
+	signo  int32
+	notify int32
+	_      [48]byte
+}
+
+// notifier is the netlink socket on which the kernel announces a queue's
+// notifications, and the registration waiting on it.
+type notifier struct {
+	sock   *os.File
+	fd     int
+	cookie [notifyCookieLen]byte // the current registration's number, little-endian
+	seq    uint64                // guarded by the queue's mu, as is ch
+	ch     chan<- *MessageQueue
+	done   chan struct{}
+}
+
+// Notify asks the kernel to tell ch, once, when a message arrives on the empty
+// queue; ch then receives q. It is the one-shot mq_notify: call Notify again
+// to re-arm it. Only one process at a time can be registered for a queue
+// (another gets an error matching syscall.EBUSY), and the kernel does not
+// notify while a process is blocked in mq_receive (goipc's Receive waits on
+// the poller, so it does not count). Notify(nil) cancels the registration.
+//
+// The kernel ends the registration when this process closes any descriptor of
+// the queue, so keep one MessageQueue per queue in a process that uses Notify.
+func (q *MessageQueue) Notify(ch chan<- *MessageQueue) error {
+	const op = "mq_notify"
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return errs.Closed(op, q.name)
+	}
+	fd := q.all[0].fd
+	if ch == nil {
+		if q.notify != nil {
+			q.notify.ch = nil
+		}
+		return errs.Path(op, q.name, mqNotify(fd, nil))
+	}
+	if q.notify == nil {
+		n, err := newNotifier(q)
+		if err != nil {
+			return errs.Path(op, q.name, err)
+		}
+		q.notify = n
+	}
+	n := q.notify
+	binary.LittleEndian.PutUint64(n.cookie[:], n.seq+1)
+	sev := sigevent{value: uintptr(unsafe.Pointer(&n.cookie)), signo: int32(n.fd), notify: sigevThread}
+	err := mqNotify(fd, &sev)
+	runtime.KeepAlive(n)
+	if err != nil {
+		return errs.Path(op, q.name, err)
+	}
+	n.seq++
+	n.ch = ch
+	return nil
+}
+
+// mqNotify is the mq_notify system call itself: glibc's wrapper would run its
+// own thread for SIGEV_THREAD.
+func mqNotify(fd int, sev *sigevent) error {
+	_, _, errno := unix.Syscall(unix.SYS_MQ_NOTIFY, uintptr(fd), uintptr(unsafe.Pointer(sev)), 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+func newNotifier(q *MessageQueue) (*notifier, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, errs.Syscall("socket(AF_NETLINK)", err)
+	}
+	n := &notifier{sock: os.NewFile(uintptr(fd), "mq_notify"), fd: fd, done: make(chan struct{})}
+	go n.run(q)
+	return n, nil
+}
+
+// run reads the cookies the kernel sends and delivers the ones that say the
+// current registration fired.
+func (n *notifier) run(q *MessageQueue) {
+	var b [notifyCookieLen]byte
+	for {
+		m, err := n.sock.Read(b[:])
+		if err != nil {
+			if err == syscall.EINTR {
+				continue
+			}
+			return // closed
+		}
+		if m != notifyCookieLen || b[notifyCookieLen-1] != notifyWokenUp {
+			continue // a removal, or something that is not a cookie
+		}
+		seq := binary.LittleEndian.Uint64(b[:])
+		q.mu.Lock()
+		var ch chan<- *MessageQueue
+		if seq == n.seq {
+			ch, n.ch = n.ch, nil
+		}
+		q.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- q:
+			case <-n.done:
+				return
+			}
+		}
+	}
+}
+
+func (n *notifier) close() {
+	close(n.done)
+	n.sock.Close()
+}
