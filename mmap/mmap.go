@@ -177,14 +177,28 @@ func mapAll(f *os.File, mode Mode) (*Mapping, error) {
 // size bytes long (zeros; an existing larger file keeps its size and content)
 // and maps its first size bytes ReadWrite.
 func Create(path string, size int64, perm fs.FileMode) (*Mapping, error) {
+	f, err := CreateFile(path, size, perm)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Map(f, ReadWrite, 0, size)
+}
+
+// CreateFile is Create without the mapping: it returns the file, open for
+// reading and writing and at least size bytes long, for Map to map part of it.
+func CreateFile(path string, size int64, perm fs.FileMode) (*os.File, error) {
 	if size <= 0 {
 		return nil, errs.Path("create", path, errs.Invalid("size %d: want a positive size", size))
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
 	if err == nil {
-		err = f.Chmod(perm)
+		err = f.Chmod(perm) // open applied the umask
 	} else if errors.Is(err, fs.ErrExist) {
 		f, err = os.OpenFile(path, os.O_RDWR, 0)
+	}
+	if err == nil {
+		err = Grow(f, size)
 	}
 	if err != nil {
 		if f != nil {
@@ -192,11 +206,7 @@ func Create(path string, size int64, perm fs.FileMode) (*Mapping, error) {
 		}
 		return nil, err
 	}
-	defer f.Close()
-	if err := Grow(f, size); err != nil {
-		return nil, err
-	}
-	return Map(f, ReadWrite, 0, size)
+	return f, nil
 }
 
 // Grow makes f at least size bytes long, filling with zeros, and never

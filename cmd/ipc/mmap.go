@@ -1,0 +1,147 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/mmap"
+)
+
+const defaultMmapFile = "/tmp/mmapfile"
+
+func init() {
+	group := &cobra.Command{
+		Use:   "mmap",
+		Short: "Exchange bytes through a memory-mapped file",
+		Long: `The walk-through's memory-mapped file: write maps PATH shared and stores DATA in
+it, read maps it read-only and prints what it finds, as another process sees it
+without any read or write system call on the data. PATH defaults to
+` + defaultMmapFile + `; offsets need no page alignment.`,
+	}
+
+	var offset, size sizeValue
+	mode := modeValue(0o600)
+	write := &cobra.Command{
+		Use:   "write [PATH] DATA",
+		Short: "Store DATA at --offset through a shared mapping, creating or extending the file",
+		Args:  args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path, data := pathAndMessage(a, defaultMmapFile)
+			return mmapWrite(path, []byte(data), int64(offset), int64(size), fs.FileMode(mode))
+		},
+	}
+	write.Flags().Var(&offset, "offset", "byte offset of DATA in the file")
+	write.Flags().Var(&size, "size", "make the file at least this long (zeros)")
+	write.Flags().Var(&mode, "mode", "permission bits of a new file, whatever the umask")
+
+	var readOffset, length sizeValue
+	var asJSON bool
+	read := &cobra.Command{
+		Use:   "read [PATH]",
+		Short: "Print the bytes at --offset: up to the first NUL, or exactly --length bytes",
+		Args:  args(cobra.RangeArgs(0, 1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			path := optionalPath(a, defaultMmapFile)
+			data, err := mmapRead(path, int64(readOffset), int64(length), cmd.Flags().Changed("length"))
+			if err != nil {
+				return err
+			}
+			return writePayload(cmd.OutOrStdout(), data, asJSON, map[string]any{"offset": int64(readOffset)})
+		},
+	}
+	read.Flags().Var(&readOffset, "offset", "byte offset to read from")
+	read.Flags().Var(&length, "length", "print exactly this many bytes (default: up to the first NUL or the end)")
+	read.Flags().BoolVar(&asJSON, "json", false, `print {"data": ..., "offset": N}`)
+
+	group.AddCommand(write, read)
+	namedVerbs(group, 0, defaultMmapFile)
+	rootCmd.AddCommand(group)
+
+	addDemo("mmap", func(d *demo) demoPlan {
+		path := filepath.Join(os.TempDir(), d.unique())
+		d.cleanup(func() { os.Remove(path) })
+		msg := "hello through a mapped file"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"mmap", "read", path},
+			sender:   func(int) []string { return []string{"mmap", "write", path, msg} },
+		}
+	})
+}
+
+// mmapWrite makes path at least off+len(data) and size bytes long, maps just
+// the bytes data goes to, stores it and flushes it to the file.
+func mmapWrite(path string, data []byte, off, size int64, perm fs.FileMode) error {
+	need := max(off+int64(len(data)), size)
+	if need == 0 {
+		return usagef("nothing to write: DATA is empty and there is no --offset or --size")
+	}
+	f, err := mmap.CreateFile(path, need, perm)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if len(data) == 0 {
+		return nil
+	}
+	m, err := mmap.Map(f, mmap.ReadWrite, off, int64(len(data)))
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if _, err := m.WriteAt(data, 0); err != nil {
+		return err
+	}
+	if err := m.Sync(); err != nil {
+		return err
+	}
+	return m.Close()
+}
+
+// mmapRead maps length bytes of path from off read-only and copies them out
+// (a copy that survives the file shrinking meanwhile). Without hasLength it
+// reads to the end of the file and keeps what precedes the first NUL.
+func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.IsDir():
+		return nil, errs.Path("read", path, syscall.EISDIR)
+	case !fi.Mode().IsRegular():
+		if !hasLength {
+			return nil, errs.Path("read", path, errs.Invalid("not a regular file, so it has no known end: give --length"))
+		}
+	case off > fi.Size():
+		return nil, errs.Path("read", path, errs.Invalid("offset %d is past the end of the %d-byte file", off, fi.Size()))
+	case !hasLength:
+		length = fi.Size() - off
+	}
+	if length == 0 {
+		return nil, nil // mmap cannot map nothing, and there is nothing to read
+	}
+	m, err := mmap.Map(f, mmap.ReadOnly, off, length)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	data := make([]byte, length)
+	if _, err := m.ReadAt(data, 0); err != nil {
+		return nil, err
+	}
+	if !hasLength {
+		data = cString(data)
+	}
+	return data, nil
+}
