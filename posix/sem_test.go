@@ -1,0 +1,174 @@
+package posix_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/posix"
+)
+
+func newSemaphore(t testing.TB, value uint) *posix.Semaphore {
+	t.Helper()
+	s, err := posix.OpenSemaphore("/"+testutil.Name("sem"), &posix.SemOptions{Create: true, Exclusive: true, Value: value})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if err := s.Unlink(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func TestSemaphoreNamed(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	s := newSemaphore(t, 1)
+	fi, err := os.Stat("/dev/shm/sem." + strings.TrimPrefix(s.Name(), "/"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("glibc's file: %v, %v; want mode 0600", fi, err)
+	}
+	if err := s.TryWait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TryWait(); !isErrno(err, syscall.EAGAIN) {
+		t.Fatalf("TryWait at zero: %v, want EAGAIN", err)
+	}
+	// A second handle on the same semaphore sees the posts.
+	s2, err := posix.OpenSemaphore(s.Name(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	for range 3 {
+		if err := s2.Post(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := s.Value(); err != nil || v != 3 {
+		t.Fatalf("Value = %d, %v; want 3", v, err)
+	}
+	if err := s.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := posix.OpenSemaphore(s.Name(), &posix.SemOptions{Create: true, Exclusive: true}); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("exclusive create of an existing semaphore: %v", err)
+	}
+}
+
+func TestSemaphoreWaitWakes(t *testing.T) {
+	s := newSemaphore(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := s.Wait(ctx)
+	if took := time.Since(start); !errors.Is(err, os.ErrDeadlineExceeded) || took < 30*time.Millisecond || took > 500*time.Millisecond {
+		t.Fatalf("Wait with a 30ms deadline: %v after %v", err, took)
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- s.Wait(ctx) }()
+	time.Sleep(20 * time.Millisecond) // let it block in the kernel
+	start = time.Now()
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Wait: %v", err)
+	}
+	t.Logf("cancel woke Wait in %v", time.Since(start))
+
+	// A post from another goroutine wakes a waiter with no deadline.
+	go func() { errc <- s.Wait(context.Background()) }()
+	time.Sleep(10 * time.Millisecond)
+	s.Post()
+	if err := <-errc; err != nil {
+		t.Fatalf("Wait woken by Post: %v", err)
+	}
+
+	// Close wakes waiters and waits for them before sem_close.
+	for range 3 {
+		go func() { errc <- s.Wait(context.Background()) }()
+	}
+	time.Sleep(20 * time.Millisecond)
+	s.Close()
+	for range 3 {
+		if err := <-errc; !errors.Is(err, os.ErrClosed) {
+			t.Fatalf("Wait woken by Close: %v", err)
+		}
+	}
+	_, valueErr := s.Value()
+	for what, err := range map[string]error{"Post": s.Post(), "TryWait": s.TryWait(), "Wait": s.Wait(context.Background()), "Value": valueErr} {
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s after Close: %v, want os.ErrClosed", what, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestSemaphoreBadInput(t *testing.T) {
+	for _, name := range []string{"", "/x/y", "/" + strings.Repeat("s", 252)} {
+		if _, err := posix.OpenSemaphore(name, &posix.SemOptions{Create: true}); !isErrno(err, syscall.EINVAL) {
+			t.Errorf("OpenSemaphore(%q) = %v, want EINVAL", name, err)
+		}
+	}
+	if _, err := posix.OpenSemaphore("/"+testutil.Name("sem-big"), &posix.SemOptions{Create: true, Value: posix.MaxSemaphoreValue + 1}); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("value above SEM_VALUE_MAX: %v", err)
+	}
+	if _, err := posix.OpenSemaphore("/"+testutil.Name("sem-missing"), nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("opening a missing semaphore: %v", err)
+	}
+	if _, err := posix.InitSemaphore(make([]byte, 8), 0); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("InitSemaphore in 8 bytes: %v", err)
+	}
+	m := newShm(t, 4096)
+	mem, _ := m.Map(posix.ReadWrite)
+	if _, err := posix.SemaphoreAt(mem[3:]); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("misaligned SemaphoreAt: %v", err)
+	}
+	var nilS *posix.Semaphore
+	if err := nilS.Close(); err != nil {
+		t.Errorf("nil Close: %v", err)
+	}
+}
+
+// TestSemaphoreUnnamedAcrossProcesses puts a process-shared semaphore in
+// shared memory; a child process writes a message and posts it.
+func TestSemaphoreUnnamedAcrossProcesses(t *testing.T) {
+	m := newShm(t, 4096)
+	mem, err := m.Map(posix.ReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ping, err := posix.InitSemaphore(mem[pingAt:], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ping.Close()
+	if _, err := posix.InitSemaphore(mem[pongAt:], 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping.Unlink(); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("Unlink of an unnamed semaphore: %v", err)
+	}
+	child := testutil.Start(t, testutil.Child("shm-poster", m.Name(), "through shared memory"))
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+	defer cancel()
+	if err := ping.Wait(ctx); err != nil {
+		t.Fatalf("Wait for the child's post: %v; child stderr: %s", err, child.Stderr())
+	}
+	child.MustSucceed()
+	if got := string(mem[dataAt : dataAt+21]); got != "through shared memory" {
+		t.Fatalf("read %q", got)
+	}
+}

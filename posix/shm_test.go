@@ -1,0 +1,192 @@
+package posix_test
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/posix"
+)
+
+// newShm creates a segment of size bytes with a unique name, removed when the
+// test ends.
+func newShm(t testing.TB, size int64) *posix.SharedMemory {
+	t.Helper()
+	m, err := posix.OpenSharedMemory("/"+testutil.Name("shm"), &posix.ShmOptions{Create: true, Exclusive: true, Size: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		m.Close()
+		if err := m.Unlink(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Error(err)
+		}
+	})
+	return m
+}
+
+func TestShmMapResizeReopen(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	m := newShm(t, 4096)
+	if fi, err := m.Stat(); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != 4096 {
+		t.Fatalf("Stat = %v, %v; want mode 0600, size 4096", fi, err)
+	}
+	data, err := m.Map(posix.ReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(data, "hello")
+	if _, err := m.Map(posix.ReadOnly); !isErrno(err, syscall.EINVAL) {
+		t.Fatalf("second Map: %v, want EINVAL", err)
+	}
+
+	// Opening it again with another size neither truncates nor grows it.
+	ro, err := posix.OpenSharedMemory(strings.TrimPrefix(m.Name(), "/"), &posix.ShmOptions{ReadOnly: true, Size: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if size, err := ro.Size(); err != nil || size != 4096 {
+		t.Fatalf("Size of the reopened segment = %d, %v; want 4096", size, err)
+	}
+	view, err := ro.Map(posix.ReadOnly)
+	if err != nil || !bytes.HasPrefix(view, []byte("hello")) {
+		t.Fatalf("read-only mapping: %q, %v", view[:5], err)
+	}
+	if _, err := ro.Resize(1); !isErrno(err, syscall.EINVAL) {
+		t.Fatalf("Resize of a read-only segment: %v", err)
+	}
+	if err := ro.Unmap(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Map(posix.ReadWrite); !isErrno(err, syscall.EINVAL) {
+		t.Fatalf("read-write Map of a read-only segment: %v", err)
+	}
+
+	data, err = m.Resize(8192)
+	if err != nil || len(data) != 8192 || string(data[:5]) != "hello" || data[8191] != 0 {
+		t.Fatalf("Resize: len %d, %v", len(data), err)
+	}
+	if size, _ := ro.Size(); size != 8192 {
+		t.Fatalf("other handle sees size %d, want 8192", size)
+	}
+	// Truncate sets the size of an existing segment on purpose.
+	tr, err := posix.OpenSharedMemory(m.Name(), &posix.ShmOptions{Size: 100, Truncate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	if size, _ := m.Size(); size != 100 {
+		t.Fatalf("after Truncate: size %d, want 100", size)
+	}
+}
+
+func TestShmBadInputAndClosed(t *testing.T) {
+	for _, name := range []string{"", "/a/b", "/" + strings.Repeat("n", 256)} {
+		if _, err := posix.OpenSharedMemory(name, &posix.ShmOptions{Create: true}); !isErrno(err, syscall.EINVAL) {
+			t.Errorf("OpenSharedMemory(%q) = %v, want EINVAL", name, err)
+		}
+	}
+	for _, o := range []posix.ShmOptions{{Create: true, Size: -1}, {Create: true, ReadOnly: true}} {
+		if _, err := posix.OpenSharedMemory("/"+testutil.Name("shm-bad"), &o); !isErrno(err, syscall.EINVAL) {
+			t.Errorf("OpenSharedMemory(%+v) = %v, want EINVAL", o, err)
+		}
+	}
+	if _, err := posix.OpenSharedMemory("/"+testutil.Name("shm-missing"), nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("opening a missing segment: %v", err)
+	}
+	m := newShm(t, 0)
+	if _, err := m.Map(posix.ReadWrite); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("Map of an empty segment: %v, want EINVAL", err)
+	}
+	if _, err := m.Map(posix.WriteOnly); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("Map WriteOnly: %v, want EINVAL", err)
+	}
+	if _, err := m.Resize(-5); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("negative Resize: %v", err)
+	}
+	m.Close()
+	if err := m.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	_, mapErr := m.Map(posix.ReadWrite)
+	_, sizeErr := m.Size()
+	_, resizeErr := m.Resize(10)
+	for what, err := range map[string]error{"Map": mapErr, "Size": sizeErr, "Resize": resizeErr} {
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s after Close: %v, want os.ErrClosed", what, err)
+		}
+	}
+}
+
+// TestShmPython shares a segment with Python's multiprocessing.shared_memory
+// both ways: Python creates one (its names have no leading slash) that Go
+// reads and writes, and Python attaches to one that Go created.
+func TestShmPython(t *testing.T) {
+	py := testutil.RequirePython(t, "multiprocessing.shared_memory")
+	const script = `
+import sys
+from multiprocessing import shared_memory, resource_tracker
+shm = shared_memory.SharedMemory(create=True, size=64)
+shm.buf[:11] = b"from python"
+print(shm.name, flush=True)
+sys.stdin.readline()            # Go has written its part
+print(bytes(shm.buf[16:23]).decode(), flush=True)
+shm.close()
+shm.unlink()
+`
+	cmd := exec.Command(py, "-c", script)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testutil.Start(t, cmd)
+	name := p.Line()
+	if strings.HasPrefix(name, "/") {
+		t.Fatalf("Python's name %q has a slash; the test means to check names without one", name)
+	}
+	m, err := posix.OpenSharedMemory(name, nil)
+	if err != nil {
+		stdin.Close()
+		t.Fatal(err)
+	}
+	data, err := m.Map(posix.ReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(data[:11]); got != "from python" {
+		t.Errorf("Go read %q from Python's segment", got)
+	}
+	copy(data[16:], "from go")
+	m.Close()
+	stdin.Write([]byte("go\n"))
+	p.Expect("from go")
+	p.MustSucceed()
+
+	// The other way: Python attaches to a segment Go created.
+	g := newShm(t, 32)
+	gdata, err := g.Map(posix.ReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(gdata, "made in go")
+	out, err := exec.Command(py, "-c", `
+import sys
+from multiprocessing import shared_memory, resource_tracker
+shm = shared_memory.SharedMemory(name=sys.argv[1])
+resource_tracker.unregister(shm._name, "shared_memory")  # Go owns it
+print(bytes(shm.buf[:10]).decode())
+shm.buf[10:14] = b"+py!"
+shm.close()
+`, strings.TrimPrefix(g.Name(), "/")).CombinedOutput()
+	if err != nil || string(out) != "made in go\n" || string(gdata[:14]) != "made in go+py!" {
+		t.Fatalf("Python printed %q (%v); segment holds %q", out, err, gdata[:14])
+	}
+}
