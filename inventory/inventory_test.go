@@ -201,7 +201,9 @@ func TestLookupAndRemove(t *testing.T) {
 	for k, target := range m.targets {
 		targets := []string{target}
 		if key, ok := m.keys[k]; ok {
-			targets = append(targets, fmt.Sprint(key), fmt.Sprintf("%#x", uint32(key)), fmt.Sprintf("key=%d", key))
+			if o, err := inventory.LookupKey(k, key); err != nil || !m.mine(o) {
+				t.Errorf("LookupKey(%s, %#x) = %v, %v", k, key, o.Ref(), err)
+			}
 		} else {
 			targets = append(targets, strings.TrimPrefix(target, "/"))
 		}
@@ -226,11 +228,19 @@ func TestLookupAndRemove(t *testing.T) {
 		target string
 	}{
 		{"posix-pipe", "/x"}, {inventory.PosixMQ, "/a/b"}, {inventory.PosixShm, ""}, {inventory.PosixSem, "/.."},
-		{inventory.PosixSem, "/" + strings.Repeat("x", 252)}, {inventory.SysvShm, "0"}, {inventory.SysvMsg, "id=-1"},
-		{inventory.SysvSem, "0x1ffffffff"}, {inventory.SysvSem, "/tmp:x"}, {inventory.SysvMsg, "id=x"},
+		{inventory.PosixSem, "/" + strings.Repeat("x", 252)}, {inventory.SysvShm, "12"}, {inventory.SysvMsg, "id=-1"},
+		{inventory.SysvMsg, "id=x"},
 	} {
 		if _, err := inventory.Lookup(bad.kind, bad.target); !errors.Is(err, syscall.EINVAL) {
 			t.Errorf("Lookup(%q, %q) = %v, want EINVAL", bad.kind, bad.target, err)
+		}
+	}
+	for _, bad := range []struct {
+		kind inventory.Kind
+		key  int64
+	}{{inventory.SysvShm, 0}, {inventory.SysvSem, 1 << 32}, {inventory.PosixMQ, 5}} {
+		if _, err := inventory.LookupKey(bad.kind, bad.key); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("LookupKey(%q, %#x) = %v, want EINVAL", bad.kind, bad.key, err)
 		}
 	}
 	if err := inventory.Remove(inventory.Object{Kind: inventory.SysvShm, ID: -1}); !errors.Is(err, syscall.EINVAL) {

@@ -27,17 +27,42 @@ func ParseKind(s string) (Kind, error) {
 	return "", errs.Invalid("unknown kind %q (want one of %s)", s, strings.Join(names, ", "))
 }
 
-// Lookup finds one object of kind k. target is a POSIX name ("/q" or "q"),
-// or for System V "id=N" or a key in decimal or 0x hex. A missing object is
-// an error matching fs.ErrNotExist.
+// Lookup finds one object of kind k by target: a POSIX name ("/q" or "q"),
+// or "id=N" for a System V object (LookupKey finds one by key). A missing
+// object is an error matching fs.ErrNotExist.
 func Lookup(k Kind, target string) (Object, error) {
 	if _, err := ParseKind(string(k)); err != nil {
 		return Object{}, err
 	}
-	match, err := matcher(k, target)
-	if err != nil {
-		return Object{}, err
+	if !k.sysv() {
+		name, err := posixName(k, target)
+		if err != nil {
+			return Object{}, err
+		}
+		return find(k, target, func(o Object) bool { return o.Name == "/"+name })
 	}
+	v, ok := strings.CutPrefix(target, "id=")
+	id, err := strconv.Atoi(v)
+	if !ok || err != nil || id < 0 {
+		return Object{}, errs.Invalid("bad %s %q (want id=N, N >= 0; or look a key up with LookupKey)", k, target)
+	}
+	return find(k, target, func(o Object) bool { return o.ID == id })
+}
+
+// LookupKey finds the System V object of kind k with key. Key 0
+// (IPC_PRIVATE) names no single object.
+func LookupKey(k Kind, key int64) (Object, error) {
+	if !k.sysv() {
+		return Object{}, errs.Invalid("%s objects have names, not keys", k)
+	}
+	key = int64(int32(key)) // key_t: 0xffffffff is -1, as List shows it
+	if key == 0 {
+		return Object{}, errs.Invalid("key 0 is IPC_PRIVATE, shared by many objects (name one by id=N)")
+	}
+	return find(k, fmt.Sprintf("key=%#x", uint32(key)), func(o Object) bool { return o.Key == key })
+}
+
+func find(k Kind, target string, match func(Object) bool) (Object, error) {
 	objs, err := List(k)
 	for _, o := range objs {
 		if match(o) {
@@ -48,50 +73,6 @@ func Lookup(k Kind, target string) (Object, error) {
 		err = syscall.ENOENT
 	}
 	return Object{}, errs.Path("find", string(k)+":"+target, err)
-}
-
-// matcher parses target into a test for the object it names.
-func matcher(k Kind, target string) (func(Object) bool, error) {
-	if !k.sysv() {
-		name, err := posixName(k, target)
-		return func(o Object) bool { return o.Name == "/"+name }, err
-	}
-	if v, ok := strings.CutPrefix(target, "id="); ok {
-		id, err := strconv.Atoi(v)
-		if err != nil || id < 0 {
-			return nil, errs.Invalid("bad id %q (want id=N with N >= 0)", v)
-		}
-		return func(o Object) bool { return o.ID == id }, nil
-	}
-	key, err := parseKey(strings.TrimPrefix(target, "key="))
-	if err != nil {
-		return nil, err
-	}
-	return func(o Object) bool { return o.Key == key }, nil
-}
-
-// parseKey reads a System V key in decimal or 0x hex, as the kernel's
-// 32-bit key_t (so 0xffffffff and -1 are the same key).
-func parseKey(s string) (int64, error) {
-	var v int64
-	var err error
-	if hex, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
-		var u uint64
-		u, err = strconv.ParseUint(hex, 16, 32)
-		v = int64(u)
-	} else {
-		v, err = strconv.ParseInt(s, 10, 64)
-		if err == nil && (v < -1<<31 || v > 1<<32-1) {
-			err = strconv.ErrRange
-		}
-	}
-	switch {
-	case err != nil:
-		return 0, errs.Invalid("bad key %q (want decimal, 0x hex or id=N)", s)
-	case v == 0:
-		return 0, errs.Invalid("key 0 is IPC_PRIVATE, shared by many objects (name one by id=N)")
-	}
-	return int64(int32(uint32(v))), nil
 }
 
 // posixName checks a POSIX object name and returns it without its slash.
