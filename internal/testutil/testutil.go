@@ -194,6 +194,31 @@ func AsNobody(cmd *exec.Cmd) *exec.Cmd {
 	return cmd
 }
 
+// Runnable copies cmd's program to a directory every user may enter and
+// points cmd there: go test keeps its binary in a private directory, which a
+// child run AsNobody could not execute. The copy goes at cleanup.
+func Runnable(t testing.TB, cmd *exec.Cmd) *exec.Cmd {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "goipc-bin-")
+	if err == nil {
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		err = os.Chmod(dir, 0o755)
+	}
+	var bin []byte
+	if err == nil {
+		bin, err = os.ReadFile(cmd.Path)
+	}
+	path := filepath.Join(dir, filepath.Base(cmd.Path))
+	if err == nil {
+		err = os.WriteFile(path, bin, 0o755)
+	}
+	if err != nil {
+		t.Fatalf("copy %s for other users: %v", cmd.Path, err)
+	}
+	cmd.Path, cmd.Args[0], cmd.Dir = path, path, dir
+	return cmd
+}
+
 // Proc is a started child process whose stdout the test reads line by line
 // and whose stderr is kept for failure messages. It is killed at cleanup.
 type Proc struct {
