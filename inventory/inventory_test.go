@@ -270,7 +270,7 @@ func TestVisibleToNobody(t *testing.T) {
 	t.Cleanup(func() { unix.SysvShmCtl(id, unix.IPC_RMID, nil) })
 
 	seen := func(all string) map[string]bool {
-		cmd := testutil.AsNobody(nobodyCommand(t, "select", all))
+		cmd := testutil.AsNobody(testutil.Runnable(t, testutil.Child("select", all)))
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("select as nobody: %v %s", err, out)
@@ -296,30 +296,6 @@ func TestVisibleToNobody(t *testing.T) {
 	if !all["posix-shm:/"+private] || !all[segRef] {
 		t.Errorf("with All nobody sees %v; want %s and %s too", all, private, segRef)
 	}
-}
-
-// nobodyCommand re-executes the test binary as a child, from a copy that
-// user nobody may run (go test keeps its binary in a private directory).
-func nobodyCommand(t *testing.T, child string, args ...string) *exec.Cmd {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "goipc-nobody-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	bin, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "inventory.test")
-	if err := os.WriteFile(path, bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := testutil.Child(child, args...)
-	cmd.Path, cmd.Args[0] = path, path
-	cmd.Dir = dir
-	return cmd
 }
 
 // TestJSONMode: the mode reads "0640" in JSON and survives a round trip.
