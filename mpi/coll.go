@@ -1,0 +1,397 @@
+package mpi
+
+// #include "shim.h"
+import "C"
+
+import (
+	"unsafe"
+)
+
+// The collectives below must be called by every process of the communicator,
+// in the same order. Buffers that MPI reads only at the root (or writes only
+// at the root) may be nil elsewhere. Buffer lengths are checked against each
+// other and the communicator's size before the call, and an empty buffer is
+// an error: a collective over nothing is a bug, not a message.
+//
+// The reductions (Reduce, Allreduce, Scan, Exscan) work in place
+// (MPI_IN_PLACE) when send and recv are the same slice.
+
+// Barrier waits until every process of c has entered it (MPI_Barrier).
+func Barrier(c *Comm) error {
+	h, err := c.handle("MPI_Barrier")
+	if err != nil {
+		return err
+	}
+	return check("MPI_Barrier", C.MPI_Barrier(h))
+}
+
+// checkRoot validates a root rank before a rooted collective.
+func (c *Comm) checkRoot(op string, root int) error {
+	if root < 0 || root >= c.size {
+		return invalid(op, ErrRoot, "root %d is not a rank of a communicator of %d", root, c.size)
+	}
+	return nil
+}
+
+// same reports whether two slices are the same buffer, which asks for
+// MPI_IN_PLACE.
+func same[T Type](a, b []T) bool {
+	return len(a) > 0 && len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
+// lengths checks that recv holds exactly want elements.
+func lengths(op, what string, got, want int) error {
+	if got != want {
+		return invalid(op, ErrCount, "%s buffer has %d elements, want %d", what, got, want)
+	}
+	return nil
+}
+
+// Bcast copies buf from root to every other process (MPI_Bcast).
+func Bcast[T Type](c *Comm, buf []T, root int) error {
+	h, err := c.handle("MPI_Bcast")
+	if err != nil {
+		return err
+	}
+	if err := c.checkRoot("MPI_Bcast", root); err != nil {
+		return err
+	}
+	p, n, err := nonEmpty("MPI_Bcast", "", buf)
+	if err != nil {
+		return err
+	}
+	return check("MPI_Bcast", C.MPI_Bcast(p, n, datatype[T](), C.int(root), h))
+}
+
+// reduceArgs prepares the buffers of a reduction: recv must match send in
+// length, and the same slice means in place.
+func reduceArgs[T Type](fn string, send, recv []T) (sp, rp unsafe.Pointer, n C.int, err error) {
+	if sp, n, err = nonEmpty(fn, "send", send); err != nil {
+		return
+	}
+	if err = lengths(fn, "receive", len(recv), len(send)); err != nil {
+		return
+	}
+	rp = unsafe.Pointer(unsafe.SliceData(recv))
+	if same(send, recv) {
+		sp = C.goipc_in_place
+	}
+	return
+}
+
+// Reduce combines send from every process with op into recv at root
+// (MPI_Reduce).
+func Reduce[T Type](c *Comm, send, recv []T, op *Op, root int) error {
+	h, err := c.handle("MPI_Reduce")
+	if err != nil {
+		return err
+	}
+	if err := c.checkRoot("MPI_Reduce", root); err != nil {
+		return err
+	}
+	o, err := opHandle[T]("MPI_Reduce", op)
+	if err != nil {
+		return err
+	}
+	var sp, rp unsafe.Pointer
+	var n C.int
+	if c.rank == root {
+		sp, rp, n, err = reduceArgs("MPI_Reduce", send, recv)
+	} else {
+		sp, n, err = nonEmpty("MPI_Reduce", "send", send)
+	}
+	if err != nil {
+		return err
+	}
+	return check("MPI_Reduce", C.MPI_Reduce(sp, rp, n, datatype[T](), o, C.int(root), h))
+}
+
+// reduceAll runs the reductions whose result lands on every process.
+func reduceAll[T Type](fn string, c *Comm, send, recv []T, op *Op,
+	call func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm) C.int) error {
+	h, err := c.handle(fn)
+	if err != nil {
+		return err
+	}
+	o, err := opHandle[T](fn, op)
+	if err != nil {
+		return err
+	}
+	sp, rp, n, err := reduceArgs(fn, send, recv)
+	if err != nil {
+		return err
+	}
+	return check(fn, call(sp, rp, n, datatype[T](), o, h))
+}
+
+// Allreduce combines send from every process with op into recv on every
+// process (MPI_Allreduce).
+func Allreduce[T Type](c *Comm, send, recv []T, op *Op) error {
+	return reduceAll("MPI_Allreduce", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm) C.int {
+		return C.MPI_Allreduce(sp, rp, n, t, o, h)
+	})
+}
+
+// Scan leaves in recv on rank i the reduction of send over ranks 0..i
+// (MPI_Scan).
+func Scan[T Type](c *Comm, send, recv []T, op *Op) error {
+	return reduceAll("MPI_Scan", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm) C.int {
+		return C.MPI_Scan(sp, rp, n, t, o, h)
+	})
+}
+
+// Exscan leaves in recv on rank i the reduction of send over ranks 0..i-1
+// (MPI_Exscan); recv on rank 0 is left as it was.
+func Exscan[T Type](c *Comm, send, recv []T, op *Op) error {
+	return reduceAll("MPI_Exscan", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm) C.int {
+		return C.MPI_Exscan(sp, rp, n, t, o, h)
+	})
+}
+
+// ReduceScatterBlock reduces send (Size blocks of len(recv) elements) over
+// all processes and leaves block i in recv on rank i
+// (MPI_Reduce_scatter_block).
+func ReduceScatterBlock[T Type](c *Comm, send, recv []T, op *Op) error {
+	const fn = "MPI_Reduce_scatter_block"
+	h, err := c.handle(fn)
+	if err != nil {
+		return err
+	}
+	o, err := opHandle[T](fn, op)
+	if err != nil {
+		return err
+	}
+	rp, n, err := nonEmpty(fn, "receive", recv)
+	if err != nil {
+		return err
+	}
+	if err := lengths(fn, "send", len(send), c.size*len(recv)); err != nil {
+		return err
+	}
+	sp := unsafe.Pointer(unsafe.SliceData(send))
+	return check(fn, C.MPI_Reduce_scatter_block(sp, rp, n, datatype[T](), o, h))
+}
+
+// Gather collects send from every process, in rank order, into recv at root,
+// which holds Size times len(send) elements (MPI_Gather).
+func Gather[T Type](c *Comm, send, recv []T, root int) error {
+	h, err := c.handle("MPI_Gather")
+	if err != nil {
+		return err
+	}
+	if err := c.checkRoot("MPI_Gather", root); err != nil {
+		return err
+	}
+	sp, n, err := nonEmpty("MPI_Gather", "send", send)
+	if err != nil {
+		return err
+	}
+	var rp unsafe.Pointer
+	if c.rank == root {
+		if err := lengths("MPI_Gather", "receive", len(recv), c.size*len(send)); err != nil {
+			return err
+		}
+		rp = unsafe.Pointer(unsafe.SliceData(recv))
+	}
+	t := datatype[T]()
+	return check("MPI_Gather", C.MPI_Gather(sp, n, t, rp, n, t, C.int(root), h))
+}
+
+// Scatter sends block i of send (Size blocks of len(recv) elements) at root
+// to rank i's recv (MPI_Scatter).
+func Scatter[T Type](c *Comm, send, recv []T, root int) error {
+	h, err := c.handle("MPI_Scatter")
+	if err != nil {
+		return err
+	}
+	if err := c.checkRoot("MPI_Scatter", root); err != nil {
+		return err
+	}
+	rp, n, err := nonEmpty("MPI_Scatter", "receive", recv)
+	if err != nil {
+		return err
+	}
+	var sp unsafe.Pointer
+	if c.rank == root {
+		if err := lengths("MPI_Scatter", "send", len(send), c.size*len(recv)); err != nil {
+			return err
+		}
+		sp = unsafe.Pointer(unsafe.SliceData(send))
+	}
+	t := datatype[T]()
+	return check("MPI_Scatter", C.MPI_Scatter(sp, n, t, rp, n, t, C.int(root), h))
+}
+
+// Allgather is Gather with the result on every process (MPI_Allgather).
+func Allgather[T Type](c *Comm, send, recv []T) error {
+	h, err := c.handle("MPI_Allgather")
+	if err != nil {
+		return err
+	}
+	sp, n, err := nonEmpty("MPI_Allgather", "send", send)
+	if err != nil {
+		return err
+	}
+	if err := lengths("MPI_Allgather", "receive", len(recv), c.size*len(send)); err != nil {
+		return err
+	}
+	t := datatype[T]()
+	return check("MPI_Allgather", C.MPI_Allgather(sp, n, t, unsafe.Pointer(unsafe.SliceData(recv)), n, t, h))
+}
+
+// Alltoall sends block j of send to rank j, which stores it as block i of its
+// recv, for every pair (MPI_Alltoall). Both hold Size equal blocks.
+func Alltoall[T Type](c *Comm, send, recv []T) error {
+	h, err := c.handle("MPI_Alltoall")
+	if err != nil {
+		return err
+	}
+	sp, _, err := nonEmpty("MPI_Alltoall", "send", send)
+	if err != nil {
+		return err
+	}
+	if len(send)%c.size != 0 {
+		return invalid("MPI_Alltoall", ErrCount, "send buffer of %d elements is not %d equal blocks", len(send), c.size)
+	}
+	if err := lengths("MPI_Alltoall", "receive", len(recv), len(send)); err != nil {
+		return err
+	}
+	n, t := C.int(len(send)/c.size), datatype[T]()
+	return check("MPI_Alltoall", C.MPI_Alltoall(sp, n, t, unsafe.Pointer(unsafe.SliceData(recv)), n, t, h))
+}
+
+// layout checks the per-rank counts and displacements of a v-collective
+// against a buffer of buflen elements. Nil displs packs the blocks one after
+// the other.
+func (c *Comm) layout(fn, what string, counts, displs []int, buflen int) (cc, cd []C.int, err error) {
+	if len(counts) != c.size {
+		return nil, nil, invalid(fn, ErrCount, "%s counts: %d entries for %d ranks", what, len(counts), c.size)
+	}
+	if displs != nil && len(displs) != c.size {
+		return nil, nil, invalid(fn, ErrCount, "%s displacements: %d entries for %d ranks", what, len(displs), c.size)
+	}
+	cc, cd = make([]C.int, c.size), make([]C.int, c.size)
+	next := 0
+	for i, n := range counts {
+		d := next
+		if displs != nil {
+			d = displs[i]
+		}
+		if n < 0 || d < 0 || d+n > buflen {
+			return nil, nil, invalid(fn, ErrCount, "%s block %d (displacement %d, count %d) is outside a buffer of %d", what, i, d, n, buflen)
+		}
+		if _, err := count(fn, d); err != nil {
+			return nil, nil, err
+		}
+		cc[i], cd[i] = C.int(n), C.int(d)
+		next = d + n
+	}
+	return cc, cd, nil
+}
+
+// Gatherv is Gather with a count per rank: rank i's send lands in recv at
+// displs[i] (or packed in rank order when displs is nil) at root (MPI_Gatherv).
+func Gatherv[T Type](c *Comm, send, recv []T, counts, displs []int, root int) error {
+	h, err := c.handle("MPI_Gatherv")
+	if err != nil {
+		return err
+	}
+	if err := c.checkRoot("MPI_Gatherv", root); err != nil {
+		return err
+	}
+	sp, n, err := buffer("MPI_Gatherv", send)
+	if err != nil {
+		return err
+	}
+	var rp unsafe.Pointer
+	var cc, cd []C.int
+	if c.rank == root {
+		if cc, cd, err = c.layout("MPI_Gatherv", "receive", counts, displs, len(recv)); err != nil {
+			return err
+		}
+		if err := lengths("MPI_Gatherv", "send", len(send), counts[root]); err != nil {
+			return err
+		}
+		rp = unsafe.Pointer(unsafe.SliceData(recv))
+	}
+	t := datatype[T]()
+	return check("MPI_Gatherv", C.MPI_Gatherv(sp, n, t, rp, ptr(cc), ptr(cd), t, C.int(root), h))
+}
+
+// Scatterv is Scatter with a count per rank: rank i receives counts[i]
+// elements from send at displs[i] (MPI_Scatterv).
+func Scatterv[T Type](c *Comm, send []T, counts, displs []int, recv []T, root int) error {
+	h, err := c.handle("MPI_Scatterv")
+	if err != nil {
+		return err
+	}
+	if err := c.checkRoot("MPI_Scatterv", root); err != nil {
+		return err
+	}
+	rp, n, err := buffer("MPI_Scatterv", recv)
+	if err != nil {
+		return err
+	}
+	var sp unsafe.Pointer
+	var cc, cd []C.int
+	if c.rank == root {
+		if cc, cd, err = c.layout("MPI_Scatterv", "send", counts, displs, len(send)); err != nil {
+			return err
+		}
+		if err := lengths("MPI_Scatterv", "receive", len(recv), counts[root]); err != nil {
+			return err
+		}
+		sp = unsafe.Pointer(unsafe.SliceData(send))
+	}
+	t := datatype[T]()
+	return check("MPI_Scatterv", C.MPI_Scatterv(sp, ptr(cc), ptr(cd), t, rp, n, t, C.int(root), h))
+}
+
+// Allgatherv is Gatherv with the result on every process (MPI_Allgatherv).
+func Allgatherv[T Type](c *Comm, send, recv []T, counts, displs []int) error {
+	h, err := c.handle("MPI_Allgatherv")
+	if err != nil {
+		return err
+	}
+	sp, n, err := buffer("MPI_Allgatherv", send)
+	if err != nil {
+		return err
+	}
+	cc, cd, err := c.layout("MPI_Allgatherv", "receive", counts, displs, len(recv))
+	if err != nil {
+		return err
+	}
+	if err := lengths("MPI_Allgatherv", "send", len(send), counts[c.rank]); err != nil {
+		return err
+	}
+	t := datatype[T]()
+	return check("MPI_Allgatherv", C.MPI_Allgatherv(sp, n, t, unsafe.Pointer(unsafe.SliceData(recv)), ptr(cc), ptr(cd), t, h))
+}
+
+// Alltoallv is Alltoall with a count and displacement per rank on both sides
+// (MPI_Alltoallv).
+func Alltoallv[T Type](c *Comm, send []T, sendCounts, sendDispls []int, recv []T, recvCounts, recvDispls []int) error {
+	h, err := c.handle("MPI_Alltoallv")
+	if err != nil {
+		return err
+	}
+	sc, sd, err := c.layout("MPI_Alltoallv", "send", sendCounts, sendDispls, len(send))
+	if err != nil {
+		return err
+	}
+	rc, rd, err := c.layout("MPI_Alltoallv", "receive", recvCounts, recvDispls, len(recv))
+	if err != nil {
+		return err
+	}
+	t := datatype[T]()
+	return check("MPI_Alltoallv", C.MPI_Alltoallv(unsafe.Pointer(unsafe.SliceData(send)), ptr(sc), ptr(sd), t,
+		unsafe.Pointer(unsafe.SliceData(recv)), ptr(rc), ptr(rd), t, h))
+}
+
+// ptr returns the address of a C int array's first element, or nil.
+func ptr(v []C.int) *C.int {
+	if len(v) == 0 {
+		return nil
+	}
+	return &v[0]
+}

@@ -1,0 +1,310 @@
+package mpi
+
+// #include "shim.h"
+import "C"
+
+import "runtime"
+
+// Comm is an MPI communicator. World and Self are predefined; Dup, Split,
+// SplitType and Create make new ones, which the caller frees with Free.
+//
+// A Comm may be used from several goroutines when the thread level allows it
+// (see Init), but Free must not race with its use.
+type Comm struct {
+	c          C.MPI_Comm
+	rank, size int
+	name       string // for errors: "world", "self" or "comm"
+	predefined bool
+}
+
+var (
+	world = &Comm{c: C.goipc_comm_world, name: "MPI_COMM_WORLD", predefined: true}
+	self  = &Comm{c: C.goipc_comm_self, name: "MPI_COMM_SELF", predefined: true}
+)
+
+// World returns MPI_COMM_WORLD, every process of the job.
+func World() *Comm { return world }
+
+// Self returns MPI_COMM_SELF, this process alone.
+func Self() *Comm { return self }
+
+// fill caches the rank and size, which never change for a communicator.
+func (c *Comm) fill() error {
+	var r, s C.int
+	if err := check("MPI_Comm_rank", C.MPI_Comm_rank(c.c, &r)); err != nil {
+		return err
+	}
+	if err := check("MPI_Comm_size", C.MPI_Comm_size(c.c, &s)); err != nil {
+		return err
+	}
+	c.rank, c.size = int(r), int(s)
+	return nil
+}
+
+// handle returns the C communicator, or an error if MPI is not running or c
+// was freed.
+func (c *Comm) handle(op string) (C.MPI_Comm, error) {
+	if err := running(op); err != nil {
+		return c.c, err
+	}
+	if c == nil || c.c == C.goipc_comm_null {
+		return c.c, closed(op, "communicator is nil or freed")
+	}
+	return c.c, nil
+}
+
+// Rank returns this process's rank in c (cached MPI_Comm_rank).
+func (c *Comm) Rank() int { return c.rank }
+
+// Size returns the number of processes in c (cached MPI_Comm_size).
+func (c *Comm) Size() int { return c.size }
+
+func (c *Comm) String() string { return c.name }
+
+func newComm(op string, c C.MPI_Comm) (*Comm, error) {
+	if c == C.goipc_comm_null {
+		return nil, nil
+	}
+	nc := &Comm{c: c, name: "communicator"}
+	if err := nc.fill(); err != nil {
+		C.MPI_Comm_free(&nc.c)
+		return nil, err
+	}
+	return nc, nil
+}
+
+// Dup returns a new communicator with the same group (MPI_Comm_dup); a library
+// uses one so that its messages never match the application's.
+func (c *Comm) Dup() (*Comm, error) {
+	h, err := c.handle("MPI_Comm_dup")
+	if err != nil {
+		return nil, err
+	}
+	var nc C.MPI_Comm
+	if err := check("MPI_Comm_dup", C.MPI_Comm_dup(h, &nc)); err != nil {
+		return nil, err
+	}
+	return newComm("MPI_Comm_dup", nc)
+}
+
+// Undefined as a color leaves the process out of every communicator Split
+// makes; Split then returns nil.
+const Undefined = int(C.MPI_UNDEFINED)
+
+// Split partitions c (MPI_Comm_split): processes that pass the same color end
+// up in one new communicator, ordered by key (then by rank in c). Every
+// process of c must call it. A process passing Undefined gets nil.
+func (c *Comm) Split(color, key int) (*Comm, error) {
+	h, err := c.handle("MPI_Comm_split")
+	if err != nil {
+		return nil, err
+	}
+	if color < 0 && color != Undefined {
+		return nil, invalid("MPI_Comm_split", ErrArg, "color %d is negative", color)
+	}
+	var nc C.MPI_Comm
+	if err := check("MPI_Comm_split", C.MPI_Comm_split(h, C.int(color), C.int(key), &nc)); err != nil {
+		return nil, err
+	}
+	return newComm("MPI_Comm_split", nc)
+}
+
+// SplitShared partitions c into communicators whose processes can share memory
+// (MPI_Comm_split_type with MPI_COMM_TYPE_SHARED), ordered by key.
+func (c *Comm) SplitShared(key int) (*Comm, error) {
+	h, err := c.handle("MPI_Comm_split_type")
+	if err != nil {
+		return nil, err
+	}
+	var nc C.MPI_Comm
+	rc := C.MPI_Comm_split_type(h, C.MPI_COMM_TYPE_SHARED, C.int(key), C.MPI_INFO_NULL, &nc)
+	if err := check("MPI_Comm_split_type", rc); err != nil {
+		return nil, err
+	}
+	return newComm("MPI_Comm_split_type", nc)
+}
+
+// Comparison is the result of Compare.
+type Comparison int
+
+// The results of MPI_Comm_compare.
+const (
+	Ident     Comparison = C.MPI_IDENT     // the same communicator
+	Congruent Comparison = C.MPI_CONGRUENT // same processes in the same order, another context
+	Similar   Comparison = C.MPI_SIMILAR   // same processes, another order
+	Unequal   Comparison = C.MPI_UNEQUAL
+)
+
+func (r Comparison) String() string {
+	switch r {
+	case Ident:
+		return "ident"
+	case Congruent:
+		return "congruent"
+	case Similar:
+		return "similar"
+	}
+	return "unequal"
+}
+
+// Compare compares two communicators (MPI_Comm_compare).
+func (c *Comm) Compare(other *Comm) (Comparison, error) {
+	h, err := c.handle("MPI_Comm_compare")
+	if err != nil {
+		return Unequal, err
+	}
+	o, err := other.handle("MPI_Comm_compare")
+	if err != nil {
+		return Unequal, err
+	}
+	var r C.int
+	err = check("MPI_Comm_compare", C.MPI_Comm_compare(h, o, &r))
+	return Comparison(r), err
+}
+
+// Free releases a communicator this package made (MPI_Comm_free). It is
+// collective, nil-safe and idempotent; World and Self cannot be freed.
+func (c *Comm) Free() error {
+	if c == nil || c.c == C.goipc_comm_null {
+		return nil
+	}
+	if c.predefined {
+		return invalid("MPI_Comm_free", ErrComm, "%s cannot be freed", c.name)
+	}
+	if err := running("MPI_Comm_free"); err != nil {
+		return err
+	}
+	return check("MPI_Comm_free", C.MPI_Comm_free(&c.c))
+}
+
+// Group is an ordered set of processes (MPI_Group), used to build a
+// communicator of chosen ranks with Comm.Create.
+type Group struct{ g C.MPI_Group }
+
+// Group returns the group of c (MPI_Comm_group); free it with Free.
+func (c *Comm) Group() (*Group, error) {
+	h, err := c.handle("MPI_Comm_group")
+	if err != nil {
+		return nil, err
+	}
+	g := &Group{}
+	return g, check("MPI_Comm_group", C.MPI_Comm_group(h, &g.g))
+}
+
+func (g *Group) handle(op string) (C.MPI_Group, error) {
+	if err := running(op); err != nil {
+		return g.g, err
+	}
+	if g == nil || g.g == C.goipc_group_null {
+		return g.g, closed(op, "group is nil or freed")
+	}
+	return g.g, nil
+}
+
+// Size returns the number of processes in g, or 0 if g is freed.
+func (g *Group) Size() int {
+	h, err := g.handle("MPI_Group_size")
+	if err != nil {
+		return 0
+	}
+	var n C.int
+	C.MPI_Group_size(h, &n)
+	return int(n)
+}
+
+// Rank returns this process's rank in g, or Undefined if it is not a member.
+func (g *Group) Rank() int {
+	h, err := g.handle("MPI_Group_rank")
+	if err != nil {
+		return Undefined
+	}
+	var r C.int
+	C.MPI_Group_rank(h, &r)
+	return int(r)
+}
+
+// cints converts Go ints to a C int array, checking each against [lo, hi).
+func cints(op, what string, v []int, lo, hi int) ([]C.int, error) {
+	out := make([]C.int, len(v))
+	for i, x := range v {
+		if x < lo || x >= hi {
+			return nil, invalid(op, ErrArg, "%s[%d] = %d is outside [%d, %d)", what, i, x, lo, hi)
+		}
+		out[i] = C.int(x)
+	}
+	return out, nil
+}
+
+// Incl returns the group of g's processes with the given ranks, in that order
+// (MPI_Group_incl).
+func (g *Group) Incl(ranks ...int) (*Group, error) {
+	h, err := g.handle("MPI_Group_incl")
+	if err != nil {
+		return nil, err
+	}
+	cr, err := cints("MPI_Group_incl", "ranks", ranks, 0, g.Size())
+	if err != nil {
+		return nil, err
+	}
+	ng := &Group{}
+	var p *C.int
+	if len(cr) > 0 {
+		p = &cr[0]
+	}
+	return ng, check("MPI_Group_incl", C.MPI_Group_incl(h, C.int(len(cr)), p, &ng.g))
+}
+
+// Translate returns the ranks in other of the processes with the given ranks
+// in g (MPI_Group_translate_ranks); a process not in other gets Undefined.
+func (g *Group) Translate(ranks []int, other *Group) ([]int, error) {
+	h, err := g.handle("MPI_Group_translate_ranks")
+	if err != nil {
+		return nil, err
+	}
+	o, err := other.handle("MPI_Group_translate_ranks")
+	if err != nil {
+		return nil, err
+	}
+	cr, err := cints("MPI_Group_translate_ranks", "ranks", ranks, 0, g.Size())
+	if err != nil || len(cr) == 0 {
+		return nil, err
+	}
+	out := make([]C.int, len(cr))
+	if err := check("MPI_Group_translate_ranks", C.MPI_Group_translate_ranks(h, C.int(len(cr)), &cr[0], o, &out[0])); err != nil {
+		return nil, err
+	}
+	res := make([]int, len(out))
+	for i, r := range out {
+		res[i] = int(r)
+	}
+	return res, nil
+}
+
+// Free releases g (MPI_Group_free); it is nil-safe and idempotent.
+func (g *Group) Free() error {
+	if g == nil || g.g == C.goipc_group_null || g.g == C.goipc_group_empty || running("") != nil {
+		return nil
+	}
+	return check("MPI_Group_free", C.MPI_Group_free(&g.g))
+}
+
+// Create returns a communicator of the processes in g, a subgroup of c's
+// group (MPI_Comm_create). Every process of c must call it; those outside g
+// get nil.
+func (c *Comm) Create(g *Group) (*Comm, error) {
+	h, err := c.handle("MPI_Comm_create")
+	if err != nil {
+		return nil, err
+	}
+	gh, err := g.handle("MPI_Comm_create")
+	if err != nil {
+		return nil, err
+	}
+	var nc C.MPI_Comm
+	err = check("MPI_Comm_create", C.MPI_Comm_create(h, gh, &nc))
+	runtime.KeepAlive(g)
+	if err != nil {
+		return nil, err
+	}
+	return newComm("MPI_Comm_create", nc)
+}

@@ -1,0 +1,112 @@
+package mpi
+
+// #include "shim.h"
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// Error is every error this package returns: an MPI call that failed (Code is
+// the MPI error code and Msg what MPI_Error_string says of it), or bad input
+// caught before any MPI call (Code 0; such errors also match syscall.EINVAL),
+// or use of a freed object or of MPI outside Init..Finalize (these also match
+// os.ErrClosed).
+//
+// errors.Is(err, mpi.ErrTruncate) tests the class; errors.As(err, &e) with
+// e *mpi.Error gives the details.
+type Error struct {
+	Op    string // the MPI function, such as "MPI_Recv"
+	Class Class  // the MPI error class
+	Code  int    // the MPI error code, 0 when the package caught the error
+	Msg   string
+	cause error // syscall.EINVAL or os.ErrClosed for errors caught here
+}
+
+func (e *Error) Error() string { return "mpi: " + e.Op + ": " + e.Msg }
+
+// Is matches the error's class: errors.Is(err, mpi.ErrRank).
+func (e *Error) Is(target error) bool { c, ok := target.(Class); return ok && c == e.Class }
+
+func (e *Error) Unwrap() error { return e.cause }
+
+// Class is an MPI error class. The values come from the library's mpi.h, so
+// they differ between Open MPI and MPICH; compare with the named classes.
+type Class int
+
+// The MPI error classes a Go program is likely to test for.
+const (
+	ErrBuffer   Class = C.MPI_ERR_BUFFER
+	ErrCount    Class = C.MPI_ERR_COUNT
+	ErrType     Class = C.MPI_ERR_TYPE
+	ErrTag      Class = C.MPI_ERR_TAG
+	ErrComm     Class = C.MPI_ERR_COMM
+	ErrRank     Class = C.MPI_ERR_RANK
+	ErrRequest  Class = C.MPI_ERR_REQUEST
+	ErrRoot     Class = C.MPI_ERR_ROOT
+	ErrGroup    Class = C.MPI_ERR_GROUP
+	ErrOp       Class = C.MPI_ERR_OP
+	ErrArg      Class = C.MPI_ERR_ARG
+	ErrTruncate Class = C.MPI_ERR_TRUNCATE
+	ErrOther    Class = C.MPI_ERR_OTHER
+	ErrIntern   Class = C.MPI_ERR_INTERN
+	ErrPending  Class = C.MPI_ERR_PENDING
+	ErrInStatus Class = C.MPI_ERR_IN_STATUS
+	ErrUnknown  Class = C.MPI_ERR_UNKNOWN
+)
+
+var classNames = map[Class]string{
+	ErrBuffer: "MPI_ERR_BUFFER", ErrCount: "MPI_ERR_COUNT", ErrType: "MPI_ERR_TYPE", ErrTag: "MPI_ERR_TAG",
+	ErrComm: "MPI_ERR_COMM", ErrRank: "MPI_ERR_RANK", ErrRequest: "MPI_ERR_REQUEST", ErrRoot: "MPI_ERR_ROOT",
+	ErrGroup: "MPI_ERR_GROUP", ErrOp: "MPI_ERR_OP", ErrArg: "MPI_ERR_ARG", ErrTruncate: "MPI_ERR_TRUNCATE",
+	ErrOther: "MPI_ERR_OTHER", ErrIntern: "MPI_ERR_INTERN", ErrPending: "MPI_ERR_PENDING",
+	ErrInStatus: "MPI_ERR_IN_STATUS", ErrUnknown: "MPI_ERR_UNKNOWN",
+}
+
+// Error returns the class's name, so that a Class is itself a target for
+// errors.Is.
+func (c Class) Error() string {
+	if s, ok := classNames[c]; ok {
+		return s
+	}
+	return fmt.Sprintf("MPI error class %d", int(c))
+}
+
+// check turns an MPI return code into nil or an *Error.
+func check(op string, rc C.int) error {
+	if rc == C.MPI_SUCCESS {
+		return nil
+	}
+	return mpiError(op, rc)
+}
+
+// mpiError is check's slow path, kept out of line so that the calls that
+// succeed stay cheap.
+//
+//go:noinline
+func mpiError(op string, rc C.int) error {
+	e := &Error{Op: op, Code: int(rc), Class: Class(rc), Msg: fmt.Sprintf("MPI error %d", int(rc))}
+	var class C.int
+	if C.MPI_Error_class(rc, &class) == C.MPI_SUCCESS {
+		e.Class = Class(class)
+	}
+	var buf [C.MPI_MAX_ERROR_STRING]C.char
+	var n C.int
+	if C.MPI_Error_string(rc, &buf[0], &n) == C.MPI_SUCCESS && n > 0 {
+		e.Msg = C.GoStringN((*C.char)(unsafe.Pointer(&buf[0])), n)
+	}
+	return e
+}
+
+// invalid reports bad input caught before the MPI call.
+func invalid(op string, class Class, format string, args ...any) error {
+	return &Error{Op: op, Class: class, Msg: fmt.Sprintf(format, args...), cause: syscall.EINVAL}
+}
+
+// closed reports use of a freed object or of MPI outside Init..Finalize.
+func closed(op, what string) error {
+	return &Error{Op: op, Class: ErrOther, Msg: what, cause: os.ErrClosed}
+}

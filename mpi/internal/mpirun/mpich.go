@@ -1,0 +1,15 @@
+//go:build mpich
+
+package mpirun
+
+// The MPICH launcher (Hydra) and its package.
+const (
+	Impl      = "mpich"
+	Mpiexec   = "mpiexec.mpich"
+	PkgConfig = "mpich"
+)
+
+var launchFlags []string
+
+// Env adds nothing: MPICH runs as root and oversubscribed as it is.
+var Env []string

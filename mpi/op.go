@@ -1,0 +1,128 @@
+package mpi
+
+// #include "shim.h"
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"unsafe"
+)
+
+// Op is a reduction operator (MPI_Op): one of the predefined ones below or
+// one made from a Go function by NewOp.
+type Op struct {
+	o    C.MPI_Op
+	name string
+	slot int // NewOp's trampoline slot; -1 for a predefined operator
+	typ  int // the element type NewOp's function takes
+}
+
+func predefined(i int, name string) *Op { return &Op{o: C.goipc_ops[i], name: name, slot: -1} }
+
+// The predefined operators, in the order of shim.c. Which element types each
+// accepts is MPI's rule: arithmetic on numbers, logical ones on integers and
+// bool, bitwise ones on integers, MinLoc and MaxLoc on Loc.
+var (
+	Sum    = predefined(0, "MPI_SUM")
+	Prod   = predefined(1, "MPI_PROD")
+	Min    = predefined(2, "MPI_MIN")
+	Max    = predefined(3, "MPI_MAX")
+	Land   = predefined(4, "MPI_LAND")
+	Lor    = predefined(5, "MPI_LOR")
+	Lxor   = predefined(6, "MPI_LXOR")
+	Band   = predefined(7, "MPI_BAND")
+	Bor    = predefined(8, "MPI_BOR")
+	Bxor   = predefined(9, "MPI_BXOR")
+	MinLoc = predefined(10, "MPI_MINLOC")
+	MaxLoc = predefined(11, "MPI_MAXLOC")
+)
+
+func (o *Op) String() string { return o.name }
+
+// userOps holds the Go functions behind the C trampolines, by slot.
+var userOps struct {
+	sync.RWMutex
+	fns [C.GOIPC_USER_OPS]func(in, inout unsafe.Pointer, n int)
+}
+
+// NewOp makes a reduction operator from fn (MPI_Op_create), which must
+// combine in into inout element by element: inout[i] = in[i] ⊕ inout[i]. MPI
+// may apply it in any grouping, and in any order when commutative is true. The
+// operator works only on slices of T; it may run on any thread, must not call
+// MPI and must not panic (a panic aborts the job). At most 32 operators made
+// by NewOp exist at once; Free releases one.
+func NewOp[T Type](fn func(in, inout []T), commutative bool) (*Op, error) {
+	if err := running("MPI_Op_create"); err != nil {
+		return nil, err
+	}
+	if fn == nil {
+		return nil, invalid("MPI_Op_create", ErrOp, "nil function")
+	}
+	userOps.Lock()
+	defer userOps.Unlock()
+	slot := -1
+	for i, f := range userOps.fns {
+		if f == nil {
+			slot = i
+			break
+		}
+	}
+	if slot < 0 {
+		return nil, invalid("MPI_Op_create", ErrOp, "all %d operator slots are in use (Free unused operators)", len(userOps.fns))
+	}
+	op := &Op{name: "user operator", slot: slot, typ: typeIndex[T]()}
+	commute := C.int(0)
+	if commutative {
+		commute = 1
+	}
+	if err := check("MPI_Op_create", C.goipc_op_create(C.int(slot), commute, &op.o)); err != nil {
+		return nil, err
+	}
+	userOps.fns[slot] = func(in, inout unsafe.Pointer, n int) {
+		fn(unsafe.Slice((*T)(in), n), unsafe.Slice((*T)(inout), n))
+	}
+	return op, nil
+}
+
+//export goipcUserOp
+func goipcUserOp(slot C.int, in, inout unsafe.Pointer, n C.int) {
+	defer func() {
+		if e := recover(); e != nil {
+			fmt.Fprintf(os.Stderr, "mpi: user operator panicked: %v\n", e)
+			C.MPI_Abort(C.goipc_comm_world, 1)
+		}
+	}()
+	userOps.RLock()
+	fn := userOps.fns[slot]
+	userOps.RUnlock()
+	fn(in, inout, int(n))
+}
+
+// handle returns the C operator for a reduction over T.
+func opHandle[T Type](fn string, o *Op) (C.MPI_Op, error) {
+	if o == nil || o.o == C.goipc_op_null {
+		return C.goipc_op_null, closed(fn, "operator is nil or freed")
+	}
+	if o.slot >= 0 && o.typ != typeIndex[T]() {
+		return o.o, invalid(fn, ErrOp, "operator was made for %s, not %s", typeNames[o.typ], typeNames[typeIndex[T]()])
+	}
+	return o.o, nil
+}
+
+// Free releases an operator made by NewOp (MPI_Op_free); it is nil-safe and
+// idempotent, and does nothing to the predefined operators.
+func (o *Op) Free() error {
+	if o == nil || o.slot < 0 || o.o == C.goipc_op_null {
+		return nil
+	}
+	if err := running("MPI_Op_free"); err != nil {
+		return err
+	}
+	err := check("MPI_Op_free", C.MPI_Op_free(&o.o))
+	userOps.Lock()
+	userOps.fns[o.slot] = nil
+	userOps.Unlock()
+	return err
+}

@@ -1,0 +1,197 @@
+package mpi
+
+// #include "shim.h"
+//
+// // The blocking calls neither keep the Go pointers they get nor call back
+// // into Go, which lets a Send or Recv run without allocating.
+// #cgo noescape MPI_Send
+// #cgo nocallback MPI_Send
+// #cgo noescape MPI_Ssend
+// #cgo nocallback MPI_Ssend
+// #cgo noescape MPI_Recv
+// #cgo nocallback MPI_Recv
+// #cgo noescape MPI_Sendrecv
+// #cgo nocallback MPI_Sendrecv
+// #cgo noescape MPI_Probe
+// #cgo nocallback MPI_Probe
+// #cgo noescape MPI_Iprobe
+// #cgo nocallback MPI_Iprobe
+// #cgo noescape MPI_Get_count
+// #cgo nocallback MPI_Get_count
+import "C"
+
+// Wildcards and the null process for point-to-point calls.
+const (
+	AnySource = int(C.MPI_ANY_SOURCE) // Recv and Probe: a message from any rank
+	AnyTag    = int(C.MPI_ANY_TAG)    // Recv and Probe: a message with any tag
+	ProcNull  = int(C.MPI_PROC_NULL)  // a rank whose sends and receives do nothing
+)
+
+// Status describes a received or probed message (MPI_Status).
+type Status struct {
+	Source int   // the sender's rank
+	Tag    int   // the message's tag
+	Err    error // this request's own error, set by WaitAll, WaitAny and TestAll
+	raw    C.MPI_Status
+}
+
+func newStatus(st *C.MPI_Status) Status {
+	return Status{Source: int(st.MPI_SOURCE), Tag: int(st.MPI_TAG), raw: *st}
+}
+
+// Bytes returns the size of the message in bytes.
+func (s Status) Bytes() int {
+	var n C.int
+	C.MPI_Get_count(&s.raw, C.goipc_types[tByte], &n)
+	return int(n)
+}
+
+// Count returns the number of T elements in the message described by s, or
+// Undefined if its size is not a whole number of them (MPI_Get_count).
+func Count[T Type](s Status) int {
+	var n C.int
+	C.MPI_Get_count(&s.raw, datatype[T](), &n)
+	return int(n)
+}
+
+// Cancelled reports whether the request that s completes was cancelled
+// (MPI_Test_cancelled).
+func (s Status) Cancelled() bool {
+	var flag C.int
+	C.MPI_Test_cancelled(&s.raw, &flag)
+	return flag != 0
+}
+
+// Send sends buf to rank dest of c with tag (MPI_Send). It returns when buf
+// may be reused, which for small messages is usually before the receiver has
+// it. An empty buf sends a message of zero elements.
+func Send[T Type](c *Comm, buf []T, dest, tag int) error {
+	h, err := c.handle("MPI_Send")
+	if err != nil {
+		return err
+	}
+	p, n, err := buffer("MPI_Send", buf)
+	if err != nil {
+		return err
+	}
+	return check("MPI_Send", C.MPI_Send(p, n, datatype[T](), C.int(dest), C.int(tag), h))
+}
+
+// Ssend is Send that returns only once the receiver has started to receive
+// (MPI_Ssend).
+func Ssend[T Type](c *Comm, buf []T, dest, tag int) error {
+	h, err := c.handle("MPI_Ssend")
+	if err != nil {
+		return err
+	}
+	p, n, err := buffer("MPI_Ssend", buf)
+	if err != nil {
+		return err
+	}
+	return check("MPI_Ssend", C.MPI_Ssend(p, n, datatype[T](), C.int(dest), C.int(tag), h))
+}
+
+// Recv receives a message from rank source (or AnySource) with tag (or
+// AnyTag) into buf (MPI_Recv), blocking the calling thread until it arrives.
+// A message longer than buf fails with ErrTruncate; Count tells how much of
+// buf a shorter one filled. RecvContext is the cancellable form.
+func Recv[T Type](c *Comm, buf []T, source, tag int) (Status, error) {
+	h, err := c.handle("MPI_Recv")
+	if err != nil {
+		return Status{}, err
+	}
+	p, n, err := buffer("MPI_Recv", buf)
+	if err != nil {
+		return Status{}, err
+	}
+	var st C.MPI_Status
+	rc := C.MPI_Recv(p, n, datatype[T](), C.int(source), C.int(tag), h, &st)
+	return newStatus(&st), check("MPI_Recv", rc)
+}
+
+// Sendrecv sends send to dest and receives into recv from source in one call
+// (MPI_Sendrecv), which cannot deadlock the way two blocking calls in the
+// wrong order can.
+func Sendrecv[S, R Type](c *Comm, send []S, dest, sendTag int, recv []R, source, recvTag int) (Status, error) {
+	h, err := c.handle("MPI_Sendrecv")
+	if err != nil {
+		return Status{}, err
+	}
+	sp, sn, err := buffer("MPI_Sendrecv", send)
+	if err != nil {
+		return Status{}, err
+	}
+	rp, rn, err := buffer("MPI_Sendrecv", recv)
+	if err != nil {
+		return Status{}, err
+	}
+	var st C.MPI_Status
+	rc := C.MPI_Sendrecv(sp, sn, datatype[S](), C.int(dest), C.int(sendTag),
+		rp, rn, datatype[R](), C.int(source), C.int(recvTag), h, &st)
+	return newStatus(&st), check("MPI_Sendrecv", rc)
+}
+
+// Probe waits for a message that Recv with the same arguments would match,
+// without receiving it (MPI_Probe).
+func Probe(c *Comm, source, tag int) (Status, error) {
+	h, err := c.handle("MPI_Probe")
+	if err != nil {
+		return Status{}, err
+	}
+	var st C.MPI_Status
+	rc := C.MPI_Probe(C.int(source), C.int(tag), h, &st)
+	return newStatus(&st), check("MPI_Probe", rc)
+}
+
+// Iprobe is Probe that does not wait: ok reports whether a message is there
+// (MPI_Iprobe).
+func Iprobe(c *Comm, source, tag int) (st Status, ok bool, err error) {
+	h, err := c.handle("MPI_Iprobe")
+	if err != nil {
+		return Status{}, false, err
+	}
+	var flag C.int
+	var cst C.MPI_Status
+	rc := C.MPI_Iprobe(C.int(source), C.int(tag), h, &flag, &cst)
+	if err := check("MPI_Iprobe", rc); err != nil || flag == 0 {
+		return Status{}, false, err
+	}
+	return newStatus(&cst), true, nil
+}
+
+// Message is a message taken off the queue by Mprobe, which only Mrecv can
+// then receive: unlike Probe then Recv, no other receive can steal it.
+type Message struct{ m C.MPI_Message }
+
+// Mprobe waits for a matching message and removes it from the queue
+// (MPI_Mprobe); receive it with Mrecv, sized by Count of the status.
+func Mprobe(c *Comm, source, tag int) (*Message, Status, error) {
+	h, err := c.handle("MPI_Mprobe")
+	if err != nil {
+		return nil, Status{}, err
+	}
+	m := &Message{}
+	var st C.MPI_Status
+	if err := check("MPI_Mprobe", C.MPI_Mprobe(C.int(source), C.int(tag), h, &m.m, &st)); err != nil {
+		return nil, Status{}, err
+	}
+	return m, newStatus(&st), nil
+}
+
+// Mrecv receives the message Mprobe matched into buf (MPI_Mrecv). A Message
+// can be received once.
+func Mrecv[T Type](m *Message, buf []T) (Status, error) {
+	if err := running("MPI_Mrecv"); err != nil {
+		return Status{}, err
+	}
+	if m == nil || m.m == C.goipc_message_null {
+		return Status{}, closed("MPI_Mrecv", "message is nil or already received")
+	}
+	p, n, err := buffer("MPI_Mrecv", buf)
+	if err != nil {
+		return Status{}, err
+	}
+	var st C.MPI_Status
+	rc := C.MPI_Mrecv(p, n, datatype[T](), &m.m, &st)
+	return newStatus(&st), check("MPI_Mrecv", rc)
+}

@@ -1,0 +1,45 @@
+#include "shim.h"
+#include "_cgo_export.h"
+
+const MPI_Comm goipc_comm_world = MPI_COMM_WORLD, goipc_comm_self = MPI_COMM_SELF,
+               goipc_comm_null = MPI_COMM_NULL;
+const MPI_Group goipc_group_null = MPI_GROUP_NULL, goipc_group_empty = MPI_GROUP_EMPTY;
+const MPI_Request goipc_request_null = MPI_REQUEST_NULL;
+const MPI_Message goipc_message_null = MPI_MESSAGE_NULL, goipc_message_no_proc = MPI_MESSAGE_NO_PROC;
+const MPI_Op goipc_op_null = MPI_OP_NULL;
+const MPI_Errhandler goipc_errors_return = MPI_ERRORS_RETURN;
+void *const goipc_in_place = MPI_IN_PLACE;
+
+const MPI_Datatype goipc_types[GOIPC_NTYPES] = {
+	MPI_INT8_T, MPI_INT16_T, MPI_INT32_T, MPI_INT64_T,
+	MPI_UINT8_T, MPI_UINT16_T, MPI_UINT32_T, MPI_UINT64_T,
+	MPI_FLOAT, MPI_DOUBLE, MPI_C_FLOAT_COMPLEX, MPI_C_DOUBLE_COMPLEX,
+	MPI_C_BOOL, MPI_BYTE,
+	MPI_FLOAT_INT, MPI_DOUBLE_INT, MPI_2INT, MPI_LONG_INT,
+};
+
+const MPI_Op goipc_ops[GOIPC_NOPS] = {
+	MPI_SUM, MPI_PROD, MPI_MIN, MPI_MAX,
+	MPI_LAND, MPI_LOR, MPI_LXOR, MPI_BAND, MPI_BOR, MPI_BXOR,
+	MPI_MINLOC, MPI_MAXLOC,
+};
+
+#define TRAMPOLINE(n) \
+	static void goipc_op##n(void *in, void *inout, int *len, MPI_Datatype *type) { \
+		(void)type; goipcUserOp(n, in, inout, *len); \
+	}
+TRAMPOLINE(0) TRAMPOLINE(1) TRAMPOLINE(2) TRAMPOLINE(3) TRAMPOLINE(4) TRAMPOLINE(5) TRAMPOLINE(6) TRAMPOLINE(7)
+TRAMPOLINE(8) TRAMPOLINE(9) TRAMPOLINE(10) TRAMPOLINE(11) TRAMPOLINE(12) TRAMPOLINE(13) TRAMPOLINE(14) TRAMPOLINE(15)
+TRAMPOLINE(16) TRAMPOLINE(17) TRAMPOLINE(18) TRAMPOLINE(19) TRAMPOLINE(20) TRAMPOLINE(21) TRAMPOLINE(22) TRAMPOLINE(23)
+TRAMPOLINE(24) TRAMPOLINE(25) TRAMPOLINE(26) TRAMPOLINE(27) TRAMPOLINE(28) TRAMPOLINE(29) TRAMPOLINE(30) TRAMPOLINE(31)
+
+static MPI_User_function *const trampolines[GOIPC_USER_OPS] = {
+	goipc_op0, goipc_op1, goipc_op2, goipc_op3, goipc_op4, goipc_op5, goipc_op6, goipc_op7,
+	goipc_op8, goipc_op9, goipc_op10, goipc_op11, goipc_op12, goipc_op13, goipc_op14, goipc_op15,
+	goipc_op16, goipc_op17, goipc_op18, goipc_op19, goipc_op20, goipc_op21, goipc_op22, goipc_op23,
+	goipc_op24, goipc_op25, goipc_op26, goipc_op27, goipc_op28, goipc_op29, goipc_op30, goipc_op31,
+};
+
+int goipc_op_create(int slot, int commute, MPI_Op *op) {
+	return MPI_Op_create(trampolines[slot], commute, op);
+}

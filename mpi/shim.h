@@ -1,0 +1,29 @@
+// C side of package mpi: the predefined handles as globals, because Open MPI
+// defines them as addresses of library symbols and MPICH as integer casts,
+// neither of which cgo can read from a macro; and the trampolines that let
+// MPI call reduction operators written in Go.
+#ifndef GOIPC_MPI_SHIM_H
+#define GOIPC_MPI_SHIM_H
+#include <mpi.h>
+
+extern const MPI_Comm goipc_comm_world, goipc_comm_self, goipc_comm_null;
+extern const MPI_Group goipc_group_null, goipc_group_empty;
+extern const MPI_Request goipc_request_null;
+extern const MPI_Message goipc_message_null, goipc_message_no_proc;
+extern const MPI_Op goipc_op_null;
+extern const MPI_Errhandler goipc_errors_return;
+extern void *const goipc_in_place;
+
+// Datatypes, in the order of the Go table in types.go.
+enum { GOIPC_NTYPES = 18 };
+extern const MPI_Datatype goipc_types[GOIPC_NTYPES];
+
+// Predefined operators, in the order of the Go table in op.go.
+enum { GOIPC_NOPS = 12 };
+extern const MPI_Op goipc_ops[GOIPC_NOPS];
+
+// MPI's user function has no context argument, so each live Go operator gets
+// one of a fixed number of trampolines, which passes its slot to Go.
+enum { GOIPC_USER_OPS = 32 };
+int goipc_op_create(int slot, int commute, MPI_Op *op);
+#endif

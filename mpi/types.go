@@ -1,0 +1,132 @@
+package mpi
+
+// #include "shim.h"
+import "C"
+
+import (
+	"math"
+	"reflect"
+	"unsafe"
+)
+
+// Type is the set of Go element types that map to a predefined MPI datatype.
+// The mapping is exact, so that a C or Python peer using the matching type
+// sees the same values:
+//
+//	int8..int64, uint8..uint64  MPI_INT8_T..MPI_INT64_T, MPI_UINT8_T..MPI_UINT64_T
+//	int, uint, uintptr          the 64-bit (or, on 32-bit platforms, 32-bit) fixed-size type
+//	float32, float64            MPI_FLOAT, MPI_DOUBLE
+//	complex64, complex128       MPI_C_FLOAT_COMPLEX, MPI_C_DOUBLE_COMPLEX
+//	bool                        MPI_C_BOOL
+//	Loc[float32|float64|int32|int64]  MPI_FLOAT_INT, MPI_DOUBLE_INT, MPI_2INT, MPI_LONG_INT
+//
+// byte is uint8 in Go, so []byte travels as MPI_UINT8_T, which every
+// implementation transfers bit for bit against a peer's MPI_BYTE or MPI_CHAR.
+// Named types (type Celsius float64) map as their underlying type.
+type Type interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~int | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uint | ~uintptr |
+		~float32 | ~float64 | ~complex64 | ~complex128 | ~bool |
+		Loc[float32] | Loc[float64] | Loc[int32] | Loc[int64]
+}
+
+// Loc is a value with the rank (or any index) it came from: the pair type that
+// MinLoc and MaxLoc reduce. Its layout is the C struct MPI defines for it.
+type Loc[T float32 | float64 | int32 | int64] struct {
+	Value T
+	Index int32
+}
+
+// Indexes into C.goipc_types, in the order of shim.c.
+const (
+	tInt8 = iota
+	tInt16
+	tInt32
+	tInt64
+	tUint8
+	tUint16
+	tUint32
+	tUint64
+	tFloat
+	tDouble
+	tComplex64
+	tComplex128
+	tBool
+	tByte
+	tFloatInt
+	tDoubleInt
+	t2Int
+	tLongInt
+)
+
+// typeIndex returns T's entry in C.goipc_types. It costs a few comparisons and
+// no allocation.
+func typeIndex[T Type]() int {
+	switch any((*T)(nil)).(type) {
+	case *Loc[float32]:
+		return tFloatInt
+	case *Loc[float64]:
+		return tDoubleInt
+	case *Loc[int32]:
+		return t2Int
+	case *Loc[int64]:
+		return tLongInt
+	}
+	switch k := reflect.TypeFor[T]().Kind(); k {
+	case reflect.Int, reflect.Uint, reflect.Uintptr:
+		i := tInt64
+		if unsafe.Sizeof(uintptr(0)) == 4 {
+			i = tInt32
+		}
+		if k != reflect.Int {
+			i += tUint8 - tInt8
+		}
+		return i
+	case reflect.Float32:
+		return tFloat
+	case reflect.Float64:
+		return tDouble
+	case reflect.Complex64:
+		return tComplex64
+	case reflect.Complex128:
+		return tComplex128
+	case reflect.Bool:
+		return tBool
+	default: // sized integers, in the order of reflect's kinds
+		if k >= reflect.Uint8 {
+			return tUint8 + int(k-reflect.Uint8)
+		}
+		return tInt8 + int(k-reflect.Int8)
+	}
+}
+
+func datatype[T Type]() C.MPI_Datatype { return C.goipc_types[typeIndex[T]()] }
+
+var typeNames = [...]string{"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+	"float32", "float64", "complex64", "complex128", "bool", "byte",
+	"Loc[float32]", "Loc[float64]", "Loc[int32]", "Loc[int64]"}
+
+// buffer returns the address and MPI count of s, or an error when the count
+// does not fit MPI's int. An empty slice gives a nil address and count 0.
+func buffer[T Type](op string, s []T) (unsafe.Pointer, C.int, error) {
+	n, err := count(op, len(s))
+	if err != nil || n == 0 {
+		return nil, 0, err
+	}
+	return unsafe.Pointer(unsafe.SliceData(s)), n, nil
+}
+
+// count converts a Go length to MPI's int count.
+func count(op string, n int) (C.int, error) {
+	if n > math.MaxInt32 {
+		return 0, invalid(op, ErrCount, "count %d exceeds MPI's int range", n)
+	}
+	return C.int(n), nil
+}
+
+// nonEmpty is buffer for collectives, where an empty buffer is a mistake.
+func nonEmpty[T Type](op, what string, s []T) (unsafe.Pointer, C.int, error) {
+	if len(s) == 0 {
+		return nil, 0, invalid(op, ErrBuffer, "empty %s buffer", what)
+	}
+	return buffer(op, s)
+}
