@@ -28,6 +28,11 @@ func pathAndMessage(a []string, defaultPath string) (path, msg string) {
 	return defaultPath, a[0]
 }
 
+// jsonFlag adds --json to a command that prints what it received.
+func jsonFlag(c *cobra.Command, v *bool) {
+	c.Flags().BoolVar(v, "json", false, `print one JSON object per message, {"data": ...} with metadata`)
+}
+
 // optionalPath returns the argument of `verb [PATH]`.
 func optionalPath(a []string, defaultPath string) string {
 	if len(a) == 1 {
@@ -52,11 +57,14 @@ func netErr(op, addr string, err error) error {
 		return nil
 	}
 	var errno syscall.Errno
+	var addrErr *net.AddrError
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		err = errs.ErrTimeout
 	case errors.As(err, &errno):
 		err = errno
+	case errors.As(err, &addrErr):
+		err = errors.New(addrErr.Err) // the address is already in the message
 	}
 	return errs.Path(op, addr, err)
 }
@@ -69,23 +77,24 @@ func inUseHint(err error, hint string) error {
 	return err
 }
 
-// echoEnd is one side of a stream echo exchange: "tcp" with host:port or
-// "unix" with a path, and the --timeout bounding the whole exchange.
+// echoEnd is one side of an echo exchange, as its command's flags set it.
 type echoEnd struct {
-	network, addr string
-	timeout       time.Duration
+	network, addr string        // "tcp" and host:port, or "unix"/"unixgram" and a path
+	timeout       time.Duration // bounds the whole exchange; 0: none
+	count         int           // servers: exchanges before exiting; 0: never
+	asJSON        bool          // servers: print --json objects
 }
 
-// serveEcho is the walk-through's echo server for a stream listener: for each of
-// count connections (0: forever) it sends back every byte it reads, and at the
-// peer's end of stream prints what the connection carried.
-func serveEcho(ln net.Listener, e echoEnd, count int, out io.Writer) error {
+// serveEcho is the walk-through's echo server for a stream listener: for each
+// connection it sends back every byte it reads, and at the peer's end of stream
+// prints what the connection carried.
+func serveEcho(ln net.Listener, e echoEnd, out io.Writer) error {
 	defer ln.Close()
 	type deadliner interface{ SetDeadline(time.Time) error }
 	end := deadline(e.timeout)
 	ln.(deadliner).SetDeadline(end)
 	notifyReady()
-	for n := 0; count == 0 || n < count; n++ {
+	for n := 0; e.count == 0 || n < e.count; n++ {
 		conn, err := ln.Accept()
 		if err != nil {
 			return netErr("accept", e.addr, err)
@@ -96,7 +105,11 @@ func serveEcho(ln net.Listener, e echoEnd, count int, out io.Writer) error {
 		if err != nil {
 			return netErr("echo", e.addr, err)
 		}
-		if err := writePayload(out, data, false, nil); err != nil {
+		meta := map[string]any{}
+		if peer := conn.RemoteAddr(); peer != nil && peer.String() != "" { // an unbound Unix client has no name
+			meta["peer"] = peer.String()
+		}
+		if err := writePayload(out, data, e.asJSON, meta); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,6 +105,9 @@ with open(sys.argv[1] + ".tmp", "w") as f: f.write("from python")
 os.replace(sys.argv[1] + ".tmp", sys.argv[1])`, atomic).MustSucceed()
 	recv.Expect("from python")
 	recv.MustSucceed()
+	if out, want := mustIPC(t, "file", "recv", "--json", atomic), fmt.Sprintf(`{"data":"from python","path":%q}`+"\n", atomic); out != want {
+		t.Errorf("recv --json printed %q, want %q", out, want)
+	}
 
 	// In place, in two writes: the receiver must wait for the close, not
 	// read the file as soon as it exists.
@@ -189,6 +193,32 @@ print(info.si_signo, info.si_code, info.si_pid, flush=True)`)
 	peer.MustSucceed()
 }
 
+func TestClassicSignalJSON(t *testing.T) {
+	recv := startReady(t, "signal", "recv", "--json", "RTMIN+1", "USR2")
+	var self struct{ Pid int }
+	if err := json.Unmarshal([]byte(recv.Line()), &self); err != nil || self.Pid != recv.Cmd.Process.Pid {
+		t.Fatalf("first line: %+v, %v; want the receiver's pid %d", self, err, recv.Cmd.Process.Pid)
+	}
+	send := ipcCommand("signal", "send", strconv.Itoa(self.Pid), "RTMIN+1", "--value", "9")
+	if out, err := send.CombinedOutput(); err != nil {
+		t.Fatalf("ipc signal send: %v %s", err, out)
+	}
+	var got struct {
+		Signal              string
+		Number, Value, Code int
+		SenderPID           int `json:"sender_pid"`
+		SenderUID           int `json:"sender_uid"`
+	}
+	if err := json.Unmarshal([]byte(recv.Line()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Signal != "SIGRTMIN+1" || got.Number != sigRTMin+1 || got.Value != 9 || got.Code != -1 ||
+		got.SenderPID != send.Process.Pid || got.SenderUID != os.Getuid() {
+		t.Errorf("got %+v; want SIGRTMIN+1 (%d), value 9, code -1 (SI_QUEUE) from pid %d", got, sigRTMin+1, send.Process.Pid)
+	}
+	recv.MustSucceed()
+}
+
 func TestClassicSignalBadInput(t *testing.T) {
 	pidMax, ok := errs.Sysctl("kernel/pid_max")
 	if !ok {
@@ -202,7 +232,17 @@ func TestClassicSignalBadInput(t *testing.T) {
 	expectError(t, exitUsage, `invalid PID "0"`, "signal", "send", "0")
 	expectError(t, exitUsage, "cannot take SIGKILL", "signal", "recv", "KILL")
 	expectError(t, exitUsage, "cannot take SIGURG", "signal", "recv", "23")
+	expectError(t, exitUsage, "cannot take SIGRTMIN", "signal", "recv", "RTMIN")
 	expectError(t, exitTimeout, "wait for signals: i/o timeout", "signal", "recv", "--timeout", "50ms")
+	// Every signal not refused can be blocked in all threads: none makes the
+	// receiver fail after its re-execution.
+	takeable := []string{"recv", "--timeout", "1ms"}
+	for sig := syscall.Signal(1); sig <= sigRTMax; sig++ {
+		if !slices.Contains(untakeable, sig) {
+			takeable = append(takeable, signalName(sig))
+		}
+	}
+	expectError(t, exitTimeout, "wait for signals: i/o timeout", append([]string{"signal"}, takeable...)...)
 }
 
 func TestParseSignal(t *testing.T) {
@@ -334,7 +374,7 @@ with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
 
 func TestClassicUnixDatagramWithPython(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.sock")
-	server := startReady(t, "unix", "recv", "--datagram", path)
+	server := startReady(t, "unix", "recv", "--datagram", "--json", path)
 	// The Python client binds an abstract address to get the reply.
 	client := python(t, `import os, socket, sys
 with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
@@ -343,7 +383,13 @@ with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
     print(s.recv(1024).decode(), flush=True)`, path)
 	client.Expect("one datagram")
 	client.MustSucceed()
-	server.Expect("one datagram")
+	var got struct{ Data, From string }
+	if err := json.Unmarshal([]byte(server.Line()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("@goipc-test-client-%d", client.Cmd.Process.Pid); got.Data != "one datagram" || got.From != want {
+		t.Errorf("server printed %+v, want the datagram from %s", got, want)
+	}
 	server.MustSucceed()
 	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the datagram server left its socket file: %v", err)

@@ -28,6 +28,7 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	}
 	mode := modeValue(0o600)
 	var timeout time.Duration
+	var asJSON bool
 
 	send := &cobra.Command{
 		Use:   "send [PATH] MSG",
@@ -65,13 +66,14 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 			if err != nil {
 				return fifoErr("read", path, err)
 			}
-			return writePayload(cmd.OutOrStdout(), data, false, nil)
+			return writePayload(cmd.OutOrStdout(), data, asJSON, map[string]any{"path": path})
 		},
 	}
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().Var(&mode, "mode", "permission bits of a FIFO this creates, whatever the umask")
 		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
 	}
+	jsonFlag(recv, &asJSON)
 	group.AddCommand(send, recv)
 	namedVerbs(group, fs.ModeNamedPipe, defaultFIFO)
 	rootCmd.AddCommand(group)

@@ -39,6 +39,7 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 	send.Flags().Var(&mode, "mode", "permission bits of the file, whatever the umask")
 
 	var wait time.Duration
+	var asJSON bool
 	recv := &cobra.Command{
 		Use:   "recv [PATH]",
 		Short: "Print the contents of PATH, waiting up to --wait for it to appear",
@@ -52,9 +53,10 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 			if err != nil {
 				return err
 			}
-			return writePayload(cmd.OutOrStdout(), data, false, nil)
+			return writePayload(cmd.OutOrStdout(), data, asJSON, map[string]any{"path": path})
 		},
 	}
+	jsonFlag(recv, &asJSON)
 	recv.Flags().DurationVar(&wait, "wait", 0, "wait this long for a missing file to be written (exit 3 when it is not)")
 
 	group.AddCommand(send, recv)

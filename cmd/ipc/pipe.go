@@ -14,7 +14,8 @@ import (
 const pipeWriterCmd = "pipe-writer"
 
 func init() {
-	rootCmd.AddCommand(&cobra.Command{
+	var asJSON bool
+	pipe := &cobra.Command{
 		Use:   "pipe MSG",
 		Short: "A child process writes MSG into an anonymous pipe; the parent prints what it read",
 		Long: `An anonymous pipe joins only related processes: ipc creates the pipe, starts a
@@ -23,13 +24,15 @@ of the write end and reads until the child's end closes, then prints what came
 through.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			data, err := readFromChild(a[0])
+			data, writer, err := readFromChild(a[0])
 			if err != nil {
 				return err
 			}
-			return writePayload(cmd.OutOrStdout(), data, false, nil)
+			return writePayload(cmd.OutOrStdout(), data, asJSON, map[string]any{"writer_pid": writer})
 		},
-	}, &cobra.Command{
+	}
+	jsonFlag(pipe, &asJSON)
+	rootCmd.AddCommand(pipe, &cobra.Command{
 		Use:    pipeWriterCmd + " MSG",
 		Short:  "Write MSG to descriptor 3 (the child of ipc pipe)",
 		Hidden: true,
@@ -50,15 +53,15 @@ through.`,
 }
 
 // readFromChild runs the hidden writer with the pipe's write end and returns
-// everything it wrote.
-func readFromChild(msg string) ([]byte, error) {
+// everything it wrote, and its pid.
+func readFromChild(msg string) ([]byte, int, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return nil, errs.Syscall("pipe", err)
+		return nil, 0, errs.Syscall("pipe", err)
 	}
 	defer r.Close()
 	child := exec.Command(self, pipeWriterCmd, msg)
@@ -67,11 +70,11 @@ func readFromChild(msg string) ([]byte, error) {
 	err = child.Start()
 	w.Close() // the child's copy is now the only writer: its exit ends the stream
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	data, err := io.ReadAll(r)
 	if werr := child.Wait(); werr != nil {
-		return nil, fmt.Errorf("pipe writer (pid %d): %v", child.Process.Pid, werr)
+		return nil, 0, fmt.Errorf("pipe writer (pid %d): %v", child.Process.Pid, werr)
 	}
-	return data, errs.Path("read", "pipe", err)
+	return data, child.Process.Pid, errs.Path("read", "pipe", err)
 }

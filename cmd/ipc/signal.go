@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -61,13 +62,20 @@ SIG is a name (USR1, SIGUSR1, RTMIN+3, RTMAX-1) or a number.`,
 
 	var count int
 	var timeout time.Duration
+	var asJSON bool
 	recv := &cobra.Command{
 		Use:   "recv [SIG...]",
 		Short: "Print this process's pid, then each signal caught (default USR1) and its value",
 		Long: `recv prints "pid N", then one line per signal it takes: the name and the
 sigqueue value (0 when the sender used kill). It stops after --count signals
-(0: never). SIGKILL, SIGSTOP, the synchronous signals, SIGCHLD, SIGPROF,
-SIGURG, 32 and 33 cannot be taken: the kernel or the Go runtime owns them.`,
+(0: never). With --json the lines are objects that also give the sender's
+pid and uid and the si_code (0 from kill, -1 from sigqueue).
+
+recv takes USR1, USR2, ALRM, PIPE, WINCH and the like, and RTMIN+1..RTMAX. It
+cannot take KILL and STOP (nobody can), nor what the Go runtime keeps unblocked
+in every thread: HUP, INT, QUIT, ABRT, TERM and SYS (so that they stop it), the
+synchronous signals, CHLD, PROF, URG, and 32-34 (SIGRTMIN), which C libraries
+reserve.`,
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if count < 0 {
 				return usagef("invalid --count %d (want 0 for no limit, or more)", count)
@@ -81,16 +89,17 @@ SIGURG, 32 and 33 cannot be taken: the kernel or the Go runtime owns them.`,
 						return err
 					}
 					if slices.Contains(untakeable, sig) {
-						return usagef("cannot take %s: the kernel or the Go runtime owns it", signalName(sig))
+						return usagef("cannot take %s: the kernel or the Go runtime keeps it (see ipc signal recv --help)", signalName(sig))
 					}
 					sigs = append(sigs, sig)
 				}
 			}
-			return receiveSignals(cmd, sigs, count, timeout)
+			return receiveSignals(cmd, sigs, count, timeout, asJSON)
 		},
 	}
 	recv.Flags().IntVar(&count, "count", 1, "stop after this many signals (0: never)")
 	recv.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
+	recv.Flags().BoolVar(&asJSON, "json", false, "print JSON objects, with the sender's pid and uid and the si_code")
 
 	group.AddCommand(send, recv)
 	rootCmd.AddCommand(group)
@@ -112,11 +121,16 @@ SIGURG, 32 and 33 cannot be taken: the kernel or the Go runtime owns them.`,
 	})
 }
 
-// untakeable are the signals recv refuses: uncatchable, synchronous (a fault
-// of the process itself), or used by the Go runtime or glibc's threads.
+// untakeable are the signals recv refuses: uncatchable, or kept unblocked in
+// every thread by the Go runtime (runtime.blockableSig), which a signalfd needs
+// blocked: the ones that stop a Go program, the synchronous ones (faults of the
+// process itself), those it uses itself, and 32-34, which glibc and musl
+// reserve for their threads.
 var untakeable = []syscall.Signal{
-	syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS, syscall.SIGFPE,
-	syscall.SIGSEGV, syscall.SIGSTKFLT, syscall.SIGCHLD, syscall.SIGPROF, syscall.SIGURG, 32, 33,
+	syscall.SIGKILL, syscall.SIGSTOP,
+	syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGABRT, syscall.SIGTERM, syscall.SIGSYS,
+	syscall.SIGILL, syscall.SIGTRAP, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV, syscall.SIGSTKFLT,
+	syscall.SIGCHLD, syscall.SIGPROF, syscall.SIGURG, 32, 33, 34,
 }
 
 // parseSignal accepts USR1, SIGUSR1, usr1, RTMIN, RTMIN+3, RTMAX-1 or 1..64.
@@ -207,7 +221,10 @@ func sigqueue(pid int, sig syscall.Signal, value int32) error {
 // have it blocked before the program starts: recv blocks the signals in its
 // thread and re-executes itself (same pid, same arguments), and the new image
 // finds them blocked.
-func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeout time.Duration) error {
+// reexecEnv marks the re-executed receiver, so that it can never loop.
+const reexecEnv = "IPC_SIGNALS_BLOCKED"
+
+func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeout time.Duration, asJSON bool) error {
 	var set unix.Sigset_t
 	for _, sig := range sigs {
 		bits := uint(unsafe.Sizeof(set.Val[0])) * 8
@@ -219,6 +236,9 @@ func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeou
 		return errs.Syscall("sigprocmask", err)
 	}
 	if !hasAll(&blocked, &set) {
+		if os.Getenv(reexecEnv) != "" { // re-executed, and the runtime unblocked one anyway
+			return errs.Syscall("sigprocmask", errs.Invalid("the Go runtime keeps one of these signals unblocked"))
+		}
 		exe, err := os.Executable()
 		if err != nil {
 			return err
@@ -226,8 +246,9 @@ func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeou
 		if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
 			return errs.Syscall("sigprocmask", err)
 		}
-		return errs.Path("exec", exe, syscall.Exec(exe, os.Args, os.Environ()))
+		return errs.Path("exec", exe, syscall.Exec(exe, os.Args, append(os.Environ(), reexecEnv+"=1")))
 	}
+	os.Unsetenv(reexecEnv)
 	runtime.UnlockOSThread()
 
 	fd, err := unix.Signalfd(-1, &set, unix.SFD_NONBLOCK|unix.SFD_CLOEXEC)
@@ -238,18 +259,30 @@ func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeou
 	defer f.Close()
 	f.SetReadDeadline(deadline(timeout))
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "pid %d\n", os.Getpid())
+	if asJSON {
+		fmt.Fprintf(out, "{\"pid\":%d}\n", os.Getpid())
+	} else {
+		fmt.Fprintf(out, "pid %d\n", os.Getpid())
+	}
 	notifyReady()
 	var info unix.SignalfdSiginfo
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(&info)), unsafe.Sizeof(info))
 	for n := 0; count == 0 || n < count; n++ {
 		if _, err := f.Read(buf); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				err = errs.Hint(errs.ErrTimeout, "%d of %d signals within %v", n, count, timeout)
+				err = errs.Hint(errs.ErrTimeout, "%d signals taken within %v", n, timeout)
 			}
 			return errs.Path("wait for", "signals", err)
 		}
-		if _, err := fmt.Fprintf(out, "%s %d\n", signalName(syscall.Signal(info.Signo)), info.Int); err != nil {
+		name := signalName(syscall.Signal(info.Signo))
+		if asJSON {
+			b, _ := json.Marshal(map[string]any{"signal": name, "number": info.Signo, "value": info.Int,
+				"code": info.Code, "sender_pid": info.Pid, "sender_uid": info.Uid})
+			_, err = fmt.Fprintf(out, "%s\n", b)
+		} else {
+			_, err = fmt.Fprintf(out, "%s %d\n", name, info.Int)
+		}
+		if err != nil {
 			return err
 		}
 	}

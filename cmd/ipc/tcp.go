@@ -21,13 +21,14 @@ server that speaks this plain exchange can take either side.`,
 	var addr string
 	var timeout time.Duration
 	var count int
+	var asJSON bool
 
 	send := &cobra.Command{
 		Use:   "send MSG",
 		Short: "Send MSG to the echo server at --addr and print the echo",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			echo, err := echoRequest(echoEnd{"tcp", addr, timeout}, a[0])
+			echo, err := echoRequest(echoEnd{network: "tcp", addr: addr, timeout: timeout}, a[0])
 			if err != nil {
 				return err
 			}
@@ -46,10 +47,11 @@ server that speaks this plain exchange can take either side.`,
 			if err != nil {
 				return inUseHint(netErr("listen", addr, err), "another socket listens there; stop it or choose another --addr")
 			}
-			return serveEcho(ln, echoEnd{"tcp", addr, timeout}, count, cmd.OutOrStdout())
+			return serveEcho(ln, echoEnd{"tcp", addr, timeout, count, asJSON}, cmd.OutOrStdout())
 		},
 	}
 	recv.Flags().IntVar(&count, "count", 1, "connections to serve before exiting (0: never exit)")
+	jsonFlag(recv, &asJSON)
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().StringVar(&addr, "addr", defaultTCPAddr, "host:port of the server")
 		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -32,6 +33,7 @@ left by a killed server.`,
 	var datagram bool
 	var timeout time.Duration
 	var count int
+	var asJSON bool
 	mode := modeValue(0o600)
 
 	send := &cobra.Command{
@@ -46,9 +48,9 @@ left by a killed server.`,
 			var echo []byte
 			var err error
 			if datagram {
-				echo, err = datagramRequest(path, msg, timeout)
+				echo, err = datagramRequest(echoEnd{network: "unixgram", addr: path, timeout: timeout}, msg)
 			} else {
-				echo, err = echoRequest(echoEnd{"unix", path, timeout}, msg)
+				echo, err = echoRequest(echoEnd{network: "unix", addr: path, timeout: timeout}, msg)
 			}
 			if err != nil {
 				return err
@@ -68,8 +70,10 @@ left by a killed server.`,
 			if err := checkSocketPath("listen", path); err != nil {
 				return err
 			}
+			e := echoEnd{"unix", path, timeout, count, asJSON}
 			if datagram {
-				return serveDatagrams(cmd, path, fs.FileMode(mode), count, timeout)
+				e.network = "unixgram"
+				return serveDatagrams(e, fs.FileMode(mode), cmd.OutOrStdout())
 			}
 			ln, err := net.Listen("unix", path)
 			if err != nil {
@@ -79,10 +83,11 @@ left by a killed server.`,
 				ln.Close()
 				return err
 			}
-			return serveEcho(ln, echoEnd{"unix", path, timeout}, count, cmd.OutOrStdout())
+			return serveEcho(ln, e, cmd.OutOrStdout())
 		},
 	}
 	recv.Flags().IntVar(&count, "count", 1, "connections or datagrams to serve before exiting (0: never exit)")
+	jsonFlag(recv, &asJSON)
 	recv.Flags().Var(&mode, "mode", "permission bits of the socket file, whatever the umask (connecting needs write)")
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().BoolVar(&datagram, "datagram", false, "use datagrams (SOCK_DGRAM) instead of a stream")
@@ -126,10 +131,11 @@ func chmodSocket(path string, mode fs.FileMode) error {
 	return errs.Path("chmod", path, errors.Unwrap(os.Chmod(path, mode)))
 }
 
-// serveDatagrams prints each datagram that arrives at path and sends it back
+// serveDatagrams prints each datagram that arrives at e.addr and sends it back
 // to its sender, when the sender has an address to reply to.
-func serveDatagrams(cmd *cobra.Command, path string, mode fs.FileMode, count int, timeout time.Duration) error {
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+func serveDatagrams(e echoEnd, mode fs.FileMode, out io.Writer) error {
+	path := e.addr
+	conn, err := net.ListenUnixgram(e.network, &net.UnixAddr{Name: path, Net: e.network})
 	if err != nil {
 		return inUseHint(netErr("bind", path, err), "a file is there; if it is a stale socket, ipc unix rm removes it")
 	}
@@ -140,18 +146,22 @@ func serveDatagrams(cmd *cobra.Command, path string, mode fs.FileMode, count int
 	if err := chmodSocket(path, mode); err != nil {
 		return err
 	}
-	conn.SetDeadline(deadline(timeout))
+	conn.SetDeadline(deadline(e.timeout))
 	notifyReady()
 	buf := make([]byte, 1<<16)
-	for n := 0; count == 0 || n < count; n++ {
+	for n := 0; e.count == 0 || n < e.count; n++ {
 		k, from, err := conn.ReadFromUnix(buf)
 		if err != nil {
 			return netErr("recv", path, err)
 		}
-		if err := writePayload(cmd.OutOrStdout(), buf[:k], false, nil); err != nil {
+		meta := map[string]any{}
+		if from != nil && from.Name != "" {
+			meta["from"] = from.Name
+		}
+		if err := writePayload(out, buf[:k], e.asJSON, meta); err != nil {
 			return err
 		}
-		if from != nil && from.Name != "" {
+		if meta["from"] != nil {
 			if _, err := conn.WriteToUnix(buf[:k], from); err != nil {
 				return netErr("send to", from.Name, err)
 			}
@@ -160,24 +170,24 @@ func serveDatagrams(cmd *cobra.Command, path string, mode fs.FileMode, count int
 	return nil
 }
 
-// datagramRequest sends msg as one datagram to path and returns the reply. Its
-// own address, needed for the reply, is abstract and named after the process,
-// so nothing is left on disk.
-func datagramRequest(path, msg string, timeout time.Duration) ([]byte, error) {
-	self := &net.UnixAddr{Name: fmt.Sprintf("@goipc-unix-client-%d", os.Getpid()), Net: "unixgram"}
-	conn, err := net.DialUnix("unixgram", self, &net.UnixAddr{Name: path, Net: "unixgram"})
+// datagramRequest sends msg as one datagram to e.addr and returns the reply.
+// Its own address, needed for the reply, is abstract and named after the
+// process, so nothing is left on disk.
+func datagramRequest(e echoEnd, msg string) ([]byte, error) {
+	self := &net.UnixAddr{Name: fmt.Sprintf("@goipc-unix-client-%d", os.Getpid()), Net: e.network}
+	conn, err := net.DialUnix(e.network, self, &net.UnixAddr{Name: e.addr, Net: e.network})
 	if err != nil {
-		return nil, netErr("connect", path, err)
+		return nil, netErr("connect", e.addr, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(deadline(timeout))
+	conn.SetDeadline(deadline(e.timeout))
 	if _, err := conn.Write([]byte(msg)); err != nil {
-		return nil, netErr("send", path, err)
+		return nil, netErr("send", e.addr, err)
 	}
 	buf := make([]byte, 1<<16)
 	k, err := conn.Read(buf)
 	if err != nil {
-		return nil, netErr("recv", path, err)
+		return nil, netErr("recv", e.addr, err)
 	}
 	return buf[:k], nil
 }
