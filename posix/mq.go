@@ -102,6 +102,7 @@ type endpoint struct {
 	n     int
 	errno syscall.Errno
 	wait  bool
+	spin  spinner
 	gen   uint64 // copy of call, for the cancellation hook
 
 	// Guarded by q.mu.
@@ -309,7 +310,7 @@ func (q *MessageQueue) begin(ctx context.Context, op string, writing bool) (*end
 	}
 	e.call++
 	e.busy, e.writing, e.ctxDL, e.cancelled = true, writing, ctxDL, false
-	e.gen, e.ctx, e.stop, e.errno, e.n = e.call, ctx, nil, 0, 0
+	e.gen, e.ctx, e.stop, e.errno, e.n, e.spin = e.call, ctx, nil, 0, 0, spinner{}
 	e.wait = ctx != nonblocking && !q.nonblock.Load()
 	if err := e.updateDeadline(); err != nil {
 		q.idle = append(q.idle, e)
@@ -360,6 +361,7 @@ func (e *endpoint) hook() {
 // finish ends the call on e, returns e to the idle list and turns the outcome
 // into an error.
 func (q *MessageQueue) finish(e *endpoint, op string, err error) error {
+	e.spin.done()
 	if e.stop != nil {
 		e.stop()
 	}
@@ -427,6 +429,9 @@ func (e *endpoint) retry(err error) bool {
 	case errno == syscall.EINTR:
 		return true
 	case errno == syscall.EAGAIN && e.wait:
+		if e.spin.again(e.fileDL) {
+			return true
+		}
 		e.hook()
 		return false
 	case errno == 0:

@@ -192,8 +192,16 @@ func (s *Semaphore) Wait(ctx context.Context) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	if C.sem_trywait(s.sem) == 0 {
-		return nil
+	dl, _ := ctx.Deadline()
+	var spin spinner
+	for {
+		if C.sem_trywait(s.sem) == 0 {
+			spin.done()
+			return nil
+		}
+		if !spin.again(dl) {
+			break
+		}
 	}
 	// Wake on Close as well as on ctx.
 	wctx, cancel := context.WithCancel(ctx)

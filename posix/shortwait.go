@@ -1,0 +1,59 @@
+package posix
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// A call that must wait first tries again for a short while (spinMax) before
+// it parks on the runtime poller or blocks in the kernel. In a request and
+// reply exchange the peer usually answers within microseconds, sooner than a
+// goroutine parked on the poller can be woken (several microseconds more than
+// a thread woken in the kernel, as C is). Spinning is bounded in time and in
+// the number of goroutines doing it at once (one per CPU), so it costs little
+// CPU; cancellation, deadlines and Close reach a spinning call within spinMax.
+const spinMax = 50 * time.Microsecond
+
+var (
+	spinners    atomic.Int32
+	maxSpinners = int32(runtime.NumCPU())
+)
+
+// spinner tracks the spin of one call; its zero value has not started.
+type spinner struct {
+	until   time.Time
+	holding bool // counted in spinners
+}
+
+// again reports whether the call should try once more rather than wait, and
+// yields the processor before it does. It stops at spinMax or at deadline dl.
+func (s *spinner) again(dl time.Time) bool {
+	now := time.Now()
+	if s.until.IsZero() {
+		if spinners.Add(1) > maxSpinners {
+			spinners.Add(-1)
+			s.until = now // spent: do not spin
+			return false
+		}
+		s.holding = true
+		s.until = now.Add(spinMax)
+		if !dl.IsZero() && dl.Before(s.until) {
+			s.until = dl
+		}
+	}
+	if now.Before(s.until) {
+		runtime.Gosched()
+		return true
+	}
+	s.done()
+	return false
+}
+
+// done ends the spin; the call is about to wait or has succeeded.
+func (s *spinner) done() {
+	if s.holding {
+		s.holding = false
+		spinners.Add(-1)
+	}
+}
