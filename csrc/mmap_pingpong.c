@@ -1,4 +1,4 @@
-/* mmap_pingpong SIZE ITERS: the C baseline of mmap's BenchmarkPingPong.
+/* mmap_pingpong SIZE ITERS [--samples]: the C baseline of mmap's BenchmarkPingPong.
  *
  * A parent and a forked child share three pages of MAP_SHARED|MAP_ANONYMOUS
  * memory: a flag word, then a ping and a pong area of a page each. For each of
@@ -6,9 +6,11 @@
  * PING; the child copies them out, writes them to pong and sets PONG; the
  * parent copies the reply out. Waiting is the Go benchmark's: spin on an
  * atomic load, and sched_yield after SPIN loads, because the machine may have
- * fewer free cores than spinning processes. Prints the median and the 99th
- * percentile round trip in nanoseconds.
+ * fewer free cores than spinning processes; and each process pinned to a CPU
+ * of its own, as the Go benchmark does. Prints the median and the 99th
+ * percentile round trip in nanoseconds, or with --samples every round trip.
  */
+#define _GNU_SOURCE
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 enum { PAGE = 4096, PING_OFF = PAGE, PONG_OFF = 2 * PAGE, SPIN = 200 };
 enum { FLAG_PING = 1, FLAG_PONG = 2, FLAG_QUIT = 3 };
+enum { WARMUP = 100 }; /* untimed round trips first, as the Go benchmark does */
 
 static uint32_t await(uint32_t *flag, uint32_t a, uint32_t b)
 {
@@ -30,6 +33,20 @@ static uint32_t await(uint32_t *flag, uint32_t a, uint32_t b)
 			return v;
 		if (i >= SPIN)
 			sched_yield();
+	}
+}
+
+/* pin binds the calling process to the nth CPU of mask, if there is one. */
+static void pin(const cpu_set_t *mask, int nth)
+{
+	for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, mask) && seen++ == nth) {
+			cpu_set_t one;
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			sched_setaffinity(0, sizeof one, &one);
+			return;
+		}
 	}
 }
 
@@ -48,8 +65,9 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: mmap_pingpong SIZE ITERS\n");
+	int all = argc == 4 && strcmp(argv[3], "--samples") == 0;
+	if (argc != 3 && !all) {
+		fprintf(stderr, "usage: mmap_pingpong SIZE ITERS [--samples]\n");
 		return 2;
 	}
 	int size = atoi(argv[1]), iters = atoi(argv[2]);
@@ -67,11 +85,15 @@ int main(int argc, char **argv)
 	int64_t *samples = malloc(sizeof(int64_t) * iters);
 	memset(msg, 'p', size);
 
+	cpu_set_t mask;
+	if (sched_getaffinity(0, sizeof mask, &mask) != 0 || CPU_COUNT(&mask) < 2)
+		CPU_ZERO(&mask); /* one CPU: leave both processes alone */
 	pid_t pid = fork();
 	if (pid < 0) {
 		perror("fork");
 		return 1;
 	}
+	pin(&mask, pid == 0 ? 1 : 0);
 	if (pid == 0) {
 		while (await(flag, FLAG_PING, FLAG_QUIT) == FLAG_PING) {
 			memcpy(reply, shm + PING_OFF, size);
@@ -80,19 +102,25 @@ int main(int argc, char **argv)
 		}
 		_exit(0);
 	}
-	for (int i = 0; i < iters; i++) {
+	for (int i = -WARMUP; i < iters; i++) {
 		int64_t start = now_ns();
 		memcpy(shm + PING_OFF, msg, size);
 		__atomic_store_n(flag, FLAG_PING, __ATOMIC_SEQ_CST);
 		await(flag, FLAG_PONG, FLAG_PONG);
 		memcpy(reply, shm + PONG_OFF, size);
-		samples[i] = now_ns() - start;
+		if (i >= 0)
+			samples[i] = now_ns() - start;
 	}
 	__atomic_store_n(flag, FLAG_QUIT, __ATOMIC_SEQ_CST);
 	waitpid(pid, NULL, 0);
 	if (memcmp(reply, msg, size) != 0) {
 		fprintf(stderr, "mmap_pingpong: the reply differs from the message\n");
 		return 1;
+	}
+	if (all) {
+		for (int i = 0; i < iters; i++)
+			printf("%lld\n", (long long)samples[i]);
+		return 0;
 	}
 	qsort(samples, iters, sizeof(int64_t), cmp);
 	printf("%lld %lld\n", (long long)samples[iters / 2], (long long)samples[(int64_t)iters * 99 / 100]);
