@@ -103,6 +103,7 @@ type endpoint struct {
 	errno syscall.Errno
 	wait  bool
 	spin  spinner
+	dl    time.Time // the call's deadline when it began, for the spin
 	gen   uint64 // copy of call, for the cancellation hook
 
 	// Guarded by q.mu.
@@ -317,6 +318,7 @@ func (q *MessageQueue) begin(ctx context.Context, op string, writing bool) (*end
 		e.busy = false
 		return nil, errs.Path(op, q.name, err)
 	}
+	e.dl = e.fileDL
 	return e, nil
 }
 
@@ -429,7 +431,7 @@ func (e *endpoint) retry(err error) bool {
 	case errno == syscall.EINTR:
 		return true
 	case errno == syscall.EAGAIN && e.wait:
-		if e.spin.again(e.fileDL) {
+		if e.spin.again(e.dl) {
 			return true
 		}
 		e.hook()

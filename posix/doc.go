@@ -1,0 +1,79 @@
+// Package posix is POSIX inter-process communication for Go: message queues
+// (mq_open and friends), shared memory (shm_open, mmap) and semaphores
+// (sem_open, and sem_init in shared memory), as Go types over thin cgo calls
+// into glibc. Objects are shared with any program that uses the same names,
+// in C, Python (posix_ipc, multiprocessing.shared_memory) or anything else.
+//
+// # Names
+//
+// An object's name is "/name": one leading slash, no other, at most NAME_MAX
+// (255) bytes after it, 251 for a semaphore (glibc keeps it as the file
+// /dev/shm/sem.name). A name without the slash gets one, as Python's modules
+// do, so "psm_21467_46075" as multiprocessing.shared_memory reports it opens
+// "/psm_21467_46075". Bad names are rejected before any call with an error
+// matching syscall.EINVAL.
+//
+// # Lifetimes
+//
+// Every object outlives the processes that use it: it stays in the kernel
+// (queues in /dev/mqueue, segments and semaphores in /dev/shm) until it is
+// unlinked (UnlinkQueue, UnlinkSharedMemory, UnlinkSemaphore, or the Unlink
+// methods) and the last process has closed it. Close never unlinks, and nothing
+// is unlinked when a value is garbage collected. New objects get mode 0600, or
+// the mode asked for, whatever the umask; opening an existing object never
+// changes its mode, size or contents unless asked (ShmOptions.Truncate).
+//
+// A mapping of shared memory is a []byte that is valid until Unmap, Resize or
+// Close; touching it afterwards faults. An unnamed semaphore (InitSemaphore,
+// SemaphoreAt) lives in such memory and is valid as long as it is mapped.
+//
+// # Blocking, cancellation and threads
+//
+// Send and Receive take a context, and MessageQueue also has deadlines as
+// net.Conn does; a passed deadline gives an error matching
+// os.ErrDeadlineExceeded, cancellation ctx.Err(). On Linux a queue descriptor
+// can be polled, so a goroutine waiting on a queue parks on Go's runtime poller
+// and holds no OS thread: 10,000 goroutines waiting in Receive add a handful of
+// threads. Each waiting goroutine uses a descriptor of its own (a dup, kept
+// until Close), so that a deadline or a cancellation wakes that goroutine and
+// no other; so the number of goroutines waiting on queues at once is bounded by
+// RLIMIT_NOFILE. Close wakes every waiting goroutine with an error matching
+// os.ErrClosed (the kernel itself would not wake a blocked mq_receive).
+//
+// A semaphore gives no descriptor: a goroutine waiting in Semaphore.Wait holds
+// an OS thread while it waits in sem_clockwait. Cancellation, deadlines and
+// Close wake it at once, by a signal to that thread, without polling.
+//
+// Before it waits, a call tries again for up to 50µs, yielding the processor
+// between tries (at most one spinning goroutine per CPU). In a request and
+// reply exchange the answer usually comes sooner than a parked goroutine can
+// be woken; this is what brings Go's round trip to C's.
+//
+// Send and Receive with the caller's buffer and a context that cannot be
+// cancelled (context.Background) allocate nothing; a cancellable context costs
+// one small allocation when the call has to wait.
+//
+// # Notification
+//
+// MessageQueue.Notify delivers mq_notify's one-shot "a message arrived on the
+// empty queue" to a Go channel. It uses the kernel interface beneath glibc's
+// SIGEV_THREAD: the kernel writes a cookie to a netlink socket, which a
+// goroutine reads on the runtime poller. No signal handler and no extra thread
+// are involved, and each queue's notifications are told apart.
+//
+// # Limits
+//
+// Queues are bounded by fs.mqueue.msg_max (messages per queue) and
+// msgsize_max (bytes per message) for unprivileged users, fs.mqueue.queues_max
+// (queues on the system) and RLIMIT_MSGQUEUE (bytes of queues per user). A
+// failure that one of them explains carries a hint naming the limit and its
+// value. A Receive buffer smaller than the queue's message size, or a message
+// larger than it, is an error before the call, so nothing is ever truncated
+// and nothing queued is lost.
+//
+// # Concurrency
+//
+// Every type is safe for concurrent use by several goroutines. Shared memory
+// contents are not synchronised by this package: use a Semaphore, or atomic
+// operations on the mapping.
+package posix
