@@ -104,7 +104,7 @@ type endpoint struct {
 	wait  bool
 	spin  spinner
 	dl    time.Time // the call's deadline when it began, for the spin
-	gen   uint64 // copy of call, for the cancellation hook
+	gen   uint64    // copy of call, for the cancellation hook
 
 	// Guarded by q.mu.
 	call      uint64 // counts the calls made on e
