@@ -308,7 +308,7 @@ func (m *Mapping) File() *os.File {
 func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if err := m.check("read", off); err != nil {
+	if err := m.check("read", off); err != nil || len(p) == 0 {
 		return 0, err
 	}
 	if off >= int64(len(m.data)) {

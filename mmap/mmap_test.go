@@ -519,3 +519,79 @@ func TestModeString(t *testing.T) {
 		t.Errorf("Mode strings: %q", got)
 	}
 }
+
+// TestConcurrentRemapClose: ReadAt and WriteAt in other goroutines while the
+// mapping moves (Remap) and goes away (Close) see either the memory or
+// os.ErrClosed, never a fault.
+func TestConcurrentRemapClose(t *testing.T) {
+	m, err := mmap.Shared(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				_, err := m.WriteAt(buf, int64(g*64))
+				if err == nil {
+					_, err = m.ReadAt(buf, int64(g*64))
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range 50 {
+		if err := m.Remap(int64(4096 * (1 + i%7))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Close()
+	for range 4 {
+		if err := <-errc; !errors.Is(err, os.ErrClosed) {
+			t.Errorf("a reader or writer got %v, want os.ErrClosed", err)
+		}
+	}
+}
+
+// FuzzReadWriteAt checks ReadAt and WriteAt at any offset and length against
+// a plain byte slice: the same bytes, the same short reads, errors exactly for
+// writes that do not fit, and never a panic.
+func FuzzReadWriteAt(f *testing.F) {
+	f.Add(int64(0), uint16(10), []byte("hello"))
+	f.Add(int64(4095), uint16(2), []byte("xy"))
+	f.Add(int64(-1), uint16(1), []byte("z"))
+	f.Add(int64(1<<62), uint16(0), []byte{})
+	const size = 5000
+	m, err := mmap.Shared(size)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer m.Close()
+	model := make([]byte, size)
+	f.Fuzz(func(t *testing.T, off int64, n uint16, data []byte) {
+		fits := off >= 0 && off <= size && int64(len(data)) <= size-off
+		if _, err := m.WriteAt(data, off); (err == nil) != fits {
+			t.Fatalf("WriteAt(%d bytes, %d): %v; fits %v", len(data), off, err, fits)
+		}
+		if fits {
+			copy(model[off:], data)
+		}
+		got := make([]byte, n)
+		k, err := m.ReadAt(got, off)
+		if off < 0 {
+			if !errors.Is(err, syscall.EINVAL) {
+				t.Fatalf("ReadAt(%d): %v, want EINVAL", off, err)
+			}
+			return
+		}
+		lo := min(off, size)
+		want := model[lo : lo+min(int64(n), size-lo)]
+		if k != len(want) || !bytes.Equal(got[:k], want) || (k < int(n)) != (err == io.EOF) {
+			t.Fatalf("ReadAt(%d bytes, %d) = %d, %v; want %d bytes", n, off, k, err, len(want))
+		}
+	})
+}
