@@ -40,7 +40,7 @@ type made struct {
 
 // readMade reads a peer's "KIND NAME" and "KIND KEY ID" lines up to "ready",
 // and removes the objects at cleanup.
-func readMade(t *testing.T, p *testutil.Proc) *made {
+func readMade(t testing.TB, p *testutil.Proc) *made {
 	t.Helper()
 	m := &made{targets: map[inventory.Kind]string{}, keys: map[inventory.Kind]int64{}, proc: p}
 	t.Cleanup(func() { m.removeAll(t) })
@@ -63,7 +63,7 @@ func readMade(t *testing.T, p *testutil.Proc) *made {
 }
 
 // removeAll removes what the peer made, tolerating what is already gone.
-func (m *made) removeAll(t *testing.T) {
+func (m *made) removeAll(t testing.TB) {
 	for k, target := range m.targets {
 		o, err := inventory.Lookup(k, target)
 		if err == nil {
@@ -98,7 +98,7 @@ func (m *made) find(t *testing.T, objs []inventory.Object, k inventory.Kind) inv
 
 // startC runs csrc/inventory_objects.c, which makes one object of each kind
 // and then does action: hold, release or exit.
-func startC(t *testing.T, action string) *made {
+func startC(t testing.TB, action string) *made {
 	t.Helper()
 	bin := testutil.BuildC(t, "inventory_objects", "-lrt", "-pthread")
 	cmd := exec.Command(bin, testutil.Name("inv"), keyArg(), keyArg(), keyArg(), action)

@@ -18,6 +18,9 @@ const semGetPID = 11
 // semPIDs returns the last operator's pid of each of a set's n semaphores
 // (zero for those never operated on). It needs read permission on the set.
 func semPIDs(id, n int) ([]int64, error) {
+	if n < 0 || n > 1<<16 { // the kernel caps a set far below (SEMMSL)
+		return nil, syscall.EINVAL
+	}
 	pids := make([]int64, n)
 	for i := range pids {
 		pid, _, errno := unix.Syscall6(unix.SYS_SEMCTL, uintptr(id), uintptr(i), semGetPID, 0, 0, 0)
