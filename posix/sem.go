@@ -119,6 +119,15 @@ func OpenSemaphore(name string, opts *SemOptions) (*Semaphore, error) {
 	return newSemaphore(name, sem), nil
 }
 
+// Stat returns the file glibc keeps for a named semaphore in /dev/shm: its
+// owner, permissions and times (Sys() is a *syscall.Stat_t).
+func (s *Semaphore) Stat() (os.FileInfo, error) {
+	if s.name == "" {
+		return nil, errs.Syscall("stat", errs.Invalid("an unnamed semaphore has no file"))
+	}
+	return os.Stat(semFile(s.name))
+}
+
 // semFile is where glibc keeps the named semaphore name.
 func semFile(name string) string { return "/dev/shm/" + semPrefix + name[1:] }
 

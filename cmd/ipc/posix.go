@@ -1,0 +1,456 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/posix"
+)
+
+func init() {
+	group := &cobra.Command{
+		Use:   "posix",
+		Short: "POSIX message queues, shared memory and named semaphores",
+		Long: `POSIX IPC objects have names such as /foo (a name without the slash gets one,
+as Python's modules do). They outlive the processes that use them until they
+are removed with rm. New objects get mode 0600 unless --mode says otherwise,
+whatever the umask.`,
+	}
+	group.AddCommand(mqCommand(), shmCommand(), semCommand())
+	rootCmd.AddCommand(group)
+
+	addDemo("posix-mq", func(d *demo) demoPlan {
+		name := "/" + d.unique()
+		d.cleanup(func() { posix.UnlinkQueue(name) })
+		msg := "hello through a POSIX queue"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"posix", "mq", "recv", name, "--timeout", "10s"},
+			sender: func(int) []string {
+				return []string{"posix", "mq", "send", name, msg, "--create", "--priority", "3"}
+			},
+		}
+	})
+	addDemo("posix-shm", func(d *demo) demoPlan {
+		name := "/" + d.unique()
+		d.cleanup(func() { posix.UnlinkSharedMemory(name) })
+		msg := "hello through POSIX shared memory"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"posix", "shm", "read", name},
+			sender: func(int) []string {
+				return []string{"posix", "shm", "write", name, msg, "--create", "--size", "4KiB"}
+			},
+		}
+	})
+	addDemo("posix-sem", func(d *demo) demoPlan {
+		// The receiver creates the semaphore at 0 and waits; the sender posts.
+		// The message is the wake-up itself: the receiver's wait returns and
+		// prints the value it left, 0.
+		name := "/" + d.unique()
+		d.cleanup(func() { posix.UnlinkSemaphore(name) })
+		const msg = "post woke wait"
+		return demoPlan{
+			message:  msg,
+			ready:    true,
+			receiver: []string{"posix", "sem", "wait", name, "--create", "--timeout", "10s", "--print-value"},
+			sender:   func(int) []string { return []string{"posix", "sem", "post", name} },
+			received: func(recvOut, _ string) string {
+				if recvOut == "0\n" {
+					return msg
+				}
+				return "wait left value " + strings.TrimSpace(recvOut)
+			},
+		}
+	})
+}
+
+// callContext is the context of a blocking call with --timeout (0: none).
+func callContext(timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout > 0 {
+		return context.WithTimeout(context.Background(), timeout)
+	}
+	return context.Background(), func() {}
+}
+
+func mqCommand() *cobra.Command {
+	mq := &cobra.Command{Use: "mq", Short: "POSIX message queues (mq_open, mq_send, mq_receive)"}
+
+	var (
+		priority          uint
+		create, nowaitSnd bool
+		mode              = modeValue(0o600)
+		capacity          int
+		msgSize           sizeValue
+		sendTimeout       time.Duration
+	)
+	send := &cobra.Command{
+		Use:   "send NAME MSG",
+		Short: "Send MSG with --priority, waiting while the queue is full",
+		Args:  args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{
+				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode),
+				Capacity: capacity, MessageSize: int(msgSize), Nonblocking: nowaitSnd,
+			})
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			ctx, cancel := callContext(sendTimeout)
+			defer cancel()
+			err = q.Send(ctx, []byte(a[1]), priority)
+			if nowaitSnd && errors.Is(err, syscall.EAGAIN) {
+				return errs.Hint(err, "the queue is full and --nowait was given")
+			}
+			return err
+		},
+	}
+	f := send.Flags()
+	f.UintVar(&priority, "priority", 0, fmt.Sprintf("message priority, 0 to %d; higher is received first", posix.MaxPriority-1))
+	f.BoolVar(&create, "create", false, "create the queue if it does not exist")
+	f.Var(&mode, "mode", "permission bits of a new queue, whatever the umask")
+	f.IntVar(&capacity, "max-messages", 0, "capacity of a new queue (default fs.mqueue.msg_default)")
+	f.Var(&msgSize, "message-size", "largest message of a new queue (default fs.mqueue.msgsize_default)")
+	f.DurationVar(&sendTimeout, "timeout", 0, "give up waiting for room after this long (exit 3)")
+	f.BoolVar(&nowaitSnd, "nowait", false, "fail at once if the queue is full")
+
+	var (
+		recvTimeout time.Duration
+		nowaitRecv  bool
+		asJSON      bool
+	)
+	recv := &cobra.Command{
+		Use:   "recv NAME",
+		Short: "Receive the oldest message of the highest priority, waiting while the queue is empty",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{Access: posix.ReadOnly, Nonblocking: nowaitRecv})
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			notifyReady()
+			ctx, cancel := callContext(recvTimeout)
+			defer cancel()
+			buf := make([]byte, q.MessageSize())
+			n, prio, err := q.Receive(ctx, buf)
+			if err != nil {
+				return nowait(err)
+			}
+			return writePayload(cmd.OutOrStdout(), buf[:n], asJSON, map[string]any{"priority": prio})
+		},
+	}
+	f = recv.Flags()
+	f.DurationVar(&recvTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
+	f.BoolVar(&nowaitRecv, "nowait", false, "fail at once (exit 4) if the queue is empty")
+	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "priority": N}`)
+
+	mq.AddCommand(send, recv,
+		statCommand("queue", func(name string) ([]field, error) {
+			q, err := posix.OpenQueue(name, &posix.QueueOptions{Access: posix.ReadOnly})
+			if err != nil {
+				return nil, err
+			}
+			defer q.Close()
+			a, err := q.Attr()
+			if err != nil {
+				return nil, err
+			}
+			fi, err := q.Stat()
+			if err != nil {
+				return nil, err
+			}
+			return append(ownerFields(q.Name(), fi),
+				field{"capacity", a.Capacity}, field{"message_size", a.MessageSize}, field{"messages", a.Messages}), nil
+		}),
+		rmCommand("queue", posix.UnlinkQueue))
+	return mq
+}
+
+func shmCommand() *cobra.Command {
+	shm := &cobra.Command{Use: "shm", Short: "POSIX shared memory (shm_open, mmap)"}
+
+	var (
+		offset, size sizeValue
+		create       bool
+		mode         = modeValue(0o600)
+	)
+	write := &cobra.Command{
+		Use:   "write NAME DATA",
+		Short: "Store DATA at --offset in the segment, growing it to --size",
+		Args:  args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			end := int64(offset) + int64(len(a[1]))
+			m, err := posix.OpenSharedMemory(a[0], &posix.ShmOptions{Create: create, Mode: os.FileMode(mode), Size: max(end, int64(size))})
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			cur, err := m.Size()
+			if err != nil {
+				return err
+			}
+			if want := max(end, int64(size)); cur < want && cmd.Flags().Changed("size") {
+				if _, err := m.Resize(want); err != nil {
+					return err
+				}
+				cur = want
+			}
+			if end > cur {
+				return errs.Path("write", m.Name(), errs.Invalid("data ends at byte %d, past the end of the %d-byte segment (grow it with --size)", end, cur))
+			}
+			if len(a[1]) == 0 {
+				return nil
+			}
+			data, err := m.Map(posix.ReadWrite)
+			if err != nil {
+				return err
+			}
+			copy(data[offset:], a[1])
+			return m.Close()
+		},
+	}
+	f := write.Flags()
+	f.Var(&offset, "offset", "byte offset of DATA in the segment")
+	f.Var(&size, "size", "make the segment at least this long (a new one is as long as the data otherwise)")
+	f.BoolVar(&create, "create", false, "create the segment if it does not exist")
+	f.Var(&mode, "mode", "permission bits of a new segment, whatever the umask")
+
+	var (
+		readOffset, length sizeValue
+		asJSON             bool
+	)
+	read := &cobra.Command{
+		Use:   "read NAME",
+		Short: "Print the bytes at --offset: up to the first NUL, or exactly --length bytes",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			m, err := posix.OpenSharedMemory(a[0], &posix.ShmOptions{ReadOnly: true})
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			data, err := m.Map(posix.ReadOnly)
+			if err != nil {
+				return err
+			}
+			off, hasLength := int64(readOffset), cmd.Flags().Changed("length")
+			if off > int64(len(data)) || hasLength && off+int64(length) > int64(len(data)) {
+				return errs.Path("read", m.Name(), errs.Invalid("bytes %d to %d are past the end of the %d-byte segment", off, off+int64(length), len(data)))
+			}
+			out := data[off:]
+			if hasLength {
+				out = out[:length]
+			} else {
+				out = cString(out)
+			}
+			return writePayload(cmd.OutOrStdout(), out, asJSON, map[string]any{"offset": off})
+		},
+	}
+	f = read.Flags()
+	f.Var(&readOffset, "offset", "byte offset to read from")
+	f.Var(&length, "length", "print exactly this many bytes (default: up to the first NUL or the end)")
+	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "offset": N}`)
+
+	shm.AddCommand(write, read,
+		statCommand("segment", func(name string) ([]field, error) {
+			m, err := posix.OpenSharedMemory(name, &posix.ShmOptions{ReadOnly: true})
+			if err != nil {
+				return nil, err
+			}
+			defer m.Close()
+			fi, err := m.Stat()
+			if err != nil {
+				return nil, err
+			}
+			return append(ownerFields(m.Name(), fi), field{"size", fi.Size()},
+				field{"modified", fi.ModTime().Format(time.RFC3339)}), nil
+		}),
+		rmCommand("segment", posix.UnlinkSharedMemory))
+	return shm
+}
+
+func semCommand() *cobra.Command {
+	sem := &cobra.Command{Use: "sem", Short: "POSIX named semaphores (sem_open, sem_wait, sem_post)"}
+
+	var (
+		create bool
+		value  uint
+		mode   = modeValue(0o600)
+	)
+	createFlags := func(c *cobra.Command) {
+		c.Flags().BoolVar(&create, "create", false, "create the semaphore if it does not exist")
+		c.Flags().UintVar(&value, "value", 0, "initial value of a new semaphore")
+		c.Flags().Var(&mode, "mode", "permission bits of a new semaphore, whatever the umask")
+	}
+	open := func(name string) (*posix.Semaphore, error) {
+		return posix.OpenSemaphore(name, &posix.SemOptions{Create: create, Value: value, Mode: os.FileMode(mode)})
+	}
+	post := &cobra.Command{
+		Use:   "post NAME",
+		Short: "Increment the semaphore, waking one waiter",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			s, err := open(a[0])
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return s.Post()
+		},
+	}
+	createFlags(post)
+
+	var (
+		timeout            time.Duration
+		nowaitWait, printV bool
+	)
+	wait := &cobra.Command{
+		Use:   "wait NAME",
+		Short: "Decrement the semaphore, waiting while it is zero",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			s, err := open(a[0])
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if nowaitWait {
+				err = nowait(s.TryWait())
+			} else {
+				notifyReady()
+				ctx, cancel := callContext(timeout)
+				defer cancel()
+				err = s.Wait(ctx)
+			}
+			if err != nil || !printV {
+				return err
+			}
+			v, err := s.Value()
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), v)
+			return err
+		},
+	}
+	createFlags(wait)
+	wait.Flags().DurationVar(&timeout, "timeout", 0, "give up waiting after this long (exit 3)")
+	wait.Flags().BoolVar(&nowaitWait, "nowait", false, "fail at once (exit 4) if the value is zero")
+	wait.Flags().BoolVar(&printV, "print-value", false, "print the value the wait left")
+
+	valueCmd := &cobra.Command{
+		Use:   "value NAME",
+		Short: "Print the semaphore's value",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			s, err := posix.OpenSemaphore(a[0], nil)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			v, err := s.Value()
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), v)
+			return err
+		},
+	}
+	sem.AddCommand(post, wait, valueCmd,
+		statCommand("semaphore", func(name string) ([]field, error) {
+			s, err := posix.OpenSemaphore(name, nil)
+			if err != nil {
+				return nil, err
+			}
+			defer s.Close()
+			v, err := s.Value()
+			if err != nil {
+				return nil, err
+			}
+			fi, err := s.Stat()
+			if err != nil {
+				return nil, err
+			}
+			return append(ownerFields(s.Name(), fi), field{"value", v}), nil
+		}),
+		rmCommand("semaphore", posix.UnlinkSemaphore))
+	return sem
+}
+
+// field is one line of `stat`: a name and a value, in order.
+type field struct {
+	name  string
+	value any
+}
+
+func ownerFields(name string, fi os.FileInfo) []field {
+	st := fi.Sys().(*syscall.Stat_t)
+	return []field{{"name", name}, {"mode", fmt.Sprintf("%#o", fi.Mode().Perm())}, {"uid", st.Uid}, {"gid", st.Gid}}
+}
+
+// statCommand is `stat NAME [--json]` for one kind of POSIX object.
+func statCommand(what string, describe func(name string) ([]field, error)) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "stat NAME",
+		Short: "Show the " + what + "'s mode, owner and state",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			fields, err := describe(a[0])
+			if err != nil {
+				return err
+			}
+			return printFields(cmd.OutOrStdout(), fields, asJSON)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return c
+}
+
+func printFields(w io.Writer, fields []field, asJSON bool) error {
+	if asJSON {
+		// Build the object by hand to keep the fields in order.
+		b := []byte{'{'}
+		for i, f := range fields {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			k, _ := json.Marshal(f.name)
+			v, err := json.Marshal(f.value)
+			if err != nil {
+				return err
+			}
+			b = append(append(append(b, k...), ':'), v...)
+		}
+		_, err := fmt.Fprintf(w, "%s}\n", b)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, f := range fields {
+		fmt.Fprintf(tw, "%s\t%v\n", f.name, f.value)
+	}
+	return tw.Flush()
+}
+
+// rmCommand is `rm NAME` for one kind of POSIX object.
+func rmCommand(what string, unlink func(name string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rm NAME",
+		Short: "Remove the " + what + "'s name; processes that have it open keep it until they close it",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE:  func(cmd *cobra.Command, a []string) error { return unlink(a[0]) },
+	}
+}
