@@ -36,7 +36,7 @@ func Example() {
 	}
 	fmt.Println(err)
 	// Output:
-	// posix-shm:/goipc-example-leftover -rw------- 0 <nil>
+	// posix-shm:/goipc-example-leftover 0600 0 <nil>
 	// removed posix-shm:/goipc-example-leftover: no process has it open or mapped
 	// <nil>
 }

@@ -39,11 +39,11 @@ type Object struct {
 	Key  int64  `json:"key,omitempty"`  // System V key (0 is IPC_PRIVATE)
 	ID   int    `json:"id,omitempty"`   // System V id
 
-	UID  uint32      `json:"uid"`
-	GID  uint32      `json:"gid"`
-	CUID uint32      `json:"cuid,omitempty"` // System V: the creator's uid
-	CGID uint32      `json:"cgid,omitempty"` // System V: the creator's gid
-	Mode fs.FileMode `json:"mode"`           // permission bits; JSON "0600"
+	UID  uint32 `json:"uid"`
+	GID  uint32 `json:"gid"`
+	CUID uint32 `json:"cuid,omitempty"` // System V: the creator's uid
+	CGID uint32 `json:"cgid,omitempty"` // System V: the creator's gid
+	Mode Mode   `json:"mode"`
 
 	Size     int64 `json:"size"`               // bytes: segment size, or bytes queued
 	Messages int64 `json:"messages,omitempty"` // queues: messages queued
@@ -149,7 +149,7 @@ func listPosix(dir string, classify func(file string) (Kind, string, bool)) ([]O
 		st := info.Sys().(*syscall.Stat_t)
 		o := Object{
 			Kind: kind, Name: "/" + name, Path: path,
-			UID: st.Uid, GID: st.Gid, Mode: info.Mode().Perm(),
+			UID: st.Uid, GID: st.Gid, Mode: Mode(info.Mode().Perm()),
 			Size:     info.Size(),
 			Changed:  info.ModTime(),
 			Accessed: time.Unix(st.Atim.Unix()),
@@ -217,7 +217,7 @@ func sysvObject(k Kind, c map[string]int64) Object {
 		Kind: k, Key: int64(int32(c["key"])),
 		UID: uint32(c["uid"]), GID: uint32(c["gid"]),
 		CUID: uint32(c["cuid"]), CGID: uint32(c["cgid"]),
-		Mode:    fs.FileMode(c["perms"]).Perm(),
+		Mode:    Mode(c["perms"] & 0o777),
 		Changed: unixTime(c["ctime"]),
 	}
 	var pids []int64
@@ -268,30 +268,25 @@ func (o Object) Ref() string {
 	return fmt.Sprintf("%s:id=%d", o.Kind, o.ID)
 }
 
-// jsonObject is Object as JSON has it: the mode as an octal string.
-type jsonObject struct {
-	plainObject
-	Mode string `json:"mode"`
-}
+// Mode is an object's permission bits. It prints, and reads and writes in
+// JSON, as octal: "0640".
+type Mode uint32
 
-type plainObject Object // Object without its JSON methods
+func (m Mode) String() string { return fmt.Sprintf("%#04o", uint32(m)) }
 
-// MarshalJSON writes the mode as "0600", the form people read.
-func (o Object) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonObject{plainObject(o), fmt.Sprintf("%#04o", uint32(o.Mode))})
-}
+// MarshalJSON writes the mode as "0640", the form people read.
+func (m Mode) MarshalJSON() ([]byte, error) { return json.Marshal(m.String()) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (o *Object) UnmarshalJSON(b []byte) error {
-	var j jsonObject
-	if err := json.Unmarshal(b, &j); err != nil {
+func (m *Mode) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
-	mode, err := strconv.ParseUint(j.Mode, 8, 32)
-	if err != nil {
-		return fmt.Errorf("inventory: mode %q is not octal", j.Mode)
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v > 0o7777 {
+		return fmt.Errorf("inventory: mode %q is not octal permission bits", s)
 	}
-	*o = Object(j.plainObject)
-	o.Mode = fs.FileMode(mode)
+	*m = Mode(v)
 	return nil
 }

@@ -309,8 +309,16 @@ func TestJSONMode(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || back.Mode != 0o640 || back.ID != 3 || back.Size != 10 {
 		t.Errorf("round trip: %+v %v", back, err)
 	}
-	if err := json.Unmarshal([]byte(`{"mode":"rw"}`), &back); err == nil {
-		t.Error("a mode that is not octal was accepted")
+	for _, bad := range []string{`{"mode":"rw"}`, `{"mode":"077777"}`, `{"mode":420}`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("mode %s accepted", bad)
+		}
+	}
+	// An orphan keeps its reason beside the object's fields.
+	b, err = json.Marshal(inventory.Orphan{Object: o, Reason: "why"})
+	var orphan inventory.Orphan
+	if err != nil || json.Unmarshal(b, &orphan) != nil || orphan.Reason != "why" || orphan.Mode != 0o640 || orphan.ID != 3 {
+		t.Errorf("orphan round trip: %s -> %+v", b, orphan)
 	}
 }
 

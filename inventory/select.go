@@ -81,7 +81,7 @@ func (o Object) visibleTo(c creds) bool {
 	if c.uid == o.UID || (o.CUID == c.uid && o.Kind.sysv()) {
 		return true
 	}
-	perm := o.Mode.Perm()
+	perm := o.Mode & 0o777
 	if slices.Contains(c.groups, o.GID) || (o.Kind.sysv() && slices.Contains(c.groups, o.CGID)) {
 		return perm&0o040 != 0
 	}

@@ -301,6 +301,12 @@ func TestRmOrphans(t *testing.T) {
 	if got, want := refs(out), want("would remove", inventory.PosixMQ, inventory.PosixSem, inventory.PosixShm, inventory.SysvShm); !slices.Equal(got, want) {
 		t.Errorf("dry run without --idle: %v, want %v", got, want)
 	}
+	out, _ = runIn(t, ns, "rm", "--orphans", "--dry-run", "--json", "--kind", "sysv-shm")
+	var orphans []inventory.Orphan
+	if err := json.Unmarshal([]byte(out), &orphans); err != nil || len(orphans) != 1 || !dead.owns(orphans[0].Object) ||
+		orphans[0].Reason != fmt.Sprintf("no attachment, creator %d gone", dead.pid) {
+		t.Errorf("rm --orphans --dry-run --json --kind sysv-shm: %v %s", err, out)
+	}
 	// The objects were just used: --idle 1h keeps queues and sets.
 	if out, _ := runIn(t, ns, "rm", "--orphans", "--dry-run", "--skip-uninspectable", "--idle", "1h"); len(refs(out)) != 4 {
 		t.Errorf("dry run with --idle 1h: %s", out)

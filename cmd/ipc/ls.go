@@ -23,7 +23,6 @@ type selection struct {
 func (s *selection) flags(c *cobra.Command) {
 	c.Flags().StringSliceVar(&s.kinds, "kind", nil, "only these kinds (repeat or comma-separate): "+kindList())
 	c.Flags().StringSliceVar(&s.owners, "owner", nil, "only objects owned by these users (names or uids)")
-	c.Flags().BoolVar(&s.all, "all", false, "also objects the caller may not read, which the kernel names to everyone")
 }
 
 func kindList() string {
@@ -117,6 +116,7 @@ if it may and says so, or warns that queues cannot be listed.`,
 		},
 	}
 	sel.flags(ls)
+	ls.Flags().BoolVar(&sel.all, "all", false, "also objects the caller may not read, which the kernel names to everyone")
 	ls.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of objects, every field the kernel keeps")
 	rootCmd.AddCommand(ls)
 }
@@ -142,8 +142,8 @@ func writeTable(w io.Writer, objs []inventory.Object) error {
 		if name == "" {
 			name, id = fmt.Sprintf("0x%08x", uint32(o.Key)), strconv.Itoa(o.ID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%04o\t%s\t%s\t%s\t%s\t%s\n", o.Kind, name, id, userName(o.UID),
-			uint32(o.Mode), size(o), pid(o.CreatorPID), lastPIDs(o), users(o), creator(o))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Kind, name, id, userName(o.UID),
+			o.Mode, size(o), pid(o.CreatorPID), lastPIDs(o), users(o), creator(o))
 	}
 	return tw.Flush()
 }

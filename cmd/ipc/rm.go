@@ -21,7 +21,8 @@ func init() {
 	rm := &cobra.Command{
 		Use:   "rm KIND NAME|KEY|id=ID... | rm --orphans [--idle D] [--dry-run]",
 		Short: "Remove IPC objects by name, key or id, or every orphan",
-		Long: `rm KIND TARGET... removes objects of one kind (` + kindList() + `).
+		Long: `rm KIND TARGET... removes objects of one kind, one of
+` + kindList() + `.
 A POSIX TARGET is a name (/foo); a System V TARGET is a KEY (decimal, 0x hex,
 or PATH:PROJ as elsewhere) or id=ID, as ipc ls shows them. Processes that
 still use an object keep it until they let go; it just cannot be found.
@@ -38,7 +39,9 @@ Anything in doubt is kept. A process the caller may not inspect (another
 user's, for an unprivileged caller) might use any POSIX object, so while one
 exists none is removed; --skip-uninspectable ignores such processes. A queue
 holding messages for a receiver that has not started yet has no user: run
-with --dry-run first. --kind, --owner and --all select as for ls.`,
+with --dry-run first. --kind and --owner select as for ls; objects the
+caller cannot see (ls --all) are never swept, as only their owner or root
+could remove them.`,
 		Args: args(func(cmd *cobra.Command, a []string) error {
 			switch {
 			case orphans && len(a) > 0:
@@ -46,8 +49,8 @@ with --dry-run first. --kind, --owner and --all select as for ls.`,
 			case !orphans && len(a) < 2:
 				return errors.New("rm needs KIND and at least one TARGET, or --orphans")
 			case !orphans && (dryRun || idle != 0 || skipHidden || asJSON || cmd.Flags().Changed("kind") ||
-				cmd.Flags().Changed("owner") || cmd.Flags().Changed("all")):
-				return errors.New("--dry-run, --idle, --skip-uninspectable, --json, --kind, --owner and --all go with --orphans")
+				cmd.Flags().Changed("owner")):
+				return errors.New("--dry-run, --idle, --skip-uninspectable, --json, --kind and --owner go with --orphans")
 			case idle < 0:
 				return fmt.Errorf("--idle %v is negative", idle)
 			}
