@@ -384,6 +384,8 @@ func (q *MessageQueue) finish(e *endpoint, op string, err error) error {
 		return nil
 	case closed:
 		return errs.Closed(op, q.name)
+	case err == nil && errno == syscall.EBADF:
+		return errs.Path(op, q.name, errs.Hint(errno, "the queue was not opened for this: see QueueOptions.Access"))
 	case err == nil:
 		return errs.Path(op, q.name, errno)
 	case ctx.Err() != nil:

@@ -122,6 +122,14 @@ func TestQueueBadInput(t *testing.T) {
 	if n, p, err := q.Receive(ctx, buf); err != nil || string(buf[:n]) != "keep me" || p != 1 {
 		t.Fatalf("Receive = %q %d %v, want the message sent before", buf[:n], p, err)
 	}
+	wo, err := posix.OpenQueue(q.Name(), &posix.QueueOptions{Access: posix.WriteOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wo.Close()
+	if _, _, err := wo.TryReceive(buf); !isErrno(err, syscall.EBADF) || !strings.Contains(err.Error(), "Access") {
+		t.Errorf("Receive on a write-only queue: %v, want EBADF with a hint", err)
+	}
 	if err := posix.UnlinkQueue("/" + testutil.Name("mq-missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("UnlinkQueue of a missing queue: %v", err)
 	}
