@@ -58,6 +58,7 @@ func netErr(op, addr string, err error) error {
 	}
 	var errno syscall.Errno
 	var addrErr *net.AddrError
+	var opErr *net.OpError
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		err = errs.ErrTimeout
@@ -65,6 +66,8 @@ func netErr(op, addr string, err error) error {
 		err = errno
 	case errors.As(err, &addrErr):
 		err = errors.New(addrErr.Err) // the address is already in the message
+	case errors.As(err, &opErr):
+		err = opErr.Err // such as a failed name lookup
 	}
 	return errs.Path(op, addr, err)
 }
@@ -120,13 +123,14 @@ func serveEcho(ln net.Listener, e echoEnd, out io.Writer) error {
 // half so that the server sees the end of the message, and returns every byte
 // the server sends back until it closes.
 func echoRequest(e echoEnd, msg string) ([]byte, error) {
-	d := net.Dialer{Timeout: e.timeout}
+	end := deadline(e.timeout)
+	d := net.Dialer{Deadline: end}
 	conn, err := d.Dial(e.network, e.addr)
 	if err != nil {
 		return nil, netErr("connect", e.addr, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(deadline(e.timeout))
+	conn.SetDeadline(end)
 	if _, err := io.WriteString(conn, msg); err != nil {
 		return nil, netErr("send", e.addr, err)
 	}

@@ -133,40 +133,41 @@ var untakeable = []syscall.Signal{
 	syscall.SIGCHLD, syscall.SIGPROF, syscall.SIGURG, 32, 33, 34,
 }
 
-// parseSignal accepts USR1, SIGUSR1, usr1, RTMIN, RTMIN+3, RTMAX-1 or 1..64.
+// parseSignal accepts USR1, SIGUSR1, usr1, RTMIN, RTMIN+3, RTMAX-1, 10 or SIG10.
 func parseSignal(s string) (syscall.Signal, error) {
-	bad := usagef("unknown signal %q (want a name such as USR1, SIGTERM, RTMIN+3, or a number 1-%d)", s, sigRTMax)
-	if n, err := strconv.Atoi(s); err == nil {
-		if n < 1 || n > sigRTMax {
-			return 0, bad
-		}
-		return syscall.Signal(n), nil
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	var n int
+	var err error
+	switch {
+	case name != "" && name[0] >= '0' && name[0] <= '9':
+		n, err = strconv.Atoi(name)
+	case strings.HasPrefix(name, "RTMIN"):
+		n, err = realTime(sigRTMin, name[len("RTMIN"):])
+	case strings.HasPrefix(name, "RTMAX"):
+		n, err = realTime(sigRTMax, name[len("RTMAX"):])
+	default:
+		n = int(unix.SignalNum("SIG" + name))
 	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
+	if err != nil || n < 1 || n > sigRTMax {
+		return 0, usagef("unknown signal %q (want a name such as USR1, SIGTERM, RTMIN+3, or a number 1-%d)", s, sigRTMax)
 	}
-	for base, n := range map[string]int{"SIGRTMIN": sigRTMin, "SIGRTMAX": sigRTMax} {
-		rest, ok := strings.CutPrefix(name, base)
-		if !ok {
-			continue
+	return syscall.Signal(n), nil
+}
+
+// realTime resolves RTMIN+N or RTMAX-N: base and its offset, "" or "+N" or "-N".
+func realTime(base int, offset string) (int, error) {
+	n := base
+	if offset != "" {
+		off, err := strconv.Atoi(offset)
+		if err != nil || (offset[0] != '+' && offset[0] != '-') {
+			return 0, strconv.ErrSyntax
 		}
-		if rest != "" {
-			off, err := strconv.Atoi(rest)
-			if err != nil || (rest[0] != '+' && rest[0] != '-') {
-				return 0, bad
-			}
-			n += off
-		}
-		if n < sigRTMin || n > sigRTMax {
-			return 0, bad
-		}
-		return syscall.Signal(n), nil
+		n += off
 	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
+	if n < sigRTMin || n > sigRTMax {
+		return 0, strconv.ErrRange
 	}
-	return 0, bad
+	return n, nil
 }
 
 // signalName names sig as the shell's kill -l does: SIGUSR1, SIGRTMIN+3,
