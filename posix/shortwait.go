@@ -13,7 +13,7 @@ import (
 // a thread woken in the kernel, as C is). Spinning is bounded in time and in
 // the number of goroutines doing it at once (one per CPU), so it costs little
 // CPU; cancellation, deadlines and Close reach a spinning call within spinMax.
-const spinMax = 50 * time.Microsecond
+const spinMax = 20 * time.Microsecond
 
 var (
 	spinners    atomic.Int32
