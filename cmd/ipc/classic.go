@@ -41,6 +41,14 @@ func optionalPath(a []string, defaultPath string) string {
 	return defaultPath
 }
 
+// checkCount validates a --count flag, where 0 means no limit.
+func checkCount(count int) error {
+	if count < 0 {
+		return usagef("invalid --count %d (want 0 for no limit, or more)", count)
+	}
+	return nil
+}
+
 // deadline turns a --timeout flag into a deadline; zero means none.
 func deadline(d time.Duration) time.Time {
 	if d <= 0 {

@@ -77,8 +77,8 @@ in every thread: HUP, INT, QUIT, ABRT, TERM and SYS (so that they stop it), the
 synchronous signals, CHLD, PROF, URG, and 32-34 (SIGRTMIN), which C libraries
 reserve.`,
 		RunE: func(cmd *cobra.Command, a []string) error {
-			if count < 0 {
-				return usagef("invalid --count %d (want 0 for no limit, or more)", count)
+			if err := checkCount(count); err != nil {
+				return err
 			}
 			sigs := []syscall.Signal{syscall.SIGUSR1}
 			if len(a) > 0 {

@@ -40,8 +40,8 @@ server that speaks this plain exchange can take either side.`,
 		Short: "Serve --count connections (0: forever) as an echo server on --addr",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if count < 0 {
-				return usagef("invalid --count %d (want 0 for no limit, or more)", count)
+			if err := checkCount(count); err != nil {
+				return err
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {

@@ -64,8 +64,8 @@ left by a killed server.`,
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := a[0]
-			if count < 0 {
-				return usagef("invalid --count %d (want 0 for no limit, or more)", count)
+			if err := checkCount(count); err != nil {
+				return err
 			}
 			if err := checkSocketPath("listen", path); err != nil {
 				return err
