@@ -23,6 +23,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -68,6 +69,7 @@ type Semaphore struct {
 	closed  atomic.Bool
 	closing context.Context
 	cancel  context.CancelFunc
+	cleanup runtime.Cleanup // sem_close if a named semaphore is dropped unclosed
 }
 
 func newSemaphore(name string, sem *C.sem_t) *Semaphore {
@@ -116,7 +118,9 @@ func OpenSemaphore(name string, opts *SemOptions) (*Semaphore, error) {
 			return nil, err
 		}
 	}
-	return newSemaphore(name, sem), nil
+	s := newSemaphore(name, sem)
+	s.cleanup = runtime.AddCleanup(s, func(sem *C.sem_t) { C.sem_close(sem) }, sem)
+	return s, nil
 }
 
 // Stat returns the file glibc keeps for a named semaphore in /dev/shm: its
@@ -310,6 +314,7 @@ func (s *Semaphore) Close() error {
 	if s.name == "" {
 		return nil
 	}
+	s.cleanup.Stop()
 	if r, err := C.sem_close(s.sem); r < 0 {
 		return errs.Path("sem_close", s.name, err)
 	}

@@ -9,6 +9,7 @@ import "C"
 
 import (
 	"os"
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -44,6 +45,7 @@ type SharedMemory struct {
 	readOnly bool
 	data     []byte // the mapping, nil when unmapped
 	writable bool
+	cleanup  runtime.Cleanup // closes fd if m is dropped unclosed
 }
 
 // OpenSharedMemory opens, or with opts.Create creates, the segment name
@@ -103,7 +105,11 @@ func OpenSharedMemory(name string, opts *ShmOptions) (*SharedMemory, error) {
 			return fail("ftruncate", err)
 		}
 	}
-	return &SharedMemory{name: name, fd: fd, readOnly: opts.ReadOnly}, nil
+	m := &SharedMemory{name: name, fd: fd, readOnly: opts.ReadOnly}
+	// A safety net for a forgotten Close. It leaves the mapping alone: a
+	// slice of it may still be in use.
+	m.cleanup = runtime.AddCleanup(m, func(fd int) { unix.Close(fd) }, fd)
+	return m, nil
 }
 
 // Name returns the segment's name, with its leading slash.
@@ -232,6 +238,7 @@ func (m *SharedMemory) Close() error {
 	if m.fd < 0 {
 		return nil
 	}
+	m.cleanup.Stop()
 	err := m.unmapLocked()
 	if cerr := unix.Close(m.fd); err == nil && cerr != nil {
 		err = errs.Path("close", m.name, cerr)
