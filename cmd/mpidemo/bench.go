@@ -1,0 +1,193 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/goipc/ipc/mpi"
+)
+
+// The benchmarks follow the OSU micro-benchmarks, and csrc/mpi_latency.c and
+// csrc/mpi_bw.c do exactly the same in C, with the same flags and output, so
+// that either can be run alone or paired with the other (MPMD).
+
+// sizesValue is a comma-separated list of message sizes: 8,4KiB,1MiB.
+type sizesValue []int
+
+func (s *sizesValue) Type() string { return "sizes" }
+func (s *sizesValue) String() string {
+	var parts []string
+	for _, n := range *s {
+		parts = append(parts, strconv.Itoa(n))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (s *sizesValue) Set(v string) error {
+	var out sizesValue
+	for _, f := range strings.Split(v, ",") {
+		num, scale := f, 1
+		if n, ok := strings.CutSuffix(f, "MiB"); ok {
+			num, scale = n, 1<<20
+		} else if n, ok := strings.CutSuffix(f, "KiB"); ok {
+			num, scale = n, 1<<10
+		}
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 0 || n > (1<<30)/scale {
+			return fmt.Errorf("invalid size %q (want bytes, or a number with KiB or MiB, up to 1GiB)", f)
+		}
+		out = append(out, n*scale)
+	}
+	*s = out
+	return nil
+}
+
+// iterations scales the count down for messages above 64KiB, as OSU does.
+func iterations(iters, size int) int {
+	if size > 64<<10 {
+		return max(iters/10, 10)
+	}
+	return iters
+}
+
+type benchFlags struct {
+	sizes         sizesValue
+	iters, window int
+}
+
+func benchCommand(use, short string, defIters int, body func(w *mpi.Comm, f *benchFlags) error) *cobra.Command {
+	f := &benchFlags{sizes: sizesValue{8, 64, 512, 4 << 10, 32 << 10, 256 << 10, 1 << 20}}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if f.iters < 1 || f.window < 1 {
+				return usageError{fmt.Errorf("--iters and --window must be at least 1")}
+			}
+			return run(2, func(w *mpi.Comm) error { return body(w, f) })
+		},
+	}
+	cmd.Flags().Var(&f.sizes, "sizes", "message sizes, comma-separated")
+	cmd.Flags().IntVar(&f.iters, "iters", defIters, "iterations per size (a tenth above 64KiB)")
+	if use == "bw" {
+		cmd.Flags().IntVar(&f.window, "window", 64, "messages in flight per iteration")
+	} else {
+		f.window = 1
+	}
+	return cmd
+}
+
+func init() {
+	rootCmd.AddCommand(
+		benchCommand("pingpong", "One-way latency between ranks 0 and 1, osu_latency style", 10000, pingpong),
+		benchCommand("bw", "Bandwidth from rank 0 to rank 1 with a window of messages in flight, osu_bw style", 100, bandwidth),
+	)
+}
+
+// pingpong: rank 0 sends, rank 1 echoes; latency is half the round trip.
+func pingpong(w *mpi.Comm, f *benchFlags) error {
+	r := w.Rank()
+	if r == 0 {
+		fmt.Printf("# mpidemo pingpong: Go, %s\n# %-10s %14s\n", mpi.Implementation, "size (B)", "latency (us)")
+	}
+	if r > 1 {
+		return nil
+	}
+	buf := make([]byte, f.sizes.max())
+	for _, size := range f.sizes {
+		msg := buf[:size]
+		n := iterations(f.iters, size)
+		var start float64
+		for i := range n + n/10 { // the first tenth warms up
+			if i == n/10 {
+				start = seconds()
+			}
+			if r == 0 {
+				if err := mpi.Send(w, msg, 1, 1); err != nil {
+					return err
+				}
+				if _, err := mpi.Recv(w, msg, 1, 1); err != nil {
+					return err
+				}
+			} else {
+				if _, err := mpi.Recv(w, msg, 0, 1); err != nil {
+					return err
+				}
+				if err := mpi.Send(w, msg, 0, 1); err != nil {
+					return err
+				}
+			}
+		}
+		if r == 0 {
+			fmt.Printf("%-12d %14.2f\n", size, (seconds()-start)*1e6/float64(2*n))
+		}
+	}
+	return nil
+}
+
+// bandwidth: rank 0 keeps window messages in flight, rank 1 acknowledges each
+// window with a 4-byte message.
+func bandwidth(w *mpi.Comm, f *benchFlags) error {
+	r := w.Rank()
+	if r == 0 {
+		fmt.Printf("# mpidemo bw: Go, %s, window %d\n# %-10s %14s\n", mpi.Implementation, f.window, "size (B)", "bandwidth (MB/s)")
+	}
+	if r > 1 {
+		return nil
+	}
+	buf := make([]byte, f.sizes.max())
+	ack := make([]byte, 4)
+	reqs := make([]*mpi.Request, f.window)
+	for _, size := range f.sizes {
+		msg := buf[:size]
+		n := iterations(f.iters, size)
+		var start float64
+		for i := range n + n/10 {
+			if i == n/10 {
+				start = seconds()
+			}
+			for j := range reqs {
+				var err error
+				if r == 0 {
+					reqs[j], err = mpi.Isend(w, msg, 1, 100)
+				} else {
+					reqs[j], err = mpi.Irecv(w, msg, 0, 100)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if _, err := mpi.WaitAll(reqs...); err != nil {
+				return err
+			}
+			var err error
+			if r == 0 {
+				_, err = mpi.Recv(w, ack, 1, 101)
+			} else {
+				err = mpi.Send(w, ack, 0, 101)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if r == 0 {
+			fmt.Printf("%-12d %14.2f\n", size, float64(size*f.window*n)/(seconds()-start)/1e6)
+		}
+	}
+	return nil
+}
+
+func (s sizesValue) max() int {
+	m := 0
+	for _, n := range s {
+		m = max(m, n)
+	}
+	return m
+}
+
+// seconds is MPI_Wtime in seconds, the clock the C baselines use.
+func seconds() float64 { return mpi.Wtime().Seconds() }

@@ -1,0 +1,186 @@
+// Command mpidemo is a Go MPI program to run under mpiexec: by default the
+// classic mpi4py example (rank 1 draws a random number and sends it to rank 0),
+// plus a ring, a parallel computation of pi, and osu_latency- and
+// osu_bw-style benchmarks. Any rank may be a C or Python program speaking the
+// same protocol (csrc/mpi_*.c, csrc/mpi_*.py).
+//
+//	mpiexec -n 2 mpidemo
+//	mpiexec -n 4 mpidemo ring
+//	mpiexec -n 4 mpidemo pi [--intervals N]
+//	mpiexec -n 2 mpidemo pingpong [--sizes 8,1KiB,1MiB] [--iters N]
+//	mpiexec -n 2 mpidemo bw [--sizes ...] [--iters N] [--window N]
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/goipc/ipc/mpi"
+)
+
+var rootCmd = &cobra.Command{
+	Use:   "mpidemo",
+	Short: "MPI from Go: the classic mpi4py example, a ring, pi, and latency and bandwidth benchmarks",
+	Long: `mpidemo runs under mpiexec. Without a command it is the classic mpi4py example:
+rank 1 draws a random number in [0,1) and sends it to rank 0 as one MPI_DOUBLE
+with tag 0; ranks above 1 take no part. A C (csrc/mpi_classic.c) or Python
+(csrc/mpi_classic.py) rank can take either role.
+
+Sizes accept bytes or 4KiB, 1MiB. Errors go to stderr as "mpidemo: <reason>"
+and exit 1; usage errors exit 2.`,
+	Args:          cobra.NoArgs,
+	SilenceErrors: true,
+	SilenceUsage:  true,
+	RunE:          func(*cobra.Command, []string) error { return run(2, classic) },
+}
+
+// usageError marks errors in the command line, which exit 2.
+type usageError struct{ error }
+
+func main() {
+	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	err := rootCmd.Execute()
+	if err == nil {
+		return
+	}
+	// Errors before a command's body starts come from cobra's checks.
+	var ue usageError
+	if errors.As(err, &ue) || !ran {
+		fmt.Fprintf(os.Stderr, "mpidemo: %v\nRun 'mpidemo --help' for usage.\n", err)
+		os.Exit(2)
+	}
+	fmt.Fprintf(os.Stderr, "mpidemo: %v\n", err)
+	os.Exit(1)
+}
+
+// ran is set once a command's body starts, after cobra's argument checks.
+var ran bool
+
+// run initialises MPI, checks that the job has at least minRanks ranks, runs
+// body on World, and finalizes. Init locks this goroutine to its thread: all
+// of mpidemo's MPI calls come from it.
+func run(minRanks int, body func(w *mpi.Comm) error) error {
+	ran = true
+	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
+		return err
+	}
+	w := mpi.World()
+	err := error(nil)
+	if w.Size() < minRanks {
+		err = fmt.Errorf("needs at least %d ranks, the job has %d (run it as: mpiexec -n %d mpidemo ...)", minRanks, w.Size(), minRanks)
+	} else {
+		err = body(w)
+	}
+	if err != nil {
+		// Peers may be blocked waiting for this rank: end the whole job.
+		if w.Size() >= minRanks {
+			fmt.Fprintf(os.Stderr, "mpidemo: rank %d: %v\n", w.Rank(), err)
+			mpi.Abort(w, 1)
+		}
+		mpi.Finalize()
+		return err
+	}
+	return mpi.Finalize()
+}
+
+// pyFloat formats x as Python's repr does, so that Go, C and Python ranks print
+// the same number the same way.
+func pyFloat(x float64) string {
+	s := strconv.FormatFloat(x, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eIN") {
+		s += ".0"
+	}
+	return s
+}
+
+// classic is the mpi4py walk-through's example.
+func classic(w *mpi.Comm) error {
+	buf := []float64{0}
+	switch w.Rank() {
+	case 0:
+		fmt.Printf("Process 0 before receiving has the number %s\n", pyFloat(buf[0]))
+		if _, err := mpi.Recv(w, buf, 1, 0); err != nil {
+			return err
+		}
+		fmt.Printf("Process 0 received the number %s\n", pyFloat(buf[0]))
+	case 1:
+		buf[0] = rand.Float64()
+		fmt.Printf("Process 1 drew the number %s\n", pyFloat(buf[0]))
+		return mpi.Send(w, buf, 0, 0)
+	}
+	return nil
+}
+
+func init() {
+	rootCmd.AddCommand(&cobra.Command{
+		Use:   "ring",
+		Short: "Pass a token around every rank: each adds its rank and passes it on",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return run(2, ring) },
+	})
+	var intervals int
+	piCmd := &cobra.Command{
+		Use:   "pi",
+		Short: "Compute pi by the midpoint rule, the intervals shared out and summed with Allreduce",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if intervals < 1 {
+				return usageError{fmt.Errorf("--intervals must be at least 1, not %d", intervals)}
+			}
+			return run(1, func(w *mpi.Comm) error { return pi(w, intervals) })
+		},
+	}
+	piCmd.Flags().IntVar(&intervals, "intervals", 10_000_000, "number of intervals")
+	rootCmd.AddCommand(piCmd)
+}
+
+// ring sends a token from rank 0 through every rank and back to 0.
+func ring(w *mpi.Comm) error {
+	r, n := w.Rank(), w.Size()
+	next, prev := (r+1)%n, (r+n-1)%n
+	token := []int{0}
+	if r != 0 {
+		if _, err := mpi.Recv(w, token, prev, 0); err != nil {
+			return err
+		}
+		fmt.Printf("Process %d received token %d from process %d\n", r, token[0], prev)
+	}
+	token[0] += r
+	if err := mpi.Send(w, token, next, 0); err != nil {
+		return err
+	}
+	if r == 0 {
+		if _, err := mpi.Recv(w, token, prev, 0); err != nil {
+			return err
+		}
+		fmt.Printf("Process 0 received token %d from process %d: the sum of all ranks\n", token[0], prev)
+	}
+	return nil
+}
+
+// pi integrates 4/(1+x²) over [0,1]; rank r takes every Size-th interval.
+func pi(w *mpi.Comm, intervals int) error {
+	start := mpi.Wtime()
+	h := 1 / float64(intervals)
+	sum := 0.0
+	for i := w.Rank(); i < intervals; i += w.Size() {
+		x := h * (float64(i) + 0.5)
+		sum += 4 / (1 + x*x)
+	}
+	total := []float64{0}
+	if err := mpi.Allreduce(w, []float64{sum * h}, total, mpi.Sum); err != nil {
+		return err
+	}
+	if w.Rank() == 0 {
+		fmt.Printf("pi is approximately %.16f, error %.16f (%d intervals, %d ranks, %v)\n",
+			total[0], math.Abs(total[0]-math.Pi), intervals, w.Size(), mpi.Wtime()-start)
+	}
+	return nil
+}

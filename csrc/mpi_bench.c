@@ -1,0 +1,128 @@
+/* mpi_bench: the C baselines for `mpidemo pingpong` and `mpidemo bw`, with the
+ * same flags, protocol and output, so that a run of each compares Go with C
+ * and a mixed job (one rank of each) checks that they agree.
+ *
+ *   mpi_bench pingpong [--sizes LIST] [--iters N]             osu_latency style
+ *   mpi_bench bw [--sizes LIST] [--iters N] [--window N]      osu_bw style
+ *
+ * LIST is comma-separated sizes in bytes, or with a KiB or MiB suffix.
+ */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef OPEN_MPI
+#define IMPL "Open MPI"
+#else
+#define IMPL "MPICH"
+#endif
+
+enum { MAX_SIZES = 64 };
+
+static int parse_sizes(char *list, long *sizes) {
+	int n = 0;
+	for (char *f = strtok(list, ","); f && n < MAX_SIZES; f = strtok(NULL, ",")) {
+		char *end;
+		long v = strtol(f, &end, 10);
+		if (strcmp(end, "KiB") == 0)
+			v <<= 10;
+		else if (strcmp(end, "MiB") == 0)
+			v <<= 20;
+		else if (*end != '\0' || end == f)
+			return -1;
+		if (v < 0 || v > 1L << 30)
+			return -1;
+		sizes[n++] = v;
+	}
+	return n;
+}
+
+/* As mpidemo: a tenth of the iterations above 64KiB. */
+static int iterations(int iters, long size) {
+	if (size > 64 << 10)
+		return iters / 10 > 10 ? iters / 10 : 10;
+	return iters;
+}
+
+int main(int argc, char **argv) {
+	long sizes[MAX_SIZES] = {8, 64, 512, 4 << 10, 32 << 10, 256 << 10, 1 << 20};
+	int nsizes = 7, rank, nranks;
+	int bw = argc > 1 && strcmp(argv[1], "bw") == 0;
+	int iters = bw ? 100 : 10000, window = bw ? 64 : 1;
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+	if (argc < 2 || (!bw && strcmp(argv[1], "pingpong") != 0)) {
+		fprintf(stderr, "usage: mpi_bench pingpong|bw [--sizes LIST] [--iters N] [--window N]\n");
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--sizes") == 0)
+			nsizes = parse_sizes(argv[i + 1], sizes);
+		else if (strcmp(argv[i], "--iters") == 0)
+			iters = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--window") == 0 && bw)
+			window = atoi(argv[i + 1]);
+		else
+			nsizes = -1;
+	}
+	if (nsizes <= 0 || iters < 1 || window < 1 || (argc % 2) != 0) {
+		fprintf(stderr, "mpi_bench: bad arguments\n");
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	if (nranks < 2) {
+		fprintf(stderr, "mpi_bench: needs at least 2 ranks, the job has %d\n", nranks);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	long maxsize = 0;
+	for (int i = 0; i < nsizes; i++)
+		maxsize = sizes[i] > maxsize ? sizes[i] : maxsize;
+	char *buf = calloc(maxsize ? maxsize : 1, 1), ack[4] = {0};
+	MPI_Request *reqs = calloc(window, sizeof *reqs);
+	MPI_Status *stats = calloc(window, sizeof *stats); /* as Go's WaitAll */
+	if (rank == 0) {
+		if (bw)
+			printf("# mpi_bench bw: C, %s, window %d\n# %-10s %14s\n", IMPL, window, "size (B)", "bandwidth (MB/s)");
+		else
+			printf("# mpi_bench pingpong: C, %s\n# %-10s %14s\n", IMPL, "size (B)", "latency (us)");
+	}
+	for (int s = 0; s < nsizes && rank < 2; s++) {
+		int size = (int)sizes[s], n = iterations(iters, size);
+		double start = 0;
+		for (int i = 0; i < n + n / 10; i++) {
+			if (i == n / 10)
+				start = MPI_Wtime();
+			if (!bw && rank == 0) {
+				MPI_Send(buf, size, MPI_UINT8_T, 1, 1, MPI_COMM_WORLD);
+				MPI_Recv(buf, size, MPI_UINT8_T, 1, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+			} else if (!bw) {
+				MPI_Recv(buf, size, MPI_UINT8_T, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+				MPI_Send(buf, size, MPI_UINT8_T, 0, 1, MPI_COMM_WORLD);
+			} else {
+				for (int j = 0; j < window; j++) {
+					if (rank == 0)
+						MPI_Isend(buf, size, MPI_UINT8_T, 1, 100, MPI_COMM_WORLD, &reqs[j]);
+					else
+						MPI_Irecv(buf, size, MPI_UINT8_T, 0, 100, MPI_COMM_WORLD, &reqs[j]);
+				}
+				MPI_Waitall(window, reqs, stats);
+				if (rank == 0)
+					MPI_Recv(ack, 4, MPI_UINT8_T, 1, 101, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+				else
+					MPI_Send(ack, 4, MPI_UINT8_T, 0, 101, MPI_COMM_WORLD);
+			}
+		}
+		double t = MPI_Wtime() - start;
+		if (rank == 0 && bw)
+			printf("%-12d %14.2f\n", size, (double)size * window * n / t / 1e6);
+		else if (rank == 0)
+			printf("%-12d %14.2f\n", size, t * 1e6 / (2.0 * n));
+	}
+	free(buf);
+	free(reqs);
+	free(stats);
+	MPI_Finalize();
+	return 0;
+}

@@ -1,0 +1,72 @@
+// Package mpi is a Go binding for MPI, the Message Passing Interface, over
+// Open MPI (the default, pkg-config ompi-c) or MPICH (build with -tags mpich,
+// pkg-config mpich). Programs built with it run under mpiexec, next to C and
+// Python (mpi4py) ranks in the same job.
+//
+// # Mapping to C
+//
+// Each exported function is one MPI call: Init is MPI_Init_thread, Send is
+// MPI_Send, Allreduce is MPI_Allreduce, and so on, named in each doc comment.
+// Communicators, groups, requests, matched messages and operators are Go
+// types (Comm, Group, Request, Message, Op) that hold the C handle
+// unexported; no C type appears in the API. The predefined handles
+// (MPI_COMM_WORLD, MPI_INT8_T, MPI_SUM...) are pointers in Open MPI and
+// integers in MPICH, so a small C file (shim.c) turns them into globals that
+// the Go code reads the same way for both.
+//
+// Data travels as Go slices whose element type maps to a predefined MPI
+// datatype (see Type): []int8 is MPI_INT8_T, []int is MPI_INT64_T, []complex128
+// is MPI_C_DOUBLE_COMPLEX, and so on, so a C or Python peer using the matching
+// type sees the same values. Slices are passed to MPI in place, without
+// copying: a blocking Send or Recv does not allocate.
+//
+// # Lifetimes
+//
+// Init must come first and Finalize last; MPI cannot be restarted, and calls
+// outside that window return an error matching os.ErrClosed. Communicators
+// from Dup, Split, SplitShared and Create, groups, and operators from NewOp
+// belong to the caller, who releases them with Free (nil-safe, idempotent).
+// The buffer of a nonblocking call (Isend, Irecv) is pinned with
+// runtime.Pinner and must not be touched until the Request completes (Wait,
+// Test, WaitAll, WaitAny, TestAll); MPI owns it until then.
+//
+// # Threads and goroutines
+//
+// MPI's rules are about OS threads, and Go moves goroutines between them.
+// Init asks for a thread level and reports the one provided:
+//
+//   - ThreadSingle or ThreadFunneled: Init locks the calling goroutine to its
+//     OS thread (runtime.LockOSThread) until Finalize, and only that goroutine
+//     may call MPI. Call Init from main and keep the MPI work there, or funnel
+//     requests to it over a channel.
+//   - ThreadSerialized: any goroutine may call MPI, one call at a time (guard
+//     the calls with a mutex).
+//   - ThreadMultiple: any goroutine, concurrently. Open MPI and MPICH as
+//     packaged by Debian provide it.
+//
+// A blocking call (Recv, Wait, a collective) holds its OS thread while MPI
+// polls for progress, as it would in C. RecvContext and Request.WaitContext
+// instead test the request (MPI_Test) a hundred times, then sleep between
+// tests with a backoff from 10µs to 1ms, so a long wait costs neither a core
+// nor a thread; when the context ends they cancel the request (MPI_Cancel)
+// and return ctx.Err(). MPI has no way to interrupt MPI_Recv itself.
+//
+// # Errors
+//
+// Init sets MPI_ERRORS_RETURN on World and Self (communicators made from them
+// inherit it), so a failing call returns an *Error carrying the MPI error
+// class and the library's message instead of aborting the job; errors.Is(err,
+// mpi.ErrTruncate) tests the class. Bad input (an empty buffer for a
+// collective, buffer lengths that disagree with each other or with the
+// communicator's size, counts beyond MPI's int range, an operator made for
+// another type) is caught before the call: such errors also match
+// syscall.EINVAL.
+//
+// # Limits
+//
+// Counts are C ints: a single buffer holds at most 2³¹-1 elements. NewOp can
+// have 32 operators alive at once, as MPI's user function has no context
+// argument and each needs a C trampoline of its own. Each crossing from Go to
+// C costs some tens of nanoseconds, which shows only in the latency of tiny
+// messages.
+package mpi

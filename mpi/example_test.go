@@ -1,0 +1,43 @@
+package mpi_test
+
+import (
+	"fmt"
+	"log"
+
+	"github.com/goipc/ipc/mpi"
+)
+
+// A program like this runs as every rank of `mpiexec -n N prog`; run alone,
+// as here, it is a job of one rank.
+func Example() {
+	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
+		log.Fatal(err)
+	}
+	defer mpi.Finalize()
+	world := mpi.World()
+
+	// Every rank contributes rank+1; Allreduce leaves the sum on all of them.
+	sum := make([]int, 1)
+	if err := mpi.Allreduce(world, []int{world.Rank() + 1}, sum, mpi.Sum); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d ranks, sum %d\n", world.Size(), sum[0])
+
+	// A message to oneself: post the receive, then send.
+	got := make([]float64, 2)
+	req, err := mpi.Irecv(world, got, world.Rank(), 7)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := mpi.Send(world, []float64{1.5, 2.5}, world.Rank(), 7); err != nil {
+		log.Fatal(err)
+	}
+	st, err := req.Wait()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("received", got, "with tag", st.Tag)
+	// Output:
+	// 1 ranks, sum 1
+	// received [1.5 2.5] with tag 7
+}
