@@ -5,9 +5,9 @@
  * ITERS round trips the parent writes SIZE bytes to ping and sets the flag to
  * PING; the child copies them out, writes them to pong and sets PONG; the
  * parent copies the reply out. Waiting is the Go benchmark's: spin on an
- * atomic load, and sched_yield after SPIN loads, because the machine may have
- * fewer free cores than spinning processes; and each process pinned to a CPU
- * of its own, as the Go benchmark does. Prints the median and the 99th
+ * atomic load, and sched_yield after SPIN loads (some microseconds) so that a
+ * descheduled peer gets the core back; each process is pinned to a CPU of its
+ * own; two clock readings per round trip. Prints the median and the 99th
  * percentile round trip in nanoseconds, or with --samples every round trip.
  */
 #define _GNU_SOURCE
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PAGE = 4096, PING_OFF = PAGE, PONG_OFF = 2 * PAGE, SPIN = 200 };
+enum { PAGE = 4096, PING_OFF = PAGE, PONG_OFF = 2 * PAGE, SPIN = 10000 };
 enum { FLAG_PING = 1, FLAG_PONG = 2, FLAG_QUIT = 3 };
 enum { WARMUP = 100 }; /* untimed round trips first, as the Go benchmark does */
 
