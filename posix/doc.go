@@ -44,7 +44,7 @@
 // an OS thread while it waits in sem_clockwait. Cancellation, deadlines and
 // Close wake it at once, by a signal to that thread, without polling.
 //
-// Before it waits, a call tries again for up to 20µs, yielding the processor
+// Before it waits, a call tries again for up to 20µs, yielding its CPU
 // between tries (at most one spinning goroutine per CPU). In a request and
 // reply exchange the answer usually comes sooner than a parked goroutine can
 // be woken; this is what brings Go's round trip to C's.

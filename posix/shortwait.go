@@ -4,15 +4,20 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A call that must wait first tries again for a short while (spinMax) before
 // it parks on the runtime poller or blocks in the kernel. In a request and
 // reply exchange the peer usually answers within microseconds, sooner than a
 // goroutine parked on the poller can be woken (several microseconds more than
-// a thread woken in the kernel, as C is). Spinning is bounded in time and in
-// the number of goroutines doing it at once (one per CPU), so it costs little
-// CPU; cancellation, deadlines and Close reach a spinning call within spinMax.
+// a thread woken in the kernel, as C is). Between tries the thread yields its
+// CPU (sched_yield), so that a peer waiting for that CPU runs at once: without
+// it two processes that share a CPU would each spin out their whole spinMax.
+// Spinning is bounded in time and in the number of goroutines doing it at once
+// (one per CPU); cancellation, deadlines and Close reach a spinning call within
+// spinMax.
 const spinMax = 20 * time.Microsecond
 
 var (
@@ -43,7 +48,9 @@ func (s *spinner) again(dl time.Time) bool {
 		}
 	}
 	if now.Before(s.until) {
-		runtime.Gosched()
+		// sched_yield, not runtime.Gosched: the peer may be waiting for
+		// this very CPU to send what this call waits for.
+		unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 		return true
 	}
 	s.done()
