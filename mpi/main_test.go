@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/goipc/ipc/internal/testutil"
-	"github.com/goipc/ipc/mpi/internal/mpirun"
+	"github.com/goipc/ipc/mpi/mpitest"
 )
 
 // The children are MPI programs: the test binary re-executed by mpiexec as
@@ -24,7 +24,7 @@ var children = map[string]func([]string) error{
 func TestMain(m *testing.M) {
 	// The Example runs MPI in this process as a singleton, which Open MPI
 	// as root refuses without these.
-	for _, kv := range mpirun.Env {
+	for _, kv := range mpitest.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
@@ -33,9 +33,9 @@ func TestMain(m *testing.M) {
 
 // job runs the child function name as every rank of an n-rank job (plus any
 // extra MPMD apps) and returns its output, failing the test if a rank fails.
-func job(t *testing.T, name string, n int, extra ...mpirun.App) mpirun.Result {
+func job(t *testing.T, name string, n int, extra ...mpitest.App) mpitest.Result {
 	t.Helper()
-	return mpirun.Must(t, childEnv(name), append([]mpirun.App{{N: n, Argv: []string{os.Args[0]}}}, extra...)...)
+	return mpitest.Must(t, childEnv(name), append([]mpitest.App{{N: n, Argv: []string{os.Args[0]}}}, extra...)...)
 }
 
 // childEnv is the environment that makes the test binary run child name:
@@ -45,7 +45,7 @@ func childEnv(name string) []string {
 }
 
 // expectChecks fails the test unless rank 0 reported every check of suite.
-func expectChecks(t *testing.T, r mpirun.Result, suite []check) {
+func expectChecks(t *testing.T, r mpitest.Result, suite []check) {
 	t.Helper()
 	for _, c := range suite {
 		if !strings.Contains(r.Stdout, "ok "+c.name+"\n") {
@@ -69,12 +69,12 @@ func TestCollectivesFourRanks(t *testing.T) {
 // TestMixedWithPython runs a Go rank and a Python mpi4py rank in one job: the
 // Go types must arrive as the numpy types of the same MPI datatypes.
 func TestMixedWithPython(t *testing.T) {
-	if mpirun.Impl != "openmpi" {
+	if mpitest.Impl != "openmpi" {
 		t.Skip("Debian's mpi4py is built against Open MPI")
 	}
 	py := testutil.RequirePython(t, "mpi4py", "numpy")
 	script := testutil.RepoRoot() + "/csrc/mpi_types.py"
-	r := job(t, "python", 1, mpirun.App{N: 1, Argv: []string{py, script}})
+	r := job(t, "python", 1, mpitest.App{N: 1, Argv: []string{py, script}})
 	for _, want := range pythonTypes {
 		if !strings.Contains(r.Stdout, "python ok "+want+"\n") {
 			t.Errorf("python rank did not confirm %s; stdout:\n%s", want, r.Stdout)
@@ -88,7 +88,7 @@ func TestMixedWithPython(t *testing.T) {
 // TestAbort checks that Abort ends the whole job with its code, even while
 // another rank is blocked.
 func TestAbort(t *testing.T) {
-	r := mpirun.Run(t, childEnv("abort"), mpirun.App{N: 2, Argv: []string{os.Args[0]}})
+	r := mpitest.Run(t, childEnv("abort"), mpitest.App{N: 2, Argv: []string{os.Args[0]}})
 	if r.Err == nil || strings.Contains(r.Err.Error(), "hung") {
 		t.Fatalf("job after Abort: %v, want a non-zero exit\nstdout:\n%s\nstderr:\n%s", r.Err, r.Stdout, r.Stderr)
 	}
@@ -100,9 +100,9 @@ func TestAbort(t *testing.T) {
 // TestHungJobKilled checks the harness: a job that never finishes is killed
 // after the timeout and reported as hung.
 func TestHungJobKilled(t *testing.T) {
-	defer func(d time.Duration) { mpirun.Timeout = d }(mpirun.Timeout)
-	mpirun.Timeout = 3 * time.Second
-	r := mpirun.Run(t, childEnv("hang"), mpirun.App{N: 2, Argv: []string{os.Args[0]}})
+	defer func(d time.Duration) { mpitest.Timeout = d }(mpitest.Timeout)
+	mpitest.Timeout = 3 * time.Second
+	r := mpitest.Run(t, childEnv("hang"), mpitest.App{N: 2, Argv: []string{os.Args[0]}})
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "hung") {
 		t.Fatalf("hung job: err %v, want it killed as hung", r.Err)
 	}

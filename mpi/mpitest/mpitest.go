@@ -1,9 +1,8 @@
-// Package mpirun launches MPI jobs for goipc's tests: the real mpiexec of the
-// library the package was built against (Open MPI by default, MPICH with
-// -tags mpich), with what Open MPI needs to run as root in a container, a
-// timeout that kills a hung job, and every rank's output kept for the
-// failure message.
-package mpirun
+// Package mpitest launches MPI jobs for tests: the real mpiexec of the library
+// package mpi is built against (Open MPI by default, MPICH with -tags mpich),
+// with what Open MPI needs to run as root in a container, a timeout that
+// kills a hung job, and every rank's output kept for the failure message.
+package mpitest
 
 import (
 	"bytes"

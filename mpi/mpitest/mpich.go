@@ -1,6 +1,6 @@
 //go:build mpich
 
-package mpirun
+package mpitest
 
 // The MPICH launcher (Hydra) and its package.
 const (

@@ -1,6 +1,6 @@
 //go:build !mpich
 
-package mpirun
+package mpitest
 
 // The Open MPI launcher and its package.
 const (

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/mpi/mpitest"
+)
+
+// The test binary re-executes itself as mpidemo, under mpiexec or alone.
+func TestMain(m *testing.M) {
+	testutil.Main(m, map[string]func([]string) error{
+		"mpidemo": func(args []string) error {
+			rootCmd.SetArgs(args)
+			main()
+			return nil
+		},
+	})
+}
+
+// mpidemo is an App running this binary as mpidemo with args.
+func mpidemo(n int, args ...string) mpitest.App {
+	return mpitest.App{N: n, Argv: append([]string{os.Args[0]}, args...)}
+}
+
+var env = testutil.Child("mpidemo").Env[len(os.Environ()):]
+
+// classicLines matches the example's three lines, whoever prints them.
+var (
+	drew     = regexp.MustCompile(`(?m)^Process 1 drew the number (\S+)$`)
+	received = regexp.MustCompile(`(?m)^Process 0 received the number (\S+)$`)
+)
+
+// checkClassic verifies the classic example's output: rank 0 starts at 0.0
+// and receives exactly what rank 1 drew, printed the same way.
+func checkClassic(t *testing.T, r mpitest.Result) {
+	t.Helper()
+	d, g := drew.FindStringSubmatch(r.Stdout), received.FindStringSubmatch(r.Stdout)
+	if !strings.Contains(r.Stdout, "Process 0 before receiving has the number 0.0\n") || d == nil || g == nil {
+		t.Fatalf("output is not the classic example's:\n%s\nstderr:\n%s", r.Stdout, r.Stderr)
+	}
+	if x, err := strconv.ParseFloat(d[1], 64); err != nil || x < 0 || x >= 1 || d[1] != g[1] {
+		t.Fatalf("rank 1 drew %q, rank 0 received %q", d[1], g[1])
+	}
+}
+
+func TestClassic(t *testing.T) {
+	checkClassic(t, mpitest.Must(t, env, mpidemo(3)))
+}
+
+func TestClassicNeedsTwoRanks(t *testing.T) {
+	r := mpitest.Run(t, env, mpidemo(1))
+	if r.Err == nil || !strings.Contains(r.Stderr, "mpidemo: needs at least 2 ranks, the job has 1") {
+		t.Fatalf("one rank: %v, stderr:\n%s", r.Err, r.Stderr)
+	}
+}
+
+// TestClassicWithC pairs a Go rank with csrc/mpi_classic.c, in both roles.
+func TestClassicWithC(t *testing.T) {
+	peer := testutil.BuildC(t, "mpi_classic", mpitest.CFlags(t)...)
+	c := mpitest.App{N: 1, Argv: []string{peer}}
+	t.Run("go receives", func(t *testing.T) { checkClassic(t, mpitest.Must(t, env, mpidemo(1), c)) })
+	t.Run("go sends", func(t *testing.T) { checkClassic(t, mpitest.Must(t, env, c, mpidemo(1))) })
+}
+
+// TestClassicWithPython pairs a Go rank with csrc/mpi_classic.py (mpi4py), in
+// both roles.
+func TestClassicWithPython(t *testing.T) {
+	if mpitest.Impl != "openmpi" {
+		t.Skip("Debian's mpi4py is built against Open MPI")
+	}
+	py := mpitest.App{N: 1, Argv: []string{testutil.RequirePython(t, "mpi4py", "numpy"),
+		filepath.Join(testutil.RepoRoot(), "csrc", "mpi_classic.py")}}
+	t.Run("go receives", func(t *testing.T) { checkClassic(t, mpitest.Must(t, env, mpidemo(1), py)) })
+	t.Run("go sends", func(t *testing.T) { checkClassic(t, mpitest.Must(t, env, py, mpidemo(1))) })
+}
+
+func TestRing(t *testing.T) {
+	r := mpitest.Must(t, env, mpidemo(4, "ring"))
+	for _, want := range []string{
+		"Process 1 received token 0 from process 0", "Process 2 received token 1 from process 1",
+		"Process 3 received token 3 from process 2", "Process 0 received token 6 from process 3: the sum of all ranks",
+	} {
+		if !strings.Contains(r.Stdout, want+"\n") {
+			t.Errorf("missing %q in:\n%s", want, r.Stdout)
+		}
+	}
+}
+
+func TestPi(t *testing.T) {
+	r := mpitest.Must(t, env, mpidemo(4, "pi", "--intervals", "100000"))
+	m := regexp.MustCompile(`pi is approximately (\S+), error (\S+) \(100000 intervals, 4 ranks`).FindStringSubmatch(r.Stdout)
+	if m == nil {
+		t.Fatalf("no result in:\n%s", r.Stdout)
+	}
+	if e, _ := strconv.ParseFloat(m[2], 64); !strings.HasPrefix(m[1], "3.14159265") || e > 1e-10 {
+		t.Fatalf("pi %s, error %s", m[1], m[2])
+	}
+}
+
+// table parses a benchmark's rows: size and figure.
+func table(t *testing.T, out string) map[int]float64 {
+	t.Helper()
+	rows := map[int]float64{}
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		if len(f) != 2 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		size, err1 := strconv.Atoi(f[0])
+		v, err2 := strconv.ParseFloat(f[1], 64)
+		if err1 != nil || err2 != nil || v <= 0 {
+			t.Fatalf("bad row %q in:\n%s", line, out)
+		}
+		rows[size] = v
+	}
+	return rows
+}
+
+// TestPingpongWithC runs Go's pingpong against the C baseline's: the same
+// protocol, so each rank can be either.
+func TestPingpongWithC(t *testing.T) {
+	peer := testutil.BuildC(t, "mpi_bench", mpitest.CFlags(t)...)
+	args := []string{"pingpong", "--sizes", "0,8,4KiB,1MiB", "--iters", "50"}
+	r := mpitest.Must(t, env, mpidemo(1, args...), mpitest.App{N: 1, Argv: append([]string{peer}, args...)})
+	if !strings.HasPrefix(r.Stdout, "# mpidemo pingpong: Go, ") {
+		t.Fatalf("rank 0 is not Go's:\n%s", r.Stdout)
+	}
+	if rows := table(t, r.Stdout); len(rows) != 4 || rows[1<<20] <= rows[8] {
+		t.Fatalf("latency table %v, want 4 sizes, 1MiB slower than 8B:\n%s", rows, r.Stdout)
+	}
+}
+
+func TestBandwidth(t *testing.T) {
+	r := mpitest.Must(t, env, mpidemo(3, "bw", "--sizes", "1KiB,64KiB", "--iters", "10", "--window", "8"))
+	if rows := table(t, r.Stdout); len(rows) != 2 || rows[64<<10] <= rows[1<<10] {
+		t.Fatalf("bandwidth table %v, want 2 sizes, 64KiB faster than 1KiB:\n%s", rows, r.Stdout)
+	}
+}
+
+// TestUsage runs mpidemo without mpiexec: bad command lines exit 2 before MPI
+// starts.
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"bogus"}, {"pingpong", "--sizes", "8,x"}, {"bw", "--iters", "0"}, {"pi", "--intervals", "-1"}} {
+		cmd := testutil.Child("mpidemo", args...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.HasPrefix(string(out), "mpidemo: ") {
+			t.Errorf("mpidemo %v: %v, output %q; want exit 2 with a message", args, err, out)
+		}
+	}
+}
