@@ -1,0 +1,202 @@
+package sysv
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/goipc/ipc/internal/blocking"
+	"github.com/goipc/ipc/internal/errs"
+)
+
+// MessageQueue is a System V message queue (msgget). Its methods are safe
+// for concurrent use.
+type MessageQueue struct {
+	object
+	// maxBytes caches the capacity, to refuse a message that could never
+	// fit (msgsnd would wait for it forever) without a stat per Send.
+	maxBytes atomic.Uint64
+}
+
+// QueueStat is a queue's status (msgctl IPC_STAT).
+type QueueStat struct {
+	Perm
+	Messages    uint64 // messages queued
+	Bytes       uint64 // bytes queued
+	MaxBytes    uint64 // capacity in bytes; Set can change it
+	LastSendPID int
+	LastRecvPID int
+	SendTime    time.Time // last msgsnd; zero if none
+	RecvTime    time.Time // last msgrcv; zero if none
+}
+
+// MsgFlag changes how Send and Receive behave.
+type MsgFlag int
+
+const (
+	// NoWait fails at once instead of blocking: Send with EAGAIN when the
+	// queue is full, Receive with ENOMSG when no message matches (IPC_NOWAIT).
+	NoWait MsgFlag = ipcNowait
+	// Except makes Receive take the first message whose type is not the one
+	// given, which must be positive (MSG_EXCEPT).
+	Except MsgFlag = msgExcept
+	// NoError makes Receive truncate a message longer than the buffer
+	// instead of failing with E2BIG (MSG_NOERROR); the rest is lost.
+	NoError MsgFlag = msgNoerror
+)
+
+// OpenQueue finds the queue of key, or creates it with flag Create (and
+// fails if it exists with Create|Exclusive). perm applies only to a queue
+// this call creates, and exactly: the umask does not change it.
+func OpenQueue(key Key, flag Flag, perm os.FileMode) (*MessageQueue, error) {
+	f, err := getFlags(flag, perm, Create|Exclusive)
+	if err != nil {
+		return nil, openErr("msgget", key, err)
+	}
+	id, err := msgget(key, f)
+	if err != nil {
+		return nil, openErr("msgget", key, err)
+	}
+	q := &MessageQueue{object: object{kind: kindQueue, key: key, id: id}}
+	st, err := msgctlStat(id)
+	if err != nil {
+		return nil, openErr("msgctl", key, err)
+	}
+	q.maxBytes.Store(st.MaxBytes)
+	return q, nil
+}
+
+// Send queues data as one message of type mtype (> 0). It blocks while the
+// queue is full, until ctx ends, unless flags has NoWait. A message larger than
+// kernel.msgmax or than the queue's MaxBytes fails with EINVAL and a hint
+// naming the limit (checked before the call: msgsnd would wait forever for a
+// message larger than the queue). With context.Background, Send allocates
+// nothing.
+func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags MsgFlag) error {
+	if err := q.check("msgsnd"); err != nil {
+		return err
+	}
+	if mtype <= 0 {
+		return q.fail("msgsnd", errs.Invalid("message type %d is not positive", mtype))
+	}
+	if flags&^NoWait != 0 {
+		return q.fail("msgsnd", errs.Invalid("Send takes only the NoWait flag"))
+	}
+	if uint64(len(data)) > q.maxBytes.Load() {
+		if err := q.fits(len(data)); err != nil {
+			return q.fail("msgsnd", err)
+		}
+	}
+	var err error
+	if flags&NoWait != 0 {
+		err = msgsnd(q.id, mtype, data, int(flags))
+	} else {
+		err = blocking.Call(ctx, func(time.Duration) error { return msgsnd(q.id, mtype, data, 0) })
+	}
+	if errors.Is(err, syscall.EINVAL) {
+		err = q.sizeHint(err, len(data))
+	}
+	return q.fail("msgsnd", err)
+}
+
+// fits refreshes the cached capacity and fails if a message of size bytes
+// exceeds it: the kernel would not refuse it but wait forever for room.
+func (q *MessageQueue) fits(size int) error {
+	st, err := msgctlStat(q.id)
+	if err != nil {
+		return err
+	}
+	q.maxBytes.Store(st.MaxBytes)
+	if uint64(size) > st.MaxBytes {
+		return errs.Hint(syscall.EINVAL, "message size %d > the queue's max bytes %d", size, st.MaxBytes)
+	}
+	return nil
+}
+
+// sizeHint explains an EINVAL from msgsnd by the limit the message exceeds.
+func (q *MessageQueue) sizeHint(err error, size int) error {
+	return errs.LimitHint(err, "message size", int64(size), "kernel/msgmax")
+}
+
+// Receive takes one message into buf and returns its length and type. mtype
+// selects as msgrcv does: 0 takes the first message, > 0 the first of that
+// type (with Except, the first of any other type), < 0 the first of the lowest
+// type <= -mtype. A message longer than buf fails with E2BIG and stays queued,
+// unless flags has NoError, which truncates it. Receive blocks until a message
+// matches or ctx ends, unless flags has NoWait. If the queue is removed
+// meanwhile it fails with EIDRM. With context.Background, Receive allocates
+// nothing.
+func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, flags MsgFlag) (n int, typ int64, err error) {
+	if err := q.check("msgrcv"); err != nil {
+		return 0, 0, err
+	}
+	if flags&^(NoWait|Except|NoError) != 0 {
+		return 0, 0, q.fail("msgrcv", errs.Invalid("unsupported flags %#x", int(flags)))
+	}
+	if flags&Except != 0 && mtype <= 0 {
+		return 0, 0, q.fail("msgrcv", errs.Invalid("Except needs a positive type, not %d", mtype))
+	}
+	if flags&NoWait != 0 {
+		n, typ, err = msgrcv(q.id, buf, mtype, int(flags))
+	} else {
+		err = blocking.Call(ctx, func(time.Duration) error {
+			n, typ, err = msgrcv(q.id, buf, mtype, int(flags))
+			return err
+		})
+	}
+	if errors.Is(err, syscall.E2BIG) {
+		err = errs.Hint(err, "message longer than the %d-byte buffer; it stays queued (NoError truncates)", len(buf))
+	}
+	if err != nil {
+		return 0, 0, q.fail("msgrcv", err)
+	}
+	return n, typ, nil
+}
+
+// Stat returns the queue's status.
+func (q *MessageQueue) Stat() (QueueStat, error) {
+	if err := q.check("msgctl"); err != nil {
+		return QueueStat{}, err
+	}
+	st, err := msgctlStat(q.id)
+	return st, q.fail("msgctl", err)
+}
+
+// Set changes the owner (UID, GID), the permission bits (Mode) and the
+// capacity (MaxBytes) to those of s, as IPC_SET does; start from Stat. Only
+// root can raise MaxBytes above kernel.msgmnb.
+func (q *MessageQueue) Set(s QueueStat) error {
+	if err := q.check("msgctl"); err != nil {
+		return err
+	}
+	if s.MaxBytes == 0 {
+		return q.fail("msgctl", errs.Invalid("MaxBytes is 0 (start from Stat)"))
+	}
+	err := msgctlSet(q.id, s)
+	if err == nil {
+		q.maxBytes.Store(s.MaxBytes)
+	}
+	if errors.Is(err, syscall.EPERM) {
+		err = errs.LimitHint(err, "max bytes", int64(s.MaxBytes), "kernel/msgmnb")
+	}
+	return q.fail("msgctl", err)
+}
+
+// Remove destroys the queue (IPC_RMID): queued messages are lost, and calls
+// blocked on it in any process fail with EIDRM.
+func (q *MessageQueue) Remove() error {
+	return q.remove("msgctl", func() error { return msgctl(q.id, ipcRmid, nil) })
+}
+
+// Close makes q unusable: later calls fail with an error matching
+// os.ErrClosed. The queue itself stays until Remove. Close does not wake calls
+// already blocked; cancel their contexts. It is safe to call twice and on nil.
+func (q *MessageQueue) Close() error {
+	if q != nil {
+		q.close()
+	}
+	return nil
+}

@@ -1,0 +1,307 @@
+package sysv
+
+import (
+	"context"
+	"errors"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/goipc/ipc/internal/blocking"
+	"github.com/goipc/ipc/internal/errs"
+)
+
+// SemaphoreSet is a System V semaphore set (semget): Count semaphores, each
+// a value from 0 to 32767, changed atomically together by Op. Its methods are
+// safe for concurrent use.
+type SemaphoreSet struct {
+	object
+	count int
+}
+
+// SemStat is a set's status (semctl IPC_STAT).
+type SemStat struct {
+	Perm
+	Count  int       // semaphores in the set
+	OpTime time.Time // last semop; zero if none
+}
+
+// SemOp is one operation of Op, laid out as C's struct sembuf. Delta > 0 adds
+// to semaphore Num; Delta < 0 waits until the value is at least -Delta and
+// subtracts it; Delta == 0 waits until the value is 0.
+type SemOp struct {
+	Num   uint16
+	Delta int16
+	Flags SemFlag
+}
+
+// SemFlag changes one operation of Op.
+type SemFlag int16
+
+const (
+	// SemNoWait makes Op fail with EAGAIN instead of waiting (IPC_NOWAIT).
+	SemNoWait SemFlag = ipcNowait
+	// SemUndo makes the kernel revert the operation when this process exits,
+	// even by a crash (SEM_UNDO).
+	SemUndo SemFlag = semUndo
+)
+
+// SemValueMax is the largest value a semaphore holds (SEMVMX).
+const SemValueMax = 32767
+
+// OpenSemaphoreSet finds the set of key, or creates one of n semaphores
+// (all 0) with flag Create (Create|Exclusive fails if it exists). n may be 0 to
+// open an existing set of any size. perm applies only to a set this call
+// creates, and exactly: the umask does not change it.
+func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSet, error) {
+	f, err := getFlags(flag, perm, Create|Exclusive)
+	switch {
+	case err != nil:
+	case n < 0:
+		err = errs.Invalid("negative number of semaphores %d", n)
+	case n == 0 && flag&Create != 0:
+		err = errs.Invalid("a set to create needs at least one semaphore")
+	}
+	if err != nil {
+		return nil, openErr("semget", key, err)
+	}
+	id, err := semget(key, n, f)
+	if errors.Is(err, syscall.EINVAL) {
+		err = semLimitHint(err, "semaphores", int64(n), 0, "semmsl")
+	}
+	if err != nil {
+		return nil, openErr("semget", key, err)
+	}
+	st, err := semctlStat(id)
+	if err != nil {
+		return nil, openErr("semctl", key, err)
+	}
+	return &SemaphoreSet{object: object{kind: kindSemSet, key: key, id: id}, count: st.Count}, nil
+}
+
+// Count returns the number of semaphores in the set.
+func (s *SemaphoreSet) Count() int { return s.count }
+
+// Op applies ops atomically (semop): either all of them or, until they all
+// can, none. It blocks until then or until ctx ends (semtimedop with the time
+// left), unless an operation has SemNoWait. More operations than kernel.sem's
+// semopm fail with E2BIG and a hint. With context.Background it allocates
+// nothing.
+func (s *SemaphoreSet) Op(ctx context.Context, ops ...SemOp) error {
+	if err := s.check("semop"); err != nil {
+		return err
+	}
+	if err := s.validate(ops); err != nil {
+		return s.fail("semop", err)
+	}
+	nowait := false
+	for _, op := range ops {
+		nowait = nowait || op.Flags&SemNoWait != 0
+	}
+	err := blocking.Call(ctx, func(timeout time.Duration) error {
+		err := semtimedop(s.id, ops, int64(timeout))
+		if timeout != blocking.NoTimeout && !nowait && errors.Is(err, syscall.EAGAIN) {
+			return errs.ErrTimeout // semtimedop's time ran out
+		}
+		return err
+	})
+	if errors.Is(err, syscall.E2BIG) {
+		err = semLimitHint(err, "operations", int64(len(ops)), 2, "semopm")
+	}
+	return s.fail("semop", err)
+}
+
+func (s *SemaphoreSet) validate(ops []SemOp) error {
+	if len(ops) == 0 {
+		return errs.Invalid("no operations")
+	}
+	for _, op := range ops {
+		if int(op.Num) >= s.count {
+			return errs.Invalid("semaphore %d out of range: the set has %d", op.Num, s.count)
+		}
+		if op.Flags&^(SemNoWait|SemUndo) != 0 {
+			return errs.Invalid("unsupported flags %#x", int(op.Flags))
+		}
+	}
+	return nil
+}
+
+func (s *SemaphoreSet) checkNum(op string, num int) error {
+	if err := s.check(op); err != nil {
+		return err
+	}
+	if num < 0 || num >= s.count {
+		return s.fail(op, errs.Invalid("semaphore %d out of range: the set has %d", num, s.count))
+	}
+	return nil
+}
+
+// ctl runs a semctl command on semaphore num.
+func (s *SemaphoreSet) ctl(num, cmd, val int) (int, error) {
+	if err := s.checkNum("semctl", num); err != nil {
+		return 0, err
+	}
+	r, err := semctlVal(s.id, num, cmd, val)
+	return r, s.fail("semctl", err)
+}
+
+// Value returns semaphore num's value (GETVAL).
+func (s *SemaphoreSet) Value(num int) (int, error) { return s.ctl(num, getVal, 0) }
+
+// SetValue sets semaphore num to v (SETVAL), waking the processes that wait
+// for it and clearing every process's undo adjustment of it.
+func (s *SemaphoreSet) SetValue(num, v int) error {
+	if v < 0 || v > SemValueMax {
+		return s.fail("semctl", errs.Invalid("value %d out of range [0, %d]", v, SemValueMax))
+	}
+	_, err := s.ctl(num, setVal, v)
+	return err
+}
+
+// Values returns every semaphore's value (GETALL).
+func (s *SemaphoreSet) Values() ([]int, error) {
+	if err := s.check("semctl"); err != nil {
+		return nil, err
+	}
+	raw := make([]uint16, s.count)
+	if err := semctlArray(s.id, getAll, raw); err != nil {
+		return nil, s.fail("semctl", err)
+	}
+	vals := make([]int, len(raw))
+	for i, v := range raw {
+		vals[i] = int(v)
+	}
+	return vals, nil
+}
+
+// SetValues sets every semaphore at once (SETALL); len(vals) must be Count.
+func (s *SemaphoreSet) SetValues(vals []int) error {
+	if err := s.check("semctl"); err != nil {
+		return err
+	}
+	if len(vals) != s.count {
+		return s.fail("semctl", errs.Invalid("%d values for a set of %d", len(vals), s.count))
+	}
+	raw := make([]uint16, len(vals))
+	for i, v := range vals {
+		if v < 0 || v > SemValueMax {
+			return s.fail("semctl", errs.Invalid("value %d out of range [0, %d]", v, SemValueMax))
+		}
+		raw[i] = uint16(v)
+	}
+	return s.fail("semctl", semctlArray(s.id, setAll, raw))
+}
+
+// Waiting returns how many processes wait for semaphore num to increase
+// (GETNCNT) and to become zero (GETZCNT).
+func (s *SemaphoreSet) Waiting(num int) (increase, zero int, err error) {
+	if increase, err = s.ctl(num, getNcnt, 0); err != nil {
+		return 0, 0, err
+	}
+	zero, err = s.ctl(num, getZcnt, 0)
+	return increase, zero, err
+}
+
+// LastPID returns the process that last operated on semaphore num (GETPID).
+func (s *SemaphoreSet) LastPID(num int) (int, error) { return s.ctl(num, getPid, 0) }
+
+// Stat returns the set's status.
+func (s *SemaphoreSet) Stat() (SemStat, error) {
+	if err := s.check("semctl"); err != nil {
+		return SemStat{}, err
+	}
+	st, err := semctlStat(s.id)
+	return st, s.fail("semctl", err)
+}
+
+// Set changes the owner (UID, GID) and permission bits (Mode) to those of p
+// (IPC_SET); start from Stat.
+func (s *SemaphoreSet) Set(p Perm) error {
+	if err := s.check("semctl"); err != nil {
+		return err
+	}
+	return s.fail("semctl", semctlSet(s.id, p))
+}
+
+// Remove destroys the set (IPC_RMID); operations waiting on it in any process
+// fail with EIDRM.
+func (s *SemaphoreSet) Remove() error {
+	return s.remove("semctl", func() error { _, err := semctlVal(s.id, 0, ipcRmid, 0); return err })
+}
+
+// Close makes s unusable: later calls fail with an error matching
+// os.ErrClosed. The set stays until Remove. Close does not wake operations
+// already blocked; cancel their contexts. It is safe to call twice and on nil.
+func (s *SemaphoreSet) Close() error {
+	if s != nil {
+		s.close()
+	}
+	return nil
+}
+
+// Mutex is a lock on one semaphore of a set, shared between processes: 1
+// means unlocked. It locks with SEM_UNDO, so the kernel unlocks it if its
+// holder dies, even by kill -9.
+type Mutex struct {
+	set *SemaphoreSet
+	num uint16
+}
+
+// OpenMutex opens the one-semaphore set of key as a Mutex, creating it
+// unlocked if it does not exist. The creator sets the value to 1 after
+// creating it; a process that opens it in between waits in Lock until then.
+func OpenMutex(key Key, perm os.FileMode) (*Mutex, error) {
+	set, err := OpenSemaphoreSet(key, 1, Create|Exclusive, perm)
+	if err == nil {
+		if err = set.SetValue(0, 1); err != nil {
+			set.Remove()
+			return nil, err
+		}
+		return &Mutex{set: set}, nil
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	if set, err = OpenSemaphoreSet(key, 1, 0, 0); err != nil {
+		return nil, err
+	}
+	return &Mutex{set: set}, nil
+}
+
+// Mutex returns a Mutex on semaphore num, which its user must have set to 1
+// (unlocked) once, when the set was created.
+func (s *SemaphoreSet) Mutex(num int) (*Mutex, error) {
+	if err := s.checkNum("semop", num); err != nil {
+		return nil, err
+	}
+	return &Mutex{set: s, num: uint16(num)}, nil
+}
+
+// Set returns the semaphore set the mutex lives in, to Close or Remove it.
+func (m *Mutex) Set() *SemaphoreSet { return m.set }
+
+// Lock waits until the mutex is unlocked and takes it, or until ctx ends.
+func (m *Mutex) Lock(ctx context.Context) error {
+	return m.set.Op(ctx, SemOp{Num: m.num, Delta: -1, Flags: SemUndo})
+}
+
+// TryLock takes the mutex if it is unlocked and reports whether it did.
+func (m *Mutex) TryLock() (bool, error) {
+	err := m.set.Op(context.Background(), SemOp{Num: m.num, Delta: -1, Flags: SemUndo | SemNoWait})
+	if errors.Is(err, syscall.EAGAIN) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Unlock releases the mutex. Unlocking a mutex that is not locked is an
+// error, checked atomically with the release (the value must be 0).
+func (m *Mutex) Unlock() error {
+	err := m.set.Op(context.Background(),
+		SemOp{Num: m.num, Delta: 0, Flags: SemNoWait}, // fails unless locked
+		SemOp{Num: m.num, Delta: 1, Flags: SemUndo})
+	if errors.Is(err, syscall.EAGAIN) {
+		return errs.Path("semop", m.set.name(), errs.Invalid("unlock of an unlocked mutex"))
+	}
+	return err
+}

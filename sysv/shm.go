@@ -1,0 +1,168 @@
+package sysv
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/goipc/ipc/internal/errs"
+)
+
+// SharedMemory is a System V shared memory segment (shmget). Its methods are
+// safe for concurrent use; the memory itself is shared with other processes
+// and needs their agreement (a semaphore, say) on who writes when.
+type SharedMemory struct {
+	object
+	size int
+
+	mu       sync.Mutex
+	attached map[unsafe.Pointer]int // address -> length of each Attach not yet detached
+}
+
+// SegmentStat is a segment's status (shmctl IPC_STAT).
+type SegmentStat struct {
+	Perm
+	Size       int // bytes
+	Attached   int // attachments in all processes
+	CreatorPID int
+	LastPID    int       // last shmat or shmdt
+	AttachTime time.Time // zero if never
+	DetachTime time.Time // zero if never
+}
+
+// AttachFlag changes how Attach maps the segment.
+type AttachFlag int
+
+// ReadOnly maps the segment read-only (SHM_RDONLY); writing to it faults.
+const ReadOnly AttachFlag = shmRdonly
+
+// OpenSharedMemory finds the segment of key, or creates one of size bytes
+// with flag Create (Create|Exclusive fails if it exists). size may be 0 to open
+// an existing segment of any size; a larger size than the segment's fails. flag
+// may add HugeTLB and NoReserve. perm applies only to a segment this call
+// creates, and exactly: the umask does not change it.
+func OpenSharedMemory(key Key, size int, flag Flag, perm os.FileMode) (*SharedMemory, error) {
+	f, err := getFlags(flag, perm, Create|Exclusive|HugeTLB|NoReserve)
+	switch {
+	case err != nil:
+	case size < 0:
+		err = errs.Invalid("negative size %d", size)
+	case size == 0 && flag&Create != 0:
+		err = errs.Invalid("size 0: a segment to create needs a size")
+	}
+	if err != nil {
+		return nil, openErr("shmget", key, err)
+	}
+	id, err := shmget(key, size, f)
+	if errors.Is(err, syscall.EINVAL) {
+		err = errs.LimitHint(err, "size", int64(size), "kernel/shmmax")
+		if _, hinted := err.(*errs.Hinted); !hinted && flag&Exclusive == 0 {
+			err = errs.Hint(err, "an existing segment smaller than %d bytes has this key?", size)
+		}
+	}
+	if err != nil {
+		return nil, openErr("shmget", key, err)
+	}
+	st, err := shmctlStat(id)
+	if err != nil {
+		return nil, openErr("shmctl", key, err)
+	}
+	return &SharedMemory{object: object{kind: kindSegment, key: key, id: id}, size: st.Size}, nil
+}
+
+// Size returns the segment's size in bytes.
+func (m *SharedMemory) Size() int { return m.size }
+
+// Attach maps the segment into this process (shmat) and returns its memory.
+// The slice is valid until Detach or Close; touching it afterwards crashes the
+// program. Each Attach is a separate mapping, to be detached on its own.
+func (m *SharedMemory) Attach(flags AttachFlag) ([]byte, error) {
+	if err := m.check("shmat"); err != nil {
+		return nil, err
+	}
+	if flags&^ReadOnly != 0 {
+		return nil, m.fail("shmat", errs.Invalid("unsupported flags %#x", int(flags)))
+	}
+	p, err := shmat(m.id, int(flags))
+	if err != nil {
+		return nil, m.fail("shmat", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.attached == nil {
+		m.attached = make(map[unsafe.Pointer]int)
+	}
+	m.attached[p] = m.size
+	return unsafe.Slice((*byte)(p), m.size), nil
+}
+
+// Detach unmaps memory that Attach returned (shmdt). It also works after
+// Remove, which destroys the segment only once every attachment is gone.
+func (m *SharedMemory) Detach(b []byte) error {
+	if m.state.Load() == closed {
+		return errs.Closed("shmdt", m.name())
+	}
+	p := unsafe.Pointer(unsafe.SliceData(b))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.attached[p]; !ok || len(b) == 0 {
+		return m.fail("shmdt", errs.Invalid("not memory that Attach returned, or already detached"))
+	}
+	if err := shmdt(p); err != nil {
+		return m.fail("shmdt", err)
+	}
+	delete(m.attached, p)
+	return nil
+}
+
+// Stat returns the segment's status.
+func (m *SharedMemory) Stat() (SegmentStat, error) {
+	if err := m.check("shmctl"); err != nil {
+		return SegmentStat{}, err
+	}
+	st, err := shmctlStat(m.id)
+	return st, m.fail("shmctl", err)
+}
+
+// Set changes the owner (UID, GID) and permission bits (Mode) to those of p
+// (IPC_SET); start from Stat.
+func (m *SharedMemory) Set(p Perm) error {
+	if err := m.check("shmctl"); err != nil {
+		return err
+	}
+	return m.fail("shmctl", shmctlSet(m.id, p))
+}
+
+// Remove marks the segment for destruction (IPC_RMID): the kernel frees it
+// when the last process detaches. Memory already attached stays usable until
+// detached.
+func (m *SharedMemory) Remove() error {
+	return m.remove("shmctl", func() error { return shmctl(m.id, ipcRmid, nil) })
+}
+
+// Close detaches every mapping that Attach returned and not yet detached, so
+// their slices become invalid, and makes m unusable: later calls fail with an
+// error matching os.ErrClosed. The segment stays until Remove. It is safe to
+// call twice and on nil.
+func (m *SharedMemory) Close() error {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.state.Load() == closed {
+		return nil
+	}
+	var first error
+	for p := range m.attached {
+		if err := shmdt(p); err != nil && first == nil {
+			first = m.fail("shmdt", err)
+		}
+	}
+	m.attached = nil
+	m.state.Store(closed)
+	return first
+}
