@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -147,6 +148,15 @@ func echoRequest(e echoEnd, msg string) ([]byte, error) {
 	}
 	echo, err := io.ReadAll(conn)
 	return echo, netErr("recv", e.addr, err)
+}
+
+// echoReceived is what an echo exchange delivered: the message as the server
+// printed it, provided the echo the client printed matches.
+func echoReceived(serverOut, clientOut string) string {
+	if serverOut != clientOut {
+		return fmt.Sprintf("server printed %q, client %q", serverOut, clientOut)
+	}
+	return strings.TrimSuffix(serverOut, "\n")
 }
 
 // fileKinds names the file types that stat and rm talk about.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,7 +41,7 @@ through.`,
 		RunE: func(_ *cobra.Command, a []string) error {
 			w := os.NewFile(3, "pipe")
 			if _, err := io.WriteString(w, a[0]); err != nil {
-				return errs.Path("write", "pipe", err)
+				return errs.Path("write", "pipe", errors.Unwrap(err))
 			}
 			return w.Close()
 		},

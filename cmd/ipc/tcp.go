@@ -82,12 +82,3 @@ func freeTCPAddr() string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
-
-// echoReceived is what an echo exchange delivered: the message as the server
-// printed it, provided the echo the client printed matches.
-func echoReceived(serverOut, clientOut string) string {
-	if serverOut != clientOut {
-		return "server printed " + serverOut + ", client " + clientOut
-	}
-	return serverOut[:max(len(serverOut)-1, 0)]
-}
