@@ -55,6 +55,12 @@
 // RLIMIT_MEMLOCK unless the process is privileged. A mapping never changes the
 // size of its file: WriteAt does not append, and Remap of a file mapping stays
 // inside the file (Grow it first); only Shared memory grows its memfd on Remap.
-// Every call is a plain system call on the calling thread; nothing blocks for
-// long, so no extra threads are used.
+//
+// # Threads
+//
+// Every call is a plain system call on the calling thread. None waits for
+// another process, so none takes a context; Sync (MS_SYNC) and Lock may wait
+// for the disk as fsync and a read would. Waiting for a peer through the
+// mapped memory (spinning on an AtomicUint32, say) is the caller's loop; pair
+// it with a semaphore or a pipe to sleep instead of spinning.
 package mmap

@@ -65,7 +65,7 @@ type Mapping struct {
 	data  []byte   // what the caller asked for: base[delta:]
 	delta int64    // offset of data in base: the file offset modulo the page size
 	off   int64    // file offset of data[0]
-	mode  Mode     //
+	mode  Mode
 	file  *os.File // a descriptor of our own, for Remap and File
 	anon  bool     // memory from Shared: Remap grows the memfd
 	name  string   // for errors
@@ -214,6 +214,9 @@ func CreateFile(path string, size int64, perm fs.FileMode) (*os.File, error) {
 // that a write through a mapping cannot meet a full disk, which would be a
 // SIGBUS; elsewhere it extends the file with ftruncate.
 func Grow(f *os.File, size int64) error {
+	if f == nil {
+		return errs.Syscall("grow", errs.Invalid("nil *os.File"))
+	}
 	if size < 0 {
 		return errs.Path("grow", f.Name(), errs.Invalid("negative size %d", size))
 	}

@@ -182,6 +182,8 @@ func TestBadInput(t *testing.T) {
 		{"missing file", mapErr(mmap.Open(filepath.Join(t.TempDir(), "none"), mmap.ReadOnly)), fs.ErrNotExist},
 		{"Create size 0", mapErr(mmap.Create(filepath.Join(t.TempDir(), "c"), 0, 0o600)), syscall.EINVAL},
 		{"Shared size 0", mapErr(mmap.Shared(0)), syscall.EINVAL},
+		{"Grow nil file", mmap.Grow(nil, 1), syscall.EINVAL},
+		{"Grow negative", mmap.Grow(f, -1), syscall.EINVAL},
 		{"ReadAt negative offset", second(m.ReadAt(make([]byte, 1), -1)), syscall.EINVAL},
 		{"ReadAt past the end", second(m.ReadAt(make([]byte, 1), 200)), io.EOF},
 		{"WriteAt on ReadOnly", second(m.WriteAt([]byte("x"), 0)), fs.ErrPermission},

@@ -106,7 +106,7 @@ func (m *Mapping) Lock() error {
 	if errors.Is(err, unix.ENOMEM) || errors.Is(err, unix.EPERM) {
 		var lim unix.Rlimit
 		if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim) == nil {
-			err = errs.Hint(err, "%d bytes > RLIMIT_MEMLOCK %d?", len(pages), lim.Cur)
+			err = errs.Hint(err, "locking %d bytes; RLIMIT_MEMLOCK is %d", len(pages), lim.Cur)
 		}
 	}
 	return errs.Path("mlock", m.name, err)
