@@ -61,10 +61,10 @@ var pageSize = int64(os.Getpagesize())
 // for ReadAt and WriteAt calls in progress.
 type Mapping struct {
 	mu    sync.RWMutex
-	base  []byte   // the whole mapping as mmap returned it, from a page boundary; nil once closed
-	data  []byte   // what the caller asked for: base[delta:]
-	delta int64    // offset of data in base: the file offset modulo the page size
-	off   int64    // file offset of data[0]
+	base  []byte // the whole mapping as mmap returned it, from a page boundary; nil once closed
+	data  []byte // what the caller asked for: base[delta:]
+	delta int64  // offset of data in base: the file offset modulo the page size
+	off   int64  // file offset of data[0]
 	mode  Mode
 	file  *os.File // a descriptor of our own, for Remap and File
 	anon  bool     // memory from Shared: Remap grows the memfd
