@@ -154,8 +154,8 @@ func runDemo(cmd *cobra.Command, mechs []string) error {
 			ok, failed = "FAIL: "+r.err.Error(), failed+1
 		}
 		fmt.Fprintf(out, "%s\t%q\t%q\t%v\t%s\n", r.name, r.sent, r.received, r.rtt.Round(10*time.Microsecond), ok)
-		out.Flush()
 	}
+	out.Flush() // once, so that the columns line up
 	if ctx.Err() != nil {
 		d.runCleanups()
 		return errors.New("demo: interrupted; every object it created was removed")
