@@ -44,24 +44,38 @@ func (c *Comm) fill() error {
 // handle returns the C communicator, or an error if MPI is not running or c
 // was freed.
 func (c *Comm) handle(op string) (C.MPI_Comm, error) {
-	if err := running(op); err != nil {
-		return c.c, err
-	}
 	if c == nil || c.c == C.goipc_comm_null {
-		return c.c, closed(op, "communicator is nil or freed")
+		return C.goipc_comm_null, closed(op, "communicator is nil or freed")
 	}
-	return c.c, nil
+	return c.c, running(op)
 }
 
-// Rank returns this process's rank in c (cached MPI_Comm_rank).
-func (c *Comm) Rank() int { return c.rank }
+// Rank returns this process's rank in c (MPI_Comm_rank, cached), or Undefined
+// for a nil communicator: the one Split gives a process it leaves out.
+func (c *Comm) Rank() int {
+	if c == nil {
+		return Undefined
+	}
+	return c.rank
+}
 
-// Size returns the number of processes in c (cached MPI_Comm_size).
-func (c *Comm) Size() int { return c.size }
+// Size returns the number of processes in c (MPI_Comm_size, cached), or 0
+// for a nil communicator.
+func (c *Comm) Size() int {
+	if c == nil {
+		return 0
+	}
+	return c.size
+}
 
-func (c *Comm) String() string { return c.name }
+func (c *Comm) String() string {
+	if c == nil {
+		return "<nil>"
+	}
+	return c.name
+}
 
-func newComm(op string, c C.MPI_Comm) (*Comm, error) {
+func newComm(c C.MPI_Comm) (*Comm, error) {
 	if c == C.goipc_comm_null {
 		return nil, nil
 	}
@@ -84,7 +98,7 @@ func (c *Comm) Dup() (*Comm, error) {
 	if err := check("MPI_Comm_dup", C.MPI_Comm_dup(h, &nc)); err != nil {
 		return nil, err
 	}
-	return newComm("MPI_Comm_dup", nc)
+	return newComm(nc)
 }
 
 // Undefined as a color leaves the process out of every communicator Split
@@ -106,7 +120,7 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 	if err := check("MPI_Comm_split", C.MPI_Comm_split(h, C.int(color), C.int(key), &nc)); err != nil {
 		return nil, err
 	}
-	return newComm("MPI_Comm_split", nc)
+	return newComm(nc)
 }
 
 // SplitShared partitions c into communicators whose processes can share memory
@@ -121,7 +135,7 @@ func (c *Comm) SplitShared(key int) (*Comm, error) {
 	if err := check("MPI_Comm_split_type", rc); err != nil {
 		return nil, err
 	}
-	return newComm("MPI_Comm_split_type", nc)
+	return newComm(nc)
 }
 
 // Comparison is the result of Compare.
@@ -192,13 +206,10 @@ func (c *Comm) Group() (*Group, error) {
 }
 
 func (g *Group) handle(op string) (C.MPI_Group, error) {
-	if err := running(op); err != nil {
-		return g.g, err
-	}
 	if g == nil || g.g == C.goipc_group_null {
-		return g.g, closed(op, "group is nil or freed")
+		return C.goipc_group_null, closed(op, "group is nil or freed")
 	}
-	return g.g, nil
+	return g.g, running(op)
 }
 
 // Size returns the number of processes in g, or 0 if g is freed.
@@ -306,5 +317,5 @@ func (c *Comm) Create(g *Group) (*Comm, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newComm("MPI_Comm_create", nc)
+	return newComm(nc)
 }

@@ -84,9 +84,16 @@ func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int)
 
 func (r *Request) done() { r.pin.Unpin() }
 
+func (r *Request) usable(op string) error {
+	if r == nil {
+		return closed(op, "request is nil")
+	}
+	return running(op)
+}
+
 // Wait blocks the calling thread until r completes (MPI_Wait).
 func (r *Request) Wait() (Status, error) {
-	if err := running("MPI_Wait"); err != nil {
+	if err := r.usable("MPI_Wait"); err != nil {
 		return Status{}, err
 	}
 	var st C.MPI_Status
@@ -97,7 +104,7 @@ func (r *Request) Wait() (Status, error) {
 
 // Test reports whether r has completed, without blocking (MPI_Test).
 func (r *Request) Test() (Status, bool, error) {
-	if err := running("MPI_Test"); err != nil {
+	if err := r.usable("MPI_Test"); err != nil {
 		return Status{}, false, err
 	}
 	var st C.MPI_Status
@@ -118,7 +125,7 @@ func (r *Request) Test() (Status, bool, error) {
 // be cancelled until they match a message; Open MPI and MPICH do not cancel
 // sends that have left.
 func (r *Request) Cancel() error {
-	if err := running("MPI_Cancel"); err != nil {
+	if err := r.usable("MPI_Cancel"); err != nil {
 		return err
 	}
 	if r.r == C.goipc_request_null {
@@ -146,7 +153,7 @@ const (
 // to 1ms, so a long wait costs neither a core nor a blocked thread; a message
 // that arrives after a long wait is seen up to 1ms late.
 func (r *Request) WaitContext(ctx context.Context) (Status, error) {
-	if ctx.Done() == nil {
+	if ctx.Done() == nil || r == nil {
 		return r.Wait()
 	}
 	for range spinTests {

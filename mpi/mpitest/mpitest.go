@@ -62,7 +62,7 @@ func Run(t testing.TB, env []string, apps ...App) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = append(append(cmd.Environ(), Env...), env...)
+	cmd.Env = append(append(append(cmd.Environ(), Env...), jobEnv(t.TempDir())...), env...)
 	// The ranks share mpiexec's process group, so a hung job dies whole.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

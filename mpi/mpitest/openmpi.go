@@ -19,3 +19,10 @@ var Env = []string{
 	"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
 	"OMPI_MCA_btl_vader_single_copy_mechanism=none",
 }
+
+// jobEnv keeps a job's files (shared-memory segments, session directory) in
+// a directory of its own, removed after the test, so that a job that is
+// killed or aborts leaves nothing in /dev/shm.
+func jobEnv(dir string) []string {
+	return []string{"OMPI_MCA_btl_vader_backing_directory=" + dir, "OMPI_MCA_orte_tmpdir_base=" + dir}
+}
