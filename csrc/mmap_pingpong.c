@@ -83,6 +83,10 @@ int main(int argc, char **argv)
 	uint32_t *flag = (uint32_t *)shm;
 	char *msg = malloc(size), *reply = malloc(size);
 	int64_t *samples = malloc(sizeof(int64_t) * iters);
+	if (!msg || !reply || !samples) {
+		perror("malloc");
+		return 1;
+	}
 	memset(msg, 'p', size);
 
 	cpu_set_t mask;
