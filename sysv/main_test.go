@@ -152,7 +152,11 @@ func newQueue(t testing.TB) *sysv.MessageQueue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { q.Remove(); q.Close() })
+	t.Cleanup(func() { // by key: the test may have closed q
+		if q, err := sysv.OpenQueue(q.Key(), 0, 0); err == nil {
+			q.Remove()
+		}
+	})
 	return q
 }
 
@@ -162,7 +166,12 @@ func newSegment(t testing.TB, size int) *sysv.SharedMemory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Remove(); m.Close() })
+	t.Cleanup(func() {
+		m.Close()
+		if m, err := sysv.OpenSharedMemory(m.Key(), 0, 0, 0); err == nil {
+			m.Remove()
+		}
+	})
 	return m
 }
 
@@ -172,6 +181,10 @@ func newSemSet(t testing.TB, n int) *sysv.SemaphoreSet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Remove(); s.Close() })
+	t.Cleanup(func() {
+		if s, err := sysv.OpenSemaphoreSet(s.Key(), 0, 0, 0); err == nil {
+			s.Remove()
+		}
+	})
 	return s
 }
