@@ -53,7 +53,6 @@ func pingPongMQ(b *testing.B, size int) []time.Duration {
 	echo.Expect("ready")
 	ctx := context.Background()
 	buf := make([]byte, size)
-	rtt := make([]time.Duration, b.N)
 	trip := func() {
 		if err := ping.Send(ctx, buf, 0); err != nil {
 			b.Fatal(err)
@@ -62,17 +61,7 @@ func pingPongMQ(b *testing.B, size int) []time.Duration {
 			b.Fatal(err)
 		}
 	}
-	for range warmup {
-		trip()
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		start := time.Now()
-		trip()
-		rtt[i] = time.Since(start)
-	}
-	return rtt
+	return timeTrips(b, trip)
 }
 
 func pingPongShm(b *testing.B, size int) []time.Duration {
@@ -93,7 +82,6 @@ func pingPongShm(b *testing.B, size int) []time.Duration {
 	echo.Expect("ready")
 	ctx := context.Background()
 	data, buf := mem[dataAt:dataAt+size], make([]byte, size)
-	rtt := make([]time.Duration, b.N)
 	trip := func() {
 		copy(data, buf)
 		if err := ping.Post(); err != nil {
@@ -104,9 +92,15 @@ func pingPongShm(b *testing.B, size int) []time.Duration {
 		}
 		copy(buf, data)
 	}
+	return timeTrips(b, trip)
+}
+
+// timeTrips runs trip warmup times, then b.N times, timing each.
+func timeTrips(b *testing.B, trip func()) []time.Duration {
 	for range warmup {
 		trip()
 	}
+	rtt := make([]time.Duration, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {

@@ -558,16 +558,10 @@ func (q *MessageQueue) Unlink() error { return UnlinkQueue(q.name) }
 // UnlinkQueue removes the queue name. Processes that have it open keep using
 // it; the queue is destroyed when the last one closes it.
 func UnlinkQueue(name string) error {
-	name, err := canonical("mq_unlink", name, nameMax)
-	if err != nil {
-		return err
-	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	if r, err := C.mq_unlink(cname); r < 0 {
-		return errs.Path("mq_unlink", name, err)
-	}
-	return nil
+	return unlink("mq_unlink", name, nameMax, func(n *C.char) (C.int, error) {
+		r, err := C.mq_unlink(n)
+		return r, err
+	})
 }
 
 func (a QueueAttr) String() string {

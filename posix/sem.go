@@ -332,16 +332,10 @@ func (s *Semaphore) Unlink() error {
 // UnlinkSemaphore removes the named semaphore name. Processes that have it
 // open keep using it.
 func UnlinkSemaphore(name string) error {
-	name, err := canonical("sem_unlink", name, nameMax-len(semPrefix))
-	if err != nil {
-		return err
-	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	if r, err := C.sem_unlink(cname); r < 0 {
-		return errs.Path("sem_unlink", name, err)
-	}
-	return nil
+	return unlink("sem_unlink", name, nameMax-len(semPrefix), func(n *C.char) (C.int, error) {
+		r, err := C.sem_unlink(n)
+		return r, err
+	})
 }
 
 func (s *Semaphore) String() string { return fmt.Sprintf("semaphore %s", s.path()) }

@@ -253,14 +253,8 @@ func (m *SharedMemory) Unlink() error { return UnlinkSharedMemory(m.name) }
 // UnlinkSharedMemory removes the segment name. Processes that have it open or
 // mapped keep using it; its memory is freed when the last one lets go.
 func UnlinkSharedMemory(name string) error {
-	name, err := canonical("shm_unlink", name, nameMax)
-	if err != nil {
-		return err
-	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	if r, err := C.shm_unlink(cname); r < 0 {
-		return errs.Path("shm_unlink", name, err)
-	}
-	return nil
+	return unlink("shm_unlink", name, nameMax, func(n *C.char) (C.int, error) {
+		r, err := C.shm_unlink(n)
+		return r, err
+	})
 }
