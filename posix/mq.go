@@ -425,8 +425,9 @@ func (e *endpoint) send(fd uintptr) bool {
 	}
 }
 
-// retry classifies a failed call: true for EINTR (call again now); otherwise it
-// records errno, except EAGAIN when the call may wait (then e.errno stays 0).
+// retry classifies a failed call: true to call again now (EINTR, or EAGAIN
+// while the call spins); otherwise it records errno, except EAGAIN when the
+// call may wait on the poller (then e.errno stays 0).
 func (e *endpoint) retry(err error) bool {
 	errno, _ := err.(syscall.Errno)
 	switch {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/posix"
 )
@@ -101,6 +103,20 @@ func TestQueueBadInput(t *testing.T) {
 	_, err := posix.OpenQueue("/"+testutil.Name("mq-huge"), &posix.QueueOptions{Create: true, Capacity: 1 << 20, MessageSize: 16})
 	if !isErrno(err, syscall.EINVAL) || !strings.Contains(err.Error(), "fs.mqueue.msg_max") {
 		t.Errorf("capacity 1<<20: %v, want EINVAL naming fs.mqueue.msg_max", err)
+	}
+
+	// RLIMIT_MSGQUEUE binds root too: lower it for this process a moment.
+	var lim unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_MSGQUEUE, &lim)
+	small := lim
+	small.Cur = 1000
+	if err := unix.Setrlimit(unix.RLIMIT_MSGQUEUE, &small); err != nil {
+		t.Fatal(err)
+	}
+	_, err = posix.OpenQueue("/"+testutil.Name("mq-rlimit"), &posix.QueueOptions{Create: true, Capacity: 4, MessageSize: 1024})
+	unix.Setrlimit(unix.RLIMIT_MSGQUEUE, &lim)
+	if !isErrno(err, syscall.EMFILE) || !strings.Contains(err.Error(), "RLIMIT_MSGQUEUE 1000") {
+		t.Errorf("a queue above RLIMIT_MSGQUEUE: %v, want EMFILE naming the limit", err)
 	}
 
 	q := newQueue(t, 2, 8)
