@@ -6,6 +6,7 @@ import "C"
 import (
 	"context"
 	"runtime"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -18,23 +19,24 @@ import (
 // A Request belongs to one goroutine at a time.
 type Request struct {
 	r   C.MPI_Request
-	pin runtime.Pinner
+	pin *runtime.Pinner // nil for an empty buffer and once complete
 }
 
-// start posts a nonblocking call with the buffer pinned for its duration.
-func start(op string, p unsafe.Pointer, post func(r *C.MPI_Request) C.int) (*Request, error) {
-	req := &Request{}
-	if p != nil {
-		req.pin.Pin(p)
-	}
-	// MPI writes the handle to memory of its own: cgo would reject a pointer
-	// into req, which holds the Pinner's Go pointers.
-	var h C.MPI_Request
-	if err := check(op, post(&h)); err != nil {
-		req.pin.Unpin()
+// pinners recycles runtime.Pinners: a new one costs an allocation and a
+// finalizer, which would dominate the cost of a small Isend.
+var pinners = sync.Pool{New: func() any { return new(runtime.Pinner) }}
+
+// started returns the Request for a call that MPI accepted (rc), pinning p
+// until the request completes.
+func started(op string, rc C.int, h C.MPI_Request, p unsafe.Pointer) (*Request, error) {
+	if err := check(op, rc); err != nil {
 		return nil, err
 	}
-	req.r = h
+	req := &Request{r: h}
+	if p != nil {
+		req.pin = pinners.Get().(*runtime.Pinner)
+		req.pin.Pin(p)
+	}
 	return req, nil
 }
 
@@ -48,9 +50,9 @@ func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start("MPI_Isend", p, func(r *C.MPI_Request) C.int {
-		return C.MPI_Isend(p, n, datatype[T](), C.int(dest), C.int(tag), h, r)
-	})
+	var r C.MPI_Request
+	rc := C.MPI_Isend(p, n, datatype[T](), C.int(dest), C.int(tag), h, &r)
+	return started("MPI_Isend", rc, r, p)
 }
 
 // Irecv starts receiving into buf (MPI_Irecv).
@@ -63,9 +65,9 @@ func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start("MPI_Irecv", p, func(r *C.MPI_Request) C.int {
-		return C.MPI_Irecv(p, n, datatype[T](), C.int(source), C.int(tag), h, r)
-	})
+	var r C.MPI_Request
+	rc := C.MPI_Irecv(p, n, datatype[T](), C.int(source), C.int(tag), h, &r)
+	return started("MPI_Irecv", rc, r, p)
 }
 
 // RecvContext is Recv that gives up when ctx is done: it posts the receive,
@@ -82,7 +84,13 @@ func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int)
 	return r.WaitContext(ctx)
 }
 
-func (r *Request) done() { r.pin.Unpin() }
+func (r *Request) done() {
+	if r.pin != nil {
+		r.pin.Unpin()
+		pinners.Put(r.pin)
+		r.pin = nil
+	}
+}
 
 func (r *Request) usable(op string) error {
 	if r == nil {

@@ -106,7 +106,7 @@ func TestPi(t *testing.T) {
 }
 
 // table parses a benchmark's rows: size and figure.
-func table(t *testing.T, out string) map[int]float64 {
+func table(t testing.TB, out string) map[int]float64 {
 	t.Helper()
 	rows := map[int]float64{}
 	for line := range strings.Lines(out) {
