@@ -205,15 +205,17 @@ func (s *Semaphore) Wait(ctx context.Context) error {
 		return err
 	}
 	defer s.mu.RUnlock()
+	if C.sem_trywait(s.sem) == 0 {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return errs.Path(op, s.path(), errs.FromContext(ctx))
+	}
 	dl, _ := ctx.Deadline()
-	var spin spinner
-	for {
+	for spin := (spinner{}); spin.again(dl); {
 		if C.sem_trywait(s.sem) == 0 {
 			spin.done()
 			return nil
-		}
-		if !spin.again(dl) {
-			break
 		}
 	}
 	// Wake on Close as well as on ctx.
