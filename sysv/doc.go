@@ -1,0 +1,53 @@
+// Package sysv gives Go programs the System V IPC objects of Linux: message
+// queues, shared memory segments and semaphore sets, the objects C reaches
+// with msgget/msgsnd/msgrcv/msgctl, shmget/shmat/shmdt/shmctl and
+// semget/semop/semtimedop/semctl, named by a Key (a number, or ftok of a file).
+//
+// # Objects and lifetimes
+//
+// OpenQueue, OpenSharedMemory and OpenSemaphoreSet find the object of a key,
+// or create it with Create (Create|Exclusive fails if it exists). A created
+// object gets exactly the permission bits given: the get calls do not apply
+// the umask, so 0600 stays 0600. Objects live in the kernel until Remove
+// (IPC_RMID) or reboot, whatever happens to the processes that use them:
+// Close only makes the Go value unusable (later calls fail with an error
+// matching os.ErrClosed), and nothing is removed by the garbage collector.
+// After Remove, calls on the value fail with EIDRM before reaching the kernel.
+//
+// SharedMemory.Attach returns the segment as a []byte that is valid until
+// Detach or Close; using it afterwards crashes the program. Remove destroys a
+// segment only when its last attachment is gone.
+//
+// A Mutex is a semaphore used as a lock between processes with SEM_UNDO: if
+// the holder dies, even by kill -9, the kernel releases it.
+//
+// # Blocking, cancellation and threads
+//
+// MessageQueue.Send and Receive and SemaphoreSet.Op block until they can
+// proceed or their context ends: a cancelled context returns ctx.Err(), a
+// passed deadline an error matching os.ErrDeadlineExceeded. These calls have
+// no file descriptor, so a blocked call holds its OS thread, as any blocking
+// cgo call does: a thousand goroutines blocked in Receive hold a thousand
+// threads. Cancellation interrupts the thread with a signal, so it takes
+// microseconds and does not poll. The kernel never restarts these calls after a
+// signal handler runs (Go's runtime and os/signal run them often); they are
+// retried with the time left, so signals never surface as EINTR. Removing an
+// object wakes every call blocked on it, in every process, with EIDRM.
+//
+// All methods are safe for concurrent use. With context.Background, Send,
+// Receive and Op allocate nothing: messages travel through a buffer on the C
+// stack (malloc above 64 KiB).
+//
+// # Limits and errors
+//
+// Errors are *os.PathError naming the call and the key ("msgsnd 0x00000001:
+// invalid argument (message size 9000 > kernel.msgmax 8192)") and keep the
+// errno, so errors.Is works with fs.ErrNotExist, fs.ErrExist,
+// fs.ErrPermission and syscall errnos. Failures that a kernel limit explains
+// name it with its value: kernel.msgmax (largest message), kernel.msgmnb (a
+// queue's default and, for non-root, largest capacity), and the fields of
+// kernel.sem, "semmsl semmns semopm semmni" (semaphores per set, in total,
+// operations per Op, sets). Bad input (a non-positive message type, an
+// out-of-range semaphore number, a message larger than the queue) is refused
+// before the system call, and nothing already queued is lost.
+package sysv
