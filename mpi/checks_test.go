@@ -715,7 +715,7 @@ var collChecks = []check{
 		if none != nil || err != nil {
 			return fmt.Errorf("Split(Undefined) = %v, %v", none, err)
 		}
-		shared, err := w.SplitShared(0)
+		shared, err := w.SplitType(mpi.TypeShared, 0)
 		if err != nil {
 			return err
 		}

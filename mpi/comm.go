@@ -123,15 +123,22 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 	return newComm(nc)
 }
 
-// SplitShared partitions c into communicators whose processes can share memory
-// (MPI_Comm_split_type with MPI_COMM_TYPE_SHARED), ordered by key.
-func (c *Comm) SplitShared(key int) (*Comm, error) {
+// SplitKind is the kind of locality SplitType groups processes by.
+type SplitKind int
+
+// TypeShared groups the processes that can share memory: those on one node
+// (MPI_COMM_TYPE_SHARED).
+const TypeShared SplitKind = C.MPI_COMM_TYPE_SHARED
+
+// SplitType partitions c by locality (MPI_Comm_split_type): with TypeShared,
+// into one communicator per shared-memory node, ordered by key.
+func (c *Comm) SplitType(kind SplitKind, key int) (*Comm, error) {
 	h, err := c.handle("MPI_Comm_split_type")
 	if err != nil {
 		return nil, err
 	}
 	var nc C.MPI_Comm
-	rc := C.MPI_Comm_split_type(h, C.MPI_COMM_TYPE_SHARED, C.int(key), C.MPI_INFO_NULL, &nc)
+	rc := C.MPI_Comm_split_type(h, C.int(kind), C.int(key), C.goipc_info_null, &nc)
 	if err := check("MPI_Comm_split_type", rc); err != nil {
 		return nil, err
 	}

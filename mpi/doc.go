@@ -24,7 +24,7 @@
 //
 // Init must come first and Finalize last; MPI cannot be restarted, and calls
 // outside that window return an error matching os.ErrClosed. Communicators
-// from Dup, Split, SplitShared and Create, groups, and operators from NewOp
+// from Dup, Split, SplitType and Create, groups, and operators from NewOp
 // belong to the caller, who releases them with Free (nil-safe, idempotent).
 // The buffer of a nonblocking call (Isend, Irecv) is pinned with
 // runtime.Pinner and must not be touched until the Request completes (Wait,

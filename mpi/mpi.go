@@ -5,6 +5,7 @@ package mpi
 import "C"
 
 import (
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -154,6 +155,9 @@ func Wtick() time.Duration { return time.Duration(float64(C.MPI_Wtick()) * 1e9) 
 // the given exit code (MPI_Abort). It does not return unless MPI fails to
 // abort, in which case the process exits with code.
 func Abort(comm *Comm, code int) {
+	if running("MPI_Abort") != nil {
+		os.Exit(code)
+	}
 	c := C.goipc_comm_world
 	if comm != nil && comm.c != C.goipc_comm_null {
 		c = comm.c

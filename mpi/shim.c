@@ -8,6 +8,7 @@ const MPI_Request goipc_request_null = MPI_REQUEST_NULL;
 const MPI_Message goipc_message_null = MPI_MESSAGE_NULL, goipc_message_no_proc = MPI_MESSAGE_NO_PROC;
 const MPI_Op goipc_op_null = MPI_OP_NULL;
 const MPI_Errhandler goipc_errors_return = MPI_ERRORS_RETURN;
+const MPI_Info goipc_info_null = MPI_INFO_NULL;
 void *const goipc_in_place = MPI_IN_PLACE;
 
 const MPI_Datatype goipc_types[GOIPC_NTYPES] = {

@@ -12,6 +12,7 @@ extern const MPI_Request goipc_request_null;
 extern const MPI_Message goipc_message_null, goipc_message_no_proc;
 extern const MPI_Op goipc_op_null;
 extern const MPI_Errhandler goipc_errors_return;
+extern const MPI_Info goipc_info_null;
 extern void *const goipc_in_place;
 
 // Datatypes, in the order of the Go table in types.go.
