@@ -1,0 +1,581 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/sysv"
+)
+
+// defaultKey is the key of the classic walk-through's System V examples.
+const defaultKey sysv.Key = 1
+
+func init() {
+	group := &cobra.Command{
+		Use:   "sysv",
+		Short: "System V message queues, shared memory and semaphore sets",
+		Long: `System V IPC objects are named by a KEY: decimal, 0x hex (as ipcs prints
+it), or PATH:PROJ, the ftok key of an existing file PATH and a project id PROJ
+(a number from 1 to 255, or one character). KEY may be left out: it is then 1,
+as in the classic walk-through. Objects outlive the processes that use them
+until they are removed with rm. New objects get mode 0600 unless --mode says
+otherwise; the kernel does not apply the umask to them.`,
+	}
+	group.AddCommand(sysvMsgCommand(), sysvShmCommand(), sysvSemCommand())
+	rootCmd.AddCommand(group)
+
+	addDemo("sysv-msg", func(d *demo) demoPlan {
+		key := demoKey(d, func(k sysv.Key) error { return removeWith(sysv.OpenQueue(k, 0, 0)) })
+		msg := "hello through a System V queue"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"sysv", "msg", "recv", key, "--type", "2", "--timeout", "10s"},
+			sender: func(int) []string {
+				return []string{"sysv", "msg", "send", key, msg, "--create", "--type", "2"}
+			},
+		}
+	})
+	addDemo("sysv-shm", func(d *demo) demoPlan {
+		key := demoKey(d, func(k sysv.Key) error { return removeWith(sysv.OpenSharedMemory(k, 0, 0, 0)) })
+		msg := "hello through System V shared memory"
+		return demoPlan{
+			message:  msg,
+			receiver: []string{"sysv", "shm", "read", key},
+			sender:   func(int) []string { return []string{"sysv", "shm", "write", key, msg, "--create"} },
+		}
+	})
+	addDemo("sysv-sem", func(d *demo) demoPlan {
+		// The receiver creates the set at 0 and waits to take 2; the sender
+		// adds 2. The message is the wake-up: the receiver prints the value
+		// its operation left, 0.
+		key := demoKey(d, func(k sysv.Key) error { return removeWith(sysv.OpenSemaphoreSet(k, 0, 0, 0)) })
+		const msg = "+2 woke -2"
+		return demoPlan{
+			message:  msg,
+			ready:    true,
+			receiver: []string{"sysv", "sem", "op", key, "--delta", "-2", "--create", "--timeout", "10s", "--print-value"},
+			sender:   func(int) []string { return []string{"sysv", "sem", "op", key, "--delta", "2"} },
+			received: func(recvOut, _ string) string {
+				if recvOut == "0\n" {
+					return msg
+				}
+				return "op left value " + strings.TrimSpace(recvOut)
+			},
+		}
+	})
+}
+
+// demoKey returns a key unique to this demo exchange (a hash of its unique
+// name) and registers rm to remove its object at the end.
+func demoKey(d *demo, rm func(sysv.Key) error) string {
+	h := fnv.New32a()
+	h.Write([]byte(d.unique()))
+	key := sysv.Key(0x49500000 | h.Sum32()&0xfffff) // "IP" and 20 bits of hash
+	d.cleanup(func() { rm(key) })
+	return key.String()
+}
+
+// removeWith removes an object just opened, if it opened.
+func removeWith[T interface{ Remove() error }](obj T, err error) error {
+	if err != nil {
+		return err
+	}
+	return obj.Remove()
+}
+
+// sysvKey splits an optional leading KEY off the arguments: with want
+// arguments after it, a[0] is the key when len(a) == want+1, otherwise the key
+// is 1.
+func sysvKey(a []string, want int) (sysv.Key, []string, error) {
+	if len(a) <= want {
+		return defaultKey, a, nil
+	}
+	key, err := sysv.ParseKey(a[0])
+	var pathErr *os.PathError
+	switch {
+	case errors.As(err, &pathErr): // ftok of a missing file: not a usage error
+		return 0, nil, err
+	case err != nil:
+		return 0, nil, usageError{err}
+	case key == sysv.IPCPrivate:
+		return 0, nil, usagef("key 0 is IPC_PRIVATE, which no other process can find; use another key")
+	}
+	return key, a[1:], nil
+}
+
+// createFlag is the sysv.Flag of --create.
+func createFlag(create bool) sysv.Flag {
+	if create {
+		return sysv.Create
+	}
+	return 0
+}
+
+// permFields are the stat lines every System V object has.
+func permFields(id int, p sysv.Perm) []field {
+	return []field{
+		{"key", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#o", uint32(p.Mode))},
+		{"uid", p.UID}, {"gid", p.GID}, {"creator_uid", p.CreatorUID}, {"creator_gid", p.CreatorGID},
+		{"changed", when(p.ChangeTime)},
+	}
+}
+
+// when formats a kernel time, which is zero when the event never happened.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.Format(time.RFC3339)
+}
+
+// sysvStat is `stat [KEY] [--json]`.
+func sysvStat(what string, describe func(key sysv.Key) ([]field, error)) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "stat [KEY]",
+		Short: "Show the " + what + "'s owner, mode and state",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, _, err := sysvKey(a, 0)
+			if err != nil {
+				return err
+			}
+			fields, err := describe(key)
+			if err != nil {
+				return err
+			}
+			return printFields(cmd.OutOrStdout(), fields, asJSON)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return c
+}
+
+// sysvRm is `rm [KEY]`.
+func sysvRm(what string, remove func(key sysv.Key) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rm [KEY]",
+		Short: "Remove the " + what + " (IPC_RMID)",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, _, err := sysvKey(a, 0)
+			if err != nil {
+				return err
+			}
+			return remove(key)
+		},
+	}
+}
+
+func sysvMsgCommand() *cobra.Command {
+	msg := &cobra.Command{Use: "msg", Short: "System V message queues (msgget, msgsnd, msgrcv)"}
+
+	var (
+		sendType    int64
+		create      bool
+		mode        = modeValue(sysv.DefaultMode)
+		sendTimeout time.Duration
+		sendNowait  bool
+	)
+	send := &cobra.Command{
+		Use:   "send [KEY] MSG",
+		Short: "Send MSG as a message of --type, waiting while the queue is full",
+		Args:  args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, a, err := sysvKey(a, 1)
+			if err != nil {
+				return err
+			}
+			if sendType <= 0 {
+				return usagef("--type %d: a message type must be positive", sendType)
+			}
+			q, err := sysv.OpenQueue(key, createFlag(create), os.FileMode(mode))
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			ctx, cancel := callContext(sendTimeout)
+			defer cancel()
+			var flags sysv.MsgFlag
+			if sendNowait {
+				flags = sysv.NoWait
+			}
+			err = q.Send(ctx, sendType, []byte(a[0]), flags)
+			if sendNowait && errors.Is(err, syscall.EAGAIN) {
+				return emptyError{errs.Hint(err, "the queue is full")}
+			}
+			return err
+		},
+	}
+	f := send.Flags()
+	f.Int64Var(&sendType, "type", 1, "message type, a positive number receivers select by")
+	f.BoolVar(&create, "create", false, "create the queue if it does not exist")
+	f.Var(&mode, "mode", "permission bits of a new queue")
+	f.DurationVar(&sendTimeout, "timeout", 0, "give up waiting for room after this long (exit 3)")
+	f.BoolVar(&sendNowait, "nowait", false, "fail at once (exit 4) if the queue is full")
+
+	var (
+		recvType    int64
+		except      bool
+		noerror     bool
+		recvTimeout time.Duration
+		recvNowait  bool
+		asJSON      bool
+	)
+	recv := &cobra.Command{
+		Use:   "recv [KEY]",
+		Short: "Receive a message, waiting until one of the wanted --type arrives",
+		Long: `recv takes one message and prints it. --type selects as msgrcv does: 0 (the
+default) takes the first message, N > 0 the first of type N (with --except, the
+first of any other type), N < 0 the first of the lowest type up to -N. A
+message longer than kernel.msgmax cannot exist; with --noerror a message is
+truncated to that size instead of failing.`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, _, err := sysvKey(a, 0)
+			if err != nil {
+				return err
+			}
+			if except && recvType <= 0 {
+				return usagef("--except needs a positive --type")
+			}
+			q, err := sysv.OpenQueue(key, 0, 0)
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			var flags sysv.MsgFlag
+			for _, fl := range []struct {
+				on   bool
+				flag sysv.MsgFlag
+			}{{except, sysv.Except}, {noerror, sysv.NoError}, {recvNowait, sysv.NoWait}} {
+				if fl.on {
+					flags |= fl.flag
+				}
+			}
+			size, ok := errs.Sysctl("kernel/msgmax")
+			if !ok {
+				size = 8192
+			}
+			buf := make([]byte, size)
+			notifyReady()
+			ctx, cancel := callContext(recvTimeout)
+			defer cancel()
+			n, typ, err := q.Receive(ctx, buf, recvType, flags)
+			if errors.Is(err, syscall.ENOMSG) {
+				return emptyError{err}
+			}
+			if err != nil {
+				return err
+			}
+			return writePayload(cmd.OutOrStdout(), buf[:n], asJSON, map[string]any{"type": typ})
+		},
+	}
+	f = recv.Flags()
+	f.Int64Var(&recvType, "type", 0, "which message: 0 the first, N the first of type N, -N the lowest type up to N")
+	f.BoolVar(&except, "except", false, "take the first message whose type is not --type (MSG_EXCEPT)")
+	f.BoolVar(&noerror, "noerror", false, "truncate a message too long for the buffer (MSG_NOERROR)")
+	f.DurationVar(&recvTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
+	f.BoolVar(&recvNowait, "nowait", false, "fail at once (exit 4) if no message matches")
+	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "type": N}`)
+
+	msg.AddCommand(send, recv,
+		sysvStat("queue", func(key sysv.Key) ([]field, error) {
+			q, err := sysv.OpenQueue(key, 0, 0)
+			if err != nil {
+				return nil, err
+			}
+			defer q.Close()
+			st, err := q.Stat()
+			if err != nil {
+				return nil, err
+			}
+			return append(permFields(q.ID(), st.Perm),
+				field{"messages", st.Messages}, field{"bytes", st.Bytes}, field{"max_bytes", st.MaxBytes},
+				field{"last_send_pid", st.LastSendPID}, field{"last_recv_pid", st.LastRecvPID},
+				field{"sent", when(st.SendTime)}, field{"received", when(st.RecvTime)}), nil
+		}),
+		sysvRm("queue", func(key sysv.Key) error { return removeWith(sysv.OpenQueue(key, 0, 0)) }))
+	return msg
+}
+
+func sysvShmCommand() *cobra.Command {
+	shm := &cobra.Command{Use: "shm", Short: "System V shared memory (shmget, shmat)"}
+
+	var (
+		offset, size sizeValue
+		create       bool
+		mode         = modeValue(sysv.DefaultMode)
+	)
+	size = 4096
+	write := &cobra.Command{
+		Use:   "write [KEY] DATA",
+		Short: "Store DATA and a NUL at --offset in the segment",
+		Long: `write copies DATA into the segment at --offset, followed by a NUL byte when
+there is room, so that read prints it back. With --create a missing segment is
+made of --size bytes (default 4KiB), or larger if DATA needs it; a segment's size
+never changes afterwards.`,
+		Args: args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, a, err := sysvKey(a, 1)
+			if err != nil {
+				return err
+			}
+			data := []byte(a[0])
+			end := int(offset) + len(data)
+			newSize := 0
+			if create {
+				newSize = max(int(size), end+1)
+			}
+			m, err := sysv.OpenSharedMemory(key, newSize, createFlag(create), os.FileMode(mode))
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if end > m.Size() {
+				return fmt.Errorf("write %v: %d bytes at offset %d would end past the segment's %d bytes", key, len(data), offset, m.Size())
+			}
+			mem, err := m.Attach(0)
+			if err != nil {
+				return err
+			}
+			copy(mem[offset:], data)
+			if end < len(mem) {
+				mem[end] = 0
+			}
+			return m.Detach(mem)
+		},
+	}
+	f := write.Flags()
+	f.Var(&offset, "offset", "where DATA goes, in bytes from the start")
+	f.Var(&size, "size", "size of a segment that --create makes")
+	f.BoolVar(&create, "create", false, "create the segment if it does not exist")
+	f.Var(&mode, "mode", "permission bits of a new segment")
+
+	var readOffset, length sizeValue
+	read := &cobra.Command{
+		Use:   "read [KEY]",
+		Short: "Print the segment from --offset up to a NUL byte, or --length bytes",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, _, err := sysvKey(a, 0)
+			if err != nil {
+				return err
+			}
+			m, err := sysv.OpenSharedMemory(key, 0, 0, 0)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			end := m.Size()
+			if cmd.Flags().Changed("length") {
+				end = int(readOffset) + int(length)
+			}
+			if int(readOffset) > m.Size() || end > m.Size() {
+				return fmt.Errorf("read %v: bytes %d to %d are past the segment's %d bytes", key, readOffset, end, m.Size())
+			}
+			mem, err := m.Attach(sysv.ReadOnly)
+			if err != nil {
+				return err
+			}
+			data := mem[readOffset:end]
+			if !cmd.Flags().Changed("length") {
+				data = cString(data)
+			}
+			if _, err := cmd.OutOrStdout().Write(append(data[:len(data):len(data)], '\n')); err != nil {
+				return err
+			}
+			return m.Detach(mem)
+		},
+	}
+	read.Flags().Var(&readOffset, "offset", "where to start, in bytes")
+	read.Flags().Var(&length, "length", "print exactly this many bytes (default: up to the first NUL)")
+
+	shm.AddCommand(write, read,
+		sysvStat("segment", func(key sysv.Key) ([]field, error) {
+			m, err := sysv.OpenSharedMemory(key, 0, 0, 0)
+			if err != nil {
+				return nil, err
+			}
+			defer m.Close()
+			st, err := m.Stat()
+			if err != nil {
+				return nil, err
+			}
+			return append(permFields(m.ID(), st.Perm),
+				field{"size", st.Size}, field{"attached", st.Attached},
+				field{"creator_pid", st.CreatorPID}, field{"last_pid", st.LastPID},
+				field{"attach_time", when(st.AttachTime)}, field{"detach_time", when(st.DetachTime)}), nil
+		}),
+		sysvRm("segment", func(key sysv.Key) error { return removeWith(sysv.OpenSharedMemory(key, 0, 0, 0)) }))
+	return shm
+}
+
+func sysvSemCommand() *cobra.Command {
+	sem := &cobra.Command{Use: "sem", Short: "System V semaphore sets (semget, semop, semctl)"}
+
+	// openSet opens the set, creating one of count semaphores with create.
+	var (
+		create bool
+		count  int
+		mode   = modeValue(sysv.DefaultMode)
+	)
+	openSet := func(key sysv.Key) (*sysv.SemaphoreSet, error) {
+		if !create {
+			return sysv.OpenSemaphoreSet(key, 0, 0, 0)
+		}
+		return sysv.OpenSemaphoreSet(key, count, sysv.Create, os.FileMode(mode))
+	}
+	createFlags := func(c *cobra.Command) {
+		c.Flags().BoolVar(&create, "create", false, "create the set (all values 0) if it does not exist")
+		c.Flags().IntVar(&count, "count", 1, "semaphores in a set that --create makes")
+		c.Flags().Var(&mode, "mode", "permission bits of a new set")
+	}
+
+	var (
+		num, delta     int
+		undo, opNowait bool
+		printValue     bool
+		opTimeout      time.Duration
+	)
+	op := &cobra.Command{
+		Use:   "op [KEY] --num I --delta D",
+		Short: "Add --delta to semaphore --num, waiting while the value would go below 0",
+		Long: `op applies one semop: a positive --delta adds to the semaphore; a negative one
+waits until the value is at least -D and subtracts it; 0 waits until the value
+is 0. --undo makes the kernel revert it when this process exits.`,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, _, err := sysvKey(a, 0)
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("delta") {
+				return usagef("--delta is required")
+			}
+			if delta < -32768 || delta > 32767 || num < 0 || num > 65535 {
+				return usagef("--delta must be in [-32768, 32767] and --num in [0, 65535]")
+			}
+			s, err := openSet(key)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			o := sysv.SemOp{Num: uint16(num), Delta: int16(delta)}
+			if undo {
+				o.Flags |= sysv.SemUndo
+			}
+			if opNowait {
+				o.Flags |= sysv.SemNoWait
+			}
+			notifyReady()
+			ctx, cancel := callContext(opTimeout)
+			defer cancel()
+			if err := s.Op(ctx, o); err != nil {
+				return nowait(err)
+			}
+			if !printValue {
+				return nil
+			}
+			v, err := s.Value(num)
+			if err == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), v)
+			}
+			return err
+		},
+	}
+	f := op.Flags()
+	f.IntVar(&num, "num", 0, "which semaphore of the set")
+	f.IntVar(&delta, "delta", 0, "what to add (negative: take, waiting if need be; 0: wait for zero)")
+	f.BoolVar(&undo, "undo", false, "revert the operation when this process exits (SEM_UNDO)")
+	f.DurationVar(&opTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
+	f.BoolVar(&opNowait, "nowait", false, "fail at once (exit 4) instead of waiting")
+	f.BoolVar(&printValue, "print-value", false, "print the semaphore's value after the operation")
+	createFlags(op)
+
+	var getNum int
+	get := &cobra.Command{
+		Use:   "get [KEY]",
+		Short: "Print the value of semaphore --num, or of all of them on one line",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, _, err := sysvKey(a, 0)
+			if err != nil {
+				return err
+			}
+			s, err := sysv.OpenSemaphoreSet(key, 0, 0, 0)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var vals []int
+			if cmd.Flags().Changed("num") {
+				v, err := s.Value(getNum)
+				if err != nil {
+					return err
+				}
+				vals = []int{v}
+			} else if vals, err = s.Values(); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), strings.Trim(fmt.Sprint(vals), "[]"))
+			return nil
+		},
+	}
+	get.Flags().IntVar(&getNum, "num", 0, "which semaphore of the set")
+
+	var setNum int
+	set := &cobra.Command{
+		Use:   "set [KEY] VALUE --num I",
+		Short: "Set semaphore --num to VALUE (SETVAL)",
+		Args:  args(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			key, a, err := sysvKey(a, 1)
+			if err != nil {
+				return err
+			}
+			v, err := strconv.Atoi(a[0])
+			if err != nil || v < 0 || v > sysv.SemValueMax {
+				return usagef("invalid VALUE %q: want 0 to %d", a[0], sysv.SemValueMax)
+			}
+			s, err := openSet(key)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return s.SetValue(setNum, v)
+		},
+	}
+	set.Flags().IntVar(&setNum, "num", 0, "which semaphore of the set")
+	createFlags(set)
+
+	sem.AddCommand(op, get, set,
+		sysvStat("semaphore set", func(key sysv.Key) ([]field, error) {
+			s, err := sysv.OpenSemaphoreSet(key, 0, 0, 0)
+			if err != nil {
+				return nil, err
+			}
+			defer s.Close()
+			st, err := s.Stat()
+			if err != nil {
+				return nil, err
+			}
+			vals, err := s.Values()
+			if err != nil {
+				return nil, err
+			}
+			return append(permFields(s.ID(), st.Perm),
+				field{"count", st.Count}, field{"values", vals}, field{"last_op", when(st.OpTime)}), nil
+		}),
+		sysvRm("semaphore set", func(key sysv.Key) error { return removeWith(sysv.OpenSemaphoreSet(key, 0, 0, 0)) }))
+	return sem
+}
