@@ -26,18 +26,24 @@ type Request struct {
 // finalizer, which would dominate the cost of a small Isend.
 var pinners = sync.Pool{New: func() any { return new(runtime.Pinner) }}
 
-// started returns the Request for a call that MPI accepted (rc), pinning p
-// until the request completes.
-func started(op string, rc C.int, h C.MPI_Request, p unsafe.Pointer) (*Request, error) {
-	if err := check(op, rc); err != nil {
-		return nil, err
-	}
-	req := &Request{r: h}
+// newRequest returns a Request whose buffer p is pinned from before MPI gets
+// it until the request completes.
+func newRequest(p unsafe.Pointer) *Request {
+	req := &Request{r: C.goipc_request_null}
 	if p != nil {
 		req.pin = pinners.Get().(*runtime.Pinner)
 		req.pin.Pin(p)
 	}
-	return req, nil
+	return req
+}
+
+// started returns r if MPI accepted the call (rc), or unpins its buffer.
+func (r *Request) started(op string, rc C.int) (*Request, error) {
+	if err := check(op, rc); err != nil {
+		r.done()
+		return nil, err
+	}
+	return r, nil
 }
 
 // Isend starts sending buf (MPI_Isend).
@@ -50,9 +56,8 @@ func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r C.MPI_Request
-	rc := C.MPI_Isend(p, n, datatype[T](), C.int(dest), C.int(tag), h, &r)
-	return started("MPI_Isend", rc, r, p)
+	req := newRequest(p)
+	return req.started("MPI_Isend", C.MPI_Isend(p, n, datatype[T](), C.int(dest), C.int(tag), h, &req.r))
 }
 
 // Irecv starts receiving into buf (MPI_Irecv).
@@ -65,9 +70,8 @@ func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r C.MPI_Request
-	rc := C.MPI_Irecv(p, n, datatype[T](), C.int(source), C.int(tag), h, &r)
-	return started("MPI_Irecv", rc, r, p)
+	req := newRequest(p)
+	return req.started("MPI_Irecv", C.MPI_Irecv(p, n, datatype[T](), C.int(source), C.int(tag), h, &req.r))
 }
 
 // RecvContext is Recv that gives up when ctx is done: it posts the receive,
