@@ -208,7 +208,7 @@ var basicChecks = []check{
 		}
 		var e *mpi.Error
 		errors.As(err, &e)
-		if e.Code == 0 || e.Op != "MPI_Send" || !strings.Contains(err.Error(), "MPI_Send") {
+		if e.Code == 0 || e.Op != "MPI_Send" || !strings.HasPrefix(err.Error(), "mpi: MPI_Send: ") || strings.Contains(err.Error(), "\n") {
 			return fmt.Errorf("error %q: op %q code %d", err, e.Op, e.Code)
 		}
 		if err := wantClass(mpi.Send(w, []int8{1}, 0, -7), mpi.ErrTag); err != nil {

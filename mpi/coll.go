@@ -56,7 +56,7 @@ func Bcast[T Type](c *Comm, buf []T, root int) error {
 	if err := c.checkRoot("MPI_Bcast", root); err != nil {
 		return err
 	}
-	p, n, err := nonEmpty("MPI_Bcast", "", buf)
+	p, n, err := nonEmpty("MPI_Bcast", "broadcast", buf)
 	if err != nil {
 		return err
 	}

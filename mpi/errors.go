@@ -6,6 +6,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -96,9 +97,25 @@ func mpiError(op string, rc C.int) error {
 	var buf [C.MPI_MAX_ERROR_STRING]C.char
 	var n C.int
 	if C.MPI_Error_string(rc, &buf[0], &n) == C.MPI_SUCCESS && n > 0 {
-		e.Msg = C.GoStringN((*C.char)(unsafe.Pointer(&buf[0])), n)
+		e.Msg = oneLine(C.GoStringN((*C.char)(unsafe.Pointer(&buf[0])), n))
 	}
 	return e
+}
+
+// oneLine shortens MPICH's error stacks ("Invalid rank, error stack:\n" then a
+// line per internal function) to the summary and the innermost detail:
+// "Invalid rank (Invalid rank has value 3 but must be nonnegative and less than 1)".
+func oneLine(msg string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	head, _ := strings.CutSuffix(lines[0], ", error stack:")
+	if len(lines) == 1 {
+		return head
+	}
+	last := lines[len(lines)-1]
+	if _, detail, ok := strings.Cut(last, ": "); ok {
+		last = detail
+	}
+	return head + " (" + last + ")"
 }
 
 // invalid reports bad input caught before the MPI call.
