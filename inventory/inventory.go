@@ -36,8 +36,8 @@ type Object struct {
 	Kind Kind   `json:"kind"`
 	Name string `json:"name,omitempty"` // POSIX: the name, with its leading slash
 	Path string `json:"path,omitempty"` // POSIX: the file that backs it
-	Key  int64  `json:"key,omitempty"`  // System V key (0 is IPC_PRIVATE)
-	ID   int    `json:"id,omitempty"`   // System V id
+	Key  int64  `json:"key,omitempty"`  // System V key; 0, left out of JSON, is IPC_PRIVATE
+	ID   int    `json:"id"`             // System V id (0 is a valid one; POSIX objects have 0 too)
 
 	UID  uint32 `json:"uid"`
 	GID  uint32 `json:"gid"`
