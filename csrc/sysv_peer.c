@@ -9,8 +9,9 @@
  *   sysv_peer bench-msg SIZE ITERS      ping-pong over a queue with a forked echo
  *   sysv_peer bench-shm SIZE ITERS      ping-pong over a segment, semaphores as doorbells
  *
- * KEY is decimal or 0x hex. The benchmarks print "median_ns p99_ns" of the
- * round trips, the protocol goipc's Go benchmark runs. */
+ * KEY is decimal or 0x hex. The benchmarks run the protocol of goipc's Go
+ * benchmark and print each round trip in nanoseconds, one per line, after
+ * WARMUP untimed ones; sort -n gives the percentiles. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -39,14 +40,9 @@ static long long now_ns(void) {
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int cmp_ll(const void *a, const void *b) {
-	long long x = *(const long long *)a, y = *(const long long *)b;
-	return (x > y) - (x < y);
-}
-
 static void report(long long *rtt, int iters) {
-	qsort(rtt, iters, sizeof *rtt, cmp_ll);
-	printf("%lld %lld\n", rtt[iters / 2], rtt[(int)(iters * 0.99)]);
+	for (int i = 0; i < iters; i++)
+		printf("%lld\n", rtt[i]);
 }
 
 struct msg {

@@ -95,6 +95,9 @@ func echoMsg(args []string) error {
 		return err
 	}
 	buf := make([]byte, 64<<10)
+	if err := pinToBenchCPU(); err != nil {
+		return err
+	}
 	fmt.Println("ready")
 	for {
 		n, _, err := q.Receive(context.Background(), buf, 1, 0)
@@ -128,6 +131,9 @@ func echoShm(args []string) error {
 		return err
 	}
 	buf := make([]byte, size)
+	if err := pinToBenchCPU(); err != nil {
+		return err
+	}
 	fmt.Println("ready")
 	for {
 		err := s.Op(context.Background(), sysv.SemOp{Num: 0, Delta: -1})

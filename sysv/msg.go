@@ -96,6 +96,7 @@ func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags
 	} else {
 		err = blocking.Call(ctx, func(time.Duration) error { return msgsnd(q.id, mtype, data, 0) })
 	}
+	yieldSometimes()
 	if errors.Is(err, syscall.EINVAL) {
 		err = q.sizeHint(err, len(data))
 	}
@@ -147,6 +148,7 @@ func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, fla
 			return err
 		})
 	}
+	yieldSometimes()
 	if errors.Is(err, syscall.E2BIG) {
 		err = errs.Hint(err, "message longer than the %d-byte buffer; it stays queued (NoError truncates)", len(buf))
 	}

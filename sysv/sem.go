@@ -105,6 +105,7 @@ func (s *SemaphoreSet) Op(ctx context.Context, ops ...SemOp) error {
 		}
 		return err
 	})
+	yieldSometimes()
 	if errors.Is(err, syscall.E2BIG) {
 		err = semLimitHint(err, "operations", int64(len(ops)), 2, "semopm")
 	}
