@@ -190,6 +190,12 @@ func TestLsAsNobody(t *testing.T) {
 	if n := len(p.mine(asNobody("ls", "--json", "--all"))); n != 6 {
 		t.Errorf("with --all nobody sees %d of root's 6 objects, want all", n)
 	}
+	// The kernel would not let nobody count the queue's messages.
+	table, err := testutil.AsNobody(testutil.Runnable(t, ipcCommand("ls", "--all", "--kind", "posix-mq"))).Output()
+	row := strings.Join([]string{p.targets[inventory.PosixMQ], "-", "root", "0640", "?", "msg"}, " ")
+	if err != nil || !strings.Contains(strings.Join(strings.Fields(string(table)), " "), row) {
+		t.Errorf("ls --all as nobody: %v; want a row %q in\n%s", err, row, table)
+	}
 }
 
 // TestRmTargets removes objects by name, key (decimal, hex) and id, and checks

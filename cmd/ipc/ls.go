@@ -150,7 +150,12 @@ func writeTable(w io.Writer, objs []inventory.Object) error {
 
 func size(o inventory.Object) string {
 	switch o.Kind {
-	case inventory.PosixMQ, inventory.SysvMsg:
+	case inventory.PosixMQ:
+		if !o.Visible() {
+			return "? msg" // counting needs opening, which the kernel refused
+		}
+		return fmt.Sprintf("%d msg", o.Messages)
+	case inventory.SysvMsg:
 		return fmt.Sprintf("%d msg", o.Messages)
 	case inventory.SysvSem:
 		return fmt.Sprintf("%d sem", o.Sems)
@@ -170,6 +175,9 @@ func pid(p int) string {
 func lastPIDs(o inventory.Object) string {
 	switch o.Kind {
 	case inventory.SysvSem:
+		if !o.Visible() {
+			return "?" // semctl GETPID needs read permission
+		}
 		var s []string
 		for _, p := range o.PIDs {
 			s = append(s, strconv.Itoa(p))
