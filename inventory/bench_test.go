@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/goipc/ipc/inventory"
+	"github.com/goipc/ipc/inventory/inventorytest"
 )
 
 // BenchmarkList reads every object on the machine: /proc/sysvipc, the POSIX
@@ -21,7 +22,7 @@ func BenchmarkList(b *testing.B) {
 // mappings that `ipc ls` and the orphan sweep make. A C peer holds one
 // object of each kind so that there is something to find.
 func BenchmarkSelectUsers(b *testing.B) {
-	startC(b, "hold")
+	inventorytest.StartC(b, "hold", nil)
 	for b.Loop() {
 		if _, err := inventory.Select(inventory.Options{Users: true}); err != nil {
 			b.Fatal(err)

@@ -16,14 +16,15 @@ import (
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/inventory"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"golang.org/x/sys/unix"
 )
 
 // TestCPeerFields checks every field the kernel keeps for objects a C
 // program made and still holds, and that none of them counts as an orphan.
 func TestCPeerFields(t *testing.T) {
-	m := startC(t, "hold")
-	objs, err := inventory.Select(inventory.Options{Users: true, Match: m.mine})
+	m := inventorytest.StartC(t, "hold", nil)
+	objs, err := inventory.Select(inventory.Options{Users: true, Match: m.Owns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,33 +33,33 @@ func TestCPeerFields(t *testing.T) {
 			t.Errorf("%s: uid %d mode %v, want 0 and 0640", o.Ref(), o.UID, o.Mode)
 		}
 	}
-	mq := m.find(t, objs, inventory.PosixMQ)
-	if mq.Messages != 2 || mq.Size != len64("hello")+len64("world!") || !slices.Equal(mq.Users, []int{m.pid}) {
-		t.Errorf("posix-mq: messages %d size %d users %v, want 2, 11, [%d]", mq.Messages, mq.Size, mq.Users, m.pid)
+	mq := m.Find(t, objs, inventory.PosixMQ)
+	if mq.Messages != 2 || mq.Size != len64("hello")+len64("world!") || !slices.Equal(mq.Users, []int{m.PID}) {
+		t.Errorf("posix-mq: messages %d size %d users %v, want 2, 11, [%d]", mq.Messages, mq.Size, mq.Users, m.PID)
 	}
-	shm := m.find(t, objs, inventory.PosixShm)
-	if shm.Size != 4096 || !slices.Equal(shm.Users, []int{m.pid}) || shm.Path != "/dev/shm/"+strings.TrimPrefix(shm.Name, "/") {
-		t.Errorf("posix-shm: size %d users %v path %s, want 4096, [%d]", shm.Size, shm.Users, shm.Path, m.pid)
+	shm := m.Find(t, objs, inventory.PosixShm)
+	if shm.Size != 4096 || !slices.Equal(shm.Users, []int{m.PID}) || shm.Path != "/dev/shm/"+strings.TrimPrefix(shm.Name, "/") {
+		t.Errorf("posix-shm: size %d users %v path %s, want 4096, [%d]", shm.Size, shm.Users, shm.Path, m.PID)
 	}
-	sem := m.find(t, objs, inventory.PosixSem)
-	if !slices.Equal(sem.Users, []int{m.pid}) || !strings.HasSuffix(sem.Path, "/sem."+strings.TrimPrefix(sem.Name, "/")) {
-		t.Errorf("posix-sem: users %v path %s, want [%d] and a sem. file", sem.Users, sem.Path, m.pid)
+	sem := m.Find(t, objs, inventory.PosixSem)
+	if !slices.Equal(sem.Users, []int{m.PID}) || !strings.HasSuffix(sem.Path, "/sem."+strings.TrimPrefix(sem.Name, "/")) {
+		t.Errorf("posix-sem: users %v path %s, want [%d] and a sem. file", sem.Users, sem.Path, m.PID)
 	}
-	msg := m.find(t, objs, inventory.SysvMsg)
-	if msg.Key != m.keys[inventory.SysvMsg] || msg.Messages != 2 || msg.Size != 11 || msg.LastPID != m.pid ||
-		!slices.Equal(msg.Alive, []int{m.pid}) || msg.CreatorAlive != nil {
-		t.Errorf("sysv-msg: %+v, want key %#x, 2 messages, 11 bytes, last pid and alive %d", msg, m.keys[inventory.SysvMsg], m.pid)
+	msg := m.Find(t, objs, inventory.SysvMsg)
+	if msg.Key != m.Keys[inventory.SysvMsg] || msg.Messages != 2 || msg.Size != 11 || msg.LastPID != m.PID ||
+		!slices.Equal(msg.Alive, []int{m.PID}) || msg.CreatorAlive != nil {
+		t.Errorf("sysv-msg: %+v, want key %#x, 2 messages, 11 bytes, last pid and alive %d", msg, m.Keys[inventory.SysvMsg], m.PID)
 	}
-	seg := m.find(t, objs, inventory.SysvShm)
-	if seg.Size != 8192 || seg.Attached != 1 || seg.CreatorPID != m.pid || seg.CreatorAlive == nil || !*seg.CreatorAlive {
-		t.Errorf("sysv-shm: %+v, want 8192 bytes, 1 attached, creator %d alive", seg, m.pid)
+	seg := m.Find(t, objs, inventory.SysvShm)
+	if seg.Size != 8192 || seg.Attached != 1 || seg.CreatorPID != m.PID || seg.CreatorAlive == nil || !*seg.CreatorAlive {
+		t.Errorf("sysv-shm: %+v, want 8192 bytes, 1 attached, creator %d alive", seg, m.PID)
 	}
-	set := m.find(t, objs, inventory.SysvSem)
+	set := m.Find(t, objs, inventory.SysvSem)
 	// Only semaphore 1 was operated on: the kernel records the pid there.
-	if set.Sems != 3 || !slices.Equal(set.PIDs, []int{m.pid}) || !slices.Equal(set.Alive, []int{m.pid}) {
-		t.Errorf("sysv-sem: %+v, want 3 sems, pids and alive [%d]", set, m.pid)
+	if set.Sems != 3 || !slices.Equal(set.PIDs, []int{m.PID}) || !slices.Equal(set.Alive, []int{m.PID}) {
+		t.Errorf("sysv-sem: %+v, want 3 sems, pids and alive [%d]", set, m.PID)
 	}
-	orphans, err := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.mine, Idle: time.Nanosecond})
+	orphans, err := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.Owns, Idle: time.Nanosecond})
 	if err != nil || len(orphans) != 0 {
 		t.Errorf("objects in use by a live process counted as orphans: %v %v", orphans, err)
 	}
@@ -70,8 +71,8 @@ func len64(s string) int64 { return int64(len(s)) }
 // is then an orphan (queues and semaphore sets only with Idle), and
 // RemoveOrphans removes exactly those.
 func TestOrphansAfterKill(t *testing.T) {
-	m := startC(t, "hold")
-	m.kill(t)
+	m := inventorytest.StartC(t, "hold", nil)
+	m.Kill(t)
 	kinds := func(os []inventory.Orphan) []string {
 		var ks []string
 		for _, o := range os {
@@ -80,7 +81,7 @@ func TestOrphansAfterKill(t *testing.T) {
 		slices.Sort(ks)
 		return ks
 	}
-	noIdle, err := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.mine})
+	noIdle, err := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.Owns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +89,10 @@ func TestOrphansAfterKill(t *testing.T) {
 		t.Errorf("orphans without Idle: %v, want %v", got, want)
 	}
 	// Used less than an hour ago: queues and sets are kept.
-	if hour, _ := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.mine, Idle: time.Hour}); len(hour) != 4 {
+	if hour, _ := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.Owns, Idle: time.Hour}); len(hour) != 4 {
 		t.Errorf("orphans with Idle 1h: %v, want the 4 above", kinds(hour))
 	}
-	removed, err := inventory.RemoveOrphans(inventory.Options{SkipUninspectable: true, Match: m.mine, Idle: time.Nanosecond})
+	removed, err := inventory.RemoveOrphans(inventory.Options{SkipUninspectable: true, Match: m.Owns, Idle: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestOrphansAfterKill(t *testing.T) {
 			t.Errorf("%s removed without a reason", o.Ref())
 		}
 	}
-	if left, _ := inventory.Select(inventory.Options{Match: m.mine}); len(left) != 0 {
+	if left, _ := inventory.Select(inventory.Options{Match: m.Owns}); len(left) != 0 {
 		t.Errorf("left after RemoveOrphans: %v", left)
 	}
 }
@@ -112,8 +113,8 @@ func TestOrphansAfterKill(t *testing.T) {
 // everything but still runs. POSIX objects are then unused; the segment is
 // kept because its creator runs, queues and sets because their pids run.
 func TestReleasedButCreatorAlive(t *testing.T) {
-	m := startC(t, "release")
-	orphans, err := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.mine, Idle: time.Nanosecond})
+	m := inventorytest.StartC(t, "release", nil)
+	orphans, err := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.Owns, Idle: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestReleasedButCreatorAlive(t *testing.T) {
 	}
 	// A process the caller cannot inspect might use them: then they stay.
 	if hidden := inventory.Uninspectable(); len(hidden) > 0 {
-		strict, _ := inventory.Orphans(inventory.Options{Match: m.mine, Idle: time.Nanosecond})
+		strict, _ := inventory.Orphans(inventory.Options{Match: m.Owns, Idle: time.Nanosecond})
 		if len(strict) != 0 {
 			t.Errorf("with processes %v uninspectable, orphans %v; want none", hidden, strict)
 		}
@@ -162,33 +163,28 @@ pshm.close()
 pshm.unlink()
 `
 	cmd := exec.Command(py, "-c", script, name, fmt.Sprint(keys[0]), fmt.Sprint(keys[1]), fmt.Sprint(keys[2]))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close() })
-	m := readMade(t, testutil.Start(t, cmd))
+	m := inventorytest.Start(t, cmd, true)
 
-	objs, err := inventory.Select(inventory.Options{Users: true, Match: m.mine})
+	objs, err := inventory.Select(inventory.Options{Users: true, Match: m.Owns})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(objs) != 4 {
 		t.Fatalf("listed %d of the 4 Python objects: %v", len(objs), objs)
 	}
-	if o := m.find(t, objs, inventory.PosixShm); o.Size != 8192 || !slices.Equal(o.Users, []int{m.pid}) {
-		t.Errorf("posix-shm: size %d users %v, want 8192 and [%d]", o.Size, o.Users, m.pid)
+	if o := m.Find(t, objs, inventory.PosixShm); o.Size != 8192 || !slices.Equal(o.Users, []int{m.PID}) {
+		t.Errorf("posix-shm: size %d users %v, want 8192 and [%d]", o.Size, o.Users, m.PID)
 	}
-	if o := m.find(t, objs, inventory.SysvMsg); o.Messages != 1 || o.Size != len64("hi from python") || o.Mode != 0o600 || o.LastPID != m.pid {
-		t.Errorf("sysv-msg: %+v, want 1 message of 14 bytes, mode 0600, last pid %d", o, m.pid)
+	if o := m.Find(t, objs, inventory.SysvMsg); o.Messages != 1 || o.Size != len64("hi from python") || o.Mode != 0o600 || o.LastPID != m.PID {
+		t.Errorf("sysv-msg: %+v, want 1 message of 14 bytes, mode 0600, last pid %d", o, m.PID)
 	}
-	if o := m.find(t, objs, inventory.SysvShm); o.Size != 4096 || o.Attached != 1 || o.CreatorPID != m.pid || !*o.CreatorAlive {
-		t.Errorf("sysv-shm: %+v, want 4096 bytes attached once by live creator %d", o, m.pid)
+	if o := m.Find(t, objs, inventory.SysvShm); o.Size != 4096 || o.Attached != 1 || o.CreatorPID != m.PID || !*o.CreatorAlive {
+		t.Errorf("sysv-shm: %+v, want 4096 bytes attached once by live creator %d", o, m.PID)
 	}
-	if o := m.find(t, objs, inventory.SysvSem); o.Sems != 1 || !slices.Equal(o.Alive, []int{m.pid}) {
-		t.Errorf("sysv-sem: %+v, want 1 semaphore last used by live %d", o, m.pid)
+	if o := m.Find(t, objs, inventory.SysvSem); o.Sems != 1 || !slices.Equal(o.Alive, []int{m.PID}) {
+		t.Errorf("sysv-sem: %+v, want 1 semaphore last used by live %d", o, m.PID)
 	}
-	if orphans, _ := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.mine, Idle: time.Nanosecond}); len(orphans) != 0 {
+	if orphans, _ := inventory.Orphans(inventory.Options{SkipUninspectable: true, Match: m.Owns, Idle: time.Nanosecond}); len(orphans) != 0 {
 		t.Errorf("a live Python peer's objects counted as orphans: %v", orphans)
 	}
 }
@@ -196,19 +192,19 @@ pshm.unlink()
 // TestLookupAndRemove names objects every way Lookup accepts, and checks the
 // errors for bad input and for what does not exist.
 func TestLookupAndRemove(t *testing.T) {
-	m := startC(t, "exit")
-	m.proc.MustSucceed()
-	for k, target := range m.targets {
+	m := inventorytest.StartC(t, "exit", nil)
+	m.Proc.MustSucceed()
+	for k, target := range m.Targets {
 		targets := []string{target}
-		if key, ok := m.keys[k]; ok {
-			if o, err := inventory.LookupKey(k, key); err != nil || !m.mine(o) {
+		if key, ok := m.Keys[k]; ok {
+			if o, err := inventory.LookupKey(k, key); err != nil || !m.Owns(o) {
 				t.Errorf("LookupKey(%s, %#x) = %v, %v", k, key, o.Ref(), err)
 			}
 		} else {
 			targets = append(targets, strings.TrimPrefix(target, "/"))
 		}
 		for _, tg := range targets {
-			if o, err := inventory.Lookup(k, tg); err != nil || !m.mine(o) {
+			if o, err := inventory.Lookup(k, tg); err != nil || !m.Owns(o) {
 				t.Errorf("Lookup(%s, %s) = %v, %v", k, tg, o.Ref(), err)
 			}
 		}
@@ -341,12 +337,12 @@ func TestMountMqueue(t *testing.T) {
 	if again, err := inventory.MountMqueue(); again || err != nil {
 		t.Errorf("second MountMqueue = %v, %v; want nothing to do", again, err)
 	}
-	m := startC(t, "hold")
+	m := inventorytest.StartC(t, "hold", nil)
 	objs, err := inventory.List(inventory.PosixMQ)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := m.find(t, objs, inventory.PosixMQ); o.Path != filepath.Join(dir, strings.TrimPrefix(o.Name, "/")) {
+	if o := m.Find(t, objs, inventory.PosixMQ); o.Path != filepath.Join(dir, strings.TrimPrefix(o.Name, "/")) {
 		t.Errorf("queue listed at %s, want under %s", o.Path, dir)
 	}
 }

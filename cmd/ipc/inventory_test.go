@@ -13,64 +13,8 @@ import (
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/inventory"
+	"github.com/goipc/ipc/inventory/inventorytest"
 )
-
-// invPeer is csrc/inventory_objects.c running: one object of each kind.
-type invPeer struct {
-	proc    *testutil.Proc
-	pid     int
-	targets map[inventory.Kind]string // "/name" or "id=N"
-	keys    map[inventory.Kind]int64
-}
-
-// startInvPeer runs the C peer with action (hold, release or exit), through
-// wrap when set (to enter a namespace), and reads what it made. Objects it
-// made on the machine are removed at cleanup.
-func startInvPeer(t *testing.T, action string, wrap func(*exec.Cmd) *exec.Cmd) *invPeer {
-	t.Helper()
-	bin := testutil.BuildC(t, "inventory_objects", "-lrt", "-pthread")
-	key := func() string { return strconv.FormatInt(testutil.Key(), 10) }
-	cmd := exec.Command(bin, testutil.Name("ls"), key(), key(), key(), action)
-	if wrap != nil {
-		cmd = wrap(cmd)
-	}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close() })
-	p := &invPeer{proc: testutil.Start(t, cmd), targets: map[inventory.Kind]string{}, keys: map[inventory.Kind]int64{}}
-	if wrap == nil {
-		t.Cleanup(func() {
-			for k, target := range p.targets {
-				if o, err := inventory.Lookup(k, target); err == nil {
-					inventory.Remove(o)
-				}
-			}
-		})
-	}
-	for line := p.proc.Line(); line != "ready"; line = p.proc.Line() {
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 2 && f[0] == "pid":
-			p.pid, _ = strconv.Atoi(f[1])
-		case len(f) == 2:
-			p.targets[inventory.Kind(f[0])] = f[1]
-		case len(f) == 3:
-			p.targets[inventory.Kind(f[0])] = "id=" + f[2]
-			p.keys[inventory.Kind(f[0])], _ = strconv.ParseInt(f[1], 10, 64)
-		}
-	}
-	return p
-}
-
-func (p *invPeer) owns(o inventory.Object) bool {
-	target := o.Name
-	if target == "" {
-		target = fmt.Sprintf("id=%d", o.ID)
-	}
-	return p.targets[o.Kind] == target
-}
 
 // lsJSON runs `ipc ls --json args...` through run and decodes the objects.
 func lsJSON(t *testing.T, out string) []inventory.Object {
@@ -82,21 +26,11 @@ func lsJSON(t *testing.T, out string) []inventory.Object {
 	return objs
 }
 
-func (p *invPeer) mine(objs []inventory.Object) map[inventory.Kind]inventory.Object {
-	m := map[inventory.Kind]inventory.Object{}
-	for _, o := range objs {
-		if p.owns(o) {
-			m[o.Kind] = o
-		}
-	}
-	return m
-}
-
 // TestLsCPeer: ls shows the C peer's six objects with their fields, in JSON
 // and in the table, and --kind and --owner filter them.
 func TestLsCPeer(t *testing.T) {
-	p := startInvPeer(t, "hold", nil)
-	got := p.mine(lsJSON(t, mustIPC(t, "ls", "--json")))
+	p := inventorytest.StartC(t, "hold", nil)
+	got := p.Mine(lsJSON(t, mustIPC(t, "ls", "--json")))
 	if len(got) != 6 {
 		t.Fatalf("ls --json shows %d of the peer's 6 objects: %v", len(got), got)
 	}
@@ -105,21 +39,21 @@ func TestLsCPeer(t *testing.T) {
 			t.Errorf("%s: mode %v uid %d, want 0640 and root", k, o.Mode, o.UID)
 		}
 	}
-	if o := got[inventory.SysvShm]; o.Size != 8192 || o.Attached != 1 || o.CreatorPID != p.pid || o.CreatorAlive == nil || !*o.CreatorAlive {
+	if o := got[inventory.SysvShm]; o.Size != 8192 || o.Attached != 1 || o.CreatorPID != p.PID || o.CreatorAlive == nil || !*o.CreatorAlive {
 		t.Errorf("sysv-shm: %+v", o)
 	}
-	if o := got[inventory.PosixMQ]; o.Messages != 2 || !slices.Equal(o.Users, []int{p.pid}) {
-		t.Errorf("posix-mq: %+v, want 2 messages, used by %d", o, p.pid)
+	if o := got[inventory.PosixMQ]; o.Messages != 2 || !slices.Equal(o.Users, []int{p.PID}) {
+		t.Errorf("posix-mq: %+v, want 2 messages, used by %d", o, p.PID)
 	}
-	if o := got[inventory.PosixSem]; !slices.Equal(o.Users, []int{p.pid}) {
-		t.Errorf("posix-sem: users %v, want [%d] (it maps the semaphore)", o.Users, p.pid)
+	if o := got[inventory.PosixSem]; !slices.Equal(o.Users, []int{p.PID}) {
+		t.Errorf("posix-sem: users %v, want [%d] (it maps the semaphore)", o.Users, p.PID)
 	}
 
 	table := mustIPC(t, "ls")
-	seg := fmt.Sprintf("0x%08x", uint32(p.keys[inventory.SysvShm]))
+	seg := fmt.Sprintf("0x%08x", uint32(p.Keys[inventory.SysvShm]))
 	for _, want := range []string{
-		fmt.Sprintf("sysv-shm  %s  %s  root   0640  8192   %d  %d   1         running", seg, strings.TrimPrefix(p.targets[inventory.SysvShm], "id="), p.pid, p.pid),
-		fmt.Sprintf("posix-mq  %s", p.targets[inventory.PosixMQ]),
+		fmt.Sprintf("sysv-shm  %s  %s  root   0640  8192   %d  %d   1         running", seg, strings.TrimPrefix(p.Targets[inventory.SysvShm], "id="), p.PID, p.PID),
+		fmt.Sprintf("posix-mq  %s", p.Targets[inventory.PosixMQ]),
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(table), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("table lacks %q:\n%s", want, table)
@@ -137,7 +71,7 @@ func TestLsCPeer(t *testing.T) {
 		{[]string{"--owner", "nobody"}, 0},
 	} {
 		objs := lsJSON(t, mustIPC(t, append([]string{"ls", "--json"}, f.args...)...))
-		if n := len(p.mine(objs)); n != f.want {
+		if n := len(p.Mine(objs)); n != f.want {
 			t.Errorf("ls %v shows %d of the peer's objects, want %d", f.args, n, f.want)
 		}
 		for _, o := range objs {
@@ -157,8 +91,8 @@ func TestLsCPeer(t *testing.T) {
 // it read; --all adds what /proc/sysvipc and the directories name anyway.
 func TestLsAsNobody(t *testing.T) {
 	testutil.RequireRoot(t)
-	p := startInvPeer(t, "exit", nil) // root's objects, mode 0640: nobody may not read them
-	p.proc.MustSucceed()
+	p := inventorytest.StartC(t, "exit", nil) // root's objects, mode 0640: nobody may not read them
+	p.Proc.MustSucceed()
 	public := testutil.Name("public")
 	path := filepath.Join(inventory.ShmDir, public)
 	if err := os.WriteFile(path, []byte("x"), 0o604); err != nil {
@@ -181,18 +115,18 @@ func TestLsAsNobody(t *testing.T) {
 			t.Errorf("nobody was shown %s (uid %d, mode %v), which it may not read", o.Ref(), o.UID, o.Mode)
 		}
 	}
-	if n := len(p.mine(def)); n != 0 {
+	if n := len(p.Mine(def)); n != 0 {
 		t.Errorf("nobody sees %d of root's 0640 objects", n)
 	}
 	if !slices.ContainsFunc(def, func(o inventory.Object) bool { return o.Name == "/"+public }) {
 		t.Errorf("nobody does not see the 0604 segment %s", public)
 	}
-	if n := len(p.mine(asNobody("ls", "--json", "--all"))); n != 6 {
+	if n := len(p.Mine(asNobody("ls", "--json", "--all"))); n != 6 {
 		t.Errorf("with --all nobody sees %d of root's 6 objects, want all", n)
 	}
 	// The kernel would not let nobody count the queue's messages.
 	table, err := testutil.AsNobody(testutil.Runnable(t, ipcCommand("ls", "--all", "--kind", "posix-mq"))).Output()
-	row := strings.Join([]string{p.targets[inventory.PosixMQ], "-", "root", "0640", "?", "msg"}, " ")
+	row := strings.Join([]string{p.Targets[inventory.PosixMQ], "-", "root", "0640", "?", "msg"}, " ")
 	if err != nil || !strings.Contains(strings.Join(strings.Fields(string(table)), " "), row) {
 		t.Errorf("ls --all as nobody: %v; want a row %q in\n%s", err, row, table)
 	}
@@ -201,19 +135,19 @@ func TestLsAsNobody(t *testing.T) {
 // TestRmTargets removes objects by name, key (decimal, hex) and id, and checks
 // the errors for what is gone and for bad command lines.
 func TestRmTargets(t *testing.T) {
-	p := startInvPeer(t, "exit", nil)
-	p.proc.MustSucceed()
+	p := inventorytest.StartC(t, "exit", nil)
+	p.Proc.MustSucceed()
 	args := map[inventory.Kind]string{
-		inventory.PosixMQ:  p.targets[inventory.PosixMQ],
-		inventory.PosixShm: strings.TrimPrefix(p.targets[inventory.PosixShm], "/"),
-		inventory.PosixSem: p.targets[inventory.PosixSem],
-		inventory.SysvMsg:  p.targets[inventory.SysvMsg],
-		inventory.SysvShm:  fmt.Sprintf("%#x", uint32(p.keys[inventory.SysvShm])),
-		inventory.SysvSem:  strconv.FormatInt(p.keys[inventory.SysvSem], 10),
+		inventory.PosixMQ:  p.Targets[inventory.PosixMQ],
+		inventory.PosixShm: strings.TrimPrefix(p.Targets[inventory.PosixShm], "/"),
+		inventory.PosixSem: p.Targets[inventory.PosixSem],
+		inventory.SysvMsg:  p.Targets[inventory.SysvMsg],
+		inventory.SysvShm:  fmt.Sprintf("%#x", uint32(p.Keys[inventory.SysvShm])),
+		inventory.SysvSem:  strconv.FormatInt(p.Keys[inventory.SysvSem], 10),
 	}
 	for k, target := range args {
 		mustIPC(t, "rm", string(k), target)
-		if _, err := inventory.Lookup(k, p.targets[k]); err == nil {
+		if _, err := inventory.Lookup(k, p.Targets[k]); err == nil {
 			t.Errorf("ipc rm %s %s left it", k, target)
 		}
 		_, stderr, code := runIPC(t, "rm", string(k), target)
@@ -274,14 +208,14 @@ func runIn(t *testing.T, ns func(*exec.Cmd) *exec.Cmd, args ...string) (string, 
 // exactly the dead peer's, queues and semaphore sets only with --idle.
 func TestRmOrphans(t *testing.T) {
 	ns := privateIPC(t)
-	live := startInvPeer(t, "hold", ns)
-	dead := startInvPeer(t, "hold", ns)
-	dead.proc.Cmd.Process.Kill()
-	dead.proc.Wait()
+	live := inventorytest.StartC(t, "hold", ns)
+	dead := inventorytest.StartC(t, "hold", ns)
+	dead.Proc.Cmd.Process.Kill()
+	dead.Proc.Wait()
 
 	out, _ := runIn(t, ns, "ls", "--json")
 	all := lsJSON(t, out)
-	if len(all) != 12 || len(live.mine(all)) != 6 || len(dead.mine(all)) != 6 {
+	if len(all) != 12 || len(live.Mine(all)) != 6 || len(dead.Mine(all)) != 6 {
 		t.Fatalf("the private namespace holds more than the two peers' objects, refusing to sweep: %v", all)
 	}
 	// refs reads "VERB KIND:TARGET: reason" lines into sorted "VERB KIND:TARGET".
@@ -298,7 +232,7 @@ func TestRmOrphans(t *testing.T) {
 	want := func(verb string, kinds ...inventory.Kind) []string {
 		var r []string
 		for _, k := range kinds {
-			r = append(r, verb+" "+string(k)+":"+dead.targets[k])
+			r = append(r, verb+" "+string(k)+":"+dead.Targets[k])
 		}
 		slices.Sort(r)
 		return r
@@ -309,8 +243,8 @@ func TestRmOrphans(t *testing.T) {
 	}
 	out, _ = runIn(t, ns, "rm", "--orphans", "--dry-run", "--json", "--kind", "sysv-shm")
 	var orphans []inventory.Orphan
-	if err := json.Unmarshal([]byte(out), &orphans); err != nil || len(orphans) != 1 || !dead.owns(orphans[0].Object) ||
-		orphans[0].Reason != fmt.Sprintf("no attachment, creator %d gone", dead.pid) {
+	if err := json.Unmarshal([]byte(out), &orphans); err != nil || len(orphans) != 1 || !dead.Owns(orphans[0].Object) ||
+		orphans[0].Reason != fmt.Sprintf("no attachment, creator %d gone", dead.PID) {
 		t.Errorf("rm --orphans --dry-run --json --kind sysv-shm: %v %s", err, out)
 	}
 	// The objects were just used: --idle 1h keeps queues and sets.
@@ -328,7 +262,7 @@ func TestRmOrphans(t *testing.T) {
 		t.Errorf("rm --orphans --idle 1ns: %v, want %v", got, want)
 	}
 	out, _ = runIn(t, ns, "ls", "--json")
-	if left := lsJSON(t, out); len(left) != 6 || len(live.mine(left)) != 6 {
+	if left := lsJSON(t, out); len(left) != 6 || len(live.Mine(left)) != 6 {
 		t.Errorf("after the sweep: %v; want exactly the live peer's 6 objects", left)
 	}
 }
