@@ -78,7 +78,8 @@ type Object struct {
 }
 
 // List returns every object of the given kinds (all kinds when none are given)
-// that the caller can see. A source that is missing (a kernel without System V
+// that the kernel names, with the liveness of the pids it recorded; Select
+// narrows that to what the caller may see (Visible). A source that is missing (a kernel without System V
 // IPC, an unmounted mqueue file system) contributes nothing; other read errors
 // are returned with the objects found so far.
 func List(kinds ...Kind) ([]Object, error) {
