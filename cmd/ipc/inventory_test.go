@@ -172,7 +172,7 @@ func TestRmTargets(t *testing.T) {
 // sweep there sees nothing of the other tests running on the machine.
 func privateIPC(t *testing.T) func(*exec.Cmd) *exec.Cmd {
 	t.Helper()
-	testutil.RequireRoot(t)
+	requireUnshare(t)
 	holder := exec.Command("unshare", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
 		"mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mount -t mqueue mqueue /dev/mqueue && echo $$ && exec cat")
 	stdin, err := holder.StdinPipe()
@@ -186,6 +186,17 @@ func privateIPC(t *testing.T) func(*exec.Cmd) *exec.Cmd {
 		in := exec.Command("nsenter", append([]string{"-t", pid, "--ipc", "--mount", "--", cmd.Path}, cmd.Args[1:]...)...)
 		in.Env = cmd.Env
 		return in
+	}
+}
+
+// requireUnshare skips a test that needs new IPC and mount namespaces where
+// the caller may not make them (no root, or a container without
+// CAP_SYS_ADMIN).
+func requireUnshare(t *testing.T) {
+	t.Helper()
+	testutil.RequireRoot(t)
+	if out, err := exec.Command("unshare", "--ipc", "--mount", "true").CombinedOutput(); err != nil {
+		t.Skipf("cannot make IPC and mount namespaces: %v %s", err, out)
 	}
 }
 
@@ -270,7 +281,7 @@ func TestRmOrphans(t *testing.T) {
 // TestLsMountsMqueue: where /dev/mqueue is not mounted, ls mounts it when it
 // may (root) and warns when it may not (nobody).
 func TestLsMountsMqueue(t *testing.T) {
-	testutil.RequireRoot(t)
+	requireUnshare(t)
 	run := func(prefix string, cmd *exec.Cmd) (string, string, error) {
 		sh := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
 			"umount /dev/mqueue 2>/dev/null; exec "+prefix+` "$@"`, "sh", cmd.Path)
