@@ -67,6 +67,8 @@
 // Counts are C ints: a single buffer holds at most 2³¹-1 elements. NewOp can
 // have 32 operators alive at once, as MPI's user function has no context
 // argument and each needs a C trampoline of its own. Each crossing from Go to
-// C costs some tens of nanoseconds, which shows only in the latency of tiny
-// messages.
+// C costs some tens of nanoseconds, which shows in the latency of tiny
+// messages. Open MPI binds each of a small job's ranks to one core, which the
+// Go runtime's own threads then share with the thread polling inside MPI;
+// `mpiexec --bind-to none` leaves them room.
 package mpi
