@@ -14,6 +14,8 @@ import (
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/inventory"
 	"github.com/goipc/ipc/inventory/inventorytest"
+	"github.com/goipc/ipc/sysv"
+	"golang.org/x/sys/unix"
 )
 
 // lsJSON runs `ipc ls --json args...` through run and decodes the objects.
@@ -155,6 +157,23 @@ func TestRmTargets(t *testing.T) {
 			t.Errorf("second ipc rm %s %s: exit %d, %q", k, target, code, stderr)
 		}
 	}
+	// A key made by ftok, named PATH:PROJ as every ipc command takes it.
+	file := filepath.Join(t.TempDir(), "keyfile")
+	os.WriteFile(file, nil, 0o600)
+	key, err := sysv.Ftok(file, 'k')
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := unix.SysvShmGet(int(key), 4096, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.SysvShmCtl(id, unix.IPC_RMID, nil) })
+	mustIPC(t, "rm", "sysv-shm", file+":k")
+	if _, err := inventory.Lookup(inventory.SysvShm, fmt.Sprintf("id=%d", id)); err == nil {
+		t.Errorf("ipc rm sysv-shm %s:k left segment %d", file, id)
+	}
+
 	for _, bad := range [][]string{{"rm"}, {"rm", "sysv-shm"}, {"rm", "pipe", "/x"}, {"rm", "--orphans", "posix-mq"},
 		{"rm", "posix-mq", "/x", "--dry-run"}, {"rm", "--orphans", "--idle", "-1s"}} {
 		if _, stderr, code := runIPC(t, bad...); code != 2 || !strings.HasPrefix(stderr, "ipc: ") {

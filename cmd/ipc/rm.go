@@ -102,20 +102,7 @@ func removeTargets(stderr io.Writer, kindArg string, targets []string) error {
 }
 
 func removeTarget(kind inventory.Kind, target string) error {
-	var o inventory.Object
-	var err error
-	if kind == inventory.SysvMsg || kind == inventory.SysvShm || kind == inventory.SysvSem {
-		if !strings.HasPrefix(target, "id=") {
-			key, kerr := sysv.ParseKey(strings.TrimPrefix(target, "key="))
-			if kerr != nil {
-				return kerr
-			}
-			o, err = inventory.LookupKey(kind, int64(key))
-		}
-	}
-	if o.Kind == "" && err == nil {
-		o, err = inventory.Lookup(kind, target)
-	}
+	o, err := lookup(kind, target)
 	var pe *os.PathError
 	if errors.As(err, &pe) && pe.Op == "find" {
 		err = pe.Err // "rm posix-shm /x: no such file or directory"
@@ -124,6 +111,20 @@ func removeTarget(kind inventory.Kind, target string) error {
 		return err
 	}
 	return inventory.Remove(o)
+}
+
+// lookup finds the object a TARGET names. A System V KEY is read as every
+// ipc command reads one, PATH:PROJ included.
+func lookup(kind inventory.Kind, target string) (inventory.Object, error) {
+	isSysv := kind == inventory.SysvMsg || kind == inventory.SysvShm || kind == inventory.SysvSem
+	if !isSysv || strings.HasPrefix(target, "id=") {
+		return inventory.Lookup(kind, target)
+	}
+	key, err := sysv.ParseKey(strings.TrimPrefix(target, "key="))
+	if err != nil {
+		return inventory.Object{}, err
+	}
+	return inventory.LookupKey(kind, int64(key))
 }
 
 // warnUninspectable says why POSIX objects will be kept, when that is so.
