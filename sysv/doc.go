@@ -32,7 +32,9 @@
 // microseconds and does not poll. The kernel never restarts these calls after a
 // signal handler runs (Go's runtime and os/signal run them often); they are
 // retried with the time left, so signals never surface as EINTR. Removing an
-// object wakes every call blocked on it, in every process, with EIDRM.
+// object wakes every call blocked on it, in every process, with EIDRM. Every
+// 64th call yields to the scheduler, so that a goroutine looping on these calls
+// keeps its thread instead of being handed between threads by the runtime.
 //
 // All methods are safe for concurrent use. With context.Background, Send,
 // Receive and Op allocate nothing: messages travel through a buffer on the C

@@ -98,7 +98,7 @@ func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags
 	}
 	yieldSometimes()
 	if errors.Is(err, syscall.EINVAL) {
-		err = q.sizeHint(err, len(data))
+		err = errs.LimitHint(err, "message size", int64(len(data)), "kernel/msgmax")
 	}
 	return q.fail("msgsnd", err)
 }
@@ -115,11 +115,6 @@ func (q *MessageQueue) fits(size int) error {
 		return errs.Hint(syscall.EINVAL, "message size %d > the queue's max bytes %d", size, st.MaxBytes)
 	}
 	return nil
-}
-
-// sizeHint explains an EINVAL from msgsnd by the limit the message exceeds.
-func (q *MessageQueue) sizeHint(err error, size int) error {
-	return errs.LimitHint(err, "message size", int64(size), "kernel/msgmax")
 }
 
 // Receive takes one message into buf and returns its length and type. mtype

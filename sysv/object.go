@@ -101,10 +101,10 @@ func (o *object) fail(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	switch {
-	case errors.Is(err, syscall.EIDRM):
+	switch errno, _ := err.(syscall.Errno); { // a bare errno: not yet explained
+	case errno == syscall.EIDRM:
 		err = errs.Hint(err, "the %s was removed while this call waited", o.kind)
-	case errors.Is(err, syscall.EINVAL) && !o.exists():
+	case errno == syscall.EINVAL && !o.exists():
 		err = errs.Hint(err, "the %s no longer exists", o.kind)
 	}
 	return errs.Path(op, o.name(), err)

@@ -60,7 +60,7 @@ func OpenSharedMemory(key Key, size int, flag Flag, perm os.FileMode) (*SharedMe
 	if errors.Is(err, syscall.EINVAL) {
 		err = errs.LimitHint(err, "size", int64(size), "kernel/shmmax")
 		if _, hinted := err.(*errs.Hinted); !hinted && flag&Exclusive == 0 {
-			err = errs.Hint(err, "an existing segment smaller than %d bytes has this key?", size)
+			err = errs.Hint(err, "size %d is larger than the existing segment of this key", size)
 		}
 	}
 	if err != nil {
