@@ -172,71 +172,77 @@ func ReduceScatterBlock[T Type](c *Comm, send, recv []T, op *Op) error {
 	return check(fn, C.MPI_Reduce_scatter_block(sp, rp, n, datatype[T](), o, h))
 }
 
+// rooted holds the checked arguments of a gather or scatter: own is this
+// rank's part (n elements), all the root's whole buffer (nil elsewhere), laid
+// out by counts and displacements cc and cd in the v variants.
+type rooted struct {
+	h        C.MPI_Comm
+	own, all unsafe.Pointer
+	n        C.int
+	cc, cd   []C.int
+}
+
+// rootedArgs checks a gather's or a scatter's buffers before the call. Without
+// v, every part has len(own) elements and all holds Size of them; with v, part
+// i has counts[i] elements at displs[i] (packed when displs is nil).
+func rootedArgs[T Type](fn string, c *Comm, root int, own, all []T, ownWhat, allWhat string, v bool, counts, displs []int) (a rooted, err error) {
+	if a.h, err = c.handle(fn); err != nil {
+		return a, err
+	}
+	if err = c.checkRoot(fn, root); err != nil {
+		return a, err
+	}
+	if v {
+		a.own, a.n, err = buffer(fn, own)
+	} else {
+		a.own, a.n, err = nonEmpty(fn, ownWhat, own)
+	}
+	if err != nil || c.rank != root {
+		return a, err
+	}
+	if v {
+		if a.cc, a.cd, err = c.layout(fn, allWhat, counts, displs, len(all)); err != nil {
+			return a, err
+		}
+		err = lengths(fn, ownWhat, len(own), counts[root])
+	} else {
+		err = lengths(fn, allWhat, len(all), c.size*len(own))
+	}
+	a.all = unsafe.Pointer(unsafe.SliceData(all))
+	return a, err
+}
+
 // Gather collects send from every process, in rank order, into recv at root,
 // which holds Size times len(send) elements (MPI_Gather).
 func Gather[T Type](c *Comm, send, recv []T, root int) error {
-	h, err := c.handle("MPI_Gather")
+	a, err := rootedArgs("MPI_Gather", c, root, send, recv, "send", "receive", false, nil, nil)
 	if err != nil {
 		return err
-	}
-	if err := c.checkRoot("MPI_Gather", root); err != nil {
-		return err
-	}
-	sp, n, err := nonEmpty("MPI_Gather", "send", send)
-	if err != nil {
-		return err
-	}
-	var rp unsafe.Pointer
-	if c.rank == root {
-		if err := lengths("MPI_Gather", "receive", len(recv), c.size*len(send)); err != nil {
-			return err
-		}
-		rp = unsafe.Pointer(unsafe.SliceData(recv))
 	}
 	t := datatype[T]()
-	return check("MPI_Gather", C.MPI_Gather(sp, n, t, rp, n, t, C.int(root), h))
+	return check("MPI_Gather", C.MPI_Gather(a.own, a.n, t, a.all, a.n, t, C.int(root), a.h))
 }
 
 // Scatter sends block i of send (Size blocks of len(recv) elements) at root
 // to rank i's recv (MPI_Scatter).
 func Scatter[T Type](c *Comm, send, recv []T, root int) error {
-	h, err := c.handle("MPI_Scatter")
+	a, err := rootedArgs("MPI_Scatter", c, root, recv, send, "receive", "send", false, nil, nil)
 	if err != nil {
 		return err
-	}
-	if err := c.checkRoot("MPI_Scatter", root); err != nil {
-		return err
-	}
-	rp, n, err := nonEmpty("MPI_Scatter", "receive", recv)
-	if err != nil {
-		return err
-	}
-	var sp unsafe.Pointer
-	if c.rank == root {
-		if err := lengths("MPI_Scatter", "send", len(send), c.size*len(recv)); err != nil {
-			return err
-		}
-		sp = unsafe.Pointer(unsafe.SliceData(send))
 	}
 	t := datatype[T]()
-	return check("MPI_Scatter", C.MPI_Scatter(sp, n, t, rp, n, t, C.int(root), h))
+	return check("MPI_Scatter", C.MPI_Scatter(a.all, a.n, t, a.own, a.n, t, C.int(root), a.h))
 }
 
 // Allgather is Gather with the result on every process (MPI_Allgather).
 func Allgather[T Type](c *Comm, send, recv []T) error {
-	h, err := c.handle("MPI_Allgather")
+	// Every rank receives the whole, as a root does.
+	a, err := rootedArgs("MPI_Allgather", c, c.Rank(), send, recv, "send", "receive", false, nil, nil)
 	if err != nil {
-		return err
-	}
-	sp, n, err := nonEmpty("MPI_Allgather", "send", send)
-	if err != nil {
-		return err
-	}
-	if err := lengths("MPI_Allgather", "receive", len(recv), c.size*len(send)); err != nil {
 		return err
 	}
 	t := datatype[T]()
-	return check("MPI_Allgather", C.MPI_Allgather(sp, n, t, unsafe.Pointer(unsafe.SliceData(recv)), n, t, h))
+	return check("MPI_Allgather", C.MPI_Allgather(a.own, a.n, t, a.all, a.n, t, a.h))
 }
 
 // Alltoall sends block j of send to rank j, which stores it as block i of its
@@ -292,80 +298,33 @@ func (c *Comm) layout(fn, what string, counts, displs []int, buflen int) (cc, cd
 // Gatherv is Gather with a count per rank: rank i's send lands in recv at
 // displs[i] (or packed in rank order when displs is nil) at root (MPI_Gatherv).
 func Gatherv[T Type](c *Comm, send, recv []T, counts, displs []int, root int) error {
-	h, err := c.handle("MPI_Gatherv")
+	a, err := rootedArgs("MPI_Gatherv", c, root, send, recv, "send", "receive", true, counts, displs)
 	if err != nil {
 		return err
-	}
-	if err := c.checkRoot("MPI_Gatherv", root); err != nil {
-		return err
-	}
-	sp, n, err := buffer("MPI_Gatherv", send)
-	if err != nil {
-		return err
-	}
-	var rp unsafe.Pointer
-	var cc, cd []C.int
-	if c.rank == root {
-		if cc, cd, err = c.layout("MPI_Gatherv", "receive", counts, displs, len(recv)); err != nil {
-			return err
-		}
-		if err := lengths("MPI_Gatherv", "send", len(send), counts[root]); err != nil {
-			return err
-		}
-		rp = unsafe.Pointer(unsafe.SliceData(recv))
 	}
 	t := datatype[T]()
-	return check("MPI_Gatherv", C.MPI_Gatherv(sp, n, t, rp, ptr(cc), ptr(cd), t, C.int(root), h))
+	return check("MPI_Gatherv", C.MPI_Gatherv(a.own, a.n, t, a.all, ptr(a.cc), ptr(a.cd), t, C.int(root), a.h))
 }
 
 // Scatterv is Scatter with a count per rank: rank i receives counts[i]
 // elements from send at displs[i] (MPI_Scatterv).
 func Scatterv[T Type](c *Comm, send []T, counts, displs []int, recv []T, root int) error {
-	h, err := c.handle("MPI_Scatterv")
+	a, err := rootedArgs("MPI_Scatterv", c, root, recv, send, "receive", "send", true, counts, displs)
 	if err != nil {
 		return err
-	}
-	if err := c.checkRoot("MPI_Scatterv", root); err != nil {
-		return err
-	}
-	rp, n, err := buffer("MPI_Scatterv", recv)
-	if err != nil {
-		return err
-	}
-	var sp unsafe.Pointer
-	var cc, cd []C.int
-	if c.rank == root {
-		if cc, cd, err = c.layout("MPI_Scatterv", "send", counts, displs, len(send)); err != nil {
-			return err
-		}
-		if err := lengths("MPI_Scatterv", "receive", len(recv), counts[root]); err != nil {
-			return err
-		}
-		sp = unsafe.Pointer(unsafe.SliceData(send))
 	}
 	t := datatype[T]()
-	return check("MPI_Scatterv", C.MPI_Scatterv(sp, ptr(cc), ptr(cd), t, rp, n, t, C.int(root), h))
+	return check("MPI_Scatterv", C.MPI_Scatterv(a.all, ptr(a.cc), ptr(a.cd), t, a.own, a.n, t, C.int(root), a.h))
 }
 
 // Allgatherv is Gatherv with the result on every process (MPI_Allgatherv).
 func Allgatherv[T Type](c *Comm, send, recv []T, counts, displs []int) error {
-	h, err := c.handle("MPI_Allgatherv")
+	a, err := rootedArgs("MPI_Allgatherv", c, c.Rank(), send, recv, "send", "receive", true, counts, displs)
 	if err != nil {
-		return err
-	}
-	sp, n, err := buffer("MPI_Allgatherv", send)
-	if err != nil {
-		return err
-	}
-	cc, cd, err := c.layout("MPI_Allgatherv", "receive", counts, displs, len(recv))
-	if err != nil {
-		return err
-	}
-	if err := lengths("MPI_Allgatherv", "send", len(send), counts[c.rank]); err != nil {
 		return err
 	}
 	t := datatype[T]()
-	return check("MPI_Allgatherv", C.MPI_Allgatherv(sp, n, t, unsafe.Pointer(unsafe.SliceData(recv)), ptr(cc), ptr(cd), t, h))
+	return check("MPI_Allgatherv", C.MPI_Allgatherv(a.own, a.n, t, a.all, ptr(a.cc), ptr(a.cd), t, a.h))
 }
 
 // Alltoallv is Alltoall with a count and displacement per rank on both sides
