@@ -230,15 +230,16 @@ func sysvMsgCommand() *cobra.Command {
 		recvTimeout time.Duration
 		recvNowait  bool
 		asJSON      bool
+		bufSize     sizeValue
 	)
 	recv := &cobra.Command{
 		Use:   "recv [KEY]",
 		Short: "Receive a message, waiting until one of the wanted --type arrives",
 		Long: `recv takes one message and prints it. --type selects as msgrcv does: 0 (the
 default) takes the first message, N > 0 the first of type N (with --except, the
-first of any other type), N < 0 the first of the lowest type up to -N. A
-message longer than kernel.msgmax cannot exist; with --noerror a message is
-truncated to that size instead of failing.`,
+first of any other type), N < 0 the first of the lowest type up to -N. The
+message is read into --buffer bytes, by default kernel.msgmax, which holds any
+message; a longer one fails and stays queued, or with --noerror is truncated.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, _, err := sysvKey(a, 0)
@@ -262,9 +263,12 @@ truncated to that size instead of failing.`,
 					flags |= fl.flag
 				}
 			}
-			size, ok := errs.Sysctl("kernel/msgmax")
-			if !ok {
-				size = 8192
+			size := int64(bufSize)
+			if !cmd.Flags().Changed("buffer") {
+				var ok bool
+				if size, ok = errs.Sysctl("kernel/msgmax"); !ok {
+					size = 8192
+				}
 			}
 			buf := make([]byte, size)
 			notifyReady()
@@ -284,6 +288,7 @@ truncated to that size instead of failing.`,
 	f.Int64Var(&recvType, "type", 0, "which message: 0 the first, N the first of type N, -N the lowest type up to N")
 	f.BoolVar(&except, "except", false, "take the first message whose type is not --type (MSG_EXCEPT)")
 	f.BoolVar(&noerror, "noerror", false, "truncate a message too long for the buffer (MSG_NOERROR)")
+	f.Var(&bufSize, "buffer", "largest message to take (default kernel.msgmax)")
 	f.DurationVar(&recvTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
 	f.BoolVar(&recvNowait, "nowait", false, "fail at once (exit 4) if no message matches")
 	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "type": N}`)

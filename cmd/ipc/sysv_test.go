@@ -47,8 +47,11 @@ func TestSysvMsg(t *testing.T) {
 	if out := mustIPC(t, "sysv", "msg", "recv", key, "--type", "1", "--except"); out != "three\n" {
 		t.Fatalf("recv --type 1 --except printed %q", out)
 	}
-	if out := mustIPC(t, "sysv", "msg", "recv", key); out != "hello\n" {
-		t.Fatalf("recv printed %q", out)
+	if _, stderr, code := runIPC(t, "sysv", "msg", "recv", key, "--buffer", "3"); code != exitError || !strings.Contains(stderr, "stays queued") {
+		t.Fatalf("recv of a 5-byte message into 3 bytes: exit %d, %q", code, stderr)
+	}
+	if out := mustIPC(t, "sysv", "msg", "recv", key, "--buffer", "3", "--noerror"); out != "hel\n" {
+		t.Fatalf("recv --buffer 3 --noerror printed %q", out)
 	}
 	if _, stderr, code := runIPC(t, "sysv", "msg", "recv", key, "--nowait"); code != exitEmpty || !strings.Contains(stderr, "--nowait") {
 		t.Fatalf("recv --nowait on an empty queue: exit %d, %q", code, stderr)
