@@ -97,9 +97,9 @@ func TestSemaphoreLimitHints(t *testing.T) {
 
 func TestSemaphoreTimeoutAndCancel(t *testing.T) {
 	s := newSemSet(t, 1)
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	err := s.Op(ctx, sysv.SemOp{Delta: -1})
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Op past its deadline: %v, want os.ErrDeadlineExceeded", err)
