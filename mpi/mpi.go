@@ -86,12 +86,12 @@ func Init(want ThreadLevel) (ThreadLevel, error) {
 	if !locked {
 		runtime.UnlockOSThread()
 	}
+	state.Store(stateRunning)
 	for _, c := range []C.MPI_Comm{C.goipc_comm_world, C.goipc_comm_self} {
 		if err := check("MPI_Comm_set_errhandler", C.MPI_Comm_set_errhandler(c, C.goipc_errors_return)); err != nil {
 			return provided, err
 		}
 	}
-	state.Store(stateRunning)
 	if err := world.fill(); err != nil {
 		return provided, err
 	}

@@ -20,8 +20,8 @@ import (
 //	bool                        MPI_C_BOOL
 //	Loc[float32|float64|int32|int64]  MPI_FLOAT_INT, MPI_DOUBLE_INT, MPI_2INT, MPI_LONG_INT
 //
-// byte is uint8 in Go, so []byte travels as MPI_UINT8_T, which every
-// implementation transfers bit for bit against a peer's MPI_BYTE or MPI_CHAR.
+// byte is uint8 in Go, so []byte travels as MPI_UINT8_T, which Open MPI and
+// MPICH deliver bit for bit to a peer receiving MPI_BYTE or MPI_CHAR.
 // Named types (type Celsius float64) map as their underlying type.
 type Type interface {
 	~int8 | ~int16 | ~int32 | ~int64 | ~int | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uint | ~uintptr |

@@ -72,20 +72,14 @@ func run(minRanks int, body func(w *mpi.Comm) error) error {
 		return err
 	}
 	w := mpi.World()
-	err := error(nil)
 	if w.Size() < minRanks {
-		err = fmt.Errorf("needs at least %d ranks, the job has %d (run it as: mpiexec -n %d mpidemo ...)", minRanks, w.Size(), minRanks)
-	} else {
-		err = body(w)
-	}
-	if err != nil {
-		// Peers may be blocked waiting for this rank: end the whole job.
-		if w.Size() >= minRanks {
-			fmt.Fprintf(os.Stderr, "mpidemo: rank %d: %v\n", w.Rank(), err)
-			mpi.Abort(w, 1)
-		}
 		mpi.Finalize()
-		return err
+		return fmt.Errorf("needs at least %d ranks, the job has %d (run it as: mpiexec -n %d mpidemo ...)", minRanks, w.Size(), minRanks)
+	}
+	if err := body(w); err != nil {
+		// Peers may be blocked waiting for this rank: end the whole job.
+		fmt.Fprintf(os.Stderr, "mpidemo: rank %d: %v\n", w.Rank(), err)
+		mpi.Abort(w, 1)
 	}
 	return mpi.Finalize()
 }
