@@ -4,6 +4,11 @@
  *
  *   mpi_bench pingpong [--sizes LIST] [--iters N]             osu_latency style
  *   mpi_bench bw [--sizes LIST] [--iters N] [--window N]      osu_bw style
+ *   mpi_bench procnull [--iters N]                            the cost of a call
+ *
+ * procnull times an 8-byte MPI_Send, and MPI_Isend + MPI_Wait, to
+ * MPI_PROC_NULL, which MPI completes at once: the baseline for what calling
+ * from Go adds (package mpi's BenchmarkProcNull). It runs as one rank.
  *
  * LIST is comma-separated sizes in bytes, or with a KiB or MiB suffix.
  */
@@ -49,13 +54,14 @@ int main(int argc, char **argv) {
 	long sizes[MAX_SIZES] = {8, 64, 512, 4 << 10, 32 << 10, 256 << 10, 1 << 20};
 	int nsizes = 7, rank, nranks;
 	int bw = argc > 1 && strcmp(argv[1], "bw") == 0;
-	int iters = bw ? 100 : 10000, window = bw ? 64 : 1;
+	int procnull = argc > 1 && strcmp(argv[1], "procnull") == 0;
+	int iters = bw ? 100 : procnull ? 1000000 : 10000, window = bw ? 64 : 1;
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-	if (argc < 2 || (!bw && strcmp(argv[1], "pingpong") != 0)) {
-		fprintf(stderr, "usage: mpi_bench pingpong|bw [--sizes LIST] [--iters N] [--window N]\n");
+	if (argc < 2 || (!bw && !procnull && strcmp(argv[1], "pingpong") != 0)) {
+		fprintf(stderr, "usage: mpi_bench pingpong|bw|procnull [--sizes LIST] [--iters N] [--window N]\n");
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	for (int i = 2; i + 1 < argc; i += 2) {
@@ -71,6 +77,22 @@ int main(int argc, char **argv) {
 	if (nsizes <= 0 || iters < 1 || window < 1 || (argc % 2) != 0) {
 		fprintf(stderr, "mpi_bench: bad arguments\n");
 		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	if (procnull) {
+		char msg[8] = {0};
+		MPI_Request req;
+		double t = MPI_Wtime();
+		for (int i = 0; i < iters; i++)
+			MPI_Send(msg, 8, MPI_UINT8_T, MPI_PROC_NULL, 0, MPI_COMM_WORLD);
+		printf("# mpi_bench procnull: C, %s\nsend %.1f ns\n", IMPL, (MPI_Wtime() - t) * 1e9 / iters);
+		t = MPI_Wtime();
+		for (int i = 0; i < iters; i++) {
+			MPI_Isend(msg, 8, MPI_UINT8_T, MPI_PROC_NULL, 0, MPI_COMM_WORLD, &req);
+			MPI_Wait(&req, MPI_STATUS_IGNORE);
+		}
+		printf("isend-wait %.1f ns\n", (MPI_Wtime() - t) * 1e9 / iters);
+		MPI_Finalize();
+		return 0;
 	}
 	if (nranks < 2) {
 		fprintf(stderr, "mpi_bench: needs at least 2 ranks, the job has %d\n", nranks);
