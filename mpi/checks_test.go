@@ -171,6 +171,10 @@ var basicChecks = []check{
 		if err := wantInvalid(mpi.Allreduce(w, x, make([]int32, 2), mpi.Sum), mpi.ErrCount); err != nil {
 			return fmt.Errorf("mismatched lengths: %w", err)
 		}
+		four := make([]int32, 4)
+		if err := wantInvalid(mpi.Allreduce(w, four[:2], four[1:3], mpi.Sum), mpi.ErrBuffer); err != nil {
+			return fmt.Errorf("overlapping buffers: %w", err)
+		}
 		if err := wantInvalid(mpi.Gatherv(w, x, make([]int32, 1), []int{2}, nil, 0), mpi.ErrCount); err != nil {
 			return fmt.Errorf("Gatherv count beyond buffer: %w", err)
 		}

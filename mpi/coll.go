@@ -33,12 +33,6 @@ func (c *Comm) checkRoot(op string, root int) error {
 	return nil
 }
 
-// same reports whether two slices are the same buffer, which asks for
-// MPI_IN_PLACE.
-func same[T Type](a, b []T) bool {
-	return len(a) > 0 && len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
-}
-
 // lengths checks that recv holds exactly want elements.
 func lengths(op, what string, got, want int) error {
 	if got != want {
@@ -64,7 +58,8 @@ func Bcast[T Type](c *Comm, buf []T, root int) error {
 }
 
 // reduceArgs prepares the buffers of a reduction: recv must match send in
-// length, and the same slice means in place.
+// length. The same slice for both means in place, which the C side turns
+// into MPI_IN_PLACE.
 func reduceArgs[T Type](fn string, send, recv []T) (sp, rp unsafe.Pointer, n C.int, err error) {
 	if sp, n, err = nonEmpty(fn, "send", send); err != nil {
 		return
@@ -72,11 +67,17 @@ func reduceArgs[T Type](fn string, send, recv []T) (sp, rp unsafe.Pointer, n C.i
 	if err = lengths(fn, "receive", len(recv), len(send)); err != nil {
 		return
 	}
-	rp = unsafe.Pointer(unsafe.SliceData(recv))
-	if same(send, recv) {
-		sp = C.goipc_in_place
+	if unsafe.SliceData(send) != unsafe.SliceData(recv) && overlap(send, recv) {
+		return nil, nil, 0, invalid(fn, ErrBuffer, "send and receive buffers overlap without being the same slice")
 	}
-	return
+	return sp, unsafe.Pointer(unsafe.SliceData(recv)), n, nil
+}
+
+// overlap reports whether two slices share memory.
+func overlap[T Type](a, b []T) bool {
+	size := unsafe.Sizeof(*new(T))
+	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b))*size && pb < pa+uintptr(len(a))*size
 }
 
 // Reduce combines send from every process with op into recv at root
@@ -103,7 +104,7 @@ func Reduce[T Type](c *Comm, send, recv []T, op *Op, root int) error {
 	if err != nil {
 		return err
 	}
-	return check("MPI_Reduce", C.MPI_Reduce(sp, rp, n, datatype[T](), o, C.int(root), h))
+	return check("MPI_Reduce", C.goipc_reduce(sp, rp, n, datatype[T](), o, C.int(root), h))
 }
 
 // reduceAll runs the reductions whose result lands on every process.
@@ -128,7 +129,7 @@ func reduceAll[T Type](fn string, c *Comm, send, recv []T, op *Op,
 // process (MPI_Allreduce).
 func Allreduce[T Type](c *Comm, send, recv []T, op *Op) error {
 	return reduceAll("MPI_Allreduce", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm) C.int {
-		return C.MPI_Allreduce(sp, rp, n, t, o, h)
+		return C.goipc_allreduce(sp, rp, n, t, o, h)
 	})
 }
 
@@ -136,7 +137,7 @@ func Allreduce[T Type](c *Comm, send, recv []T, op *Op) error {
 // (MPI_Scan).
 func Scan[T Type](c *Comm, send, recv []T, op *Op) error {
 	return reduceAll("MPI_Scan", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm) C.int {
-		return C.MPI_Scan(sp, rp, n, t, o, h)
+		return C.goipc_scan(sp, rp, n, t, o, h)
 	})
 }
 
@@ -144,7 +145,7 @@ func Scan[T Type](c *Comm, send, recv []T, op *Op) error {
 // (MPI_Exscan); recv on rank 0 is left as it was.
 func Exscan[T Type](c *Comm, send, recv []T, op *Op) error {
 	return reduceAll("MPI_Exscan", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm) C.int {
-		return C.MPI_Exscan(sp, rp, n, t, o, h)
+		return C.goipc_exscan(sp, rp, n, t, o, h)
 	})
 }
 

@@ -9,7 +9,6 @@ const MPI_Message goipc_message_null = MPI_MESSAGE_NULL, goipc_message_no_proc =
 const MPI_Op goipc_op_null = MPI_OP_NULL;
 const MPI_Errhandler goipc_errors_return = MPI_ERRORS_RETURN;
 const MPI_Info goipc_info_null = MPI_INFO_NULL;
-void *const goipc_in_place = MPI_IN_PLACE;
 
 const MPI_Datatype goipc_types[GOIPC_NTYPES] = {
 	MPI_INT8_T, MPI_INT16_T, MPI_INT32_T, MPI_INT64_T,
@@ -24,6 +23,21 @@ const MPI_Op goipc_ops[GOIPC_NOPS] = {
 	MPI_LAND, MPI_LOR, MPI_LXOR, MPI_BAND, MPI_BOR, MPI_BXOR,
 	MPI_MINLOC, MPI_MAXLOC,
 };
+
+#define IN_PLACE(s, r) ((s) == (r) ? MPI_IN_PLACE : (s))
+
+int goipc_reduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c) {
+	return MPI_Reduce(IN_PLACE(s, r), r, n, t, o, root, c);
+}
+int goipc_allreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
+	return MPI_Allreduce(IN_PLACE(s, r), r, n, t, o, c);
+}
+int goipc_scan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
+	return MPI_Scan(IN_PLACE(s, r), r, n, t, o, c);
+}
+int goipc_exscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
+	return MPI_Exscan(IN_PLACE(s, r), r, n, t, o, c);
+}
 
 #define TRAMPOLINE(n) \
 	static void goipc_op##n(void *in, void *inout, int *len, MPI_Datatype *type) { \

@@ -13,7 +13,6 @@ extern const MPI_Message goipc_message_null, goipc_message_no_proc;
 extern const MPI_Op goipc_op_null;
 extern const MPI_Errhandler goipc_errors_return;
 extern const MPI_Info goipc_info_null;
-extern void *const goipc_in_place;
 
 // Datatypes, in the order of the Go table in types.go.
 enum { GOIPC_NTYPES = 18 };
@@ -22,6 +21,14 @@ extern const MPI_Datatype goipc_types[GOIPC_NTYPES];
 // Predefined operators, in the order of the Go table in op.go.
 enum { GOIPC_NOPS = 12 };
 extern const MPI_Op goipc_ops[GOIPC_NOPS];
+
+// The reductions, with MPI_IN_PLACE when the send buffer is the receive
+// buffer. Open MPI's MPI_IN_PLACE is (void *)1, a value Go must never hold in
+// a pointer: the garbage collector rejects it when it scans a stack.
+int goipc_reduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c);
+int goipc_allreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
+int goipc_scan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
+int goipc_exscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
 
 // MPI's user function has no context argument, so each live Go operator gets
 // one of a fixed number of trampolines, which passes its slot to Go.
