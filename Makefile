@@ -74,7 +74,7 @@ test: lint
 # Benchmarks: Go beside the C baselines of csrc/ in the same run.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	@if [ -d cmd/mpidemo ]; then echo $(GO) test -run '^$$' -bench . -tags mpich ./cmd/mpidemo/; $(GO) test -run '^$$' -bench . -tags mpich ./cmd/mpidemo/; fi
+	@if [ -d cmd/mpidemo ]; then echo $(GO) test -run '^$$' -bench . -tags mpich ./mpi/ ./cmd/mpidemo/; $(GO) test -run '^$$' -bench . -tags mpich ./mpi/ ./cmd/mpidemo/; fi
 
 
 clean:
