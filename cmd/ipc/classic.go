@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/spf13/cobra"
 )
@@ -45,7 +46,7 @@ func optionalPath(a []string, defaultPath string) string {
 // checkCount validates a --count flag, where 0 means no limit.
 func checkCount(count int) error {
 	if count < 0 {
-		return usagef("invalid --count %d (want 0 for no limit, or more)", count)
+		return cli.Usagef("invalid --count %d (want 0 for no limit, or more)", count)
 	}
 	return nil
 }
@@ -189,10 +190,10 @@ func checkKind(op, path string, fi fs.FileInfo, want fs.FileMode) error {
 // filesystem entries of type kind. With no default path, PATH is required.
 func namedVerbs(group *cobra.Command, kind fs.FileMode, defaultPath string) {
 	what := fileKinds[kind]
-	check := args(cobra.RangeArgs(0, 1))
+	check := cli.Args(cobra.RangeArgs(0, 1))
 	use := " [PATH]"
 	if defaultPath == "" {
-		check, use = args(cobra.ExactArgs(1)), " PATH"
+		check, use = cli.Args(cobra.ExactArgs(1)), " PATH"
 	}
 	var asJSON bool
 	stat := &cobra.Command{

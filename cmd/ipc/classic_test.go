@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/internal/testutil"
 	"golang.org/x/sys/unix"
@@ -63,7 +64,7 @@ func expectError(t *testing.T, code int, want string, args ...string) {
 		t.Errorf("ipc %v printed %q before failing", args, stdout)
 	}
 	first, rest, _ := strings.Cut(stderr, "\n")
-	oneLine := rest == "" || (code == exitUsage && rest == "Run 'ipc help' for usage.\n")
+	oneLine := rest == "" || (code == cli.ExitUsage && rest == "Run 'ipc --help' for usage.\n")
 	if got != code || !strings.HasPrefix(first, "ipc: ") || !strings.Contains(first, want) || !oneLine {
 		t.Errorf("ipc %v: exit %d, stdout %q, stderr %q; want exit %d and one line with %q", args, got, stdout, stderr, code, want)
 	}
@@ -147,7 +148,7 @@ func TestClassicFileBadInput(t *testing.T) {
 	expectError(t, exitError, "remove "+missing+": no such file or directory", "file", "rm", missing)
 	expectError(t, exitError, "create /no/such/dir/f: no such file or directory", "file", "send", "/no/such/dir/f", "x")
 	expectError(t, exitError, "wait /no/such/dir/f: no such file or directory", "file", "recv", "/no/such/dir/f", "--wait", "1s")
-	expectError(t, exitUsage, "accepts between 1 and 2 arg(s)", "file", "send")
+	expectError(t, cli.ExitUsage, "accepts between 1 and 2 arg(s)", "file", "send")
 }
 
 func TestClassicSignalFromPythonAndC(t *testing.T) {
@@ -227,12 +228,12 @@ func TestClassicSignalBadInput(t *testing.T) {
 	gone := strconv.FormatInt(pidMax+1, 10)
 	expectError(t, exitError, "kill "+gone+": no such process", "signal", "send", gone)
 	expectError(t, exitError, "sigqueue "+gone+": no such process", "signal", "send", gone, "RTMIN", "--value", "1")
-	expectError(t, exitUsage, `unknown signal "NOPE"`, "signal", "send", "1", "NOPE")
-	expectError(t, exitUsage, `unknown signal "RTMIN+31"`, "signal", "recv", "RTMIN+31")
-	expectError(t, exitUsage, `invalid PID "0"`, "signal", "send", "0")
-	expectError(t, exitUsage, "cannot take SIGKILL", "signal", "recv", "KILL")
-	expectError(t, exitUsage, "cannot take SIGURG", "signal", "recv", "23")
-	expectError(t, exitUsage, "cannot take SIGRTMIN", "signal", "recv", "RTMIN")
+	expectError(t, cli.ExitUsage, `unknown signal "NOPE"`, "signal", "send", "1", "NOPE")
+	expectError(t, cli.ExitUsage, `unknown signal "RTMIN+31"`, "signal", "recv", "RTMIN+31")
+	expectError(t, cli.ExitUsage, `invalid PID "0"`, "signal", "send", "0")
+	expectError(t, cli.ExitUsage, "cannot take SIGKILL", "signal", "recv", "KILL")
+	expectError(t, cli.ExitUsage, "cannot take SIGURG", "signal", "recv", "23")
+	expectError(t, cli.ExitUsage, "cannot take SIGRTMIN", "signal", "recv", "RTMIN")
 	expectError(t, exitTimeout, "wait for signals: i/o timeout", "signal", "recv", "--timeout", "50ms")
 	// Every signal not refused can be blocked in all threads: none makes the
 	// receiver fail after its re-execution.
@@ -328,7 +329,7 @@ func TestClassicTCPBadInput(t *testing.T) {
 	expectError(t, exitTimeout, "accept "+free+": i/o timeout", "tcp", "recv", "--addr", free, "--timeout", "50ms")
 	ln.Close()
 	expectError(t, exitError, "connect "+taken+": connection refused", "tcp", "send", "--addr", taken, "x")
-	expectError(t, exitUsage, "invalid --count -1", "tcp", "recv", "--count", "-1")
+	expectError(t, cli.ExitUsage, "invalid --count -1", "tcp", "recv", "--count", "-1")
 }
 
 const pyUnixStreamClient = `import socket, sys
@@ -428,7 +429,7 @@ func TestClassicUnixBadInput(t *testing.T) {
 	missing := filepath.Join(dir, "missing")
 	expectError(t, exitError, "connect "+missing+": no such file or directory", "unix", "send", missing, "x")
 	expectError(t, exitTimeout, "recv "+missing+": i/o timeout", "unix", "recv", "--datagram", missing, "--timeout", "50ms")
-	expectError(t, exitUsage, "accepts 1 arg(s)", "unix", "rm")
+	expectError(t, cli.ExitUsage, "accepts 1 arg(s)", "unix", "rm")
 }
 
 func TestClassicPipe(t *testing.T) {

@@ -9,28 +9,16 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"unicode/utf8"
-
-	"github.com/spf13/cobra"
 )
 
 // Exit statuses, as ../../shared/CLI.md fixes them.
 const (
 	exitError   = 1
-	exitUsage   = 2
 	exitTimeout = 3
 	exitEmpty   = 4
 )
-
-// usageError marks a bad command line: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // emptyError is a --nowait call that found nothing to take: exit status 4.
 type emptyError struct{ err error }
@@ -55,16 +43,6 @@ func exitCode(err error) int {
 		return exitTimeout
 	}
 	return exitError
-}
-
-// args wraps a cobra argument check so that its failure is a usage error.
-func args(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, a []string) error {
-		if err := check(cmd, a); err != nil {
-			return usageError{err}
-		}
-		return nil
-	}
 }
 
 // writePayload prints a received message: the bytes and one newline, or with
@@ -101,39 +79,6 @@ func cString(data []byte) []byte {
 		return data[:i]
 	}
 	return data
-}
-
-// sizeValue is a flag of bytes that accepts 4096, 4KiB, 1MiB or 1GiB.
-type sizeValue int64
-
-func (s *sizeValue) String() string { return strconv.FormatInt(int64(*s), 10) }
-func (s *sizeValue) Type() string   { return "size" }
-func (s *sizeValue) Set(v string) error {
-	n, err := parseSize(v)
-	if err != nil {
-		return err
-	}
-	*s = sizeValue(n)
-	return nil
-}
-
-func parseSize(v string) (int64, error) {
-	units := []struct {
-		suffix string
-		scale  int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
-	num, scale := v, int64(1)
-	for _, u := range units {
-		if n, ok := strings.CutSuffix(v, u.suffix); ok {
-			num, scale = n, u.scale
-			break
-		}
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/scale {
-		return 0, fmt.Errorf("invalid size %q (want bytes, or a number with KiB, MiB or GiB)", v)
-	}
-	return n * scale, nil
 }
 
 // modeValue is a permission flag in octal, 0600 by default.

@@ -4,32 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/goipc/ipc/internal/cli"
 )
-
-func TestParseSize(t *testing.T) {
-	good := map[string]int64{"0": 0, "4096": 4096, "4KiB": 4096, "1MiB": 1 << 20, "2GiB": 2 << 30, "3K": 3072, "10B": 10}
-	for in, want := range good {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "-1", "4KB", "1.5MiB", "KiB", "99999999999999999999", "4611686018427387904GiB"} {
-		if got, err := parseSize(in); err == nil {
-			t.Errorf("parseSize(%q) = %d, want an error", in, got)
-		}
-	}
-}
-
-func FuzzParseSize(f *testing.F) {
-	for _, s := range []string{"4KiB", "1MiB", "-3", "12"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if n, err := parseSize(s); err == nil && n < 0 {
-			t.Fatalf("parseSize(%q) = %d, a negative size", s, n)
-		}
-	})
-}
 
 func TestWritePayloadJSON(t *testing.T) {
 	var b bytes.Buffer
@@ -45,7 +22,7 @@ func TestWritePayloadJSON(t *testing.T) {
 func TestUsageErrorsExit2(t *testing.T) {
 	for _, args := range [][]string{{"no-such-group"}, {"demo", "no-such-mechanism"}, {"--no-such-flag"}} {
 		_, stderr, code := runIPC(t, args...)
-		if code != exitUsage || !strings.HasPrefix(stderr, "ipc: ") {
+		if code != cli.ExitUsage || !strings.HasPrefix(stderr, "ipc: ") {
 			t.Errorf("ipc %v: exit %d, stderr %q; want exit 2 and an ipc: message", args, code, stderr)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/spf13/cobra"
 )
 
@@ -125,7 +126,7 @@ func runDemo(cmd *cobra.Command, mechs []string) error {
 				for _, c := range demoCases {
 					names = append(names, c.name)
 				}
-				return usagef("unknown mechanism %q (have %s)", m, strings.Join(names, ", "))
+				return cli.Usagef("unknown mechanism %q (have %s)", m, strings.Join(names, ", "))
 			}
 			cases = append(cases, demoCases[i])
 		}

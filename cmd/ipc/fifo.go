@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -33,7 +34,7 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	send := &cobra.Command{
 		Use:   "send [PATH] MSG",
 		Short: "Write MSG into the FIFO, waiting for a reader to open it",
-		Args:  args(cobra.RangeArgs(1, 2)),
+		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path, msg := pathAndMessage(a, defaultFIFO)
 			end := deadline(timeout)
@@ -52,7 +53,7 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	recv := &cobra.Command{
 		Use:   "recv [PATH]",
 		Short: "Print what a writer puts into the FIFO, waiting for one to open it",
-		Args:  args(cobra.RangeArgs(0, 1)),
+		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultFIFO)
 			end := deadline(timeout)

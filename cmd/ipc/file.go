@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -30,7 +31,7 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 	send := &cobra.Command{
 		Use:   "send [PATH] MSG",
 		Short: "Write MSG to PATH atomically (temporary file + rename)",
-		Args:  args(cobra.RangeArgs(1, 2)),
+		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path, msg := pathAndMessage(a, defaultFile)
 			return writeAtomic(path, []byte(msg), fs.FileMode(mode))
@@ -43,7 +44,7 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 	recv := &cobra.Command{
 		Use:   "recv [PATH]",
 		Short: "Print the contents of PATH, waiting up to --wait for it to appear",
-		Args:  args(cobra.RangeArgs(0, 1)),
+		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultFile)
 			data, err := os.ReadFile(path)

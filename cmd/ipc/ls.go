@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/inventory"
 	"github.com/spf13/cobra"
 )
@@ -40,7 +41,7 @@ func (s *selection) options() (inventory.Options, error) {
 	for _, k := range s.kinds {
 		kind, err := inventory.ParseKind(k)
 		if err != nil {
-			return opts, usageError{err}
+			return opts, cli.Usage(err)
 		}
 		opts.Kinds = append(opts.Kinds, kind)
 	}
@@ -49,7 +50,7 @@ func (s *selection) options() (inventory.Options, error) {
 		if err != nil {
 			u, lerr := user.Lookup(o)
 			if lerr != nil {
-				return opts, usagef("unknown owner %q (want a user name or a uid)", o)
+				return opts, cli.Usagef("unknown owner %q (want a user name or a uid)", o)
 			}
 			uid, _ = strconv.ParseUint(u.Uid, 10, 32)
 		}
@@ -97,7 +98,7 @@ and /proc/PID/maps).
 CREATOR says whether a segment's creator still runs (the kernel keeps no
 creator for the other kinds). When /dev/mqueue is not mounted, ls mounts it
 if it may and says so, or warns that queues cannot be listed.`,
-		Args: args(cobra.NoArgs),
+		Args: cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := sel.options()
 			if err != nil {

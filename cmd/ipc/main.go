@@ -1,14 +1,12 @@
 // Command ipc exercises every inter-process communication mechanism goipc
-// covers, one command group per mechanism, plus the whole-system verbs demo, ls,
-// rm and bench. ../../README.md tours it; `ipc help` lists every flag.
+// covers, one command group per mechanism, plus the whole-system verbs demo, ls
+// and rm. ../../README.md tours it; `ipc help` lists every flag.
 package main
 
 import (
-	"errors"
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
+
+	"github.com/goipc/ipc/internal/cli"
 )
 
 // rootCmd is the top of the command tree; each group's file adds itself to it
@@ -24,26 +22,6 @@ classic walk-through of these mechanisms, so each step can be tried as is.
 Errors go to stderr as "ipc: <op> <object>: <reason>". Exit status: 0 success,
 1 error, 2 usage error, 3 --timeout expired, 4 --nowait found nothing to take.
 Durations use Go syntax (500ms, 2s); sizes accept bytes or 4KiB, 1MiB.`,
-	SilenceErrors: true,
-	SilenceUsage:  true,
-	// A command whose RunE starts has passed argument and flag checks; any
-	// error before that is a usage error.
-	PersistentPreRun: func(*cobra.Command, []string) { parsed = true },
 }
 
-var parsed bool
-
-func main() {
-	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	err := rootCmd.Execute()
-	if err == nil {
-		return
-	}
-	var ue usageError
-	if !parsed || errors.As(err, &ue) {
-		fmt.Fprintf(os.Stderr, "ipc: %v\nRun 'ipc help' for usage.\n", err)
-		os.Exit(exitUsage)
-	}
-	fmt.Fprintf(os.Stderr, "ipc: %v\n", err)
-	os.Exit(exitCode(err))
-}
+func main() { cli.Main(rootCmd, exitCode) }

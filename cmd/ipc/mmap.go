@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/mmap"
 )
@@ -24,12 +25,12 @@ without any read or write system call on the data. PATH defaults to
 ` + defaultMmapFile + `; offsets need no page alignment.`,
 	}
 
-	var offset, size sizeValue
+	var offset, size cli.SizeValue
 	mode := modeValue(0o600)
 	write := &cobra.Command{
 		Use:   "write [PATH] DATA",
 		Short: "Store DATA at --offset through a shared mapping, creating or extending the file",
-		Args:  args(cobra.RangeArgs(1, 2)),
+		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path, data := pathAndMessage(a, defaultMmapFile)
 			return mmapWrite(path, []byte(data), int64(offset), int64(size), fs.FileMode(mode))
@@ -39,12 +40,12 @@ without any read or write system call on the data. PATH defaults to
 	write.Flags().Var(&size, "size", "make the file at least this long (zeros)")
 	write.Flags().Var(&mode, "mode", "permission bits of a new file, whatever the umask")
 
-	var readOffset, length sizeValue
+	var readOffset, length cli.SizeValue
 	var asJSON bool
 	read := &cobra.Command{
 		Use:   "read [PATH]",
 		Short: "Print the bytes at --offset: up to the first NUL, or exactly --length bytes",
-		Args:  args(cobra.RangeArgs(0, 1)),
+		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultMmapFile)
 			data, err := mmapRead(path, int64(readOffset), int64(length), cmd.Flags().Changed("length"))
@@ -79,7 +80,7 @@ without any read or write system call on the data. PATH defaults to
 func mmapWrite(path string, data []byte, off, size int64, perm fs.FileMode) error {
 	need := max(off+int64(len(data)), size)
 	if need == 0 {
-		return usagef("nothing to write: DATA is empty and there is no --offset or --size")
+		return cli.Usagef("nothing to write: DATA is empty and there is no --offset or --size")
 	}
 	f, err := mmap.CreateFile(path, need, perm)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/spf13/cobra"
 )
@@ -23,7 +24,7 @@ func init() {
 child (ipc itself) holding the write end as descriptor 3, closes its own copy
 of the write end and reads until the child's end closes, then prints what came
 through.`,
-		Args: args(cobra.ExactArgs(1)),
+		Args: cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			data, writer, err := readFromChild(a[0])
 			if err != nil {
@@ -37,7 +38,7 @@ through.`,
 		Use:    pipeWriterCmd + " MSG",
 		Short:  "Write MSG to descriptor 3 (the child of ipc pipe)",
 		Hidden: true,
-		Args:   args(cobra.ExactArgs(1)),
+		Args:   cli.Args(cobra.ExactArgs(1)),
 		RunE: func(_ *cobra.Command, a []string) error {
 			w := os.NewFile(3, "pipe")
 			if _, err := io.WriteString(w, a[0]); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/posix"
 )
@@ -92,13 +93,13 @@ func mqCommand() *cobra.Command {
 		create, nowaitSnd bool
 		mode              = modeValue(0o600)
 		capacity          int
-		msgSize           sizeValue
+		msgSize           cli.SizeValue
 		sendTimeout       time.Duration
 	)
 	send := &cobra.Command{
 		Use:   "send NAME MSG",
 		Short: "Send MSG with --priority, waiting while the queue is full",
-		Args:  args(cobra.ExactArgs(2)),
+		Args:  cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{
 				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode),
@@ -134,7 +135,7 @@ func mqCommand() *cobra.Command {
 	recv := &cobra.Command{
 		Use:   "recv NAME",
 		Short: "Receive the oldest message of the highest priority, waiting while the queue is empty",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{Access: posix.ReadOnly, Nonblocking: nowaitRecv})
 			if err != nil {
@@ -183,14 +184,14 @@ func shmCommand() *cobra.Command {
 	shm := &cobra.Command{Use: "shm", Short: "POSIX shared memory (shm_open, mmap)"}
 
 	var (
-		offset, size sizeValue
+		offset, size cli.SizeValue
 		create       bool
 		mode         = modeValue(0o600)
 	)
 	write := &cobra.Command{
 		Use:   "write NAME DATA",
 		Short: "Store DATA at --offset in the segment, growing it to --size",
-		Args:  args(cobra.ExactArgs(2)),
+		Args:  cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			end := int64(offset) + int64(len(a[1]))
 			m, err := posix.OpenSharedMemory(a[0], &posix.ShmOptions{Create: create, Mode: os.FileMode(mode), Size: max(end, int64(size))})
@@ -229,13 +230,13 @@ func shmCommand() *cobra.Command {
 	f.Var(&mode, "mode", "permission bits of a new segment, whatever the umask")
 
 	var (
-		readOffset, length sizeValue
+		readOffset, length cli.SizeValue
 		asJSON             bool
 	)
 	read := &cobra.Command{
 		Use:   "read NAME",
 		Short: "Print the bytes at --offset: up to the first NUL, or exactly --length bytes",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			m, err := posix.OpenSharedMemory(a[0], &posix.ShmOptions{ReadOnly: true})
 			if err != nil {
@@ -301,7 +302,7 @@ func semCommand() *cobra.Command {
 	post := &cobra.Command{
 		Use:   "post NAME",
 		Short: "Increment the semaphore, waking one waiter",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			s, err := open(a[0])
 			if err != nil {
@@ -320,7 +321,7 @@ func semCommand() *cobra.Command {
 	wait := &cobra.Command{
 		Use:   "wait NAME",
 		Short: "Decrement the semaphore, waiting while it is zero",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			s, err := open(a[0])
 			if err != nil {
@@ -354,7 +355,7 @@ func semCommand() *cobra.Command {
 	valueCmd := &cobra.Command{
 		Use:   "value NAME",
 		Short: "Print the semaphore's value",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			s, err := posix.OpenSemaphore(a[0], nil)
 			if err != nil {
@@ -407,7 +408,7 @@ func statCommand(what string, describe func(name string) ([]field, error)) *cobr
 	c := &cobra.Command{
 		Use:   "stat NAME",
 		Short: "Show the " + what + "'s mode, owner and state",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			fields, err := describe(a[0])
 			if err != nil {
@@ -450,7 +451,7 @@ func rmCommand(what string, unlink func(name string) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rm NAME",
 		Short: "Remove the " + what + "'s name; processes that have it open keep it until they close it",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE:  func(cmd *cobra.Command, a []string) error { return unlink(a[0]) },
 	}
 }

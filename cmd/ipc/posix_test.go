@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/posix"
 )
@@ -109,7 +110,7 @@ func TestPosixBadInput(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"posix", "mq", "send", "/q"}, {"posix", "shm", "write", "/x", "d", "--size", "lots"}} {
-		if _, _, code := runIPC(t, args...); code != exitUsage {
+		if _, _, code := runIPC(t, args...); code != cli.ExitUsage {
 			t.Errorf("ipc %v: exit %d, want 2", args, code)
 		}
 	}

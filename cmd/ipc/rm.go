@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/inventory"
 	"github.com/goipc/ipc/sysv"
 	"github.com/spf13/cobra"
@@ -42,7 +43,7 @@ holding messages for a receiver that has not started yet has no user: run
 with --dry-run first. --kind and --owner select as for ls; objects the
 caller cannot see (ls --all) are never swept, as only their owner or root
 could remove them.`,
-		Args: args(func(cmd *cobra.Command, a []string) error {
+		Args: cli.Args(func(cmd *cobra.Command, a []string) error {
 			switch {
 			case orphans && len(a) > 0:
 				return errors.New("rm --orphans takes no KIND or TARGET")
@@ -84,7 +85,7 @@ could remove them.`,
 func removeTargets(stderr io.Writer, kindArg string, targets []string) error {
 	kind, err := inventory.ParseKind(kindArg)
 	if err != nil {
-		return usageError{err}
+		return cli.Usage(err)
 	}
 	var failed []error
 	for _, target := range targets {

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -40,11 +41,11 @@ SIG is a name (USR1, SIGUSR1, RTMIN+3, RTMAX-1) or a number.`,
 	send := &cobra.Command{
 		Use:   "send PID [SIG]",
 		Short: "Send SIG (default USR1) to process PID, with --value by sigqueue",
-		Args:  args(cobra.RangeArgs(1, 2)),
+		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			pid, err := strconv.Atoi(a[0])
 			if err != nil || pid <= 0 {
-				return usagef("invalid PID %q (want a positive process id; 0 and negative ids mean process groups)", a[0])
+				return cli.Usagef("invalid PID %q (want a positive process id; 0 and negative ids mean process groups)", a[0])
 			}
 			sig := syscall.SIGUSR1
 			if len(a) == 2 {
@@ -89,7 +90,7 @@ reserve.`,
 						return err
 					}
 					if slices.Contains(untakeable, sig) {
-						return usagef("cannot take %s: the kernel or the Go runtime keeps it (see ipc signal recv --help)", signalName(sig))
+						return cli.Usagef("cannot take %s: the kernel or the Go runtime keeps it (see ipc signal recv --help)", signalName(sig))
 					}
 					sigs = append(sigs, sig)
 				}
@@ -149,7 +150,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 		n = int(unix.SignalNum("SIG" + name))
 	}
 	if err != nil || n < 1 || n > sigRTMax {
-		return 0, usagef("unknown signal %q (want a name such as USR1, SIGTERM, RTMIN+3, or a number 1-%d)", s, sigRTMax)
+		return 0, cli.Usagef("unknown signal %q (want a name such as USR1, SIGTERM, RTMIN+3, or a number 1-%d)", s, sigRTMax)
 	}
 	return syscall.Signal(n), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/sysv"
 )
@@ -105,9 +106,9 @@ func sysvKey(a []string, want int) (sysv.Key, []string, error) {
 	case errors.As(err, &pathErr): // ftok of a missing file: not a usage error
 		return 0, nil, err
 	case err != nil:
-		return 0, nil, usageError{err}
+		return 0, nil, cli.Usage(err)
 	case key == sysv.IPCPrivate:
-		return 0, nil, usagef("key 0 is IPC_PRIVATE, which no other process can find; use another key")
+		return 0, nil, cli.Usagef("key 0 is IPC_PRIVATE, which no other process can find; use another key")
 	}
 	return key, a[1:], nil
 }
@@ -143,7 +144,7 @@ func sysvStat(what string, describe func(key sysv.Key) ([]field, error)) *cobra.
 	c := &cobra.Command{
 		Use:   "stat [KEY]",
 		Short: "Show the " + what + "'s owner, mode and state",
-		Args:  args(cobra.MaximumNArgs(1)),
+		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, _, err := sysvKey(a, 0)
 			if err != nil {
@@ -165,7 +166,7 @@ func sysvRm(what string, remove func(key sysv.Key) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rm [KEY]",
 		Short: "Remove the " + what + " (IPC_RMID)",
-		Args:  args(cobra.MaximumNArgs(1)),
+		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, _, err := sysvKey(a, 0)
 			if err != nil {
@@ -189,14 +190,14 @@ func sysvMsgCommand() *cobra.Command {
 	send := &cobra.Command{
 		Use:   "send [KEY] MSG",
 		Short: "Send MSG as a message of --type, waiting while the queue is full",
-		Args:  args(cobra.RangeArgs(1, 2)),
+		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, a, err := sysvKey(a, 1)
 			if err != nil {
 				return err
 			}
 			if sendType <= 0 {
-				return usagef("--type %d: a message type must be positive", sendType)
+				return cli.Usagef("--type %d: a message type must be positive", sendType)
 			}
 			q, err := sysv.OpenQueue(key, createFlag(create), os.FileMode(mode))
 			if err != nil {
@@ -230,7 +231,7 @@ func sysvMsgCommand() *cobra.Command {
 		recvTimeout time.Duration
 		recvNowait  bool
 		asJSON      bool
-		bufSize     sizeValue
+		bufSize     cli.SizeValue
 	)
 	recv := &cobra.Command{
 		Use:   "recv [KEY]",
@@ -240,14 +241,14 @@ default) takes the first message, N > 0 the first of type N (with --except, the
 first of any other type), N < 0 the first of the lowest type up to -N. The
 message is read into --buffer bytes, by default kernel.msgmax, which holds any
 message; a longer one fails and stays queued, or with --noerror is truncated.`,
-		Args: args(cobra.MaximumNArgs(1)),
+		Args: cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, _, err := sysvKey(a, 0)
 			if err != nil {
 				return err
 			}
 			if except && recvType <= 0 {
-				return usagef("--except needs a positive --type")
+				return cli.Usagef("--except needs a positive --type")
 			}
 			q, err := sysv.OpenQueue(key, 0, 0)
 			if err != nil {
@@ -317,7 +318,7 @@ func sysvShmCommand() *cobra.Command {
 	shm := &cobra.Command{Use: "shm", Short: "System V shared memory (shmget, shmat)"}
 
 	var (
-		offset, size sizeValue
+		offset, size cli.SizeValue
 		create       bool
 		mode         = modeValue(sysv.DefaultMode)
 	)
@@ -329,7 +330,7 @@ func sysvShmCommand() *cobra.Command {
 there is room, so that read prints it back. With --create a missing segment is
 made of --size bytes (default 4KiB), or larger if DATA needs it; a segment's size
 never changes afterwards.`,
-		Args: args(cobra.RangeArgs(1, 2)),
+		Args: cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, a, err := sysvKey(a, 1)
 			if err != nil {
@@ -366,11 +367,11 @@ never changes afterwards.`,
 	f.BoolVar(&create, "create", false, "create the segment if it does not exist")
 	f.Var(&mode, "mode", "permission bits of a new segment")
 
-	var readOffset, length sizeValue
+	var readOffset, length cli.SizeValue
 	read := &cobra.Command{
 		Use:   "read [KEY]",
 		Short: "Print the segment from --offset up to a NUL byte, or --length bytes",
-		Args:  args(cobra.MaximumNArgs(1)),
+		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, _, err := sysvKey(a, 0)
 			if err != nil {
@@ -458,17 +459,17 @@ func sysvSemCommand() *cobra.Command {
 		Long: `op applies one semop: a positive --delta adds to the semaphore; a negative one
 waits until the value is at least -D and subtracts it; 0 waits until the value
 is 0. --undo makes the kernel revert it when this process exits.`,
-		Args: args(cobra.MaximumNArgs(1)),
+		Args: cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, _, err := sysvKey(a, 0)
 			if err != nil {
 				return err
 			}
 			if !cmd.Flags().Changed("delta") {
-				return usagef("--delta is required")
+				return cli.Usagef("--delta is required")
 			}
 			if delta < -32768 || delta > 32767 || num < 0 || num > 65535 {
-				return usagef("--delta must be in [-32768, 32767] and --num in [0, 65535]")
+				return cli.Usagef("--delta must be in [-32768, 32767] and --num in [0, 65535]")
 			}
 			s, err := openSet(key)
 			if err != nil {
@@ -511,7 +512,7 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 	get := &cobra.Command{
 		Use:   "get [KEY]",
 		Short: "Print the value of semaphore --num, or of all of them on one line",
-		Args:  args(cobra.MaximumNArgs(1)),
+		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, _, err := sysvKey(a, 0)
 			if err != nil {
@@ -542,7 +543,7 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 	set := &cobra.Command{
 		Use:   "set [KEY] VALUE --num I",
 		Short: "Set semaphore --num to VALUE (SETVAL)",
-		Args:  args(cobra.RangeArgs(1, 2)),
+		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			key, a, err := sysvKey(a, 1)
 			if err != nil {
@@ -550,7 +551,7 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			}
 			v, err := strconv.Atoi(a[0])
 			if err != nil || v < 0 || v > sysv.SemValueMax {
-				return usagef("invalid VALUE %q: want 0 to %d", a[0], sysv.SemValueMax)
+				return cli.Usagef("invalid VALUE %q: want 0 to %d", a[0], sysv.SemValueMax)
 			}
 			s, err := openSet(key)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/sysv"
 )
@@ -127,7 +128,7 @@ func TestSysvSem(t *testing.T) {
 	if st["count"] != 2.0 || st["mode"] != "0600" {
 		t.Fatalf("stat --json = %v", st)
 	}
-	if _, _, code := runIPC(t, "sysv", "sem", "op", key); code != exitUsage {
+	if _, _, code := runIPC(t, "sysv", "sem", "op", key); code != cli.ExitUsage {
 		t.Fatalf("op without --delta: exit %d, want 2", code)
 	}
 	if _, stderr, code := runIPC(t, "sysv", "sem", "op", key, "--num", "7", "--delta", "1"); code != exitError || !strings.Contains(stderr, "out of range") {
@@ -141,12 +142,12 @@ func TestSysvBadKeys(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{"sysv", "msg", "send", "0", "x"}, exitUsage},
-		{[]string{"sysv", "msg", "send", "0xZZ", "x"}, exitUsage},
-		{[]string{"sysv", "msg", "send", "/tmp:0", "x"}, exitUsage},
-		{[]string{"sysv", "msg", "send", "--type", "0", "x"}, exitUsage},
-		{[]string{"sysv", "msg", "recv", "--except"}, exitUsage},
-		{[]string{"sysv", "sem", "set", "99999"}, exitUsage},
+		{[]string{"sysv", "msg", "send", "0", "x"}, cli.ExitUsage},
+		{[]string{"sysv", "msg", "send", "0xZZ", "x"}, cli.ExitUsage},
+		{[]string{"sysv", "msg", "send", "/tmp:0", "x"}, cli.ExitUsage},
+		{[]string{"sysv", "msg", "send", "--type", "0", "x"}, cli.ExitUsage},
+		{[]string{"sysv", "msg", "recv", "--except"}, cli.ExitUsage},
+		{[]string{"sysv", "sem", "set", "99999"}, cli.ExitUsage},
 		{[]string{"sysv", "shm", "read", "/nonexistent-goipc:A"}, exitError},
 	} {
 		if _, stderr, code := runIPC(t, c.args...); code != c.code || !strings.HasPrefix(stderr, "ipc: ") {

@@ -4,6 +4,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/spf13/cobra"
 )
 
@@ -26,7 +27,7 @@ server that speaks this plain exchange can take either side.`,
 	send := &cobra.Command{
 		Use:   "send MSG",
 		Short: "Send MSG to the echo server at --addr and print the echo",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			echo, err := echoRequest(echoEnd{network: "tcp", addr: addr, timeout: timeout}, a[0])
 			if err != nil {
@@ -38,7 +39,7 @@ server that speaks this plain exchange can take either side.`,
 	recv := &cobra.Command{
 		Use:   "recv",
 		Short: "Serve --count connections (0: forever) as an echo server on --addr",
-		Args:  args(cobra.NoArgs),
+		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkCount(count); err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -39,7 +40,7 @@ left by a killed server.`,
 	send := &cobra.Command{
 		Use:   "send PATH MSG",
 		Short: "Send MSG to the echo server at PATH and print the echo",
-		Args:  args(cobra.ExactArgs(2)),
+		Args:  cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path, msg := a[0], a[1]
 			if err := checkSocketPath("connect", path); err != nil {
@@ -61,7 +62,7 @@ left by a killed server.`,
 	recv := &cobra.Command{
 		Use:   "recv PATH",
 		Short: "Serve --count connections or datagrams (0: forever) as an echo server at PATH",
-		Args:  args(cobra.ExactArgs(1)),
+		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := a[0]
 			if err := checkCount(count); err != nil {

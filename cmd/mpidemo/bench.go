@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/mpi"
 )
 
@@ -29,17 +30,11 @@ func (s *sizesValue) String() string {
 func (s *sizesValue) Set(v string) error {
 	var out sizesValue
 	for _, f := range strings.Split(v, ",") {
-		num, scale := f, 1
-		if n, ok := strings.CutSuffix(f, "MiB"); ok {
-			num, scale = n, 1<<20
-		} else if n, ok := strings.CutSuffix(f, "KiB"); ok {
-			num, scale = n, 1<<10
-		}
-		n, err := strconv.Atoi(num)
-		if err != nil || n < 0 || n > (1<<30)/scale {
+		n, err := cli.ParseSize(f)
+		if err != nil || n > 1<<30 {
 			return fmt.Errorf("invalid size %q (want bytes, or a number with KiB or MiB, up to 1GiB)", f)
 		}
-		out = append(out, n*scale)
+		out = append(out, int(n))
 	}
 	*s = out
 	return nil
@@ -66,7 +61,7 @@ func benchCommand(use, short string, defIters int, body func(w *mpi.Comm, f *ben
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if f.iters < 1 || f.window < 1 {
-				return usageError{fmt.Errorf("--iters and --window must be at least 1")}
+				return cli.Usagef("--iters and --window must be at least 1")
 			}
 			return run(2, func(w *mpi.Comm) error { return body(w, f) })
 		},

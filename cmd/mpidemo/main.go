@@ -12,7 +12,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/mpi"
 )
 
@@ -35,39 +35,16 @@ with tag 0; ranks above 1 take no part. A C (csrc/mpi_classic.c) or Python
 
 Sizes accept bytes or 4KiB, 1MiB. Errors go to stderr as "mpidemo: <reason>"
 and exit 1; usage errors exit 2.`,
-	Args:          cobra.NoArgs,
-	SilenceErrors: true,
-	SilenceUsage:  true,
-	RunE:          func(*cobra.Command, []string) error { return run(2, classic) },
+	Args: cobra.NoArgs,
+	RunE: func(*cobra.Command, []string) error { return run(2, classic) },
 }
 
-// usageError marks errors in the command line, which exit 2.
-type usageError struct{ error }
-
-func main() {
-	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	err := rootCmd.Execute()
-	if err == nil {
-		return
-	}
-	// Errors before a command's body starts come from cobra's checks.
-	var ue usageError
-	if errors.As(err, &ue) || !ran {
-		fmt.Fprintf(os.Stderr, "mpidemo: %v\nRun 'mpidemo --help' for usage.\n", err)
-		os.Exit(2)
-	}
-	fmt.Fprintf(os.Stderr, "mpidemo: %v\n", err)
-	os.Exit(1)
-}
-
-// ran is set once a command's body starts, after cobra's argument checks.
-var ran bool
+func main() { cli.Main(rootCmd, func(error) int { return 1 }) }
 
 // run initialises MPI, checks that the job has at least minRanks ranks, runs
 // body on World, and finalizes. Init locks this goroutine to its thread: all
 // of mpidemo's MPI calls come from it.
 func run(minRanks int, body func(w *mpi.Comm) error) error {
-	ran = true
 	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
 		return err
 	}
@@ -126,7 +103,7 @@ func init() {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if intervals < 1 {
-				return usageError{fmt.Errorf("--intervals must be at least 1, not %d", intervals)}
+				return cli.Usagef("--intervals must be at least 1, not %d", intervals)
 			}
 			return run(1, func(w *mpi.Comm) error { return pi(w, intervals) })
 		},
