@@ -42,12 +42,23 @@ type demoPlan struct {
 	received func(receiverOut, senderOut string) string
 }
 
-// demoCases registers the mechanisms, in table order; each mechanism's file
-// adds its own.
+// demoCases registers the mechanisms; each mechanism's file adds its own.
 var demoCases []demoCase
+
+// demoOrder is the order of the table: the classic walk-through's, then the
+// semaphores. A mechanism missing from it comes last.
+var demoOrder = []string{"file", "signal", "tcp", "unix", "posix-mq", "sysv-msg", "pipe", "fifo",
+	"posix-shm", "sysv-shm", "mmap", "posix-sem", "sysv-sem"}
 
 func addDemo(name string, plan func(d *demo) demoPlan) {
 	demoCases = append(demoCases, demoCase{name: name, plan: plan})
+	rank := func(c demoCase) int {
+		if i := slices.Index(demoOrder, c.name); i >= 0 {
+			return i
+		}
+		return len(demoOrder)
+	}
+	slices.SortStableFunc(demoCases, func(a, b demoCase) int { return rank(a) - rank(b) })
 }
 
 // demo is the state of one `ipc demo` run: unique names, and the cleanups that
