@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkProcNull measures what calling MPI from Go costs: an 8-byte Send,
-// and Isend + Wait, to ProcNull, which MPI completes at once, beside the same
+// Isend + Wait, and the same through a reused Requests set, to ProcNull, which MPI completes at once, beside the same
 // calls from C (csrc/mpi_bench.c procnull) in the same run. Each side is a
 // one-rank job; the figures are theirs (ns/op is the whole job's).
 //
@@ -57,6 +57,7 @@ func childProcNull([]string) error {
 		return err
 	}
 	w, msg := mpi.World(), make([]byte, 8)
+	var rs mpi.Requests
 	var failed error
 	for name, call := range map[string]func() error{
 		"send": func() error { return mpi.Send(w, msg, mpi.ProcNull, 0) },
@@ -66,6 +67,12 @@ func childProcNull([]string) error {
 				_, err = r.Wait()
 			}
 			return err
+		},
+		"requests-isend-waitall": func() error {
+			if err := mpi.AddIsend(&rs, w, msg, mpi.ProcNull, 0); err != nil {
+				return err
+			}
+			return rs.WaitAll()
 		},
 	} {
 		res := testing.Benchmark(func(b *testing.B) {

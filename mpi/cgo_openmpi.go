@@ -5,7 +5,15 @@ package mpi
 // Open MPI is the default library; build with -tags mpich for MPICH.
 
 // #cgo pkg-config: ompi-c
+// #include "shim.h"
 import "C"
+
+import "unsafe"
+
+// commArg passes a communicator to the wrappers of shim.h as an integer: an
+// Open MPI handle is a C pointer, which cgo would otherwise look up in the Go
+// heap on every call.
+func commArg(h C.MPI_Comm) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(h))) }
 
 // Implementation names the MPI library this package was built against.
 const Implementation = "Open MPI"

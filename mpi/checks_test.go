@@ -401,6 +401,72 @@ var p2pChecks = []check{
 		}
 		return want("testall", got[0], float32(peer(w)))
 	}},
+	{"request set", func(w *mpi.Comm) error {
+		var rs mpi.Requests
+		if err := rs.WaitAll(); err != nil || rs.Len() != 0 {
+			return fmt.Errorf("WaitAll of an empty set: %v, len %d", err, rs.Len())
+		}
+		// Three rounds on one set: each sends one buffer three times and
+		// receives into three, so both the shared and the distinct pins
+		// are released between rounds.
+		out := make([]int32, 2)
+		for round := range 3 {
+			in := make([][]int32, 3)
+			for i := range in {
+				in[i] = make([]int32, 2)
+				if err := mpi.AddIrecv(&rs, w, in[i], peer(w), i); err != nil {
+					return err
+				}
+			}
+			out[0], out[1] = int32(round), int32(w.Rank())
+			for i := range 3 {
+				if err := mpi.AddIsend(&rs, w, out, peer(w), i); err != nil {
+					return err
+				}
+			}
+			if err := want("Len", rs.Len(), 6); err != nil {
+				return err
+			}
+			if err := rs.WaitAll(); err != nil {
+				return err
+			}
+			if err := want("Len after WaitAll", rs.Len(), 0); err != nil {
+				return err
+			}
+			for i := range in {
+				if err := wantSlice("received", in[i], []int32{int32(round), int32(peer(w))}); err != nil {
+					return err
+				}
+				st := rs.Status(i)
+				if st.Source != peer(w) || st.Tag != i || mpi.Count[int32](st) != 2 || st.Err != nil {
+					return fmt.Errorf("round %d status %d: %+v", round, i, st)
+				}
+			}
+		}
+		if err := wantInvalid(rs.Status(6).Err, mpi.ErrArg); err != nil {
+			return fmt.Errorf("Status beyond the round: %w", err)
+		}
+		// A refused operation leaves the set as it was.
+		if err := wantClass(mpi.AddIsend(&rs, w, out, 9, 0), mpi.ErrRank); err != nil {
+			return fmt.Errorf("AddIsend to rank 9: %w", err)
+		}
+		if err := want("Len after a refused start", rs.Len(), 0); err != nil {
+			return err
+		}
+		var nilSet *mpi.Requests
+		if err := mpi.AddIrecv(nilSet, w, out, 0, 0); !errors.Is(err, os.ErrClosed) {
+			return fmt.Errorf("AddIrecv on a nil set: %v", err)
+		}
+		// In the steady state a round allocates nothing.
+		msg := make([]byte, 8)
+		allocs := testing.AllocsPerRun(100, func() {
+			for range 4 {
+				mpi.AddIsend(&rs, w, msg, mpi.ProcNull, 0)
+			}
+			rs.WaitAll()
+		})
+		return want("allocations per round", allocs, 0.0)
+	}},
 	{"cancel", func(w *mpi.Comm) error {
 		r, err := mpi.Irecv(w, make([]int8, 1), peer(w), 77)
 		if err != nil {

@@ -4,12 +4,12 @@ package mpi
 //
 // // The blocking calls neither keep the Go pointers they get nor call back
 // // into Go, which lets a Send or Recv run without allocating.
-// #cgo noescape MPI_Send
-// #cgo nocallback MPI_Send
+// #cgo noescape goipc_send
+// #cgo nocallback goipc_send
 // #cgo noescape MPI_Ssend
 // #cgo nocallback MPI_Ssend
-// #cgo noescape MPI_Recv
-// #cgo nocallback MPI_Recv
+// #cgo noescape goipc_recv
+// #cgo nocallback goipc_recv
 // #cgo noescape MPI_Sendrecv
 // #cgo nocallback MPI_Sendrecv
 // #cgo noescape MPI_Probe
@@ -74,7 +74,7 @@ func Send[T Type](c *Comm, buf []T, dest, tag int) error {
 	if err != nil {
 		return err
 	}
-	return check("MPI_Send", C.MPI_Send(p, n, datatype[T](), C.int(dest), C.int(tag), h))
+	return check("MPI_Send", C.goipc_send((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h)))
 }
 
 // Ssend is Send that returns only once the receiver has started to receive
@@ -105,7 +105,7 @@ func Recv[T Type](c *Comm, buf []T, source, tag int) (Status, error) {
 		return Status{}, err
 	}
 	var st C.MPI_Status
-	rc := C.MPI_Recv(p, n, datatype[T](), C.int(source), C.int(tag), h, &st)
+	rc := C.goipc_recv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(source), C.int(tag), commArg(h), &st)
 	return newStatus(&st), check("MPI_Recv", rc)
 }
 

@@ -1,12 +1,30 @@
 package mpi
 
 // #include "shim.h"
+//
+// // Completing a request neither keeps the pointers it gets nor calls back
+// // into Go (this package starts no nonblocking reduction whose Go operator
+// // MPI's progress could run), so the statuses stay on the stack. Starting
+// // one keeps the buffer: goipc_isend and goipc_irecv escape.
+// #cgo nocallback goipc_isend
+// #cgo nocallback goipc_irecv
+// #cgo noescape MPI_Wait
+// #cgo nocallback MPI_Wait
+// #cgo noescape MPI_Test
+// #cgo nocallback MPI_Test
+// #cgo noescape MPI_Cancel
+// #cgo nocallback MPI_Cancel
+// #cgo noescape MPI_Waitall
+// #cgo nocallback MPI_Waitall
+// #cgo noescape MPI_Waitany
+// #cgo nocallback MPI_Waitany
+// #cgo noescape MPI_Testall
+// #cgo nocallback MPI_Testall
 import "C"
 
 import (
 	"context"
 	"runtime"
-	"sync"
 	"time"
 	"unsafe"
 )
@@ -14,25 +32,23 @@ import (
 // Request is a nonblocking operation in flight (MPI_Request). Its buffer is
 // pinned (runtime.Pinner) and must not be touched until Wait, Test or one of
 // WaitAll, WaitAny, TestAll reports it complete; a completed Request is inert
-// and completing it again returns an empty Status.
+// and completing it again returns an empty Status. Each Isend or Irecv
+// allocates its Request; a loop that starts many should use Requests.
 //
 // A Request belongs to one goroutine at a time.
 type Request struct {
-	r   C.MPI_Request
-	pin *runtime.Pinner // nil for an empty buffer and once complete
+	r      C.MPI_Request
+	pin    runtime.Pinner
+	pinned bool // the buffer is pinned: false for an empty one and once complete
 }
-
-// pinners recycles runtime.Pinners: a new one costs an allocation and a
-// finalizer, which would dominate the cost of a small Isend.
-var pinners = sync.Pool{New: func() any { return new(runtime.Pinner) }}
 
 // newRequest returns a Request whose buffer p is pinned from before MPI gets
 // it until the request completes.
 func newRequest(p unsafe.Pointer) *Request {
 	req := &Request{r: C.goipc_request_null}
 	if p != nil {
-		req.pin = pinners.Get().(*runtime.Pinner)
 		req.pin.Pin(p)
+		req.pinned = true
 	}
 	return req
 }
@@ -57,7 +73,7 @@ func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 		return nil, err
 	}
 	req := newRequest(p)
-	return req.started("MPI_Isend", C.MPI_Isend(p, n, datatype[T](), C.int(dest), C.int(tag), h, &req.r))
+	return req.started("MPI_Isend", C.goipc_isend((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h), &req.r))
 }
 
 // Irecv starts receiving into buf (MPI_Irecv).
@@ -71,7 +87,7 @@ func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 		return nil, err
 	}
 	req := newRequest(p)
-	return req.started("MPI_Irecv", C.MPI_Irecv(p, n, datatype[T](), C.int(source), C.int(tag), h, &req.r))
+	return req.started("MPI_Irecv", C.goipc_irecv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(source), C.int(tag), commArg(h), &req.r))
 }
 
 // RecvContext is Recv that gives up when ctx is done: it posts the receive,
@@ -89,10 +105,9 @@ func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int)
 }
 
 func (r *Request) done() {
-	if r.pin != nil {
+	if r.pinned {
 		r.pin.Unpin()
-		pinners.Put(r.pin)
-		r.pin = nil
+		r.pinned = false
 	}
 }
 
