@@ -93,13 +93,15 @@
 // makes MPI calls.
 //
 // A call that blocks for longer than about 20µs (a large message, a long
-// wait) leaves the goroutine in a cgo call long enough for the Go scheduler's
-// monitor thread (sysmon) to take its P and wake another thread, and when a
-// loop of such calls never reschedules the goroutine this happens on nearly
-// every call. On a machine whose cores are all busy with polling ranks those
-// wake-ups take CPU from the ranks: a 1MiB ping-pong between two ranks on two
-// cores takes about 1.5 times as long as in C, with four to six times as many
+// wait) leaves the goroutine in a cgo call across ticks of the Go scheduler's
+// monitor thread (sysmon), which then takes its P and hands it to another
+// thread that it wakes, only for that thread to find nothing to do and sleep
+// again; the call, once back, takes a P again. On a machine whose cores are
+// all busy with polling ranks, these wake-ups take CPU from the ranks: a 1MiB
+// ping-pong between two ranks on two cores takes about 1.6 times as long as
+// in C, with one hand-off for every seven calls and four times as many
 // context switches. `mpiexec --bind-to none` and GOMAXPROCS do not change
-// this: the wake-ups need a core of their own, so run fewer ranks than cores,
-// or give each rank two (`mpiexec --map-by slot:PE=2`).
+// this. A core left free for the runtime's threads (fewer ranks than cores,
+// or two cores per rank with `mpiexec --map-by slot:PE=2`) should; that could
+// not be measured on the two-core machine these figures come from.
 package mpi

@@ -37,7 +37,28 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println("received", got, "with tag", st.Tag)
+
+	// Rounds of nonblocking operations reuse one Requests set, which owns
+	// the buffers until WaitAll returns.
+	var rs mpi.Requests
+	out, in := make([]int32, 1), make([]int32, 1)
+	for round := int32(1); round <= 3; round++ {
+		out[0] = round * 10
+		if err := mpi.AddIrecv(&rs, world, in, world.Rank(), 8); err != nil {
+			log.Fatal(err)
+		}
+		if err := mpi.AddIsend(&rs, world, out, world.Rank(), 8); err != nil {
+			log.Fatal(err)
+		}
+		if err := rs.WaitAll(); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("round", round, "received", in[0])
+	}
 	// Output:
 	// 1 ranks, sum 1
 	// received [1.5 2.5] with tag 7
+	// round 1 received 10
+	// round 2 received 20
+	// round 3 received 30
 }
