@@ -1,20 +1,26 @@
 /* posix_pingpong: the C baseline of goipc's POSIX ping-pong benchmark.
  *
- *   posix_pingpong mq|shm SIZE ITERS
+ *   posix_pingpong mq|shm block|spin SIZE ITERS
  *
  * forks an echo peer and times ITERS round trips of SIZE bytes after a warm-up,
- * then prints "MEDIAN_NS P99_NS".
+ * then prints each round trip in nanoseconds, one per line.
  *   mq:  the message goes out on one queue and comes back on another, each
- *        with capacity 1 and message size SIZE (blocking mq_send/mq_receive).
+ *        with capacity 1 and message size SIZE.
  *   shm: the bytes are copied into a POSIX shared memory segment, and two
  *        process-shared semaphores in it (sem_init pshared=1) ring the peer:
  *        post "ping", the peer waits, copies the bytes out and back, posts
  *        "pong".
+ * block waits in the kernel at once (mq_receive, sem_wait). spin waits as
+ * package posix does (posix/shortwait.go): it tries again without blocking,
+ * with sched_yield between tries, for up to SPIN_NS, and only then blocks (in
+ * poll for a queue, as Go parks on its poller).
  * The objects are unlinked as soon as both processes hold them, so nothing is
  * left behind, whatever happens. The Go benchmark runs the same protocol. */
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <poll.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +32,9 @@
 #include <unistd.h>
 
 #define WARMUP 200
+#define SPIN_NS 20000 /* posix/shortwait.go's spinMax */
+
+static int spin; /* the spin mode, else block */
 
 static void die(const char *what) {
 	fprintf(stderr, "posix_pingpong: %s: %s\n", what, strerror(errno));
@@ -38,9 +47,46 @@ static long long now_ns(void) {
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int cmp(const void *a, const void *b) {
-	long long x = *(const long long *)a, y = *(const long long *)b;
-	return x < y ? -1 : x > y;
+/* spinning reports whether a wait that began at *since (0: now) may still
+ * spin, and yields the CPU if so: the peer may be waiting for it. */
+static int spinning(long long *since) {
+	long long now = now_ns();
+	if (*since == 0)
+		*since = now;
+	if (!spin || now - *since >= SPIN_NS)
+		return 0;
+	sched_yield();
+	return 1;
+}
+
+/* mq_move sends or receives one message. In spin mode the descriptor is
+ * non-blocking: EAGAIN spins, then polls until the queue is ready. */
+static void mq_move(int send, mqd_t q, char *buf, size_t size) {
+	long long since = 0;
+	for (;;) {
+		if ((send ? mq_send(q, buf, size, 0) : mq_receive(q, buf, size, NULL)) >= 0)
+			return;
+		if (errno == EINTR || (errno == EAGAIN && spinning(&since)))
+			continue;
+		if (errno != EAGAIN)
+			die(send ? "mq_send" : "mq_receive");
+		struct pollfd p = {.fd = q, .events = send ? POLLOUT : POLLIN};
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			die("poll");
+	}
+}
+
+/* sem_take decrements s, in spin mode trying sem_trywait first. */
+static void sem_take(sem_t *s) {
+	long long since = 0;
+	if (spin)
+		do
+			if (sem_trywait(s) == 0)
+				return;
+		while (spinning(&since));
+	while (sem_wait(s) < 0)
+		if (errno != EINTR)
+			die("sem_wait");
 }
 
 struct shm_area {
@@ -49,13 +95,15 @@ struct shm_area {
 };
 
 int main(int argc, char **argv) {
-	if (argc != 4 || (strcmp(argv[1], "mq") && strcmp(argv[1], "shm"))) {
-		fprintf(stderr, "usage: posix_pingpong mq|shm SIZE ITERS\n");
+	if (argc != 5 || (strcmp(argv[1], "mq") && strcmp(argv[1], "shm")) ||
+	    (strcmp(argv[2], "block") && strcmp(argv[2], "spin"))) {
+		fprintf(stderr, "usage: posix_pingpong mq|shm block|spin SIZE ITERS\n");
 		return 2;
 	}
 	int mq = !strcmp(argv[1], "mq");
-	size_t size = strtoul(argv[2], NULL, 10);
-	long iters = atol(argv[3]);
+	spin = !strcmp(argv[2], "spin");
+	size_t size = strtoul(argv[3], NULL, 10);
+	long iters = atol(argv[4]);
 	if (size == 0 || iters <= 0) {
 		fprintf(stderr, "posix_pingpong: SIZE and ITERS must be positive\n");
 		return 2;
@@ -67,12 +115,13 @@ int main(int argc, char **argv) {
 	struct shm_area *area = NULL;
 	if (mq) {
 		struct mq_attr attr = {.mq_maxmsg = 1, .mq_msgsize = size};
+		int flags = O_RDWR | O_CREAT | O_EXCL | (spin ? O_NONBLOCK : 0);
 		snprintf(name, sizeof name, "/goipc-cpingpong-%d-ping", getpid());
-		if ((ping = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr)) < 0)
+		if ((ping = mq_open(name, flags, 0600, &attr)) < 0)
 			die("mq_open ping");
 		mq_unlink(name);
 		snprintf(name, sizeof name, "/goipc-cpingpong-%d-pong", getpid());
-		if ((pong = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr)) < 0)
+		if ((pong = mq_open(name, flags, 0600, &attr)) < 0)
 			die("mq_open pong");
 		mq_unlink(name);
 	} else {
@@ -97,14 +146,10 @@ int main(int argc, char **argv) {
 	if (child == 0) { /* the echo peer, until killed */
 		for (;;) {
 			if (mq) {
-				if (mq_receive(ping, buf, size, NULL) < 0)
-					die("mq_receive");
-				if (mq_send(pong, buf, size, 0) < 0)
-					die("mq_send");
+				mq_move(0, ping, buf, size);
+				mq_move(1, pong, buf, size);
 			} else {
-				while (sem_wait(&area->ping) < 0)
-					if (errno != EINTR)
-						die("sem_wait");
+				sem_take(&area->ping);
 				memcpy(buf, area->data, size);
 				memcpy(area->data, buf, size);
 				if (sem_post(&area->pong) < 0)
@@ -116,17 +161,13 @@ int main(int argc, char **argv) {
 	for (long i = -WARMUP; i < iters; i++) {
 		long long start = now_ns();
 		if (mq) {
-			if (mq_send(ping, buf, size, 0) < 0)
-				die("mq_send");
-			if (mq_receive(pong, buf, size, NULL) < 0)
-				die("mq_receive");
+			mq_move(1, ping, buf, size);
+			mq_move(0, pong, buf, size);
 		} else {
 			memcpy(area->data, buf, size);
 			if (sem_post(&area->ping) < 0)
 				die("sem_post");
-			while (sem_wait(&area->pong) < 0)
-				if (errno != EINTR)
-					die("sem_wait");
+			sem_take(&area->pong);
 			memcpy(buf, area->data, size);
 		}
 		if (i >= 0)
@@ -134,7 +175,7 @@ int main(int argc, char **argv) {
 	}
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	qsort(rtt, iters, sizeof *rtt, cmp);
-	printf("%lld %lld\n", rtt[iters / 2], rtt[iters * 99 / 100]);
+	for (long i = 0; i < iters; i++)
+		printf("%lld\n", rtt[i]);
 	return 0;
 }

@@ -6,14 +6,19 @@
  *   sysv_peer shm-read KEY              print the segment up to its first NUL
  *   sysv_peer sem-op KEY NUM DELTA      semop with SEM_UNDO off
  *   sysv_peer sem-get KEY NUM           print the semaphore's value
- *   sysv_peer bench-msg SIZE ITERS      ping-pong over a queue with a forked echo
- *   sysv_peer bench-shm SIZE ITERS      ping-pong over a segment, semaphores as doorbells
+ *   sysv_peer bench-msg SIZE ITERS [spin]  ping-pong over a queue with a forked echo
+ *   sysv_peer bench-shm SIZE ITERS [spin]  ping-pong over a segment, semaphores as doorbells
  *
  * KEY is decimal or 0x hex. The benchmarks run the protocol of goipc's Go
  * benchmark and print each round trip in nanoseconds, one per line, after
- * WARMUP untimed ones; sort -n gives the percentiles. */
+ * WARMUP untimed ones; sort -n gives the percentiles. They block in msgrcv and
+ * semop at once, as package sysv does; with spin both sides first try again
+ * with IPC_NOWAIT, yielding the CPU between tries, for up to SPIN_NS (the
+ * strategy of package posix, posix/shortwait.go), to show what spinning would
+ * change. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +31,9 @@
 #include <sys/wait.h>
 
 #define WARMUP 1000
+#define SPIN_NS 20000
+
+static int spin; /* the benchmarks' spin mode */
 
 static void die(const char *what) {
 	perror(what);
@@ -59,6 +67,43 @@ static int semop1(int id, unsigned short num, short delta) {
 	return 0;
 }
 
+/* spinning reports whether a wait that began at *since (0: now) may still
+ * spin, and yields the CPU if so: the peer may be waiting for it. */
+static int spinning(long long *since) {
+	long long now = now_ns();
+	if (*since == 0)
+		*since = now;
+	if (!spin || now - *since >= SPIN_NS)
+		return 0;
+	sched_yield();
+	return 1;
+}
+
+/* sem_take decrements semaphore num, in spin mode trying IPC_NOWAIT first. */
+static int sem_take(int id, unsigned short num) {
+	struct sembuf op = { num, -1, IPC_NOWAIT };
+	long long since = 0;
+	if (spin)
+		do {
+			int r = semop(id, &op, 1);
+			if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				return r;
+		} while (spinning(&since));
+	return semop1(id, num, -1);
+}
+
+/* msg_take receives a message of type, in spin mode trying IPC_NOWAIT first. */
+static ssize_t msg_take(int id, struct msg *m, long type) {
+	long long since = 0;
+	if (spin)
+		do {
+			ssize_t n = msgrcv(id, m, sizeof m->mtext, type, IPC_NOWAIT);
+			if (n >= 0 || (errno != ENOMSG && errno != EINTR))
+				return n;
+		} while (spinning(&since));
+	return msgrcv(id, m, sizeof m->mtext, type, 0);
+}
+
 static void bench_msg(size_t size, int iters) {
 	int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
 	if (id == -1)
@@ -68,7 +113,7 @@ static void bench_msg(size_t size, int iters) {
 	pid_t pid = fork();
 	if (pid == 0) { /* echo until the queue is removed */
 		for (;;) {
-			ssize_t n = msgrcv(id, &m, sizeof m.mtext, 1, 0);
+			ssize_t n = msg_take(id, &m, 1);
 			if (n == -1)
 				_exit(errno == EIDRM || errno == EINVAL ? 0 : 1);
 			m.mtype = 2;
@@ -82,7 +127,7 @@ static void bench_msg(size_t size, int iters) {
 		m.mtype = 1;
 		if (msgsnd(id, &m, size, 0) == -1)
 			die("msgsnd");
-		if (msgrcv(id, &m, sizeof m.mtext, 2, 0) == -1)
+		if (msg_take(id, &m, 2) == -1)
 			die("msgrcv");
 		if (i >= 0)
 			rtt[i] = now_ns() - t0;
@@ -106,7 +151,7 @@ static void bench_shm(size_t size, int iters) {
 	pid_t pid = fork();
 	if (pid == 0) { /* echo until the semaphore set is removed */
 		for (;;) {
-			if (semop1(sem, 0, -1) == -1)
+			if (sem_take(sem, 0) == -1)
 				_exit(errno == EIDRM || errno == EINVAL ? 0 : 1);
 			memcpy(buf, mem, size);
 			memcpy(mem, buf, size);
@@ -118,7 +163,7 @@ static void bench_shm(size_t size, int iters) {
 	for (int i = -WARMUP; i < iters; i++) {
 		long long t0 = now_ns();
 		memcpy(mem, buf, size);
-		if (semop1(sem, 0, 1) == -1 || semop1(sem, 1, -1) == -1)
+		if (semop1(sem, 0, 1) == -1 || sem_take(sem, 1) == -1)
 			die("semop");
 		memcpy(buf, mem, size);
 		if (i >= 0)
@@ -136,7 +181,8 @@ int main(int argc, char **argv) {
 		return 2;
 	}
 	const char *cmd = argv[1];
-	if (strncmp(cmd, "bench-", 6) == 0 && argc == 4) {
+	if (strncmp(cmd, "bench-", 6) == 0 && (argc == 4 || (argc == 5 && !strcmp(argv[4], "spin")))) {
+		spin = argc == 5;
 		size_t size = strtoul(argv[2], NULL, 0);
 		int iters = atoi(argv[3]);
 		if (size == 0 || size > 65536 || iters <= 0) {

@@ -7,9 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,8 +20,12 @@ import (
 // BenchmarkPingPong measures round trips between this process and an echo
 // peer (the test binary re-executed) over a queue and over a segment with
 // semaphores as doorbells, and the same protocol in csrc/sysv_peer.c, and
-// reports both medians and 99th percentiles and their ratios. Go and C take
-// turns in blocks, so that both meet the same load on a shared machine.
+// reports the medians and 99th percentiles and Go's ratios to C. Package sysv
+// blocks in the kernel at once, as the C baseline "c-block" does: Go against
+// c-block is the cost of the binding. "c-spin" first tries again without
+// blocking for up to 20 us, as package posix does, to show what spinning
+// would change. Go and C take turns, so that both meet the same load on a
+// shared machine.
 //
 // Every process of a run is pinned to one CPU (children inherit it). Across
 // two CPUs a round trip waits for an idle CPU to wake, which on a virtual
@@ -43,39 +45,17 @@ func BenchmarkPingPong(b *testing.B) {
 				} else {
 					roundTrip = shmPingPong(b, size)
 				}
-				const blocks = 4
-				rtt := make([]int64, b.N)
-				var cRTT []int64
+				var lat testutil.Latencies
 				b.ReportAllocs()
 				b.ResetTimer()
-				for block := range blocks {
-					b.StopTimer()
-					for range 1000 { // untimed, as the C program warms up
-						if err := roundTrip(); err != nil {
-							b.Fatal(err)
-						}
-					}
-					b.StartTimer()
-					for i := block * b.N / blocks; i < (block+1)*b.N/blocks; i++ {
-						t0 := time.Now()
-						if err := roundTrip(); err != nil {
-							b.Fatal(err)
-						}
-						rtt[i] = int64(time.Since(t0))
-					}
-					b.StopTimer()
-					cRTT = append(cRTT, cPingPong(b, mech, size, max(b.N/blocks, 250))...)
-					b.StartTimer()
-				}
 				b.StopTimer()
-				goMed, goP99 := percentiles(rtt)
-				cMed, cP99 := percentiles(cRTT)
-				b.ReportMetric(goMed, "go-median-ns")
-				b.ReportMetric(goP99, "go-p99-ns")
-				b.ReportMetric(cMed, "c-median-ns")
-				b.ReportMetric(cP99, "c-p99-ns")
-				b.ReportMetric(goMed/cMed, "median-ratio")
-				b.ReportMetric(goP99/cP99, "p99-ratio")
+				testutil.Turns(b.N, 4, func(n int) {
+					// 1000 untimed round trips first, as the C program does.
+					lat.Add("go", testutil.TimeTrips(b, 1000, n, roundTrip)...)
+					lat.Add("c-block", cPingPong(b, mech, size, n)...)
+					lat.Add("c-spin", cPingPong(b, mech, size, n, "spin")...)
+				})
+				lat.Report(b, "go/c-block", "go/c-spin")
 			})
 		}
 	}
@@ -142,11 +122,6 @@ func pinBenchmark(b *testing.B) {
 	})
 }
 
-func percentiles(rtt []int64) (median, p99 float64) {
-	slices.Sort(rtt)
-	return float64(rtt[len(rtt)/2]), float64(rtt[len(rtt)*99/100])
-}
-
 // msgPingPong starts an echo peer on a new queue and returns one round trip:
 // send type 1, receive the echo as type 2.
 func msgPingPong(b *testing.B, size int) func() error {
@@ -200,23 +175,10 @@ func echoChild(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// cPingPong runs iters round trips of the C baseline and returns them in ns.
-func cPingPong(b *testing.B, mech string, size, iters int) []int64 {
+// cPingPong runs n round trips of the C baseline, with mode ("spin") if given,
+// and returns them.
+func cPingPong(b *testing.B, mech string, size, n int, mode ...string) []time.Duration {
 	c := testutil.BuildC(b, "sysv_peer")
-	out, err := exec.Command(c, "bench-"+mech, strconv.Itoa(size), strconv.Itoa(iters)).Output()
-	if err != nil {
-		b.Fatalf("C baseline: %v", err)
-	}
-	var rtt []int64
-	for _, f := range strings.Fields(string(out)) {
-		v, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			b.Fatalf("C baseline printed %q", f)
-		}
-		rtt = append(rtt, v)
-	}
-	if len(rtt) != iters {
-		b.Fatalf("C baseline printed %d round trips, want %d", len(rtt), iters)
-	}
-	return rtt
+	args := append([]string{"bench-" + mech, strconv.Itoa(size), strconv.Itoa(n)}, mode...)
+	return testutil.CSamples(b, n, exec.Command(c, args...))
 }
