@@ -8,9 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,7 +90,7 @@ func await(flag *atomic.Uint32, want1, want2 uint32) uint32 {
 // ("go-readat"). The machine's load changes from second to second, so the
 // three take turns: pingPongRounds rounds of b.N/pingPongRounds round trips
 // each. ns/op is the mean of "go"; the metrics give medians and 99th
-// percentiles.
+// percentiles, and the Go variants' ratios to C.
 func BenchmarkPingPong(b *testing.B) {
 	for _, size := range []int{8, 4096} {
 		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) { benchPingPong(b, size) })
@@ -116,38 +114,20 @@ func benchPingPong(b *testing.B, size int) {
 	defer runtime.UnlockOSThread()
 
 	b.StopTimer()
-	var inPlace, safe, c []time.Duration
-	for round := range pingPongRounds {
-		n := b.N / pingPongRounds
-		if round < b.N%pingPongRounds {
-			n++
-		}
-		if n == 0 {
-			continue
-		}
-		inPlace = append(inPlace, goRound(b, m, size, n, false)...)
-		safe = append(safe, goRound(b, m, size, n, true)...)
-		c = append(c, cRound(b, cProgram, size, n)...)
-	}
+	var lat testutil.Latencies
 	var sum time.Duration
-	for _, d := range inPlace {
-		sum += d
-	}
-	b.ReportMetric(float64(sum)/float64(len(inPlace)), "ns/op")
-	goMedian := report(b, "go", inPlace)
-	report(b, "go-readat", safe)
-	cMedian := report(b, "c", c)
-	b.ReportMetric(goMedian-cMedian, "go-c-median-ns")
-}
-
-// report adds the median and 99th percentile of samples as metrics and
-// returns the median.
-func report(b *testing.B, name string, samples []time.Duration) (median float64) {
-	slices.Sort(samples)
-	median = float64(samples[len(samples)/2])
-	b.ReportMetric(median, name+"-median-ns")
-	b.ReportMetric(float64(samples[len(samples)*99/100]), name+"-p99-ns")
-	return median
+	testutil.Turns(b.N, pingPongRounds, func(n int) {
+		inPlace := goRound(b, m, size, n, false)
+		for _, d := range inPlace {
+			sum += d
+		}
+		lat.Add("go", inPlace...)
+		lat.Add("go-readat", goRound(b, m, size, n, true)...)
+		c := exec.Command(cProgram, strconv.Itoa(size), strconv.Itoa(n), "--samples")
+		lat.Add("c", testutil.CSamples(b, n, c)...)
+	})
+	b.ReportMetric(float64(sum)/float64(b.N), "ns/op")
+	lat.Report(b, "go/c", "go-readat/c")
 }
 
 // goRound starts a Go peer on the shared memory m and times n round trips of
@@ -232,26 +212,6 @@ func (v mover) get(p []byte, off int) error {
 	}
 	_, err := v.m.ReadAt(p, int64(off))
 	return err
-}
-
-// cRound runs n round trips of the C program and returns its samples.
-func cRound(b *testing.B, program string, size, n int) []time.Duration {
-	out, err := exec.Command(program, strconv.Itoa(size), strconv.Itoa(n), "--samples").Output()
-	if err != nil {
-		b.Fatalf("%s: %v", program, err)
-	}
-	var samples []time.Duration
-	for _, f := range strings.Fields(string(out)) {
-		ns, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			b.Fatalf("%s printed %q", program, f)
-		}
-		samples = append(samples, time.Duration(ns))
-	}
-	if len(samples) != n {
-		b.Fatalf("%s printed %d samples, want %d", program, len(samples), n)
-	}
-	return samples
 }
 
 // childPingPong is the peer of benchPingPong: it answers every ping with the
