@@ -10,17 +10,15 @@
  *        process-shared semaphores in it (sem_init pshared=1) ring the peer:
  *        post "ping", the peer waits, copies the bytes out and back, posts
  *        "pong".
- * block waits in the kernel at once (mq_receive, sem_wait). spin waits as
- * package posix does (posix/shortwait.go): it tries again without blocking,
- * with sched_yield between tries, for up to SPIN_NS, and only then blocks (in
- * poll for a queue, as Go parks on its poller).
+ * block waits in the kernel at once (mq_receive, sem_wait); spin waits as
+ * package posix does (spin.h), then in poll for a queue, as Go parks on its
+ * poller.
  * The objects are unlinked as soon as both processes hold them, so nothing is
  * left behind, whatever happens. The Go benchmark runs the same protocol. */
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <poll.h>
-#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,32 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WARMUP 200
-#define SPIN_NS 20000 /* posix/shortwait.go's spinMax */
+#include "spin.h"
 
-static int spin; /* the spin mode, else block */
+#define WARMUP 200
 
 static void die(const char *what) {
 	fprintf(stderr, "posix_pingpong: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static long long now_ns(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* spinning reports whether a wait that began at *since (0: now) may still
- * spin, and yields the CPU if so: the peer may be waiting for it. */
-static int spinning(long long *since) {
-	long long now = now_ns();
-	if (*since == 0)
-		*since = now;
-	if (!spin || now - *since >= SPIN_NS)
-		return 0;
-	sched_yield();
-	return 1;
 }
 
 /* mq_move sends or receives one message. In spin mode the descriptor is

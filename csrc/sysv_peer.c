@@ -13,12 +13,10 @@
  * benchmark and print each round trip in nanoseconds, one per line, after
  * WARMUP untimed ones; sort -n gives the percentiles. They block in msgrcv and
  * semop at once, as package sysv does; with spin both sides first try again
- * with IPC_NOWAIT, yielding the CPU between tries, for up to SPIN_NS (the
- * strategy of package posix, posix/shortwait.go), to show what spinning would
+ * with IPC_NOWAIT as package posix does (spin.h), to show what spinning would
  * change. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +28,9 @@
 #include <sys/shm.h>
 #include <sys/wait.h>
 
-#define WARMUP 1000
-#define SPIN_NS 20000
+#include "spin.h"
 
-static int spin; /* the benchmarks' spin mode */
+#define WARMUP 1000
 
 static void die(const char *what) {
 	perror(what);
@@ -41,12 +38,6 @@ static void die(const char *what) {
 }
 
 static key_t key_arg(const char *s) { return (key_t)strtoul(s, NULL, 0); }
-
-static long long now_ns(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void report(long long *rtt, int iters) {
 	for (int i = 0; i < iters; i++)
@@ -65,18 +56,6 @@ static int semop1(int id, unsigned short num, short delta) {
 			return -1;
 	}
 	return 0;
-}
-
-/* spinning reports whether a wait that began at *since (0: now) may still
- * spin, and yields the CPU if so: the peer may be waiting for it. */
-static int spinning(long long *since) {
-	long long now = now_ns();
-	if (*since == 0)
-		*since = now;
-	if (!spin || now - *since >= SPIN_NS)
-		return 0;
-	sched_yield();
-	return 1;
 }
 
 /* sem_take decrements semaphore num, in spin mode trying IPC_NOWAIT first. */
