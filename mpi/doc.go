@@ -98,9 +98,9 @@
 // thread that it wakes, only for that thread to find nothing to do and sleep
 // again; the call, once back, takes a P again. On a machine whose cores are
 // all busy with polling ranks, these wake-ups take CPU from the ranks: a 1MiB
-// ping-pong between two ranks on two cores takes about 1.6 times as long as
-// in C, with one hand-off for every seven calls and four times as many
-// context switches. `mpiexec --bind-to none` and GOMAXPROCS do not change
+// ping-pong between two ranks on two cores takes 1.4 to 1.7 times as long as
+// in C, with one hand-off for every seven calls and three to six times as
+// many context switches. `mpiexec --bind-to none` and GOMAXPROCS do not change
 // this. A core left free for the runtime's threads (fewer ranks than cores,
 // or two cores per rank with `mpiexec --map-by slot:PE=2`) should; that could
 // not be measured on the two-core machine these figures come from.
