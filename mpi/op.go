@@ -86,6 +86,12 @@ func NewOp[T Type](fn func(in, inout []T), commutative bool) (*Op, error) {
 	return op, nil
 }
 
+// goipcUserOp is the only way back from C into Go, and MPI takes it only
+// inside the blocking reductions. The point-to-point and completion calls are
+// marked nocallback on that ground: a nonblocking reduction with a Go
+// operator would let any of them run it during progress, and would need
+// those marks removed.
+//
 //export goipcUserOp
 func goipcUserOp(slot C.int, in, inout unsafe.Pointer, n C.int) {
 	defer func() {

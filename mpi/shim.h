@@ -23,11 +23,11 @@ extern const MPI_Datatype goipc_types[GOIPC_NTYPES];
 enum { GOIPC_NOPS = 12 };
 extern const MPI_Op goipc_ops[GOIPC_NOPS];
 
-// The hottest calls, shaped so that cgo checks nothing on the way in: cgo
-// looks for Go pointers inside whatever a void * or a handle that is a C
-// pointer (Open MPI's) points to, on every call. The buffer comes as uint8_t *
-// (the element types of package mpi hold no pointers), the datatype as its
-// index in goipc_types and the communicator as the integer it is to Go.
+// The hottest calls, shaped so that cgo checks nothing on the way in: on
+// every call, cgo looks for Go pointers in what a void * points to, and in
+// what a handle that is a C pointer (Open MPI's) points to. The buffer comes
+// as uint8_t * (package mpi's element types hold no pointers), the datatype
+// as its index in goipc_types and the communicator as an integer (commArg).
 static inline int goipc_send(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c) {
 	return MPI_Send(b, n, goipc_types[t], dest, tag, (MPI_Comm)c);
 }
