@@ -92,16 +92,18 @@
 // the level the standard asks for when only the goroutine that called Init
 // makes MPI calls.
 //
-// A call that blocks for longer than about 20µs (a large message, a long
-// wait) leaves the goroutine in a cgo call across ticks of the Go scheduler's
-// monitor thread (sysmon), which then takes its P and hands it to another
-// thread that it wakes, only for that thread to find nothing to do and sleep
-// again; the call, once back, takes a P again. On a machine whose cores are
-// all busy with polling ranks, these wake-ups take CPU from the ranks: a 1MiB
-// ping-pong between two ranks on two cores takes 1.4 to 1.7 times as long as
-// in C, with one hand-off for every seven calls and three to six times as
-// many context switches. `mpiexec --bind-to none` and GOMAXPROCS do not change
-// this. A core left free for the runtime's threads (fewer ranks than cores,
-// or two cores per rank with `mpiexec --map-by slot:PE=2`) should; that could
-// not be measured on the two-core machine these figures come from.
+// A goroutine that keeps calling into C and is never rescheduled looks, after
+// 10ms, like one that hogs its P: from then on the Go scheduler's monitor
+// thread (sysmon) takes the P whenever it finds the goroutine in a cgo call,
+// asks for a preemption that never lands, and wakes another thread for the
+// P, which finds nothing to do and sleeps again. With calls of 20µs or more
+// (large messages), that is one hand-off for every seven calls, and on a
+// machine whose cores are all busy polling, a 1MiB ping-pong took 1.4 times
+// as long as in C (`mpiexec --bind-to none` and GOMAXPROCS made no
+// difference). So the calls that take long (Send and Recv of 64KiB or more,
+// Wait of such a request, WaitAll, Requests.WaitAll) yield the goroutine
+// (runtime.Gosched) once every 2ms, which brings the 1MiB ping-pong to within
+// a few percent of C. Collectives and other calls do not; a loop that makes
+// only long calls of those can call runtime.Gosched every millisecond or so
+// itself.
 package mpi

@@ -74,7 +74,11 @@ func Send[T Type](c *Comm, buf []T, dest, tag int) error {
 	if err != nil {
 		return err
 	}
-	return check("MPI_Send", C.goipc_send((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h)))
+	rc := C.goipc_send((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h))
+	if long(buf) {
+		afterLongCall()
+	}
+	return check("MPI_Send", rc)
 }
 
 // Ssend is Send that returns only once the receiver has started to receive
@@ -106,6 +110,9 @@ func Recv[T Type](c *Comm, buf []T, source, tag int) (Status, error) {
 	}
 	var st C.MPI_Status
 	rc := C.goipc_recv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(source), C.int(tag), commArg(h), &st)
+	if long(buf) {
+		afterLongCall()
+	}
 	return newStatus(&st), check("MPI_Recv", rc)
 }
 

@@ -40,12 +40,13 @@ type Request struct {
 	r      C.MPI_Request
 	pin    runtime.Pinner
 	pinned bool // the buffer is pinned: false for an empty one and once complete
+	long   bool // the buffer is large enough for Wait to call afterLongCall
 }
 
 // newRequest returns a Request whose buffer p is pinned from before MPI gets
 // it until the request completes.
-func newRequest(p unsafe.Pointer) *Request {
-	req := &Request{r: C.goipc_request_null}
+func newRequest(p unsafe.Pointer, large bool) *Request {
+	req := &Request{r: C.goipc_request_null, long: large}
 	if p != nil {
 		req.pin.Pin(p)
 		req.pinned = true
@@ -72,7 +73,7 @@ func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := newRequest(p)
+	req := newRequest(p, long(buf))
 	return req.started("MPI_Isend", C.goipc_isend((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h), &req.r))
 }
 
@@ -86,7 +87,7 @@ func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := newRequest(p)
+	req := newRequest(p, long(buf))
 	return req.started("MPI_Irecv", C.goipc_irecv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(source), C.int(tag), commArg(h), &req.r))
 }
 
@@ -126,6 +127,9 @@ func (r *Request) Wait() (Status, error) {
 	var st C.MPI_Status
 	rc := C.MPI_Wait(&r.r, &st)
 	r.done()
+	if r.long {
+		afterLongCall()
+	}
 	return newStatus(&st), check("MPI_Wait", rc)
 }
 
@@ -266,6 +270,7 @@ func WaitAll(reqs ...*Request) ([]Status, error) {
 	cst := make([]C.MPI_Status, len(reqs))
 	rc := C.MPI_Waitall(C.int(len(hs)), &hs[0], &cst[0])
 	settle(reqs, hs)
+	afterLongCall()
 	return statuses("MPI_Waitall", rc, cst), check("MPI_Waitall", rc)
 }
 

@@ -62,11 +62,10 @@ func benchCommand(use, short string, defIters int, body func(w *mpi.Comm, f *ben
 
 It runs at MPI_THREAD_FUNNELED, as its C twin csrc/mpi_bench.c does: above
 MPI_THREAD_SINGLE Open MPI locks inside every call. Each MPI call from Go
-costs about 25ns more than from C. A call that stays blocked longer than about
-20us (large messages) lets the Go runtime wake threads of its own, which slow
-the ranks down when every core is busy polling; --bind-to none and GOMAXPROCS
-do not help, a free core should (fewer ranks than cores, or two cores per rank:
-mpiexec --map-by slot:PE=2). See package mpi's documentation.`,
+costs about 25ns more than from C. Large messages keep the rank in long calls
+into C, which the Go scheduler answers by waking threads of its own unless the
+goroutine yields now and then; package mpi does that for Send, Recv and the
+waits (see "Performance" in its documentation).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if f.iters < 1 || f.window < 1 {
