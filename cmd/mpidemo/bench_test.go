@@ -58,5 +58,5 @@ func BenchmarkPingpong(b *testing.B) {
 }
 
 func BenchmarkBandwidth(b *testing.B) {
-	benchTable(b, false, "MB/s", "bw", "--sizes", "8KiB,1MiB", "--iters", "200")
+	benchTable(b, false, "MB/s", "bw", "--sizes", "8KiB,1MiB", "--iters", "1000")
 }
