@@ -17,8 +17,9 @@ import (
 // it once.
 //
 // Ownership: the buffer of each operation belongs to MPI from the Add call
-// that starts it until WaitAll returns nil; the set keeps it pinned until
-// then, and the caller must neither touch it nor let the set go before. No
+// that starts it until a WaitAll leaves the set empty (Len 0); the set keeps
+// it pinned until then, and the caller must neither touch it nor let the set
+// go before. No
 // handle to a single operation ever leaves the set, so none can outlive its
 // round: Status(i) reads what the last WaitAll left.
 //
@@ -104,8 +105,9 @@ func AddIrecv[T Type](rs *Requests, c *Comm, buf []T, source, tag int) error {
 
 // WaitAll blocks the calling thread until every operation of rs has completed
 // (MPI_Waitall), then unpins their buffers and empties rs. If some failed,
-// the error is ErrInStatus and Status(i).Err says which; any that MPI left
-// pending (MPI_ERR_PENDING) stay in rs, pinned, for another WaitAll.
+// the error is ErrInStatus and Status(i).Err says which (a round of one
+// returns its own error); any that MPI left pending (MPI_ERR_PENDING) stay in
+// rs, pinned, for another WaitAll.
 func (rs *Requests) WaitAll() error {
 	if rs == nil {
 		return closed("MPI_Waitall", "request set is nil")

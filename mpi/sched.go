@@ -28,8 +28,9 @@ var (
 // long reports whether a call on buf takes long enough to call afterLongCall.
 func long[T Type](buf []T) bool { return uintptr(len(buf))*unsafe.Sizeof(*new(T)) >= longCall }
 
-// afterLongCall yields the goroutine if none of the package's long calls has
-// for yieldEvery.
+// afterLongCall yields the goroutine unless a long call did within the last
+// yieldEvery. The clock is the process's: goroutines that make long calls at
+// once share the yields, which is enough while they are few.
 func afterLongCall() {
 	now := time.Since(epoch)
 	if now-time.Duration(lastYield.Load()) >= yieldEvery {
