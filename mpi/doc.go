@@ -97,9 +97,9 @@
 // thread (sysmon) takes the P whenever it finds the goroutine in a cgo call,
 // asks for a preemption that never lands, and wakes another thread for the
 // P, which finds nothing to do and sleeps again. With calls of 20µs or more
-// (large messages), that is one hand-off for every seven calls, and on a
-// machine whose cores are all busy polling, a 1MiB ping-pong took 1.4 times
-// as long as in C (`mpiexec --bind-to none` and GOMAXPROCS made no
+// (large messages), that is one hand-off for every four to seven calls, and
+// on a machine whose cores are all busy polling, a 1MiB ping-pong took 1.4
+// times as long as in C (`mpiexec --bind-to none` and GOMAXPROCS made no
 // difference). So the calls that take long (Send and Recv of 64KiB or more,
 // Wait of such a request, WaitAll, Requests.WaitAll) yield the goroutine
 // (runtime.Gosched) once every 2ms, which brings the 1MiB ping-pong to within
