@@ -19,6 +19,7 @@ package mpi
 // #cgo noescape MPI_Get_count
 // #cgo nocallback MPI_Get_count
 import "C"
+import "github.com/goipc/ipc/internal/sched"
 
 // Wildcards and the null process for point-to-point calls.
 const (
@@ -76,7 +77,7 @@ func Send[T Type](c *Comm, buf []T, dest, tag int) error {
 	}
 	rc := C.goipc_send((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h))
 	if long(buf) {
-		afterLongCall()
+		sched.AfterLongCall()
 	}
 	return check("MPI_Send", rc)
 }
@@ -111,7 +112,7 @@ func Recv[T Type](c *Comm, buf []T, source, tag int) (Status, error) {
 	var st C.MPI_Status
 	rc := C.goipc_recv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(source), C.int(tag), commArg(h), &st)
 	if long(buf) {
-		afterLongCall()
+		sched.AfterLongCall()
 	}
 	return newStatus(&st), check("MPI_Recv", rc)
 }

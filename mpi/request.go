@@ -27,6 +27,8 @@ import (
 	"runtime"
 	"time"
 	"unsafe"
+
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // Request is a nonblocking operation in flight (MPI_Request). Its buffer is
@@ -40,7 +42,7 @@ type Request struct {
 	r      C.MPI_Request
 	pin    runtime.Pinner
 	pinned bool // the buffer is pinned: false for an empty one and once complete
-	long   bool // the buffer is large enough for Wait to call afterLongCall
+	long   bool // the buffer is large enough for Wait to call sched.AfterLongCall
 }
 
 // newRequest returns a Request whose buffer p is pinned from before MPI gets
@@ -128,7 +130,7 @@ func (r *Request) Wait() (Status, error) {
 	rc := C.MPI_Wait(&r.r, &st)
 	r.done()
 	if r.long {
-		afterLongCall()
+		sched.AfterLongCall()
 	}
 	return newStatus(&st), check("MPI_Wait", rc)
 }
@@ -270,7 +272,7 @@ func WaitAll(reqs ...*Request) ([]Status, error) {
 	cst := make([]C.MPI_Status, len(reqs))
 	rc := C.MPI_Waitall(C.int(len(hs)), &hs[0], &cst[0])
 	settle(reqs, hs)
-	afterLongCall()
+	sched.AfterLongCall()
 	return statuses("MPI_Waitall", rc, cst), check("MPI_Waitall", rc)
 }
 

@@ -6,6 +6,8 @@ import "C"
 import (
 	"runtime"
 	"unsafe"
+
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // Requests is a set of nonblocking operations that the caller owns and uses
@@ -31,7 +33,7 @@ type Requests struct {
 	rc     C.int          // what the last WaitAll returned
 	pin    runtime.Pinner
 	last   unsafe.Pointer // the buffer pinned last, which needs no second pin
-	rounds uint32         // rounds completed, for afterLongCall
+	rounds uint32         // rounds completed, for sched.AfterLongCall
 }
 
 // Len returns the number of operations started since the last WaitAll that
@@ -138,7 +140,7 @@ func (rs *Requests) WaitAll() error {
 	// Reading the clock would cost a round of one a tenth more: look every
 	// 16th round, or after every round of 16 operations or more.
 	if rs.rounds++; n >= 16 || rs.rounds%16 == 0 {
-		afterLongCall()
+		sched.AfterLongCall()
 	}
 	return check("MPI_Waitall", rs.rc)
 }

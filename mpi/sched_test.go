@@ -1,9 +1,6 @@
 package mpi
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 // TestLong checks the threshold in bytes, whatever the element type.
 func TestLong(t *testing.T) {
@@ -20,19 +17,5 @@ func TestLong(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("case %d: long = %v, want %v", i, c.got, c.want)
 		}
-	}
-}
-
-// TestAfterLongCall checks that long calls yield at most once per yieldEvery.
-func TestAfterLongCall(t *testing.T) {
-	lastYield.Store(int64(-yieldEvery))
-	afterLongCall()
-	first := lastYield.Load()
-	if first < 0 {
-		t.Fatal("the first long call did not yield")
-	}
-	afterLongCall()
-	if got := lastYield.Load(); got != first && time.Duration(got-first) < yieldEvery {
-		t.Fatalf("yielded again after %v, sooner than %v", time.Duration(got-first), yieldEvery)
 	}
 }

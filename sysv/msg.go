@@ -10,6 +10,7 @@ import (
 
 	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // MessageQueue is a System V message queue (msgget). Its methods are safe
@@ -96,7 +97,7 @@ func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags
 	} else {
 		err = blocking.Call(ctx, func(time.Duration) error { return msgsnd(q.id, mtype, data, 0) })
 	}
-	yieldSometimes()
+	sched.Tick() // see internal/sched
 	if errors.Is(err, syscall.EINVAL) {
 		err = errs.LimitHint(err, "message size", int64(len(data)), "kernel/msgmax")
 	}
@@ -143,7 +144,7 @@ func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, fla
 			return err
 		})
 	}
-	yieldSometimes()
+	sched.Tick() // see internal/sched
 	if errors.Is(err, syscall.E2BIG) {
 		err = errs.Hint(err, "message longer than the %d-byte buffer; it stays queued (NoError truncates)", len(buf))
 	}

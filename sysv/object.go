@@ -3,7 +3,6 @@ package sysv
 import (
 	"errors"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -150,21 +149,6 @@ func (o *object) remove(op string, rm func() error) error {
 	}
 	o.state.Store(removed)
 	return nil
-}
-
-// calls counts Send, Receive and Op calls, for yieldSometimes.
-var calls atomic.Uint32
-
-// yieldSometimes passes through the scheduler every 64th call. A goroutine
-// that loops on cgo calls never reaches it otherwise, and once it has run for
-// 10ms on one scheduling tick the runtime's sysmon takes its P away at every
-// tick while it is in C, so that each return from C waits for a P and often
-// another thread: BenchmarkPingPong measured ~30 us stalls in one round trip of
-// ten without this. runtime.Gosched starts a new tick for ~0.2 us.
-func yieldSometimes() {
-	if calls.Add(1)%64 == 0 {
-		runtime.Gosched()
-	}
 }
 
 // semLimit reads one field of /proc/sys/kernel/sem ("semmsl semmns semopm

@@ -9,6 +9,7 @@ import (
 
 	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // SemaphoreSet is a System V semaphore set (semget): Count semaphores, each
@@ -105,7 +106,7 @@ func (s *SemaphoreSet) Op(ctx context.Context, ops ...SemOp) error {
 		}
 		return err
 	})
-	yieldSometimes()
+	sched.Tick() // see internal/sched
 	if errors.Is(err, syscall.E2BIG) {
 		err = semLimitHint(err, "operations", int64(len(ops)), 2, "semopm")
 	}

@@ -1,0 +1,53 @@
+// Package sched keeps goroutines that loop on cgo calls in step with the Go
+// scheduler.
+//
+// A goroutine that only calls into C never passes through the scheduler. Once
+// it has run for 10ms on one scheduling tick, the runtime's monitor thread
+// (sysmon) treats it as hogging its P: each time it finds the goroutine in a
+// cgo call it asks for a preemption that never lands, takes the P away and
+// wakes another thread for it. Every return from C then waits for a P, often
+// on another thread: the System V ping-pong saw stalls of ~30 us in one round
+// trip of ten, and a 1 MiB MPI ping-pong 1,200 to 2,400 hand-offs in 8,800
+// calls (counted with uprobes on runtime.handoffp). runtime.Gosched starts a
+// new tick for ~0.2 us, so the calls that loop yield now and then: by count
+// when calls are short (Tick), by time when they may be long (AfterLongCall).
+package sched
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// tickEvery is how many calls Tick lets pass between yields: frequent enough
+// for calls of a few microseconds, rare enough to cost nothing measurable.
+const tickEvery = 64
+
+var calls atomic.Uint32
+
+// Tick counts one cgo call and yields every tickEvery-th call.
+func Tick() {
+	if calls.Add(1)%tickEvery == 0 {
+		runtime.Gosched()
+	}
+}
+
+// YieldEvery is the longest AfterLongCall lets pass between yields.
+const YieldEvery = 2 * time.Millisecond
+
+var (
+	epoch     = time.Now()
+	lastYield atomic.Int64 // time.Since(epoch) at the last yield
+)
+
+// AfterLongCall yields unless a call did within the last YieldEvery. It reads
+// the clock (tens of ns), so it suits calls that take microseconds or more.
+// The clock is the process's: goroutines that make long calls at once share
+// the yields, which is enough while they are few.
+func AfterLongCall() {
+	now := time.Since(epoch)
+	if now-time.Duration(lastYield.Load()) >= YieldEvery {
+		lastYield.Store(int64(now))
+		runtime.Gosched()
+	}
+}
