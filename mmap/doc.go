@@ -55,6 +55,9 @@
 // RLIMIT_MEMLOCK unless the process is privileged. A mapping never changes the
 // size of its file: WriteAt does not append, and Remap of a file mapping stays
 // inside the file (Grow it first); only Shared memory grows its memfd on Remap.
+// Shared memory is RAM allocated up front (fallocate of the memfd), so that a
+// store cannot fault for want of a page; a size beyond RAM and swap fails with
+// an error matching syscall.ENOMEM before anything is allocated.
 //
 // # Threads
 //

@@ -254,7 +254,7 @@ func Shared(size int64) (*Mapping, error) {
 	}
 	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
-	if err := Grow(f, size); err != nil {
+	if err := growMemory(f, size); err != nil {
 		return nil, err
 	}
 	m, err := Map(f, ReadWrite, 0, size)
@@ -262,6 +262,21 @@ func Shared(size int64) (*Mapping, error) {
 		m.anon = true
 	}
 	return m, err
+}
+
+// growMemory is Grow for the memfd of Shared memory. A memfd has no size
+// limit, and fallocate fills it with pages of RAM that belong to no process:
+// asked for more than the machine has, it would run until the OOM killer had
+// killed other programs. So a size beyond RAM and swap fails before the call.
+func growMemory(f *os.File, size int64) error {
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err == nil {
+		total := (uint64(si.Totalram) + uint64(si.Totalswap)) * uint64(si.Unit)
+		if uint64(size) > total {
+			return errs.Path("grow", f.Name(), errs.Hint(syscall.ENOMEM, "%d bytes > %d bytes of RAM and swap", size, total))
+		}
+	}
+	return Grow(f, size)
 }
 
 // control runs fn with f's descriptor, which stays open while fn runs.
@@ -393,7 +408,7 @@ func (m *Mapping) Remap(length int64) error {
 		return errs.Path("mremap", m.name, errs.Invalid("length %d: want a positive length", length))
 	}
 	if m.anon {
-		if err := Grow(m.file, m.off+length); err != nil {
+		if err := growMemory(m.file, m.off+length); err != nil {
 			return err
 		}
 	}

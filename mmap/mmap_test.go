@@ -198,6 +198,9 @@ func TestBadInput(t *testing.T) {
 		{"AtomicInt64 misaligned", second(shm.AtomicInt64(4)), syscall.EINVAL},
 		{"AtomicInt64 past the end", second(shm.AtomicInt64(4096)), syscall.EINVAL},
 		{"AtomicUint32 negative", second(shm.AtomicUint32(-4)), syscall.EINVAL},
+		// Without the check, fallocate fills RAM until the OOM killer strikes.
+		{"Shared beyond RAM and swap", mapErr(mmap.Shared(1 << 62)), syscall.ENOMEM},
+		{"Remap of Shared beyond RAM and swap", shm.Remap(1 << 50), syscall.ENOMEM},
 	} {
 		if !errors.Is(c.err, c.want) {
 			t.Errorf("%s: error %v, want one matching %v", c.what, c.err, c.want)
