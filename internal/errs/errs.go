@@ -66,6 +66,13 @@ func Invalid(format string, args ...any) error {
 // Closed is the error for use of an object after Close; it matches os.ErrClosed.
 func Closed(op, path string) error { return Path(op, path, os.ErrClosed) }
 
+// NotOpen is the error for a method called on a nil or zero-value handle,
+// which no Open function made (typ names it, "posix.Semaphore"). It matches
+// os.ErrInvalid, as a method of a nil *os.File does.
+func NotOpen(op, typ string) error {
+	return Syscall(op, &Hinted{Err: os.ErrInvalid, Hint: "nil or zero " + typ + ": not made by an Open function"})
+}
+
 // timeout is returned when a deadline passes. It matches both
 // os.ErrDeadlineExceeded (the convention of package os and net) and
 // context.DeadlineExceeded (when the deadline came from a context).
