@@ -126,6 +126,10 @@ func OpenSemaphore(name string, opts *SemOptions) (*Semaphore, error) {
 // Stat returns the file glibc keeps for a named semaphore in /dev/shm: its
 // owner, permissions and times (Sys() is a *syscall.Stat_t).
 func (s *Semaphore) Stat() (os.FileInfo, error) {
+	if err := s.enter("stat"); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
 	if s.name == "" {
 		return nil, errs.Syscall("stat", errs.Invalid("an unnamed semaphore has no file"))
 	}
@@ -186,9 +190,13 @@ func (s *Semaphore) path() string {
 	return s.name
 }
 
-// enter starts a call; it fails once Close has begun. The caller calls
-// s.mu.RUnlock when done.
+// enter starts a call; it fails once Close has begun, and for a nil or zero
+// Semaphore, whose sem_t pointer is nil. The caller calls s.mu.RUnlock when
+// done.
 func (s *Semaphore) enter(op string) error {
+	if s == nil || s.sem == nil {
+		return errs.NotOpen(op, "posix.Semaphore")
+	}
 	s.mu.RLock()
 	if s.closed.Load() {
 		s.mu.RUnlock()
@@ -307,7 +315,7 @@ func (s *Semaphore) Value() (int, error) {
 // unnamed one stays in its memory). A named semaphore stays until Unlink.
 // Close is safe to call twice and on nil.
 func (s *Semaphore) Close() error {
-	if s == nil || s.closed.Swap(true) {
+	if s == nil || s.sem == nil || s.closed.Swap(true) {
 		return nil
 	}
 	s.cancel()
@@ -325,6 +333,9 @@ func (s *Semaphore) Close() error {
 
 // Unlink removes a named semaphore's name; see UnlinkSemaphore.
 func (s *Semaphore) Unlink() error {
+	if s == nil || s.sem == nil {
+		return errs.NotOpen("sem_unlink", "posix.Semaphore")
+	}
 	if s.name == "" {
 		return errs.Syscall("sem_unlink", errs.Invalid("an unnamed semaphore has no name to remove"))
 	}
