@@ -115,14 +115,28 @@ func OpenSharedMemory(name string, opts *ShmOptions) (*SharedMemory, error) {
 // Name returns the segment's name, with its leading slash.
 func (m *SharedMemory) Name() string { return m.name }
 
+// lock locks m.mu for a call on the descriptor. It fails, leaving m unlocked,
+// after Close and for a nil or zero SharedMemory (whose fd 0 is not a segment
+// but standard input).
+func (m *SharedMemory) lock(op string) error {
+	if m == nil || m.name == "" {
+		return errs.NotOpen(op, "posix.SharedMemory")
+	}
+	m.mu.Lock()
+	if m.fd < 0 {
+		m.mu.Unlock()
+		return errs.Closed(op, m.name)
+	}
+	return nil
+}
+
 // Size returns the segment's current size in bytes (another process may have
 // resized it).
 func (m *SharedMemory) Size() (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fd < 0 {
-		return 0, errs.Closed("fstat", m.name)
+	if err := m.lock("fstat"); err != nil {
+		return 0, err
 	}
+	defer m.mu.Unlock()
 	var st unix.Stat_t
 	if err := unix.Fstat(m.fd, &st); err != nil {
 		return 0, errs.Path("fstat", m.name, err)
@@ -133,6 +147,10 @@ func (m *SharedMemory) Size() (int64, error) {
 // Stat returns the segment's file in /dev/shm: owner, permissions, size and
 // times (Sys() is a *syscall.Stat_t).
 func (m *SharedMemory) Stat() (os.FileInfo, error) {
+	if err := m.lock("stat"); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
 	return os.Stat("/dev/shm" + m.name)
 }
 
@@ -141,11 +159,11 @@ func (m *SharedMemory) Stat() (os.FileInfo, error) {
 // slice is valid until Unmap, Resize or Close; touching it after that faults.
 // Writes are seen at once by every process that maps the segment.
 func (m *SharedMemory) Map(access Access) ([]byte, error) {
-	m.mu.Lock()
+	if err := m.lock("mmap"); err != nil {
+		return nil, err
+	}
 	defer m.mu.Unlock()
 	switch {
-	case m.fd < 0:
-		return nil, errs.Closed("mmap", m.name)
 	case m.data != nil:
 		return nil, errs.Path("mmap", m.name, errs.Invalid("already mapped; Unmap first"))
 	case access != ReadOnly && access != ReadWrite:
@@ -178,6 +196,9 @@ func (m *SharedMemory) mapLocked(writable bool) ([]byte, error) {
 
 // Bytes returns the current mapping, or nil when the segment is not mapped.
 func (m *SharedMemory) Bytes() []byte {
+	if m == nil {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.data
@@ -185,7 +206,9 @@ func (m *SharedMemory) Bytes() []byte {
 
 // Unmap removes the mapping; slices of it become invalid.
 func (m *SharedMemory) Unmap() error {
-	m.mu.Lock()
+	if err := m.lock("munmap"); err != nil {
+		return err
+	}
 	defer m.mu.Unlock()
 	return m.unmapLocked()
 }
@@ -203,11 +226,11 @@ func (m *SharedMemory) unmapLocked() error {
 // zero. A mapping is replaced by one of the new size, with the same access, and
 // returned; the old slice becomes invalid.
 func (m *SharedMemory) Resize(size int64) ([]byte, error) {
-	m.mu.Lock()
+	if err := m.lock("ftruncate"); err != nil {
+		return nil, err
+	}
 	defer m.mu.Unlock()
 	switch {
-	case m.fd < 0:
-		return nil, errs.Closed("ftruncate", m.name)
 	case size < 0:
 		return nil, errs.Path("ftruncate", m.name, errs.Invalid("negative size %d", size))
 	case m.readOnly:
@@ -230,7 +253,7 @@ func (m *SharedMemory) Resize(size int64) ([]byte, error) {
 // become invalid. The segment stays until Unlink. Close is safe to call twice
 // and on nil.
 func (m *SharedMemory) Close() error {
-	if m == nil {
+	if m == nil || m.name == "" {
 		return nil
 	}
 	m.mu.Lock()
@@ -248,7 +271,12 @@ func (m *SharedMemory) Close() error {
 }
 
 // Unlink removes the segment's name; see UnlinkSharedMemory.
-func (m *SharedMemory) Unlink() error { return UnlinkSharedMemory(m.name) }
+func (m *SharedMemory) Unlink() error {
+	if m == nil || m.name == "" {
+		return errs.NotOpen("shm_unlink", "posix.SharedMemory")
+	}
+	return UnlinkSharedMemory(m.name)
+}
 
 // UnlinkSharedMemory removes the segment name. Processes that have it open or
 // mapped keep using it; its memory is freed when the last one lets go.

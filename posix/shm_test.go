@@ -119,10 +119,40 @@ func TestShmBadInputAndClosed(t *testing.T) {
 	_, mapErr := m.Map(posix.ReadWrite)
 	_, sizeErr := m.Size()
 	_, resizeErr := m.Resize(10)
-	for what, err := range map[string]error{"Map": mapErr, "Size": sizeErr, "Resize": resizeErr} {
+	_, statErr := m.Stat()
+	for what, err := range map[string]error{"Map": mapErr, "Size": sizeErr, "Resize": resizeErr, "Stat": statErr, "Unmap": m.Unmap()} {
 		if !errors.Is(err, os.ErrClosed) {
 			t.Errorf("%s after Close: %v, want os.ErrClosed", what, err)
 		}
+	}
+}
+
+// TestShmNotOpen: a nil or zero SharedMemory has no descriptor. A zero one
+// used to take fd 0 (standard input) for its own: Size fstat-ed it and
+// Close closed it.
+func TestShmNotOpen(t *testing.T) {
+	for what, m := range map[string]*posix.SharedMemory{"nil": nil, "zero": {}} {
+		for op, err := range map[string]error{
+			"Size":   second(m.Size()),
+			"Stat":   second(m.Stat()),
+			"Map":    second(m.Map(posix.ReadOnly)),
+			"Unmap":  m.Unmap(),
+			"Resize": second(m.Resize(4096)),
+			"Unlink": m.Unlink(),
+		} {
+			if !errors.Is(err, os.ErrInvalid) {
+				t.Errorf("%s %s: %v, want os.ErrInvalid", what, op, err)
+			}
+		}
+		if m.Bytes() != nil {
+			t.Errorf("%s Bytes: not nil", what)
+		}
+		if err := m.Close(); err != nil {
+			t.Errorf("%s Close: %v", what, err)
+		}
+	}
+	if _, err := os.Stdin.Stat(); err != nil {
+		t.Errorf("standard input after Close of a zero SharedMemory: %v", err)
 	}
 }
 
