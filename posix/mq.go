@@ -219,6 +219,14 @@ func (q *MessageQueue) addEndpoint(fd int) *endpoint {
 // Name returns the queue's name, with its leading slash.
 func (q *MessageQueue) Name() string { return q.name }
 
+// opened fails for a nil or zero MessageQueue, which has no descriptor.
+func (q *MessageQueue) opened(op string) error {
+	if q == nil || q.name == "" {
+		return errs.NotOpen(op, "posix.MessageQueue")
+	}
+	return nil
+}
+
 // MessageSize returns the size of the largest message the queue takes, which
 // is the least buffer Receive accepts.
 func (q *MessageQueue) MessageSize() int { return q.msgsize }
@@ -229,6 +237,9 @@ func (q *MessageQueue) MessageSize() int { return q.msgsize }
 // non-blocking. It allocates nothing when ctx cannot be cancelled.
 func (q *MessageQueue) Send(ctx context.Context, data []byte, priority uint) error {
 	const op = "mq_send"
+	if err := q.opened(op); err != nil {
+		return err
+	}
 	if len(data) > q.msgsize {
 		return errs.Path(op, q.name, errs.Hint(syscall.EMSGSIZE, "message of %d bytes > queue message size %d", len(data), q.msgsize))
 	}
@@ -251,6 +262,9 @@ func (q *MessageQueue) Send(ctx context.Context, data []byte, priority uint) err
 // when ctx cannot be cancelled.
 func (q *MessageQueue) Receive(ctx context.Context, buf []byte) (n int, priority uint, err error) {
 	const op = "mq_receive"
+	if err := q.opened(op); err != nil {
+		return 0, 0, err
+	}
 	if len(buf) < q.msgsize {
 		return 0, 0, errs.Path(op, q.name, errs.Hint(syscall.EMSGSIZE, "buffer of %d bytes < queue message size %d", len(buf), q.msgsize))
 	}
@@ -464,6 +478,9 @@ func (q *MessageQueue) SetReadDeadline(t time.Time) error { return q.setDeadline
 func (q *MessageQueue) SetWriteDeadline(t time.Time) error { return q.setDeadline(t, false, true) }
 
 func (q *MessageQueue) setDeadline(t time.Time, read, write bool) error {
+	if err := q.opened("set deadline"); err != nil {
+		return err
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
@@ -485,6 +502,9 @@ func (q *MessageQueue) setDeadline(t time.Time, read, write bool) error {
 
 // withFD runs f on a descriptor of the open queue.
 func (q *MessageQueue) withFD(op string, f func(fd int) error) error {
+	if err := q.opened(op); err != nil {
+		return err
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
@@ -503,12 +523,15 @@ func (q *MessageQueue) Attr() (QueueAttr, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return QueueAttr{}, err
+	}
 	return QueueAttr{
 		Capacity:    int(a.mq_maxmsg),
 		MessageSize: int(a.mq_msgsize),
 		Messages:    int(a.mq_curmsgs),
 		Nonblocking: q.nonblock.Load(),
-	}, err
+	}, nil
 }
 
 // Stat returns the file the mqueue file system shows for the queue: its owner,
@@ -554,7 +577,12 @@ func (q *MessageQueue) Close() error {
 }
 
 // Unlink removes the queue's name; see UnlinkQueue.
-func (q *MessageQueue) Unlink() error { return UnlinkQueue(q.name) }
+func (q *MessageQueue) Unlink() error {
+	if err := q.opened("mq_unlink"); err != nil {
+		return err
+	}
+	return UnlinkQueue(q.name)
+}
 
 // UnlinkQueue removes the queue name. Processes that have it open keep using
 // it; the queue is destroyed when the last one closes it.

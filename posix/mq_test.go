@@ -177,6 +177,32 @@ func TestQueueClosed(t *testing.T) {
 	}
 }
 
+// TestQueueNotOpen: a nil or zero MessageQueue has no descriptor; its methods
+// used to panic (nil dereference, index out of range).
+func TestQueueNotOpen(t *testing.T) {
+	ctx := context.Background()
+	for what, q := range map[string]*posix.MessageQueue{"nil": nil, "zero": {}} {
+		_, _, recvErr := q.Receive(ctx, nil)
+		for op, err := range map[string]error{
+			"Send":        q.Send(ctx, nil, 0),
+			"Receive":     recvErr,
+			"TrySend":     q.TrySend(nil, 0),
+			"Attr":        second(q.Attr()),
+			"Stat":        second(q.Stat()),
+			"Notify":      q.Notify(nil),
+			"SetDeadline": q.SetDeadline(time.Now()),
+			"Unlink":      q.Unlink(),
+		} {
+			if !errors.Is(err, os.ErrInvalid) {
+				t.Errorf("%s %s: %v, want os.ErrInvalid", what, op, err)
+			}
+		}
+		if err := q.Close(); err != nil {
+			t.Errorf("%s Close: %v", what, err)
+		}
+	}
+}
+
 // waiting waits until n goroutines hold a descriptor of q for a call, that is
 // until n calls are in progress.
 func waiting(t *testing.T, started <-chan struct{}, n int) {

@@ -62,6 +62,9 @@ type notifier struct {
 // the queue, so keep one MessageQueue per queue in a process that uses Notify.
 func (q *MessageQueue) Notify(ch chan<- *MessageQueue) error {
 	const op = "mq_notify"
+	if err := q.opened(op); err != nil {
+		return err
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
