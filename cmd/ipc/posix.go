@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -26,7 +27,8 @@ func init() {
 		Long: `POSIX IPC objects have names such as /foo (a name without the slash gets one,
 as Python's modules do). They outlive the processes that use them until they
 are removed with rm. New objects get mode 0600 unless --mode says otherwise,
-whatever the umask.`,
+whatever the umask. A queue's NAME may be left out: it is then ` + defaultQueue + `, as in
+the classic walk-through.`,
 	}
 	group.AddCommand(mqCommand(), shmCommand(), semCommand())
 	rootCmd.AddCommand(group)
@@ -77,6 +79,9 @@ whatever the umask.`,
 	})
 }
 
+// defaultQueue is the queue of the classic walk-through's POSIX example.
+const defaultQueue = "/foo"
+
 // callContext is the context of a blocking call with --timeout (0: none).
 func callContext(timeout time.Duration) (context.Context, context.CancelFunc) {
 	if timeout > 0 {
@@ -97,13 +102,15 @@ func mqCommand() *cobra.Command {
 		sendTimeout       time.Duration
 	)
 	send := &cobra.Command{
-		Use:   "send NAME MSG",
+		Use:   "send [NAME] MSG",
 		Short: "Send MSG with --priority, waiting while the queue is full",
-		Args:  cli.Args(cobra.ExactArgs(2)),
+		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{
+			name, msg := pathAndMessage(a, defaultQueue)
+			capacity, msgSize := queueGeometry(capacity, int(msgSize))
+			q, err := posix.OpenQueue(name, &posix.QueueOptions{
 				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode),
-				Capacity: capacity, MessageSize: int(msgSize), Nonblocking: nowaitSnd,
+				Capacity: capacity, MessageSize: msgSize, Nonblocking: nowaitSnd,
 			})
 			if err != nil {
 				return err
@@ -111,7 +118,7 @@ func mqCommand() *cobra.Command {
 			defer q.Close()
 			ctx, cancel := callContext(sendTimeout)
 			defer cancel()
-			err = q.Send(ctx, []byte(a[1]), priority)
+			err = q.Send(ctx, []byte(msg), priority)
 			if nowaitSnd && errors.Is(err, syscall.EAGAIN) {
 				return errs.Hint(err, "the queue is full and --nowait was given")
 			}
@@ -158,8 +165,8 @@ func mqCommand() *cobra.Command {
 	f.BoolVar(&nowaitRecv, "nowait", false, "fail at once (exit 4) if the queue is empty")
 	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "priority": N}`)
 
-	mq.AddCommand(send, recv,
-		statCommand("queue", func(name string) ([]field, error) {
+	mq.AddCommand(send, defaultName(recv, defaultQueue),
+		defaultName(statCommand("queue", func(name string) ([]field, error) {
 			q, err := posix.OpenQueue(name, &posix.QueueOptions{Access: posix.ReadOnly})
 			if err != nil {
 				return nil, err
@@ -175,9 +182,30 @@ func mqCommand() *cobra.Command {
 			}
 			return append(ownerFields(q.Name(), fi),
 				field{"capacity", a.Capacity}, field{"message_size", a.MessageSize}, field{"messages", a.Messages}), nil
-		}),
-		rmCommand("queue", posix.UnlinkQueue))
+		}), defaultQueue),
+		defaultName(rmCommand("queue", posix.UnlinkQueue), defaultQueue))
 	return mq
+}
+
+// defaultName lets c, a command of one NAME argument, leave it out for name.
+func defaultName(c *cobra.Command, name string) *cobra.Command {
+	run := c.RunE
+	c.Use = strings.Replace(c.Use, "NAME", "[NAME]", 1)
+	c.Args = cli.Args(cobra.MaximumNArgs(1))
+	c.RunE = func(cmd *cobra.Command, a []string) error { return run(cmd, []string{optionalPath(a, name)}) }
+	return c
+}
+
+// queueGeometry gives --max-messages or --message-size, when only one is
+// set, the other's system default: mq_open takes both or neither.
+func queueGeometry(capacity, msgSize int) (int, int) {
+	if v, ok := errs.Sysctl("fs/mqueue/msg_default"); ok && capacity == 0 && msgSize > 0 {
+		capacity = int(v)
+	}
+	if v, ok := errs.Sysctl("fs/mqueue/msgsize_default"); ok && msgSize == 0 && capacity > 0 {
+		msgSize = int(v)
+	}
+	return capacity, msgSize
 }
 
 func shmCommand() *cobra.Command {
@@ -194,7 +222,19 @@ func shmCommand() *cobra.Command {
 		Args:  cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			end := int64(offset) + int64(len(a[1]))
-			m, err := posix.OpenSharedMemory(a[0], &posix.ShmOptions{Create: create, Mode: os.FileMode(mode), Size: max(end, int64(size))})
+			want := max(end, int64(size))
+			opts := &posix.ShmOptions{Mode: os.FileMode(mode)}
+			m, err := posix.OpenSharedMemory(a[0], opts)
+			// undo puts the segment back as it was if the write fails: a
+			// size too large to map must not stay behind.
+			undo := func() {}
+			if create && errors.Is(err, fs.ErrNotExist) {
+				// Exclusive: the segment undo removes is surely this one's.
+				opts.Create, opts.Exclusive, opts.Size = true, true, want
+				if m, err = posix.OpenSharedMemory(a[0], opts); err == nil {
+					undo = func() { m.Unlink() }
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -203,10 +243,11 @@ func shmCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if want := max(end, int64(size)); cur < want && cmd.Flags().Changed("size") {
+			if old := cur; cur < want && cmd.Flags().Changed("size") {
 				if _, err := m.Resize(want); err != nil {
 					return err
 				}
+				undo = func() { m.Resize(old) }
 				cur = want
 			}
 			if end > cur {
@@ -217,6 +258,7 @@ func shmCommand() *cobra.Command {
 			}
 			data, err := m.Map(posix.ReadWrite)
 			if err != nil {
+				undo()
 				return err
 			}
 			copy(data[offset:], a[1])
@@ -248,7 +290,10 @@ func shmCommand() *cobra.Command {
 				return err
 			}
 			off, hasLength := int64(readOffset), cmd.Flags().Changed("length")
-			if off > int64(len(data)) || hasLength && off+int64(length) > int64(len(data)) {
+			switch {
+			case off > int64(len(data)):
+				return errs.Path("read", m.Name(), errs.Invalid("offset %d is past the end of the %d-byte segment", off, len(data)))
+			case hasLength && off+int64(length) > int64(len(data)):
 				return errs.Path("read", m.Name(), errs.Invalid("bytes %d to %d are past the end of the %d-byte segment", off, off+int64(length), len(data)))
 			}
 			out := data[off:]

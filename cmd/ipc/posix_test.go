@@ -109,7 +109,7 @@ func TestPosixBadInput(t *testing.T) {
 			t.Errorf("ipc %v: exit %d, %q; want exit 1 and the reason", args, code, stderr)
 		}
 	}
-	for _, args := range [][]string{{"posix", "mq", "send", "/q"}, {"posix", "shm", "write", "/x", "d", "--size", "lots"}} {
+	for _, args := range [][]string{{"posix", "mq", "send"}, {"posix", "mq", "recv", "/q", "x"}, {"posix", "shm", "write", "/x", "d", "--size", "lots"}} {
 		if _, _, code := runIPC(t, args...); code != cli.ExitUsage {
 			t.Errorf("ipc %v: exit %d, want 2", args, code)
 		}

@@ -43,7 +43,9 @@ SIG is a name (USR1, SIGUSR1, RTMIN+3, RTMAX-1) or a number.`,
 		Short: "Send SIG (default USR1) to process PID, with --value by sigqueue",
 		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			pid, err := strconv.Atoi(a[0])
+			// 32 bits, as pid_t is: the kernel would truncate a larger
+			// number, so 2^32-1 would become -1, every process.
+			pid, err := strconv.ParseInt(a[0], 10, 32)
 			if err != nil || pid <= 0 {
 				return cli.Usagef("invalid PID %q (want a positive process id; 0 and negative ids mean process groups)", a[0])
 			}
@@ -54,9 +56,9 @@ SIG is a name (USR1, SIGUSR1, RTMIN+3, RTMAX-1) or a number.`,
 				}
 			}
 			if cmd.Flags().Changed("value") {
-				return errs.Path("sigqueue", a[0], sigqueue(pid, sig, value))
+				return errs.Path("sigqueue", a[0], sigqueue(int(pid), sig, value))
 			}
-			return errs.Path("kill", a[0], unix.Kill(pid, sig))
+			return errs.Path("kill", a[0], unix.Kill(int(pid), sig))
 		},
 	}
 	send.Flags().Int32Var(&value, "value", 0, "send with sigqueue, attaching this integer (sival_int)")

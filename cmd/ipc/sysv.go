@@ -264,12 +264,14 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 					flags |= fl.flag
 				}
 			}
-			size := int64(bufSize)
-			if !cmd.Flags().Changed("buffer") {
-				var ok bool
-				if size, ok = errs.Sysctl("kernel/msgmax"); !ok {
-					size = 8192
-				}
+			size, ok := errs.Sysctl("kernel/msgmax")
+			if !ok {
+				size = 8192
+			}
+			if cmd.Flags().Changed("buffer") {
+				// msgsnd refuses a message longer than kernel.msgmax, so a
+				// larger buffer would only take memory (or fail to get it).
+				size = min(size, int64(bufSize))
 			}
 			buf := make([]byte, size)
 			notifyReady()
@@ -368,6 +370,7 @@ never changes afterwards.`,
 	f.Var(&mode, "mode", "permission bits of a new segment")
 
 	var readOffset, length cli.SizeValue
+	var asJSON bool
 	read := &cobra.Command{
 		Use:   "read [KEY]",
 		Short: "Print the segment from --offset up to a NUL byte, or --length bytes",
@@ -386,7 +389,10 @@ never changes afterwards.`,
 			if cmd.Flags().Changed("length") {
 				end = int(readOffset) + int(length)
 			}
-			if int(readOffset) > m.Size() || end > m.Size() {
+			switch {
+			case int(readOffset) > m.Size():
+				return fmt.Errorf("read %v: offset %d is past the segment's %d bytes", key, readOffset, m.Size())
+			case end > m.Size():
 				return fmt.Errorf("read %v: bytes %d to %d are past the segment's %d bytes", key, readOffset, end, m.Size())
 			}
 			mem, err := m.Attach(sysv.ReadOnly)
@@ -397,7 +403,7 @@ never changes afterwards.`,
 			if !cmd.Flags().Changed("length") {
 				data = cString(data)
 			}
-			if _, err := cmd.OutOrStdout().Write(append(data[:len(data):len(data)], '\n')); err != nil {
+			if err := writePayload(cmd.OutOrStdout(), data, asJSON, map[string]any{"offset": int64(readOffset)}); err != nil {
 				return err
 			}
 			return m.Detach(mem)
@@ -405,6 +411,7 @@ never changes afterwards.`,
 	}
 	read.Flags().Var(&readOffset, "offset", "where to start, in bytes")
 	read.Flags().Var(&length, "length", "print exactly this many bytes (default: up to the first NUL)")
+	read.Flags().BoolVar(&asJSON, "json", false, `print {"data": ..., "offset": N}`)
 
 	shm.AddCommand(write, read,
 		sysvStat("segment", func(key sysv.Key) ([]field, error) {

@@ -1,0 +1,124 @@
+package main
+
+// Checks of ../../shared/CLI.md against hostile or unusual input: each test
+// here failed before the fix that came with it.
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/goipc/ipc/internal/cli"
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/posix"
+	"github.com/goipc/ipc/sysv"
+)
+
+// A PID wider than pid_t would be truncated by the kernel: 2^32-1 would be
+// -1, every process. Here 2^32 + an unused pid, which would have been sent to
+// that pid, must be refused before any system call.
+func TestContractSignalPIDRange(t *testing.T) {
+	pidMax, ok := errs.Sysctl("kernel/pid_max")
+	if !ok {
+		t.Fatal("cannot read kernel.pid_max")
+	}
+	wide := strconv.FormatInt(1<<32+pidMax+1, 10)
+	expectError(t, cli.ExitUsage, `invalid PID "`+wide+`"`, "signal", "send", wide)
+}
+
+// A --buffer no allocation can hold is no panic: no message is longer than
+// kernel.msgmax anyway.
+func TestContractSysvMsgHugeBuffer(t *testing.T) {
+	k := sysv.Key(testutil.Key())
+	key := k.String()
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", key, "hello", "--create")
+	if out := mustIPC(t, "sysv", "msg", "recv", key, "--buffer", "4611686018427387904"); out != "hello\n" {
+		t.Fatalf("recv --buffer 2^62 printed %q", out)
+	}
+	expectError(t, exitEmpty, "--nowait", "sysv", "msg", "recv", key, "--buffer", "1GiB", "--nowait")
+}
+
+// A write that cannot be mapped leaves the segment as it was: neither grown
+// to a size nothing can map, nor created.
+func TestContractPosixShmFailedWriteUndone(t *testing.T) {
+	name := "/" + testutil.Name("cli-shm-undo")
+	t.Cleanup(func() { posix.UnlinkSharedMemory(name) })
+	const huge = "4611686018427387903" // 2^62-1: ftruncate takes it, mmap cannot
+	expectError(t, exitError, "mmap "+name, "posix", "shm", "write", name, "x", "--create", "--offset", huge)
+	expectError(t, exitError, "no such file", "posix", "shm", "stat", name)
+
+	mustIPC(t, "posix", "shm", "write", name, "hello", "--create")
+	expectError(t, exitError, "mmap "+name, "posix", "shm", "write", name, "x", "--offset", huge, "--size", "1")
+	if out := mustIPC(t, "posix", "shm", "read", name); out != "hello\n" {
+		t.Fatalf("read after a failed write printed %q", out)
+	}
+	expectError(t, exitError, "offset 6 is past the end of the 5-byte segment", "posix", "shm", "read", name, "--offset", "6")
+}
+
+// --max-messages or --message-size alone takes the system default for the
+// other, as their help says.
+func TestContractPosixMQOneGeometryFlag(t *testing.T) {
+	name := "/" + testutil.Name("cli-mq-geometry")
+	t.Cleanup(func() { posix.UnlinkQueue(name) })
+	defCap, ok1 := errs.Sysctl("fs/mqueue/msg_default")
+	defSize, ok2 := errs.Sysctl("fs/mqueue/msgsize_default")
+	if !ok1 || !ok2 {
+		t.Fatal("cannot read fs.mqueue.msg_default and msgsize_default")
+	}
+	for _, c := range []struct {
+		flag, value    string
+		capacity, size float64
+	}{
+		{"--message-size", "1KiB", float64(defCap), 1024},
+		{"--max-messages", "3", 3, float64(defSize)},
+	} {
+		mustIPC(t, "posix", "mq", "send", name, "x", "--create", c.flag, c.value)
+		var st map[string]any
+		if err := json.Unmarshal([]byte(mustIPC(t, "posix", "mq", "stat", name, "--json")), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st["capacity"] != c.capacity || st["message_size"] != c.size {
+			t.Errorf("send --create %s %s: stat %v, want capacity %v and message_size %v", c.flag, c.value, st, c.capacity, c.size)
+		}
+		mustIPC(t, "posix", "mq", "rm", name)
+	}
+}
+
+// The walk-through's POSIX queue /foo is the default NAME of every mq verb.
+func TestContractPosixMQDefaultName(t *testing.T) {
+	if _, err := posix.OpenQueue(defaultQueue, nil); err == nil {
+		t.Skipf("%s exists already; not touching someone else's queue", defaultQueue)
+	}
+	t.Cleanup(func() { posix.UnlinkQueue(defaultQueue) })
+	mustIPC(t, "posix", "mq", "send", "hello foo", "--create")
+	var st map[string]any
+	if err := json.Unmarshal([]byte(mustIPC(t, "posix", "mq", "stat", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st["name"] != defaultQueue || st["messages"] != 1.0 {
+		t.Fatalf("stat --json = %v", st)
+	}
+	if out := mustIPC(t, "posix", "mq", "recv"); out != "hello foo\n" {
+		t.Fatalf("recv printed %q", out)
+	}
+	mustIPC(t, "posix", "mq", "rm")
+	expectError(t, exitError, "mq_open /foo: no such file", "posix", "mq", "recv", "--nowait")
+}
+
+// sysv shm read has --json as every read and recv does, and says which bound
+// an out-of-range read passes.
+func TestContractSysvShmReadJSON(t *testing.T) {
+	k := sysv.Key(testutil.Key())
+	key := k.String()
+	t.Cleanup(func() { removeWith(sysv.OpenSharedMemory(k, 0, 0, 0)) })
+	mustIPC(t, "sysv", "shm", "write", key, "h\xffllo", "--create")
+	if out := mustIPC(t, "sysv", "shm", "read", key, "--json", "--offset", "2", "--length", "3"); out != `{"data":"llo","offset":2}`+"\n" {
+		t.Fatalf("read --json printed %q", out)
+	}
+	if out := mustIPC(t, "sysv", "shm", "read", key, "--json"); out != `{"data_b64":"aP9sbG8=","offset":0}`+"\n" {
+		t.Fatalf("read --json of invalid UTF-8 printed %q", out)
+	}
+	expectError(t, exitError, "offset 5000 is past the segment's 4096 bytes", "sysv", "shm", "read", key, "--offset", "5000")
+}
