@@ -77,7 +77,7 @@ func OpenQueue(key Key, flag Flag, perm os.FileMode) (*MessageQueue, error) {
 // message larger than the queue). With context.Background, Send allocates
 // nothing.
 func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags MsgFlag) error {
-	if err := q.check("msgsnd"); err != nil {
+	if err := q.obj().check("msgsnd"); err != nil {
 		return err
 	}
 	if mtype <= 0 {
@@ -104,6 +104,14 @@ func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags
 	return q.fail("msgsnd", err)
 }
 
+// obj is q's object, nil for a nil q, so that check fails rather than panics.
+func (q *MessageQueue) obj() *object {
+	if q == nil {
+		return nil
+	}
+	return &q.object
+}
+
 // fits refreshes the cached capacity and fails if a message of size bytes
 // exceeds it: the kernel would not refuse it but wait forever for room.
 func (q *MessageQueue) fits(size int) error {
@@ -127,7 +135,7 @@ func (q *MessageQueue) fits(size int) error {
 // meanwhile it fails with EIDRM. With context.Background, Receive allocates
 // nothing.
 func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, flags MsgFlag) (n int, typ int64, err error) {
-	if err := q.check("msgrcv"); err != nil {
+	if err := q.obj().check("msgrcv"); err != nil {
 		return 0, 0, err
 	}
 	if flags&^(NoWait|Except|NoError) != 0 {
@@ -156,7 +164,7 @@ func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, fla
 
 // Stat returns the queue's status.
 func (q *MessageQueue) Stat() (QueueStat, error) {
-	if err := q.check("msgctl"); err != nil {
+	if err := q.obj().check("msgctl"); err != nil {
 		return QueueStat{}, err
 	}
 	st, err := msgctlStat(q.id)
@@ -167,7 +175,7 @@ func (q *MessageQueue) Stat() (QueueStat, error) {
 // capacity (MaxBytes) to those of s, as IPC_SET does; start from Stat. Only
 // root can raise MaxBytes above kernel.msgmnb.
 func (q *MessageQueue) Set(s QueueStat) error {
-	if err := q.check("msgctl"); err != nil {
+	if err := q.obj().check("msgctl"); err != nil {
 		return err
 	}
 	if s.MaxBytes == 0 {
@@ -186,7 +194,7 @@ func (q *MessageQueue) Set(s QueueStat) error {
 // Remove destroys the queue (IPC_RMID): queued messages are lost, and calls
 // blocked on it in any process fail with EIDRM.
 func (q *MessageQueue) Remove() error {
-	return q.remove("msgctl", func() error { return msgctl(q.id, ipcRmid, nil) })
+	return q.obj().remove("msgctl", func() error { return msgctl(q.id, ipcRmid, nil) })
 }
 
 // Close makes q unusable: later calls fail with an error matching

@@ -83,8 +83,13 @@ func (o *object) name() string {
 	return o.key.String()
 }
 
-// check returns the error for using the object after Close or Remove.
+// check returns the error for using the object after Close or Remove, or
+// through a nil or zero handle: o is nil for a nil one (see the obj methods),
+// and a zero one has no kind and must not act on id 0, another object's.
 func (o *object) check(op string) error {
+	if o == nil || o.kind == "" {
+		return errs.NotOpen(op, "sysv handle")
+	}
 	switch o.state.Load() {
 	case closed:
 		return errs.Closed(op, o.name())

@@ -89,7 +89,7 @@ func (s *SemaphoreSet) Count() int { return s.count }
 // semopm fail with E2BIG and a hint. With context.Background it allocates
 // nothing.
 func (s *SemaphoreSet) Op(ctx context.Context, ops ...SemOp) error {
-	if err := s.check("semop"); err != nil {
+	if err := s.obj().check("semop"); err != nil {
 		return err
 	}
 	if err := s.validate(ops); err != nil {
@@ -113,6 +113,14 @@ func (s *SemaphoreSet) Op(ctx context.Context, ops ...SemOp) error {
 	return s.fail("semop", err)
 }
 
+// obj is s's object, nil for a nil s, so that check fails rather than panics.
+func (s *SemaphoreSet) obj() *object {
+	if s == nil {
+		return nil
+	}
+	return &s.object
+}
+
 func (s *SemaphoreSet) validate(ops []SemOp) error {
 	if len(ops) == 0 {
 		return errs.Invalid("no operations")
@@ -129,7 +137,7 @@ func (s *SemaphoreSet) validate(ops []SemOp) error {
 }
 
 func (s *SemaphoreSet) checkNum(op string, num int) error {
-	if err := s.check(op); err != nil {
+	if err := s.obj().check(op); err != nil {
 		return err
 	}
 	if num < 0 || num >= s.count {
@@ -153,6 +161,9 @@ func (s *SemaphoreSet) Value(num int) (int, error) { return s.ctl(num, getVal, 0
 // SetValue sets semaphore num to v (SETVAL), waking the processes that wait
 // for it and clearing every process's undo adjustment of it.
 func (s *SemaphoreSet) SetValue(num, v int) error {
+	if err := s.obj().check("semctl"); err != nil {
+		return err
+	}
 	if v < 0 || v > SemValueMax {
 		return s.fail("semctl", errs.Invalid("value %d out of range [0, %d]", v, SemValueMax))
 	}
@@ -162,7 +173,7 @@ func (s *SemaphoreSet) SetValue(num, v int) error {
 
 // Values returns every semaphore's value (GETALL).
 func (s *SemaphoreSet) Values() ([]int, error) {
-	if err := s.check("semctl"); err != nil {
+	if err := s.obj().check("semctl"); err != nil {
 		return nil, err
 	}
 	raw := make([]uint16, s.count)
@@ -178,7 +189,7 @@ func (s *SemaphoreSet) Values() ([]int, error) {
 
 // SetValues sets every semaphore at once (SETALL); len(vals) must be Count.
 func (s *SemaphoreSet) SetValues(vals []int) error {
-	if err := s.check("semctl"); err != nil {
+	if err := s.obj().check("semctl"); err != nil {
 		return err
 	}
 	if len(vals) != s.count {
@@ -209,7 +220,7 @@ func (s *SemaphoreSet) LastPID(num int) (int, error) { return s.ctl(num, getPid,
 
 // Stat returns the set's status.
 func (s *SemaphoreSet) Stat() (SemStat, error) {
-	if err := s.check("semctl"); err != nil {
+	if err := s.obj().check("semctl"); err != nil {
 		return SemStat{}, err
 	}
 	st, err := semctlStat(s.id)
@@ -219,7 +230,7 @@ func (s *SemaphoreSet) Stat() (SemStat, error) {
 // Set changes the owner (UID, GID) and permission bits (Mode) to those of p
 // (IPC_SET); start from Stat.
 func (s *SemaphoreSet) Set(p Perm) error {
-	if err := s.check("semctl"); err != nil {
+	if err := s.obj().check("semctl"); err != nil {
 		return err
 	}
 	return s.fail("semctl", semctlSet(s.id, p))
@@ -228,7 +239,7 @@ func (s *SemaphoreSet) Set(p Perm) error {
 // Remove destroys the set (IPC_RMID); operations waiting on it in any process
 // fail with EIDRM.
 func (s *SemaphoreSet) Remove() error {
-	return s.remove("semctl", func() error { _, err := semctlVal(s.id, 0, ipcRmid, 0); return err })
+	return s.obj().remove("semctl", func() error { _, err := semctlVal(s.id, 0, ipcRmid, 0); return err })
 }
 
 // Close makes s unusable: later calls fail with an error matching
@@ -282,14 +293,25 @@ func (s *SemaphoreSet) Mutex(num int) (*Mutex, error) {
 // Set returns the semaphore set the mutex lives in, to Close or Remove it.
 func (m *Mutex) Set() *SemaphoreSet { return m.set }
 
+// sem returns the set and number of m's semaphore; a nil m has no set, so
+// that Op fails rather than m.num panics.
+func (m *Mutex) sem() (*SemaphoreSet, uint16) {
+	if m == nil {
+		return nil, 0
+	}
+	return m.set, m.num
+}
+
 // Lock waits until the mutex is unlocked and takes it, or until ctx ends.
 func (m *Mutex) Lock(ctx context.Context) error {
-	return m.set.Op(ctx, SemOp{Num: m.num, Delta: -1, Flags: SemUndo})
+	set, num := m.sem()
+	return set.Op(ctx, SemOp{Num: num, Delta: -1, Flags: SemUndo})
 }
 
 // TryLock takes the mutex if it is unlocked and reports whether it did.
 func (m *Mutex) TryLock() (bool, error) {
-	err := m.set.Op(context.Background(), SemOp{Num: m.num, Delta: -1, Flags: SemUndo | SemNoWait})
+	set, num := m.sem()
+	err := set.Op(context.Background(), SemOp{Num: num, Delta: -1, Flags: SemUndo | SemNoWait})
 	if errors.Is(err, syscall.EAGAIN) {
 		return false, nil
 	}
@@ -299,9 +321,10 @@ func (m *Mutex) TryLock() (bool, error) {
 // Unlock releases the mutex. Unlocking a mutex that is not locked is an
 // error, checked atomically with the release (the value must be 0).
 func (m *Mutex) Unlock() error {
-	err := m.set.Op(context.Background(),
-		SemOp{Num: m.num, Delta: 0, Flags: SemNoWait}, // fails unless locked
-		SemOp{Num: m.num, Delta: 1, Flags: SemUndo})
+	set, num := m.sem()
+	err := set.Op(context.Background(),
+		SemOp{Num: num, Delta: 0, Flags: SemNoWait}, // fails unless locked
+		SemOp{Num: num, Delta: 1, Flags: SemUndo})
 	if errors.Is(err, syscall.EAGAIN) {
 		return errs.Path("semop", m.set.name(), errs.Invalid("unlock of an unlocked mutex"))
 	}

@@ -73,6 +73,14 @@ func OpenSharedMemory(key Key, size int, flag Flag, perm os.FileMode) (*SharedMe
 	return &SharedMemory{object: object{kind: kindSegment, key: key, id: id}, size: st.Size}, nil
 }
 
+// obj is m's object, nil for a nil m, so that check fails rather than panics.
+func (m *SharedMemory) obj() *object {
+	if m == nil {
+		return nil
+	}
+	return &m.object
+}
+
 // Size returns the segment's size in bytes.
 func (m *SharedMemory) Size() int { return m.size }
 
@@ -80,7 +88,7 @@ func (m *SharedMemory) Size() int { return m.size }
 // The slice is valid until Detach or Close; touching it afterwards crashes the
 // program. Each Attach is a separate mapping, to be detached on its own.
 func (m *SharedMemory) Attach(flags AttachFlag) ([]byte, error) {
-	if err := m.check("shmat"); err != nil {
+	if err := m.obj().check("shmat"); err != nil {
 		return nil, err
 	}
 	if flags&^ReadOnly != 0 {
@@ -92,6 +100,10 @@ func (m *SharedMemory) Attach(flags AttachFlag) ([]byte, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.state.Load() == closed { // Close ran meanwhile and missed this one
+		shmdt(p)
+		return nil, errs.Closed("shmat", m.name())
+	}
 	if m.attached == nil {
 		m.attached = make(map[unsafe.Pointer]int)
 	}
@@ -102,8 +114,8 @@ func (m *SharedMemory) Attach(flags AttachFlag) ([]byte, error) {
 // Detach unmaps memory that Attach returned (shmdt). It also works after
 // Remove, which destroys the segment only once every attachment is gone.
 func (m *SharedMemory) Detach(b []byte) error {
-	if m.state.Load() == closed {
-		return errs.Closed("shmdt", m.name())
+	if err := m.obj().check("shmdt"); err != nil && !errors.Is(err, syscall.EIDRM) {
+		return err
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
 	m.mu.Lock()
@@ -120,7 +132,7 @@ func (m *SharedMemory) Detach(b []byte) error {
 
 // Stat returns the segment's status.
 func (m *SharedMemory) Stat() (SegmentStat, error) {
-	if err := m.check("shmctl"); err != nil {
+	if err := m.obj().check("shmctl"); err != nil {
 		return SegmentStat{}, err
 	}
 	st, err := shmctlStat(m.id)
@@ -130,7 +142,7 @@ func (m *SharedMemory) Stat() (SegmentStat, error) {
 // Set changes the owner (UID, GID) and permission bits (Mode) to those of p
 // (IPC_SET); start from Stat.
 func (m *SharedMemory) Set(p Perm) error {
-	if err := m.check("shmctl"); err != nil {
+	if err := m.obj().check("shmctl"); err != nil {
 		return err
 	}
 	return m.fail("shmctl", shmctlSet(m.id, p))
@@ -140,7 +152,7 @@ func (m *SharedMemory) Set(p Perm) error {
 // when the last process detaches. Memory already attached stays usable until
 // detached.
 func (m *SharedMemory) Remove() error {
-	return m.remove("shmctl", func() error { return shmctl(m.id, ipcRmid, nil) })
+	return m.obj().remove("shmctl", func() error { return shmctl(m.id, ipcRmid, nil) })
 }
 
 // Close detaches every mapping that Attach returned and not yet detached, so

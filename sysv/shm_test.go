@@ -2,6 +2,7 @@ package sysv_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"syscall"
@@ -124,4 +125,105 @@ func TestSharedMemoryFlags(t *testing.T) {
 	}
 	h.Remove()
 	h.Close()
+}
+
+// TestSharedMemoryAttachRacesClose: an Attach that Close overtakes must not
+// leave an attachment that nothing detaches.
+func TestSharedMemoryAttachRacesClose(t *testing.T) {
+	m := newSegment(t, 100)
+	other, err := sysv.OpenSharedMemory(m.Key(), 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for range 300 {
+		h, err := sysv.OpenSharedMemory(m.Key(), 0, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; ; i++ {
+				if _, err := h.Attach(0); err != nil {
+					if !errors.Is(err, os.ErrClosed) {
+						t.Errorf("Attach: %v, want os.ErrClosed", err)
+					}
+					return
+				}
+				if i == 0 {
+					close(started)
+				}
+			}
+		}()
+		<-started // Close now meets Attach in any of its steps
+		h.Close()
+		<-done
+	}
+	if st, err := other.Stat(); err != nil || st.Attached != 0 {
+		t.Fatalf("after every handle closed: %d attachments (%v), want 0", st.Attached, err)
+	}
+}
+
+// TestNotOpen: nil and zero handles fail with os.ErrInvalid. They used to
+// panic, or, zero, act on id 0, which is another object's.
+func TestNotOpen(t *testing.T) {
+	ctx := context.Background()
+	for what, q := range map[string]*sysv.MessageQueue{"nil": nil, "zero": {}} {
+		for op, err := range map[string]error{
+			"Send":    q.Send(ctx, 1, nil, sysv.NoWait),
+			"Receive": third(q.Receive(ctx, nil, 0, sysv.NoWait)),
+			"Stat":    second(q.Stat()),
+			"Set":     q.Set(sysv.QueueStat{MaxBytes: 1}),
+			"Remove":  q.Remove(),
+		} {
+			if !errors.Is(err, os.ErrInvalid) {
+				t.Errorf("%s queue %s: %v, want os.ErrInvalid", what, op, err)
+			}
+		}
+	}
+	for what, m := range map[string]*sysv.SharedMemory{"nil": nil, "zero": {}} {
+		for op, err := range map[string]error{
+			"Attach": second(m.Attach(0)),
+			"Detach": m.Detach(nil),
+			"Stat":   second(m.Stat()),
+			"Set":    m.Set(sysv.Perm{}),
+			"Remove": m.Remove(),
+		} {
+			if !errors.Is(err, os.ErrInvalid) {
+				t.Errorf("%s segment %s: %v, want os.ErrInvalid", what, op, err)
+			}
+		}
+	}
+	for what, s := range map[string]*sysv.SemaphoreSet{"nil": nil, "zero": {}} {
+		_, _, waitErr := s.Waiting(0)
+		for op, err := range map[string]error{
+			"Op":        s.Op(ctx, sysv.SemOp{Delta: 1}),
+			"Value":     second(s.Value(0)),
+			"SetValue":  s.SetValue(0, 1),
+			"Values":    second(s.Values()),
+			"SetValues": s.SetValues(nil),
+			"Waiting":   waitErr,
+			"LastPID":   second(s.LastPID(0)),
+			"Stat":      second(s.Stat()),
+			"Set":       s.Set(sysv.Perm{}),
+			"Remove":    s.Remove(),
+			"Mutex":     second(s.Mutex(0)),
+		} {
+			if !errors.Is(err, os.ErrInvalid) {
+				t.Errorf("%s set %s: %v, want os.ErrInvalid", what, op, err)
+			}
+		}
+	}
+	for what, mu := range map[string]*sysv.Mutex{"nil": nil, "zero": {}} {
+		for op, err := range map[string]error{
+			"Lock":    mu.Lock(ctx),
+			"TryLock": second(mu.TryLock()),
+			"Unlock":  mu.Unlock(),
+		} {
+			if !errors.Is(err, os.ErrInvalid) {
+				t.Errorf("%s mutex %s: %v, want os.ErrInvalid", what, op, err)
+			}
+		}
+	}
 }
