@@ -292,8 +292,20 @@ func control(f *os.File, fn func(fd int) error) error {
 	return ferr
 }
 
+// rlock read-locks m for a call; for a nil m it fails, and locks nothing.
+func (m *Mapping) rlock(op string) error {
+	if m == nil {
+		return errs.NotOpen(op, "mmap.Mapping")
+	}
+	m.mu.RLock()
+	return nil
+}
+
 // Len returns the length of the mapping in bytes, 0 once closed.
 func (m *Mapping) Len() int {
+	if m == nil {
+		return 0
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return len(m.data)
@@ -305,6 +317,9 @@ func (m *Mapping) Len() int {
 // SIGBUS that kills the program: only ReadAt and WriteAt turn faults into
 // errors.
 func (m *Mapping) Bytes() []byte {
+	if m == nil {
+		return nil
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.data
@@ -314,6 +329,9 @@ func (m *Mapping) Bytes() []byte {
 // to pass to a child in exec.Cmd.ExtraFiles. It stays owned by the mapping and
 // is closed by Close.
 func (m *Mapping) File() *os.File {
+	if m == nil {
+		return nil
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.file
@@ -324,7 +342,9 @@ func (m *Mapping) File() *os.File {
 // (the file was truncated under the mapping) is an error matching
 // syscall.EFAULT, not a crash.
 func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
-	m.mu.RLock()
+	if err := m.rlock("read"); err != nil {
+		return 0, err
+	}
 	defer m.mu.RUnlock()
 	if err := m.check("read", off); err != nil || len(p) == 0 {
 		return 0, err
@@ -346,7 +366,9 @@ func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
 // not grow: a write that does not fit writes nothing and fails. A memory fault
 // is an error matching syscall.EFAULT, as for ReadAt.
 func (m *Mapping) WriteAt(p []byte, off int64) (int, error) {
-	m.mu.RLock()
+	if err := m.rlock("write"); err != nil {
+		return 0, err
+	}
 	defer m.mu.RUnlock()
 	if err := m.check("write", off); err != nil {
 		return 0, err
@@ -399,6 +421,9 @@ func safeCopy(dst, src []byte) (err error) {
 // AtomicUint32 are invalid afterwards. A file mapping stays inside the file
 // (Grow the file first); Shared memory grows its memfd as needed.
 func (m *Mapping) Remap(length int64) error {
+	if m == nil {
+		return errs.NotOpen("mremap", "mmap.Mapping")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.base == nil {

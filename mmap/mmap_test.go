@@ -256,6 +256,31 @@ func TestClose(t *testing.T) {
 	}
 }
 
+// TestNilMapping: the methods of a nil *Mapping fail (or report nothing)
+// instead of panicking on its lock.
+func TestNilMapping(t *testing.T) {
+	var m *mmap.Mapping
+	if m.Len() != 0 || m.Bytes() != nil || m.File() != nil {
+		t.Errorf("nil Mapping: Len %d, Bytes %v, File %v; want 0, nil, nil", m.Len(), m.Bytes(), m.File())
+	}
+	for what, err := range map[string]error{
+		"ReadAt":       second(m.ReadAt(make([]byte, 1), 0)),
+		"WriteAt":      second(m.WriteAt([]byte("x"), 0)),
+		"Sync":         m.Sync(),
+		"SyncRange":    m.SyncRange(0, 1, mmap.SyncAsync),
+		"Advise":       m.Advise(mmap.WillNeed),
+		"Lock":         m.Lock(),
+		"Unlock":       m.Unlock(),
+		"Remap":        m.Remap(8192),
+		"AtomicInt64":  second(m.AtomicInt64(0)),
+		"AtomicUint32": second(m.AtomicUint32(0)),
+	} {
+		if !errors.Is(err, os.ErrInvalid) {
+			t.Errorf("%s of nil: %v, want os.ErrInvalid", what, err)
+		}
+	}
+}
+
 func TestRemap(t *testing.T) {
 	content := pattern(4 * 4096)
 	path := tempFile(t, content)

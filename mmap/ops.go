@@ -26,14 +26,18 @@ const (
 // Other processes see writes without it: it is about the disk. A Private
 // mapping has nothing to write back.
 func (m *Mapping) Sync() error {
-	m.mu.RLock()
+	if err := m.rlock("msync"); err != nil {
+		return err
+	}
 	defer m.mu.RUnlock()
 	return m.syncLocked(0, int64(len(m.data)), SyncWait)
 }
 
 // SyncRange writes length bytes from off back to the file, waiting or not.
 func (m *Mapping) SyncRange(off, length int64, how SyncMode) error {
-	m.mu.RLock()
+	if err := m.rlock("msync"); err != nil {
+		return err
+	}
 	defer m.mu.RUnlock()
 	if how != SyncWait && how != SyncAsync {
 		return errs.Path("msync", m.name, errs.Invalid("unknown SyncMode %d", how))
@@ -79,7 +83,9 @@ const (
 
 // Advise tells the kernel how the whole mapping will be used.
 func (m *Mapping) Advise(a Advice) error {
-	m.mu.RLock()
+	if err := m.rlock("madvise"); err != nil {
+		return err
+	}
 	defer m.mu.RUnlock()
 	switch a {
 	case Normal, Sequential, Random, WillNeed, DontNeed:
@@ -96,7 +102,9 @@ func (m *Mapping) Advise(a Advice) error {
 // Lock keeps the mapping's pages in RAM (mlock), reading them in first. An
 // unprivileged process may lock only RLIMIT_MEMLOCK bytes.
 func (m *Mapping) Lock() error {
-	m.mu.RLock()
+	if err := m.rlock("mlock"); err != nil {
+		return err
+	}
 	defer m.mu.RUnlock()
 	pages, err := m.pages("mlock", 0, int64(len(m.data)))
 	if err != nil {
@@ -114,7 +122,9 @@ func (m *Mapping) Lock() error {
 
 // Unlock lets the kernel page the mapping out again (munlock).
 func (m *Mapping) Unlock() error {
-	m.mu.RLock()
+	if err := m.rlock("munlock"); err != nil {
+		return err
+	}
 	defer m.mu.RUnlock()
 	pages, err := m.pages("munlock", 0, int64(len(m.data)))
 	if err != nil {
@@ -141,7 +151,9 @@ func (m *Mapping) AtomicUint32(off int64) (*atomic.Uint32, error) {
 
 // word returns the address of size aligned bytes at off.
 func (m *Mapping) word(op string, off, size int64) (unsafe.Pointer, error) {
-	m.mu.RLock()
+	if err := m.rlock(op); err != nil {
+		return nil, err
+	}
 	defer m.mu.RUnlock()
 	if _, err := m.pages(op, off, size); err != nil {
 		return nil, err
