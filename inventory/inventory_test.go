@@ -244,6 +244,23 @@ func TestLookupAndRemove(t *testing.T) {
 	}
 }
 
+// TestRemoveIDOutOfRange: the kernel takes an id as a C int, so an id above
+// it would reach the kernel cut to its low 32 bits and remove another object.
+func TestRemoveIDOutOfRange(t *testing.T) {
+	id, err := unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.SysvShmCtl(id, unix.IPC_RMID, nil) })
+	if err := inventory.Remove(inventory.Object{Kind: inventory.SysvShm, ID: id + 1<<32}); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Remove of id %d + 2^32: %v, want EINVAL", id, err)
+	}
+	var ds unix.SysvShmDesc
+	if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err != nil {
+		t.Errorf("segment %d after Remove of id %d + 2^32: %v, want it still there", id, id, err)
+	}
+}
+
 // TestVisibleToNobody runs Select as user nobody: it shows an object only
 // when its mode lets nobody read it, and --all (Options.All) shows what the
 // kernel names to everyone.

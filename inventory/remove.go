@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,7 +99,7 @@ func Remove(o Object) error {
 	}
 	const denied = "only its owner, its creator or root may remove it"
 	if o.Kind.sysv() {
-		if o.ID < 0 {
+		if o.ID < 0 || o.ID > math.MaxInt32 { // the kernel would cut it to a C int: another id
 			return errs.Invalid("bad id %d", o.ID)
 		}
 		op := map[Kind]string{SysvMsg: "msgctl", SysvShm: "shmctl", SysvSem: "semctl"}[o.Kind]
