@@ -122,3 +122,11 @@ func TestContractSysvShmReadJSON(t *testing.T) {
 	}
 	expectError(t, exitError, "offset 5000 is past the segment's 4096 bytes", "sysv", "shm", "read", key, "--offset", "5000")
 }
+
+// A negative duration is a usage error; it used to mean no timeout at all,
+// so that recv --timeout -1s waited forever.
+func TestContractNegativeDuration(t *testing.T) {
+	missing := "/" + testutil.Name("cli-missing")
+	expectError(t, cli.ExitUsage, "invalid --timeout -1s: a duration cannot be negative", "posix", "mq", "recv", missing, "--timeout", "-1s")
+	expectError(t, cli.ExitUsage, "invalid --wait -2ms", "file", "recv", "/nonexistent/"+missing, "--wait", "-2ms")
+}

@@ -8,8 +8,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // ExitUsage is the exit status of a bad command line.
@@ -39,14 +41,17 @@ func Args(check cobra.PositionalArgs) cobra.PositionalArgs {
 
 // Main runs the command tree root and exits. Errors go to stderr as
 // "NAME: <error>". A usage error, or any error cobra reports before a
-// command's body starts (unknown command, bad flag, wrong argument count),
-// exits 2; any other error exits exitCode(err).
+// command's body starts (unknown command, bad flag, wrong argument count,
+// negative duration), exits 2; any other error exits exitCode(err).
 func Main(root *cobra.Command, exitCode func(error) int) {
 	started := false
 	// Cobra runs the persistent pre-run hook after its flag and argument checks.
 	pre := root.PersistentPreRunE
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		started = true
+		if err := checkDurations(cmd); err != nil {
+			return err
+		}
 		if pre != nil {
 			return pre(cmd, args)
 		}
@@ -66,6 +71,21 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
 	os.Exit(exitCode(err))
+}
+
+// checkDurations refuses a negative duration flag as a usage error: a
+// --timeout of -1s would otherwise quietly mean no timeout at all.
+func checkDurations(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if f.Value.Type() != "duration" || err != nil {
+			return
+		}
+		if d, _ := time.ParseDuration(f.Value.String()); d < 0 {
+			err = Usagef("invalid --%s %v: a duration cannot be negative", f.Name, d)
+		}
+	})
+	return err
 }
 
 // ParseSize reads a size in bytes: 4096, 4KiB, 1MiB, 2GiB (K, M, G alone mean
