@@ -26,6 +26,9 @@ func Ftok(path string, proj byte) (Key, error) {
 	if path == "" {
 		return 0, errs.Path("ftok", path, errs.Invalid("empty path"))
 	}
+	if strings.IndexByte(path, 0) >= 0 { // C would stop at it: another file's key
+		return 0, errs.Path("ftok", path, errs.Invalid("a path may not hold a NUL byte"))
+	}
 	if proj == 0 {
 		return 0, errs.Path("ftok", path, errs.Invalid("project id must not be 0"))
 	}

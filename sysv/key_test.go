@@ -50,6 +50,10 @@ func TestParseKey(t *testing.T) {
 	if _, err := sysv.Ftok(file, 0); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("Ftok with project 0: %v, want EINVAL", err)
 	}
+	// C would read the path only up to the NUL: the key of another file.
+	if k, err := sysv.Ftok(file+"\x00junk", 'A'); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Ftok of a path with a NUL byte = %v, %v; want EINVAL", k, err)
+	}
 	if s := sysv.Key(1).String(); s != "0x00000001" {
 		t.Errorf("Key(1).String() = %q", s)
 	}

@@ -3,6 +3,7 @@ package sysv
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"syscall"
 	"time"
@@ -60,6 +61,8 @@ func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSe
 	case err != nil:
 	case n < 0:
 		err = errs.Invalid("negative number of semaphores %d", n)
+	case n > math.MaxInt32: // semget takes a C int: it would see the low bits
+		err = semLimitHint(syscall.EINVAL, "semaphores", int64(n), 0, "semmsl")
 	case n == 0 && flag&Create != 0:
 		err = errs.Invalid("a set to create needs at least one semaphore")
 	}

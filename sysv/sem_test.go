@@ -79,6 +79,19 @@ func TestSemaphoreBadInput(t *testing.T) {
 	}
 }
 
+// TestSemaphoreSetCountOutOfRange: semget takes the count as a C int; 2^32+1
+// used to reach it as 1 and create a set of one semaphore.
+func TestSemaphoreSetCountOutOfRange(t *testing.T) {
+	s, err := sysv.OpenSemaphoreSet(sysv.Key(testutil.Key()), 1<<32+1, sysv.Create|sysv.Exclusive, 0o600)
+	if err == nil {
+		s.Remove()
+		t.Fatalf("created a set of %d semaphores for 2^32+1", s.Count())
+	}
+	if !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("2^32+1 semaphores: %v, want EINVAL", err)
+	}
+}
+
 func TestSemaphoreLimitHints(t *testing.T) {
 	_, err := sysv.OpenSemaphoreSet(sysv.IPCPrivate, 1<<20, sysv.Create, 0o600)
 	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "> kernel.sem semmsl") {
