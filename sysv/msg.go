@@ -181,6 +181,9 @@ func (q *MessageQueue) Set(s QueueStat) error {
 	if s.MaxBytes == 0 {
 		return q.fail("msgctl", errs.Invalid("MaxBytes is 0 (start from Stat)"))
 	}
+	if err := s.valid(); err != nil {
+		return q.fail("msgctl", err)
+	}
 	err := msgctlSet(q.id, s)
 	if err == nil {
 		q.maxBytes.Store(s.MaxBytes)

@@ -224,6 +224,16 @@ func TestQueueStatSet(t *testing.T) {
 	if st, err = q.Stat(); err != nil || st.Mode != 0o640 || st.MaxBytes != 4096 {
 		t.Fatalf("after Set: %+v, %v; want mode 0640, max bytes 4096", st, err)
 	}
+	// The kernel's uid_t is 32 bits: 2^32+uid would reach it as uid.
+	other := st
+	other.UID += 1 << 32
+	other.Mode = 0o644
+	if err := q.Set(other); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Set of owner %d: %v, want EINVAL", other.UID, err)
+	}
+	if st, err = q.Stat(); err != nil || st.Mode != 0o640 {
+		t.Errorf("after a refused Set: %+v, %v; want mode 0640 still", st, err)
+	}
 }
 
 // msgget, shmget and semget do not apply the umask: the mode given is the

@@ -2,6 +2,7 @@ package sysv
 
 import (
 	"errors"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -58,6 +59,15 @@ type Perm struct {
 	CreatorGID int
 	Mode       os.FileMode // permission bits
 	ChangeTime time.Time   // last IPC_SET or creation
+}
+
+// valid checks the owner that Set gives. The kernel's ids are 32 bits: a
+// larger one would arrive cut to its low bits, another user (2^32 is root).
+func (p Perm) valid() error {
+	if p.UID < 0 || p.UID >= math.MaxUint32 || p.GID < 0 || p.GID >= math.MaxUint32 { // (uid_t)-1 is no one
+		return errs.Invalid("owner %d:%d out of range", p.UID, p.GID)
+	}
+	return nil
 }
 
 // object is what the three kinds share: the id, the key it was found by, and

@@ -236,6 +236,9 @@ func (s *SemaphoreSet) Set(p Perm) error {
 	if err := s.obj().check("semctl"); err != nil {
 		return err
 	}
+	if err := p.valid(); err != nil {
+		return s.fail("semctl", err)
+	}
 	return s.fail("semctl", semctlSet(s.id, p))
 }
 

@@ -145,6 +145,9 @@ func (m *SharedMemory) Set(p Perm) error {
 	if err := m.obj().check("shmctl"); err != nil {
 		return err
 	}
+	if err := p.valid(); err != nil {
+		return m.fail("shmctl", err)
+	}
 	return m.fail("shmctl", shmctlSet(m.id, p))
 }
 
