@@ -6,6 +6,7 @@ package main
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/goipc/ipc/internal/cli"
@@ -129,4 +130,14 @@ func TestContractNegativeDuration(t *testing.T) {
 	missing := "/" + testutil.Name("cli-missing")
 	expectError(t, cli.ExitUsage, "invalid --timeout -1s: a duration cannot be negative", "posix", "mq", "recv", missing, "--timeout", "-1s")
 	expectError(t, cli.ExitUsage, "invalid --wait -2ms", "file", "recv", "/nonexistent/"+missing, "--wait", "-2ms")
+}
+
+// An unknown verb under a group is a usage error, not the group's help with
+// exit status 0; the group alone still shows its help.
+func TestContractUnknownVerb(t *testing.T) {
+	expectError(t, cli.ExitUsage, `unknown command "bogus" for "ipc posix mq"`, "posix", "mq", "bogus", "x")
+	expectError(t, cli.ExitUsage, `unknown command "bogus" for "ipc sysv"`, "sysv", "bogus")
+	if out := mustIPC(t, "posix", "mq"); !strings.Contains(out, "Available Commands") {
+		t.Fatalf("ipc posix mq printed %q, want its help", out)
+	}
 }

@@ -57,6 +57,7 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 		}
 		return nil
 	}
+	rejectUnknownVerbs(root)
 	root.SilenceErrors, root.SilenceUsage = true, true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
@@ -71,6 +72,23 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
 	os.Exit(exitCode(err))
+}
+
+// rejectUnknownVerbs makes `ipc posix bogus` a usage error: cobra checks
+// the words after the root only, and shows a group's help for any others.
+func rejectUnknownVerbs(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		rejectUnknownVerbs(sub)
+	}
+	if !c.HasParent() || !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return Usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+		}
+		return cmd.Help()
+	}
 }
 
 // checkDurations refuses a negative duration flag as a usage error: a

@@ -1,6 +1,13 @@
 package cli
 
-import "testing"
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
 
 func TestParseSize(t *testing.T) {
 	good := map[string]int64{"0": 0, "4096": 4096, "4KiB": 4096, "1MiB": 1 << 20, "2GiB": 2 << 30, "3K": 3072, "10B": 10}
@@ -25,4 +32,20 @@ func FuzzParseSize(f *testing.F) {
 			t.Fatalf("ParseSize(%q) = %d, a negative size", s, n)
 		}
 	})
+}
+
+func TestRejectUnknownVerbs(t *testing.T) {
+	root := &cobra.Command{Use: "root"}
+	group := &cobra.Command{Use: "group"}
+	group.AddCommand(&cobra.Command{Use: "verb", Run: func(*cobra.Command, []string) {}})
+	root.AddCommand(group)
+	rejectUnknownVerbs(root)
+	root.SetOut(io.Discard)
+	for args, bad := range map[string]bool{"group bogus": true, "group": false, "group verb": false} {
+		root.SetArgs(strings.Fields(args))
+		var ue usageError
+		if err := root.Execute(); errors.As(err, &ue) != bad {
+			t.Errorf("root %s: error %v; want a usage error: %v", args, err, bad)
+		}
+	}
 }
