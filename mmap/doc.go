@@ -31,7 +31,8 @@
 // the program with SIGSEGV. For this reason the garbage collector never unmaps
 // a Mapping (a slice may outlive it): Close it. A file outlives every mapping
 // of it; Shared memory lives while some process maps it or holds its
-// descriptor, and needs no removal.
+// descriptor, and needs no removal. The methods of a nil *Mapping fail with an
+// error matching os.ErrInvalid; a closed or zero one, with os.ErrClosed.
 //
 // # Faults
 //

@@ -23,6 +23,10 @@
 // the mode asked for, whatever the umask; opening an existing object never
 // changes its mode, size or contents unless asked (ShmOptions.Truncate).
 //
+// Only the Open and Init functions make usable values: methods of a nil or
+// zero MessageQueue, SharedMemory or Semaphore fail with an error matching
+// os.ErrInvalid, and its Close does nothing.
+//
 // A mapping of shared memory is a []byte that is valid until Unmap, Resize or
 // Close; touching it afterwards faults. An unnamed semaphore (InitSemaphore,
 // SemaphoreAt) lives in such memory and is valid as long as it is mapped.

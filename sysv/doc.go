@@ -13,6 +13,9 @@
 // Close only makes the Go value unusable (later calls fail with an error
 // matching os.ErrClosed), and nothing is removed by the garbage collector.
 // After Remove, calls on the value fail with EIDRM before reaching the kernel.
+// A nil or zero MessageQueue, SharedMemory, SemaphoreSet or Mutex is not open:
+// its methods fail with an error matching os.ErrInvalid (a zero one never
+// touches id 0, which belongs to some other object).
 //
 // SharedMemory.Attach returns the segment as a []byte that is valid until
 // Detach or Close; using it afterwards crashes the program. Remove destroys a
