@@ -20,16 +20,33 @@ const (
 	exitEmpty   = 4
 )
 
-// emptyError is a --nowait call that found nothing to take: exit status 4.
-type emptyError struct{ err error }
+// emptyError is a --nowait call that found nothing to take, or with full set
+// no room for a message: exit status 4.
+type emptyError struct {
+	err  error
+	full bool
+}
 
-func (e emptyError) Error() string { return e.err.Error() + " (nothing to take and --nowait given)" }
+func (e emptyError) Error() string {
+	if e.full {
+		return e.err.Error() + " (the queue is full and --nowait given)"
+	}
+	return e.err.Error() + " (nothing to take and --nowait given)"
+}
 func (e emptyError) Unwrap() error { return e.err }
 
 // nowait turns the EAGAIN of a non-blocking call into an emptyError.
 func nowait(err error) error {
 	if errors.Is(err, syscall.EAGAIN) {
-		return emptyError{err}
+		return emptyError{err: err}
+	}
+	return err
+}
+
+// nowaitFull is nowait for a send that found the queue full.
+func nowaitFull(err error) error {
+	if errors.Is(err, syscall.EAGAIN) {
+		return emptyError{err: err, full: true}
 	}
 	return err
 }

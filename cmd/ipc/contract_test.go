@@ -141,3 +141,23 @@ func TestContractUnknownVerb(t *testing.T) {
 		t.Fatalf("ipc posix mq printed %q, want its help", out)
 	}
 }
+
+// send --nowait on a full queue exits 4 and says the queue is full, in both
+// families alike.
+func TestContractSendNowaitFull(t *testing.T) {
+	name := "/" + testutil.Name("cli-mq-full")
+	t.Cleanup(func() { posix.UnlinkQueue(name) })
+	mustIPC(t, "posix", "mq", "send", name, "x", "--create", "--max-messages", "1", "--message-size", "16")
+	expectError(t, exitEmpty, "(the queue is full and --nowait given)", "posix", "mq", "send", name, "y", "--nowait")
+
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", k.String(), "x", "--create")
+	big := strings.Repeat("m", 4000)
+	for range 64 { // a queue holds kernel.msgmnb bytes, 16KiB by default
+		if _, _, code := runIPC(t, "sysv", "msg", "send", k.String(), big, "--nowait"); code != 0 {
+			break
+		}
+	}
+	expectError(t, exitEmpty, "(the queue is full and --nowait given)", "sysv", "msg", "send", k.String(), big, "--nowait")
+}

@@ -20,7 +20,8 @@ shared memory and semaphores, memory-mapped files. The defaults follow the
 classic walk-through of these mechanisms, so each step can be tried as is.
 
 Errors go to stderr as "ipc: <op> <object>: <reason>". Exit status: 0 success,
-1 error, 2 usage error, 3 --timeout expired, 4 --nowait found nothing to take.
+1 error, 2 usage error, 3 --timeout expired, 4 --nowait found nothing to take
+(or, sending, a full queue).
 Durations use Go syntax (500ms, 2s); sizes accept bytes or 4KiB, 1MiB.`,
 }
 

@@ -118,11 +118,7 @@ func mqCommand() *cobra.Command {
 			defer q.Close()
 			ctx, cancel := callContext(sendTimeout)
 			defer cancel()
-			err = q.Send(ctx, []byte(msg), priority)
-			if nowaitSnd && errors.Is(err, syscall.EAGAIN) {
-				return errs.Hint(err, "the queue is full and --nowait was given")
-			}
-			return err
+			return nowaitFull(q.Send(ctx, []byte(msg), priority))
 		},
 	}
 	f := send.Flags()
@@ -132,7 +128,7 @@ func mqCommand() *cobra.Command {
 	f.IntVar(&capacity, "max-messages", 0, "capacity of a new queue (default fs.mqueue.msg_default)")
 	f.Var(&msgSize, "message-size", "largest message of a new queue (default fs.mqueue.msgsize_default)")
 	f.DurationVar(&sendTimeout, "timeout", 0, "give up waiting for room after this long (exit 3)")
-	f.BoolVar(&nowaitSnd, "nowait", false, "fail at once if the queue is full")
+	f.BoolVar(&nowaitSnd, "nowait", false, "fail at once (exit 4) if the queue is full")
 
 	var (
 		recvTimeout time.Duration

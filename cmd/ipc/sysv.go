@@ -210,11 +210,7 @@ func sysvMsgCommand() *cobra.Command {
 			if sendNowait {
 				flags = sysv.NoWait
 			}
-			err = q.Send(ctx, sendType, []byte(a[0]), flags)
-			if sendNowait && errors.Is(err, syscall.EAGAIN) {
-				return emptyError{errs.Hint(err, "the queue is full")}
-			}
-			return err
+			return nowaitFull(q.Send(ctx, sendType, []byte(a[0]), flags))
 		},
 	}
 	f := send.Flags()
@@ -279,7 +275,7 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			defer cancel()
 			n, typ, err := q.Receive(ctx, buf, recvType, flags)
 			if errors.Is(err, syscall.ENOMSG) {
-				return emptyError{err}
+				return emptyError{err: err}
 			}
 			if err != nil {
 				return err
