@@ -161,3 +161,18 @@ func TestContractSendNowaitFull(t *testing.T) {
 	}
 	expectError(t, exitEmpty, "(the queue is full and --nowait given)", "sysv", "msg", "send", k.String(), big, "--nowait")
 }
+
+// An empty segment reads as empty, as an empty mapped file does; mmap(2)
+// refuses it, and the error told the user to call a Go method.
+func TestContractPosixShmReadEmpty(t *testing.T) {
+	name := "/" + testutil.Name("cli-shm-empty")
+	t.Cleanup(func() { posix.UnlinkSharedMemory(name) })
+	mustIPC(t, "posix", "shm", "write", name, "", "--create")
+	if out := mustIPC(t, "posix", "shm", "read", name); out != "\n" {
+		t.Fatalf("read of an empty segment printed %q", out)
+	}
+	if out := mustIPC(t, "posix", "shm", "read", name, "--json", "--length", "0"); out != `{"data":"","offset":0}`+"\n" {
+		t.Fatalf("read --json of an empty segment printed %q", out)
+	}
+	expectError(t, exitError, "offset 1 is past the end of the 0-byte segment", "posix", "shm", "read", name, "--offset", "1")
+}

@@ -281,9 +281,15 @@ func shmCommand() *cobra.Command {
 				return err
 			}
 			defer m.Close()
-			data, err := m.Map(posix.ReadOnly)
+			size, err := m.Size()
 			if err != nil {
 				return err
+			}
+			var data []byte // an empty segment cannot be mapped, and holds nothing
+			if size > 0 {
+				if data, err = m.Map(posix.ReadOnly); err != nil {
+					return err
+				}
 			}
 			off, hasLength := int64(readOffset), cmd.Flags().Changed("length")
 			switch {
