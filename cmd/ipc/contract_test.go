@@ -176,3 +176,14 @@ func TestContractPosixShmReadEmpty(t *testing.T) {
 	}
 	expectError(t, exitError, "offset 1 is past the end of the 0-byte segment", "posix", "shm", "read", name, "--offset", "1")
 }
+
+// ls quotes a name that would garble its table: a newline, a space, or a
+// byte that is not UTF-8 (0xff is tabwriter's escape byte).
+func TestContractLsOddName(t *testing.T) {
+	name := "/" + testutil.Name("cli-odd") + "\xff x\n"
+	t.Cleanup(func() { posix.UnlinkSemaphore(name) })
+	mustIPC(t, "posix", "sem", "post", name, "--create")
+	if out := mustIPC(t, "ls", "--kind", "posix-sem"); !strings.Contains(out, "  "+strconv.Quote(name)+"  ") {
+		t.Fatalf("ls lacks %s:\n%s", strconv.Quote(name), out)
+	}
+}

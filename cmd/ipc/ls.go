@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/inventory"
@@ -139,7 +141,7 @@ func writeTable(w io.Writer, objs []inventory.Object) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "KIND\tNAME/KEY\tID\tOWNER\tMODE\tSIZE\tCPID\tLPID\tATTACHED\tCREATOR")
 	for _, o := range objs {
-		name, id := o.Name, "-"
+		name, id := shown(o.Name), "-"
 		if name == "" {
 			name, id = fmt.Sprintf("0x%08x", uint32(o.Key)), strconv.Itoa(o.ID)
 		}
@@ -147,6 +149,17 @@ func writeTable(w io.Writer, objs []inventory.Object) error {
 			o.Mode, size(o), pid(o.CreatorPID), lastPIDs(o), users(o), creator(o))
 	}
 	return tw.Flush()
+}
+
+// shown returns a POSIX name as the table can hold it: Go-quoted when it has
+// bytes that are not printable UTF-8 or are spaces, which would garble the
+// columns (0xff is even tabwriter's escape byte).
+func shown(name string) string {
+	odd := func(r rune) bool { return !unicode.IsGraphic(r) || unicode.IsSpace(r) }
+	if utf8.ValidString(name) && !strings.ContainsFunc(name, odd) {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 func size(o inventory.Object) string {
