@@ -187,3 +187,16 @@ func TestContractLsOddName(t *testing.T) {
 		t.Fatalf("ls lacks %s:\n%s", strconv.Quote(name), out)
 	}
 }
+
+// write --create into an existing segment smaller than --size's default
+// uses it as it is: --create only says what to do when it is missing.
+func TestContractSysvShmCreateExisting(t *testing.T) {
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenSharedMemory(k, 0, 0, 0)) })
+	mustIPC(t, "sysv", "shm", "write", k.String(), "x", "--create", "--size", "100")
+	mustIPC(t, "sysv", "shm", "write", k.String(), "hello", "--create")
+	if out := mustIPC(t, "sysv", "shm", "read", k.String()); out != "hello\n" {
+		t.Fatalf("read printed %q", out)
+	}
+	expectError(t, exitError, "would end past the segment's 100 bytes", "sysv", "shm", "write", k.String(), strings.Repeat("z", 200), "--create")
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -336,11 +337,12 @@ never changes afterwards.`,
 			}
 			data := []byte(a[0])
 			end := int(offset) + len(data)
-			newSize := 0
-			if create {
-				newSize = max(int(size), end+1)
+			// An existing segment is opened at its own size: shmget with a
+			// size larger than the segment's fails, even with IPC_CREAT.
+			m, err := sysv.OpenSharedMemory(key, 0, 0, 0)
+			if create && errors.Is(err, fs.ErrNotExist) {
+				m, err = sysv.OpenSharedMemory(key, max(int(size), end+1), sysv.Create, os.FileMode(mode))
 			}
-			m, err := sysv.OpenSharedMemory(key, newSize, createFlag(create), os.FileMode(mode))
 			if err != nil {
 				return err
 			}
