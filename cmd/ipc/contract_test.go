@@ -200,3 +200,14 @@ func TestContractSysvShmCreateExisting(t *testing.T) {
 	}
 	expectError(t, exitError, "would end past the segment's 100 bytes", "sysv", "shm", "write", k.String(), strings.Repeat("z", 200), "--create")
 }
+
+// op --create on an existing set uses it as it is, whatever --count says.
+func TestContractSysvSemCreateExisting(t *testing.T) {
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenSemaphoreSet(k, 0, 0, 0)) })
+	mustIPC(t, "sysv", "sem", "op", k.String(), "--delta", "1", "--create", "--count", "2")
+	mustIPC(t, "sysv", "sem", "op", k.String(), "--delta", "2", "--num", "1", "--create", "--count", "5")
+	if out := mustIPC(t, "sysv", "sem", "get", k.String()); out != "1 2\n" {
+		t.Fatalf("get printed %q, want 1 2", out)
+	}
+}

@@ -440,11 +440,14 @@ func sysvSemCommand() *cobra.Command {
 		count  int
 		mode   = modeValue(sysv.DefaultMode)
 	)
+	// An existing set is opened as it is, as write opens a segment: semget
+	// with more semaphores than the set has fails, even with IPC_CREAT.
 	openSet := func(key sysv.Key) (*sysv.SemaphoreSet, error) {
-		if !create {
-			return sysv.OpenSemaphoreSet(key, 0, 0, 0)
+		s, err := sysv.OpenSemaphoreSet(key, 0, 0, 0)
+		if create && errors.Is(err, fs.ErrNotExist) {
+			return sysv.OpenSemaphoreSet(key, count, sysv.Create, os.FileMode(mode))
 		}
-		return sysv.OpenSemaphoreSet(key, count, sysv.Create, os.FileMode(mode))
+		return s, err
 	}
 	createFlags := func(c *cobra.Command) {
 		c.Flags().BoolVar(&create, "create", false, "create the set (all values 0) if it does not exist")
