@@ -211,3 +211,9 @@ func TestContractSysvSemCreateExisting(t *testing.T) {
 		t.Fatalf("get printed %q, want 1 2", out)
 	}
 }
+
+// file send over a directory says so; os.Rename reports it as EEXIST.
+func TestContractFileSendOverDirectory(t *testing.T) {
+	dir := t.TempDir()
+	expectError(t, exitError, "write "+dir+": is a directory", "file", "send", dir, "x")
+}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -105,7 +106,11 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return errs.Path("write", path, errors.Unwrap(err))
+		err = errors.Unwrap(err)
+		if fi, serr := os.Stat(path); errors.Is(err, fs.ErrExist) && serr == nil && fi.IsDir() {
+			err = syscall.EISDIR // what os.Rename reports as EEXIST
+		}
+		return errs.Path("write", path, err)
 	}
 	return nil
 }
