@@ -45,7 +45,7 @@ func Lookup(k Kind, target string) (Object, error) {
 	v, ok := strings.CutPrefix(target, "id=")
 	id, err := strconv.Atoi(v)
 	if !ok || err != nil || id < 0 {
-		return Object{}, errs.Invalid("bad %s %q (want id=N, N >= 0; or look a key up with LookupKey)", k, target)
+		return Object{}, errs.Invalid("bad %s %q (want id=N with N >= 0, or a key)", k, target)
 	}
 	return find(k, target, func(o Object) bool { return o.ID == id })
 }

@@ -217,3 +217,12 @@ func TestContractFileSendOverDirectory(t *testing.T) {
 	dir := t.TempDir()
 	expectError(t, exitError, "write "+dir+": is a directory", "file", "send", dir, "x")
 }
+
+// A bad id=N says what is wanted in the command line's terms, not the Go
+// API's.
+func TestContractRmBadID(t *testing.T) {
+	_, stderr, code := runIPC(t, "rm", "sysv-msg", "id=abc")
+	if code != exitError || !strings.Contains(stderr, `(want id=N with N >= 0, or a key)`) || strings.Contains(stderr, "LookupKey") {
+		t.Fatalf("rm sysv-msg id=abc: exit %d, %q", code, stderr)
+	}
+}
