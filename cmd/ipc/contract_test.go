@@ -5,6 +5,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -225,4 +226,20 @@ func TestContractRmBadID(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, `(want id=N with N >= 0, or a key)`) || strings.Contains(stderr, "LookupKey") {
 		t.Fatalf("rm sysv-msg id=abc: exit %d, %q", code, stderr)
 	}
+}
+
+// mmap read copies only what it prints, and refuses a copy larger than
+// memory rather than dying in the runtime's out-of-memory throw.
+func TestContractMmapReadLarge(t *testing.T) {
+	sparse := t.TempDir() + "/sparse"
+	if err := os.WriteFile(sparse, []byte("hi"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(sparse, 1<<40); err != nil { // 1TiB of holes
+		t.Fatal(err)
+	}
+	if out := mustIPC(t, "mmap", "read", sparse); out != "hi\n" {
+		t.Fatalf("read of a 1TiB sparse file printed %q", out)
+	}
+	expectError(t, exitError, "bytes of RAM and swap", "mmap", "read", "/dev/zero", "--length", "1024GiB")
 }

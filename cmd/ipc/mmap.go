@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
@@ -137,12 +139,33 @@ func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
 		return nil, err
 	}
 	defer m.Close()
-	data := make([]byte, length)
-	if _, err := m.ReadAt(data, 0); err != nil {
-		return nil, err
+	// The copy must fit in memory: asking the runtime for more is a fatal
+	// error, not an error. Without --length only what precedes the NUL is
+	// kept, so a large file of zeros costs nothing.
+	var si unix.Sysinfo_t
+	unix.Sysinfo(&si)
+	room := int64(si.Totalram+si.Totalswap) * int64(si.Unit)
+	tooLarge := func(n int64) error {
+		return errs.Path("read", path, errs.Hint(syscall.ENOMEM, "%d bytes to print > %d bytes of RAM and swap", n, room))
 	}
-	if !hasLength {
-		data = cString(data)
+	if hasLength && length > room {
+		return nil, tooLarge(length)
+	}
+	var data []byte
+	chunk := make([]byte, min(length, 1<<16))
+	for pos := int64(0); pos < length; {
+		n, err := m.ReadAt(chunk[:min(int64(len(chunk)), length-pos)], pos)
+		if err != nil {
+			return nil, err
+		}
+		if i := bytes.IndexByte(chunk[:n], 0); !hasLength && i >= 0 {
+			return append(data, chunk[:i]...), nil
+		}
+		if int64(len(data)+n) > room {
+			return nil, tooLarge(length)
+		}
+		data = append(data, chunk[:n]...)
+		pos += int64(n)
 	}
 	return data, nil
 }
