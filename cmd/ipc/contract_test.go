@@ -228,8 +228,8 @@ func TestContractRmBadID(t *testing.T) {
 	}
 }
 
-// mmap read copies only what it prints, and refuses a copy larger than
-// memory rather than dying in the runtime's out-of-memory throw.
+// mmap read copies only what it prints, and it and file recv refuse a copy
+// larger than memory rather than die in the runtime's out-of-memory throw.
 func TestContractMmapReadLarge(t *testing.T) {
 	sparse := t.TempDir() + "/sparse"
 	if err := os.WriteFile(sparse, []byte("hi"), 0o600); err != nil {
@@ -242,4 +242,5 @@ func TestContractMmapReadLarge(t *testing.T) {
 		t.Fatalf("read of a 1TiB sparse file printed %q", out)
 	}
 	expectError(t, exitError, "bytes of RAM and swap", "mmap", "read", "/dev/zero", "--length", "1024GiB")
+	expectError(t, exitError, "read "+sparse+": cannot allocate memory", "file", "recv", sparse)
 }

@@ -48,7 +48,7 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultFile)
-			data, err := os.ReadFile(path)
+			data, err := readFile(path)
 			if errors.Is(err, fs.ErrNotExist) && wait > 0 {
 				data, err = waitForFile(path, wait)
 			}
@@ -115,6 +115,17 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	return nil
 }
 
+// readFile is os.ReadFile, but a file too large for memory is an error
+// rather than the runtime's fatal one.
+func readFile(path string) ([]byte, error) {
+	if fi, err := os.Stat(path); err == nil {
+		if err := fitsInMemory(path, fi.Size()); err != nil {
+			return nil, err
+		}
+	}
+	return os.ReadFile(path)
+}
+
 // tempPattern names writeAtomic's temporary files for path: hidden, beside it.
 func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
 
@@ -138,7 +149,7 @@ func waitForFile(path string, d time.Duration) ([]byte, error) {
 	buf := make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1))
 	for {
 		// Checked after the watch exists, so a file written meanwhile is seen.
-		data, err := os.ReadFile(path)
+		data, err := readFile(path)
 		if !errors.Is(err, fs.ErrNotExist) {
 			return data, err
 		}

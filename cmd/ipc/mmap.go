@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
@@ -139,19 +138,15 @@ func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
 		return nil, err
 	}
 	defer m.Close()
-	// The copy must fit in memory: asking the runtime for more is a fatal
-	// error, not an error. Without --length only what precedes the NUL is
-	// kept, so a large file of zeros costs nothing.
-	var si unix.Sysinfo_t
-	unix.Sysinfo(&si)
-	room := int64(si.Totalram+si.Totalswap) * int64(si.Unit)
-	tooLarge := func(n int64) error {
-		return errs.Path("read", path, errs.Hint(syscall.ENOMEM, "%d bytes to print > %d bytes of RAM and swap", n, room))
-	}
-	if hasLength && length > room {
-		return nil, tooLarge(length)
-	}
+	// The copy must fit in memory. Without --length only what precedes the
+	// NUL is kept, so a large file of zeros costs nothing.
 	var data []byte
+	if hasLength {
+		if err := fitsInMemory(path, length); err != nil {
+			return nil, err
+		}
+		data = make([]byte, 0, length)
+	}
 	chunk := make([]byte, min(length, 1<<16))
 	for pos := int64(0); pos < length; {
 		n, err := m.ReadAt(chunk[:min(int64(len(chunk)), length-pos)], pos)
@@ -161,8 +156,10 @@ func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
 		if i := bytes.IndexByte(chunk[:n], 0); !hasLength && i >= 0 {
 			return append(data, chunk[:i]...), nil
 		}
-		if int64(len(data)+n) > room {
-			return nil, tooLarge(length)
+		if len(data)+n > cap(data) { // append is about to grow the copy
+			if err := fitsInMemory(path, int64(len(data)+n)); err != nil {
+				return nil, err
+			}
 		}
 		data = append(data, chunk[:n]...)
 		pos += int64(n)
