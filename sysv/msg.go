@@ -154,7 +154,7 @@ func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, fla
 	}
 	sched.Tick() // see internal/sched
 	if errors.Is(err, syscall.E2BIG) {
-		err = errs.Hint(err, "message longer than the %d-byte buffer; it stays queued (NoError truncates)", len(buf))
+		err = errs.Hint(err, "message longer than the %d-byte buffer; it stays queued (MSG_NOERROR truncates it)", len(buf))
 	}
 	if err != nil {
 		return 0, 0, q.fail("msgrcv", err)

@@ -244,3 +244,12 @@ func TestContractMmapReadLarge(t *testing.T) {
 	expectError(t, exitError, "bytes of RAM and swap", "mmap", "read", "/dev/zero", "--length", "1024GiB")
 	expectError(t, exitError, "read "+sparse+": cannot allocate memory", "file", "recv", sparse)
 }
+
+// A message too long for --buffer names the C flag that --noerror and the
+// Go NoError both stand for, not the Go identifier alone.
+func TestContractSysvMsgTooLongHint(t *testing.T) {
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", k.String(), "hello", "--create")
+	expectError(t, exitError, "stays queued (MSG_NOERROR truncates it)", "sysv", "msg", "recv", k.String(), "--buffer", "2")
+}
