@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -94,9 +92,6 @@ func TestPermissionDenied(t *testing.T) {
 // A storm of signals at the thread blocked in msgrcv or semop, as os/signal
 // and os/exec cause, never surfaces as EINTR.
 func TestSignalStorm(t *testing.T) {
-	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
 	q, s := newQueue(t), newSemSet(t, 1)
 
 	tids := make(chan int)
@@ -122,20 +117,7 @@ func TestSignalStorm(t *testing.T) {
 		}
 		errc <- nil
 	}()
-	tid := <-tids
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				unix.Tgkill(os.Getpid(), tid, syscall.SIGUSR1)
-				time.Sleep(20 * time.Microsecond)
-			}
-		}
-	}()
+	sigs := testutil.SignalStorm(t, <-tids)
 	for i := range rounds {
 		waitInKernel(t, "do_msgrcv")
 		send(t, q, 1, fmt.Sprint(i))

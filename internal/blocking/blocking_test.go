@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/signal"
 	"syscall"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/blocking"
+	"github.com/goipc/ipc/internal/testutil"
 )
 
 // pause blocks in the kernel until a signal handler runs, then fails with
@@ -57,22 +57,7 @@ func TestDeadlineIsTimeout(t *testing.T) {
 // A signal storm (os/signal handlers run on any thread) must never surface
 // as EINTR: each interrupted call is retried with the time left.
 func TestSignalStormRetried(t *testing.T) {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGUSR1)
-	defer signal.Stop(sigs)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				syscall.Kill(os.Getpid(), syscall.SIGUSR1)
-				time.Sleep(50 * time.Microsecond)
-			}
-		}
-	}()
+	testutil.SignalStorm(t, 0)
 	calls, eintrs := 0, 0
 	err := blocking.Call(context.Background(), func(time.Duration) error {
 		calls++
