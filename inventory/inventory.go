@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind names a class of IPC object.
@@ -34,7 +35,7 @@ var Kinds = []Kind{PosixMQ, PosixShm, PosixSem, SysvMsg, SysvShm, SysvSem}
 // keep for a kind are zero.
 type Object struct {
 	Kind Kind   `json:"kind"`
-	Name string `json:"name,omitempty"` // POSIX: the name, with its leading slash
+	Name string `json:"name,omitempty"` // POSIX: the name, with its leading slash; see MarshalJSON
 	Path string `json:"path,omitempty"` // POSIX: the file that backs it
 	Key  int64  `json:"key,omitempty"`  // System V key; 0, left out of JSON, is IPC_PRIVATE
 	ID   int    `json:"id"`             // System V id (0 is a valid one; POSIX objects have 0 too)
@@ -267,6 +268,52 @@ func (o Object) Ref() string {
 		return string(o.Kind) + ":" + o.Name
 	}
 	return fmt.Sprintf("%s:id=%d", o.Kind, o.ID)
+}
+
+// objectFields is Object without its JSON methods, for them to use.
+type objectFields Object
+
+// objectJSON is the JSON form of an Object.
+type objectJSON struct {
+	objectFields
+	NameB64 []byte `json:"name_b64,omitempty"`
+}
+
+func (o Object) toJSON() objectJSON {
+	j := objectJSON{objectFields: objectFields(o)}
+	if !utf8.ValidString(o.Name) {
+		j.Name, j.NameB64 = "", []byte(o.Name)
+	}
+	return j
+}
+
+func (j objectJSON) object() (Object, error) {
+	o := Object(j.objectFields)
+	if j.NameB64 != nil {
+		if o.Name != "" {
+			return Object{}, fmt.Errorf("inventory: object has both name and name_b64")
+		}
+		o.Name = string(j.NameB64)
+	}
+	return o, nil
+}
+
+// MarshalJSON writes the name under "name" when it is valid UTF-8, otherwise
+// its bytes in base64 under "name_b64" (as the CLI writes payloads), since a
+// POSIX name is any bytes and JSON strings would turn the others into U+FFFD.
+func (o Object) MarshalJSON() ([]byte, error) { return json.Marshal(o.toJSON()) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (o *Object) UnmarshalJSON(b []byte) error {
+	var j objectJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	obj, err := j.object()
+	if err == nil {
+		*o = obj
+	}
+	return err
 }
 
 // Mode is an object's permission bits. It prints, and reads and writes in

@@ -363,3 +363,34 @@ func TestMountMqueue(t *testing.T) {
 		t.Errorf("queue listed at %s, want under %s", o.Path, dir)
 	}
 }
+
+// TestJSONName: a name that is valid UTF-8 is written under "name", any other
+// under "name_b64", and both survive a round trip, in an Object and an Orphan.
+func TestJSONName(t *testing.T) {
+	for _, c := range []struct{ name, want string }{
+		{"/q", `"name":"/q"`},
+		{"/caf\u00e9", "\"name\":\"/caf\u00e9\""},
+		{"/a\xffb", `"name_b64":"L2H/Yg=="`},
+	} {
+		o := inventory.Object{Kind: inventory.PosixShm, Name: c.name, Mode: 0o600}
+		b, err := json.Marshal(o)
+		if err != nil || !strings.Contains(string(b), c.want) || strings.Count(string(b), `"name`) != 1 {
+			t.Errorf("%q: %s %v, want %s and no other name", c.name, b, err, c.want)
+		}
+		var back inventory.Object
+		if err := json.Unmarshal(b, &back); err != nil || back.Name != c.name || back.Mode != 0o600 {
+			t.Errorf("%q: round trip %+v %v", c.name, back, err)
+		}
+		b, err = json.Marshal(inventory.Orphan{Object: o, Reason: "why"})
+		var orphan inventory.Orphan
+		if err != nil || json.Unmarshal(b, &orphan) != nil || orphan.Name != c.name || orphan.Reason != "why" {
+			t.Errorf("%q: orphan round trip %s -> %+v", c.name, b, orphan)
+		}
+	}
+	var back inventory.Object
+	for _, bad := range []string{`{"name":"/a","name_b64":"L2I="}`, `{"name_b64":"!"}`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

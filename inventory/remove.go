@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -131,6 +132,31 @@ func Remove(o Object) error {
 type Orphan struct {
 	Object
 	Reason string `json:"reason"`
+}
+
+// orphanJSON is the JSON form of an Orphan: the Object's, plus the reason.
+type orphanJSON struct {
+	objectJSON
+	Reason string `json:"reason"`
+}
+
+// MarshalJSON writes the object's fields, as Object.MarshalJSON does, and the
+// reason (without it the embedded Object's method would drop the reason).
+func (o Orphan) MarshalJSON() ([]byte, error) {
+	return json.Marshal(orphanJSON{o.Object.toJSON(), o.Reason})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (o *Orphan) UnmarshalJSON(b []byte) error {
+	var j orphanJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	obj, err := j.object()
+	if err == nil {
+		*o = Orphan{obj, j.Reason}
+	}
+	return err
 }
 
 // Orphans returns the objects opts selects that the kernel proves unused:

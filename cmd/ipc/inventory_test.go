@@ -320,3 +320,26 @@ func TestLsMountsMqueue(t *testing.T) {
 		t.Errorf("ls as nobody without /dev/mqueue: %v, stderr %q; want a warning", err, stderr)
 	}
 }
+
+// TestLsRmBinaryName: a POSIX name that is not UTF-8 comes out of ls --json
+// under name_b64 with its exact bytes, and rm takes those bytes as given.
+func TestLsRmBinaryName(t *testing.T) {
+	name := testutil.Name("bin") + "\xff"
+	path := filepath.Join(inventory.ShmDir, name)
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
+	out := mustIPC(t, "ls", "--json", "--kind", "posix-shm")
+	if !strings.Contains(out, `"name_b64":`) {
+		t.Errorf("ls --json has no name_b64:\n%s", out)
+	}
+	found := slices.ContainsFunc(lsJSON(t, out), func(o inventory.Object) bool { return o.Name == "/"+name })
+	if !found {
+		t.Fatalf("ls --json lacks %q:\n%s", name, out)
+	}
+	mustIPC(t, "rm", "posix-shm", "/"+name)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("ipc rm left %q: %v", name, err)
+	}
+}
