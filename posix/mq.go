@@ -43,7 +43,8 @@ type QueueOptions struct {
 	Access    Access      // ReadWrite, ReadOnly (receive) or WriteOnly (send)
 	Create    bool        // create the queue if it does not exist
 	Exclusive bool        // with Create: fail with fs.ErrExist if it exists
-	Mode      os.FileMode // permissions of a new queue; 0 means 0600, whatever the umask
+	Mode      os.FileMode // permissions of a new queue, whatever the umask; 0 means 0600 unless ModeSet
+	ModeSet   bool        // use Mode even when it is 0 (mode 0000)
 
 	// Capacity (mq_maxmsg) and MessageSize (mq_msgsize) of a new queue; 0
 	// takes the system defaults fs.mqueue.msg_default and msgsize_default.
@@ -133,7 +134,7 @@ func OpenQueue(name string, opts *QueueOptions) (*MessageQueue, error) {
 	if err != nil {
 		return nil, errs.Path("mq_open", name, err)
 	}
-	perm, err := permOf(opts.Mode)
+	perm, err := permOf(opts.Mode, opts.ModeSet)
 	if err != nil {
 		return nil, errs.Path("mq_open", name, err)
 	}

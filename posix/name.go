@@ -42,8 +42,10 @@ func canonical(op, name string, max int) (string, error) {
 // createMode is the permission of new objects when the caller gives none.
 const createMode os.FileMode = 0o600
 
-func permOf(mode os.FileMode) (uint32, error) {
-	if mode == 0 {
+// permOf returns the permission bits of a new object: mode, or createMode
+// when mode is 0 and the caller did not say it meant 0 (set).
+func permOf(mode os.FileMode, set bool) (uint32, error) {
+	if mode == 0 && !set {
 		mode = createMode
 	}
 	if mode&^os.ModePerm != 0 {

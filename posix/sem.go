@@ -48,7 +48,8 @@ const MaxSemaphoreValue = C.SEM_VALUE_MAX
 type SemOptions struct {
 	Create    bool        // create the semaphore if it does not exist
 	Exclusive bool        // with Create: fail with fs.ErrExist if it exists
-	Mode      os.FileMode // permissions of a new semaphore; 0 means 0600, whatever the umask
+	Mode      os.FileMode // permissions of a new semaphore, whatever the umask; 0 means 0600 unless ModeSet
+	ModeSet   bool        // use Mode even when it is 0 (mode 0000)
 	Value     uint        // initial value of a new semaphore
 }
 
@@ -89,7 +90,7 @@ func OpenSemaphore(name string, opts *SemOptions) (*Semaphore, error) {
 	if err != nil {
 		return nil, err
 	}
-	perm, err := permOf(opts.Mode)
+	perm, err := permOf(opts.Mode, opts.ModeSet)
 	if err != nil {
 		return nil, errs.Path("sem_open", name, err)
 	}

@@ -24,7 +24,8 @@ type ShmOptions struct {
 	ReadOnly  bool        // open O_RDONLY: only read-only mappings
 	Create    bool        // create the segment if it does not exist
 	Exclusive bool        // with Create: fail with fs.ErrExist if it exists
-	Mode      os.FileMode // permissions of a new segment; 0 means 0600, whatever the umask
+	Mode      os.FileMode // permissions of a new segment, whatever the umask; 0 means 0600 unless ModeSet
+	ModeSet   bool        // use Mode even when it is 0 (mode 0000)
 
 	// Size of a new segment, in bytes. An existing segment keeps its size
 	// unless Truncate is set, which sets it to Size.
@@ -60,7 +61,7 @@ func OpenSharedMemory(name string, opts *ShmOptions) (*SharedMemory, error) {
 	if err != nil {
 		return nil, err
 	}
-	perm, err := permOf(opts.Mode)
+	perm, err := permOf(opts.Mode, opts.ModeSet)
 	if err != nil {
 		return nil, errs.Path("shm_open", name, err)
 	}

@@ -109,7 +109,7 @@ func mqCommand() *cobra.Command {
 			name, msg := pathAndMessage(a, defaultQueue)
 			capacity, msgSize := queueGeometry(capacity, int(msgSize))
 			q, err := posix.OpenQueue(name, &posix.QueueOptions{
-				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode),
+				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode), ModeSet: true,
 				Capacity: capacity, MessageSize: msgSize, Nonblocking: nowaitSnd,
 			})
 			if err != nil {
@@ -219,7 +219,7 @@ func shmCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, a []string) error {
 			end := int64(offset) + int64(len(a[1]))
 			want := max(end, int64(size))
-			opts := &posix.ShmOptions{Mode: os.FileMode(mode)}
+			opts := &posix.ShmOptions{Mode: os.FileMode(mode), ModeSet: true}
 			m, err := posix.OpenSharedMemory(a[0], opts)
 			// undo puts the segment back as it was if the write fails: a
 			// size too large to map must not stay behind.
@@ -344,7 +344,7 @@ func semCommand() *cobra.Command {
 		c.Flags().Var(&mode, "mode", "permission bits of a new semaphore, whatever the umask")
 	}
 	open := func(name string) (*posix.Semaphore, error) {
-		return posix.OpenSemaphore(name, &posix.SemOptions{Create: create, Value: value, Mode: os.FileMode(mode)})
+		return posix.OpenSemaphore(name, &posix.SemOptions{Create: create, Value: value, Mode: os.FileMode(mode), ModeSet: true})
 	}
 	post := &cobra.Command{
 		Use:   "post NAME",
@@ -446,7 +446,7 @@ type field struct {
 
 func ownerFields(name string, fi os.FileInfo) []field {
 	st := fi.Sys().(*syscall.Stat_t)
-	return []field{{"name", name}, {"mode", fmt.Sprintf("%#o", fi.Mode().Perm())}, {"uid", st.Uid}, {"gid", st.Gid}}
+	return []field{{"name", name}, {"mode", fmt.Sprintf("%#04o", fi.Mode().Perm())}, {"uid", st.Uid}, {"gid", st.Gid}}
 }
 
 // statCommand is `stat NAME [--json]` for one kind of POSIX object.

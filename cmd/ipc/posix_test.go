@@ -127,3 +127,23 @@ func TestPosixDemo(t *testing.T) {
 		t.Fatalf("demo failed:\n%s", out)
 	}
 }
+
+// TestPosixModeZero: --mode 0 makes objects of mode 0000, not the default
+// 0600 (root may still use them).
+func TestPosixModeZero(t *testing.T) {
+	name := "/" + testutil.Name("cli-mode0")
+	t.Cleanup(func() {
+		posix.UnlinkQueue(name)
+		posix.UnlinkSharedMemory(name)
+		posix.UnlinkSemaphore(name)
+	})
+	mustIPC(t, "posix", "mq", "send", name, "m", "--create", "--mode", "0")
+	mustIPC(t, "posix", "shm", "write", name, "s", "--create", "--mode", "0")
+	mustIPC(t, "posix", "sem", "post", name, "--create", "--mode", "0")
+	for _, kind := range []string{"mq", "shm", "sem"} {
+		var st map[string]any
+		if err := json.Unmarshal([]byte(mustIPC(t, "posix", kind, "stat", name, "--json")), &st); err != nil || st["mode"] != "0000" {
+			t.Errorf("posix %s stat --json after --mode 0: %v %v, want mode 0000", kind, st, err)
+		}
+	}
+}
