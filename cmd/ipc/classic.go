@@ -113,20 +113,57 @@ func serveEcho(ln net.Listener, e echoEnd, out io.Writer) error {
 			return netErr("accept", e.addr, err)
 		}
 		conn.SetDeadline(end)
-		data, err := io.ReadAll(io.TeeReader(conn, conn))
-		conn.Close()
-		if err != nil {
-			return netErr("echo", e.addr, err)
-		}
 		meta := map[string]any{}
 		if peer := conn.RemoteAddr(); peer != nil && peer.String() != "" { // an unbound Unix client has no name
 			meta["peer"] = peer.String()
 		}
-		if err := writePayload(out, data, e.asJSON, meta); err != nil {
+		err = streamPayload(out, io.TeeReader(conn, conn), e.asJSON, meta, func(err error) error {
+			return netErr("echo", e.addr, err)
+		})
+		conn.Close()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// maxJSONMessage bounds a message printed with --json, which must hold it
+// whole to make one JSON object of it; a variable so that tests can lower it.
+var maxJSONMessage int64 = 64 << 20
+
+// streamPayload prints the message r carries until its end as writePayload
+// does, but prints the bytes as they arrive instead of holding them, so that
+// a peer that never stops cannot exhaust memory; with asJSON it holds at most
+// maxJSONMessage bytes. readErr reshapes an error of r or the size.
+func streamPayload(out io.Writer, r io.Reader, asJSON bool, meta map[string]any, readErr func(error) error) error {
+	if asJSON {
+		data, err := io.ReadAll(io.LimitReader(r, maxJSONMessage+1))
+		if err == nil && int64(len(data)) > maxJSONMessage {
+			err = fmt.Errorf("message over %d bytes, the most --json holds (without --json any size streams)", maxJSONMessage)
+		}
+		if err != nil {
+			return readErr(err)
+		}
+		return writePayload(out, data, true, meta)
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := out.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return readErr(err)
+		}
+	}
+	_, err := io.WriteString(out, "\n")
+	return err
 }
 
 // echoRequest is the walk-through's client: it sends msg, closes its sending

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -376,6 +377,36 @@ with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
 	}
 }
 
+// TestClassicUnixStreams: the stream echo server (tcp's too) echoes and
+// prints each piece as it arrives, not once the client is done.
+func TestClassicUnixStreams(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	server := startReady(t, "unix", "recv", path)
+	conn, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(testutil.Timeout))
+	echo := make([]byte, 64)
+	for i := range 3 {
+		line := fmt.Sprintf("piece %d", i)
+		if _, err := io.WriteString(conn, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		server.Expect(line)
+		if _, err := io.ReadFull(conn, echo[:len(line)+1]); err != nil || string(echo[:len(line)]) != line {
+			t.Fatalf("echo %q, %v; want %q", echo[:len(line)+1], err, line)
+		}
+	}
+	conn.(*net.UnixConn).CloseWrite()
+	if rest, err := io.ReadAll(conn); err != nil || len(rest) != 0 {
+		t.Errorf("after the pieces the server sent %q, %v", rest, err)
+	}
+	server.Expect("") // the newline after the payload
+	server.MustSucceed()
+}
+
 func TestClassicUnixDatagramWithPython(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.sock")
 	server := startReady(t, "unix", "recv", "--datagram", "--json", path)
@@ -479,6 +510,98 @@ with open(sys.argv[1], "w") as f: f.write("from python")`, path).MustSucceed()
 		t.Errorf("stat: %q, want a FIFO", out)
 	}
 	mustIPC(t, "fifo", "rm", path)
+}
+
+// TestClassicFIFOStreams: recv prints each line as it arrives, before the
+// writer is done, and holds none of it: 64 MiB pass through in lockstep and
+// its peak RSS stays below that (a copy of it would hold more).
+func TestClassicFIFOStreams(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	recv := startReady(t, "fifo", "recv", path)
+	// O_RDWR opens a FIFO without waiting for a reader (Linux), so a recv
+	// that failed cannot hang the test in open.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line := strings.Repeat("x", 64<<10-1)
+	const total = 64 << 20
+	for sent := 0; sent < total; sent += len(line) + 1 {
+		if _, err := io.WriteString(f, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		if got := recv.Line(); got != line { // fails after testutil.Timeout if recv holds it
+			t.Fatalf("after %d bytes recv printed a line of %d bytes, want %d", sent, len(got), len(line))
+		}
+	}
+	if hwm := peakRSS(t, recv.Cmd.Process.Pid); hwm > total*3/4 { // 23 MiB seen with -race
+		t.Errorf("recv's peak RSS is %d MiB after %d MiB streamed through it", hwm>>20, total>>20)
+	}
+	f.Close()
+	recv.Expect("") // the newline recv adds after the payload
+	recv.MustSucceed()
+}
+
+// maxJSONEnv sets maxJSONMessage in an ipc child of this test binary.
+const maxJSONEnv = "GOIPC_TEST_MAX_JSON"
+
+func init() {
+	if n, err := strconv.ParseInt(os.Getenv(maxJSONEnv), 10, 64); err == nil {
+		maxJSONMessage = n
+	}
+}
+
+// TestClassicFIFOJSONCap: --json must hold a message whole to print it as one
+// object, so a message over the cap (64 MiB) is a clear error, not unbounded
+// memory.
+func TestClassicFIFOJSONCap(t *testing.T) {
+	// 64 MiB costs seconds of CPU under -race: the child gets a 1 MiB cap.
+	t.Setenv(maxJSONEnv, strconv.Itoa(1<<20))
+	path := filepath.Join(t.TempDir(), "fifo")
+	recv := startReady(t, "fifo", "recv", path, "--json")
+	f, err := os.OpenFile(path, os.O_RDWR, 0) // as in TestClassicFIFOStreams
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		chunk := make([]byte, 1<<20)
+		for range 2 {
+			if _, err := f.Write(chunk); err != nil {
+				return // closed below once recv has given up
+			}
+		}
+	}()
+	rest, err := recv.Wait()
+	f.Close()
+	<-wrote
+	var exit *exec.ExitError
+	want := "ipc: read " + path + ": message over 1048576 bytes, the most --json holds (without --json any size streams)\n"
+	if !errors.As(err, &exit) || exit.ExitCode() != exitError || len(rest) != 0 || recv.Stderr() != want {
+		t.Errorf("recv --json of 2 MiB: %v, printed %d lines, stderr %q; want exit 1 and %q", err, len(rest), recv.Stderr(), want)
+	}
+}
+
+// peakRSS returns the peak resident set size of process pid (VmHWM), in bytes.
+func peakRSS(t *testing.T, pid int) int {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l := range strings.Lines(string(status)) {
+		if kb, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")))
+			if err != nil {
+				t.Fatalf("VmHWM %q: %v", kb, err)
+			}
+			return n << 10
+		}
+	}
+	t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
 }
 
 func TestClassicFIFOBadInput(t *testing.T) {

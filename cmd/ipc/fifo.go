@@ -63,11 +63,9 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 			}
 			defer f.Close()
 			f.SetReadDeadline(end)
-			data, err := io.ReadAll(f)
-			if err != nil {
+			return streamPayload(cmd.OutOrStdout(), f, asJSON, map[string]any{"path": path}, func(err error) error {
 				return fifoErr("read", path, err)
-			}
-			return writePayload(cmd.OutOrStdout(), data, asJSON, map[string]any{"path": path})
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{send, recv} {
@@ -144,10 +142,11 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 
 // fifoErr reports a failed read or write with the CLI's timeout error.
 func fifoErr(op, path string, err error) error {
+	var pe *os.PathError
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		err = errs.ErrTimeout
-	} else if err != nil {
-		err = errors.Unwrap(err)
+	} else if errors.As(err, &pe) {
+		err = pe.Err // "read /tmp/f: ..." is said once
 	}
 	return errs.Path(op, path, err)
 }
