@@ -148,15 +148,14 @@ func (o Orphan) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (o *Orphan) UnmarshalJSON(b []byte) error {
-	var j orphanJSON
+	var j struct {
+		Reason string `json:"reason"`
+	}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	obj, err := j.object()
-	if err == nil {
-		*o = Orphan{obj, j.Reason}
-	}
-	return err
+	o.Reason = j.Reason
+	return o.Object.UnmarshalJSON(b) // it ignores the reason
 }
 
 // Orphans returns the objects opts selects that the kernel proves unused:
