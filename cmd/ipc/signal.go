@@ -216,6 +216,9 @@ func sigqueue(pid int, sig syscall.Signal, value int32) error {
 	return nil
 }
 
+// reexecEnv marks the re-executed receiver, so that it can never loop.
+const reexecEnv = "IPC_SIGNALS_BLOCKED"
+
 // receiveSignals takes sigs through a signalfd, which yields each signal's
 // siginfo (so its sigqueue value) where os/signal gives only the number.
 //
@@ -225,9 +228,6 @@ func sigqueue(pid int, sig syscall.Signal, value int32) error {
 // have it blocked before the program starts: recv blocks the signals in its
 // thread and re-executes itself (same pid, same arguments), and the new image
 // finds them blocked.
-// reexecEnv marks the re-executed receiver, so that it can never loop.
-const reexecEnv = "IPC_SIGNALS_BLOCKED"
-
 func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeout time.Duration, asJSON bool) error {
 	var set unix.Sigset_t
 	for _, sig := range sigs {
