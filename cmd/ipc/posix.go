@@ -162,23 +162,17 @@ func mqCommand() *cobra.Command {
 	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "priority": N}`)
 
 	mq.AddCommand(send, defaultName(recv, defaultQueue),
-		defaultName(statCommand("queue", func(name string) ([]field, error) {
-			q, err := posix.OpenQueue(name, &posix.QueueOptions{Access: posix.ReadOnly})
-			if err != nil {
-				return nil, err
-			}
-			defer q.Close()
-			a, err := q.Attr()
-			if err != nil {
-				return nil, err
-			}
-			fi, err := q.Stat()
-			if err != nil {
-				return nil, err
-			}
-			return append(ownerFields(q.Name(), fi),
-				field{"capacity", a.Capacity}, field{"message_size", a.MessageSize}, field{"messages", a.Messages}), nil
-		}), defaultQueue),
+		defaultName(statCommand("queue",
+			func(name string) (*posix.MessageQueue, error) {
+				return posix.OpenQueue(name, &posix.QueueOptions{Access: posix.ReadOnly})
+			},
+			func(q *posix.MessageQueue, _ os.FileInfo) ([]field, error) {
+				a, err := q.Attr()
+				if err != nil {
+					return nil, err
+				}
+				return []field{{"capacity", a.Capacity}, {"message_size", a.MessageSize}, {"messages", a.Messages}}, nil
+			}), defaultQueue),
 		defaultName(rmCommand("queue", posix.UnlinkQueue), defaultQueue))
 	return mq
 }
@@ -313,19 +307,13 @@ func shmCommand() *cobra.Command {
 	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "offset": N}`)
 
 	shm.AddCommand(write, read,
-		statCommand("segment", func(name string) ([]field, error) {
-			m, err := posix.OpenSharedMemory(name, &posix.ShmOptions{ReadOnly: true})
-			if err != nil {
-				return nil, err
-			}
-			defer m.Close()
-			fi, err := m.Stat()
-			if err != nil {
-				return nil, err
-			}
-			return append(ownerFields(m.Name(), fi), field{"size", fi.Size()},
-				field{"modified", fi.ModTime().Format(time.RFC3339)}), nil
-		}),
+		statCommand("segment",
+			func(name string) (*posix.SharedMemory, error) {
+				return posix.OpenSharedMemory(name, &posix.ShmOptions{ReadOnly: true})
+			},
+			func(_ *posix.SharedMemory, fi os.FileInfo) ([]field, error) {
+				return []field{{"size", fi.Size()}, {"modified", fi.ModTime().Format(time.RFC3339)}}, nil
+			}),
 		rmCommand("segment", posix.UnlinkSharedMemory))
 	return shm
 }
@@ -418,22 +406,15 @@ func semCommand() *cobra.Command {
 		},
 	}
 	sem.AddCommand(post, wait, valueCmd,
-		statCommand("semaphore", func(name string) ([]field, error) {
-			s, err := posix.OpenSemaphore(name, nil)
-			if err != nil {
-				return nil, err
-			}
-			defer s.Close()
-			v, err := s.Value()
-			if err != nil {
-				return nil, err
-			}
-			fi, err := s.Stat()
-			if err != nil {
-				return nil, err
-			}
-			return append(ownerFields(s.Name(), fi), field{"value", v}), nil
-		}),
+		statCommand("semaphore",
+			func(name string) (*posix.Semaphore, error) { return posix.OpenSemaphore(name, nil) },
+			func(s *posix.Semaphore, _ os.FileInfo) ([]field, error) {
+				v, err := s.Value()
+				if err != nil {
+					return nil, err
+				}
+				return []field{{"value", v}}, nil
+			}),
 		rmCommand("semaphore", posix.UnlinkSemaphore))
 	return sem
 }
@@ -449,19 +430,36 @@ func ownerFields(name string, fi os.FileInfo) []field {
 	return []field{{"name", name}, {"mode", fmt.Sprintf("%#04o", fi.Mode().Perm())}, {"uid", st.Uid}, {"gid", st.Gid}}
 }
 
-// statCommand is `stat NAME [--json]` for one kind of POSIX object.
-func statCommand(what string, describe func(name string) ([]field, error)) *cobra.Command {
+// posixObject is what every open POSIX object offers `stat`.
+type posixObject interface {
+	Name() string
+	Stat() (os.FileInfo, error)
+	Close() error
+}
+
+// statCommand is `stat NAME [--json]` for one kind of POSIX object: it opens
+// the object and prints its name, mode and owner, then the fields state gives.
+func statCommand[T posixObject](what string, open func(name string) (T, error), state func(T, os.FileInfo) ([]field, error)) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "stat NAME",
 		Short: "Show the " + what + "'s mode, owner and state",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			fields, err := describe(a[0])
+			obj, err := open(a[0])
 			if err != nil {
 				return err
 			}
-			return printFields(cmd.OutOrStdout(), fields, asJSON)
+			defer obj.Close()
+			fi, err := obj.Stat()
+			if err != nil {
+				return err
+			}
+			more, err := state(obj, fi)
+			if err != nil {
+				return err
+			}
+			return printFields(cmd.OutOrStdout(), append(ownerFields(obj.Name(), fi), more...), asJSON)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
