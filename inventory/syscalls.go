@@ -7,9 +7,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The raw calls below go straight to the kernel through x/sys/unix: this
-// package must not import goipc's sysv and posix packages, whose tests use
-// testutil, which uses this package.
+// The raw calls below go straight to the kernel through x/sys/unix rather
+// than through goipc's sysv and posix packages: those open objects by key or
+// name, while an inventory names System V objects by id, and they would make
+// this package, and testutil with it, need cgo.
 
 // semGetPID is semctl's GETPID command (linux/sem.h): the pid of the last
 // process that operated on one semaphore.
