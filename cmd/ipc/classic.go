@@ -223,6 +223,16 @@ func checkKind(op, path string, fi fs.FileInfo, want fs.FileMode) error {
 	return errs.Path(op, path, fmt.Errorf("not a %s (it is a %s)", fileKinds[want], kindOf(fi.Mode())))
 }
 
+// lstatKind stats path, not following a symbolic link, and fails for op
+// unless it has type kind.
+func lstatKind(op, path string, kind fs.FileMode) (fs.FileInfo, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, errs.Path(op, path, errors.Unwrap(err))
+	}
+	return fi, checkKind(op, path, fi, kind)
+}
+
 // namedVerbs adds `stat [PATH]` and `rm [PATH]` to a group whose objects are
 // filesystem entries of type kind. With no default path, PATH is required.
 func namedVerbs(group *cobra.Command, kind fs.FileMode, defaultPath string) {
@@ -239,11 +249,8 @@ func namedVerbs(group *cobra.Command, kind fs.FileMode, defaultPath string) {
 		Args:  check,
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultPath)
-			fi, err := os.Lstat(path)
+			fi, err := lstatKind("stat", path, kind)
 			if err != nil {
-				return errs.Path("stat", path, errors.Unwrap(err))
-			}
-			if err := checkKind("stat", path, fi, kind); err != nil {
 				return err
 			}
 			return printStat(cmd.OutOrStdout(), path, fi, asJSON)
@@ -256,11 +263,7 @@ func namedVerbs(group *cobra.Command, kind fs.FileMode, defaultPath string) {
 		Args:  check,
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultPath)
-			fi, err := os.Lstat(path)
-			if err != nil {
-				return errs.Path("remove", path, errors.Unwrap(err))
-			}
-			if err := checkKind("remove", path, fi, kind); err != nil {
+			if _, err := lstatKind("remove", path, kind); err != nil {
 				return err
 			}
 			return os.Remove(path)
