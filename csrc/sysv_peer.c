@@ -180,6 +180,10 @@ int main(int argc, char **argv) {
 		int id = msgget(key, 0);
 		m.mtype = atol(argv[3]);
 		size_t n = strlen(argv[4]);
+		if (n > sizeof m.mtext) {
+			fprintf(stderr, "sysv_peer: TEXT longer than %zu bytes\n", sizeof m.mtext);
+			return 2;
+		}
 		memcpy(m.mtext, argv[4], n);
 		if (id == -1 || msgsnd(id, &m, n, 0) == -1)
 			die("msgsnd");
