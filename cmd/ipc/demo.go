@@ -61,6 +61,15 @@ func addDemo(name string, plan func(d *demo) demoPlan) {
 	slices.SortStableFunc(demoCases, func(a, b demoCase) int { return rank(a) - rank(b) })
 }
 
+// demoNames lists the registered mechanisms in the table's order.
+func demoNames() []string {
+	names := make([]string, len(demoCases))
+	for i, c := range demoCases {
+		names[i] = c.name
+	}
+	return names
+}
+
 // demo is the state of one `ipc demo` run: unique names, and the cleanups that
 // must run however the demo ends.
 type demo struct {
@@ -116,11 +125,7 @@ processes, exchanges one message and checks that it arrived intact. It prints a
 table and exits 1 if any mechanism failed. Object names are unique to the run,
 and every object is removed at the end, also when the demo is interrupted.`,
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			var names []string
-			for _, c := range demoCases {
-				names = append(names, c.name)
-			}
-			return names, cobra.ShellCompDirectiveNoFileComp
+			return demoNames(), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: runDemo,
 	})
@@ -133,11 +138,7 @@ func runDemo(cmd *cobra.Command, mechs []string) error {
 		for _, m := range mechs {
 			i := slices.IndexFunc(demoCases, func(c demoCase) bool { return c.name == m })
 			if i < 0 {
-				var names []string
-				for _, c := range demoCases {
-					names = append(names, c.name)
-				}
-				return cli.Usagef("unknown mechanism %q (have %s)", m, strings.Join(names, ", "))
+				return cli.Usagef("unknown mechanism %q (have %s)", m, strings.Join(demoNames(), ", "))
 			}
 			cases = append(cases, demoCases[i])
 		}
