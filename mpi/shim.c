@@ -5,7 +5,7 @@ const MPI_Comm goipc_comm_world = MPI_COMM_WORLD, goipc_comm_self = MPI_COMM_SEL
                goipc_comm_null = MPI_COMM_NULL;
 const MPI_Group goipc_group_null = MPI_GROUP_NULL, goipc_group_empty = MPI_GROUP_EMPTY;
 const MPI_Request goipc_request_null = MPI_REQUEST_NULL;
-const MPI_Message goipc_message_null = MPI_MESSAGE_NULL, goipc_message_no_proc = MPI_MESSAGE_NO_PROC;
+const MPI_Message goipc_message_null = MPI_MESSAGE_NULL;
 const MPI_Op goipc_op_null = MPI_OP_NULL;
 const MPI_Errhandler goipc_errors_return = MPI_ERRORS_RETURN;
 const MPI_Info goipc_info_null = MPI_INFO_NULL;

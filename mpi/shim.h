@@ -10,7 +10,7 @@
 extern const MPI_Comm goipc_comm_world, goipc_comm_self, goipc_comm_null;
 extern const MPI_Group goipc_group_null, goipc_group_empty;
 extern const MPI_Request goipc_request_null;
-extern const MPI_Message goipc_message_null, goipc_message_no_proc;
+extern const MPI_Message goipc_message_null;
 extern const MPI_Op goipc_op_null;
 extern const MPI_Errhandler goipc_errors_return;
 extern const MPI_Info goipc_info_null;
