@@ -57,6 +57,17 @@ func Bcast[T Type](c *Comm, buf []T, root int) error {
 	return check("MPI_Bcast", C.MPI_Bcast(p, n, datatype[T](), C.int(root), h))
 }
 
+// reduction returns the communicator and operator handles every reduction
+// starts with.
+func reduction[T Type](fn string, c *Comm, op *Op) (C.MPI_Comm, C.MPI_Op, error) {
+	h, err := c.handle(fn)
+	if err != nil {
+		return h, C.goipc_op_null, err
+	}
+	o, err := opHandle[T](fn, op)
+	return h, o, err
+}
+
 // reduceArgs prepares the buffers of a reduction: recv must match send in
 // length. The same slice for both means in place, which the C side turns
 // into MPI_IN_PLACE.
@@ -83,15 +94,11 @@ func overlap[T Type](a, b []T) bool {
 // Reduce combines send from every process with op into recv at root
 // (MPI_Reduce).
 func Reduce[T Type](c *Comm, send, recv []T, op *Op, root int) error {
-	h, err := c.handle("MPI_Reduce")
+	h, o, err := reduction[T]("MPI_Reduce", c, op)
 	if err != nil {
 		return err
 	}
 	if err := c.checkRoot("MPI_Reduce", root); err != nil {
-		return err
-	}
-	o, err := opHandle[T]("MPI_Reduce", op)
-	if err != nil {
 		return err
 	}
 	var sp, rp unsafe.Pointer
@@ -110,11 +117,7 @@ func Reduce[T Type](c *Comm, send, recv []T, op *Op, root int) error {
 // reduceAll runs the reductions whose result lands on every process.
 func reduceAll[T Type](fn string, c *Comm, send, recv []T, op *Op,
 	call func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm) C.int) error {
-	h, err := c.handle(fn)
-	if err != nil {
-		return err
-	}
-	o, err := opHandle[T](fn, op)
+	h, o, err := reduction[T](fn, c, op)
 	if err != nil {
 		return err
 	}
@@ -154,11 +157,7 @@ func Exscan[T Type](c *Comm, send, recv []T, op *Op) error {
 // (MPI_Reduce_scatter_block).
 func ReduceScatterBlock[T Type](c *Comm, send, recv []T, op *Op) error {
 	const fn = "MPI_Reduce_scatter_block"
-	h, err := c.handle(fn)
-	if err != nil {
-		return err
-	}
-	o, err := opHandle[T](fn, op)
+	h, o, err := reduction[T](fn, c, op)
 	if err != nil {
 		return err
 	}
