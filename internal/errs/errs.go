@@ -117,9 +117,6 @@ func Sysctl(name string) (value int64, ok bool) {
 	return v, err == nil
 }
 
-// SysctlName returns the dotted form of a /proc/sys path ("kernel.msgmax").
-func SysctlName(name string) string { return strings.ReplaceAll(name, "/", ".") }
-
 // LimitHint explains a failure by a kernel limit: when want exceeds the limit
 // read from /proc/sys/name it returns err with "what want > limit.name value"
 // appended; otherwise err unchanged.
@@ -128,5 +125,5 @@ func LimitHint(err error, what string, want int64, name string) error {
 	if !ok || want <= limit {
 		return err
 	}
-	return Hint(err, "%s %d > %s %d", what, want, SysctlName(name), limit)
+	return Hint(err, "%s %d > %s %d", what, want, strings.ReplaceAll(name, "/", "."), limit) // dotted, as sysctl(8) names it
 }
