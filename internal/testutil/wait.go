@@ -1,0 +1,70 @@
+package testutil
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// WaitInKernel waits until n threads of this process sleep in the kernel
+// function fn (do_msgrcv, do_semtimedop, __do_sys_pause), as
+// /proc/self/task/*/wchan shows: the event that n calls are blocked, seen
+// rather than guessed with a sleep. It cannot tell a futex wait from the
+// runtime's idle threads, which sleep in the same function.
+func WaitInKernel(t testing.TB, n int, fn string) {
+	t.Helper()
+	waitUntil(t, func() bool {
+		files, _ := filepath.Glob("/proc/self/task/*/wchan")
+		in := 0
+		for _, f := range files {
+			if b, _ := os.ReadFile(f); string(b) == fn {
+				in++
+			}
+		}
+		return in >= n
+	}, "%d threads blocked in %s", n, fn)
+}
+
+// WaitGoroutines waits until n goroutines whose stack holds fn (part of a
+// function name as stack traces print it, such as
+// "posix.(*MessageQueue).Receive") are parked in state ("IO wait", "chan
+// receive"...). Goroutines parked on the runtime poller hold no thread, so
+// WaitInKernel cannot see them.
+func WaitGoroutines(t testing.TB, n int, state, fn string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	waitUntil(t, func() bool {
+		for {
+			if k := runtime.Stack(buf, true); k < len(buf) {
+				return parked(buf[:k], state, fn) >= n
+			}
+			buf = make([]byte, 2*len(buf))
+		}
+	}, "%d goroutines in %s parked in state %q", n, fn, state)
+}
+
+// parked counts the goroutines of a runtime.Stack dump in state with fn in
+// their stack.
+func parked(dump []byte, state, fn string) int {
+	k := 0
+	for g := range bytes.SplitSeq(dump, []byte("\n\n")) {
+		header, stack, _ := bytes.Cut(g, []byte("\n"))
+		if bytes.Contains(header, []byte("["+state)) && bytes.Contains(stack, []byte(fn)) {
+			k++
+		}
+	}
+	return k
+}
+
+// waitUntil polls cond until it holds, and fails the test after Timeout.
+func waitUntil(t testing.TB, cond func() bool, format string, args ...any) {
+	t.Helper()
+	for deadline := time.Now().Add(Timeout); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no "+format+" after %v", append(args, Timeout)...)
+		}
+	}
+}
