@@ -157,7 +157,7 @@ func listPosix(dir string, classify func(file string) (Kind, string, bool)) ([]O
 			Accessed: time.Unix(st.Atim.Unix()),
 		}
 		if kind == PosixMQ {
-			o.Size, o.Messages = 0, 0
+			o.Size = 0 // the file's size is not the bytes queued
 			if b, err := os.ReadFile(path); err == nil {
 				// "QSIZE:12 NOTIFY:0 SIGNO:0 NOTIFY_PID:0": bytes queued.
 				f := fieldsKV(string(b))
