@@ -138,19 +138,20 @@ func (m *Mapping) Unlock() error {
 // same instructions C's atomics use). off must be a multiple of 8. The pointer
 // is valid until Close or Remap.
 func (m *Mapping) AtomicInt64(off int64) (*atomic.Int64, error) {
-	p, err := m.word("atomic", off, 8)
+	p, err := m.word(off, 8)
 	return (*atomic.Int64)(p), err
 }
 
 // AtomicUint32 returns the 4 bytes at off, a multiple of 4, as an atomic
 // integer; see AtomicInt64.
 func (m *Mapping) AtomicUint32(off int64) (*atomic.Uint32, error) {
-	p, err := m.word("atomic", off, 4)
+	p, err := m.word(off, 4)
 	return (*atomic.Uint32)(p), err
 }
 
 // word returns the address of size aligned bytes at off.
-func (m *Mapping) word(op string, off, size int64) (unsafe.Pointer, error) {
+func (m *Mapping) word(off, size int64) (unsafe.Pointer, error) {
+	const op = "atomic"
 	if err := m.rlock(op); err != nil {
 		return nil, err
 	}
