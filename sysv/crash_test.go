@@ -119,7 +119,7 @@ func TestSignalStorm(t *testing.T) {
 	}()
 	sigs := testutil.SignalStorm(t, <-tids)
 	for i := range rounds {
-		waitInKernel(t, "do_msgrcv")
+		testutil.WaitInKernel(t, 1, "do_msgrcv")
 		send(t, q, 1, fmt.Sprint(i))
 		waitWaiting(t, s, 0, 1)
 		if err := s.Op(context.Background(), sysv.SemOp{Delta: 1}); err != nil {

@@ -5,33 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/sysv"
 )
-
-// waitInKernel waits until a thread of this process sleeps in the kernel
-// function fn (do_msgrcv, do_semtimedop...), as /proc shows: the event that a
-// call is blocked, without guessing with a sleep.
-func waitInKernel(t *testing.T, fn string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		files, _ := filepath.Glob("/proc/self/task/*/wchan")
-		for _, f := range files {
-			if b, _ := os.ReadFile(f); string(b) == fn {
-				return
-			}
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("no thread blocked in %s after 10s", fn)
-}
 
 func send(t *testing.T, q *sysv.MessageQueue, mtype int64, data string) {
 	t.Helper()
@@ -191,7 +173,7 @@ func TestQueueRemoveWakesReceiver(t *testing.T) {
 		_, _, err := q.Receive(context.Background(), make([]byte, 8), 0, 0)
 		done <- err
 	}()
-	waitInKernel(t, "do_msgrcv")
+	testutil.WaitInKernel(t, 1, "do_msgrcv")
 	other, err := sysv.OpenQueue(q.Key(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +268,7 @@ func TestQueueCancelLatency(t *testing.T) {
 		_, _, err := q.Receive(ctx, make([]byte, 8), 0, 0)
 		done <- err
 	}()
-	waitInKernel(t, "do_msgrcv")
+	testutil.WaitInKernel(t, 1, "do_msgrcv")
 	start := time.Now()
 	cancel()
 	err := <-done
