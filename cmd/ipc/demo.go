@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -87,6 +88,14 @@ func (d *demo) unique() string {
 	defer d.mu.Unlock()
 	d.n++
 	return fmt.Sprintf("ipc-demo-%s-%d", d.id, d.n)
+}
+
+// tempPath returns a path in TMPDIR unique to the run, ending in suffix, and
+// registers its removal.
+func (d *demo) tempPath(suffix string) string {
+	path := filepath.Join(os.TempDir(), d.unique()+suffix)
+	d.cleanup(func() { os.Remove(path) })
+	return path
 }
 
 // cleanup registers f to remove what a plan created; it runs at the end, on

@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -78,8 +77,7 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	rootCmd.AddCommand(group)
 
 	addDemo("fifo", func(d *demo) demoPlan {
-		path := filepath.Join(os.TempDir(), d.unique())
-		d.cleanup(func() { os.Remove(path) })
+		path := d.tempPath("")
 		msg := "hello through a FIFO"
 		return demoPlan{
 			message:  msg,

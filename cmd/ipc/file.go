@@ -66,9 +66,8 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 	rootCmd.AddCommand(group)
 
 	addDemo("file", func(d *demo) demoPlan {
-		path := filepath.Join(os.TempDir(), d.unique())
+		path := d.tempPath("")
 		d.cleanup(func() {
-			os.Remove(path)
 			// A sender interrupted before its rename leaves its temporary file.
 			tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
 			for _, tmp := range tmps {

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/goipc/ipc/internal/cli"
@@ -99,8 +98,7 @@ left by a killed server.`,
 	rootCmd.AddCommand(group)
 
 	addDemo("unix", func(d *demo) demoPlan {
-		path := filepath.Join(os.TempDir(), d.unique()+".sock")
-		d.cleanup(func() { os.Remove(path) })
+		path := d.tempPath(".sock")
 		msg := "hello over a Unix socket"
 		return demoPlan{
 			message:  msg,
