@@ -22,7 +22,7 @@ func TestCancelWakesBlockedCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- blocking.Call(ctx, pause) }()
-	time.Sleep(10 * time.Millisecond) // let it block; correctness does not depend on it
+	testutil.WaitInKernel(t, 1, "__do_sys_pause") // so cancel must interrupt a blocked call
 	start := time.Now()
 	cancel()
 	select {
