@@ -501,7 +501,7 @@ func (q *MessageQueue) setDeadline(t time.Time, read, write bool) error {
 	return nil
 }
 
-// withFD runs f on a descriptor of the open queue.
+// withFD runs f on a descriptor of the open queue, holding q.mu.
 func (q *MessageQueue) withFD(op string, f func(fd int) error) error {
 	if err := q.opened(op); err != nil {
 		return err

@@ -61,40 +61,32 @@ type notifier struct {
 // The kernel ends the registration when this process closes any descriptor of
 // the queue, so keep one MessageQueue per queue in a process that uses Notify.
 func (q *MessageQueue) Notify(ch chan<- *MessageQueue) error {
-	const op = "mq_notify"
-	if err := q.opened(op); err != nil {
-		return err
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closed {
-		return errs.Closed(op, q.name)
-	}
-	fd := q.all[0].fd
-	if ch == nil {
-		if q.notify != nil {
-			q.notify.ch = nil
+	return q.withFD("mq_notify", func(fd int) error {
+		if ch == nil {
+			if q.notify != nil {
+				q.notify.ch = nil
+			}
+			return mqNotify(fd, nil)
 		}
-		return errs.Path(op, q.name, mqNotify(fd, nil))
-	}
-	if q.notify == nil {
-		n, err := newNotifier(q)
+		if q.notify == nil {
+			n, err := newNotifier(q)
+			if err != nil {
+				return err
+			}
+			q.notify = n
+		}
+		n := q.notify
+		binary.LittleEndian.PutUint64(n.cookie[:], n.seq+1)
+		sev := sigevent{value: uintptr(unsafe.Pointer(&n.cookie)), signo: int32(n.fd), notify: sigevThread}
+		err := mqNotify(fd, &sev)
+		runtime.KeepAlive(n)
 		if err != nil {
-			return errs.Path(op, q.name, err)
+			return err
 		}
-		q.notify = n
-	}
-	n := q.notify
-	binary.LittleEndian.PutUint64(n.cookie[:], n.seq+1)
-	sev := sigevent{value: uintptr(unsafe.Pointer(&n.cookie)), signo: int32(n.fd), notify: sigevThread}
-	err := mqNotify(fd, &sev)
-	runtime.KeepAlive(n)
-	if err != nil {
-		return errs.Path(op, q.name, err)
-	}
-	n.seq++
-	n.ch = ch
-	return nil
+		n.seq++
+		n.ch = ch
+		return nil
+	})
 }
 
 // mqNotify is the mq_notify system call itself: glibc's wrapper would run its
