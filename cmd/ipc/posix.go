@@ -374,12 +374,7 @@ func semCommand() *cobra.Command {
 			if err != nil || !printV {
 				return err
 			}
-			v, err := s.Value()
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), v)
-			return err
+			return printValue(cmd.OutOrStdout(), s)
 		},
 	}
 	createFlags(wait)
@@ -397,12 +392,7 @@ func semCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			v, err := s.Value()
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), v)
-			return err
+			return printValue(cmd.OutOrStdout(), s)
 		},
 	}
 	sem.AddCommand(post, wait, valueCmd,
@@ -417,6 +407,16 @@ func semCommand() *cobra.Command {
 			}),
 		rmCommand("semaphore", posix.UnlinkSemaphore))
 	return sem
+}
+
+// printValue prints the semaphore's value on a line.
+func printValue(w io.Writer, s *posix.Semaphore) error {
+	v, err := s.Value()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, v)
+	return err
 }
 
 // field is one line of `stat`: a name and a value, in order.
