@@ -193,13 +193,10 @@ func msgctlStat(id int) (QueueStat, error) {
 
 // msgctlSet changes owner, mode and maximum bytes (IPC_SET).
 func msgctlSet(id int, s QueueStat) error {
-	var ds C.struct_msqid_ds
-	if err := msgctl(id, ipcStat, &ds); err != nil {
-		return err
-	}
-	setPerm(&ds.msg_perm, s.Perm)
-	ds.msg_qbytes = C.msglen_t(s.MaxBytes)
-	return msgctl(id, ipcSet, &ds)
+	return ctlSet(id, msgctl, func(ds *C.struct_msqid_ds) {
+		setPerm(&ds.msg_perm, s.Perm)
+		ds.msg_qbytes = C.msglen_t(s.MaxBytes)
+	})
 }
 
 func shmget(key Key, size int, flags int) (int, error) {
@@ -242,12 +239,7 @@ func shmctlStat(id int) (SegmentStat, error) {
 }
 
 func shmctlSet(id int, p Perm) error {
-	var ds C.struct_shmid_ds
-	if err := shmctl(id, ipcStat, &ds); err != nil {
-		return err
-	}
-	setPerm(&ds.shm_perm, p)
-	return shmctl(id, ipcSet, &ds)
+	return ctlSet(id, shmctl, func(ds *C.struct_shmid_ds) { setPerm(&ds.shm_perm, p) })
 }
 
 func semget(key Key, n int, flags int) (int, error) {
@@ -292,12 +284,19 @@ func semctlStat(id int) (SemStat, error) {
 }
 
 func semctlSet(id int, p Perm) error {
-	var ds C.struct_semid_ds
-	if err := semctlDS(id, ipcStat, &ds); err != nil {
+	return ctlSet(id, semctlDS, func(ds *C.struct_semid_ds) { setPerm(&ds.sem_perm, p) })
+}
+
+// ctlSet runs IPC_SET with the status IPC_STAT returns, as edit changed it:
+// IPC_SET takes a whole struct, and the fields it does not change must keep
+// their values.
+func ctlSet[DS any](id int, ctl func(id, cmd int, ds *DS) error, edit func(*DS)) error {
+	var ds DS
+	if err := ctl(id, ipcStat, &ds); err != nil {
 		return err
 	}
-	setPerm(&ds.sem_perm, p)
-	return semctlDS(id, ipcSet, &ds)
+	edit(&ds)
+	return ctl(id, ipcSet, &ds)
 }
 
 func permOf(p *C.struct_ipc_perm, ctime C.time_t) Perm {
