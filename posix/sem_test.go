@@ -2,6 +2,7 @@ package posix_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"os"
@@ -78,7 +79,7 @@ func TestSemaphoreWaitWakes(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- s.Wait(ctx) }()
-	time.Sleep(20 * time.Millisecond) // let it block in the kernel
+	waitWaiters(t, s, 1)
 	start = time.Now()
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
@@ -88,7 +89,7 @@ func TestSemaphoreWaitWakes(t *testing.T) {
 
 	// A post from another goroutine wakes a waiter with no deadline.
 	go func() { errc <- s.Wait(context.Background()) }()
-	time.Sleep(10 * time.Millisecond)
+	waitWaiters(t, s, 1)
 	s.Post()
 	if err := <-errc; err != nil {
 		t.Fatalf("Wait woken by Post: %v", err)
@@ -98,7 +99,7 @@ func TestSemaphoreWaitWakes(t *testing.T) {
 	for range 3 {
 		go func() { errc <- s.Wait(context.Background()) }()
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitWaiters(t, s, 3)
 	s.Close()
 	for range 3 {
 		if err := <-errc; !errors.Is(err, os.ErrClosed) {
@@ -114,6 +115,22 @@ func TestSemaphoreWaitWakes(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
+}
+
+// waitWaiters waits until n calls wait in sem_clockwait on the named
+// semaphore s, as the waiter count glibc keeps in the semaphore shows (the
+// high half of its first 64-bit word). /proc cannot show it: those threads
+// sleep in a futex, as the runtime's idle threads do.
+func waitWaiters(t *testing.T, s *posix.Semaphore, n int) {
+	t.Helper()
+	file := "/dev/shm/sem." + strings.TrimPrefix(s.Name(), "/")
+	testutil.WaitUntil(t, func() bool {
+		b, err := os.ReadFile(file)
+		if err != nil || len(b) < 8 {
+			t.Fatalf("read %s: %v", file, err)
+		}
+		return binary.NativeEndian.Uint64(b)>>32 == uint64(n)
+	}, "%d waiters on %s", n, s.Name())
 }
 
 func TestSemaphoreBadInput(t *testing.T) {

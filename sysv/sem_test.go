@@ -142,12 +142,13 @@ func TestSemaphoreTimeoutAndCancel(t *testing.T) {
 // waitWaiting waits until n operations wait for semaphore num to increase.
 func waitWaiting(t *testing.T, s *sysv.SemaphoreSet, num, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if inc, _, err := s.Waiting(num); err != nil || inc == n {
-			return
+	testutil.WaitUntil(t, func() bool {
+		inc, _, err := s.Waiting(num)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	t.Fatalf("no %d waiters on semaphore %d after 10s", n, num)
+		return inc == n
+	}, "%d waiters on semaphore %d", n, num)
 }
 
 func TestSemaphoreRemoveWakesWaiter(t *testing.T) {

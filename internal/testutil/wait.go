@@ -16,7 +16,7 @@ import (
 // runtime's idle threads, which sleep in the same function.
 func WaitInKernel(t testing.TB, n int, fn string) {
 	t.Helper()
-	waitUntil(t, func() bool {
+	WaitUntil(t, func() bool {
 		files, _ := filepath.Glob("/proc/self/task/*/wchan")
 		in := 0
 		for _, f := range files {
@@ -36,7 +36,7 @@ func WaitInKernel(t testing.TB, n int, fn string) {
 func WaitGoroutines(t testing.TB, n int, state, fn string) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
-	waitUntil(t, func() bool {
+	WaitUntil(t, func() bool {
 		for {
 			if k := runtime.Stack(buf, true); k < len(buf) {
 				return parked(buf[:k], state, fn) >= n
@@ -59,8 +59,9 @@ func parked(dump []byte, state, fn string) int {
 	return k
 }
 
-// waitUntil polls cond until it holds, and fails the test after Timeout.
-func waitUntil(t testing.TB, cond func() bool, format string, args ...any) {
+// WaitUntil polls cond, which observes some state, until it holds; after
+// Timeout it fails the test saying what it waited for (format and args).
+func WaitUntil(t testing.TB, cond func() bool, format string, args ...any) {
 	t.Helper()
 	for deadline := time.Now().Add(Timeout); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
