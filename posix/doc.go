@@ -54,8 +54,8 @@
 // be woken; this is what brings Go's round trip to C's.
 //
 // Send and Receive with the caller's buffer and a context that cannot be
-// cancelled (context.Background) allocate nothing; a cancellable context costs
-// one small allocation when the call has to wait.
+// cancelled (context.Background) allocate nothing; with a cancellable context
+// a call that has to wait makes three small allocations (context.AfterFunc).
 //
 // # Notification
 //
