@@ -51,7 +51,8 @@
 // Before it waits, a call tries again for up to 20µs, yielding its CPU
 // between tries (at most one spinning goroutine per CPU). In a request and
 // reply exchange the answer usually comes sooner than a parked goroutine can
-// be woken; this is what brings Go's round trip to C's.
+// be woken. BenchmarkPingPong measures the effect beside C that blocks at once
+// and C that spins the same way.
 //
 // Send and Receive with the caller's buffer and a context that cannot be
 // cancelled (context.Background) allocate nothing; with a cancellable context
