@@ -245,10 +245,12 @@ func settle(reqs []*Request, hs []C.MPI_Request) {
 // statuses converts the C statuses; with ErrInStatus each carries its own
 // request's error.
 func statuses(op string, rc C.int, cst []C.MPI_Status) []Status {
+	// One class lookup, and none when the call succeeded: each is a cgo call.
+	inStatus := rc != C.MPI_SUCCESS && mpiClass(rc) == ErrInStatus
 	out := make([]Status, len(cst))
 	for i := range cst {
 		out[i] = newStatus(&cst[i])
-		if mpiClass(rc) == ErrInStatus {
+		if inStatus {
 			out[i].Err = check(op, cst[i].MPI_ERROR)
 		}
 	}
