@@ -203,13 +203,10 @@ func TestQueueNotOpen(t *testing.T) {
 	}
 }
 
-// waiting waits until n goroutines hold a descriptor of q for a call, that is
-// until n calls are in progress.
-func waiting(t *testing.T, started <-chan struct{}, n int) {
+// parked waits until n Send or Receive calls wait on the runtime poller.
+func parked(t *testing.T, n int) {
 	t.Helper()
-	for range n {
-		<-started
-	}
+	testutil.WaitGoroutines(t, n, "IO wait", "posix.(*MessageQueue).")
 }
 
 func TestQueueCloseWakesEveryWaiter(t *testing.T) {
@@ -219,20 +216,14 @@ func TestQueueCloseWakesEveryWaiter(t *testing.T) {
 	}
 	const n = 20
 	errc := make(chan error, 2*n)
-	started := make(chan struct{}, 2*n)
 	for range n {
 		go func() {
-			started <- struct{}{}
 			_, _, err := empty.Receive(context.Background(), make([]byte, 8))
 			errc <- err
 		}()
-		go func() {
-			started <- struct{}{}
-			errc <- full.Send(context.Background(), []byte("y"), 0)
-		}()
+		go func() { errc <- full.Send(context.Background(), []byte("y"), 0) }()
 	}
-	waiting(t, started, 2*n)
-	time.Sleep(20 * time.Millisecond) // let them park; Close must wake them either way
+	parked(t, 2*n)
 	full.Close()
 	empty.Close()
 	for range 2 * n {
@@ -252,10 +243,8 @@ func TestQueueCloseWakesEveryWaiter(t *testing.T) {
 func TestQueueCancelWakesOnlyItsCall(t *testing.T) {
 	q := newQueue(t, 2, 8)
 	other := make(chan string, 1)
-	started := make(chan struct{}, 3)
 	go func() {
 		buf := make([]byte, 8)
-		started <- struct{}{}
 		n, _, err := q.Receive(context.Background(), buf)
 		other <- fmt.Sprint(string(buf[:n]), err)
 	}()
@@ -263,20 +252,18 @@ func TestQueueCancelWakesOnlyItsCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancelled := make(chan error, 1)
 	go func() {
-		started <- struct{}{}
 		_, _, err := q.Receive(ctx, make([]byte, 8))
 		cancelled <- err
 	}()
+	parked(t, 2)
+	// Started last, and not waited for: its deadline may pass before it parks.
 	timeout := make(chan error, 1)
 	go func() {
 		ctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer stop()
-		started <- struct{}{}
 		_, _, err := q.Receive(ctx, make([]byte, 8))
 		timeout <- err
 	}()
-	waiting(t, started, 3)
-	time.Sleep(10 * time.Millisecond) // let them park
 
 	start := time.Now()
 	cancel()
@@ -312,13 +299,8 @@ func TestQueueObjectDeadlines(t *testing.T) {
 	// needed for both to block, so use two queues' worth of roles: the queue
 	// is full, so Send blocks; a read deadline must not wake it).
 	sendErr := make(chan error, 1)
-	started := make(chan struct{}, 1)
-	go func() {
-		started <- struct{}{}
-		sendErr <- q.Send(ctx, []byte("more"), 0)
-	}()
-	waiting(t, started, 1)
-	time.Sleep(10 * time.Millisecond)
+	go func() { sendErr <- q.Send(ctx, []byte("more"), 0) }()
+	parked(t, 1)
 	q.SetReadDeadline(time.Now().Add(-time.Second))
 	buf := make([]byte, 8)
 	// The read deadline has passed: Receive fails though a message is there.
@@ -352,21 +334,18 @@ func TestQueueThreads(t *testing.T) {
 	before := threads(t)
 	var wg sync.WaitGroup
 	var qs []*posix.MessageQueue
-	started := make(chan struct{}, queues*perQueue)
 	errc := make(chan error, queues*perQueue)
 	for range queues {
 		q := newQueue(t, 1, 8)
 		qs = append(qs, q)
 		for range perQueue {
 			wg.Go(func() {
-				started <- struct{}{}
 				_, _, err := q.Receive(context.Background(), make([]byte, 8))
 				errc <- err
 			})
 		}
 	}
-	waiting(t, started, queues*perQueue)
-	time.Sleep(200 * time.Millisecond) // let every goroutine reach the poller
+	parked(t, queues*perQueue)
 	after := threads(t)
 	t.Logf("threads: %d before, %d with %d goroutines blocked in Receive", before, after, queues*perQueue)
 	if after-before >= 50 {
