@@ -1,5 +1,6 @@
 // Package testutil holds what goipc's tests share: unique object names and keys,
 // child processes (the test binary re-executed, foreign peers in C and Python),
+// waits for calls to block (WaitInKernel, WaitGoroutines) in place of sleeps,
 // and the check that a test binary leaves no IPC object behind.
 package testutil
 
