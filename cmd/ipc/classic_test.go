@@ -619,6 +619,13 @@ func TestClassicFIFOBadInput(t *testing.T) {
 	fifo := filepath.Join(dir, "fifo")
 	expectError(t, exitTimeout, "open "+fifo+": i/o timeout (no writer opened the FIFO in time)", "fifo", "recv", fifo, "--timeout", "50ms")
 	expectError(t, exitTimeout, "open "+fifo+": i/o timeout (no reader opened the FIFO in time)", "fifo", "send", fifo, "x", "--timeout", "50ms")
+	// A writer that opens and never writes: the --timeout bounds the read too.
+	writer, err := os.OpenFile(fifo, os.O_RDWR, 0) // O_RDWR: no wait for a reader (Linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	expectError(t, exitTimeout, "read "+fifo+": i/o timeout", "fifo", "recv", fifo, "--timeout", "50ms")
 	expectError(t, exitError, "mkfifo /no/such/dir/f: no such file or directory", "fifo", "recv", "/no/such/dir/f")
 }
 

@@ -36,13 +36,11 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path, msg := pathAndMessage(a, defaultFIFO)
-			end := deadline(timeout)
-			f, err := openFIFO(path, os.O_WRONLY, fs.FileMode(mode), end, "reader")
+			f, err := openFIFO(path, os.O_WRONLY, fs.FileMode(mode), deadline(timeout), "reader")
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			f.SetWriteDeadline(end)
 			if _, err := io.WriteString(f, msg); err != nil {
 				return fifoErr("write", path, err)
 			}
@@ -55,13 +53,11 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultFIFO)
-			end := deadline(timeout)
-			f, err := openFIFO(path, os.O_RDONLY, fs.FileMode(mode), end, "writer")
+			f, err := openFIFO(path, os.O_RDONLY, fs.FileMode(mode), deadline(timeout), "writer")
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			f.SetReadDeadline(end)
 			return streamPayload(cmd.OutOrStdout(), f, asJSON, map[string]any{"path": path}, func(err error) error {
 				return fifoErr("read", path, err)
 			})
@@ -90,7 +86,7 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 
 // openFIFO creates the FIFO at path if it is missing, tells a waiting demo it
 // is ready, and opens it, which blocks until a peer opens the other end or the
-// deadline passes.
+// deadline passes; the file it returns keeps that deadline.
 func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer string) (*os.File, error) {
 	switch err := unix.Mkfifo(path, uint32(mode)); {
 	case err == nil:
@@ -132,6 +128,7 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 			o.f.Close()
 			return nil, err
 		}
+		o.f.SetDeadline(end)
 		return o.f, nil
 	case <-expired:
 		return nil, errs.Path("open", path, errs.Hint(errs.ErrTimeout, "no %s opened the FIFO in time", peer))
