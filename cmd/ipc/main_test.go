@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/goipc/ipc/internal/testutil"
 )
@@ -27,15 +28,22 @@ func TestMain(m *testing.M) {
 func ipcCommand(args ...string) *exec.Cmd { return testutil.Child("ipc", args...) }
 
 // runIPC runs `ipc args...` to completion and returns its stdout, stderr and
-// exit status.
+// exit status. A child that hangs is killed after testutil.Timeout and fails
+// the test, rather than stalling the whole run.
 func runIPC(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := ipcCommand(args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("ipc %v: %v", args, err)
+	}
+	hung := time.AfterFunc(testutil.Timeout, func() { cmd.Process.Kill() })
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	switch {
+	case !hung.Stop():
+		t.Fatalf("ipc %v did not exit within %v; stderr:\n%s", args, testutil.Timeout, errOut.String())
 	case err == nil:
 	case errors.As(err, &exit):
 		code = exit.ExitCode()
