@@ -269,12 +269,8 @@ func Shared(size int64) (*Mapping, error) {
 // asked for more than the machine has, it would run until the OOM killer had
 // killed other programs. So a size beyond RAM and swap fails before the call.
 func growMemory(f *os.File, size int64) error {
-	var si unix.Sysinfo_t
-	if err := unix.Sysinfo(&si); err == nil {
-		total := (uint64(si.Totalram) + uint64(si.Totalswap)) * uint64(si.Unit)
-		if uint64(size) > total {
-			return errs.Path("grow", f.Name(), errs.Hint(syscall.ENOMEM, "%d bytes > %d bytes of RAM and swap", size, total))
-		}
+	if err := errs.FitsInMemory("grow", f.Name(), size); err != nil {
+		return err
 	}
 	return Grow(f, size)
 }

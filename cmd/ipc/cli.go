@@ -11,9 +11,6 @@ import (
 	"strconv"
 	"syscall"
 	"unicode/utf8"
-
-	"github.com/goipc/ipc/internal/errs"
-	"golang.org/x/sys/unix"
 )
 
 // Exit statuses, as ../../shared/CLI.md fixes them.
@@ -90,19 +87,6 @@ func writePayload(w io.Writer, data []byte, asJSON bool, meta map[string]any) er
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
-}
-
-// fitsInMemory fails when n bytes read from path cannot be held in RAM and
-// swap: asking the Go runtime for more is a fatal error, not an error.
-func fitsInMemory(path string, n int64) error {
-	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) != nil {
-		return nil // the kernel will say
-	}
-	if room := int64(si.Totalram+si.Totalswap) * int64(si.Unit); n > room {
-		return errs.Path("read", path, errs.Hint(syscall.ENOMEM, "%d bytes > %d bytes of RAM and swap", n, room))
-	}
-	return nil
 }
 
 // cString returns data up to its first NUL byte: what `read` prints without

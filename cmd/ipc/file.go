@@ -118,7 +118,7 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 // rather than the runtime's fatal one.
 func readFile(path string) ([]byte, error) {
 	if fi, err := os.Stat(path); err == nil {
-		if err := fitsInMemory(path, fi.Size()); err != nil {
+		if err := errs.FitsInMemory("read", path, fi.Size()); err != nil {
 			return nil, err
 		}
 	}

@@ -142,7 +142,7 @@ func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
 	// NUL is kept, so a large file of zeros costs nothing.
 	var data []byte
 	if hasLength {
-		if err := fitsInMemory(path, length); err != nil {
+		if err := errs.FitsInMemory("read", path, length); err != nil {
 			return nil, err
 		}
 		data = make([]byte, 0, length)
@@ -157,7 +157,7 @@ func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
 			return append(data, chunk[:i]...), nil
 		}
 		if len(data)+n > cap(data) { // append is about to grow the copy
-			if err := fitsInMemory(path, int64(len(data)+n)); err != nil {
+			if err := errs.FitsInMemory("read", path, int64(len(data)+n)); err != nil {
 				return nil, err
 			}
 		}

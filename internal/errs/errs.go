@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Path wraps err as *os.PathError{Op, Path, Err}; nil stays nil.
@@ -126,4 +128,18 @@ func LimitHint(err error, what string, want int64, name string) error {
 		return err
 	}
 	return Hint(err, "%s %d > %s %d", what, want, strings.ReplaceAll(name, "/", "."), limit) // dotted, as sysctl(8) names it
+}
+
+// FitsInMemory fails with ENOMEM, naming op and path, when n bytes exceed the
+// machine's RAM and swap: asked for more, the kernel would let the OOM killer
+// end other programs rather than refuse. It says nothing when sysinfo fails.
+func FitsInMemory(op, path string, n int64) error {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return nil
+	}
+	if room := (uint64(si.Totalram) + uint64(si.Totalswap)) * uint64(si.Unit); n > 0 && uint64(n) > room {
+		return Path(op, path, Hint(syscall.ENOMEM, "%d bytes > %d bytes of RAM and swap", n, room))
+	}
+	return nil
 }
