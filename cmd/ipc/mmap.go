@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -65,8 +64,7 @@ without any read or write system call on the data. PATH defaults to
 	rootCmd.AddCommand(group)
 
 	addDemo("mmap", func(d *demo) demoPlan {
-		path := filepath.Join(os.TempDir(), d.unique())
-		d.cleanup(func() { os.Remove(path) })
+		path := d.tempPath("")
 		msg := "hello through a mapped file"
 		return demoPlan{
 			message:  msg,
