@@ -891,14 +891,17 @@ func pyRound[T number](w *mpi.Comm, vals []T) error {
 	return wantSlice(fmt.Sprintf("%T from python", got), got, vals)
 }
 
-func childAbort([]string) error {
+// childAbort: rank 1 records in the file args[0] that it reached Abort (a
+// line on stdout could die in mpiexec's forwarding with the job), then aborts.
+func childAbort(args []string) error {
 	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
 		return err
 	}
 	w := mpi.World()
 	if w.Rank() == 1 {
-		fmt.Println("rank 1 aborting")
-		os.Stdout.Sync()
+		if err := os.WriteFile(args[0], []byte("rank 1 aborting\n"), 0o600); err != nil {
+			return err
+		}
 		mpi.Abort(w, 3)
 	}
 	_, err := mpi.Recv(w, make([]int, 1), 1, 0) // never satisfied
