@@ -259,6 +259,8 @@ func Start(t testing.TB, cmd *exec.Cmd) *Proc {
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
+		for range p.lines { // unblock the reader if the buffer is full
+		}
 		<-p.done
 	})
 	return p
@@ -290,19 +292,30 @@ func (p *Proc) Expect(want string) {
 }
 
 // Wait waits for the child to exit, up to Timeout, and returns the rest of its
-// stdout and its exit error.
+// stdout and its exit error. It reads the lines as they come: a child that
+// prints more than the buffer holds would otherwise never be reaped.
 func (p *Proc) Wait() (rest []string, err error) {
 	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(Timeout):
-		p.Cmd.Process.Kill()
-		p.t.Fatalf("%s did not exit within %v; stderr:\n%s", p.Cmd.Path, Timeout, p.stderr.String())
+	timeout := time.After(Timeout)
+	lines := p.lines
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				lines = nil // all read; the exit status follows
+				continue
+			}
+			rest = append(rest, line)
+		case <-p.done: // the lines are closed by now: take what is buffered
+			for line := range p.lines {
+				rest = append(rest, line)
+			}
+			return rest, p.err
+		case <-timeout:
+			p.Cmd.Process.Kill()
+			p.t.Fatalf("%s did not exit within %v; stderr:\n%s", p.Cmd.Path, Timeout, p.stderr.String())
+		}
 	}
-	for line := range p.lines {
-		rest = append(rest, line)
-	}
-	return rest, p.err
 }
 
 // MustSucceed waits for the child and fails the test unless it exited 0.
