@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -559,13 +560,18 @@ func TestConcurrentRemapClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 4)
+	var started sync.WaitGroup // each goroutine has read and written once
+	started.Add(4)
 	for g := range 4 {
 		go func() {
 			buf := make([]byte, 64)
-			for {
+			for first := true; ; first = false {
 				_, err := m.WriteAt(buf, int64(g*64))
 				if err == nil {
 					_, err = m.ReadAt(buf, int64(g*64))
+				}
+				if first {
+					started.Done()
 				}
 				if err != nil {
 					errc <- err
@@ -574,6 +580,7 @@ func TestConcurrentRemapClose(t *testing.T) {
 			}
 		}()
 	}
+	started.Wait()
 	for i := range 50 {
 		if err := m.Remap(int64(4096 * (1 + i%7))); err != nil {
 			t.Fatal(err)

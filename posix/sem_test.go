@@ -82,7 +82,7 @@ func TestSemaphoreWaitWakes(t *testing.T) {
 	waitWaiters(t, s, 1)
 	start = time.Now()
 	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
+	if err := testutil.Recv(t, errc); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Wait: %v", err)
 	}
 	t.Logf("cancel woke Wait in %v", time.Since(start))
@@ -91,7 +91,7 @@ func TestSemaphoreWaitWakes(t *testing.T) {
 	go func() { errc <- s.Wait(context.Background()) }()
 	waitWaiters(t, s, 1)
 	s.Post()
-	if err := <-errc; err != nil {
+	if err := testutil.Recv(t, errc); err != nil {
 		t.Fatalf("Wait woken by Post: %v", err)
 	}
 
@@ -102,7 +102,7 @@ func TestSemaphoreWaitWakes(t *testing.T) {
 	waitWaiters(t, s, 3)
 	s.Close()
 	for range 3 {
-		if err := <-errc; !errors.Is(err, os.ErrClosed) {
+		if err := testutil.Recv(t, errc); !errors.Is(err, os.ErrClosed) {
 			t.Fatalf("Wait woken by Close: %v", err)
 		}
 	}

@@ -69,3 +69,17 @@ func WaitUntil(t testing.TB, cond func() bool, format string, args ...any) {
 		}
 	}
 }
+
+// Recv receives from ch, failing the test if nothing comes within Timeout: a
+// regression that leaves a call blocked fails fast instead of hanging go test.
+func Recv[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(Timeout):
+		t.Fatalf("nothing received within %v", Timeout)
+	}
+	var zero T
+	return zero
+}
