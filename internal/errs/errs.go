@@ -91,18 +91,26 @@ func (timeout) Is(target error) bool {
 var ErrTimeout error = timeout{}
 
 // FromContext turns a context's error into the error a blocking call returns:
-// ErrTimeout for a passed deadline, ctx.Err() (context.Canceled or a cause)
-// otherwise.
+// ErrTimeout for a passed deadline, context.Canceled otherwise. When the
+// context ended with a cause (context.WithCancelCause, WithTimeoutCause), the
+// error carries it too and matches both: errors.Is(err, context.Canceled) and
+// errors.Is(err, cause) hold.
 func FromContext(ctx context.Context) error {
 	err := ctx.Err()
 	if errors.Is(err, context.DeadlineExceeded) {
-		return ErrTimeout
+		err = ErrTimeout
 	}
-	if cause := context.Cause(ctx); cause != nil && err != nil {
-		return cause
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		return &withCause{err: err, cause: cause}
 	}
 	return err
 }
+
+// withCause is a context's error together with the cause it ended with.
+type withCause struct{ err, cause error }
+
+func (e *withCause) Error() string   { return e.err.Error() + ": " + e.cause.Error() }
+func (e *withCause) Unwrap() []error { return []error{e.err, e.cause} }
 
 // Sysctl reads an integer kernel parameter such as "kernel/msgmax" or
 // "fs/mqueue/msg_max" from /proc/sys. ok is false when it cannot be read.
