@@ -1,22 +1,32 @@
 // Package blocking runs blocking system calls that have no file descriptor to
-// wait on (SysV msgrcv, msgsnd, semop and semtimedop; POSIX sem_timedwait) so
-// that they honour a context and survive signals.
+// wait on (SysV msgrcv, msgsnd, semop and semtimedop; POSIX sem_clockwait) so
+// that they honour a context, can be ended by closing their object, and
+// survive signals.
 //
 // The kernel never restarts these calls after a signal handler runs: they fail
 // with EINTR. Go's runtime (preemption) and os/signal deliver signals to any
 // thread, so a plain call fails spuriously. Call retries EINTR with the time left
-// recomputed, and uses the same property for cancellation: when the context is
-// done it sends SIGURG (the runtime's own preemption signal, harmless to Go code)
-// to the thread blocked in the call, which then returns EINTR and sees the
-// context. No polling happens while nothing is cancelled; each blocked call holds
-// one OS thread, as any blocking cgo call does.
+// recomputed, and uses the same property to end a call: when its context is
+// done, or Calls.Close runs, it sends a signal to the thread blocked in the
+// call, which then returns EINTR and sees why. The signal is SIGURG (the
+// runtime's own preemption signal, harmless to Go code) while the program
+// leaves it to Go; if the program ignores it (signal.Ignore), FallbackSignal,
+// whose handler this package installs and which does nothing. Nothing polls
+// while no call is ended; each blocked call holds one OS thread, as any
+// blocking cgo call does.
+//
+// Calls.Do first tries the call without blocking when its context can end:
+// a call that can proceed at once then locks no thread and allocates nothing.
 package blocking
 
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,8 +35,13 @@ import (
 	"github.com/goipc/ipc/internal/errs"
 )
 
-// NoTimeout is the timeout passed to a call when the context has no deadline.
-const NoTimeout time.Duration = -1
+const (
+	// NoTimeout is the timeout passed to a call when the context has no deadline.
+	NoTimeout time.Duration = -1
+	// Immediately is the timeout Calls.Do passes to its first attempt: the
+	// call must not block, and fails with the errno Do was given instead.
+	Immediately time.Duration = 0
+)
 
 // Call runs call, which performs one blocking system call and returns its error,
 // until it returns something other than EINTR or ctx is done. call receives the
@@ -34,35 +49,72 @@ const NoTimeout time.Duration = -1
 // errs.FromContext(ctx): an error matching os.ErrDeadlineExceeded for a passed
 // deadline, ctx.Err() otherwise.
 func Call(ctx context.Context, call func(timeout time.Duration) error) error {
-	if ctx.Done() == nil { // cannot be cancelled: no thread to pin, nothing to allocate
+	return (*Calls)(nil).Do(ctx, 0, call)
+}
+
+// Calls tracks the calls blocked on one object, so that Close can end them.
+// The zero value is ready to use.
+type Calls struct {
+	closed  atomic.Bool
+	mu      sync.Mutex
+	tids    []int         // the thread of each call blocked in Do
+	drained chan struct{} // made by Close while calls are blocked, closed when the last returns
+}
+
+// Do is Call for calls on c's object, and returns os.ErrClosed once Close has
+// run, also from a call that was blocked. When wouldBlock is not 0 and ctx
+// can end, call is first run with timeout Immediately and must then fail
+// with wouldBlock rather than block: only then does Do lock a thread and
+// arrange to be woken. A nil *Calls tracks nothing (Call uses one).
+func (c *Calls) Do(ctx context.Context, wouldBlock syscall.Errno, call func(timeout time.Duration) error) error {
+	if c.isClosed() {
+		return os.ErrClosed
+	}
+	if ctx.Done() == nil && c == nil { // cannot be ended: no thread to pin, nothing to allocate
 		for {
 			if err := call(NoTimeout); !errors.Is(err, syscall.EINTR) {
 				return err
 			}
 		}
 	}
+	if ctx.Done() != nil && wouldBlock != 0 {
+		if _, err := timeLeft(ctx); err != nil {
+			return err
+		}
+		if err := call(Immediately); !errors.Is(err, wouldBlock) && !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+	return c.wait(ctx, call)
+}
 
-	// The call must run on the thread the waker signals.
+// wait runs call where it can be interrupted: on a locked thread that Close
+// and the end of ctx signal.
+func (c *Calls) wait(ctx context.Context, call func(timeout time.Duration) error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	w := &waker{tid: unix.Gettid(), returned: make(chan struct{}), stopped: make(chan struct{})}
-	stop := context.AfterFunc(ctx, w.wake)
-	defer func() {
-		close(w.returned)
-		if !stop() { // the waker started: wait until it stops signalling this thread
-			<-w.stopped
-		}
-	}()
-
-	for {
-		if ctx.Err() != nil {
-			return errs.FromContext(ctx)
-		}
-		timeout := NoTimeout
-		if d, ok := ctx.Deadline(); ok {
-			if timeout = time.Until(d); timeout <= 0 {
-				return errs.ErrTimeout
+	tid := unix.Gettid()
+	if !c.enter(tid) {
+		return os.ErrClosed
+	}
+	defer c.leave(tid)
+	if ctx.Done() != nil {
+		w := &waker{tid: tid, returned: make(chan struct{}), stopped: make(chan struct{})}
+		stop := context.AfterFunc(ctx, w.wake)
+		defer func() {
+			close(w.returned)
+			if !stop() { // the waker started: wait until it stops signalling this thread
+				<-w.stopped
 			}
+		}()
+	}
+	for {
+		if c.isClosed() {
+			return os.ErrClosed
+		}
+		timeout, err := timeLeft(ctx)
+		if err != nil {
+			return err
 		}
 		if err := call(timeout); !errors.Is(err, syscall.EINTR) {
 			return err
@@ -70,28 +122,128 @@ func Call(ctx context.Context, call func(timeout time.Duration) error) error {
 	}
 }
 
-// waker interrupts the thread blocked in a call once the context is done. The
-// signal may land just before the thread enters the kernel and be lost, so it
-// is repeated, with backoff, until the call has returned.
+// timeLeft returns the time left before ctx's deadline (NoTimeout without
+// one), or the error to return when ctx is done.
+func timeLeft(ctx context.Context) (time.Duration, error) {
+	if ctx.Err() != nil {
+		return 0, errs.FromContext(ctx)
+	}
+	d, ok := ctx.Deadline()
+	if !ok {
+		return NoTimeout, nil
+	}
+	// time.Until saturates: a deadline centuries away is a long timeout,
+	// never a negative one.
+	if left := time.Until(d); left > 0 {
+		return left, nil
+	}
+	return 0, errs.ErrTimeout
+}
+
+func (c *Calls) isClosed() bool { return c != nil && c.closed.Load() }
+
+// enter records that thread tid is about to block, unless c is closed.
+func (c *Calls) enter(tid int) bool {
+	if c == nil {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() {
+		return false
+	}
+	c.tids = append(c.tids, tid)
+	return true
+}
+
+// leave records that the call on thread tid returned.
+func (c *Calls) leave(tid int) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, t := range c.tids {
+		if t == tid {
+			last := len(c.tids) - 1
+			c.tids[i] = c.tids[last]
+			c.tids = c.tids[:last]
+			break
+		}
+	}
+	if len(c.tids) == 0 && c.drained != nil {
+		close(c.drained)
+		c.drained = nil
+	}
+}
+
+// Close makes every later Do return os.ErrClosed, and ends the calls blocked
+// in Do, which return os.ErrClosed too. It returns once they have returned,
+// which takes microseconds. It is safe to call more than once.
+func (c *Calls) Close() {
+	c.mu.Lock()
+	c.closed.Store(true)
+	if len(c.tids) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	if c.drained == nil {
+		c.drained = make(chan struct{})
+	}
+	drained := c.drained
+	c.mu.Unlock()
+	repeat(drained, func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, tid := range c.tids {
+			interrupt(tid)
+		}
+		return nil
+	})
+}
+
+// waker interrupts the thread blocked in a call once the context is done.
 type waker struct {
 	tid      int
-	returned chan struct{} // closed when Call returns
+	returned chan struct{} // closed when the call returns
 	stopped  chan struct{} // closed when wake stops signalling
 }
 
 func (w *waker) wake() {
 	defer close(w.stopped)
-	pid := os.Getpid()
+	repeat(w.returned, func() error { return interrupt(w.tid) })
+}
+
+// repeat runs signal until done is closed or signal fails, with a growing
+// pause: a signal that lands just before its thread enters the kernel is lost,
+// so it is sent again until the call has returned.
+func repeat(done <-chan struct{}, signal func() error) {
 	for delay := 100 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
-		if err := unix.Tgkill(pid, w.tid, unix.SIGURG); err != nil {
+		if signal() != nil {
 			return
 		}
 		t := time.NewTimer(delay)
 		select {
-		case <-w.returned:
+		case <-done:
 			t.Stop()
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// MonotonicDeadline returns the CLOCK_MONOTONIC time timeout from now, as
+// calls that take an absolute time want (sem_clockwait, pthread_cond_clockwait).
+// It saturates at the largest time instead of overflowing: a deadline
+// centuries away must wait, not time out at once.
+func MonotonicDeadline(timeout time.Duration) unix.Timespec {
+	var now unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &now)
+	if timeout <= 0 {
+		return now
+	}
+	if ns := now.Nano(); int64(timeout) <= math.MaxInt64-ns {
+		return unix.NsecToTimespec(ns + int64(timeout))
+	}
+	return unix.NsecToTimespec(math.MaxInt64) // 292 years after boot: the kernel's largest time
 }
