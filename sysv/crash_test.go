@@ -76,7 +76,9 @@ func TestCrashedMutexHolder(t *testing.T) {
 	}
 }
 
-// Objects root created 0600 are refused to nobody, with an error that says so.
+// Objects root created 0600 open for nobody (msgget, shmget and semget with
+// no permission asked check none), but their use is refused, with an error
+// that says so.
 func TestPermissionDenied(t *testing.T) {
 	testutil.RequireRoot(t)
 	q, m, s := newQueue(t), newSegment(t, 4096), newSemSet(t, 1)

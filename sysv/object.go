@@ -1,6 +1,7 @@
 package sysv
 
 import (
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
 )
 
@@ -37,7 +39,11 @@ const DefaultMode os.FileMode = 0o600
 // they are: unlike open(2), msgget, shmget and semget do not apply the umask
 // (the kernel copies them into ipc_perm.mode), so 0600 stays 0600 whatever the
 // umask is; TestModeIgnoresUmask checks it.
-func getFlags(flag Flag, perm os.FileMode, allowed Flag) (int, error) {
+func getFlags(key Key, flag Flag, perm os.FileMode, allowed Flag) (int, error) {
+	if key == IPCPrivate && flag&Create == 0 {
+		// The get calls would make a new object no one can find, and leak it.
+		return 0, errs.Invalid("key 0 (IPCPrivate) names no object: pass Create to make a new private one, or open an existing one by id")
+	}
 	if flag&^allowed != 0 {
 		return 0, errs.Invalid("unsupported flags %#x", int(flag&^allowed))
 	}
@@ -70,13 +76,15 @@ func (p Perm) valid() error {
 	return nil
 }
 
-// object is what the three kinds share: the id, the key it was found by, and
-// whether it is still usable.
+// object is what the three kinds share: the id, the key it was found by,
+// whether it is still usable, and the calls blocked on it, for Close to end.
 type object struct {
 	kind  string // "queue", "segment", "semaphore set", for messages
 	key   Key
 	id    int
+	byID  bool // opened by id: errors name the id
 	state atomic.Int32
+	calls blocking.Calls
 }
 
 const (
@@ -87,7 +95,7 @@ const (
 
 // name is how errors name the object: its key, or its id when private.
 func (o *object) name() string {
-	if o.key == IPCPrivate {
+	if o.key == IPCPrivate || o.byID {
 		return "id " + strconv.Itoa(o.id)
 	}
 	return o.key.String()
@@ -145,25 +153,72 @@ const (
 	kindSemSet  = "semaphore set"
 )
 
-// ID returns the kernel's identifier of the object (as ipcs prints it).
-func (o *object) ID() int { return o.id }
+// id returns the kernel's identifier, -1 for a nil or zero handle (id 0
+// belongs to some other object).
+func (o *object) ident() int {
+	if o == nil || o.kind == "" {
+		return -1
+	}
+	return o.id
+}
 
-// Key returns the key the object was opened by.
-func (o *object) Key() Key { return o.key }
+// keyOf returns the key, IPCPrivate for a nil handle.
+func (o *object) keyOf() Key {
+	if o == nil {
+		return IPCPrivate
+	}
+	return o.key
+}
 
-// close marks the Go value unusable; the kernel object stays.
-func (o *object) close() { o.state.Store(closed) }
+// close marks the Go value unusable and ends the calls blocked on it, which
+// fail with an error matching os.ErrClosed; the kernel object stays.
+func (o *object) close() {
+	o.state.CompareAndSwap(open, closed)
+	o.calls.Close()
+}
 
-// remove runs rm (IPC_RMID) unless the object is closed or already removed.
+// do runs a call that may block as blocking.Calls.Do does, on o's calls so
+// that Close ends it. wouldBlock is the errno of the call when it is made not
+// to block.
+func (o *object) do(ctx context.Context, wouldBlock syscall.Errno, call func(timeout time.Duration) error) error {
+	return o.calls.Do(ctx, wouldBlock, call)
+}
+
+// remove runs rm (IPC_RMID) unless the object was removed already. It works
+// after Close: removing is what a program does last, and Close must not make
+// it impossible.
 func (o *object) remove(op string, rm func() error) error {
-	if err := o.check(op); err != nil {
-		return err
+	if o == nil || o.kind == "" || o.state.Load() == removed {
+		return o.check(op)
 	}
 	if err := rm(); err != nil {
 		return o.fail(op, err)
 	}
-	o.state.Store(removed)
+	o.state.CompareAndSwap(open, removed)
 	return nil
+}
+
+// checkID refuses an id that no object can have, before any system call.
+func checkID(op string, id int) error {
+	if id < 0 || id > math.MaxInt32 {
+		return errs.Path(op, "id "+strconv.Itoa(id), errs.Invalid("id %d out of range [0, %d]", id, math.MaxInt32))
+	}
+	return nil
+}
+
+// statByID interprets the IPC_STAT that an open by id runs: EACCES means the
+// object exists but this process may not read its status, which the calls it
+// may make do not need; EINVAL or EIDRM that no object of the kind has the id.
+func statByID(op, kind string, id int, err error) (readable bool, _ error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, syscall.EACCES):
+		return false, nil
+	case errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.EIDRM):
+		err = errs.NotExist(err, "no %s has id %d", kind, id)
+	}
+	return false, errs.Path(op, "id "+strconv.Itoa(id), err)
 }
 
 // semLimit reads one field of /proc/sys/kernel/sem ("semmsl semmns semopm

@@ -154,7 +154,7 @@ func waitWaiting(t *testing.T, s *sysv.SemaphoreSet, num, n int) {
 func TestSemaphoreRemoveWakesWaiter(t *testing.T) {
 	s := newSemSet(t, 1)
 	done := make(chan error, 1)
-	go func() { done <- s.Op(context.Background(), sysv.SemOp{Delta: 0}, sysv.SemOp{Delta: -1}) }()
+	go func() { done <- s.Op(context.Background(), sysv.SemOp{Delta: -1}) }()
 	waitWaiting(t, s, 0, 1)
 	other, err := sysv.OpenSemaphoreSet(s.Key(), 0, 0, 0)
 	if err != nil {

@@ -93,7 +93,7 @@ func (c *Calls) Do(ctx context.Context, wouldBlock syscall.Errno, call func(time
 func (c *Calls) wait(ctx context.Context, call func(timeout time.Duration) error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	tid := unix.Gettid()
+	tid := gettid()
 	if !c.enter(tid) {
 		return os.ErrClosed
 	}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -58,6 +59,17 @@ func Hint(err error, format string, args ...any) error {
 	}
 	return &Hinted{Err: err, Hint: hint}
 }
+
+// NotExist is Hint for an errno that means, in its context, that the object
+// asked for does not exist (EINVAL for a System V id no object has): the error
+// keeps the errno and matches fs.ErrNotExist too.
+func NotExist(err error, format string, args ...any) error {
+	return &notExist{Hinted{Err: err, Hint: fmt.Sprintf(format, args...)}}
+}
+
+type notExist struct{ Hinted }
+
+func (e *notExist) Is(target error) bool { return target == fs.ErrNotExist }
 
 // Invalid reports bad input detected before any system call. It matches
 // syscall.EINVAL (what the kernel would have said) and reads as the reason.
