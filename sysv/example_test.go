@@ -84,7 +84,7 @@ func ExampleOpenQueueByID() {
 	// Output: by id <nil>
 }
 
-func ExampleOpenMutex() {
+func ExampleSemaphoreSet_Mutex() {
 	s, err := sysv.OpenSemaphoreSet(sysv.IPCPrivate, 1, sysv.Create, 0o600)
 	if err != nil {
 		panic(err)
