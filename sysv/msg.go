@@ -76,6 +76,7 @@ func OpenQueue(key Key, flag Flag, perm os.FileMode) (*MessageQueue, error) {
 	default:
 		return nil, openErr("msgctl", key, err)
 	}
+	q.watch()
 	return q, nil
 }
 
@@ -98,6 +99,7 @@ func OpenQueueByID(id int) (*MessageQueue, error) {
 	if !readable {
 		q.maxBytes.Store(math.MaxUint64)
 	}
+	q.watch()
 	return q, nil
 }
 

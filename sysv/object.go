@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
 )
@@ -175,6 +177,25 @@ func (o *object) keyOf() Key {
 func (o *object) close() {
 	o.state.CompareAndSwap(open, closed)
 	o.calls.Close()
+}
+
+// The system calls that blocked calls of each kind sleep in, with the id as
+// first argument: how Close finds their threads (see blocking.Calls).
+var (
+	queueSyscalls = []uintptr{unix.SYS_MSGRCV, unix.SYS_MSGSND}
+	semSyscalls   = []uintptr{unix.SYS_SEMOP, unix.SYS_SEMTIMEDOP}
+)
+
+// watch tells o's calls where its blocked calls sleep; the Open functions
+// run it before they return o.
+func (o *object) watch() {
+	o.calls.Arg0 = uintptr(o.id)
+	switch o.kind {
+	case kindQueue:
+		o.calls.Syscalls = queueSyscalls
+	case kindSemSet:
+		o.calls.Syscalls = semSyscalls
+	}
 }
 
 // do runs a call that may block as blocking.Calls.Do does, on o's calls so

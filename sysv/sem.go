@@ -87,6 +87,7 @@ func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSe
 	case !errors.Is(err, syscall.EACCES): // unreadable: the set has at least n semaphores
 		return nil, openErr("semctl", key, err)
 	}
+	s.watch()
 	return s, nil
 }
 
@@ -102,7 +103,9 @@ func OpenSemaphoreSetByID(id int) (*SemaphoreSet, error) {
 	if _, err := statByID(op, kindSemSet, id, err); err != nil {
 		return nil, err
 	}
-	return &SemaphoreSet{object: object{kind: kindSemSet, key: st.Key, id: id, byID: true}, count: st.Count}, nil
+	s := &SemaphoreSet{object: object{kind: kindSemSet, key: st.Key, id: id, byID: true}, count: st.Count}
+	s.watch()
+	return s, nil
 }
 
 // Count returns the number of semaphores in the set, 0 for a nil or zero s,

@@ -17,6 +17,9 @@
 //
 // Calls.Do first tries the call without blocking when its context can end:
 // a call that can proceed at once then locks no thread and allocates nothing.
+// Calls.Close finds the threads blocked on its object from /proc (the system
+// call each sleeps in and its first argument), so that no call pays to
+// register its thread: being closable costs a call two atomic additions.
 package blocking
 
 import (
@@ -25,6 +28,9 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -52,13 +58,22 @@ func Call(ctx context.Context, call func(timeout time.Duration) error) error {
 	return (*Calls)(nil).Do(ctx, 0, call)
 }
 
-// Calls tracks the calls blocked on one object, so that Close can end them.
-// The zero value is ready to use.
+// Calls tracks the calls in progress on one object, so that Close can end
+// them. Close finds the threads of those that are blocked by what they are
+// blocked in (/proc/self/task/*/syscall): one of Syscalls, with Arg0 as its
+// first argument (a System V id, say). So a call registers nothing but a
+// count, and one that cannot be cancelled pins no thread: the price of
+// being closable is two atomic additions. The zero value with Syscalls nil
+// interrupts every thread blocked in a system call of this process instead;
+// the calls of this package retry, others may see EINTR.
 type Calls struct {
-	closed  atomic.Bool
-	mu      sync.Mutex
-	tids    []int         // the thread of each call blocked in Do
-	drained chan struct{} // made by Close while calls are blocked, closed when the last returns
+	Syscalls []uintptr
+	Arg0     uintptr
+
+	closed   atomic.Bool
+	inflight atomic.Int64  // calls inside Do
+	mu       sync.Mutex    // guards drained
+	drained  chan struct{} // made by Close while calls are in Do, closed when the last returns
 }
 
 // Do is Call for calls on c's object, and returns os.ErrClosed once Close has
@@ -67,17 +82,26 @@ type Calls struct {
 // with wouldBlock rather than block: only then does Do lock a thread and
 // arrange to be woken. A nil *Calls tracks nothing (Call uses one).
 func (c *Calls) Do(ctx context.Context, wouldBlock syscall.Errno, call func(timeout time.Duration) error) error {
+	if c != nil {
+		// Counted before closed is read, as Close sets closed before it
+		// reads the count: one of the two sees the other.
+		c.inflight.Add(1)
+		defer c.leave()
+	}
 	if c.isClosed() {
 		return os.ErrClosed
 	}
-	if ctx.Done() == nil && c == nil { // cannot be ended: no thread to pin, nothing to allocate
+	if ctx.Done() == nil { // cannot be cancelled: no thread to pin, nothing to allocate
 		for {
 			if err := call(NoTimeout); !errors.Is(err, syscall.EINTR) {
 				return err
 			}
+			if c.isClosed() {
+				return os.ErrClosed
+			}
 		}
 	}
-	if ctx.Done() != nil && wouldBlock != 0 {
+	if wouldBlock != 0 {
 		if _, err := timeLeft(ctx); err != nil {
 			return err
 		}
@@ -88,26 +112,19 @@ func (c *Calls) Do(ctx context.Context, wouldBlock syscall.Errno, call func(time
 	return c.wait(ctx, call)
 }
 
-// wait runs call where it can be interrupted: on a locked thread that Close
-// and the end of ctx signal.
+// wait runs call where the end of ctx can interrupt it: on a locked thread
+// that a waker signals.
 func (c *Calls) wait(ctx context.Context, call func(timeout time.Duration) error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	tid := gettid()
-	if !c.enter(tid) {
-		return os.ErrClosed
-	}
-	defer c.leave(tid)
-	if ctx.Done() != nil {
-		w := &waker{tid: tid, returned: make(chan struct{}), stopped: make(chan struct{})}
-		stop := context.AfterFunc(ctx, w.wake)
-		defer func() {
-			close(w.returned)
-			if !stop() { // the waker started: wait until it stops signalling this thread
-				<-w.stopped
-			}
-		}()
-	}
+	w := &waker{tid: gettid(), returned: make(chan struct{}), stopped: make(chan struct{})}
+	stop := context.AfterFunc(ctx, w.wake)
+	defer func() {
+		close(w.returned)
+		if !stop() { // the waker started: wait until it stops signalling this thread
+			<-w.stopped
+		}
+	}()
 	for {
 		if c.isClosed() {
 			return os.ErrClosed
@@ -142,38 +159,16 @@ func timeLeft(ctx context.Context) (time.Duration, error) {
 
 func (c *Calls) isClosed() bool { return c != nil && c.closed.Load() }
 
-// enter records that thread tid is about to block, unless c is closed.
-func (c *Calls) enter(tid int) bool {
-	if c == nil {
-		return true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed.Load() {
-		return false
-	}
-	c.tids = append(c.tids, tid)
-	return true
-}
-
-// leave records that the call on thread tid returned.
-func (c *Calls) leave(tid int) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, t := range c.tids {
-		if t == tid {
-			last := len(c.tids) - 1
-			c.tids[i] = c.tids[last]
-			c.tids = c.tids[:last]
-			break
+// leave records that a call returned, and tells a waiting Close when it was
+// the last.
+func (c *Calls) leave() {
+	if c.inflight.Add(-1) == 0 && c.closed.Load() {
+		c.mu.Lock()
+		if c.drained != nil {
+			close(c.drained)
+			c.drained = nil
 		}
-	}
-	if len(c.tids) == 0 && c.drained != nil {
-		close(c.drained)
-		c.drained = nil
+		c.mu.Unlock()
 	}
 }
 
@@ -181,9 +176,9 @@ func (c *Calls) leave(tid int) {
 // in Do, which return os.ErrClosed too. It returns once they have returned,
 // which takes microseconds. It is safe to call more than once.
 func (c *Calls) Close() {
-	c.mu.Lock()
 	c.closed.Store(true)
-	if len(c.tids) == 0 {
+	c.mu.Lock()
+	if c.inflight.Load() == 0 {
 		c.mu.Unlock()
 		return
 	}
@@ -193,13 +188,48 @@ func (c *Calls) Close() {
 	drained := c.drained
 	c.mu.Unlock()
 	repeat(drained, func() error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for _, tid := range c.tids {
+		for _, tid := range blockedThreads(c.Syscalls, c.Arg0) {
 			interrupt(tid)
 		}
 		return nil
 	})
+}
+
+// blockedThreads returns the threads of this process blocked in one of
+// syscalls with first argument arg0 (/proc/PID/task/TID/syscall reads "NR
+// ARG0 ... SP PC" while a thread is in a system call), or in any system call
+// if syscalls is empty. A thread the kernel says nothing about is included:
+// interrupting another call does no harm, missing ours would hang Close.
+func blockedThreads(syscalls []uintptr, arg0 uintptr) []int {
+	tasks, _ := os.ReadDir("/proc/self/task")
+	var tids []int
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/self/task/" + task.Name() + "/syscall")
+		if err == nil && !inCall(strings.Fields(string(b)), syscalls, arg0) {
+			continue
+		}
+		tids = append(tids, tid)
+	}
+	return tids
+}
+
+// inCall reports whether the fields of a thread's syscall file show it in
+// one of syscalls (any, if empty) with first argument arg0. A running thread
+// reads "running", one outside a system call "-1 SP PC".
+func inCall(f []string, syscalls []uintptr, arg0 uintptr) bool {
+	if len(f) < 2 || f[0] == "-1" {
+		return false
+	}
+	if len(syscalls) == 0 {
+		return true
+	}
+	nr, err1 := strconv.ParseUint(f[0], 10, 64)
+	a0, err2 := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 64)
+	return err1 == nil && err2 == nil && uintptr(a0) == arg0 && slices.Contains(syscalls, uintptr(nr))
 }
 
 // waker interrupts the thread blocked in a call once the context is done.
