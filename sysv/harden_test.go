@@ -18,16 +18,7 @@ import (
 // Close ends the calls blocked on the handle, with os.ErrClosed, whatever
 // their context; then Remove, the usual last step, still works.
 func TestCloseWakesBlockedCalls(t *testing.T) {
-	q, full, s := newQueue(t), newQueue(t), newSemSet(t, 1)
-	st, err := full.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.MaxBytes = 8
-	if err := full.Set(st); err != nil {
-		t.Fatal(err)
-	}
-	send(t, full, 1, "12345678")
+	q, full, s := newQueue(t), fullQueue(t), newSemSet(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 6)
@@ -237,20 +228,13 @@ func TestImpossibleOps(t *testing.T) {
 // A process that does not hold the mutex cannot unlock it: if it could, the
 // holder's death would unlock it a second time and let two processes in.
 func TestMutexNonHolderUnlock(t *testing.T) {
-	key := sysv.Key(testutil.Key())
-	m, err := sysv.OpenMutex(key, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Set().Remove() })
-	p := testutil.Start(t, testutil.Child("mutex-hold", key.String()))
-	p.Expect("locked")
+	m, p := heldByChild(t)
 	if err := m.Unlock(); !errors.Is(err, syscall.EPERM) || !strings.Contains(err.Error(), "held by process") {
 		t.Fatalf("Unlock by a process that does not hold the mutex: %v, want EPERM naming the holder", err)
 	}
 	p.Cmd.Process.Kill()
 	p.Wait()
-	other, err := sysv.OpenMutex(key, 0o600)
+	other, err := sysv.OpenMutex(m.Set().Key(), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,19 +257,7 @@ func TestMutexCreatorKilled(t *testing.T) {
 	p.Expect("created")
 	p.Cmd.Process.Kill()
 	p.Wait()
-	m, err := sysv.OpenMutex(key, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Set().Remove() })
-	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
-	defer cancel()
-	if err := m.Lock(ctx); err != nil {
-		t.Fatalf("Lock of a set whose creator was killed: %v", err)
-	}
-	if err := m.Unlock(); err != nil {
-		t.Fatal(err)
-	}
+	lockUnlock(t, newMutex(t, key), "a set whose creator was killed")
 }
 
 // Every exported method of a nil or zero handle fails with os.ErrInvalid

@@ -85,18 +85,13 @@ func OpenQueue(key Key, flag Flag, perm os.FileMode) (*MessageQueue, error) {
 // whose key is unknown (sysv_ipc's MessageQueue by id, C's msgsnd on a known
 // id). It fails with an error matching fs.ErrNotExist if no queue has the id.
 func OpenQueueByID(id int) (*MessageQueue, error) {
-	const op = "msgctl"
-	if err := checkID(op, id); err != nil {
-		return nil, err
-	}
-	st, err := msgctlStat(id)
-	readable, err := statByID(op, kindQueue, id, err)
+	st, readable, err := statID("msgctl", kindQueue, id, msgctlStat)
 	if err != nil {
 		return nil, err
 	}
 	q := &MessageQueue{object: object{kind: kindQueue, key: st.Key, id: id, byID: true}}
 	q.maxBytes.Store(st.MaxBytes)
-	if !readable {
+	if !readable { // Send cannot check the capacity
 		q.maxBytes.Store(math.MaxUint64)
 	}
 	q.watch()

@@ -219,27 +219,26 @@ func (o *object) remove(op string, rm func() error) error {
 	return nil
 }
 
-// checkID refuses an id that no object can have, before any system call.
-func checkID(op string, id int) error {
+// statID runs the IPC_STAT (stat) that an open by id begins with, after
+// refusing an id no object can have. readable is false when the object
+// exists but this process may not read its status, which the calls it may
+// make do not need; an id that no object of the kind has (EINVAL, EIDRM)
+// fails with an error matching fs.ErrNotExist.
+func statID[S any](op, kind string, id int, stat func(id int) (S, error)) (st S, readable bool, err error) {
+	name := "id " + strconv.Itoa(id)
 	if id < 0 || id > math.MaxInt32 {
-		return errs.Path(op, "id "+strconv.Itoa(id), errs.Invalid("id %d out of range [0, %d]", id, math.MaxInt32))
+		return st, false, errs.Path(op, name, errs.Invalid("id %d out of range [0, %d]", id, math.MaxInt32))
 	}
-	return nil
-}
-
-// statByID interprets the IPC_STAT that an open by id runs: EACCES means the
-// object exists but this process may not read its status, which the calls it
-// may make do not need; EINVAL or EIDRM that no object of the kind has the id.
-func statByID(op, kind string, id int, err error) (readable bool, _ error) {
+	st, err = stat(id)
 	switch {
 	case err == nil:
-		return true, nil
+		return st, true, nil
 	case errors.Is(err, syscall.EACCES):
-		return false, nil
+		return st, false, nil
 	case errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.EIDRM):
 		err = errs.NotExist(err, "no %s has id %d", kind, id)
 	}
-	return false, errs.Path(op, "id "+strconv.Itoa(id), err)
+	return st, false, errs.Path(op, name, err)
 }
 
 // semLimit reads one field of /proc/sys/kernel/sem ("semmsl semmns semopm

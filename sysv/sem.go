@@ -95,12 +95,8 @@ func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSe
 // SemaphoreSet.ID returns (sysv_ipc's Semaphore by id). It fails with an error
 // matching fs.ErrNotExist if no set has the id.
 func OpenSemaphoreSetByID(id int) (*SemaphoreSet, error) {
-	const op = "semctl"
-	if err := checkID(op, id); err != nil {
-		return nil, err
-	}
-	st, err := semctlStat(id)
-	if _, err := statByID(op, kindSemSet, id, err); err != nil {
+	st, _, err := statID("semctl", kindSemSet, id, semctlStat)
+	if err != nil {
 		return nil, err
 	}
 	s := &SemaphoreSet{object: object{kind: kindSemSet, key: st.Key, id: id, byID: true}, count: st.Count}

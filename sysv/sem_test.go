@@ -194,3 +194,38 @@ func TestMutex(t *testing.T) {
 	}
 	again.Unlock()
 }
+
+// lockUnlock locks m, failing if that takes more than testutil.Timeout, and
+// unlocks it.
+func lockUnlock(t *testing.T, m *sysv.Mutex, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+	defer cancel()
+	if err := m.Lock(ctx); err != nil {
+		t.Fatalf("Lock of %s: %v", what, err)
+	}
+	if err := m.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newMutex opens the mutex of key, removed at cleanup.
+func newMutex(t *testing.T, key sysv.Key) *sysv.Mutex {
+	t.Helper()
+	m, err := sysv.OpenMutex(key, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Set().Remove() })
+	return m
+}
+
+// heldByChild returns a new mutex and the child process that holds it.
+func heldByChild(t *testing.T) (*sysv.Mutex, *testutil.Proc) {
+	t.Helper()
+	key := sysv.Key(testutil.Key())
+	m := newMutex(t, key)
+	p := testutil.Start(t, testutil.Child("mutex-hold", key.String()))
+	p.Expect("locked")
+	return m, p
+}

@@ -79,12 +79,8 @@ func OpenSharedMemory(key Key, size int, flag Flag, perm os.FileMode) (*SharedMe
 // segment made with IPCPrivate. It fails with an error matching
 // fs.ErrNotExist if no segment has the id.
 func OpenSharedMemoryByID(id int) (*SharedMemory, error) {
-	const op = "shmctl"
-	if err := checkID(op, id); err != nil {
-		return nil, err
-	}
-	st, err := shmctlStat(id)
-	if _, err := statByID(op, kindSegment, id, err); err != nil {
+	st, _, err := statID("shmctl", kindSegment, id, shmctlStat)
+	if err != nil {
 		return nil, err
 	}
 	return &SharedMemory{object: object{kind: kindSegment, key: st.Key, id: id, byID: true}, size: st.Size}, nil
