@@ -123,7 +123,7 @@ func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags
 	if flags&NoWait != 0 {
 		err = msgsnd(q.id, mtype, data, int(flags))
 	} else {
-		err = q.do(ctx, syscall.EAGAIN, func(timeout time.Duration) error {
+		err = q.calls.Do(ctx, syscall.EAGAIN, func(timeout time.Duration) error {
 			return msgsnd(q.id, mtype, data, waitFlag(timeout))
 		})
 	}
@@ -197,7 +197,7 @@ func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, fla
 	if flags&NoWait != 0 {
 		n, typ, err = msgrcv(q.id, buf, mtype, int(flags))
 	} else {
-		err = q.do(ctx, syscall.ENOMSG, func(timeout time.Duration) error {
+		err = q.calls.Do(ctx, syscall.ENOMSG, func(timeout time.Duration) error {
 			n, typ, err = msgrcv(q.id, buf, mtype, int(flags)|waitFlag(timeout))
 			return err
 		})

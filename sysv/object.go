@@ -1,7 +1,6 @@
 package sysv
 
 import (
-	"context"
 	"errors"
 	"math"
 	"os"
@@ -155,7 +154,7 @@ const (
 	kindSemSet  = "semaphore set"
 )
 
-// id returns the kernel's identifier, -1 for a nil or zero handle (id 0
+// ident returns the kernel's identifier, -1 for a nil or zero handle (id 0
 // belongs to some other object).
 func (o *object) ident() int {
 	if o == nil || o.kind == "" {
@@ -175,7 +174,7 @@ func (o *object) keyOf() Key {
 // close marks the Go value unusable and ends the calls blocked on it, which
 // fail with an error matching os.ErrClosed; the kernel object stays.
 func (o *object) close() {
-	o.state.CompareAndSwap(open, closed)
+	o.state.Store(closed)
 	o.calls.Close()
 }
 
@@ -196,13 +195,6 @@ func (o *object) watch() {
 	case kindSemSet:
 		o.calls.Syscalls = semSyscalls
 	}
-}
-
-// do runs a call that may block as blocking.Calls.Do does, on o's calls so
-// that Close ends it. wouldBlock is the errno of the call when it is made not
-// to block.
-func (o *object) do(ctx context.Context, wouldBlock syscall.Errno, call func(timeout time.Duration) error) error {
-	return o.calls.Do(ctx, wouldBlock, call)
 }
 
 // remove runs rm (IPC_RMID) unless the object was removed already. It works

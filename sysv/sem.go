@@ -140,7 +140,7 @@ func (s *SemaphoreSet) Op(ctx context.Context, ops ...SemOp) error {
 		nowait = nowait || op.Flags&SemNoWait != 0
 	}
 	// semtimedop with timeout Immediately (0) fails with EAGAIN at once.
-	err := s.do(ctx, syscall.EAGAIN, func(timeout time.Duration) error {
+	err := s.calls.Do(ctx, syscall.EAGAIN, func(timeout time.Duration) error {
 		err := semtimedop(s.id, ops, int64(timeout))
 		if timeout > 0 && !nowait && errors.Is(err, syscall.EAGAIN) {
 			return errs.ErrTimeout // semtimedop's time ran out
