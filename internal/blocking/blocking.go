@@ -10,7 +10,7 @@
 // done, or Calls.Close runs, it sends a signal to the thread blocked in the
 // call, which then returns EINTR and sees why. The signal is SIGURG (the
 // runtime's own preemption signal, harmless to Go code) while the program
-// leaves it to Go; if the program ignores it (signal.Ignore), FallbackSignal,
+// leaves it to Go; if the program ignores it (signal.Ignore), SIGRTMAX-3,
 // whose handler this package installs and which does nothing. Nothing polls
 // while no call is ended; each blocked call holds one OS thread, as any
 // blocking cgo call does.

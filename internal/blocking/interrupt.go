@@ -57,11 +57,11 @@ import "C"
 
 import "syscall"
 
-// FallbackSignal is the signal that interrupts a blocked call when the
+// fallbackSignal is the signal that interrupts a blocked call when the
 // program ignores SIGURG: SIGRTMAX-3 (61 with glibc on Linux), a real-time
 // signal that neither Go nor glibc uses. Its handler does nothing, and is
 // installed the first time it is needed, and again if the program changed it.
-var FallbackSignal = syscall.Signal(C.goipc_sigrtmax() - 3)
+var fallbackSignal = syscall.Signal(C.goipc_sigrtmax() - 3)
 
 // gettid returns the id of the calling thread, which must be locked to it.
 func gettid() int { return int(C.goipc_gettid()) }
@@ -69,7 +69,7 @@ func gettid() int { return int(C.goipc_gettid()) }
 // interrupt makes the system call that thread tid is blocked in fail with
 // EINTR; it fails when the thread is gone.
 func interrupt(tid int) error {
-	if r, err := C.goipc_interrupt(C.int(tid), C.int(FallbackSignal)); r != 0 {
+	if r, err := C.goipc_interrupt(C.int(tid), C.int(fallbackSignal)); r != 0 {
 		return err
 	}
 	return nil
