@@ -187,8 +187,16 @@ func (c *Calls) Close() {
 	}
 	drained := c.drained
 	c.mu.Unlock()
+	rounds := 0
 	repeat(drained, func() error {
-		for _, tid := range blockedThreads(c.Syscalls, c.Arg0) {
+		syscalls := c.Syscalls
+		if rounds++; rounds > 10 {
+			// Still not drained after a tenth of a second: the calls sleep
+			// where Syscalls does not say (a C library that multiplexes
+			// through ipc(2), say). Interrupt every call; ours see Close.
+			syscalls = nil
+		}
+		for _, tid := range blockedThreads(syscalls, c.Arg0) {
 			interrupt(tid)
 		}
 		return nil

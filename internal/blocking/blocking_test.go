@@ -230,3 +230,16 @@ func TestDoFastPath(t *testing.T) {
 		t.Errorf("the first attempt got timeout %v, want Immediately", timeouts[0])
 	}
 }
+
+// When the calls do not sleep where Syscalls says, Close still ends them,
+// if later: it then interrupts every thread in a system call.
+func TestCallsCloseWrongSyscalls(t *testing.T) {
+	calls := blocking.Calls{Syscalls: []uintptr{unix.SYS_MSGRCV}, Arg0: 1 << 40}
+	done := make(chan error, 1)
+	go func() { done <- calls.Do(context.Background(), 0, pause) }()
+	testutil.WaitInKernel(t, 1, "__do_sys_pause")
+	calls.Close()
+	if err := testutil.Recv(t, done); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("blocked Do after Close returned %v, want os.ErrClosed", err)
+	}
+}

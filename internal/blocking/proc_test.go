@@ -1,8 +1,14 @@
 package blocking
 
 import (
+	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/testutil"
 )
 
 // inCall reads /proc/PID/task/TID/syscall as the kernel writes it.
@@ -23,5 +29,31 @@ func TestInCall(t *testing.T) {
 	}
 	if !inCall(strings.Fields("7 0x0 0x0"), nil, 0) || inCall(strings.Fields("-1 0x0 0x0"), nil, 0) {
 		t.Error("with no system calls named, inCall must accept any thread in a system call, and only those")
+	}
+}
+
+// blockedThreads finds the thread blocked in msgrcv on one queue, and only it.
+func TestBlockedThreads(t *testing.T) {
+	id, _, errno := unix.Syscall(unix.SYS_MSGGET, 0, unix.IPC_CREAT|0o600, 0) // IPC_PRIVATE
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	defer unix.Syscall(unix.SYS_MSGCTL, id, unix.IPC_RMID, 0) // wakes the receiver with EIDRM
+	tids := make(chan int, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tids <- unix.Gettid()
+		buf := make([]byte, 16)
+		unix.Syscall6(unix.SYS_MSGRCV, id, uintptr(unsafe.Pointer(&buf[0])), 8, 0, 0, 0)
+	}()
+	tid := <-tids
+	msgrcv := []uintptr{unix.SYS_MSGRCV}
+	testutil.WaitUntil(t, func() bool {
+		got := blockedThreads(msgrcv, id)
+		return len(got) == 1 && got[0] == tid
+	}, "thread %d alone in blockedThreads(msgrcv, %d)", tid, id)
+	if got := blockedThreads(msgrcv, id+1); len(got) != 0 {
+		t.Errorf("blockedThreads on another queue = %v, want none", got)
 	}
 }
