@@ -63,12 +63,14 @@ func Call(ctx context.Context, call func(timeout time.Duration) error) error {
 // blocked in (/proc/self/task/*/syscall): one of Syscalls, with Arg0 as its
 // first argument (a System V id, say). So a call registers nothing but a
 // count, and one that cannot be cancelled pins no thread: the price of
-// being closable is two atomic additions. The zero value with Syscalls nil
-// interrupts every thread blocked in a system call of this process instead;
-// the calls of this package retry, others may see EINTR.
+// being closable is two atomic additions. Set the fields before the first Do.
+// The zero value works too: its Close interrupts every thread of the process
+// that is in a system call (the calls of this package retry; others may see
+// EINTR), as Close does anyway when the calls have not returned after a tenth
+// of a second.
 type Calls struct {
-	Syscalls []uintptr
-	Arg0     uintptr
+	Syscalls []uintptr // the system calls (unix.SYS_MSGRCV...) the calls block in
+	Arg0     uintptr   // their first argument, the object's id or address
 
 	closed   atomic.Bool
 	inflight atomic.Int64  // calls inside Do
