@@ -79,12 +79,12 @@ func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSe
 	if err != nil {
 		return nil, openErr("semget", key, err)
 	}
-	s := &SemaphoreSet{object: object{kind: kindSemSet, key: key, id: id}, count: n}
+	s := &SemaphoreSet{object: object{kind: kindSemSet, key: key, id: id}}
 	st, err := semctlStat(id)
 	switch {
 	case err == nil:
 		s.count = st.Count
-	case !errors.Is(err, syscall.EACCES): // unreadable: the set has at least n semaphores
+	case !errors.Is(err, syscall.EACCES): // unreadable: the count stays unknown, the kernel checks numbers
 		return nil, openErr("semctl", key, err)
 	}
 	s.watch()
@@ -104,8 +104,8 @@ func OpenSemaphoreSetByID(id int) (*SemaphoreSet, error) {
 	return s, nil
 }
 
-// Count returns the number of semaphores in the set, 0 for a nil or zero s,
-// and for a set whose status this process may not read, opened with n 0.
+// Count returns the number of semaphores in the set; 0 for a nil or zero s,
+// and for a set whose status this process may not read.
 func (s *SemaphoreSet) Count() int {
 	if s == nil {
 		return 0
