@@ -203,10 +203,11 @@ func TestQueueNotOpen(t *testing.T) {
 	}
 }
 
-// parked waits until n Send or Receive calls wait on the runtime poller.
+// parked waits until n Send or Receive calls wait: on the runtime poller
+// ("IO wait") or for their turn in line ("select").
 func parked(t *testing.T, n int) {
 	t.Helper()
-	testutil.WaitGoroutines(t, n, "IO wait", "posix.(*MessageQueue).")
+	testutil.WaitGoroutines(t, n, "", "posix.(*MessageQueue).wait(")
 }
 
 func TestQueueCloseWakesEveryWaiter(t *testing.T) {
