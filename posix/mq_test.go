@@ -2,12 +2,14 @@ package posix_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,6 +290,115 @@ func TestQueueCancelWakesOnlyItsCall(t *testing.T) {
 	if got := <-other; got != "late<nil>" {
 		t.Fatalf("the remaining waiter got %q, want the message", got)
 	}
+}
+
+// TestQueueDescriptorsBounded: each waiting goroutine used to dup the queue's
+// descriptor and keep it until Close, so 200 cancelled waiters left 200
+// descriptors open. The queue holds one, however many wait.
+func TestQueueDescriptorsBounded(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	before := openFiles(t)
+	const waiters = 200
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			_, _, err := q.Receive(ctx, make([]byte, 8))
+			errc <- err
+		}()
+	}
+	parked(t, waiters)
+	if n := openFiles(t); n > before {
+		t.Errorf("%d goroutines waiting on a queue: %d descriptors open, %d before", waiters, n, before)
+	}
+	cancel()
+	for range waiters {
+		if err := testutil.Recv(t, errc); !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Receive: %v", err)
+		}
+	}
+	if n := openFiles(t); n > before {
+		t.Errorf("after %d cancelled Receives: %d descriptors open, %d before", waiters, n, before)
+	}
+}
+
+func openFiles(t *testing.T) int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
+}
+
+// TestQueueWakesOneWaiter counts the mq_timedreceive calls (under strace) of
+// a child with 50 goroutines waiting on a queue while 200 messages arrive one
+// at a time. Every waiter used to wake for every message: about 50 calls per
+// message, where the kernel wakes one blocked mq_receive.
+func TestQueueWakesOneWaiter(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		testutil.Unavailable(t, "strace counts the child's system calls: %v", err)
+	}
+	const waiters, messages = 50, 200
+	q := newQueue(t, 10, 16)
+	summary := filepath.Join(t.TempDir(), "strace")
+	child := testutil.Child("mq-pool", q.Name(), strconv.Itoa(waiters), strconv.Itoa(messages))
+	child.Args = append([]string{strace, "-f", "--seccomp-bpf", "-qq", "-c", "-o", summary, "-e", "trace=mq_timedreceive", "--"}, child.Args...)
+	child.Path = strace
+	p := testutil.Start(t, child)
+	p.Expect("ready")
+	pid := tracee(t, p.Cmd.Process.Pid)
+	for range messages {
+		idle(t, pid) // every waiter waits again
+		if err := q.Send(context.Background(), []byte("m"), 0); err != nil {
+			t.Fatal(err)
+		}
+		p.Expect("got")
+	}
+	p.MustSucceed()
+	out, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := -1
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 5 && f[len(f)-1] == "mq_timedreceive" {
+			calls, _ = strconv.Atoi(f[3])
+		}
+	}
+	t.Logf("%d messages to %d waiters: %d mq_timedreceive calls", messages, waiters, calls)
+	// One that receives, one by the next leader that finds the queue
+	// empty, one by the receiver coming back; and each waiter's first.
+	if limit := 4*messages + 2*waiters; calls < 0 || calls > limit {
+		t.Fatalf("%d mq_timedreceive calls for %d messages to %d waiters, want at most %d; strace -c:\n%s", calls, messages, waiters, limit, out)
+	}
+}
+
+// tracee returns the process that strace, process pid, runs.
+func tracee(t *testing.T, pid int) int {
+	var child int
+	testutil.WaitUntil(t, func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		_, err := fmt.Sscan(string(b), &child)
+		return err == nil
+	}, "child of strace %d", pid)
+	return child
+}
+
+// idle waits until every thread of process pid sleeps (state S): none runs
+// or is ready to.
+func idle(t *testing.T, pid int) {
+	testutil.WaitUntil(t, func() bool {
+		stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		for _, f := range stats {
+			b, _ := os.ReadFile(f)
+			// pid (comm) state ...: the state follows the last ')'.
+			if i := bytes.LastIndexByte(b, ')'); i < 0 || !bytes.HasPrefix(b[i:], []byte(") S")) {
+				return false
+			}
+		}
+		return len(stats) > 0
+	}, "threads of process %d all asleep", pid)
 }
 
 func TestQueueObjectDeadlines(t *testing.T) {
