@@ -331,6 +331,12 @@ func getattr(fd int) (C.struct_mq_attr, error) {
 	return a, nil
 }
 
+// queued is the number of messages on the queue of descriptor fd.
+func queued(fd int) (int, error) {
+	a, err := getattr(fd)
+	return int(a.mq_curmsgs), err
+}
+
 // Attr returns the queue's capacity, message size and current number of
 // messages, and whether this handle is non-blocking.
 func (q *MessageQueue) Attr() (QueueAttr, error) {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory"
 	"github.com/goipc/ipc/posix"
 )
 
@@ -401,6 +402,57 @@ func idle(t *testing.T, pid int) {
 	}, "threads of process %d all asleep", pid)
 }
 
+// TestQueueLeaderCancelled cancels the call that waits on the poller (the
+// first in line): the next call in line takes over and gets the message.
+func TestQueueLeaderCancelled(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, _, err := q.Receive(ctx, make([]byte, 8))
+		first <- err
+	}()
+	parked(t, 1)
+	second := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 8)
+		n, _, err := q.Receive(context.Background(), buf)
+		second <- fmt.Sprint(string(buf[:n]), err)
+	}()
+	parked(t, 2)
+	cancel()
+	if err := testutil.Recv(t, first); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled first waiter: %v, want context.Canceled", err)
+	}
+	if err := q.Send(context.Background(), []byte("next"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.Recv(t, second); got != "next<nil>" {
+		t.Fatalf("second waiter got %q, want the message", got)
+	}
+}
+
+// TestQueueDeadlineWakesEveryWaiter: a read deadline set while several calls
+// wait ends them all, the one on the poller and those in line.
+func TestQueueDeadlineWakesEveryWaiter(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	const waiters = 5
+	errc := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			_, _, err := q.Receive(context.Background(), make([]byte, 8))
+			errc <- err
+		}()
+	}
+	parked(t, waiters)
+	q.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	for range waiters {
+		if err := testutil.Recv(t, errc); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Receive after the read deadline: %v, want os.ErrDeadlineExceeded", err)
+		}
+	}
+}
+
 func TestQueueObjectDeadlines(t *testing.T) {
 	q := newQueue(t, 1, 8)
 	ctx := context.Background()
@@ -590,6 +642,56 @@ func TestQueueNotify(t *testing.T) {
 	case <-ch:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no notification after re-arming")
+	}
+}
+
+// TestQueueNotifySurvivesOtherClose: the kernel ends a registration when the
+// process closes any descriptor of the queue, and the "removed" notice it
+// sends was dropped, so the registration vanished silently. Now it is made
+// again, and a message from C still reaches the channel.
+func TestQueueNotifySurvivesOtherClose(t *testing.T) {
+	peer := testutil.BuildC(t, "posix_mq_peer", "-lrt")
+	q := newQueue(t, 4, 16)
+	closers := []struct {
+		name  string
+		close func() error
+	}{
+		{"another MessageQueue", func() error {
+			other, err := posix.OpenQueue(q.Name(), nil)
+			if err != nil {
+				return err
+			}
+			return other.Close()
+		}},
+		{"os.Open of /dev/mqueue/NAME", func() error {
+			f, err := os.Open(inventory.MqueueDir + q.Name())
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		}},
+		{"inventory.List", func() error {
+			_, err := inventory.List(inventory.PosixMQ)
+			return err
+		}},
+	}
+	ch := make(chan *posix.MessageQueue, 1)
+	for _, c := range closers {
+		if err := q.Notify(ch); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.close(); err != nil {
+			t.Fatal(c.name, err)
+		}
+		if out, err := exec.Command(peer, "send", q.Name(), "0:hello").CombinedOutput(); err != nil {
+			t.Fatalf("C sender: %v %s", err, out)
+		}
+		if got := testutil.Recv(t, ch); got != q {
+			t.Fatalf("after %s: notified %v, want the queue", c.name, got)
+		}
+		if _, _, err := q.TryReceive(make([]byte, 16)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
