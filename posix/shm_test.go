@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/posix"
 )
@@ -153,6 +155,62 @@ func TestShmNotOpen(t *testing.T) {
 	}
 	if _, err := os.Stdin.Stat(); err != nil {
 		t.Errorf("standard input after Close of a zero SharedMemory: %v", err)
+	}
+}
+
+// TestShmReservesMemory: a segment grew with ftruncate alone, so one far
+// larger than /dev/shm (1 TiB on a 24 GiB tmpfs) was created and mapped, and
+// the first store past the free space killed the program with SIGBUS. Now
+// creating and growing allocate the memory, and a size beyond the free space
+// fails with ENOSPC before anything is allocated, leaving nothing behind.
+func TestShmReservesMemory(t *testing.T) {
+	const size = 1 << 20
+	m := newShm(t, size)
+	fi, err := m.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocks := fi.Sys().(*syscall.Stat_t).Blocks * 512; blocks < size {
+		t.Errorf("a new %d-byte segment holds %d bytes of memory, want all of it", size, blocks)
+	}
+
+	var sfs unix.Statfs_t
+	if err := unix.Statfs("/dev/shm", &sfs); err != nil {
+		t.Fatal(err)
+	}
+	if sfs.Blocks == 0 {
+		t.Skip("/dev/shm has no size limit")
+	}
+	huge := int64(sfs.Blocks)*sfs.Bsize + 1<<30 // more than all of /dev/shm
+	name := "/" + testutil.Name("shm-huge")
+	_, err = posix.OpenSharedMemory(name, &posix.ShmOptions{Create: true, Size: huge})
+	if !isErrno(err, syscall.ENOSPC) {
+		t.Errorf("creating a %d-byte segment: %v, want ENOSPC", huge, err)
+	}
+	if _, err := posix.OpenSharedMemory(name, nil); !errors.Is(err, fs.ErrNotExist) {
+		posix.UnlinkSharedMemory(name)
+		t.Errorf("the segment that failed to be made is there: %v", err)
+	}
+	data, _ := m.Map(posix.ReadWrite)
+	copy(data, "kept")
+	if _, err := m.Resize(huge); !isErrno(err, syscall.ENOSPC) {
+		t.Errorf("Resize to %d bytes: %v, want ENOSPC", huge, err)
+	}
+	if fi, err := m.Stat(); err != nil || fi.Size() != size {
+		t.Errorf("after the failed Resize: %v, %v; want size %d", fi, err, size)
+	}
+}
+
+// TestShmStatAfterUnlink: Stat looked the name up in /dev/shm, so it failed
+// once the segment was unlinked although the descriptor was open.
+func TestShmStatAfterUnlink(t *testing.T) {
+	m := newShm(t, 4096)
+	if err := m.Unlink(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := m.Stat()
+	if err != nil || fi.Size() != 4096 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("Stat after Unlink = %v, %v; want size 4096, mode 0600", fi, err)
 	}
 }
 
