@@ -180,32 +180,6 @@ func TestQueueClosed(t *testing.T) {
 	}
 }
 
-// TestQueueNotOpen: a nil or zero MessageQueue has no descriptor; its methods
-// used to panic (nil dereference, index out of range).
-func TestQueueNotOpen(t *testing.T) {
-	ctx := context.Background()
-	for what, q := range map[string]*posix.MessageQueue{"nil": nil, "zero": {}} {
-		_, _, recvErr := q.Receive(ctx, nil)
-		for op, err := range map[string]error{
-			"Send":        q.Send(ctx, nil, 0),
-			"Receive":     recvErr,
-			"TrySend":     q.TrySend(nil, 0),
-			"Attr":        second(q.Attr()),
-			"Stat":        second(q.Stat()),
-			"Notify":      q.Notify(nil),
-			"SetDeadline": q.SetDeadline(time.Now()),
-			"Unlink":      q.Unlink(),
-		} {
-			if !errors.Is(err, os.ErrInvalid) {
-				t.Errorf("%s %s: %v, want os.ErrInvalid", what, op, err)
-			}
-		}
-		if err := q.Close(); err != nil {
-			t.Errorf("%s Close: %v", what, err)
-		}
-	}
-}
-
 // parked waits until n Send or Receive calls wait: on the runtime poller
 // ("IO wait") or for their turn in line ("select").
 func parked(t *testing.T, n int) {
@@ -450,6 +424,24 @@ func TestQueueDeadlineWakesEveryWaiter(t *testing.T) {
 		if err := testutil.Recv(t, errc); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("Receive after the read deadline: %v, want os.ErrDeadlineExceeded", err)
 		}
+	}
+}
+
+// TestQueueTryIgnoresDeadlines: TrySend and TryReceive never wait, so the
+// queue's deadlines do not concern them; TryReceive used to time out after
+// the read deadline although a message was queued.
+func TestQueueTryIgnoresDeadlines(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	q.SetDeadline(time.Now().Add(-time.Second))
+	if err := q.TrySend([]byte("queued"), 0); err != nil {
+		t.Fatalf("TrySend after the write deadline: %v", err)
+	}
+	buf := make([]byte, 8)
+	if _, _, err := q.Receive(context.Background(), buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Receive after the read deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	if n, _, err := q.TryReceive(buf); err != nil || string(buf[:n]) != "queued" {
+		t.Fatalf("TryReceive after the read deadline = %q, %v; want the queued message", buf[:n], err)
 	}
 }
 

@@ -129,35 +129,6 @@ func TestShmBadInputAndClosed(t *testing.T) {
 	}
 }
 
-// TestShmNotOpen: a nil or zero SharedMemory has no descriptor. A zero one
-// used to take fd 0 (standard input) for its own: Size fstat-ed it and
-// Close closed it.
-func TestShmNotOpen(t *testing.T) {
-	for what, m := range map[string]*posix.SharedMemory{"nil": nil, "zero": {}} {
-		for op, err := range map[string]error{
-			"Size":   second(m.Size()),
-			"Stat":   second(m.Stat()),
-			"Map":    second(m.Map(posix.ReadOnly)),
-			"Unmap":  m.Unmap(),
-			"Resize": second(m.Resize(4096)),
-			"Unlink": m.Unlink(),
-		} {
-			if !errors.Is(err, os.ErrInvalid) {
-				t.Errorf("%s %s: %v, want os.ErrInvalid", what, op, err)
-			}
-		}
-		if m.Bytes() != nil {
-			t.Errorf("%s Bytes: not nil", what)
-		}
-		if err := m.Close(); err != nil {
-			t.Errorf("%s Close: %v", what, err)
-		}
-	}
-	if _, err := os.Stdin.Stat(); err != nil {
-		t.Errorf("standard input after Close of a zero SharedMemory: %v", err)
-	}
-}
-
 // TestShmReservesMemory: a segment grew with ftruncate alone, so one far
 // larger than /dev/shm (1 TiB on a 24 GiB tmpfs) was created and mapped, and
 // the first store past the free space killed the program with SIGBUS. Now
