@@ -220,51 +220,55 @@ func TestQueueCloseWakesEveryWaiter(t *testing.T) {
 // or its deadline passing, wakes it promptly and leaves the others waiting.
 func TestQueueCancelWakesOnlyItsCall(t *testing.T) {
 	q := newQueue(t, 2, 8)
-	other := make(chan string, 1)
-	go func() {
-		buf := make([]byte, 8)
-		n, _, err := q.Receive(context.Background(), buf)
-		other <- fmt.Sprint(string(buf[:n]), err)
-	}()
-
+	other := make(chan received, 1)
+	receiving(context.Background(), q, other)
 	ctx, cancel := context.WithCancel(context.Background())
-	cancelled := make(chan error, 1)
-	go func() {
-		_, _, err := q.Receive(ctx, make([]byte, 8))
-		cancelled <- err
-	}()
+	cancelled := make(chan received, 1)
+	receiving(ctx, q, cancelled)
 	parked(t, 2)
 	// Started last, and not waited for: its deadline may pass before it parks.
-	timeout := make(chan error, 1)
-	go func() {
-		ctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer stop()
-		_, _, err := q.Receive(ctx, make([]byte, 8))
-		timeout <- err
-	}()
+	timeout := make(chan received, 1)
+	tctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer stop()
+	receiving(tctx, q, timeout)
 
 	start := time.Now()
 	cancel()
-	err := <-cancelled
+	err := (<-cancelled).err
 	if woke := time.Since(start); !errors.Is(err, context.Canceled) || woke > 50*time.Millisecond {
 		t.Fatalf("cancelled Receive returned %v after %v, want context.Canceled within a few ms", err, woke)
 	}
 	t.Logf("cancel woke its Receive in %v", time.Since(start))
-	err = <-timeout
+	err = (<-timeout).err
 	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Receive past its deadline: %v, want os.ErrDeadlineExceeded", err)
 	}
 	select {
 	case got := <-other:
-		t.Fatalf("a waiter with no deadline returned: %s", got)
+		t.Fatalf("a waiter with no deadline returned: %+v", got)
 	default:
 	}
 	if err := q.Send(context.Background(), []byte("late"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-other; got != "late<nil>" {
-		t.Fatalf("the remaining waiter got %q, want the message", got)
+	if got := <-other; got != (received{"late", nil}) {
+		t.Fatalf("the remaining waiter got %+v, want the message", got)
 	}
+}
+
+// received is the outcome of a Receive that receiving started.
+type received struct {
+	msg string
+	err error
+}
+
+// receiving starts a Receive on q with ctx; its outcome goes to out.
+func receiving(ctx context.Context, q *posix.MessageQueue, out chan<- received) {
+	go func() {
+		buf := make([]byte, q.MessageSize())
+		n, _, err := q.Receive(ctx, buf)
+		out <- received{string(buf[:n]), err}
+	}()
 }
 
 // TestQueueDescriptorsBounded: each waiting goroutine used to dup the queue's
@@ -275,12 +279,9 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 	before := openFiles(t)
 	const waiters = 200
 	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, waiters)
+	out := make(chan received, waiters)
 	for range waiters {
-		go func() {
-			_, _, err := q.Receive(ctx, make([]byte, 8))
-			errc <- err
-		}()
+		receiving(ctx, q, out)
 	}
 	parked(t, waiters)
 	if n := openFiles(t); n > before {
@@ -288,7 +289,7 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 	}
 	cancel()
 	for range waiters {
-		if err := testutil.Recv(t, errc); !errors.Is(err, context.Canceled) {
+		if err := testutil.Recv(t, out).err; !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled Receive: %v", err)
 		}
 	}
@@ -381,28 +382,20 @@ func idle(t *testing.T, pid int) {
 func TestQueueLeaderCancelled(t *testing.T) {
 	q := newQueue(t, 1, 8)
 	ctx, cancel := context.WithCancel(context.Background())
-	first := make(chan error, 1)
-	go func() {
-		_, _, err := q.Receive(ctx, make([]byte, 8))
-		first <- err
-	}()
+	first, second := make(chan received, 1), make(chan received, 1)
+	receiving(ctx, q, first)
 	parked(t, 1)
-	second := make(chan string, 1)
-	go func() {
-		buf := make([]byte, 8)
-		n, _, err := q.Receive(context.Background(), buf)
-		second <- fmt.Sprint(string(buf[:n]), err)
-	}()
+	receiving(context.Background(), q, second)
 	parked(t, 2)
 	cancel()
-	if err := testutil.Recv(t, first); !errors.Is(err, context.Canceled) {
+	if err := testutil.Recv(t, first).err; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled first waiter: %v, want context.Canceled", err)
 	}
 	if err := q.Send(context.Background(), []byte("next"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.Recv(t, second); got != "next<nil>" {
-		t.Fatalf("second waiter got %q, want the message", got)
+	if got := testutil.Recv(t, second); got != (received{"next", nil}) {
+		t.Fatalf("second waiter got %+v, want the message", got)
 	}
 }
 
@@ -411,17 +404,14 @@ func TestQueueLeaderCancelled(t *testing.T) {
 func TestQueueDeadlineWakesEveryWaiter(t *testing.T) {
 	q := newQueue(t, 1, 8)
 	const waiters = 5
-	errc := make(chan error, waiters)
+	out := make(chan received, waiters)
 	for range waiters {
-		go func() {
-			_, _, err := q.Receive(context.Background(), make([]byte, 8))
-			errc <- err
-		}()
+		receiving(context.Background(), q, out)
 	}
 	parked(t, waiters)
 	q.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
 	for range waiters {
-		if err := testutil.Recv(t, errc); !errors.Is(err, os.ErrDeadlineExceeded) {
+		if err := testutil.Recv(t, out).err; !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("Receive after the read deadline: %v, want os.ErrDeadlineExceeded", err)
 		}
 	}
