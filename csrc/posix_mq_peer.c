@@ -4,7 +4,8 @@
  *                                         printing "sent PRIO TEXT" after each
  *   posix_mq_peer recv NAME COUNT         receive COUNT messages, printing
  *                                         "PRIO TEXT" for each
- *   posix_mq_peer feed NAME COUNT         send COUNT 8-byte messages, silently
+ *   posix_mq_peer feed NAME COUNT         once a line arrives on stdin, send COUNT
+ *                                         8-byte messages, silently
  *   posix_mq_peer pool NAME THREADS COUNT THREADS threads blocked in mq_receive
  *                                         share COUNT messages; prints "ready"
  *                                         once the threads are started, and
@@ -58,6 +59,11 @@ static int feed(const char *name, long count) {
 	mqd_t q = mq_open(name, O_WRONLY);
 	if (q == (mqd_t)-1)
 		return fail("mq_open", name);
+	char go[16];
+	if (!fgets(go, sizeof go, stdin)) {
+		fprintf(stderr, "posix_mq_peer: feed: no start line on stdin\n");
+		return 1;
+	}
 	for (long i = 0; i < count; i++)
 		if (mq_send(q, "message", 8, 0) < 0)
 			return fail("mq_send", name);

@@ -3,10 +3,12 @@ package posix_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,8 +118,9 @@ func pingPongShm(b *testing.B, size int) func() error {
 // message: n goroutines receiving from one queue (capacity 10) that a C
 // feeder fills (csrc/posix_mq_peer.c feed), beside a C pool of n threads
 // blocked in mq_receive fed the same way (pool). The CPU is the user and
-// system time of both processes per message: the feeder's whole run, and the
-// pool's from the moment all its waiters are blocked to the last message
+// system time of both processes per message: the feeder's whole run (it is
+// started ahead and waits for a word to send), and the pool's from the moment
+// all its waiters are blocked to the last message
 // (getrusage; for the C pool's start, the threads' run times in
 // /proc/PID/task/*/schedstat, since creating 500 threads is not receiving).
 // The two take turns, so that they meet the same load:
@@ -162,14 +165,12 @@ func goPool(b *testing.B, peer string, n, k int) time.Duration {
 			}
 		})
 	}
-	testutil.WaitGoroutines(b, n, "", "posix.(*MessageQueue).wait(")
+	parked(b, n, 1)
+	feed := startFeeder(b, peer, q.Name(), k)
 	before := selfCPU(b)
-	feed := exec.Command(peer, "feed", q.Name(), strconv.Itoa(k))
-	if out, err := feed.CombinedOutput(); err != nil {
-		b.Fatalf("%s: %v %s", feed, err, out)
-	}
+	feed.release()
 	<-all
-	cpu := selfCPU(b) - before + processCPU(feed.ProcessState)
+	cpu := selfCPU(b) - before + feed.wait(b)
 	q.Close()
 	wg.Wait()
 	return cpu
@@ -181,17 +182,48 @@ func cPool(b *testing.B, peer string, n, k int) time.Duration {
 	pool := testutil.Start(b, exec.Command(peer, "pool", q.Name(), strconv.Itoa(n), strconv.Itoa(k)))
 	pool.Expect("ready")
 	tasksIn(b, pool.Cmd.Process.Pid, n, "wq_sleep") // the kernel function of a blocked mq_receive
+	feed := startFeeder(b, peer, q.Name(), k)
 	start := tasksCPU(b, pool.Cmd.Process.Pid)
-	feed := exec.Command(peer, "feed", q.Name(), strconv.Itoa(k))
-	if out, err := feed.CombinedOutput(); err != nil {
-		b.Fatalf("%s: %v %s", feed, err, out)
-	}
+	feed.release()
 	var end int64
 	if _, err := fmt.Sscanf(pool.Line(), "cpu %d", &end); err != nil {
 		b.Fatalf("C pool: %v", err)
 	}
 	pool.MustSucceed()
-	return time.Duration(end) - start + processCPU(feed.ProcessState)
+	return time.Duration(end) - start + feed.wait(b)
+}
+
+// feeder is the C peer that sends a pool its messages. It starts ahead and
+// waits for a line on its standard input, so that starting a process is not
+// part of what is measured.
+type feeder struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr strings.Builder
+}
+
+func startFeeder(b *testing.B, peer, queue string, k int) *feeder {
+	f := &feeder{cmd: exec.Command(peer, "feed", queue, strconv.Itoa(k))}
+	var err error
+	if f.stdin, err = f.cmd.StdinPipe(); err != nil {
+		b.Fatal(err)
+	}
+	f.cmd.Stderr = &f.stderr
+	if err := f.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// release lets the feeder send.
+func (f *feeder) release() { io.WriteString(f.stdin, "go\n") }
+
+// wait waits for the feeder to finish and returns the CPU it used.
+func (f *feeder) wait(b *testing.B) time.Duration {
+	if err := f.cmd.Wait(); err != nil {
+		b.Fatalf("%s: %v %s", f.cmd, err, f.stderr.String())
+	}
+	return processCPU(f.cmd.ProcessState)
 }
 
 func processCPU(s *os.ProcessState) time.Duration { return s.UserTime() + s.SystemTime() }

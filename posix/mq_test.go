@@ -180,11 +180,13 @@ func TestQueueClosed(t *testing.T) {
 	}
 }
 
-// parked waits until n Send or Receive calls wait: on the runtime poller
-// ("IO wait") or for their turn in line ("select").
-func parked(t *testing.T, n int) {
+// parked waits until n Send or Receive calls wait, on lines lines (a queue's
+// receivers, or its senders): the first of each on the runtime poller, the
+// others for their turn.
+func parked(t testing.TB, n, lines int) {
 	t.Helper()
-	testutil.WaitGoroutines(t, n, "", "posix.(*MessageQueue).wait(")
+	testutil.WaitGoroutines(t, lines, "IO wait", "posix.(*MessageQueue).lead(")
+	testutil.WaitGoroutines(t, n-lines, "select", "posix.(*MessageQueue).awaitTurn(")
 }
 
 func TestQueueCloseWakesEveryWaiter(t *testing.T) {
@@ -201,7 +203,7 @@ func TestQueueCloseWakesEveryWaiter(t *testing.T) {
 		}()
 		go func() { errc <- full.Send(context.Background(), []byte("y"), 0) }()
 	}
-	parked(t, 2*n)
+	parked(t, 2*n, 2)
 	full.Close()
 	empty.Close()
 	for range 2 * n {
@@ -225,7 +227,7 @@ func TestQueueCancelWakesOnlyItsCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancelled := make(chan received, 1)
 	receiving(ctx, q, cancelled)
-	parked(t, 2)
+	parked(t, 2, 1)
 	// Started last, and not waited for: its deadline may pass before it parks.
 	timeout := make(chan received, 1)
 	tctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -283,7 +285,7 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 	for range waiters {
 		receiving(ctx, q, out)
 	}
-	parked(t, waiters)
+	parked(t, waiters, 1)
 	if n := openFiles(t); n > before {
 		t.Errorf("%d goroutines waiting on a queue: %d descriptors open, %d before", waiters, n, before)
 	}
@@ -384,9 +386,9 @@ func TestQueueLeaderCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	first, second := make(chan received, 1), make(chan received, 1)
 	receiving(ctx, q, first)
-	parked(t, 1)
+	parked(t, 1, 1)
 	receiving(context.Background(), q, second)
-	parked(t, 2)
+	parked(t, 2, 1)
 	cancel()
 	if err := testutil.Recv(t, first).err; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled first waiter: %v, want context.Canceled", err)
@@ -408,7 +410,7 @@ func TestQueueDeadlineWakesEveryWaiter(t *testing.T) {
 	for range waiters {
 		receiving(context.Background(), q, out)
 	}
-	parked(t, waiters)
+	parked(t, waiters, 1)
 	q.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
 	for range waiters {
 		if err := testutil.Recv(t, out).err; !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -446,7 +448,7 @@ func TestQueueObjectDeadlines(t *testing.T) {
 	// is full, so Send blocks; a read deadline must not wake it).
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- q.Send(ctx, []byte("more"), 0) }()
-	parked(t, 1)
+	parked(t, 1, 1)
 	q.SetReadDeadline(time.Now().Add(-time.Second))
 	buf := make([]byte, 8)
 	// The read deadline has passed: Receive fails though a message is there.
@@ -491,7 +493,7 @@ func TestQueueThreads(t *testing.T) {
 			})
 		}
 	}
-	parked(t, queues*perQueue)
+	parked(t, queues*perQueue, queues)
 	after := threads(t)
 	t.Logf("threads: %d before, %d with %d goroutines blocked in Receive", before, after, queues*perQueue)
 	if after-before >= 50 {
