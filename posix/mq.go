@@ -382,7 +382,8 @@ func (q *MessageQueue) Close() error {
 		return nil
 	}
 	q.closed = true
-	close(q.done) // wakes the calls waiting in line
+	close(q.done) // wakes the calls waiting in line, which need not leave it one by one
+	q.recv.queue, q.send.queue = nil, nil
 	n := q.notify
 	q.notify = nil
 	q.mu.Unlock()

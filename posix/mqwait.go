@@ -13,6 +13,7 @@ import "C"
 import (
 	"context"
 	"os"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -43,7 +44,7 @@ type line struct {
 	leader  *call         // waits on the poller, or nil
 	queue   []*call       // wait for their turn, oldest first
 	waiting atomic.Int32  // the calls in line, leader included; read without mu
-	changed chan struct{} // closed when the deadline changes: the queue re-reads it; nil if none waits
+	changed chan struct{} // closed when the deadline changes, for the calls in line to re-read it
 	fileDL  time.Time     // the deadline set on the descriptor for this direction
 }
 
@@ -310,11 +311,8 @@ func (q *MessageQueue) leave(c *call) {
 	l := c.l
 	l.waiting.Add(-1)
 	if !c.leading {
-		for i, w := range l.queue {
-			if w == c {
-				l.queue = append(l.queue[:i], l.queue[i+1:]...)
-				break
-			}
+		if i := slices.Index(l.queue, c); i >= 0 { // not if Close emptied the line
+			l.queue = slices.Delete(l.queue, i, i+1)
 		}
 		return
 	}
@@ -326,7 +324,7 @@ func (q *MessageQueue) leave(c *call) {
 	l.leader = nil
 	if len(l.queue) > 0 {
 		next := l.queue[0]
-		l.queue = append(l.queue[:0], l.queue[1:]...)
+		l.queue = slices.Delete(l.queue, 0, 1)
 		l.leader, next.leading = next, true
 		next.wake <- struct{}{}
 	}
