@@ -89,12 +89,13 @@
 // between tries (at most one spinning goroutine per CPU), unless other calls
 // already wait for the same thing: the message would wake one of them. In a
 // request and reply exchange the answer usually comes sooner than a parked
-// goroutine can be woken. BenchmarkPingPong measures the effect beside C that blocks at once
-// and C that spins the same way.
+// goroutine can be woken. BenchmarkPingPong measures the effect beside C that
+// blocks at once and C that spins the same way.
 //
 // Send and Receive with the caller's buffer and a context that cannot be
-// cancelled (context.Background) allocate nothing; with a cancellable context
-// a call that has to wait makes three small allocations (context.AfterFunc).
+// cancelled (context.Background) allocate nothing. With a cancellable context,
+// a call whose turn comes to wait on the poller makes three small allocations
+// (context.AfterFunc); waiting in line for that turn allocates nothing.
 //
 // # Notification
 //

@@ -401,6 +401,39 @@ func TestQueueLeaderCancelled(t *testing.T) {
 	}
 }
 
+// TestQueueSendersTakeTurns: goroutines waiting to send on a full queue take
+// turns as receivers do; each message taken lets one of them send.
+func TestQueueSendersTakeTurns(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	ctx := context.Background()
+	if err := q.Send(ctx, []byte("first"), 0); err != nil {
+		t.Fatal(err)
+	}
+	const senders = 5
+	errc := make(chan error, senders)
+	for i := range senders {
+		go func() { errc <- q.Send(ctx, []byte(strconv.Itoa(i)), 0) }()
+	}
+	parked(t, senders, 1)
+	got := map[string]bool{}
+	buf := make([]byte, 8)
+	for range senders + 1 {
+		n, _, err := q.Receive(ctx, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[string(buf[:n])] = true
+	}
+	for range senders {
+		if err := testutil.Recv(t, errc); err != nil {
+			t.Fatalf("waiting Send: %v", err)
+		}
+	}
+	if len(got) != senders+1 {
+		t.Fatalf("received %v, want the first message and one from each sender", got)
+	}
+}
+
 // TestQueueDeadlineWakesEveryWaiter: a read deadline set while several calls
 // wait ends them all, the one on the poller and those in line.
 func TestQueueDeadlineWakesEveryWaiter(t *testing.T) {
