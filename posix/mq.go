@@ -77,7 +77,7 @@ type MessageQueue struct {
 	calls    sync.Pool       // *call, reused so that a call allocates nothing
 
 	mu         sync.Mutex
-	closed     bool
+	closed     atomic.Bool   // set under mu; read without it by calls that begin
 	done       chan struct{} // closed by Close: wakes the calls waiting in line
 	recv, send line          // the calls waiting for a message and for room
 	notify     *notifier
@@ -295,7 +295,7 @@ func (q *MessageQueue) setDeadline(t time.Time, read, write bool) error {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.closed {
+	if q.closed.Load() {
 		return errs.Closed(op, q.name)
 	}
 	if read {
@@ -316,7 +316,7 @@ func (q *MessageQueue) withFD(op string, f func(fd int) error) error {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.closed {
+	if q.closed.Load() {
 		return errs.Closed(op, q.name)
 	}
 	return errs.Path(op, q.name, f(q.fd))
@@ -377,11 +377,11 @@ func (q *MessageQueue) Close() error {
 		return nil
 	}
 	q.mu.Lock()
-	if q.closed {
+	if q.closed.Load() {
 		q.mu.Unlock()
 		return nil
 	}
-	q.closed = true
+	q.closed.Store(true)
 	close(q.done) // wakes the calls waiting in line, which need not leave it one by one
 	q.recv.queue, q.send.queue = nil, nil
 	n := q.notify

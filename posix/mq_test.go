@@ -170,8 +170,11 @@ func TestQueueClosed(t *testing.T) {
 	buf := make([]byte, 8)
 	_, _, recvErr := q.Receive(ctx, buf)
 	_, attrErr := q.Attr()
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _, doneErr := q.Receive(done, buf) // closed wins over a done context
 	for what, err := range map[string]error{
-		"Send": q.Send(ctx, nil, 0), "Receive": recvErr, "Attr": attrErr,
+		"Send": q.Send(ctx, nil, 0), "Receive": recvErr, "Attr": attrErr, "Receive(done)": doneErr,
 		"Notify": q.Notify(make(chan *posix.MessageQueue)), "SetDeadline": q.SetDeadline(time.Now()),
 	} {
 		if !errors.Is(err, os.ErrClosed) {
@@ -431,6 +434,55 @@ func TestQueueSendersTakeTurns(t *testing.T) {
 	}
 	if len(got) != senders+1 {
 		t.Fatalf("received %v, want the first message and one from each sender", got)
+	}
+}
+
+// TestQueueWaitersChurn: receivers whose short deadlines pass all the time,
+// in line and on the poller, while a sender sends; every message arrives
+// once, none is lost to a turn handed over as a deadline passed.
+func TestQueueWaitersChurn(t *testing.T) {
+	q := newQueue(t, 4, 8)
+	const receivers, messages = 12, 300
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := make(map[string]int)
+	done := make(chan struct{})
+	for i := range receivers {
+		wg.Go(func() {
+			buf := make([]byte, 8)
+			for {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%4)*200*time.Microsecond)
+				n, _, err := q.Receive(ctx, buf)
+				cancel()
+				switch {
+				case err == nil:
+					mu.Lock()
+					seen[string(buf[:n])]++
+					if len(seen) == messages {
+						close(done)
+					}
+					mu.Unlock()
+				case errors.Is(err, os.ErrClosed):
+					return
+				case !errors.Is(err, os.ErrDeadlineExceeded):
+					t.Errorf("Receive: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for i := range messages {
+		if err := q.Send(context.Background(), []byte(strconv.Itoa(i)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.Recv(t, done)
+	q.Close()
+	wg.Wait()
+	for m, k := range seen {
+		if k != 1 {
+			t.Errorf("message %s received %d times", m, k)
+		}
 	}
 }
 

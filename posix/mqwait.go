@@ -156,6 +156,9 @@ func earlier(a, b time.Time) time.Time {
 
 // run makes call c: at once if it can, waiting in line if it must and may.
 func (q *MessageQueue) run(c *call, op string) error {
+	if q.closed.Load() { // before the context: a closed queue says so
+		return errs.Closed(op, q.name)
+	}
 	wait := c.ctx != nonblocking && !q.nonblock.Load()
 	var dl time.Time
 	if wait {
@@ -194,7 +197,7 @@ func (q *MessageQueue) wait(c *call, op string) error {
 	l := c.l
 	c.ctxDL, _ = c.ctx.Deadline()
 	q.mu.Lock()
-	if q.closed {
+	if q.closed.Load() {
 		q.mu.Unlock()
 		return errs.Closed(op, q.name)
 	}
@@ -215,7 +218,7 @@ func (q *MessageQueue) wait(c *call, op string) error {
 
 	q.mu.Lock()
 	q.leave(c)
-	closed := q.closed
+	closed := q.closed.Load()
 	q.mu.Unlock()
 	switch {
 	case err == nil:
@@ -278,12 +281,12 @@ func (q *MessageQueue) awaitTurn(c *call) error {
 // descriptor and c's context hooked to move that deadline into the past.
 func (q *MessageQueue) lead(c *call) error {
 	q.mu.Lock()
-	if q.closed {
+	if q.closed.Load() {
 		q.mu.Unlock()
 		return os.ErrClosed
 	}
-	gen := c.gen
-	err := q.setFileDeadline(c.l)
+	l, gen := c.l, c.gen // c is recycled: the hook may run after its call
+	err := q.setFileDeadline(l)
 	q.mu.Unlock()
 	if err != nil {
 		return err
@@ -292,9 +295,9 @@ func (q *MessageQueue) lead(c *call) error {
 		stop := context.AfterFunc(c.ctx, func() {
 			q.mu.Lock()
 			defer q.mu.Unlock()
-			if c.l.leader == c && c.gen == gen && !q.closed { // still this call
+			if l.leader == c && c.gen == gen && !q.closed.Load() { // still this call
 				c.cancelled = true
-				q.setFileDeadline(c.l)
+				q.setFileDeadline(l)
 			}
 		})
 		defer stop()
@@ -378,10 +381,7 @@ func (q *MessageQueue) outcome(c *call, op string) error {
 
 // failure is the error of a call the poller refused: the queue was closed.
 func (q *MessageQueue) failure(op string, err error) error {
-	q.mu.Lock()
-	closed := q.closed
-	q.mu.Unlock()
-	if closed {
+	if q.closed.Load() {
 		return errs.Closed(op, q.name)
 	}
 	return errs.Path(op, q.name, err)

@@ -151,7 +151,7 @@ func (n *notifier) run(q *MessageQueue) {
 // handle takes the cookie of registration seq, which fired (woken) or was
 // removed, and returns the channel to notify, if any; q.mu is held.
 func (n *notifier) handle(q *MessageQueue, seq uint64, woken bool) chan<- *MessageQueue {
-	if seq != n.seq || n.ch == nil || q.closed {
+	if seq != n.seq || n.ch == nil || q.closed.Load() {
 		return nil // an older registration, a cancelled one, or the end
 	}
 	if !woken {

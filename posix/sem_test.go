@@ -68,9 +68,9 @@ func TestSemaphoreNamed(t *testing.T) {
 
 func TestSemaphoreWaitWakes(t *testing.T) {
 	s := newSemaphore(t, 0)
+	start := time.Now() // before the deadline is fixed: a preemption between the two would make Wait look early
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	err := s.Wait(ctx)
 	if took := time.Since(start); !errors.Is(err, os.ErrDeadlineExceeded) || took < 30*time.Millisecond || took > 500*time.Millisecond {
 		t.Fatalf("Wait with a 30ms deadline: %v after %v", err, took)
