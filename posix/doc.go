@@ -26,7 +26,8 @@
 // Only the Open and Init functions make usable values: methods of a nil or
 // zero MessageQueue, SharedMemory or Semaphore fail with an error matching
 // os.ErrInvalid (Name, MessageSize and Bytes return their zero value,
-// SetNonblocking does nothing), and its Close does nothing.
+// SetNonblocking does nothing, String says "not open"), and Close does
+// nothing.
 //
 // A mapping of shared memory is a []byte that is valid until Unmap, Resize or
 // Close; touching it afterwards faults. An unnamed semaphore (InitSemaphore,
@@ -43,9 +44,9 @@
 //
 // # Python's multiprocessing.shared_memory unlinks what it attaches to
 //
-// Before Python 3.13, a Python process that attaches to an existing segment
-// with shared_memory.SharedMemory(name) registers it with its resource
-// tracker, which unlinks the segment when that process exits: a segment that
+// A Python process that attaches to an existing segment with
+// shared_memory.SharedMemory(name) registers it with its resource tracker,
+// which unlinks the segment when that process exits: a segment that
 // Go created and still uses loses its name (processes that have it open keep
 // it, but nobody can open it by name any more), and the tracker warns about a
 // "leaked shared_memory object". The fix is on the Python side, right after
@@ -54,7 +55,8 @@
 //	shm = shared_memory.SharedMemory(name="goipc-seg")
 //	resource_tracker.unregister(shm._name, "shared_memory")  # the segment is Go's
 //
-// or, on Python 3.13 and later, SharedMemory(name="goipc-seg", track=False).
+// or, on Python 3.13 and later, attach with SharedMemory(name="goipc-seg",
+// track=False), which does not register it.
 // The same holds the other way round: a segment Python creates is unlinked
 // when its creator exits unless it unregisters it.
 //
