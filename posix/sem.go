@@ -181,11 +181,19 @@ func semaphoreIn(mem []byte) (*C.sem_t, error) {
 }
 
 // Name returns the semaphore's name with its leading slash, or "" for an
-// unnamed one.
-func (s *Semaphore) Name() string { return s.name }
+// unnamed one (and for a nil or zero Semaphore).
+func (s *Semaphore) Name() string {
+	if s == nil {
+		return ""
+	}
+	return s.name
+}
 
 func (s *Semaphore) path() string {
-	if s.name == "" {
+	switch {
+	case s == nil || s.sem == nil:
+		return "(not open)"
+	case s.name == "":
 		return "(unnamed semaphore)"
 	}
 	return s.name
