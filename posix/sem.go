@@ -30,7 +30,6 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
@@ -249,9 +248,7 @@ func (s *Semaphore) Wait(ctx context.Context) error {
 		if forever {
 			timeout = 24 * time.Hour
 		}
-		var now unix.Timespec
-		unix.ClockGettime(unix.CLOCK_MONOTONIC, &now)
-		abs := unix.NsecToTimespec(now.Nano() + int64(timeout))
+		abs := blocking.MonotonicDeadline(timeout) // saturates: a deadline centuries away must not wrap
 		ts := C.struct_timespec{tv_sec: C.time_t(abs.Sec), tv_nsec: C.long(abs.Nsec)}
 		r, err := C.sem_clockwait(s.sem, C.CLOCK_MONOTONIC, &ts)
 		switch {

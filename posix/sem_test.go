@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"strings"
 	"syscall"
@@ -114,6 +115,23 @@ func TestSemaphoreWaitWakes(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// A deadline centuries away is a long wait, not an absolute time that wraps
+// into the past and times out at once.
+func TestSemaphoreFarDeadline(t *testing.T) {
+	s := newSemaphore(t, 0)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(math.MaxInt64))
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Wait(ctx) }()
+	waitWaiters(t, s, 1)
+	if err := s.Post(); err != nil {
+		t.Fatal(err)
+	}
+	if err := testutil.Recv(t, errc); err != nil {
+		t.Fatalf("Wait with a deadline 292 years away, woken by Post: %v", err)
 	}
 }
 
