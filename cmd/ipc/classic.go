@@ -51,14 +51,6 @@ func checkCount(count int) error {
 	return nil
 }
 
-// deadline turns a --timeout flag into a deadline; zero means none.
-func deadline(d time.Duration) time.Time {
-	if d <= 0 {
-		return time.Time{}
-	}
-	return time.Now().Add(d)
-}
-
 // netErr reshapes a net package error, "listen tcp 127.0.0.1:1: bind: address
 // already in use", into the CLI's "listen 127.0.0.1:1: address already in use",
 // keeping the errno (or os.ErrDeadlineExceeded) for exit statuses and errors.Is.
@@ -92,10 +84,10 @@ func inUseHint(err error, hint string) error {
 
 // echoEnd is one side of an echo exchange, as its command's flags set it.
 type echoEnd struct {
-	network, addr string        // "tcp" and host:port, or "unix"/"unixgram" and a path
-	timeout       time.Duration // bounds the whole exchange; 0: none
-	count         int           // servers: exchanges before exiting; 0: never
-	asJSON        bool          // servers: print --json objects
+	network, addr string     // "tcp" and host:port, or "unix"/"unixgram" and a path
+	wait          *waitFlags // bounds the whole exchange
+	count         int        // servers: exchanges before exiting; 0: never
+	asJSON        bool       // servers: print --json objects
 }
 
 // serveEcho is the walk-through's echo server for a stream listener: for each
@@ -104,10 +96,18 @@ type echoEnd struct {
 func serveEcho(ln net.Listener, e echoEnd, out io.Writer) error {
 	defer ln.Close()
 	type deadliner interface{ SetDeadline(time.Time) error }
-	end := deadline(e.timeout)
+	end := e.wait.deadline()
 	ln.(deadliner).SetDeadline(end)
-	notifyReady()
+	notifyReady("connections on %s", ln.Addr())
 	for n := 0; e.count == 0 || n < e.count; n++ {
+		if e.wait.noWait() {
+			if ready, err := readyNow(ln.(syscall.Conn)); err != nil || !ready {
+				if err == nil && n == 0 {
+					err = nothingYet("accept", e.addr, "no connection waiting")
+				}
+				return err // after n > 0, every connection waiting was served
+			}
+		}
 		conn, err := ln.Accept()
 		if err != nil {
 			return netErr("accept", e.addr, err)
@@ -124,6 +124,15 @@ func serveEcho(ln net.Listener, e echoEnd, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// clientWait is the check of a client's --timeout: a client always waits for
+// its echo, so 0 would fail every exchange.
+func clientWait(w *waitFlags) error {
+	if w.noWait() {
+		return cli.Usagef("--timeout 0: a client always waits for the echo; give a positive --timeout, or none to wait as long as it takes")
 	}
 	return nil
 }
@@ -170,7 +179,7 @@ func streamPayload(out io.Writer, r io.Reader, asJSON bool, meta map[string]any,
 // half so that the server sees the end of the message, and returns every byte
 // the server sends back until it closes.
 func echoRequest(e echoEnd, msg string) ([]byte, error) {
-	end := deadline(e.timeout)
+	end := e.wait.deadline()
 	d := net.Dialer{Deadline: end}
 	conn, err := d.Dial(e.network, e.addr)
 	if err != nil {

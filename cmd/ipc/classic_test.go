@@ -454,7 +454,8 @@ func TestClassicUnixBadInput(t *testing.T) {
 	if err := os.WriteFile(regular, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	expectError(t, exitError, "listen "+regular+": address already in use", "unix", "recv", regular)
+	expectError(t, exitError, "listen "+regular+": a regular file is there, not a socket", "unix", "recv", regular)
+	expectError(t, exitError, "listen "+dir+": a directory is there, not a socket", "unix", "recv", dir)
 	expectError(t, exitError, "remove "+regular+": not a socket (it is a regular file)", "unix", "rm", regular)
 	expectError(t, exitError, "connect "+regular+": connection refused", "unix", "send", regular, "x")
 	missing := filepath.Join(dir, "missing")

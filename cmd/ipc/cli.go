@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 )
 
 // Exit statuses, as ../../shared/CLI.md fixes them.
@@ -20,18 +22,32 @@ const (
 	exitEmpty   = 4
 )
 
-// emptyError is a --nowait call that found nothing to take, or with full set
-// no room for a message: exit status 4.
+// emptyError is a call told not to wait (--nowait or --timeout 0) that found
+// nothing to take, or with full set no room for a message: exit status 4.
 type emptyError struct {
 	err  error
 	full bool
+	what string // what was missing, when more precise than "nothing to take"
 }
 
 func (e emptyError) Error() string {
-	if e.full {
-		return e.err.Error() + " (the queue is full and --nowait given)"
+	what := e.what
+	switch {
+	case e.full:
+		what = "the queue is full"
+	case what == "":
+		what = "nothing to take"
 	}
-	return e.err.Error() + " (nothing to take and --nowait given)"
+	reason := what + ", and --nowait (or --timeout 0) says not to wait"
+	var pe *os.PathError
+	var se *os.SyscallError
+	switch { // the errno's text, "resource temporarily unavailable", says less
+	case errors.As(e.err, &pe):
+		return pe.Op + " " + pe.Path + ": " + reason
+	case errors.As(e.err, &se):
+		return se.Syscall + ": " + reason
+	}
+	return reason
 }
 func (e emptyError) Unwrap() error { return e.err }
 
@@ -117,8 +133,12 @@ func (m *modeValue) Set(v string) error {
 const readyEnv = "IPC_READY_FD"
 
 // notifyReady tells whoever started this process, if anyone, that the receiver
-// is listening or waiting.
-func notifyReady() {
+// is listening or waiting, and a person at a terminal what it waits for (a
+// phrase such as "a message on /foo"); scripts see nothing on stderr.
+func notifyReady(format string, args ...any) {
+	if isTerminal(os.Stderr) {
+		fmt.Fprintf(os.Stderr, "ipc: waiting for "+format+" (Ctrl-C to stop)\n", args...)
+	}
 	fd, err := strconv.Atoi(os.Getenv(readyEnv))
 	if err != nil {
 		return
@@ -127,4 +147,10 @@ func notifyReady() {
 	f := os.NewFile(uintptr(fd), "ready")
 	f.Write([]byte{'\n'})
 	f.Close()
+}
+
+// isTerminal says whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -27,7 +28,7 @@ closes. Either side creates the FIFO when PATH (default ` + defaultFIFO + `) is
 missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	}
 	mode := modeValue(0o600)
-	var timeout time.Duration
+	var sendWait, recvWait *waitFlags
 	var asJSON bool
 
 	send := &cobra.Command{
@@ -36,7 +37,7 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path, msg := pathAndMessage(a, defaultFIFO)
-			f, err := openFIFO(path, os.O_WRONLY, fs.FileMode(mode), deadline(timeout), "reader")
+			f, err := openFIFO(path, os.O_WRONLY, fs.FileMode(mode), sendWait, "reader")
 			if err != nil {
 				return err
 			}
@@ -53,7 +54,7 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultFIFO)
-			f, err := openFIFO(path, os.O_RDONLY, fs.FileMode(mode), deadline(timeout), "writer")
+			f, err := openFIFO(path, os.O_RDONLY, fs.FileMode(mode), recvWait, "writer")
 			if err != nil {
 				return err
 			}
@@ -65,8 +66,10 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	}
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().Var(&mode, "mode", "permission bits of a FIFO this creates, whatever the umask")
-		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
 	}
+	sendWait = addWait(send, "give up waiting for a reader, or for room, after this long", "")
+	recvWait = addWait(recv, "give up waiting for a writer, or for its data, after this long", "")
+	foreignFlag(send)
 	jsonFlag(recv, &asJSON)
 	group.AddCommand(send, recv)
 	namedVerbs(group, fs.ModeNamedPipe, defaultFIFO)
@@ -85,9 +88,10 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 }
 
 // openFIFO creates the FIFO at path if it is missing, tells a waiting demo it
-// is ready, and opens it, which blocks until a peer opens the other end or the
-// deadline passes; the file it returns keeps that deadline.
-func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer string) (*os.File, error) {
+// is ready, and opens it, which waits until a peer opens the other end, as
+// long as w allows; the file it returns keeps w's deadline. It refuses what is
+// not a FIFO, and a link or a FIFO that guardPath refuses.
+func openFIFO(path string, flag int, mode fs.FileMode, w *waitFlags, peer string) (*os.File, error) {
 	switch err := unix.Mkfifo(path, uint32(mode)); {
 	case err == nil:
 		if err := os.Chmod(path, mode); err != nil { // mkfifo applies the umask
@@ -96,7 +100,25 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 	case err != syscall.EEXIST:
 		return nil, errs.Path("mkfifo", path, err)
 	}
-	notifyReady()
+	fi, err := guardPath("open", path, flag != os.O_RDONLY)
+	if err == nil && fi == nil {
+		err = errs.Path("open", path, syscall.ENOENT) // removed since mkfifo
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		flag |= syscall.O_NOFOLLOW // the entry checked is the one opened
+	} else if fi, err = os.Stat(path); err != nil {
+		return nil, errs.Path("open", path, errors.Unwrap(err))
+	}
+	if fi.Mode().Type() != fs.ModeNamedPipe {
+		return nil, errs.Path("open", path, fmt.Errorf("not a FIFO (it is a %s): ipc fifo reads and writes only FIFOs", kindOf(fi.Mode())))
+	}
+	if w.noWait() {
+		return openFIFONow(path, flag, peer)
+	}
+	notifyReady("a %s to open %s", peer, path)
 
 	// open(2) of a FIFO sleeps in the kernel and cannot be interrupted from Go.
 	// On timeout the goroutine is left blocked; the command exits right after.
@@ -110,6 +132,7 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 		done <- opened{f, err}
 	}()
 	var expired <-chan time.Time
+	end := w.deadline()
 	if !end.IsZero() {
 		t := time.NewTimer(time.Until(end))
 		defer t.Stop()
@@ -120,19 +143,33 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 		if o.err != nil {
 			return nil, o.err
 		}
-		fi, err := o.f.Stat()
-		if err == nil {
-			err = checkKind("open", path, fi, fs.ModeNamedPipe)
-		}
-		if err != nil {
-			o.f.Close()
-			return nil, err
-		}
 		o.f.SetDeadline(end)
 		return o.f, nil
 	case <-expired:
 		return nil, errs.Path("open", path, errs.Hint(errs.ErrTimeout, "no %s opened the FIFO in time", peer))
 	}
+}
+
+// openFIFONow opens the FIFO without waiting for the peer: a writer finds no
+// reader at once (ENXIO), a reader checks that a writer has put data in.
+func openFIFONow(path string, flag int, peer string) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ENXIO) {
+		return nil, nothingYet("open", path, "no "+peer+" has the FIFO open")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if flag&(os.O_WRONLY|os.O_RDWR) == 0 {
+		if ready, err := readyNow(f); err != nil || !ready {
+			f.Close()
+			if err == nil {
+				err = nothingYet("read", path, "no "+peer+" has put data in the FIFO")
+			}
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // fifoErr reports a failed read or write with the CLI's timeout error.

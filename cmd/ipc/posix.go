@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,24 +81,16 @@ the classic walk-through.`,
 // defaultQueue is the queue of the classic walk-through's POSIX example.
 const defaultQueue = "/foo"
 
-// callContext is the context of a blocking call with --timeout (0: none).
-func callContext(timeout time.Duration) (context.Context, context.CancelFunc) {
-	if timeout > 0 {
-		return context.WithTimeout(context.Background(), timeout)
-	}
-	return context.Background(), func() {}
-}
-
 func mqCommand() *cobra.Command {
 	mq := &cobra.Command{Use: "mq", Short: "POSIX message queues (mq_open, mq_send, mq_receive)"}
 
 	var (
-		priority          uint
-		create, nowaitSnd bool
+		priority uint
+		create   bool
 		mode              = modeValue(0o600)
 		capacity          int
 		msgSize           cli.SizeValue
-		sendTimeout       time.Duration
+		sendWait          *waitFlags
 	)
 	send := &cobra.Command{
 		Use:   "send [NAME] MSG",
@@ -110,13 +101,13 @@ func mqCommand() *cobra.Command {
 			capacity, msgSize := queueGeometry(capacity, int(msgSize))
 			q, err := posix.OpenQueue(name, &posix.QueueOptions{
 				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode), ModeSet: true,
-				Capacity: capacity, MessageSize: msgSize, Nonblocking: nowaitSnd,
+				Capacity: capacity, MessageSize: msgSize, Nonblocking: sendWait.noWait(),
 			})
 			if err != nil {
 				return err
 			}
 			defer q.Close()
-			ctx, cancel := callContext(sendTimeout)
+			ctx, cancel := sendWait.context()
 			defer cancel()
 			return nowaitFull(q.Send(ctx, []byte(msg), priority))
 		},
@@ -127,26 +118,26 @@ func mqCommand() *cobra.Command {
 	f.Var(&mode, "mode", "permission bits of a new queue, whatever the umask")
 	f.IntVar(&capacity, "max-messages", 0, "capacity of a new queue (default fs.mqueue.msg_default)")
 	f.Var(&msgSize, "message-size", "largest message of a new queue (default fs.mqueue.msgsize_default)")
-	f.DurationVar(&sendTimeout, "timeout", 0, "give up waiting for room after this long (exit 3)")
-	f.BoolVar(&nowaitSnd, "nowait", false, "fail at once (exit 4) if the queue is full")
+	sendWait = addWait(send, "give up waiting for room after this long", "fail at once (exit 4) if the queue is full")
 
 	var (
-		recvTimeout time.Duration
-		nowaitRecv  bool
-		asJSON      bool
+		recvWait *waitFlags
+		asJSON   bool
 	)
 	recv := &cobra.Command{
 		Use:   "recv NAME",
 		Short: "Receive the oldest message of the highest priority, waiting while the queue is empty",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{Access: posix.ReadOnly, Nonblocking: nowaitRecv})
+			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{Access: posix.ReadOnly, Nonblocking: recvWait.noWait()})
 			if err != nil {
 				return err
 			}
 			defer q.Close()
-			notifyReady()
-			ctx, cancel := callContext(recvTimeout)
+			if !recvWait.noWait() {
+				notifyReady("a message on %s", q.Name())
+			}
+			ctx, cancel := recvWait.context()
 			defer cancel()
 			buf := make([]byte, q.MessageSize())
 			n, prio, err := q.Receive(ctx, buf)
@@ -157,8 +148,7 @@ func mqCommand() *cobra.Command {
 		},
 	}
 	f = recv.Flags()
-	f.DurationVar(&recvTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
-	f.BoolVar(&nowaitRecv, "nowait", false, "fail at once (exit 4) if the queue is empty")
+	recvWait = addWait(recv, "give up waiting after this long", "fail at once (exit 4) if the queue is empty")
 	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "priority": N}`)
 
 	mq.AddCommand(send, defaultName(recv, defaultQueue),
@@ -208,7 +198,7 @@ func shmCommand() *cobra.Command {
 	)
 	write := &cobra.Command{
 		Use:   "write NAME DATA",
-		Short: "Store DATA at --offset in the segment, growing it to --size",
+		Short: "Store DATA and a NUL (when there is room) at --offset in the segment, growing it to --size",
 		Args:  cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			end := int64(offset) + int64(len(a[1]))
@@ -251,7 +241,7 @@ func shmCommand() *cobra.Command {
 				undo()
 				return err
 			}
-			copy(data[offset:], a[1])
+			copy(data[offset:], withNUL([]byte(a[1]), int64(offset), cur))
 			return m.Close()
 		},
 	}
@@ -350,8 +340,8 @@ func semCommand() *cobra.Command {
 	createFlags(post)
 
 	var (
-		timeout            time.Duration
-		nowaitWait, printV bool
+		semWait *waitFlags
+		printV  bool
 	)
 	wait := &cobra.Command{
 		Use:   "wait NAME",
@@ -363,11 +353,11 @@ func semCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			if nowaitWait {
+			if semWait.noWait() {
 				err = nowait(s.TryWait())
 			} else {
-				notifyReady()
-				ctx, cancel := callContext(timeout)
+				notifyReady("a post to %s", s.Name())
+				ctx, cancel := semWait.context()
 				defer cancel()
 				err = s.Wait(ctx)
 			}
@@ -378,8 +368,7 @@ func semCommand() *cobra.Command {
 		},
 	}
 	createFlags(wait)
-	wait.Flags().DurationVar(&timeout, "timeout", 0, "give up waiting after this long (exit 3)")
-	wait.Flags().BoolVar(&nowaitWait, "nowait", false, "fail at once (exit 4) if the value is zero")
+	semWait = addWait(wait, "give up waiting after this long", "fail at once (exit 4) if the value is zero")
 	wait.Flags().BoolVar(&printV, "print-value", false, "print the value the wait left")
 
 	valueCmd := &cobra.Command{

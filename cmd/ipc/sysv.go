@@ -185,8 +185,7 @@ func sysvMsgCommand() *cobra.Command {
 		sendType    int64
 		create      bool
 		mode        = modeValue(sysv.DefaultMode)
-		sendTimeout time.Duration
-		sendNowait  bool
+		sendWait    *waitFlags
 	)
 	send := &cobra.Command{
 		Use:   "send [KEY] MSG",
@@ -205,10 +204,10 @@ func sysvMsgCommand() *cobra.Command {
 				return err
 			}
 			defer q.Close()
-			ctx, cancel := callContext(sendTimeout)
+			ctx, cancel := sendWait.context()
 			defer cancel()
 			var flags sysv.MsgFlag
-			if sendNowait {
+			if sendWait.noWait() {
 				flags = sysv.NoWait
 			}
 			return nowaitFull(q.Send(ctx, sendType, []byte(a[0]), flags))
@@ -218,15 +217,13 @@ func sysvMsgCommand() *cobra.Command {
 	f.Int64Var(&sendType, "type", 1, "message type, a positive number receivers select by")
 	f.BoolVar(&create, "create", false, "create the queue if it does not exist")
 	f.Var(&mode, "mode", "permission bits of a new queue")
-	f.DurationVar(&sendTimeout, "timeout", 0, "give up waiting for room after this long (exit 3)")
-	f.BoolVar(&sendNowait, "nowait", false, "fail at once (exit 4) if the queue is full")
+	sendWait = addWait(send, "give up waiting for room after this long", "fail at once (exit 4) if the queue is full")
 
 	var (
 		recvType    int64
 		except      bool
 		noerror     bool
-		recvTimeout time.Duration
-		recvNowait  bool
+		recvWait    *waitFlags
 		asJSON      bool
 		bufSize     cli.SizeValue
 	)
@@ -256,7 +253,7 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			for _, fl := range []struct {
 				on   bool
 				flag sysv.MsgFlag
-			}{{except, sysv.Except}, {noerror, sysv.NoError}, {recvNowait, sysv.NoWait}} {
+			}{{except, sysv.Except}, {noerror, sysv.NoError}, {recvWait.noWait(), sysv.NoWait}} {
 				if fl.on {
 					flags |= fl.flag
 				}
@@ -271,8 +268,10 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 				size = min(size, int64(bufSize))
 			}
 			buf := make([]byte, size)
-			notifyReady()
-			ctx, cancel := callContext(recvTimeout)
+			if !recvWait.noWait() {
+				notifyReady("a message on key %v", key)
+			}
+			ctx, cancel := recvWait.context()
 			defer cancel()
 			n, typ, err := q.Receive(ctx, buf, recvType, flags)
 			if errors.Is(err, syscall.ENOMSG) {
@@ -289,8 +288,7 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 	f.BoolVar(&except, "except", false, "take the first message whose type is not --type (MSG_EXCEPT)")
 	f.BoolVar(&noerror, "noerror", false, "truncate a message too long for the buffer (MSG_NOERROR)")
 	f.Var(&bufSize, "buffer", "largest message to take (default kernel.msgmax)")
-	f.DurationVar(&recvTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
-	f.BoolVar(&recvNowait, "nowait", false, "fail at once (exit 4) if no message matches")
+	recvWait = addWait(recv, "give up waiting after this long", "fail at once (exit 4) if no message matches")
 	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "type": N}`)
 
 	msg.AddCommand(send, recv,
@@ -354,10 +352,7 @@ never changes afterwards.`,
 			if err != nil {
 				return err
 			}
-			copy(mem[offset:], data)
-			if end < len(mem) {
-				mem[end] = 0
-			}
+			copy(mem[offset:], withNUL(data, int64(offset), int64(len(mem))))
 			return m.Detach(mem)
 		},
 	}
@@ -456,10 +451,10 @@ func sysvSemCommand() *cobra.Command {
 	}
 
 	var (
-		num, delta     int
-		undo, opNowait bool
-		printValue     bool
-		opTimeout      time.Duration
+		num, delta int
+		undo       bool
+		printValue bool
+		opWait     *waitFlags
 	)
 	op := &cobra.Command{
 		Use:   "op [KEY] --num I --delta D",
@@ -488,11 +483,13 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			if undo {
 				o.Flags |= sysv.SemUndo
 			}
-			if opNowait {
+			if opWait.noWait() {
 				o.Flags |= sysv.SemNoWait
 			}
-			notifyReady()
-			ctx, cancel := callContext(opTimeout)
+			if !opWait.noWait() {
+				notifyReady("semaphore %d of key %v", num, key)
+			}
+			ctx, cancel := opWait.context()
 			defer cancel()
 			if err := s.Op(ctx, o); err != nil {
 				return nowait(err)
@@ -511,8 +508,7 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 	f.IntVar(&num, "num", 0, "which semaphore of the set")
 	f.IntVar(&delta, "delta", 0, "what to add (negative: take, waiting if need be; 0: wait for zero)")
 	f.BoolVar(&undo, "undo", false, "revert the operation when this process exits (SEM_UNDO)")
-	f.DurationVar(&opTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
-	f.BoolVar(&opNowait, "nowait", false, "fail at once (exit 4) instead of waiting")
+	opWait = addWait(op, "give up waiting after this long", "fail at once (exit 4) instead of waiting")
 	f.BoolVar(&printValue, "print-value", false, "print the semaphore's value after the operation")
 	createFlags(op)
 
