@@ -300,3 +300,15 @@ func printStat(w io.Writer, path string, fi fs.FileInfo, asJSON bool) error {
 		st.Uid, st.Gid, fi.Size(), fi.ModTime().Format(time.RFC3339))
 	return tw.Flush()
 }
+
+// fileErr reports a failed read or write of a file with the CLI's timeout
+// error, naming the file once.
+func fileErr(op, path string, err error) error {
+	var pe *os.PathError
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errs.ErrTimeout
+	} else if errors.As(err, &pe) {
+		err = pe.Err // "read /tmp/f: ..." is said once
+	}
+	return errs.Path(op, path, err)
+}

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/errs"
 )
 
 // Exit statuses, as ../../shared/CLI.md fixes them.
@@ -103,6 +105,47 @@ func writePayload(w io.Writer, data []byte, asJSON bool, meta map[string]any) er
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// checkStdout fails, before anything is taken from a queue, when stdout
+// cannot take a message at all: closed, or open only for reading. (A full
+// disk shows only when written to: deliver handles that.) The Go runtime puts
+// /dev/null, opened read-write, on a standard descriptor that was closed when
+// the program started; a shell's >/dev/null opens it write-only, a discard
+// the user asked for.
+func checkStdout() error {
+	fl, err := unix.FcntlInt(1, unix.F_GETFL, 0)
+	var out, null unix.Stat_t
+	switch {
+	case err != nil:
+		return errs.Path("write", "stdout", errs.Hint(err, "stdout is closed; nothing was taken"))
+	case fl&unix.O_ACCMODE == unix.O_RDWR && unix.Fstat(1, &out) == nil && unix.Stat("/dev/null", &null) == nil &&
+		out.Mode&unix.S_IFMT == unix.S_IFCHR && out.Rdev == null.Rdev:
+		return errs.Path("write", "stdout", errs.Hint(syscall.EBADF, "stdout was closed when ipc started; nothing was taken"))
+	case fl&unix.O_ACCMODE == unix.O_RDONLY:
+		return errs.Path("write", "stdout", errs.Hint(syscall.EBADF, "stdout is open only for reading; nothing was taken"))
+	}
+	return nil
+}
+
+// deliver prints a message taken from a queue as writePayload does. When
+// stdout fails, the message must not be lost: putBack queues it again, and
+// the error says so, or that putting it back failed too. where names the
+// queue and the place the message gets there.
+func deliver(w io.Writer, data []byte, asJSON bool, meta map[string]any, where string, putBack func() error) error {
+	err := writePayload(w, data, asJSON, meta)
+	if err == nil {
+		return nil
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // "write /dev/stdout" says less than "write stdout"
+	}
+	werr := errs.Path("write", "stdout", err)
+	if perr := putBack(); perr != nil {
+		return fmt.Errorf("%w; putting the message back on %s failed too, so it is lost: %v", werr, where, perr)
+	}
+	return fmt.Errorf("%w; the message was put back on %s", werr, where)
 }
 
 // cString returns data up to its first NUL byte: what `read` prints without

@@ -43,9 +43,9 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 			}
 			defer f.Close()
 			if _, err := io.WriteString(f, msg); err != nil {
-				return fifoErr("write", path, err)
+				return fileErr("write", path, err)
 			}
-			return fifoErr("close", path, f.Close())
+			return fileErr("close", path, f.Close())
 		},
 	}
 	recv := &cobra.Command{
@@ -54,13 +54,16 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultFIFO)
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			f, err := openFIFO(path, os.O_RDONLY, fs.FileMode(mode), recvWait, "writer")
 			if err != nil {
 				return err
 			}
 			defer f.Close()
 			return streamPayload(cmd.OutOrStdout(), f, asJSON, map[string]any{"path": path}, func(err error) error {
-				return fifoErr("read", path, err)
+				return fileErr("read", path, err)
 			})
 		},
 	}
@@ -170,15 +173,4 @@ func openFIFONow(path string, flag int, peer string) (*os.File, error) {
 		}
 	}
 	return f, nil
-}
-
-// fifoErr reports a failed read or write with the CLI's timeout error.
-func fifoErr(op, path string, err error) error {
-	var pe *os.PathError
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		err = errs.ErrTimeout
-	} else if errors.As(err, &pe) {
-		err = pe.Err // "read /tmp/f: ..." is said once
-	}
-	return errs.Path(op, path, err)
 }

@@ -61,7 +61,7 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 			}
 			defer f.Close()
 			return streamPayload(cmd.OutOrStdout(), f, asJSON, map[string]any{"path": path}, func(err error) error {
-				return errs.Path("read", path, errors.Unwrap(err))
+				return fileErr("read", path, err)
 			})
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,6 +130,9 @@ func mqCommand() *cobra.Command {
 		Short: "Receive the oldest message of the highest priority, waiting while the queue is empty",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{Access: posix.ReadOnly, Nonblocking: recvWait.noWait()})
 			if err != nil {
 				return err
@@ -144,7 +148,16 @@ func mqCommand() *cobra.Command {
 			if err != nil {
 				return nowait(err)
 			}
-			return writePayload(cmd.OutOrStdout(), buf[:n], asJSON, map[string]any{"priority": prio})
+			data := buf[:n]
+			where := fmt.Sprintf("%s with priority %d, behind the messages of that priority already queued", q.Name(), prio)
+			return deliver(cmd.OutOrStdout(), data, asJSON, map[string]any{"priority": prio}, where, func() error {
+				w, err := posix.OpenQueue(q.Name(), &posix.QueueOptions{Access: posix.WriteOnly, Nonblocking: true})
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				return w.Send(context.Background(), data, prio)
+			})
 		},
 	}
 	f = recv.Flags()

@@ -82,6 +82,9 @@ reserve.`,
 			if err := checkCount(count); err != nil {
 				return err
 			}
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			sigs := []syscall.Signal{syscall.SIGUSR1}
 			if len(a) > 0 {
 				sigs = nil

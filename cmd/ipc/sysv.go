@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -244,6 +245,9 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			if except && recvType <= 0 {
 				return cli.Usagef("--except needs a positive --type")
 			}
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			q, err := sysv.OpenQueue(key, 0, 0)
 			if err != nil {
 				return err
@@ -280,7 +284,11 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			if err != nil {
 				return err
 			}
-			return writePayload(cmd.OutOrStdout(), buf[:n], asJSON, map[string]any{"type": typ})
+			data := buf[:n]
+			where := fmt.Sprintf("key %v with type %d, at the end of the queue", key, typ)
+			return deliver(cmd.OutOrStdout(), data, asJSON, map[string]any{"type": typ}, where, func() error {
+				return q.Send(context.Background(), typ, data, sysv.NoWait)
+			})
 		},
 	}
 	f = recv.Flags()

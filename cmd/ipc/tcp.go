@@ -48,6 +48,9 @@ server that speaks this plain exchange can take either side.`,
 			if err := checkCount(count); err != nil {
 				return err
 			}
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return inUseHint(netErr("listen", addr, err), "another socket listens there; stop it or choose another --addr")

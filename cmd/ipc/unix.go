@@ -72,6 +72,9 @@ left by a killed server.`,
 			if err := checkCount(count); err != nil {
 				return err
 			}
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			if err := checkSocketPath("listen", path); err != nil {
 				return err
 			}

@@ -1,0 +1,320 @@
+package main
+
+// The rules every group follows (issue 17): no hangs, no lost messages,
+// nothing left behind, one wait rule, paths in shared directories opened
+// safely. Each case failed before the change that came with it.
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/goipc/ipc/internal/cli"
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/posix"
+	"github.com/goipc/ipc/sysv"
+	"golang.org/x/sys/unix"
+)
+
+// TestRulesBadInput is the table of bad inputs: each exits with its status
+// and one clear line, at once (runIPC fails a child that hangs).
+func TestRulesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	queue := "/" + testutil.Name("rules-empty")
+	t.Cleanup(func() { posix.UnlinkQueue(queue) })
+	mustIPC(t, "posix", "mq", "send", queue, "x", "--create")
+	mustIPC(t, "posix", "mq", "recv", queue)
+	sem := "/" + testutil.Name("rules-sem")
+	t.Cleanup(func() { posix.UnlinkSemaphore(sem) })
+	mustIPC(t, "posix", "sem", "post", sem, "--create")
+	mustIPC(t, "posix", "sem", "wait", sem)
+	k := sysv.Key(testutil.Key())
+	key := k.String()
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	t.Cleanup(func() { removeWith(sysv.OpenSemaphoreSet(k, 0, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", key, "x", "--create")
+	mustIPC(t, "sysv", "msg", "recv", key)
+	mustIPC(t, "sysv", "sem", "set", key, "0", "--create")
+	const notWaiting = ", and --nowait (or --timeout 0) says not to wait"
+
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		// 1: endless or non-regular files are refused, not read into memory.
+		{[]string{"file", "recv", "/dev/zero"}, exitError, "open /dev/zero: not a regular file (it is a character device): file recv reads regular files"},
+		{[]string{"file", "recv", fifo, "--wait", "500ms"}, exitError, "open " + fifo + ": not a regular file (it is a FIFO)"},
+		// 4: no open of a FIFO or device blocks.
+		{[]string{"mmap", "read", fifo}, exitError, "read " + fifo + ": not a regular file (it is a FIFO): a FIFO cannot be mapped"},
+		{[]string{"mmap", "read", fifo, "--length", "4"}, exitError, "a FIFO cannot be mapped"},
+		{[]string{"mmap", "write", fifo, "x"}, exitError, "open " + fifo + ": not a regular file (it is a FIFO): mmap write stores into regular files"},
+		{[]string{"mmap", "write", "/dev/null", "x"}, exitError, "open /dev/null: not a regular file (it is a character device)"},
+		{[]string{"fifo", "send", sock, "x"}, exitError, "open " + sock + ": not a FIFO (it is a socket)"},
+		{[]string{"unix", "recv", dir}, exitError, "listen " + dir + ": a directory is there, not a socket"},
+		// 4: --timeout 0 is --nowait, for every verb that waits.
+		{[]string{"posix", "mq", "recv", queue, "--timeout", "0"}, exitEmpty, "mq_receive " + queue + ": nothing to take" + notWaiting},
+		{[]string{"posix", "sem", "wait", sem, "--timeout", "0s"}, exitEmpty, notWaiting},
+		{[]string{"sysv", "msg", "recv", key, "--timeout", "0"}, exitEmpty, notWaiting},
+		{[]string{"sysv", "sem", "op", key, "--delta", "-1", "--timeout", "0"}, exitEmpty, notWaiting},
+		{[]string{"fifo", "send", fifo, "x", "--timeout", "0"}, exitEmpty, "open " + fifo + ": no reader has the FIFO open" + notWaiting},
+		{[]string{"fifo", "recv", fifo, "--timeout", "0"}, exitEmpty, "read " + fifo + ": no writer has put data in the FIFO" + notWaiting},
+		{[]string{"tcp", "recv", "--addr", freeTCPAddr(), "--timeout", "0"}, exitEmpty, "no connection waiting" + notWaiting},
+		{[]string{"unix", "recv", filepath.Join(dir, "new.sock"), "--timeout", "0"}, exitEmpty, "no connection waiting" + notWaiting},
+		{[]string{"unix", "recv", "--datagram", filepath.Join(dir, "new.sock"), "--timeout", "0"}, exitEmpty, "no datagram waiting" + notWaiting},
+		{[]string{"tcp", "send", "x", "--timeout", "0"}, cli.ExitUsage, "--timeout 0: a client always waits for the echo"},
+		// Conflicting flags are usage errors.
+		{[]string{"posix", "mq", "recv", queue, "--nowait", "--timeout", "1s"}, cli.ExitUsage, "--nowait and --timeout 1s conflict"},
+		{[]string{"sysv", "sem", "op", key, "--delta", "-1", "--nowait", "--timeout", "0"}, cli.ExitUsage, "--nowait and --timeout 0s conflict"},
+	} {
+		expectError(t, c.code, c.want, c.args...)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.sock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("unix recv --timeout 0 left its socket file: %v", err)
+	}
+	if out, _, code := runIPC(t, "signal", "recv", "--timeout", "0"); code != exitEmpty || !strings.HasPrefix(out, "pid ") {
+		t.Errorf("signal recv --timeout 0: exit %d, printed %q; want exit 4 after the pid", code, out)
+	}
+	// Port 0 takes any free port: recv says which, always, on stderr.
+	_, stderr, _ := runIPC(t, "tcp", "recv", "--addr", "127.0.0.1:0", "--timeout", "0")
+	if first, _, _ := strings.Cut(stderr, "\n"); !strings.HasPrefix(first, "ipc: listening on 127.0.0.1:") || strings.HasSuffix(first, ":0") {
+		t.Errorf("tcp recv --addr 127.0.0.1:0 said %q, want the port it got", stderr)
+	}
+}
+
+// TestRulesFileRecvStreams: file recv prints a file of any size without
+// holding it, so its memory stays far below the file's size.
+func TestRulesFileRecvStreams(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big")
+	const size = 256 << 20
+	if err := os.WriteFile(path, []byte("head"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, size); err != nil { // holes read as zeros
+		t.Fatal(err)
+	}
+	cmd := ipcCommand("file", "recv", path)
+	var n countingWriter
+	cmd.Stdout = &n
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("file recv of %d bytes: %v", size, err)
+	}
+	if n != size+1 {
+		t.Fatalf("file recv printed %d bytes, want %d and a newline", n, size)
+	}
+	if peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10; peak > size/4 {
+		t.Errorf("file recv of %d MiB peaked at %d MiB of memory", size>>20, peak>>20)
+	}
+}
+
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) { *w += countingWriter(len(p)); return len(p), nil }
+
+// TestRulesDatagramWhole: a datagram longer than 64 KiB arrives and echoes
+// whole, both ways.
+func TestRulesDatagramWhole(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dgram.sock")
+	recv := startReady(t, "unix", "recv", "--datagram", path)
+	msg := strings.Repeat("d", 100_000)
+	if out := mustIPC(t, "unix", "send", "--datagram", path, msg); out != msg+"\n" {
+		t.Errorf("the echo has %d bytes, want %d", len(out)-1, len(msg))
+	}
+	if got := recv.Line(); got != msg {
+		t.Errorf("recv printed %d bytes, want %d", len(got), len(msg))
+	}
+	recv.MustSucceed()
+}
+
+// stdoutTo runs `ipc args...` with stdout on /dev/full, or closed when full
+// is false, and returns its stderr and exit status.
+func stdoutTo(t *testing.T, full bool, args ...string) (string, int) {
+	t.Helper()
+	cmd := ipcCommand(args...)
+	if full {
+		f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		cmd.Stdout = f
+	} else { // a shell closes the descriptor before it starts the child
+		cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" >&-`, cmd.Path}, args...)
+		cmd.Path = "/bin/sh"
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return stderr.String(), cmd.ProcessState.ExitCode()
+}
+
+// TestRulesStdoutFails: a receiver whose stdout is closed takes nothing; one
+// whose write fails puts the message back, with its priority or type.
+func TestRulesStdoutFails(t *testing.T) {
+	q := "/" + testutil.Name("rules-stdout")
+	t.Cleanup(func() { posix.UnlinkQueue(q) })
+	mustIPC(t, "posix", "mq", "send", q, "keep me", "--create", "--priority", "7")
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", k.String(), "keep me too", "--create", "--type", "5")
+
+	for _, c := range []struct {
+		full bool
+		want string
+	}{
+		{false, "ipc: write stdout: bad file descriptor (stdout was closed when ipc started; nothing was taken)\n"},
+		{true, "ipc: write stdout: no space left on device; the message was put back on "},
+	} {
+		for _, args := range [][]string{{"posix", "mq", "recv", q}, {"sysv", "msg", "recv", k.String()}} {
+			stderr, code := stdoutTo(t, c.full, args...)
+			if code != exitError || !strings.HasPrefix(stderr, c.want) {
+				t.Errorf("ipc %v with stdout full=%v: exit %d, %q; want exit 1 and %q", args, c.full, code, stderr, c.want)
+			}
+		}
+	}
+	if out := mustIPC(t, "posix", "mq", "recv", q, "--json", "--nowait"); out != `{"data":"keep me","priority":7}`+"\n" {
+		t.Errorf("the POSIX message came back as %q", out)
+	}
+	if out := mustIPC(t, "sysv", "msg", "recv", k.String(), "--json", "--nowait"); out != `{"data":"keep me too","type":5}`+"\n" {
+		t.Errorf("the System V message came back as %q", out)
+	}
+}
+
+// TestRulesNothingLeftBehind: a failed mmap write removes the file it
+// created, an interrupted unix recv its socket, and a shorter write reads
+// back alone in all three shared memories.
+func TestRulesNothingLeftBehind(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m")
+	expectError(t, exitError, "grow "+path, "mmap", "write", path, "x", "--offset", "1000GiB")
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the failed write left %s: %v", path, err)
+	}
+
+	for _, stream := range []bool{true, false} {
+		sock := filepath.Join(dir, "s.sock")
+		args := []string{"unix", "recv", sock}
+		if !stream {
+			args = append(args, "--datagram")
+		}
+		recv := startReady(t, args...)
+		recv.Cmd.Process.Signal(os.Interrupt)
+		if _, err := recv.Wait(); err == nil || !strings.Contains(recv.Stderr(), "interrupted; the socket file was removed") {
+			t.Errorf("ipc %v interrupted: %v, %q", args, err, recv.Stderr())
+		}
+		if _, err := os.Lstat(sock); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("ipc %v interrupted left its socket: %v", args, err)
+		}
+	}
+
+	name := "/" + testutil.Name("rules-nul")
+	t.Cleanup(func() { posix.UnlinkSharedMemory(name) })
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenSharedMemory(k, 0, 0, 0)) })
+	for _, c := range []struct{ write, read []string }{
+		{[]string{"mmap", "write", path}, []string{"mmap", "read", path}},
+		{[]string{"posix", "shm", "write", name, "--create"}, []string{"posix", "shm", "read", name}},
+		{[]string{"sysv", "shm", "write", k.String(), "--create"}, []string{"sysv", "shm", "read", k.String()}},
+	} {
+		write, read := c.write, c.read
+		mustIPC(t, append(write, "hello segment")...)
+		mustIPC(t, append(write, "bye")...)
+		if out := mustIPC(t, read...); out != "bye\n" {
+			t.Errorf("%v after a longer message read %q, want bye", write[:2], out)
+		}
+	}
+}
+
+// TestRulesLongFileName: a legal 250-byte name works; the temporary name
+// of file send fits NAME_MAX too.
+func TestRulesLongFileName(t *testing.T) {
+	path := filepath.Join(t.TempDir(), strings.Repeat("n", 250))
+	mustIPC(t, "file", "send", path, "long name")
+	if out := mustIPC(t, "file", "recv", path); out != "long name\n" {
+		t.Fatalf("recv printed %q", out)
+	}
+}
+
+// TestRulesStickyDirectory: as root in a sticky, world-writable directory
+// (where the kernel, fs.protected_symlinks=0, protects nothing), a symbolic
+// link that user nobody planted is never followed, and a file of nobody's is
+// written only with --allow-foreign.
+func TestRulesStickyDirectory(t *testing.T) {
+	testutil.RequireRoot(t)
+	top := t.TempDir()
+	shared := filepath.Join(top, "shared")
+	for _, d := range []string{filepath.Dir(top), top} { // t.TempDir's are 0700
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(top, "roots-file")
+	if err := os.WriteFile(target, []byte("root's data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	asNobody := func(name string, args ...string) {
+		t.Helper()
+		if out, err := testutil.AsNobody(exec.Command(name, args...)).CombinedOutput(); err != nil {
+			t.Fatalf("%s %v as nobody: %v %s", name, args, err, out)
+		}
+	}
+	evil := filepath.Join(shared, "evil")
+	asNobody("ln", "-s", target, evil)
+	for _, args := range [][]string{
+		{"mmap", "write", evil, "x"},
+		{"file", "send", evil, "x"},
+		{"fifo", "send", evil, "x", "--timeout", "1ms"},
+		{"mmap", "write", evil, "x", "--allow-foreign"}, // no flag follows another's link
+	} {
+		expectError(t, exitError, evil+": permission denied (a symbolic link owned by uid 65534 in the sticky, world-writable directory", args...)
+	}
+	if data, err := os.ReadFile(target); err != nil || string(data) != "root's data" {
+		t.Fatalf("the link's target now holds %q, %v", data, err)
+	}
+
+	theirs := filepath.Join(shared, "theirs")
+	asNobody("touch", theirs)
+	expectError(t, exitError, "open "+theirs+": permission denied (owned by uid 65534 in the sticky, world-writable directory "+shared+"; --allow-foreign writes it anyway)",
+		"mmap", "write", theirs, "x")
+	expectError(t, exitError, "--allow-foreign", "file", "send", theirs, "x")
+	mustIPC(t, "mmap", "write", theirs, "asked for", "--allow-foreign")
+	if out := mustIPC(t, "mmap", "read", theirs); out != "asked for\n" {
+		t.Fatalf("mmap read printed %q", out)
+	}
+
+	// Root's own link there is followed, as the kernel would.
+	mine := filepath.Join(shared, "mine")
+	if err := os.Symlink(target, mine); err != nil {
+		t.Fatal(err)
+	}
+	mustIPC(t, "mmap", "write", mine, "ROOT")
+	if data, _ := os.ReadFile(target); string(data) != "ROOT\x00s data" {
+		t.Fatalf("through root's own link: %q", data)
+	}
+}
