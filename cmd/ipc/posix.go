@@ -88,10 +88,10 @@ func mqCommand() *cobra.Command {
 	var (
 		priority uint
 		create   bool
-		mode              = modeValue(0o600)
-		capacity          int
-		msgSize           cli.SizeValue
-		sendWait          *waitFlags
+		mode     = modeValue(0o600)
+		capacity int
+		msgSize  cli.SizeValue
+		sendWait *waitFlags
 	)
 	send := &cobra.Command{
 		Use:   "send [NAME] MSG",

@@ -125,7 +125,10 @@ func TestRulesFileRecvStreams(t *testing.T) {
 
 type countingWriter int64
 
-func (w *countingWriter) Write(p []byte) (int, error) { *w += countingWriter(len(p)); return len(p), nil }
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
 
 // TestRulesDatagramWhole: a datagram longer than 64 KiB arrives and echoes
 // whole, both ways.

@@ -183,10 +183,10 @@ func sysvMsgCommand() *cobra.Command {
 	msg := &cobra.Command{Use: "msg", Short: "System V message queues (msgget, msgsnd, msgrcv)"}
 
 	var (
-		sendType    int64
-		create      bool
-		mode        = modeValue(sysv.DefaultMode)
-		sendWait    *waitFlags
+		sendType int64
+		create   bool
+		mode     = modeValue(sysv.DefaultMode)
+		sendWait *waitFlags
 	)
 	send := &cobra.Command{
 		Use:   "send [KEY] MSG",
@@ -221,12 +221,12 @@ func sysvMsgCommand() *cobra.Command {
 	sendWait = addWait(send, "give up waiting for room after this long", "fail at once (exit 4) if the queue is full")
 
 	var (
-		recvType    int64
-		except      bool
-		noerror     bool
-		recvWait    *waitFlags
-		asJSON      bool
-		bufSize     cli.SizeValue
+		recvType int64
+		except   bool
+		noerror  bool
+		recvWait *waitFlags
+		asJSON   bool
+		bufSize  cli.SizeValue
 	)
 	recv := &cobra.Command{
 		Use:   "recv [KEY]",
