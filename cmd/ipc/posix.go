@@ -384,6 +384,7 @@ func semCommand() *cobra.Command {
 	semWait = addWait(wait, "give up waiting after this long", "fail at once (exit 4) if the value is zero")
 	wait.Flags().BoolVar(&printV, "print-value", false, "print the value the wait left")
 
+	var valueJSON bool
 	valueCmd := &cobra.Command{
 		Use:   "value NAME",
 		Short: "Print the semaphore's value",
@@ -394,9 +395,17 @@ func semCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			return printValue(cmd.OutOrStdout(), s)
+			if !valueJSON {
+				return printValue(cmd.OutOrStdout(), s)
+			}
+			v, err := s.Value()
+			if err != nil {
+				return err
+			}
+			return printFields(cmd.OutOrStdout(), []field{{"name", s.Name()}, {"value", v}}, true)
 		},
 	}
+	valueCmd.Flags().BoolVar(&valueJSON, "json", false, `print {"name": ..., "value": N}`)
 	sem.AddCommand(post, wait, valueCmd,
 		statCommand("semaphore",
 			func(name string) (*posix.Semaphore, error) { return posix.OpenSemaphore(name, nil) },
@@ -488,6 +497,9 @@ func printFields(w io.Writer, fields []field, asJSON bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range fields {
+		if f.value == nil {
+			f.value = "never"
+		}
 		fmt.Fprintf(tw, "%s\t%v\n", f.name, f.value)
 	}
 	return tw.Flush()

@@ -6,14 +6,18 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/testutil"
@@ -320,4 +324,45 @@ func TestRulesStickyDirectory(t *testing.T) {
 	if data, _ := os.ReadFile(target); string(data) != "ROOT\x00s data" {
 		t.Fatalf("through root's own link: %q", data)
 	}
+}
+
+// TestRulesObjects: System V rm takes id=N; posix sem value and sysv sem
+// get have --json; stat and ls --json give a key as the number and the 0x
+// form alike, and times in RFC 3339 (null when the event never happened).
+func TestRulesObjects(t *testing.T) {
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenSemaphoreSet(k, 0, 0, 0)) })
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	mustIPC(t, "sysv", "sem", "set", k.String(), "3", "--create")
+	if out := mustIPC(t, "sysv", "sem", "get", k.String(), "--json"); out != fmt.Sprintf(`{"key":%d,"key_hex":"%v","values":[3]}`+"\n", int32(k), k) {
+		t.Errorf("sysv sem get --json printed %q", out)
+	}
+	if out := mustIPC(t, "sysv", "sem", "get", k.String(), "--json", "--num", "0"); !strings.HasSuffix(out, `"num":0,"value":3}`+"\n") {
+		t.Errorf("sysv sem get --json --num 0 printed %q", out)
+	}
+	sem := "/" + testutil.Name("rules-value")
+	t.Cleanup(func() { posix.UnlinkSemaphore(sem) })
+	mustIPC(t, "posix", "sem", "post", sem, "--create", "--value", "4")
+	if out := mustIPC(t, "posix", "sem", "value", sem, "--json"); out != `{"name":"`+sem+`","value":5}`+"\n" {
+		t.Errorf("posix sem value --json printed %q", out)
+	}
+
+	mustIPC(t, "sysv", "msg", "send", k.String(), "x", "--create")
+	st := statJSON(t, "sysv", "msg", "stat", k.String())
+	if st["key"] != float64(int32(k)) || st["key_hex"] != k.String() || st["received"] != nil {
+		t.Errorf("stat --json: key %v, key_hex %v, received %v", st["key"], st["key_hex"], st["received"])
+	}
+	if _, err := time.Parse(time.RFC3339, fmt.Sprint(st["sent"])); err != nil {
+		t.Errorf("stat --json sent %v: %v", st["sent"], err)
+	}
+	var ls []map[string]any
+	if err := json.Unmarshal([]byte(mustIPC(t, "ls", "--json", "--kind", "sysv-msg")), &ls); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ls, func(o map[string]any) bool { return o["key_hex"] == k.String() })
+	if i < 0 || ls[i]["key"] != st["key"] || ls[i]["id"] != st["id"] {
+		t.Fatalf("ls --json has no row with key %v and key_hex %v like stat's: %v", st["key"], k, ls)
+	}
+	mustIPC(t, "sysv", "msg", "rm", fmt.Sprintf("id=%v", st["id"]))
+	expectError(t, exitError, "no such file", "sysv", "msg", "stat", k.String())
 }

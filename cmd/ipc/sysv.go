@@ -16,6 +16,7 @@ import (
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/inventory"
 	"github.com/goipc/ipc/sysv"
 )
 
@@ -126,16 +127,17 @@ func createFlag(create bool) sysv.Flag {
 // permFields are the stat lines every System V object has.
 func permFields(id int, p sysv.Perm) []field {
 	return []field{
-		{"key", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#o", uint32(p.Mode))},
+		{"key", int32(p.Key)}, {"key_hex", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#o", uint32(p.Mode))},
 		{"uid", p.UID}, {"gid", p.GID}, {"creator_uid", p.CreatorUID}, {"creator_gid", p.CreatorGID},
 		{"changed", when(p.ChangeTime)},
 	}
 }
 
-// when formats a kernel time, which is zero when the event never happened.
-func when(t time.Time) string {
+// when is a kernel time as stat shows it, in RFC 3339 as ls does; nil (JSON
+// null, "never" in the table) when the event never happened.
+func when(t time.Time) any {
 	if t.IsZero() {
-		return "never"
+		return nil
 	}
 	return t.Format(time.RFC3339)
 }
@@ -163,13 +165,20 @@ func sysvStat(what string, describe func(key sysv.Key) ([]field, error)) *cobra.
 	return c
 }
 
-// sysvRm is `rm [KEY]`.
-func sysvRm(what string, remove func(key sysv.Key) error) *cobra.Command {
+// sysvRm is `rm [KEY | id=ID]`; an id is the one way to name an object
+// of key 0 (IPC_PRIVATE), as ls shows it.
+func sysvRm(what string, kind inventory.Kind, remove func(key sysv.Key) error) *cobra.Command {
 	return &cobra.Command{
-		Use:   "rm [KEY]",
+		Use:   "rm [KEY | id=ID]",
 		Short: "Remove the " + what + " (IPC_RMID)",
 		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if len(a) == 1 && strings.HasPrefix(a[0], "id=") {
+				if err := removeTarget(kind, a[0]); err != nil {
+					return fmt.Errorf("rm %s: %w", a[0], err)
+				}
+				return nil
+			}
 			key, _, err := sysvKey(a, 0)
 			if err != nil {
 				return err
@@ -315,7 +324,7 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 				field{"last_send_pid", st.LastSendPID}, field{"last_recv_pid", st.LastRecvPID},
 				field{"sent", when(st.SendTime)}, field{"received", when(st.RecvTime)}), nil
 		}),
-		sysvRm("queue", func(key sysv.Key) error { return removeWith(sysv.OpenQueue(key, 0, 0)) }))
+		sysvRm("queue", inventory.SysvMsg, func(key sysv.Key) error { return removeWith(sysv.OpenQueue(key, 0, 0)) }))
 	return msg
 }
 
@@ -430,7 +439,7 @@ never changes afterwards.`,
 				field{"creator_pid", st.CreatorPID}, field{"last_pid", st.LastPID},
 				field{"attach_time", when(st.AttachTime)}, field{"detach_time", when(st.DetachTime)}), nil
 		}),
-		sysvRm("segment", func(key sysv.Key) error { return removeWith(sysv.OpenSharedMemory(key, 0, 0, 0)) }))
+		sysvRm("segment", inventory.SysvShm, func(key sysv.Key) error { return removeWith(sysv.OpenSharedMemory(key, 0, 0, 0)) }))
 	return shm
 }
 
@@ -521,6 +530,7 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 	createFlags(op)
 
 	var getNum int
+	var getJSON bool
 	get := &cobra.Command{
 		Use:   "get [KEY]",
 		Short: "Print the value of semaphore --num, or of all of them on one line",
@@ -536,20 +546,28 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			}
 			defer s.Close()
 			var vals []int
+			fields := []field{{"key", int32(key)}, {"key_hex", key.String()}}
 			if cmd.Flags().Changed("num") {
 				v, err := s.Value(getNum)
 				if err != nil {
 					return err
 				}
 				vals = []int{v}
+				fields = append(fields, field{"num", getNum}, field{"value", v})
 			} else if vals, err = s.Values(); err != nil {
 				return err
+			} else {
+				fields = append(fields, field{"values", vals})
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), strings.Trim(fmt.Sprint(vals), "[]"))
-			return nil
+			if getJSON {
+				return printFields(cmd.OutOrStdout(), fields, true)
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), strings.Trim(fmt.Sprint(vals), "[]"))
+			return err
 		},
 	}
 	get.Flags().IntVar(&getNum, "num", 0, "which semaphore of the set")
+	get.Flags().BoolVar(&getJSON, "json", false, `print {"key": K, "key_hex": ..., "values": [...]}, or with --num "num" and "value"`)
 
 	var setNum int
 	set := &cobra.Command{
@@ -594,6 +612,6 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			return append(permFields(s.ID(), st.Perm),
 				field{"count", st.Count}, field{"values", vals}, field{"last_op", when(st.OpTime)}), nil
 		}),
-		sysvRm("semaphore set", func(key sysv.Key) error { return removeWith(sysv.OpenSemaphoreSet(key, 0, 0, 0)) }))
+		sysvRm("semaphore set", inventory.SysvSem, func(key sysv.Key) error { return removeWith(sysv.OpenSemaphoreSet(key, 0, 0, 0)) }))
 	return sem
 }
