@@ -25,4 +25,7 @@ Errors go to stderr as "ipc: <op> <object>: <reason>". Exit status: 0 success,
 Durations use Go syntax (500ms, 2s); sizes accept bytes or 4KiB, 1MiB.`,
 }
 
-func main() { cli.Main(rootCmd, exitCode) }
+func main() {
+	finishHelp(rootCmd)
+	cli.Main(rootCmd, exitCode)
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/posix"
 	"github.com/goipc/ipc/sysv"
+	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
 
@@ -365,4 +367,63 @@ func TestRulesObjects(t *testing.T) {
 	}
 	mustIPC(t, "sysv", "msg", "rm", fmt.Sprintf("id=%v", st["id"]))
 	expectError(t, exitError, "no such file", "sysv", "msg", "stat", k.String())
+}
+
+// TestRulesHelp: help as in gh or kubectl. Every verb has examples;
+// --version names the module, Go and MPI; demo --help lists the mechanisms;
+// completion offers kinds, signal names and the objects that exist; an
+// unknown help topic or shell is a usage error.
+func TestRulesHelp(t *testing.T) {
+	finishHelp(rootCmd)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		switch name := c.Name(); {
+		case !c.Runnable() || c.Hidden || c.HasSubCommands() || c == rootCmd:
+		case name == "bench" || name == "ring" || c.HasParent() && (c.Parent().Name() == "ring" || c.Parent().Name() == "completion"):
+			// ipc bench and ipc ring come with their own help; cobra's
+			// completion scripts are not ipc verbs.
+		case name == "help" || name == "completion":
+		case c.Example == "":
+			t.Errorf("%s has no Examples section", c.CommandPath())
+		}
+	}
+	walk(rootCmd)
+
+	out := mustIPC(t, "--version")
+	if lines := strings.Split(out, "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "ipc ") ||
+		!strings.HasPrefix(lines[1], runtime.Version()+" ") || !strings.HasPrefix(lines[2], "MPI: ") {
+		t.Errorf("ipc --version printed %q", out)
+	}
+	if out := mustIPC(t, "demo", "--help"); !strings.Contains(out, "Mechanisms, in the table's order: "+strings.Join(demoNames(), ", ")) {
+		t.Errorf("demo --help does not list the mechanisms:\n%s", out)
+	}
+	q := "/" + testutil.Name("rules-complete")
+	t.Cleanup(func() { posix.UnlinkQueue(q) })
+	mustIPC(t, "posix", "mq", "send", q, "x", "--create")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rm", ""}, "sysv-sem\n"},
+		{[]string{"ls", "--kind", ""}, "posix-shm\n"},
+		{[]string{"rm", "posix-mq", ""}, q + "\n"},
+		{[]string{"posix", "mq", "recv", ""}, q + "\n"},
+		{[]string{"signal", "send", "1", ""}, "RTMIN+3\n"},
+		{[]string{"signal", "recv", ""}, "USR1\n"},
+		{[]string{"demo", ""}, "posix-mq\n"},
+	} {
+		if out := mustIPC(t, append([]string{"__complete"}, c.args...)...); !strings.Contains(out, c.want) {
+			t.Errorf("completion of %q lacks %q:\n%s", c.args, c.want, out)
+		}
+	}
+	if out := mustIPC(t, "__complete", "signal", "recv", ""); strings.Contains(out, "\nTERM\n") {
+		t.Errorf("signal recv completes TERM, which it refuses:\n%s", out)
+	}
+	expectError(t, cli.ExitUsage, `unknown help topic "frob"`, "help", "frob")
+	expectError(t, cli.ExitUsage, `unknown command "tcsh" for "ipc completion"`, "completion", "tcsh")
+	expectError(t, cli.ExitUsage, `invalid --priority "abc": want a whole number, 0 or more`, "posix", "mq", "send", q, "y", "--priority", "abc")
+	expectError(t, cli.ExitUsage, `invalid --timeout "soon": want a duration such as 500ms or 2s`, "posix", "mq", "recv", q, "--timeout", "soon")
 }
