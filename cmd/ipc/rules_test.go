@@ -427,3 +427,24 @@ func TestRulesHelp(t *testing.T) {
 	expectError(t, cli.ExitUsage, `invalid --priority "abc": want a whole number, 0 or more`, "posix", "mq", "send", q, "y", "--priority", "abc")
 	expectError(t, cli.ExitUsage, `invalid --timeout "soon": want a duration such as 500ms or 2s`, "posix", "mq", "recv", q, "--timeout", "soon")
 }
+
+// TestRulesDemoRowByRow: ipc demo prints each row as its exchange
+// completes. The test reads the first row and interrupts the demo then: had
+// the table been printed only at the end, the row would come after the last
+// of the twelve exchanges still to run, and the demo would not be
+// interrupted.
+func TestRulesDemoRowByRow(t *testing.T) {
+	cmd := ipcCommand(append([]string{"demo", "pipe"}, slices.DeleteFunc(demoNames(), func(m string) bool { return m == "pipe" })...)...)
+	cmd.Env = append(cmd.Env, "TMPDIR="+t.TempDir())
+	demo := testutil.Start(t, cmd)
+	if header := demo.Line(); !strings.HasPrefix(header, "MECHANISM  SENT") {
+		t.Fatalf("header %q", header)
+	}
+	if row := strings.Fields(demo.Line()); row[0] != "pipe" || row[len(row)-1] != "ok" {
+		t.Fatalf("first row %q", row)
+	}
+	demo.Cmd.Process.Signal(os.Interrupt)
+	if _, err := demo.Wait(); err == nil || !strings.Contains(demo.Stderr(), "interrupted") {
+		t.Errorf("the demo was not interrupted after its first row: %v, %q", err, demo.Stderr())
+	}
+}
