@@ -22,14 +22,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// pathAndMessage splits the arguments of `send [PATH] MSG`.
-func pathAndMessage(a []string, defaultPath string) (path, msg string) {
-	if len(a) == 2 {
-		return a[0], a[1]
-	}
-	return defaultPath, a[0]
-}
-
 // jsonFlag adds --json to a command that prints what it received.
 func jsonFlag(c *cobra.Command, v *bool) {
 	c.Flags().BoolVar(v, "json", false, `print one JSON object per message, {"data": ...} with metadata`)
@@ -178,7 +170,7 @@ func streamPayload(out io.Writer, r io.Reader, asJSON bool, meta map[string]any,
 // echoRequest is the walk-through's client: it sends msg, closes its sending
 // half so that the server sees the end of the message, and returns every byte
 // the server sends back until it closes.
-func echoRequest(e echoEnd, msg string) ([]byte, error) {
+func echoRequest(e echoEnd, msg []byte) ([]byte, error) {
 	end := e.wait.deadline()
 	d := net.Dialer{Deadline: end}
 	conn, err := d.Dial(e.network, e.addr)
@@ -187,7 +179,7 @@ func echoRequest(e echoEnd, msg string) ([]byte, error) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(end)
-	if _, err := io.WriteString(conn, msg); err != nil {
+	if _, err := conn.Write(msg); err != nil {
 		return nil, netErr("send", e.addr, err)
 	}
 	if err := conn.(interface{ CloseWrite() error }).CloseWrite(); err != nil {

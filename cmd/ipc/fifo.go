@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -29,20 +28,24 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	}
 	mode := modeValue(0o600)
 	var sendWait, recvWait *waitFlags
+	var in *payload
 	var asJSON bool
 
 	send := &cobra.Command{
 		Use:   "send [PATH] MSG",
 		Short: "Write MSG into the FIFO, waiting for a reader to open it",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			path, msg := pathAndMessage(a, defaultFIFO)
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			path := optionalPath(a, defaultFIFO)
 			f, err := openFIFO(path, os.O_WRONLY, fs.FileMode(mode), sendWait, "reader")
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			if _, err := io.WriteString(f, msg); err != nil {
+			if _, err := f.Write(msg); err != nil {
 				return fileErr("write", path, err)
 			}
 			return fileErr("close", path, f.Close())
@@ -73,6 +76,7 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	sendWait = addWait(send, "give up waiting for a reader, or for room, after this long", "")
 	recvWait = addWait(recv, "give up waiting for a writer, or for its data, after this long", "")
 	foreignFlag(send)
+	in = payloadFlag(send, 0, 1)
 	jsonFlag(recv, &asJSON)
 	group.AddCommand(send, recv)
 	namedVerbs(group, fs.ModeNamedPipe, defaultFIFO)

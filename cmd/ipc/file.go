@@ -29,20 +29,25 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 	}
 
 	mode := modeValue(0o600)
+	var in *payload
 	send := &cobra.Command{
 		Use:   "send [PATH] MSG",
 		Short: "Write MSG to PATH atomically (temporary file + rename)",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			path, msg := pathAndMessage(a, defaultFile)
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			path := optionalPath(a, defaultFile)
 			if _, err := guardPath("write", path, true); err != nil {
 				return err
 			}
-			return writeAtomic(path, []byte(msg), fs.FileMode(mode))
+			return writeAtomic(path, msg, fs.FileMode(mode))
 		},
 	}
 	send.Flags().Var(&mode, "mode", "permission bits of the file, whatever the umask")
 	foreignFlag(send)
+	in = payloadFlag(send, 0, 1)
 
 	var wait time.Duration
 	var asJSON bool

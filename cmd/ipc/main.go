@@ -4,6 +4,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/goipc/ipc/internal/cli"
@@ -27,5 +29,6 @@ Durations use Go syntax (500ms, 2s); sizes accept bytes or 4KiB, 1MiB.`,
 
 func main() {
 	finishHelp(rootCmd)
+	rootCmd.SetArgs(asPositional(rootCmd, os.Args[1:]))
 	cli.Main(rootCmd, exitCode)
 }

@@ -28,15 +28,19 @@ without any read or write system call on the data. PATH defaults to
 
 	var offset, size cli.SizeValue
 	mode := modeValue(0o600)
+	var in *payload
 	write := &cobra.Command{
 		Use:   "write [PATH] DATA",
 		Short: "Store DATA (and a NUL if the file goes on) at --offset through a shared mapping, creating or extending the file",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			path, data := pathAndMessage(a, defaultMmapFile)
-			return mmapWrite(path, []byte(data), int64(offset), int64(size), fs.FileMode(mode))
+			a, data, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			return mmapWrite(optionalPath(a, defaultMmapFile), data, int64(offset), int64(size), fs.FileMode(mode))
 		},
 	}
+	in = payloadFlag(write, 0, 1)
 	write.Flags().Var(&offset, "offset", "byte offset of DATA in the file")
 	write.Flags().Var(&size, "size", "make the file at least this long (zeros)")
 	write.Flags().Var(&mode, "mode", "permission bits of a new file, whatever the umask")

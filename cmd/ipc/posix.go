@@ -92,13 +92,17 @@ func mqCommand() *cobra.Command {
 		capacity int
 		msgSize  cli.SizeValue
 		sendWait *waitFlags
+		in       *payload
 	)
 	send := &cobra.Command{
 		Use:   "send [NAME] MSG",
 		Short: "Send MSG with --priority, waiting while the queue is full",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			name, msg := pathAndMessage(a, defaultQueue)
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			name := optionalPath(a, defaultQueue)
 			capacity, msgSize := queueGeometry(capacity, int(msgSize))
 			q, err := posix.OpenQueue(name, &posix.QueueOptions{
 				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode), ModeSet: true,
@@ -110,7 +114,7 @@ func mqCommand() *cobra.Command {
 			defer q.Close()
 			ctx, cancel := sendWait.context()
 			defer cancel()
-			return nowaitFull(q.Send(ctx, []byte(msg), priority))
+			return nowaitFull(q.Send(ctx, msg, priority))
 		},
 	}
 	f := send.Flags()
@@ -120,6 +124,7 @@ func mqCommand() *cobra.Command {
 	f.IntVar(&capacity, "max-messages", 0, "capacity of a new queue (default fs.mqueue.msg_default)")
 	f.Var(&msgSize, "message-size", "largest message of a new queue (default fs.mqueue.msgsize_default)")
 	sendWait = addWait(send, "give up waiting for room after this long", "fail at once (exit 4) if the queue is full")
+	in = payloadFlag(send, 0, 1)
 
 	var (
 		recvWait *waitFlags
@@ -208,13 +213,17 @@ func shmCommand() *cobra.Command {
 		offset, size cli.SizeValue
 		create       bool
 		mode         = modeValue(0o600)
+		in           *payload
 	)
 	write := &cobra.Command{
 		Use:   "write NAME DATA",
 		Short: "Store DATA and a NUL (when there is room) at --offset in the segment, growing it to --size",
-		Args:  cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			end := int64(offset) + int64(len(a[1]))
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			end := int64(offset) + int64(len(msg))
 			want := max(end, int64(size))
 			opts := &posix.ShmOptions{Mode: os.FileMode(mode), ModeSet: true}
 			m, err := posix.OpenSharedMemory(a[0], opts)
@@ -246,7 +255,7 @@ func shmCommand() *cobra.Command {
 			if end > cur {
 				return errs.Path("write", m.Name(), errs.Invalid("data ends at byte %d, past the end of the %d-byte segment (grow it with --size)", end, cur))
 			}
-			if len(a[1]) == 0 {
+			if len(msg) == 0 {
 				return nil
 			}
 			data, err := m.Map(posix.ReadWrite)
@@ -254,7 +263,7 @@ func shmCommand() *cobra.Command {
 				undo()
 				return err
 			}
-			copy(data[offset:], withNUL([]byte(a[1]), int64(offset), cur))
+			copy(data[offset:], withNUL(msg, int64(offset), cur))
 			return m.Close()
 		},
 	}
@@ -263,6 +272,7 @@ func shmCommand() *cobra.Command {
 	f.Var(&size, "size", "make the segment at least this long (a new one is as long as the data otherwise)")
 	f.BoolVar(&create, "create", false, "create the segment if it does not exist")
 	f.Var(&mode, "mode", "permission bits of a new segment, whatever the umask")
+	in = payloadFlag(write, 1, 1)
 
 	var (
 		readOffset, length cli.SizeValue

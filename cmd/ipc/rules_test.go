@@ -448,3 +448,88 @@ func TestRulesDemoRowByRow(t *testing.T) {
 		t.Errorf("the demo was not interrupted after its first row: %v, %q", err, demo.Stderr())
 	}
 }
+
+// TestRulesPayload: every sender takes its message from stdin (MSG "-") or
+// --file, binary and NUL bytes included, and a message starting with "-"
+// without "--" where it cannot be a flag.
+func TestRulesPayload(t *testing.T) {
+	dir := t.TempDir()
+	msg := "-a\x00b\xff"
+	file := filepath.Join(dir, "message")
+	if err := os.WriteFile(file, []byte(msg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q := "/" + testutil.Name("rules-payload")
+	t.Cleanup(func() { posix.UnlinkQueue(q) })
+	shm := "/" + testutil.Name("rules-payload-shm")
+	t.Cleanup(func() { posix.UnlinkSharedMemory(shm) })
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	t.Cleanup(func() { removeWith(sysv.OpenSharedMemory(k, 0, 0, 0)) })
+	mapped := filepath.Join(dir, "mapped")
+	path := filepath.Join(dir, "file")
+	for _, c := range []struct {
+		send, recv []string
+		cut        bool // the reader stops at the NUL
+	}{
+		{[]string{"posix", "mq", "send", q, "--create"}, []string{"posix", "mq", "recv", q}, false},
+		{[]string{"sysv", "msg", "send", k.String(), "--create"}, []string{"sysv", "msg", "recv", k.String()}, false},
+		{[]string{"file", "send", path}, []string{"file", "recv", path}, false},
+		{[]string{"posix", "shm", "write", shm, "--create", "--size", "64"}, []string{"posix", "shm", "read", shm, "--length", "5"}, false},
+		{[]string{"sysv", "shm", "write", k.String(), "--create"}, []string{"sysv", "shm", "read", k.String(), "--length", "5"}, false},
+		{[]string{"mmap", "write", mapped}, []string{"mmap", "read", mapped}, true},
+	} {
+		want := msg
+		if c.cut {
+			want = msg[:2]
+		}
+		for _, how := range []string{"stdin", "file"} {
+			send := append(slices.Clone(c.send), "-")
+			if how == "file" {
+				send = append(slices.Clone(c.send), "--file", file)
+			}
+			cmd := ipcCommand(send...)
+			cmd.Stdin = strings.NewReader(msg)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("ipc %v: %v %s", send, err, out)
+				continue
+			}
+			if out := mustIPC(t, c.recv...); out != want+"\n" {
+				t.Errorf("ipc %v after a message from %s printed %q, want %q", c.recv, how, out, want)
+			}
+		}
+	}
+	// The echo clients and the pipe print what came back.
+	for _, send := range [][]string{{"pipe"}, {"tcp", "send", "--addr", ""}, {"unix", "send", filepath.Join(dir, "echo.sock")}} {
+		var recv *testutil.Proc
+		switch send[0] {
+		case "tcp":
+			send[3] = freeTCPAddr()
+			recv = startReady(t, "tcp", "recv", "--addr", send[3])
+		case "unix":
+			recv = startReady(t, "unix", "recv", send[2])
+		}
+		if out := mustIPC(t, append(send, "--file", file)...); out != msg+"\n" {
+			t.Errorf("ipc %v --file printed %q", send, out)
+		}
+		if recv != nil {
+			recv.MustSucceed()
+		}
+	}
+	if out := mustIPC(t, "pipe", "-hello"); out != "-hello\n" {
+		t.Errorf("ipc pipe -hello printed %q", out)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"pipe", "--file", file, "extra"}, cli.ExitUsage, "--file gives the message"},
+		{[]string{"pipe", "--file", filepath.Join(dir, "none")}, exitError, "open " + filepath.Join(dir, "none") + ": no such file"},
+		{[]string{"pipe", "--file", dir}, exitError, "read " + dir + ": is a directory"},
+		{[]string{"pipe", "--file", "/dev/zero"}, exitError, "message over 67108864 bytes"},
+		{[]string{"posix", "mq", "send", q, "hi", "--prority", "3"}, cli.ExitUsage, "unknown flag: --prority"},
+	} {
+		expectError(t, c.code, c.want, c.args...)
+	}
+}

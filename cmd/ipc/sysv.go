@@ -196,13 +196,17 @@ func sysvMsgCommand() *cobra.Command {
 		create   bool
 		mode     = modeValue(sysv.DefaultMode)
 		sendWait *waitFlags
+		in       *payload
 	)
 	send := &cobra.Command{
 		Use:   "send [KEY] MSG",
 		Short: "Send MSG as a message of --type, waiting while the queue is full",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			key, a, err := sysvKey(a, 1)
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			key, _, err := sysvKey(a, 0)
 			if err != nil {
 				return err
 			}
@@ -220,7 +224,7 @@ func sysvMsgCommand() *cobra.Command {
 			if sendWait.noWait() {
 				flags = sysv.NoWait
 			}
-			return nowaitFull(q.Send(ctx, sendType, []byte(a[0]), flags))
+			return nowaitFull(q.Send(ctx, sendType, msg, flags))
 		},
 	}
 	f := send.Flags()
@@ -228,6 +232,7 @@ func sysvMsgCommand() *cobra.Command {
 	f.BoolVar(&create, "create", false, "create the queue if it does not exist")
 	f.Var(&mode, "mode", "permission bits of a new queue")
 	sendWait = addWait(send, "give up waiting for room after this long", "fail at once (exit 4) if the queue is full")
+	in = payloadFlag(send, 0, 1)
 
 	var (
 		recvType int64
@@ -337,6 +342,7 @@ func sysvShmCommand() *cobra.Command {
 		mode         = modeValue(sysv.DefaultMode)
 	)
 	size = 4096
+	var shmIn *payload
 	write := &cobra.Command{
 		Use:   "write [KEY] DATA",
 		Short: "Store DATA and a NUL at --offset in the segment",
@@ -344,13 +350,15 @@ func sysvShmCommand() *cobra.Command {
 there is room, so that read prints it back. With --create a missing segment is
 made of --size bytes (default 4KiB), or larger if DATA needs it; a segment's size
 never changes afterwards.`,
-		Args: cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			key, a, err := sysvKey(a, 1)
+			a, data, err := shmIn.split(a)
 			if err != nil {
 				return err
 			}
-			data := []byte(a[0])
+			key, _, err := sysvKey(a, 0)
+			if err != nil {
+				return err
+			}
 			end := int(offset) + len(data)
 			// An existing segment is opened at its own size: shmget with a
 			// size larger than the segment's fails, even with IPC_CREAT.
@@ -378,6 +386,7 @@ never changes afterwards.`,
 	f.Var(&size, "size", "size of a segment that --create makes")
 	f.BoolVar(&create, "create", false, "create the segment if it does not exist")
 	f.Var(&mode, "mode", "permission bits of a new segment")
+	shmIn = payloadFlag(write, 0, 1)
 
 	var readOffset, length cli.SizeValue
 	var asJSON bool

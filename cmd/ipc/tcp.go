@@ -22,18 +22,22 @@ server that speaks this plain exchange can take either side.`,
 	}
 	var addr string
 	var sendWait, recvWait *waitFlags
+	var in *payload
 	var count int
 	var asJSON bool
 
 	send := &cobra.Command{
 		Use:   "send MSG",
 		Short: "Send MSG to the echo server at --addr and print the echo",
-		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if err := clientWait(sendWait); err != nil {
 				return err
 			}
-			echo, err := echoRequest(echoEnd{network: "tcp", addr: addr, wait: sendWait}, a[0])
+			_, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			echo, err := echoRequest(echoEnd{network: "tcp", addr: addr, wait: sendWait}, msg)
 			if err != nil {
 				return err
 			}
@@ -62,6 +66,7 @@ server that speaks this plain exchange can take either side.`,
 			return serveEcho(ln, echoEnd{"tcp", addr, recvWait, count, asJSON}, cmd.OutOrStdout())
 		},
 	}
+	in = payloadFlag(send, 0, 0)
 	recv.Flags().IntVar(&count, "count", 1, "connections to serve before exiting (0: never exit)")
 	jsonFlag(recv, &asJSON)
 	for _, c := range []*cobra.Command{send, recv} {

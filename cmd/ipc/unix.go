@@ -34,6 +34,7 @@ left by a killed server.`,
 	}
 	var datagram bool
 	var sendWait, recvWait *waitFlags
+	var in *payload
 	var count int
 	var asJSON bool
 	mode := modeValue(0o600)
@@ -41,9 +42,12 @@ left by a killed server.`,
 	send := &cobra.Command{
 		Use:   "send PATH MSG",
 		Short: "Send MSG to the echo server at PATH and print the echo",
-		Args:  cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			path, msg := a[0], a[1]
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			path := a[0]
 			if err := checkSocketPath("connect", path); err != nil {
 				return err
 			}
@@ -51,7 +55,6 @@ left by a killed server.`,
 				return err
 			}
 			var echo []byte
-			var err error
 			if datagram {
 				echo, err = datagramRequest(echoEnd{network: "unixgram", addr: path, wait: sendWait}, msg)
 			} else {
@@ -108,6 +111,7 @@ left by a killed server.`,
 			return closeOnInterrupt(sock, "listen", path, serve)
 		},
 	}
+	in = payloadFlag(send, 1, 1)
 	recv.Flags().IntVar(&count, "count", 1, "connections or datagrams to serve before exiting (0: never exit)")
 	jsonFlag(recv, &asJSON)
 	recv.Flags().Var(&mode, "mode", "permission bits of the socket file, whatever the umask (connecting needs write)")
@@ -253,7 +257,7 @@ func readDatagram(conn *net.UnixConn) ([]byte, *net.UnixAddr, error) {
 // datagramRequest sends msg as one datagram to e.addr and returns the reply.
 // Its own address, needed for the reply, is abstract and named after the
 // process, so nothing is left on disk.
-func datagramRequest(e echoEnd, msg string) ([]byte, error) {
+func datagramRequest(e echoEnd, msg []byte) ([]byte, error) {
 	self := &net.UnixAddr{Name: fmt.Sprintf("@goipc-unix-client-%d", os.Getpid()), Net: e.network}
 	conn, err := net.DialUnix(e.network, self, &net.UnixAddr{Name: e.addr, Net: e.network})
 	if err != nil {
@@ -261,7 +265,7 @@ func datagramRequest(e echoEnd, msg string) ([]byte, error) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(e.wait.deadline())
-	if _, err := conn.Write([]byte(msg)); err != nil {
+	if _, err := conn.Write(msg); err != nil {
 		return nil, netErr("send", e.addr, err)
 	}
 	echo, _, err := readDatagram(conn)
