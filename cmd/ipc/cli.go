@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 )
 
@@ -105,6 +107,17 @@ func writePayload(w io.Writer, data []byte, asJSON bool, meta map[string]any) er
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// badInput is the usage error of a parser's errs.Invalid: its reason alone,
+// "unknown kind "x" (want ...)", without the errno's "invalid argument".
+func badInput(err error) error {
+	var h *errs.Hinted
+	if errors.As(err, &h) && errors.Is(h.Err, syscall.EINVAL) {
+		msg := strings.Replace(err.Error(), h.Error(), h.Hint, 1)
+		return cli.Usage(errors.New(msg))
+	}
+	return cli.Usage(err)
 }
 
 // checkStdout fails, before anything is taken from a queue, when stdout

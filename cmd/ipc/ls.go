@@ -44,7 +44,7 @@ func (s *selection) options() (inventory.Options, error) {
 	for _, k := range s.kinds {
 		kind, err := inventory.ParseKind(k)
 		if err != nil {
-			return opts, cli.Usage(err)
+			return opts, badInput(err)
 		}
 		opts.Kinds = append(opts.Kinds, kind)
 	}

@@ -533,3 +533,31 @@ func TestRulesPayload(t *testing.T) {
 		expectError(t, c.code, c.want, c.args...)
 	}
 }
+
+// TestRulesNoRawErrors: what a parser or the kernel says is restated in the
+// command line's words: no strconv text, no bare errno before the reason.
+func TestRulesNoRawErrors(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("p"), 300_000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustIPC(t, "pipe", "--file", big); len(out) != 300_001 { // once "argument list too long"
+		t.Errorf("pipe of 300000 bytes printed %d", len(out))
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rm", "bogus", "x"}, `ipc: unknown kind "bogus" (want one of posix-mq,`},
+		{[]string{"ls", "--kind", "foo"}, `ipc: unknown kind "foo" (want one of`},
+		{[]string{"sysv", "msg", "send", "abc", "x"}, `ipc: invalid key "abc": want a decimal or 0x hex number`},
+		{[]string{"sysv", "msg", "recv", "--type", "x1"}, `ipc: invalid --type "x1": want a whole number`},
+		{[]string{"mmap", "read", "--offset", "9223372036854775807"}, `ipc: invalid --offset "9223372036854775807": invalid size`},
+		{[]string{"posix", "sem", "post", "/x", "--value", "-1"}, `ipc: invalid --value "-1": want a whole number, 0 or more`},
+	} {
+		_, stderr, code := runIPC(t, c.args...)
+		if code != cli.ExitUsage || !strings.HasPrefix(stderr, c.want) || strings.Contains(stderr, "strconv") || strings.Contains(stderr, "invalid argument (") {
+			t.Errorf("ipc %v: exit %d, %q; want exit 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}

@@ -109,7 +109,7 @@ func sysvKey(a []string, want int) (sysv.Key, []string, error) {
 	case errors.As(err, &pathErr): // ftok of a missing file: not a usage error
 		return 0, nil, err
 	case err != nil:
-		return 0, nil, cli.Usage(err)
+		return 0, nil, badInput(err)
 	case key == sysv.IPCPrivate:
 		return 0, nil, cli.Usagef("key 0 is IPC_PRIVATE, which no other process can find; use another key")
 	}
