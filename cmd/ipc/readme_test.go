@@ -38,7 +38,7 @@ type step struct {
 var runnable = regexp.MustCompile(`^(ipc|touch|python3|/usr/bin/python3|mkfifo|printf|cat|ls|rm) `)
 
 // transcripts reads the README's blocks of commands.
-func transcripts(t *testing.T, readme string) (run []transcript, shown int) {
+func transcripts(t *testing.T, readme string) (run []transcript, shown []int) {
 	t.Helper()
 	f, err := os.Open(readme)
 	if err != nil {
@@ -47,17 +47,20 @@ func transcripts(t *testing.T, readme string) (run []transcript, shown int) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	var cur *transcript
-	var skip bool
+	var skip, code bool // code: inside a fence of another language (```go)
 	for n := 1; sc.Scan(); n++ {
 		l := sc.Text()
 		switch {
+		case code:
+			code = l != "```"
 		case cur == nil && (l == "```" || l == "```console"):
 			cur, skip = &transcript{line: n}, false
 		case cur == nil:
+			code = strings.HasPrefix(l, "```")
 		case l == "```":
 			if len(cur.steps) > 0 {
 				if skip {
-					shown++
+					shown = append(shown, cur.line)
 				} else {
 					run = append(run, *cur)
 				}
@@ -119,7 +122,7 @@ func TestREADMETranscripts(t *testing.T) {
 	if len(blocks) < 10 {
 		t.Fatalf("found %d runnable transcripts in the README", len(blocks))
 	}
-	t.Logf("running %d transcripts; %d shown only (a second terminal, MPI, make, another user)", len(blocks), shown)
+	t.Logf("running %d transcripts; shown only (a second terminal, MPI, make, another user): the blocks at README.md lines %v", len(blocks), shown)
 
 	// ipc is this test binary, from a directory the fresh /tmp does not hide.
 	bin, err := os.MkdirTemp("/var/tmp", "goipc-readme-")
