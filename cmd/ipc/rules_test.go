@@ -566,3 +566,60 @@ func TestRulesNoRawErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesWaitingOnTerminal: a receiver that waits says so on stderr when
+// stderr is a terminal, and stays silent otherwise.
+func TestRulesWaitingOnTerminal(t *testing.T) {
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+
+	q := "/" + testutil.Name("rules-tty")
+	t.Cleanup(func() { posix.UnlinkQueue(q) })
+	mustIPC(t, "posix", "mq", "send", q, "first", "--create")
+	mustIPC(t, "posix", "mq", "recv", q) // empty now
+	cmd := ipcCommand("posix", "mq", "recv", q)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	tty.Close()
+	ptmx.SetReadDeadline(time.Now().Add(testutil.Timeout))
+	var said []byte
+	for !bytes.Contains(said, []byte("\n")) {
+		buf := make([]byte, 256)
+		k, err := ptmx.Read(buf)
+		if err != nil {
+			t.Fatalf("nothing on the terminal (%v): %q", err, said)
+		}
+		said = append(said, buf[:k]...)
+	}
+	if want := "ipc: waiting for a message on " + q + " (Ctrl-C to stop)"; !strings.HasPrefix(string(said), want) {
+		t.Errorf("the terminal shows %q, want %q", said, want)
+	}
+	mustIPC(t, "posix", "mq", "send", q, "second")
+	if err := cmd.Wait(); err != nil || out.String() != "second\n" {
+		t.Errorf("recv: %v, printed %q", err, out.String())
+	}
+	// Not a terminal: nothing on stderr (runIPC's stderr is a pipe).
+	mustIPC(t, "posix", "mq", "send", q, "third")
+	if _, stderr, _ := runIPC(t, "posix", "mq", "recv", q); stderr != "" {
+		t.Errorf("recv with stderr on a pipe said %q", stderr)
+	}
+}
