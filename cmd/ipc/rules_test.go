@@ -623,3 +623,27 @@ func TestRulesWaitingOnTerminal(t *testing.T) {
 		t.Errorf("recv with stderr on a pipe said %q", stderr)
 	}
 }
+
+// TestRulesOptionalNames: within a group, the object's NAME, KEY or PATH is
+// optional in every verb or in none.
+func TestRulesOptionalNames(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		optional := map[bool][]string{}
+		for _, verb := range c.Commands() {
+			walk(verb)
+			fields := strings.Fields(verb.Use)
+			if verb.HasSubCommands() || verb.Hidden || len(fields) < 2 {
+				continue
+			}
+			first := strings.Trim(fields[1], "[]")
+			if first == "NAME" || first == "KEY" || first == "PATH" {
+				optional[strings.HasPrefix(fields[1], "[")] = append(optional[strings.HasPrefix(fields[1], "[")], verb.Use)
+			}
+		}
+		if len(optional[true]) > 0 && len(optional[false]) > 0 {
+			t.Errorf("%s: optional in %q but required in %q", c.CommandPath(), optional[true], optional[false])
+		}
+	}
+	walk(rootCmd)
+}
