@@ -32,6 +32,8 @@ type emptyError struct {
 	err  error
 	full bool
 	what string // what was missing, when more precise than "nothing to take"
+	// timeoutOnly: the verb has no --nowait, so only --timeout 0 said so
+	timeoutOnly bool
 }
 
 func (e emptyError) Error() string {
@@ -43,6 +45,9 @@ func (e emptyError) Error() string {
 		what = "nothing to take"
 	}
 	reason := what + ", and --nowait (or --timeout 0) says not to wait"
+	if e.timeoutOnly {
+		reason = what + ", and --timeout 0 says not to wait"
+	}
 	var pe *os.PathError
 	var se *os.SyscallError
 	switch { // the errno's text, "resource temporarily unavailable", says less

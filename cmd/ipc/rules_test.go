@@ -58,6 +58,7 @@ func TestRulesBadInput(t *testing.T) {
 	mustIPC(t, "sysv", "msg", "recv", key)
 	mustIPC(t, "sysv", "sem", "set", key, "0", "--create")
 	const notWaiting = ", and --nowait (or --timeout 0) says not to wait"
+	const timeoutZero = ", and --timeout 0 says not to wait"
 
 	for _, c := range []struct {
 		args []string
@@ -79,11 +80,11 @@ func TestRulesBadInput(t *testing.T) {
 		{[]string{"posix", "sem", "wait", sem, "--timeout", "0s"}, exitEmpty, notWaiting},
 		{[]string{"sysv", "msg", "recv", key, "--timeout", "0"}, exitEmpty, notWaiting},
 		{[]string{"sysv", "sem", "op", key, "--delta", "-1", "--timeout", "0"}, exitEmpty, notWaiting},
-		{[]string{"fifo", "send", fifo, "x", "--timeout", "0"}, exitEmpty, "open " + fifo + ": no reader has the FIFO open" + notWaiting},
-		{[]string{"fifo", "recv", fifo, "--timeout", "0"}, exitEmpty, "read " + fifo + ": no writer has put data in the FIFO" + notWaiting},
-		{[]string{"tcp", "recv", "--addr", freeTCPAddr(), "--timeout", "0"}, exitEmpty, "no connection waiting" + notWaiting},
-		{[]string{"unix", "recv", filepath.Join(dir, "new.sock"), "--timeout", "0"}, exitEmpty, "no connection waiting" + notWaiting},
-		{[]string{"unix", "recv", "--datagram", filepath.Join(dir, "new.sock"), "--timeout", "0"}, exitEmpty, "no datagram waiting" + notWaiting},
+		{[]string{"fifo", "send", fifo, "x", "--timeout", "0"}, exitEmpty, "open " + fifo + ": no reader has the FIFO open" + timeoutZero},
+		{[]string{"fifo", "recv", fifo, "--timeout", "0"}, exitEmpty, "read " + fifo + ": no writer has put data in the FIFO" + timeoutZero},
+		{[]string{"tcp", "recv", "--addr", freeTCPAddr(), "--timeout", "0"}, exitEmpty, "no connection waiting" + timeoutZero},
+		{[]string{"unix", "recv", filepath.Join(dir, "new.sock"), "--timeout", "0"}, exitEmpty, "no connection waiting" + timeoutZero},
+		{[]string{"unix", "recv", "--datagram", filepath.Join(dir, "new.sock"), "--timeout", "0"}, exitEmpty, "no datagram waiting" + timeoutZero},
 		{[]string{"tcp", "send", "x", "--timeout", "0"}, cli.ExitUsage, "--timeout 0: a client always waits for the echo"},
 		// Conflicting flags are usage errors.
 		{[]string{"posix", "mq", "recv", queue, "--nowait", "--timeout", "1s"}, cli.ExitUsage, "--nowait and --timeout 1s conflict"},

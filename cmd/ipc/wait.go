@@ -91,8 +91,9 @@ func readyNow(c syscall.Conn) (bool, error) {
 	return revents&unix.POLLIN != 0, errs.Syscall("poll", perr)
 }
 
-// nothingYet is the exit-4 error of a verb that must not wait and finds
-// nothing: op on object, and what it lacked.
+// nothingYet is the exit-4 error of a verb without --nowait that was told
+// not to wait (--timeout 0) and finds nothing: op on object, and what it
+// lacked.
 func nothingYet(op, object, what string) error {
-	return emptyError{err: errs.Path(op, object, syscall.EAGAIN), what: what}
+	return emptyError{err: errs.Path(op, object, syscall.EAGAIN), what: what, timeoutOnly: true}
 }
