@@ -140,7 +140,9 @@ func TestREADMETranscripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := append(ipcCommand().Env, "PATH="+bin+":"+os.Getenv("PATH"))
+	// As on a fresh machine: the caller's TMPDIR (make test sets one) is not
+	// in the fresh /tmp.
+	env := append(ipcCommand().Env, "PATH="+bin+":"+os.Getenv("PATH"), "TMPDIR=/tmp")
 
 	holder := exec.Command("unshare", "--net", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
 		"ip link set lo up && mount -t tmpfs -o mode=1777 tmpfs /tmp && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && "+
