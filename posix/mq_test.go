@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -554,6 +555,29 @@ func TestQueueObjectDeadlines(t *testing.T) {
 	q.SetDeadline(time.Time{})
 	if n, _, err := q.Receive(ctx, buf); err != nil || string(buf[:n]) != "full" {
 		t.Fatalf("Receive with deadlines cleared: %q %v", buf[:n], err)
+	}
+}
+
+// TestQueueDeadlinesOutOfRange: deadlines beyond the years Unix nanoseconds
+// hold (1678 to 2262) saturate. A read deadline 292 years away used to wrap
+// into the past and time out at once, and one in 1600 into the 22nd century.
+func TestQueueDeadlinesOutOfRange(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	buf := make([]byte, 8)
+	q.SetReadDeadline(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC))
+	errc := make(chan error, 1)
+	go func() { _, _, err := q.Receive(context.Background(), buf); errc <- err }()
+	if err := testutil.Recv(t, errc); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Receive with a read deadline in 1600: %v, want os.ErrDeadlineExceeded", err)
+	}
+	q.SetReadDeadline(time.Now().Add(math.MaxInt64))
+	go func() { _, _, err := q.Receive(context.Background(), buf); errc <- err }()
+	parked(t, 1, 1)
+	if err := q.TrySend([]byte("late"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := testutil.Recv(t, errc); err != nil {
+		t.Fatalf("Receive with a read deadline 292 years away, then a message: %v", err)
 	}
 }
 
