@@ -115,9 +115,10 @@ func oneLine(msg string) string {
 	if len(lines) == 1 {
 		return head
 	}
-	last := strings.TrimSpace(lines[len(lines)-1])
-	if _, detail, ok := strings.Cut(last, ": "); ok {
-		last = detail
+	// Each line of the stack is "function(line)....: detail".
+	last := lines[len(lines)-1]
+	if i := strings.Index(last, ":"); i >= 0 {
+		last = strings.TrimSpace(last[i+1:])
 	}
 	if last == head || last == "" {
 		return head

@@ -23,6 +23,8 @@ var children = map[string]func([]string) error{
 	"procnull":   childProcNull,
 	"requests":   childRequests,
 	"unfinished": childUnfinished,
+	"finalized":  childFinalized,
+	"misuse":     childMisuse,
 }
 
 func TestMain(m *testing.M) {

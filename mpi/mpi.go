@@ -102,6 +102,11 @@ func Init(want ThreadLevel) (ThreadLevel, error) {
 // Provided returns the thread level Init obtained.
 func Provided() ThreadLevel { return provided }
 
+// TagUB returns the largest tag the library accepts (the MPI_TAG_UB
+// attribute of World; at least 32767), or 0 before Init. Calls given a tag
+// above it, or a rank or tag outside int32, fail before reaching MPI.
+func TagUB() int { return tagUB }
+
 // Finalize shuts MPI down (MPI_Finalize). Every rank must call it, from the
 // goroutine that called Init, after completing its requests: with a Request
 // or a Requests set still unfinished (neither completed nor freed) it returns
