@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,18 +17,12 @@ import (
 	"github.com/goipc/ipc/mpi"
 )
 
-// TestRequestsTwoRanks runs the checks of a Request's life: completion,
-// Free, misuse, and WaitContext on a send that nobody receives.
-func TestRequestsTwoRanks(t *testing.T) {
-	expectChecks(t, job(t, "requests", 2), requestChecks)
-}
-
-func childRequests([]string) error { return suite(mpi.ThreadMultiple, requestChecks) }
-
 // big is larger than any eager limit of Open MPI's or MPICH's shared-memory
 // transports, so that its send completes only once a receiver takes it.
 const big = 4 << 20
 
+// requestChecks run in the two-rank job of p2pChecks: a Request's life
+// (completion, Free, misuse) and WaitContext on a send nobody receives.
 var requestChecks = []check{
 	{"completed requests are inert", func(w *mpi.Comm) error {
 		got := make([]int32, 1)
@@ -396,14 +391,6 @@ func outside() error {
 	return errors.Join(errs...)
 }
 
-// TestMisuseOneRank runs the checks of bad handles, ranks, tags and threads
-// in a job of one rank at ThreadFunneled.
-func TestMisuseOneRank(t *testing.T) {
-	expectChecks(t, job(t, "misuse", 1), misuseChecks)
-}
-
-func childMisuse([]string) error { return suite(mpi.ThreadFunneled, misuseChecks) }
-
 // wantNil checks that err reports a nil or zero handle of class c.
 func wantNil(what string, err error, c mpi.Class) error {
 	if !errors.Is(err, os.ErrInvalid) || !errors.Is(err, c) {
@@ -412,6 +399,8 @@ func wantNil(what string, err error, c mpi.Class) error {
 	return nil
 }
 
+// misuseChecks run in the one-rank job of basicChecks, at ThreadFunneled:
+// bad handles, ranks, tags and threads.
 var misuseChecks = []check{
 	{"ranks and tags beyond int32", func(w *mpi.Comm) error {
 		if ub := mpi.TagUB(); ub < 32767 || ub > math.MaxInt32 {
@@ -565,4 +554,136 @@ func wrongThread(what string, err error) error {
 		return fmt.Errorf("%s from another thread: %v, want an error naming the thread", what, err)
 	}
 	return nil
+}
+
+// aliasChecks run in the four-rank job of collChecks.
+var aliasChecks = []check{
+	{"overlapping buffers", func(w *mpi.Comm) error {
+		buf := make([]int32, 8)
+		// On every rank of World: each refuses, so none waits for the others.
+		if err := wantInvalid(mpi.Allgather(w, buf[:1], buf[:4]), mpi.ErrBuffer); err != nil {
+			return fmt.Errorf("Allgather(buf[:1], buf): %w", err)
+		}
+		if err := wantInvalid(mpi.Allgatherv(w, buf[1:2], buf[:4], []int{1, 1, 1, 1}, nil), mpi.ErrBuffer); err != nil {
+			return fmt.Errorf("Allgatherv: %w", err)
+		}
+		if err := wantInvalid(mpi.Alltoall(w, buf[:4], buf[3:7]), mpi.ErrBuffer); err != nil {
+			return fmt.Errorf("Alltoall: %w", err)
+		}
+		ones := []int{1, 1, 1, 1}
+		if err := wantInvalid(mpi.Alltoallv(w, buf[:4], ones, nil, buf[2:6], ones, nil), mpi.ErrBuffer); err != nil {
+			return fmt.Errorf("Alltoallv: %w", err)
+		}
+		if err := wantInvalid(mpi.Allreduce(w, buf[:2], buf[1:3], mpi.Sum), mpi.ErrBuffer); err != nil {
+			return fmt.Errorf("Allreduce: %w", err)
+		}
+		// The rooted ones refuse at the root only, so they run on Self,
+		// where this rank is the root.
+		s := mpi.Self()
+		for name, err := range map[string]error{
+			"Gather":             mpi.Gather(s, buf[:1], buf[:1], 0),
+			"Scatter":            mpi.Scatter(s, buf[:2], buf[1:3], 0),
+			"Gatherv":            mpi.Gatherv(s, buf[:2], buf[1:4], []int{2}, []int{1}, 0),
+			"Scatterv":           mpi.Scatterv(s, buf[:3], []int{2}, nil, buf[2:4], 0),
+			"Reduce":             mpi.Reduce(s, buf[:2], buf[1:3], mpi.Sum, 0),
+			"ReduceScatterBlock": mpi.ReduceScatterBlock(s, buf[:2], buf[1:3], mpi.Sum),
+		} {
+			if err := wantInvalid(err, mpi.ErrBuffer); err != nil {
+				return fmt.Errorf("%s on Self: %w", name, err)
+			}
+		}
+		_, err := mpi.Sendrecv(s, buf[:2], 0, 0, buf[1:3], 0, 0)
+		if err := wantInvalid(err, mpi.ErrBuffer); err != nil {
+			return fmt.Errorf("Sendrecv: %w", err)
+		}
+		// InPlace belongs to the root: a rank that is not refuses it, and
+		// here the root refuses a receive buffer of the wrong size.
+		recv := make([]int32, 3)
+		if w.Rank() == 0 {
+			err = wantInvalid(mpi.Gather(w, []int32{1}, recv, 0), mpi.ErrCount)
+		} else {
+			err = wantInvalid(mpi.Gather(w, mpi.InPlace[int32](), recv, 0), mpi.ErrBuffer)
+		}
+		if err != nil {
+			return fmt.Errorf("Gather: %w", err)
+		}
+		return mpi.Barrier(w)
+	}},
+	{"in place", func(w *mpi.Comm) error {
+		r, n := w.Rank(), w.Size()
+		var errs []error
+		every := make([]int16, n)
+		every[r] = int16(r * r)
+		errs = append(errs, mpi.Allgather(w, mpi.InPlace[int16](), every), wantSlice("allgather in place", every, []int16{0, 1, 4, 9}))
+
+		all := make([]int, 2*n)
+		mine := []int{r, -r}
+		own := mine
+		if r == 3 {
+			copy(all[2*r:], mine)
+			own = mpi.InPlace[int]()
+		}
+		errs = append(errs, mpi.Gather(w, own, all, 3))
+		if r == 3 {
+			errs = append(errs, wantSlice("gather in place", all, []int{0, 0, 1, -1, 2, -2, 3, -3}))
+		}
+		part := make([]int, 2)
+		if r == 3 {
+			part = mpi.InPlace[int]()
+		}
+		errs = append(errs, mpi.Scatter(w, all, part, 3))
+		if r != 3 {
+			errs = append(errs, wantSlice("scatter in place", part, mine))
+		}
+
+		// Rank i contributes i+1 elements: 0 | 1 1 | 2 2 2 | 3 3 3 3.
+		counts, packed := []int{1, 2, 3, 4}, []int8{0, 1, 1, 2, 2, 2, 3, 3, 3, 3}
+		vs := make([]int8, 10)
+		copy(vs[r*(r+1)/2:], packed[r*(r+1)/2:][:r+1])
+		errs = append(errs, mpi.Allgatherv(w, mpi.InPlace[int8](), vs, counts, nil), wantSlice("allgatherv in place", vs, packed))
+		gv := slices.Repeat([]int8{int8(r)}, r+1)
+		var root []int8
+		if r == 0 {
+			root, gv = make([]int8, 10), mpi.InPlace[int8]()
+		}
+		errs = append(errs, mpi.Gatherv(w, gv, root, counts, nil, 0))
+		if r == 0 {
+			errs = append(errs, wantSlice("gatherv in place", root, packed))
+			root[0] = 0
+		}
+		sv := make([]int8, r+1)
+		if r == 0 {
+			root, sv = packed, mpi.InPlace[int8]()
+		}
+		errs = append(errs, mpi.Scatterv(w, root, counts, nil, sv, 0))
+		if r != 0 {
+			errs = append(errs, wantSlice("scatterv in place", sv, slices.Repeat([]int8{int8(r)}, r+1)))
+		}
+
+		blocks := make([]int, n)
+		for j := range blocks {
+			blocks[j] = 10*r + j // block j goes to rank j
+		}
+		errs = append(errs, mpi.Alltoall(w, mpi.InPlace[int](), blocks), wantSlice("alltoall in place", blocks, []int{r, 10 + r, 20 + r, 30 + r}))
+		for j := range blocks {
+			blocks[j] = 10*r + j
+		}
+		ones := []int{1, 1, 1, 1}
+		errs = append(errs, mpi.Alltoallv(w, mpi.InPlace[int](), nil, nil, blocks, ones, nil),
+			wantSlice("alltoallv in place", blocks, []int{r, 10 + r, 20 + r, 30 + r}))
+
+		sum := []int{r}
+		errs = append(errs, mpi.Allreduce(w, mpi.InPlace[int](), sum, mpi.Sum), want("allreduce in place", sum[0], 6))
+		scan := []int{r + 1}
+		errs = append(errs, mpi.Scan(w, mpi.InPlace[int](), scan, mpi.Sum), want("scan in place", scan[0], (r+1)*(r+2)/2))
+		red := []int{r + 1}
+		if r == 2 {
+			errs = append(errs, mpi.Reduce(w, mpi.InPlace[int](), red, mpi.Prod, 2), want("reduce in place", red[0], 24))
+		} else {
+			errs = append(errs, mpi.Reduce(w, red, nil, mpi.Prod, 2))
+		}
+		rsb := []int{1, 2, 3, 4}
+		errs = append(errs, mpi.ReduceScatterBlock(w, mpi.InPlace[int](), rsb, mpi.Sum), want("reduce_scatter_block in place", rsb[0], 4*(r+1)))
+		return errors.Join(errs...)
+	}},
 }
