@@ -114,6 +114,13 @@ var requestChecks = []check{
 		if err := nilSet.WaitAll(); !errors.Is(err, os.ErrInvalid) {
 			return fmt.Errorf("WaitAll of a nil set: %v", err)
 		}
+		if st := nilSet.Status(0); !errors.Is(st.Err, os.ErrInvalid) {
+			return fmt.Errorf("Status of a nil set: %v", st.Err)
+		}
+		var nilErr *mpi.Error
+		if nilErr.Error() == "" || nilErr.Is(mpi.ErrOther) || nilErr.Unwrap() != nil {
+			return errors.New("methods of a nil *Error")
+		}
 		return want("Len of a nil set", nilSet.Len(), 0)
 	}},
 	{"wait context on a send nobody receives", func(w *mpi.Comm) error {

@@ -189,15 +189,16 @@ func Wtick() time.Duration {
 	return time.Duration(float64(C.MPI_Wtick()) * 1e9)
 }
 
-// Abort asks the MPI runtime to terminate every process of comm's job with
-// the given exit code (MPI_Abort). It does not return unless MPI fails to
+// Abort asks the MPI runtime to terminate every process of comm's job (of
+// World's for a nil, zero or freed comm) with the given exit code
+// (MPI_Abort). It does not return unless MPI fails to
 // abort, in which case the process exits with code.
 func Abort(comm *Comm, code int) {
 	if ready("MPI_Abort") != nil {
 		os.Exit(code)
 	}
 	c := C.goipc_comm_world
-	if comm != nil && comm.c != C.goipc_comm_null {
+	if comm.usable("MPI_Abort") == nil {
 		c = comm.c
 	}
 	C.MPI_Abort(c, C.int(code))
