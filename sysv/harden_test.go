@@ -55,6 +55,31 @@ func TestCloseWakesBlockedCalls(t *testing.T) {
 	}
 }
 
+// A removed id is stale: the kernel may give it to a newer object, so a
+// second Remove must not reach IPC_RMID, whether Close came before, between
+// or not at all. After Close, Remove, Remove used to remove the id again.
+func TestRemoveOnce(t *testing.T) {
+	for _, order := range []string{"Remove Remove", "Close Remove Remove", "Remove Close Remove"} {
+		handles := map[string]interface {
+			Close() error
+			Remove() error
+		}{"queue": newQueue(t), "segment": newSegment(t, 4096), "set": newSemSet(t, 1)}
+		for kind, h := range handles {
+			var err error
+			for i, step := range strings.Fields(order) {
+				if step == "Close" {
+					h.Close()
+				} else if err = h.Remove(); i == 0 && err != nil {
+					t.Fatalf("%s %s: first Remove: %v", order, kind, err)
+				}
+			}
+			if !errors.Is(err, syscall.EIDRM) || !strings.Contains(err.Error(), "was removed") {
+				t.Errorf("%s of a %s: %v, want EIDRM without a system call", order, kind, err)
+			}
+		}
+	}
+}
+
 // A program that ignores SIGURG still has its Receive keep its deadline, be
 // cancelled and be ended by Close.
 func TestIgnoringSIGURG(t *testing.T) {
