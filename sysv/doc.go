@@ -80,5 +80,6 @@
 // out-of-range semaphore number, a message larger than the queue, operations
 // that no value can satisfy, such as Delta -32768, which would wait forever)
 // is refused before the system call, and nothing already queued is lost. An
-// id that no object has fails with an error matching fs.ErrNotExist.
+// id that no object has fails with an error matching fs.ErrNotExist, as do
+// the calls of a handle whose object another handle or process removed.
 package sysv

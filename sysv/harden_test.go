@@ -80,6 +80,40 @@ func TestRemoveOnce(t *testing.T) {
 	}
 }
 
+// An object that another handle (or process) removed no longer exists:
+// calls on the handles left fail with an error matching fs.ErrNotExist, as
+// opening it would (they used to match EINVAL alone).
+func TestRemovedElsewhereNotExist(t *testing.T) {
+	q, s, m := newQueue(t), newSemSet(t, 1), newSegment(t, 4096)
+	q2, err := sysv.OpenQueueByID(q.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := sysv.OpenSemaphoreSetByID(s.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := sysv.OpenSharedMemoryByID(m.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []interface{ Remove() error }{q, s, m} {
+		if err := h.Remove(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, attachErr := m2.Attach(0)
+	for call, err := range map[string]error{
+		"Send":   q2.Send(context.Background(), 1, []byte("x"), sysv.NoWait),
+		"Op":     s2.Op(context.Background(), sysv.SemOp{Delta: 1}),
+		"Attach": attachErr,
+	} {
+		if !errors.Is(err, fs.ErrNotExist) || !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("%s on a handle of a removed object: %v, want fs.ErrNotExist and EINVAL", call, err)
+		}
+	}
+}
+
 // A program that ignores SIGURG still has its Receive keep its deadline, be
 // cancelled and be ended by Close.
 func TestIgnoringSIGURG(t *testing.T) {

@@ -136,7 +136,7 @@ func (o *object) fail(op string, err error) error {
 	case errno == syscall.EIDRM:
 		err = errs.Hint(err, "the %s was removed while this call waited", o.kind)
 	case errno == syscall.EINVAL && !o.exists():
-		err = errs.Hint(err, "the %s no longer exists", o.kind)
+		err = errs.NotExist(err, "the %s no longer exists", o.kind)
 	}
 	return errs.Path(op, o.name(), err)
 }
