@@ -738,6 +738,40 @@ func TestQueueNotify(t *testing.T) {
 	}
 }
 
+// TestQueueNotifyRearmRounds: every Notify(nil) ends a registration, and the
+// kernel sends its cookie to the notification socket; a Notify waits in
+// mq_notify for room there. Some hundred Notify(ch), Notify(nil) rounds used
+// to fill the socket while its reader waited for the queue's lock, which the
+// waiting Notify held: the queue hung, Close too. After them, a notification
+// still arrives.
+func TestQueueNotifyRearmRounds(t *testing.T) {
+	q := newQueue(t, 4, 16)
+	ch := make(chan *posix.MessageQueue, 1)
+	done := make(chan error, 1)
+	go func() {
+		for range 5000 {
+			if err := q.Notify(ch); err != nil {
+				done <- err
+				return
+			}
+			if err := q.Notify(nil); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- q.Notify(ch)
+	}()
+	if err := testutil.Recv(t, done); err != nil {
+		t.Fatalf("Notify rounds: %v", err)
+	}
+	if err := q.TrySend([]byte("wake"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.Recv(t, ch); got != q {
+		t.Fatalf("notification after the rounds: %v, want the queue", got)
+	}
+}
+
 // TestQueueNotifySurvivesOtherClose: the kernel ends a registration when the
 // process closes any descriptor of the queue, and the "removed" notice it
 // sends was dropped, so the registration vanished silently. Now it is made
