@@ -159,6 +159,9 @@ func (q *MessageQueue) run(c *call, op string) error {
 	if q.closed.Load() { // before the context: a closed queue says so
 		return errs.Closed(op, q.name)
 	}
+	if c.ctx == nil {
+		return errs.Path(op, q.name, errs.NilContext())
+	}
 	wait := c.ctx != nonblocking && !q.nonblock.Load()
 	var dl time.Time
 	if wait {

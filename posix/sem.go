@@ -220,6 +220,9 @@ func (s *Semaphore) Wait(ctx context.Context) error {
 		return err
 	}
 	defer s.mu.RUnlock()
+	if ctx == nil {
+		return errs.Path(op, s.path(), errs.NilContext())
+	}
 	if C.sem_trywait(s.sem) == 0 {
 		return nil
 	}

@@ -46,7 +46,7 @@
 // cancelled context returns ctx.Err() (with its cause, if it has one), a
 // passed deadline an error matching os.ErrDeadlineExceeded, Close an error
 // matching os.ErrClosed. A deadline centuries away is a long wait, never an
-// overflow. These calls have no file descriptor, so a blocked call holds its OS
+// overflow. A nil context is refused with an error matching syscall.EINVAL. These calls have no file descriptor, so a blocked call holds its OS
 // thread, as any blocking cgo call does: a thousand goroutines blocked in
 // Receive hold a thousand threads. Ending a call interrupts its thread with a
 // signal (internal/blocking), so it takes microseconds and does not poll:

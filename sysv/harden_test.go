@@ -343,3 +343,25 @@ func TestNilAndZeroHandles(t *testing.T) {
 		t.Errorf("ID of a nil queue = %d, want -1 (id 0 is some other object's)", id)
 	}
 }
+
+// A nil context is bad input, refused with EINVAL before any call; it used to
+// be a nil dereference.
+func TestNilContext(t *testing.T) {
+	q, s := newQueue(t), newSemSet(t, 1)
+	m, err := s.Mutex(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nilCtx context.Context
+	_, _, receiveErr := q.Receive(nilCtx, make([]byte, 8), 0, 0)
+	for call, err := range map[string]error{
+		"Send":    q.Send(nilCtx, 1, []byte("x"), 0),
+		"Receive": receiveErr,
+		"Op":      s.Op(nilCtx, sysv.SemOp{Delta: 1}),
+		"Lock":    m.Lock(nilCtx),
+	} {
+		if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "nil context") {
+			t.Errorf("%s with a nil context: %v, want EINVAL", call, err)
+		}
+	}
+}

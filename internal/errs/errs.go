@@ -77,6 +77,12 @@ func Invalid(format string, args ...any) error {
 	return &Hinted{Err: syscall.EINVAL, Hint: fmt.Sprintf(format, args...)}
 }
 
+// NilContext is the error for a nil context.Context, which the context
+// package forbids: a clear EINVAL rather than a nil dereference.
+func NilContext() error {
+	return Invalid("nil context.Context; pass context.Background() for none")
+}
+
 // Closed is the error for use of an object after Close; it matches os.ErrClosed.
 func Closed(op, path string) error { return Path(op, path, os.ErrClosed) }
 
