@@ -239,7 +239,7 @@ func peer(w *mpi.Comm) int { return 1 - w.Rank() }
 
 // exchange sends vals from rank 0 to rank 1, which checks them, the status
 // and Count, and sends them back for rank 0 to check.
-func exchange[T mpi.Type](w *mpi.Comm, vals []T) error {
+func exchange[T comparable](w *mpi.Comm, vals []T) error {
 	got := make([]T, len(vals)+1)
 	if w.Rank() == 0 {
 		if err := mpi.Send(w, vals, 1, 11); err != nil {

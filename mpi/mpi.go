@@ -111,6 +111,7 @@ func Finalize() error {
 		return closed("MPI_Finalize", "MPI is not running")
 	}
 	state.Store(stateFinalized)
+	freeDerived()
 	err := check("MPI_Finalize", C.MPI_Finalize())
 	if locked {
 		runtime.UnlockOSThread()
