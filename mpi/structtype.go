@@ -192,6 +192,11 @@ func describeStruct(t reflect.Type, path string) (part, error) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Tag.Get("mpi") == "-" {
+			// MPI never touches a skipped field, but cgo forbids passing C
+			// Go memory that holds Go pointers.
+			if hasPointers(f.Type) {
+				return part{}, fmt.Errorf("%s.%s is skipped but holds Go pointers (%v), which no memory passed to MPI may hold", path, f.Name, f.Type)
+			}
 			continue
 		}
 		p, err := describe(f.Type, path+"."+f.Name)
@@ -228,4 +233,23 @@ func freeDerived() {
 	}
 	derived.names = nil
 	derived.index.Store(nil)
+}
+
+// hasPointers reports whether values of t hold Go pointers.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	case reflect.Pointer, reflect.Slice, reflect.String, reflect.Map, reflect.Chan, reflect.Func,
+		reflect.Interface, reflect.UnsafePointer:
+		return true
+	}
+	return false
 }
