@@ -270,13 +270,20 @@ func Alltoall[T Type](c *Comm, send, recv []T) error {
 // against a buffer of buflen elements. Nil displs packs the blocks one after
 // the other.
 func (c *Comm) layout(fn, what string, counts, displs []int, buflen int) (cc, cd []C.int, err error) {
-	if len(counts) != c.size {
-		return nil, nil, invalid(fn, ErrCount, "%s counts: %d entries for %d ranks", what, len(counts), c.size)
+	return blockLayout(fn, what, "ranks", c.size, counts, displs, buflen)
+}
+
+// blockLayout checks n blocks' counts and displacements (nil packs them)
+// against a buffer of buflen elements; each block belongs to one of n ranks
+// or neighbors (who).
+func blockLayout(fn, what, who string, n int, counts, displs []int, buflen int) (cc, cd []C.int, err error) {
+	if len(counts) != n {
+		return nil, nil, invalid(fn, ErrCount, "%s counts: %d entries for %d %s", what, len(counts), n, who)
 	}
-	if displs != nil && len(displs) != c.size {
-		return nil, nil, invalid(fn, ErrCount, "%s displacements: %d entries for %d ranks", what, len(displs), c.size)
+	if displs != nil && len(displs) != n {
+		return nil, nil, invalid(fn, ErrCount, "%s displacements: %d entries for %d %s", what, len(displs), n, who)
 	}
-	cc, cd = make([]C.int, c.size), make([]C.int, c.size)
+	cc, cd = make([]C.int, n), make([]C.int, n)
 	next := 0
 	for i, n := range counts {
 		d := next

@@ -379,9 +379,6 @@ func BufOf[T Type](s []T, count int, dt *Datatype) (Buf, error) {
 	if _, err := dt.handle(op); err != nil {
 		return Buf{}, err
 	}
-	if !dt.committed {
-		return Buf{}, invalid(op, ErrType, "datatype is not committed (call Commit)")
-	}
 	if typeIndex[T]() == tInvalid {
 		return Buf{}, typeError[T](op)
 	}
@@ -389,21 +386,33 @@ func BufOf[T Type](s []T, count int, dt *Datatype) (Buf, error) {
 	if err != nil {
 		return Buf{}, err
 	}
-	have := len(s) * int(unsafe.Sizeof(*new(T)))
-	if count > 0 && dt.trueExtent > 0 {
-		// The elements start extent bytes apart; each touches
-		// [trueLB, trueLB+trueExtent) from its start.
-		first, last := dt.trueLB, dt.trueLB+dt.trueExtent
-		if step := (count - 1) * dt.extent; step < 0 {
-			first += step
-		} else {
-			last += step
-		}
-		if first < 0 || last > have {
-			return Buf{}, invalid(op, ErrBuffer, "%d elements of the datatype touch bytes [%d, %d), outside the %d bytes of the slice", count, first, last, have)
-		}
+	if err := dt.fits(op, "slice", 0, count, len(s)*int(unsafe.Sizeof(*new(T)))); err != nil {
+		return Buf{}, err
 	}
 	return Buf{p: unsafe.Pointer(unsafe.SliceData(s)), n: n, dt: dt, bytes: count * dt.size}, nil
+}
+
+// fits checks that count elements of dt from offset bytes into a buffer of
+// have bytes touch only bytes of the buffer.
+func (dt *Datatype) fits(op, what string, offset, count, have int) error {
+	if !dt.committed {
+		return invalid(op, ErrType, "%s: datatype is not committed (call Commit)", what)
+	}
+	if count == 0 || dt.trueExtent == 0 {
+		return nil
+	}
+	// The elements start extent bytes apart; each touches
+	// [trueLB, trueLB+trueExtent) from its start.
+	first, last := offset+dt.trueLB, offset+dt.trueLB+dt.trueExtent
+	if step := (count - 1) * dt.extent; step < 0 {
+		first += step
+	} else {
+		last += step
+	}
+	if first < 0 || last > have {
+		return invalid(op, ErrBuffer, "%s: %d elements of the datatype touch bytes [%d, %d), outside the %d bytes of the buffer", what, count, first, last, have)
+	}
+	return nil
 }
 
 // args returns what an MPI call takes for b.
