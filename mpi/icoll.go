@@ -1,6 +1,22 @@
 package mpi
 
 // #include "shim.h"
+//
+// // The nonblocking reductions, with MPI_IN_PLACE when the send buffer is the
+// // receive buffer (see goipc_reduce in shim.h).
+// #define GOIPC_IN_PLACE(s, r) ((s) == (r) ? MPI_IN_PLACE : (s))
+// static int goipc_ireduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Ireduce(GOIPC_IN_PLACE(s, r), r, n, t, o, root, c, q);
+// }
+// static int goipc_iallreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Iallreduce(GOIPC_IN_PLACE(s, r), r, n, t, o, c, q);
+// }
+// static int goipc_iscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Iscan(GOIPC_IN_PLACE(s, r), r, n, t, o, c, q);
+// }
+// static int goipc_iexscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Iexscan(GOIPC_IN_PLACE(s, r), r, n, t, o, c, q);
+// }
 import "C"
 
 import "unsafe"
@@ -44,4 +60,265 @@ func tptrP(v []C.MPI_Datatype) unsafe.Pointer {
 		return nil
 	}
 	return unsafe.Pointer(&v[0])
+}
+
+// The nonblocking collectives: each starts the blocking call's operation,
+// after the same checks, and returns a Request; every process must start
+// them in the same order. MPI owns the buffers (and for the v forms the
+// count and displacement arrays, which the Request keeps) until the Request
+// completes; they are pinned until then, and must not be touched.
+//
+// Reduction operators made by NewOp cannot be used: MPI would call the Go
+// function from inside Wait or Test, which this package's completion calls
+// do not allow (they are marked nocallback for speed).
+
+// Ibarrier starts a barrier (MPI_Ibarrier): the Request completes once every
+// process has started it.
+func Ibarrier(c *Comm) (*Request, error) {
+	h, err := c.handle("MPI_Ibarrier")
+	if err != nil {
+		return nil, err
+	}
+	return startColl("MPI_Ibarrier", false, func(r *C.MPI_Request) C.int { return C.MPI_Ibarrier(h, r) })
+}
+
+// Ibcast starts a Bcast (MPI_Ibcast).
+func Ibcast[T Type](c *Comm, buf []T, root int) (*Request, error) {
+	const fn = "MPI_Ibcast"
+	h, err := c.handle(fn)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkRoot(fn, root); err != nil {
+		return nil, err
+	}
+	p, n, err := nonEmpty(fn, "broadcast", buf)
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startColl(fn, long(buf), func(r *C.MPI_Request) C.int { return C.MPI_Ibcast(p, n, t, C.int(root), h, r) }, p)
+}
+
+// ireduction is reduction for the nonblocking forms, which cannot take an
+// operator made by NewOp.
+func ireduction[T Type](fn string, c *Comm, op *Op) (C.MPI_Comm, C.MPI_Op, error) {
+	h, o, err := reduction[T](fn, c, op)
+	if err == nil && op.slot >= 0 {
+		err = invalid(fn, ErrOp, "an operator made by NewOp works only in blocking reductions")
+	}
+	return h, o, err
+}
+
+// Ireduce starts a Reduce (MPI_Ireduce); the same slice for send and recv
+// reduces in place.
+func Ireduce[T Type](c *Comm, send, recv []T, op *Op, root int) (*Request, error) {
+	const fn = "MPI_Ireduce"
+	h, o, err := ireduction[T](fn, c, op)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkRoot(fn, root); err != nil {
+		return nil, err
+	}
+	var sp, rp unsafe.Pointer
+	var n C.int
+	if c.rank == root {
+		sp, rp, n, err = reduceArgs(fn, send, recv)
+	} else {
+		sp, n, err = nonEmpty(fn, "send", send)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startColl(fn, long(send), func(r *C.MPI_Request) C.int {
+		return C.goipc_ireduce(sp, rp, n, t, o, C.int(root), h, r)
+	}, sp, rp)
+}
+
+// ireduceAll starts the reductions whose result lands on every process.
+func ireduceAll[T Type](fn string, c *Comm, send, recv []T, op *Op,
+	call func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm, r *C.MPI_Request) C.int) (*Request, error) {
+	h, o, err := ireduction[T](fn, c, op)
+	if err != nil {
+		return nil, err
+	}
+	sp, rp, n, err := reduceArgs(fn, send, recv)
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startColl(fn, long(send), func(r *C.MPI_Request) C.int { return call(sp, rp, n, t, o, h, r) }, sp, rp)
+}
+
+// Iallreduce starts an Allreduce (MPI_Iallreduce): the way to overlap a
+// global sum with computation.
+func Iallreduce[T Type](c *Comm, send, recv []T, op *Op) (*Request, error) {
+	return ireduceAll("MPI_Iallreduce", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm, r *C.MPI_Request) C.int {
+		return C.goipc_iallreduce(sp, rp, n, t, o, h, r)
+	})
+}
+
+// Iscan starts a Scan (MPI_Iscan).
+func Iscan[T Type](c *Comm, send, recv []T, op *Op) (*Request, error) {
+	return ireduceAll("MPI_Iscan", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm, r *C.MPI_Request) C.int {
+		return C.goipc_iscan(sp, rp, n, t, o, h, r)
+	})
+}
+
+// Iexscan starts an Exscan (MPI_Iexscan).
+func Iexscan[T Type](c *Comm, send, recv []T, op *Op) (*Request, error) {
+	return ireduceAll("MPI_Iexscan", c, send, recv, op, func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm, r *C.MPI_Request) C.int {
+		return C.goipc_iexscan(sp, rp, n, t, o, h, r)
+	})
+}
+
+// IreduceScatterBlock starts a ReduceScatterBlock
+// (MPI_Ireduce_scatter_block).
+func IreduceScatterBlock[T Type](c *Comm, send, recv []T, op *Op) (*Request, error) {
+	const fn = "MPI_Ireduce_scatter_block"
+	h, o, err := ireduction[T](fn, c, op)
+	if err != nil {
+		return nil, err
+	}
+	rp, n, err := nonEmpty(fn, "receive", recv)
+	if err != nil {
+		return nil, err
+	}
+	if err := lengths(fn, "send", len(send), c.size*len(recv)); err != nil {
+		return nil, err
+	}
+	sp, t := unsafe.Pointer(unsafe.SliceData(send)), datatype[T]()
+	return startColl(fn, long(send), func(r *C.MPI_Request) C.int {
+		return C.MPI_Ireduce_scatter_block(sp, rp, n, t, o, h, r)
+	}, sp, rp)
+}
+
+// startRooted starts a gather or scatter whose arguments rootedArgs checked.
+func startRooted(fn string, a rooted, large bool, call func(r *C.MPI_Request) C.int) (*Request, error) {
+	return startColl(fn, large, call, a.own, a.all, cptr(a.cc), cptr(a.cd))
+}
+
+// Igather starts a Gather (MPI_Igather).
+func Igather[T Type](c *Comm, send, recv []T, root int) (*Request, error) {
+	const fn = "MPI_Igather"
+	a, err := rootedArgs(fn, c, root, send, recv, "send", "receive", false, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startRooted(fn, a, long(recv), func(r *C.MPI_Request) C.int {
+		return C.MPI_Igather(a.own, a.n, t, a.all, a.n, t, C.int(root), a.h, r)
+	})
+}
+
+// Igatherv starts a Gatherv (MPI_Igatherv).
+func Igatherv[T Type](c *Comm, send, recv []T, counts, displs []int, root int) (*Request, error) {
+	const fn = "MPI_Igatherv"
+	a, err := rootedArgs(fn, c, root, send, recv, "send", "receive", true, counts, displs)
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startRooted(fn, a, long(recv), func(r *C.MPI_Request) C.int {
+		return C.MPI_Igatherv(a.own, a.n, t, a.all, ptr(a.cc), ptr(a.cd), t, C.int(root), a.h, r)
+	})
+}
+
+// Iscatter starts a Scatter (MPI_Iscatter).
+func Iscatter[T Type](c *Comm, send, recv []T, root int) (*Request, error) {
+	const fn = "MPI_Iscatter"
+	a, err := rootedArgs(fn, c, root, recv, send, "receive", "send", false, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startRooted(fn, a, long(send), func(r *C.MPI_Request) C.int {
+		return C.MPI_Iscatter(a.all, a.n, t, a.own, a.n, t, C.int(root), a.h, r)
+	})
+}
+
+// Iscatterv starts a Scatterv (MPI_Iscatterv).
+func Iscatterv[T Type](c *Comm, send []T, counts, displs []int, recv []T, root int) (*Request, error) {
+	const fn = "MPI_Iscatterv"
+	a, err := rootedArgs(fn, c, root, recv, send, "receive", "send", true, counts, displs)
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startRooted(fn, a, long(send), func(r *C.MPI_Request) C.int {
+		return C.MPI_Iscatterv(a.all, ptr(a.cc), ptr(a.cd), t, a.own, a.n, t, C.int(root), a.h, r)
+	})
+}
+
+// Iallgather starts an Allgather (MPI_Iallgather).
+func Iallgather[T Type](c *Comm, send, recv []T) (*Request, error) {
+	const fn = "MPI_Iallgather"
+	a, err := rootedArgs(fn, c, c.Rank(), send, recv, "send", "receive", false, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startRooted(fn, a, long(recv), func(r *C.MPI_Request) C.int {
+		return C.MPI_Iallgather(a.own, a.n, t, a.all, a.n, t, a.h, r)
+	})
+}
+
+// Iallgatherv starts an Allgatherv (MPI_Iallgatherv).
+func Iallgatherv[T Type](c *Comm, send, recv []T, counts, displs []int) (*Request, error) {
+	const fn = "MPI_Iallgatherv"
+	a, err := rootedArgs(fn, c, c.Rank(), send, recv, "send", "receive", true, counts, displs)
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	return startRooted(fn, a, long(recv), func(r *C.MPI_Request) C.int {
+		return C.MPI_Iallgatherv(a.own, a.n, t, a.all, ptr(a.cc), ptr(a.cd), t, a.h, r)
+	})
+}
+
+// Ialltoall starts an Alltoall (MPI_Ialltoall).
+func Ialltoall[T Type](c *Comm, send, recv []T) (*Request, error) {
+	const fn = "MPI_Ialltoall"
+	h, err := c.handle(fn)
+	if err != nil {
+		return nil, err
+	}
+	sp, _, err := nonEmpty(fn, "send", send)
+	if err != nil {
+		return nil, err
+	}
+	if len(send)%c.size != 0 {
+		return nil, invalid(fn, ErrCount, "send buffer of %d elements is not %d equal blocks", len(send), c.size)
+	}
+	if err := lengths(fn, "receive", len(recv), len(send)); err != nil {
+		return nil, err
+	}
+	n, t, rp := C.int(len(send)/c.size), datatype[T](), unsafe.Pointer(unsafe.SliceData(recv))
+	return startColl(fn, long(send), func(r *C.MPI_Request) C.int {
+		return C.MPI_Ialltoall(sp, n, t, rp, n, t, h, r)
+	}, sp, rp)
+}
+
+// Ialltoallv starts an Alltoallv (MPI_Ialltoallv).
+func Ialltoallv[T Type](c *Comm, send []T, sendCounts, sendDispls []int, recv []T, recvCounts, recvDispls []int) (*Request, error) {
+	const fn = "MPI_Ialltoallv"
+	h, err := c.handle(fn)
+	if err != nil {
+		return nil, err
+	}
+	sc, sd, err := c.layout(fn, "send", sendCounts, sendDispls, len(send))
+	if err != nil {
+		return nil, err
+	}
+	rc, rd, err := c.layout(fn, "receive", recvCounts, recvDispls, len(recv))
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	sp, rp := unsafe.Pointer(unsafe.SliceData(send)), unsafe.Pointer(unsafe.SliceData(recv))
+	return startColl(fn, long(send) || long(recv), func(r *C.MPI_Request) C.int {
+		return C.MPI_Ialltoallv(sp, ptr(sc), ptr(sd), t, rp, ptr(rc), ptr(rd), t, h, r)
+	}, sp, rp, cptr(sc), cptr(sd), cptr(rc), cptr(rd))
 }
