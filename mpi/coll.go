@@ -248,22 +248,37 @@ func Allgather[T Type](c *Comm, send, recv []T) error {
 // Alltoall sends block j of send to rank j, which stores it as block i of its
 // recv, for every pair (MPI_Alltoall). Both hold Size equal blocks.
 func Alltoall[T Type](c *Comm, send, recv []T) error {
-	h, err := c.handle("MPI_Alltoall")
+	a, err := alltoallArgs("MPI_Alltoall", c, send, recv)
 	if err != nil {
 		return err
 	}
-	sp, _, err := nonEmpty("MPI_Alltoall", "send", send)
-	if err != nil {
-		return err
+	return check("MPI_Alltoall", C.MPI_Alltoall(a.sp, a.n, a.t, a.rp, a.n, a.t, a.h))
+}
+
+// exchange holds the checked arguments of an alltoall: n elements a block.
+type exchange struct {
+	h      C.MPI_Comm
+	sp, rp unsafe.Pointer
+	n      C.int
+	t      C.MPI_Datatype
+}
+
+// alltoallArgs checks that send and recv hold Size equal blocks each.
+func alltoallArgs[T Type](fn string, c *Comm, send, recv []T) (a exchange, err error) {
+	if a.h, err = c.handle(fn); err != nil {
+		return a, err
+	}
+	if a.sp, _, err = nonEmpty(fn, "send", send); err != nil {
+		return a, err
 	}
 	if len(send)%c.size != 0 {
-		return invalid("MPI_Alltoall", ErrCount, "send buffer of %d elements is not %d equal blocks", len(send), c.size)
+		return a, invalid(fn, ErrCount, "send buffer of %d elements is not %d equal blocks", len(send), c.size)
 	}
-	if err := lengths("MPI_Alltoall", "receive", len(recv), len(send)); err != nil {
-		return err
+	if err := lengths(fn, "receive", len(recv), len(send)); err != nil {
+		return a, err
 	}
-	n, t := C.int(len(send)/c.size), datatype[T]()
-	return check("MPI_Alltoall", C.MPI_Alltoall(sp, n, t, unsafe.Pointer(unsafe.SliceData(recv)), n, t, h))
+	a.n, a.t, a.rp = C.int(len(send)/c.size), datatype[T](), unsafe.Pointer(unsafe.SliceData(recv))
+	return a, nil
 }
 
 // layout checks the per-rank counts and displacements of a v-collective

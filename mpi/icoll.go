@@ -281,24 +281,13 @@ func Iallgatherv[T Type](c *Comm, send, recv []T, counts, displs []int) (*Reques
 // Ialltoall starts an Alltoall (MPI_Ialltoall).
 func Ialltoall[T Type](c *Comm, send, recv []T) (*Request, error) {
 	const fn = "MPI_Ialltoall"
-	h, err := c.handle(fn)
+	a, err := alltoallArgs(fn, c, send, recv)
 	if err != nil {
 		return nil, err
 	}
-	sp, _, err := nonEmpty(fn, "send", send)
-	if err != nil {
-		return nil, err
-	}
-	if len(send)%c.size != 0 {
-		return nil, invalid(fn, ErrCount, "send buffer of %d elements is not %d equal blocks", len(send), c.size)
-	}
-	if err := lengths(fn, "receive", len(recv), len(send)); err != nil {
-		return nil, err
-	}
-	n, t, rp := C.int(len(send)/c.size), datatype[T](), unsafe.Pointer(unsafe.SliceData(recv))
 	return startColl(fn, long(send), func(r *C.MPI_Request) C.int {
-		return C.MPI_Ialltoall(sp, n, t, rp, n, t, h, r)
-	}, sp, rp)
+		return C.MPI_Ialltoall(a.sp, a.n, a.t, a.rp, a.n, a.t, a.h, r)
+	}, a.sp, a.rp)
 }
 
 // Ialltoallv starts an Alltoallv (MPI_Ialltoallv).
