@@ -56,17 +56,47 @@
 // # Lifetimes
 //
 // Init must come first and Finalize last; MPI cannot be restarted, and calls
-// outside that window return an error matching os.ErrClosed. Communicators
-// from Dup, Split, SplitType and Create, groups, and operators from NewOp
-// belong to the caller, who releases them with Free (nil-safe, idempotent).
+// outside that window return an error matching os.ErrClosed (the few that
+// return no error say what they return instead: Rank is Undefined and Size 0
+// before Init, Count and Bytes are Undefined and Wtime 0 outside the window).
+// Communicators from Dup, Split, SplitType and Create, groups, and operators
+// from NewOp belong to the caller, who releases them with Free (nil-safe,
+// idempotent; after Finalize it returns an error matching os.ErrClosed). A
+// nil or zero handle (a Comm{}, Request{}, Group{}...) is refused with an
+// error matching os.ErrInvalid; a freed one, with os.ErrClosed.
+//
 // The buffer of a nonblocking call (Isend, Irecv) is pinned with
-// runtime.Pinner and must not be touched until the Request completes (Wait,
-// Test, WaitAll, WaitAny, TestAll); MPI owns it until then. Each Isend and
-// Irecv allocates its Request. A loop that starts operations round after round
-// uses a Requests set instead, which the caller owns and reuses: AddIsend and
-// AddIrecv start operations in it, Requests.WaitAll completes the round, and
-// no handle to a single operation leaves the set, so none can be used after
-// its round; a round allocates nothing and pins a shared buffer once.
+// runtime.Pinner and belongs to MPI until its Request completes (Wait,
+// WaitContext, Test, WaitAll, WaitAny, TestAll): it must not be touched
+// until then. The contract for a Request:
+//
+//   - A completed Request is inert: completing it again returns at once, with
+//     an empty Status (Source AnySource, Tag AnyTag, no bytes), and never
+//     reaches MPI. WaitAll, WaitAny and TestAll refuse a list that holds an
+//     unfinished Request twice, before the call.
+//   - Free (MPI_Request_free) releases a Request; afterwards its methods return
+//     errors matching os.ErrClosed. Freeing an unfinished one gives up its
+//     result: MPI finishes the operation by itself, and its buffer stays
+//     pinned and MPI's until Finalize.
+//   - A Request dropped before it completes is kept by the package, with its
+//     buffer, because MPI may still write into it: it is never garbage
+//     collected and the collector never finds it pinning. Finalize then tests
+//     it, and if MPI has not finished it, refuses with an error matching
+//     ErrPending that names it ("a receive from rank 1 tag 31"), leaving MPI
+//     running. A program that forgets a Request therefore learns of it at
+//     Finalize, not as a crash inside the garbage collector.
+//   - When WaitContext's context ends, a receive is cancelled and complete
+//     when it returns; a send that MPI cannot cancel (Open MPI cancels none)
+//     is left active, with the cancellation requested, for the caller to
+//     Wait, Test or Free (see Request.WaitContext).
+//
+// Each Isend and Irecv allocates its Request. A loop that starts operations
+// round after round uses a Requests set instead, which the caller owns and
+// reuses: AddIsend and AddIrecv start operations in it, Requests.WaitAll
+// completes the round, and no handle to a single operation leaves the set, so
+// none can be used after its round; a round allocates nothing and pins a
+// shared buffer once. A set dropped with operations unfinished is kept, and
+// reported by Finalize, as a Request is.
 //
 // The nonblocking collectives (Ibarrier, Ibcast, Iallreduce...) return a
 // Request too, which pins every buffer of the operation, and for the v and
@@ -86,12 +116,18 @@
 // # Threads and goroutines
 //
 // MPI's rules are about OS threads, and Go moves goroutines between them.
-// Init asks for a thread level and reports the one provided:
+// Init locks the calling goroutine to its OS thread (runtime.LockOSThread)
+// until Finalize, which must be called from the same goroutine, so that MPI
+// finalizes on the thread that initialised it, as the standard asks. Init
+// asks for a thread level and reports the one provided:
 //
-//   - ThreadSingle or ThreadFunneled: Init locks the calling goroutine to its
-//     OS thread (runtime.LockOSThread) until Finalize, and only that goroutine
-//     may call MPI. Call Init from main and keep the MPI work there, or funnel
-//     requests to it over a channel.
+//   - ThreadSingle or ThreadFunneled: only the goroutine that called Init may
+//     call MPI. Call Init from main and keep the MPI work there, or funnel
+//     requests to it over a channel. A call from any other goroutine (so from
+//     another thread) returns an error matching syscall.EINVAL, as
+//     MPI_Is_thread_main would say, instead of breaking MPI's rules: the
+//     point-to-point and completion calls check a thread-local flag in C,
+//     the others make one more cgo call.
 //   - ThreadSerialized: any goroutine may call MPI, one call at a time (guard
 //     the calls with a mutex).
 //   - ThreadMultiple: any goroutine, concurrently. Open MPI and MPICH as

@@ -14,13 +14,15 @@ import (
 // The children are MPI programs: the test binary re-executed by mpiexec as
 // every rank of a job.
 var children = map[string]func([]string) error{
-	"basic":    childBasic,
-	"p2p":      childP2P,
-	"coll":     childColl,
-	"python":   childPython,
-	"abort":    childAbort,
-	"hang":     childHang,
-	"procnull": childProcNull,
+	"basic":      childBasic,
+	"p2p":        childP2P,
+	"coll":       childColl,
+	"python":     childPython,
+	"abort":      childAbort,
+	"hang":       childHang,
+	"procnull":   childProcNull,
+	"requests":   childRequests,
+	"unfinished": childUnfinished,
 }
 
 func TestMain(m *testing.M) {

@@ -25,6 +25,32 @@ const MPI_Op goipc_ops[GOIPC_NOPS] = {
 	MPI_MINLOC, MPI_MAXLOC,
 };
 
+int goipc_funneled = 1;
+__thread int goipc_main_thread;
+
+int goipc_init(int want, int *got) {
+	int rc = MPI_Init_thread(NULL, NULL, want, got);
+	if (rc == MPI_SUCCESS) {
+		MPI_Is_thread_main(&goipc_main_thread);
+		goipc_funneled = *got < MPI_THREAD_SERIALIZED;
+	}
+	return rc;
+}
+
+int goipc_tag_ub(void) {
+	int *ub, flag = 0;
+	if (MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &ub, &flag) != MPI_SUCCESS || !flag) return 32767; // the standard's minimum
+	return *ub;
+}
+
+// What MPI reports for a request that is already complete.
+MPI_Status goipc_empty_status(void) {
+	MPI_Request r = MPI_REQUEST_NULL;
+	MPI_Status st;
+	MPI_Wait(&r, &st);
+	return st;
+}
+
 #define IN_PLACE(s, r) ((s) == (r) ? MPI_IN_PLACE : (s))
 
 int goipc_reduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c) {
