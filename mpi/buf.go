@@ -18,7 +18,11 @@ func SendBuf(c *Comm, b Buf, dest, tag int) error {
 	if err != nil {
 		return err
 	}
-	rc := C.MPI_Send(p, n, t, C.int(dest), C.int(tag), h)
+	d, tg, err := rankTag("MPI_Send", dest, tag)
+	if err != nil {
+		return err
+	}
+	rc := C.MPI_Send(p, n, t, d, tg, h)
 	if b.bytes >= longCall {
 		sched.AfterLongCall()
 	}
@@ -35,8 +39,12 @@ func RecvBuf(c *Comm, b Buf, source, tag int) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	s, tg, err := rankTag("MPI_Recv", source, tag)
+	if err != nil {
+		return Status{}, err
+	}
 	var st C.MPI_Status
-	rc := C.MPI_Recv(p, n, t, C.int(source), C.int(tag), h, &st)
+	rc := C.MPI_Recv(p, n, t, s, tg, h, &st)
 	if b.bytes >= longCall {
 		sched.AfterLongCall()
 	}
@@ -59,8 +67,16 @@ func SendrecvBuf(c *Comm, send Buf, dest, sendTag int, recv Buf, source, recvTag
 	if err != nil {
 		return Status{}, err
 	}
+	d, stg, err := rankTag(op, dest, sendTag)
+	if err != nil {
+		return Status{}, err
+	}
+	s, rtg, err := rankTag(op, source, recvTag)
+	if err != nil {
+		return Status{}, err
+	}
 	var st C.MPI_Status
-	rc := C.MPI_Sendrecv(sp, sn, stype, C.int(dest), C.int(sendTag), rp, rn, rtype, C.int(source), C.int(recvTag), h, &st)
+	rc := C.MPI_Sendrecv(sp, sn, stype, d, stg, rp, rn, rtype, s, rtg, h, &st)
 	return newStatus(&st), check(op, rc)
 }
 
@@ -75,8 +91,12 @@ func IsendBuf(c *Comm, b Buf, dest, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := newRequest(p, b.bytes >= longCall)
-	return req.started("MPI_Isend", C.MPI_Isend(p, n, t, C.int(dest), C.int(tag), h, &req.r))
+	d, tg, err := rankTag("MPI_Isend", dest, tag)
+	if err != nil {
+		return nil, err
+	}
+	req := newRequest(kindSend, p, b.bytes >= longCall, d, tg)
+	return req.started("MPI_Isend", C.MPI_Isend(p, n, t, d, tg, h, &req.r))
 }
 
 // IrecvBuf is Irecv into a Buf (MPI_Irecv); the slice is pinned until the
@@ -90,8 +110,12 @@ func IrecvBuf(c *Comm, b Buf, source, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := newRequest(p, b.bytes >= longCall)
-	return req.started("MPI_Irecv", C.MPI_Irecv(p, n, t, C.int(source), C.int(tag), h, &req.r))
+	s, tg, err := rankTag("MPI_Irecv", source, tag)
+	if err != nil {
+		return nil, err
+	}
+	req := newRequest(kindRecv, p, b.bytes >= longCall, s, tg)
+	return req.started("MPI_Irecv", C.MPI_Irecv(p, n, t, s, tg, h, &req.r))
 }
 
 // BcastBuf is Bcast of a Buf (MPI_Bcast).

@@ -133,22 +133,24 @@ func derive(op string, old *Datatype, make func(o C.MPI_Datatype, nt *C.MPI_Data
 	return newDatatype(op, nt, false, false)
 }
 
-// cint checks that a count, length or displacement fits MPI's int.
-func cint(op, what string, v int, nonNegative bool) (C.int, error) {
-	if nonNegative && v < 0 {
+// nonNeg is cint for counts and lengths, which cannot be negative.
+func nonNeg(op, what string, v int) (C.int, error) {
+	if v < 0 {
 		return 0, invalid(op, ErrArg, "%s %d is negative", what, v)
 	}
-	if v > 1<<31-1 || v < -1<<31 {
-		return 0, invalid(op, ErrArg, "%s %d exceeds MPI's int range", what, v)
-	}
-	return C.int(v), nil
+	return cint(op, what, v)
 }
 
-// cintSlice converts a list of ints for MPI, each checked as cint does.
+// cintSlice converts a list of ints for MPI, each checked as cint (or, for
+// counts, nonNeg) does.
 func cintSlice(op, what string, v []int, nonNegative bool) ([]C.int, error) {
 	out := make([]C.int, len(v))
 	for i, x := range v {
-		c, err := cint(op, what, x, nonNegative)
+		conv := cint
+		if nonNegative {
+			conv = nonNeg
+		}
+		c, err := conv(op, what, x)
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +170,7 @@ func aints(v []int) []C.MPI_Aint {
 // Contiguous returns the datatype of n consecutive elements of old
 // (MPI_Type_contiguous).
 func Contiguous(n int, old *Datatype) (*Datatype, error) {
-	cn, err := cint("MPI_Type_contiguous", "count", n, true)
+	cn, err := nonNeg("MPI_Type_contiguous", "count", n)
 	if err != nil {
 		return nil, err
 	}
@@ -182,9 +184,9 @@ func Contiguous(n int, old *Datatype) (*Datatype, error) {
 // a column of a row-major matrix is Vector(rows, 1, cols, float64).
 func Vector(count, blocklen, stride int, old *Datatype) (*Datatype, error) {
 	const op = "MPI_Type_vector"
-	cc, err1 := cint(op, "count", count, true)
-	cb, err2 := cint(op, "block length", blocklen, true)
-	cs, err3 := cint(op, "stride", stride, false)
+	cc, err1 := nonNeg(op, "count", count)
+	cb, err2 := nonNeg(op, "block length", blocklen)
+	cs, err3 := cint(op, "stride", stride)
 	if err := firstErr(err1, err2, err3); err != nil {
 		return nil, err
 	}
@@ -196,8 +198,8 @@ func Vector(count, blocklen, stride int, old *Datatype) (*Datatype, error) {
 // Hvector is Vector with the stride in bytes (MPI_Type_create_hvector).
 func Hvector(count, blocklen, strideBytes int, old *Datatype) (*Datatype, error) {
 	const op = "MPI_Type_create_hvector"
-	cc, err1 := cint(op, "count", count, true)
-	cb, err2 := cint(op, "block length", blocklen, true)
+	cc, err1 := nonNeg(op, "count", count)
+	cb, err2 := nonNeg(op, "block length", blocklen)
 	if err := firstErr(err1, err2); err != nil {
 		return nil, err
 	}
@@ -212,7 +214,7 @@ func blocks(op string, blocklens, displs []int) ([]C.int, error) {
 	if len(blocklens) != len(displs) {
 		return nil, invalid(op, ErrArg, "%d block lengths for %d displacements", len(blocklens), len(displs))
 	}
-	if _, err := cint(op, "number of blocks", len(blocklens), true); err != nil {
+	if _, err := nonNeg(op, "number of blocks", len(blocklens)); err != nil {
 		return nil, err
 	}
 	return cintSlice(op, "block length", blocklens, true)
@@ -253,7 +255,7 @@ func Hindexed(blocklens, displBytes []int, old *Datatype) (*Datatype, error) {
 // (MPI_Type_create_indexed_block).
 func IndexedBlock(blocklen int, displs []int, old *Datatype) (*Datatype, error) {
 	const op = "MPI_Type_create_indexed_block"
-	cb, err := cint(op, "block length", blocklen, true)
+	cb, err := nonNeg(op, "block length", blocklen)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +384,7 @@ func BufOf[T Type](s []T, count int, dt *Datatype) (Buf, error) {
 	if typeIndex[T]() == tInvalid {
 		return Buf{}, typeError[T](op)
 	}
-	n, err := cint(op, "count", count, true)
+	n, err := nonNeg(op, "count", count)
 	if err != nil {
 		return Buf{}, err
 	}

@@ -25,7 +25,7 @@ import "unsafe"
 // completion (buffers, and the count, displacement and datatype arrays of
 // the v and w forms), then makes the call.
 func startColl(op string, large bool, call func(r *C.MPI_Request) C.int, keep ...unsafe.Pointer) (*Request, error) {
-	req := newRequest(nil, large)
+	req := newRequest(kindOther, nil, large, 0, 0)
 	for _, p := range keep {
 		if p != nil {
 			req.pin.Pin(p)

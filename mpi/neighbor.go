@@ -203,7 +203,7 @@ func wBlocks(fn, what string, n int, blocks []Block, have int) (cc []C.int, cd [
 		if ct[i], err = b.Type.handle(fn); err != nil {
 			return nil, nil, nil, err
 		}
-		if cc[i], err = cint(fn, "count", b.Count, true); err != nil {
+		if cc[i], err = nonNeg(fn, "count", b.Count); err != nil {
 			return nil, nil, nil, err
 		}
 		if err = b.Type.fits(fn, fmt.Sprintf("%s block %d", what, i), b.Offset, b.Count, have); err != nil {

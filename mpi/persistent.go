@@ -17,6 +17,7 @@ package mpi
 // #define GOIPC_PCOLL 0
 // #endif
 // #endif
+// enum { GOIPC_ERR_NOT_SUPPORTED = -2 }; // no MPI code, nor GOIPC_ERR_THREAD
 // #define GOIPC_INPLACE(s, r) ((s) == (r) ? MPI_IN_PLACE : (s))
 // #if GOIPC_PCOLL
 // static int goipc_barrier_init(MPI_Comm c, MPI_Request *q) { return GOIPC_INIT(Barrier)(c, MPI_INFO_NULL, q); }
@@ -36,12 +37,12 @@ package mpi
 //	return GOIPC_INIT(Alltoall)(s, n, t, r, n, t, c, MPI_INFO_NULL, q);
 // }
 // #else
-// static int goipc_barrier_init(MPI_Comm c, MPI_Request *q) { return -1; }
-// static int goipc_bcast_init(void *b, int n, MPI_Datatype t, int root, MPI_Comm c, MPI_Request *q) { return -1; }
-// static int goipc_reduce_init(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c, MPI_Request *q) { return -1; }
-// static int goipc_allreduce_init(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) { return -1; }
-// static int goipc_allgather_init(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) { return -1; }
-// static int goipc_alltoall_init(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) { return -1; }
+// static int goipc_barrier_init(MPI_Comm c, MPI_Request *q) { return GOIPC_ERR_NOT_SUPPORTED; }
+// static int goipc_bcast_init(void *b, int n, MPI_Datatype t, int root, MPI_Comm c, MPI_Request *q) { return GOIPC_ERR_NOT_SUPPORTED; }
+// static int goipc_reduce_init(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c, MPI_Request *q) { return GOIPC_ERR_NOT_SUPPORTED; }
+// static int goipc_allreduce_init(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) { return GOIPC_ERR_NOT_SUPPORTED; }
+// static int goipc_allgather_init(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) { return GOIPC_ERR_NOT_SUPPORTED; }
+// static int goipc_alltoall_init(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) { return GOIPC_ERR_NOT_SUPPORTED; }
 // #endif
 // enum { goipc_pcoll = GOIPC_PCOLL };
 import "C"
@@ -102,7 +103,7 @@ func initPersistent(op string, large bool, call func(r *C.MPI_Request) C.int, ke
 	}
 	h := C.goipc_request_null // not &p.r: cgo would check the whole struct
 	rc := call(&h)
-	if rc == -1 {
+	if rc == C.GOIPC_ERR_NOT_SUPPORTED {
 		p.pin.Unpin()
 		return nil, &Error{Op: op, Class: ErrOther, Msg: Implementation + " has no persistent collectives", cause: ErrNotSupported}
 	}

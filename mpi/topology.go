@@ -53,7 +53,7 @@ func DimsCreate(nnodes int, dims []int) ([]int, error) {
 	if nnodes < 1 || len(dims) == 0 {
 		return nil, invalid(op, ErrArg, "%d processes in %d dimensions", nnodes, len(dims))
 	}
-	cn, err := cint(op, "processes", nnodes, true)
+	cn, err := nonNeg(op, "processes", nnodes)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (c *Comm) CartShift(dim, disp int) (source, dest int, err error) {
 	if dim < 0 || dim >= n {
 		return ProcNull, ProcNull, invalid(op, ErrArg, "dimension %d of a grid of %d", dim, n)
 	}
-	cd, err := cint(op, "displacement", disp, false)
+	cd, err := cint(op, "displacement", disp)
 	if err != nil {
 		return ProcNull, ProcNull, err
 	}
