@@ -162,8 +162,8 @@ var basicChecks = []check{
 	}},
 	{"bad input", func(w *mpi.Comm) error {
 		x := []int32{1}
-		if err := wantInvalid(mpi.Bcast(w, []int32{}, 0), mpi.ErrBuffer); err != nil {
-			return fmt.Errorf("empty Bcast: %w", err)
+		if err := mpi.Bcast(w, []int32{}, 0); err != nil {
+			return fmt.Errorf("empty Bcast (legal MPI): %w", err)
 		}
 		if err := wantInvalid(mpi.Bcast(w, x, 1), mpi.ErrRoot); err != nil {
 			return fmt.Errorf("root out of range: %w", err)

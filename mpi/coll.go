@@ -10,8 +10,8 @@ import (
 // The collectives below must be called by every process of the communicator,
 // in the same order. Buffers that MPI reads only at the root (or writes only
 // at the root) may be nil elsewhere. Buffer lengths are checked against each
-// other and the communicator's size before the call, and an empty buffer is
-// an error: a collective over nothing is a bug, not a message.
+// other and the communicator's size before the call. Empty buffers are legal
+// MPI: an Allgather of nothing from every rank completes with nothing.
 //
 // The reductions (Reduce, Allreduce, Scan, Exscan) work in place
 // (MPI_IN_PLACE) when send and recv are the same slice.
@@ -50,7 +50,7 @@ func Bcast[T Type](c *Comm, buf []T, root int) error {
 	if err := c.checkRoot("MPI_Bcast", root); err != nil {
 		return err
 	}
-	p, n, err := nonEmpty("MPI_Bcast", "broadcast", buf)
+	p, n, err := buffer("MPI_Bcast", buf)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func reduction[T Type](fn string, c *Comm, op *Op) (C.MPI_Comm, C.MPI_Op, error)
 // length. The same slice for both means in place, which the C side turns
 // into MPI_IN_PLACE.
 func reduceArgs[T Type](fn string, send, recv []T) (sp, rp unsafe.Pointer, n C.int, err error) {
-	if sp, n, err = nonEmpty(fn, "send", send); err != nil {
+	if sp, n, err = buffer(fn, send); err != nil {
 		return
 	}
 	if err = lengths(fn, "receive", len(recv), len(send)); err != nil {
@@ -106,7 +106,7 @@ func Reduce[T Type](c *Comm, send, recv []T, op *Op, root int) error {
 	if c.rank == root {
 		sp, rp, n, err = reduceArgs("MPI_Reduce", send, recv)
 	} else {
-		sp, n, err = nonEmpty("MPI_Reduce", "send", send)
+		sp, n, err = buffer("MPI_Reduce", send)
 	}
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func ReduceScatterBlock[T Type](c *Comm, send, recv []T, op *Op) error {
 	if err != nil {
 		return err
 	}
-	rp, n, err := nonEmpty(fn, "receive", recv)
+	rp, n, err := buffer(fn, recv)
 	if err != nil {
 		return err
 	}
@@ -192,11 +192,7 @@ func rootedArgs[T Type](fn string, c *Comm, root int, own, all []T, ownWhat, all
 	if err = c.checkRoot(fn, root); err != nil {
 		return a, err
 	}
-	if v {
-		a.own, a.n, err = buffer(fn, own)
-	} else {
-		a.own, a.n, err = nonEmpty(fn, ownWhat, own)
-	}
+	a.own, a.n, err = buffer(fn, own)
 	if err != nil || c.rank != root {
 		return a, err
 	}
@@ -268,7 +264,7 @@ func alltoallArgs[T Type](fn string, c *Comm, send, recv []T) (a exchange, err e
 	if a.h, err = c.handle(fn); err != nil {
 		return a, err
 	}
-	if a.sp, _, err = nonEmpty(fn, "send", send); err != nil {
+	if a.sp, _, err = buffer(fn, send); err != nil {
 		return a, err
 	}
 	if len(send)%c.size != 0 {

@@ -4,7 +4,6 @@ package mpi
 //
 // // The nonblocking reductions, with MPI_IN_PLACE when the send buffer is the
 // // receive buffer (see goipc_reduce in shim.h).
-// #define GOIPC_IN_PLACE(s, r) ((s) == (r) ? MPI_IN_PLACE : (s))
 // static int goipc_ireduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c, MPI_Request *q) {
 //	return MPI_Ireduce(GOIPC_IN_PLACE(s, r), r, n, t, o, root, c, q);
 // }
@@ -92,7 +91,7 @@ func Ibcast[T Type](c *Comm, buf []T, root int) (*Request, error) {
 	if err := c.checkRoot(fn, root); err != nil {
 		return nil, err
 	}
-	p, n, err := nonEmpty(fn, "broadcast", buf)
+	p, n, err := buffer(fn, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +125,7 @@ func Ireduce[T Type](c *Comm, send, recv []T, op *Op, root int) (*Request, error
 	if c.rank == root {
 		sp, rp, n, err = reduceArgs(fn, send, recv)
 	} else {
-		sp, n, err = nonEmpty(fn, "send", send)
+		sp, n, err = buffer(fn, send)
 	}
 	if err != nil {
 		return nil, err
@@ -182,7 +181,7 @@ func IreduceScatterBlock[T Type](c *Comm, send, recv []T, op *Op) (*Request, err
 	if err != nil {
 		return nil, err
 	}
-	rp, n, err := nonEmpty(fn, "receive", recv)
+	rp, n, err := buffer(fn, recv)
 	if err != nil {
 		return nil, err
 	}

@@ -18,17 +18,16 @@ package mpi
 // #endif
 // #endif
 // enum { GOIPC_ERR_NOT_SUPPORTED = -2 }; // no MPI code, nor GOIPC_ERR_THREAD
-// #define GOIPC_INPLACE(s, r) ((s) == (r) ? MPI_IN_PLACE : (s))
 // #if GOIPC_PCOLL
 // static int goipc_barrier_init(MPI_Comm c, MPI_Request *q) { return GOIPC_INIT(Barrier)(c, MPI_INFO_NULL, q); }
 // static int goipc_bcast_init(void *b, int n, MPI_Datatype t, int root, MPI_Comm c, MPI_Request *q) {
 //	return GOIPC_INIT(Bcast)(b, n, t, root, c, MPI_INFO_NULL, q);
 // }
 // static int goipc_reduce_init(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c, MPI_Request *q) {
-//	return GOIPC_INIT(Reduce)(GOIPC_INPLACE(s, r), r, n, t, o, root, c, MPI_INFO_NULL, q);
+//	return GOIPC_INIT(Reduce)(GOIPC_IN_PLACE(s, r), r, n, t, o, root, c, MPI_INFO_NULL, q);
 // }
 // static int goipc_allreduce_init(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
-//	return GOIPC_INIT(Allreduce)(GOIPC_INPLACE(s, r), r, n, t, o, c, MPI_INFO_NULL, q);
+//	return GOIPC_INIT(Allreduce)(GOIPC_IN_PLACE(s, r), r, n, t, o, c, MPI_INFO_NULL, q);
 // }
 // static int goipc_allgather_init(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) {
 //	return GOIPC_INIT(Allgather)(s, n, t, r, n, t, c, MPI_INFO_NULL, q);
@@ -278,7 +277,7 @@ func BcastInit[T Type](c *Comm, buf []T, root int) (*Persistent, error) {
 	if err := c.checkRoot(fn, root); err != nil {
 		return nil, err
 	}
-	b, n, err := nonEmpty(fn, "broadcast", buf)
+	b, n, err := buffer(fn, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +301,7 @@ func ReduceInit[T Type](c *Comm, send, recv []T, op *Op, root int) (*Persistent,
 	if c.rank == root {
 		sp, rp, n, err = reduceArgs(fn, send, recv)
 	} else {
-		sp, n, err = nonEmpty(fn, "send", send)
+		sp, n, err = buffer(fn, send)
 	}
 	if err != nil {
 		return nil, err

@@ -51,19 +51,18 @@ MPI_Status goipc_empty_status(void) {
 	return st;
 }
 
-#define IN_PLACE(s, r) ((s) == (r) ? MPI_IN_PLACE : (s))
 
 int goipc_reduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c) {
-	return MPI_Reduce(IN_PLACE(s, r), r, n, t, o, root, c);
+	return MPI_Reduce(GOIPC_IN_PLACE(s, r), r, n, t, o, root, c);
 }
 int goipc_allreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
-	return MPI_Allreduce(IN_PLACE(s, r), r, n, t, o, c);
+	return MPI_Allreduce(GOIPC_IN_PLACE(s, r), r, n, t, o, c);
 }
 int goipc_scan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
-	return MPI_Scan(IN_PLACE(s, r), r, n, t, o, c);
+	return MPI_Scan(GOIPC_IN_PLACE(s, r), r, n, t, o, c);
 }
 int goipc_exscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
-	return MPI_Exscan(IN_PLACE(s, r), r, n, t, o, c);
+	return MPI_Exscan(GOIPC_IN_PLACE(s, r), r, n, t, o, c);
 }
 
 #define TRAMPOLINE(n) \

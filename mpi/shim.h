@@ -78,6 +78,9 @@ static inline int goipc_waitall(int n, MPI_Request *r, MPI_Status *st) {
 // The reductions, with MPI_IN_PLACE when the send buffer is the receive
 // buffer. Open MPI's MPI_IN_PLACE is (void *)1, a value Go must never hold in
 // a pointer: the garbage collector rejects it when it scans a stack.
+// Empty buffers are both NULL, which is not in place (MPI refuses
+// MPI_IN_PLACE at a Reduce's non-root).
+#define GOIPC_IN_PLACE(s, r) ((s) == (r) && (s) != NULL ? MPI_IN_PLACE : (s))
 int goipc_reduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c);
 int goipc_allreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
 int goipc_scan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);

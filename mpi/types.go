@@ -135,11 +135,3 @@ func count(op string, n int) (C.int, error) {
 	}
 	return C.int(n), nil
 }
-
-// nonEmpty is buffer for collectives, where an empty buffer is a mistake.
-func nonEmpty[T Type](op, what string, s []T) (unsafe.Pointer, C.int, error) {
-	if len(s) == 0 {
-		return nil, 0, invalid(op, ErrBuffer, "empty %s buffer", what)
-	}
-	return buffer(op, s)
-}
