@@ -78,7 +78,9 @@ func wantInvalid(err error, c mpi.Class) error {
 	return nil
 }
 
-func childBasic([]string) error { return suite(mpi.ThreadFunneled, basicChecks) }
+func childBasic([]string) error {
+	return suite(mpi.ThreadFunneled, slices.Concat(basicChecks, misuseChecks))
+}
 
 var basicChecks = []check{
 	{"environment", func(w *mpi.Comm) error {
@@ -232,7 +234,9 @@ var basicChecks = []check{
 	}},
 }
 
-func childP2P([]string) error { return suite(mpi.ThreadMultiple, p2pChecks) }
+func childP2P([]string) error {
+	return suite(mpi.ThreadMultiple, slices.Concat(p2pChecks, requestChecks))
+}
 
 // peer returns the other rank of a two-rank job.
 func peer(w *mpi.Comm) int { return 1 - w.Rank() }
@@ -539,7 +543,9 @@ var p2pChecks = []check{
 	}},
 }
 
-func childColl([]string) error { return suite(mpi.ThreadFunneled, collChecks) }
+func childColl([]string) error {
+	return suite(mpi.ThreadFunneled, slices.Concat(collChecks, aliasChecks))
+}
 
 // iota returns n ints from start.
 func iota(start, n int) []int {

@@ -145,13 +145,15 @@
 // Init sets MPI_ERRORS_RETURN on World and Self (communicators made from them
 // inherit it), so a failing call returns an *Error carrying the MPI error
 // class and the library's message instead of aborting the job; errors.Is(err,
-// mpi.ErrTruncate) tests the class. Bad input (an empty buffer for a
-// collective, buffer lengths that disagree with each other or with the
-// communicator's size, counts beyond MPI's int range, an operator made for
-// another type, an element type MPI cannot describe, a Buf or Block reaching
-// outside its slice) is caught before the call: such errors also match
-// syscall.EINVAL. A call the library does not provide returns an error
-// matching ErrNotSupported.
+// mpi.ErrTruncate) tests the class. Bad input (buffer lengths that disagree with each other or with the
+// communicator's size, counts beyond MPI's int range, ranks and tags outside
+// int32 and tags above TagUB, which a C int would silently wrap, send and
+// receive buffers that overlap, an operator made for another type, an element
+// type MPI cannot describe, a Buf or Block reaching outside its slice, a call
+// from the wrong thread) is caught before the call: such errors also match
+// syscall.EINVAL. To work in place, a collective takes InPlace[T]() as the
+// buffer MPI_IN_PLACE replaces (see InPlace). A call the library does not
+// provide returns an error matching ErrNotSupported.
 //
 // # Limits
 //

@@ -27,12 +27,25 @@ type Error struct {
 	cause error // syscall.EINVAL, os.ErrInvalid or os.ErrClosed for errors caught here
 }
 
-func (e *Error) Error() string { return "mpi: " + e.Op + ": " + e.Msg }
+func (e *Error) Error() string {
+	if e == nil {
+		return "mpi: <nil>"
+	}
+	return "mpi: " + e.Op + ": " + e.Msg
+}
 
 // Is matches the error's class: errors.Is(err, mpi.ErrRank).
-func (e *Error) Is(target error) bool { c, ok := target.(Class); return ok && c == e.Class }
+func (e *Error) Is(target error) bool {
+	c, ok := target.(Class)
+	return ok && e != nil && c == e.Class
+}
 
-func (e *Error) Unwrap() error { return e.cause }
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.cause
+}
 
 // Class is an MPI error class. The values come from the library's mpi.h, so
 // they differ between Open MPI and MPICH; compare with the named classes.
@@ -115,9 +128,10 @@ func oneLine(msg string) string {
 	if len(lines) == 1 {
 		return head
 	}
-	last := strings.TrimSpace(lines[len(lines)-1])
-	if _, detail, ok := strings.Cut(last, ": "); ok {
-		last = detail
+	// Each line of the stack is "function(line)....: detail".
+	last := lines[len(lines)-1]
+	if i := strings.Index(last, ":"); i >= 0 {
+		last = strings.TrimSpace(last[i+1:])
 	}
 	if last == head || last == "" {
 		return head

@@ -2,19 +2,47 @@ package mpi
 
 // #include "shim.h"
 //
-// // The nonblocking reductions, with MPI_IN_PLACE when the send buffer is the
-// // receive buffer (see goipc_reduce in shim.h).
+// // The nonblocking collectives that can work in place take the buffer
+// // that Go passes as mpi.InPlace through GOIPC_IN_PLACE (see shim.h).
+// #define IP GOIPC_IN_PLACE
 // static int goipc_ireduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c, MPI_Request *q) {
-//	return MPI_Ireduce(GOIPC_IN_PLACE(s, r), r, n, t, o, root, c, q);
+//	return MPI_Ireduce(IP(s), r, n, t, o, root, c, q);
 // }
 // static int goipc_iallreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
-//	return MPI_Iallreduce(GOIPC_IN_PLACE(s, r), r, n, t, o, c, q);
+//	return MPI_Iallreduce(IP(s), r, n, t, o, c, q);
 // }
 // static int goipc_iscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
-//	return MPI_Iscan(GOIPC_IN_PLACE(s, r), r, n, t, o, c, q);
+//	return MPI_Iscan(IP(s), r, n, t, o, c, q);
 // }
 // static int goipc_iexscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
-//	return MPI_Iexscan(GOIPC_IN_PLACE(s, r), r, n, t, o, c, q);
+//	return MPI_Iexscan(IP(s), r, n, t, o, c, q);
+// }
+// static int goipc_ireduce_scatter_block(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Ireduce_scatter_block(IP(s), r, n, t, o, c, q);
+// }
+// static int goipc_igather(const void *s, int n, void *r, MPI_Datatype t, int root, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Igather(IP(s), n, t, r, n, t, root, c, q);
+// }
+// static int goipc_igatherv(const void *s, int n, void *r, const int *rc, const int *rd, MPI_Datatype t, int root, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Igatherv(IP(s), n, t, r, rc, rd, t, root, c, q);
+// }
+// static int goipc_iscatter(const void *s, int n, void *r, MPI_Datatype t, int root, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Iscatter(s, n, t, (void *)IP(r), n, t, root, c, q);
+// }
+// static int goipc_iscatterv(const void *s, const int *sc, const int *sd, void *r, int n, MPI_Datatype t, int root, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Iscatterv(s, sc, sd, t, (void *)IP(r), n, t, root, c, q);
+// }
+// static int goipc_iallgather(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Iallgather(IP(s), n, t, r, n, t, c, q);
+// }
+// static int goipc_iallgatherv(const void *s, int n, void *r, const int *rc, const int *rd, MPI_Datatype t, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Iallgatherv(IP(s), n, t, r, rc, rd, t, c, q);
+// }
+// static int goipc_ialltoall(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Ialltoall(IP(s), n, t, r, n, t, c, q);
+// }
+// static int goipc_ialltoallv(const void *s, const int *sc, const int *sd, void *r, const int *rc, const int *rd, MPI_Datatype t, MPI_Comm c, MPI_Request *q) {
+//	return MPI_Ialltoallv(IP(s), sc, sd, t, r, rc, rd, t, c, q);
 // }
 import "C"
 
@@ -117,16 +145,7 @@ func Ireduce[T Type](c *Comm, send, recv []T, op *Op, root int) (*Request, error
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkRoot(fn, root); err != nil {
-		return nil, err
-	}
-	var sp, rp unsafe.Pointer
-	var n C.int
-	if c.rank == root {
-		sp, rp, n, err = reduceArgs(fn, send, recv)
-	} else {
-		sp, n, err = buffer(fn, send)
-	}
+	sp, rp, n, err := rootReduceArgs(fn, c, send, recv, root)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +209,7 @@ func IreduceScatterBlock[T Type](c *Comm, send, recv []T, op *Op) (*Request, err
 	}
 	sp, t := unsafe.Pointer(unsafe.SliceData(send)), datatype[T]()
 	return startColl(fn, long(send), func(r *C.MPI_Request) C.int {
-		return C.MPI_Ireduce_scatter_block(sp, rp, n, t, o, h, r)
+		return C.goipc_ireduce_scatter_block(sp, rp, n, t, o, h, r)
 	}, sp, rp)
 }
 
@@ -208,7 +227,7 @@ func Igather[T Type](c *Comm, send, recv []T, root int) (*Request, error) {
 	}
 	t := datatype[T]()
 	return startRooted(fn, a, long(recv), func(r *C.MPI_Request) C.int {
-		return C.MPI_Igather(a.own, a.n, t, a.all, a.n, t, C.int(root), a.h, r)
+		return C.goipc_igather(a.own, a.n, a.all, t, C.int(root), a.h, r)
 	})
 }
 
@@ -221,7 +240,7 @@ func Igatherv[T Type](c *Comm, send, recv []T, counts, displs []int, root int) (
 	}
 	t := datatype[T]()
 	return startRooted(fn, a, long(recv), func(r *C.MPI_Request) C.int {
-		return C.MPI_Igatherv(a.own, a.n, t, a.all, ptr(a.cc), ptr(a.cd), t, C.int(root), a.h, r)
+		return C.goipc_igatherv(a.own, a.n, a.all, ptr(a.cc), ptr(a.cd), t, C.int(root), a.h, r)
 	})
 }
 
@@ -234,7 +253,7 @@ func Iscatter[T Type](c *Comm, send, recv []T, root int) (*Request, error) {
 	}
 	t := datatype[T]()
 	return startRooted(fn, a, long(send), func(r *C.MPI_Request) C.int {
-		return C.MPI_Iscatter(a.all, a.n, t, a.own, a.n, t, C.int(root), a.h, r)
+		return C.goipc_iscatter(a.all, a.n, a.own, t, C.int(root), a.h, r)
 	})
 }
 
@@ -247,7 +266,7 @@ func Iscatterv[T Type](c *Comm, send []T, counts, displs []int, recv []T, root i
 	}
 	t := datatype[T]()
 	return startRooted(fn, a, long(send), func(r *C.MPI_Request) C.int {
-		return C.MPI_Iscatterv(a.all, ptr(a.cc), ptr(a.cd), t, a.own, a.n, t, C.int(root), a.h, r)
+		return C.goipc_iscatterv(a.all, ptr(a.cc), ptr(a.cd), a.own, a.n, t, C.int(root), a.h, r)
 	})
 }
 
@@ -260,7 +279,7 @@ func Iallgather[T Type](c *Comm, send, recv []T) (*Request, error) {
 	}
 	t := datatype[T]()
 	return startRooted(fn, a, long(recv), func(r *C.MPI_Request) C.int {
-		return C.MPI_Iallgather(a.own, a.n, t, a.all, a.n, t, a.h, r)
+		return C.goipc_iallgather(a.own, a.n, a.all, t, a.h, r)
 	})
 }
 
@@ -273,7 +292,7 @@ func Iallgatherv[T Type](c *Comm, send, recv []T, counts, displs []int) (*Reques
 	}
 	t := datatype[T]()
 	return startRooted(fn, a, long(recv), func(r *C.MPI_Request) C.int {
-		return C.MPI_Iallgatherv(a.own, a.n, t, a.all, ptr(a.cc), ptr(a.cd), t, a.h, r)
+		return C.goipc_iallgatherv(a.own, a.n, a.all, ptr(a.cc), ptr(a.cd), t, a.h, r)
 	})
 }
 
@@ -285,7 +304,7 @@ func Ialltoall[T Type](c *Comm, send, recv []T) (*Request, error) {
 		return nil, err
 	}
 	return startColl(fn, long(send), func(r *C.MPI_Request) C.int {
-		return C.MPI_Ialltoall(a.sp, a.n, a.t, a.rp, a.n, a.t, a.h, r)
+		return C.goipc_ialltoall(a.sp, a.n, a.rp, a.t, a.h, r)
 	}, a.sp, a.rp)
 }
 
@@ -307,6 +326,6 @@ func Ialltoallv[T Type](c *Comm, send []T, sendCounts, sendDispls []int, recv []
 	t := datatype[T]()
 	sp, rp := unsafe.Pointer(unsafe.SliceData(send)), unsafe.Pointer(unsafe.SliceData(recv))
 	return startColl(fn, long(send) || long(recv), func(r *C.MPI_Request) C.int {
-		return C.MPI_Ialltoallv(sp, ptr(sc), ptr(sd), t, rp, ptr(rc), ptr(rd), t, h, r)
+		return C.goipc_ialltoallv(sp, ptr(sc), ptr(sd), rp, ptr(rc), ptr(rd), t, h, r)
 	}, sp, rp, cptr(sc), cptr(sd), cptr(rc), cptr(rd))
 }

@@ -180,6 +180,55 @@ var icollChecks = []check{
 		}
 		return errors.Join(want("sum", a[0], w.Size()), wantSlice("gather", b, []int{0, 1, 2, 3}))
 	}},
+	{"in place", func(w *mpi.Comm) error {
+		r, n := w.Rank(), w.Size()
+		all := make([]int, n)
+		all[r] = r * 7
+		if err := waitFor(mpi.Iallgather(w, mpi.InPlace[int](), all)); err != nil {
+			return err
+		}
+		if err := wantSlice("Iallgather in place", all, []int{0, 7, 14, 21}); err != nil {
+			return err
+		}
+		x := make([]int, n)
+		for j := range x {
+			x[j] = 10*r + j
+		}
+		if err := waitFor(mpi.Ialltoall(w, mpi.InPlace[int](), x)); err != nil {
+			return err
+		}
+		if err := wantSlice("Ialltoall in place", x, []int{r, 10 + r, 20 + r, 30 + r}); err != nil {
+			return err
+		}
+		own, got := []int{r + 1}, make([]int, n)
+		if r == 2 {
+			own, got[2] = mpi.InPlace[int](), 3
+		}
+		if err := waitFor(mpi.Igather(w, own, got, 2)); err != nil {
+			return err
+		}
+		if r == 2 {
+			if err := wantSlice("Igather in place", got, []int{1, 2, 3, 4}); err != nil {
+				return err
+			}
+		}
+		red := []int{r + 1}
+		if err := waitFor(mpi.Ireduce(w, mpi.InPlace[int](), red, mpi.Sum, 0)); r == 0 && err != nil {
+			return err
+		} else if r != 0 {
+			// InPlace belongs to the root; the others contribute normally.
+			if wantInvalid(err, mpi.ErrBuffer) != nil {
+				return fmt.Errorf("Ireduce with InPlace off the root: %v", err)
+			}
+			if err := waitFor(mpi.Ireduce(w, red, nil, mpi.Sum, 0)); err != nil {
+				return err
+			}
+		}
+		if r == 0 {
+			return want("Ireduce in place", red[0], 10)
+		}
+		return nil
+	}},
 	{"zero-length buffers", func(w *mpi.Comm) error {
 		// Legal MPI: each completes, moving nothing.
 		none := []int{}

@@ -3,6 +3,7 @@ package mpi_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +22,8 @@ var children = map[string]func([]string) error{
 	"abort":      childAbort,
 	"hang":       childHang,
 	"procnull":   childProcNull,
-	"requests":   childRequests,
 	"unfinished": childUnfinished,
+	"finalized":  childFinalized,
 }
 
 func TestMain(m *testing.M) {
@@ -59,15 +60,15 @@ func expectChecks(t *testing.T, r mpitest.Result, suite []check) {
 }
 
 func TestBasicOneRank(t *testing.T) {
-	expectChecks(t, job(t, "basic", 1), basicChecks)
+	expectChecks(t, job(t, "basic", 1), slices.Concat(basicChecks, misuseChecks))
 }
 
 func TestPointToPointTwoRanks(t *testing.T) {
-	expectChecks(t, job(t, "p2p", 2), p2pChecks)
+	expectChecks(t, job(t, "p2p", 2), slices.Concat(p2pChecks, requestChecks))
 }
 
 func TestCollectivesFourRanks(t *testing.T) {
-	expectChecks(t, job(t, "coll", 4), collChecks)
+	expectChecks(t, job(t, "coll", 4), slices.Concat(collChecks, aliasChecks))
 }
 
 // TestMixedWithPython runs a Go rank and a Python mpi4py rank in one job: the

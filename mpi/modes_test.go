@@ -1,7 +1,6 @@
 package mpi_test
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -13,7 +12,7 @@ func init() {
 	children["modes"] = func([]string) error { return suite(mpi.ThreadFunneled, modeChecks) }
 }
 
-func TestCompletionModesInPlaceFourRanks(t *testing.T) {
+func TestCompletionAndSendModesFourRanks(t *testing.T) {
 	expectChecks(t, job(t, "modes", 4), modeChecks)
 }
 
@@ -203,66 +202,5 @@ var modeChecks = []check{
 			return err
 		}
 		return want("ring shift", [2]int{int(buf[0].ID), st.Source}, [2]int{(r + n - 1) % n, (r + n - 1) % n})
-	}},
-	{"in place", func(w *mpi.Comm) error {
-		n, r := w.Size(), w.Rank()
-		sum := []int{r, 1}
-		if err := mpi.AllreduceInPlace(w, sum, mpi.Sum); err != nil {
-			return err
-		}
-		red := []int{r + 1}
-		if err := mpi.ReduceInPlace(w, red, mpi.Prod, 2); err != nil {
-			return err
-		}
-		scan, ex := []int{r}, []int{r}
-		if err := errors.Join(mpi.ScanInPlace(w, scan, mpi.Sum), mpi.ExscanInPlace(w, ex, mpi.Sum)); err != nil {
-			return err
-		}
-		checks := errors.Join(wantSlice("AllreduceInPlace", sum, []int{6, 4}), want("ScanInPlace", scan[0], r*(r+1)/2))
-		if r == 2 {
-			checks = errors.Join(checks, want("ReduceInPlace", red[0], 24))
-		}
-		if r > 0 {
-			checks = errors.Join(checks, want("ExscanInPlace", ex[0], r*(r-1)/2))
-		}
-		all := make([]int, 2*n)
-		all[2*r], all[2*r+1] = r, -r
-		if err := mpi.AllgatherInPlace(w, all); err != nil {
-			return err
-		}
-		checks = errors.Join(checks, wantSlice("AllgatherInPlace", all, []int{0, 0, 1, -1, 2, -2, 3, -3}))
-		x := make([]int, n)
-		for j := range x {
-			x[j] = 10*r + j
-		}
-		if err := mpi.AlltoallInPlace(w, x); err != nil {
-			return err
-		}
-		checks = errors.Join(checks, wantSlice("AlltoallInPlace", x, []int{r, 10 + r, 20 + r, 30 + r}))
-		var g []int
-		if r == 1 {
-			g = []int{-1, 1, -1, -1}
-		} else {
-			g = []int{r}
-		}
-		if err := mpi.GatherInPlace(w, g, 1); err != nil {
-			return err
-		}
-		if r == 1 {
-			checks = errors.Join(checks, wantSlice("GatherInPlace", g, []int{0, 1, 2, 3}))
-			g = []int{5, 6, 7, 8}
-		}
-		if err := mpi.ScatterInPlace(w, g, 1); err != nil {
-			return err
-		}
-		if r == 1 {
-			checks = errors.Join(checks, wantSlice("ScatterInPlace root", g, []int{5, 6, 7, 8}))
-		} else {
-			checks = errors.Join(checks, want("ScatterInPlace", g[0], 5+r))
-		}
-		if err := mpi.AllgatherInPlace(w, make([]int, 3)); wantInvalid(err, mpi.ErrCount) != nil {
-			return fmt.Errorf("AllgatherInPlace of 3 over 4: %v", err)
-		}
-		return checks
 	}},
 }

@@ -102,6 +102,11 @@ func Init(want ThreadLevel) (ThreadLevel, error) {
 // Provided returns the thread level Init obtained.
 func Provided() ThreadLevel { return provided }
 
+// TagUB returns the largest tag the library accepts (the MPI_TAG_UB
+// attribute of World; at least 32767), or 0 before Init. Calls given a tag
+// above it, or a rank or tag outside int32, fail before reaching MPI.
+func TagUB() int { return tagUB }
+
 // Finalize shuts MPI down (MPI_Finalize). Every rank must call it, from the
 // goroutine that called Init, after completing its requests: with a Request
 // or a Requests set still unfinished (neither completed nor freed) it returns
@@ -185,15 +190,16 @@ func Wtick() time.Duration {
 	return time.Duration(float64(C.MPI_Wtick()) * 1e9)
 }
 
-// Abort asks the MPI runtime to terminate every process of comm's job with
-// the given exit code (MPI_Abort). It does not return unless MPI fails to
+// Abort asks the MPI runtime to terminate every process of comm's job (of
+// World's for a nil, zero or freed comm) with the given exit code
+// (MPI_Abort). It does not return unless MPI fails to
 // abort, in which case the process exits with code.
 func Abort(comm *Comm, code int) {
 	if ready("MPI_Abort") != nil {
 		os.Exit(code)
 	}
 	c := C.goipc_comm_world
-	if comm != nil && comm.c != C.goipc_comm_null {
+	if comm.usable("MPI_Abort") == nil {
 		c = comm.c
 	}
 	C.MPI_Abort(c, C.int(code))

@@ -143,6 +143,9 @@ func Sendrecv[S, R Type](c *Comm, send []S, dest, sendTag int, recv []R, source,
 	if err != nil {
 		return Status{}, err
 	}
+	if err := disjoint("MPI_Sendrecv", send, recv, ""); err != nil {
+		return Status{}, err
+	}
 	sp, sn, err := buffer("MPI_Sendrecv", send)
 	if err != nil {
 		return Status{}, err

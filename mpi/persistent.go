@@ -24,16 +24,16 @@ package mpi
 //	return GOIPC_INIT(Bcast)(b, n, t, root, c, MPI_INFO_NULL, q);
 // }
 // static int goipc_reduce_init(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c, MPI_Request *q) {
-//	return GOIPC_INIT(Reduce)(GOIPC_IN_PLACE(s, r), r, n, t, o, root, c, MPI_INFO_NULL, q);
+//	return GOIPC_INIT(Reduce)(GOIPC_IN_PLACE(s), r, n, t, o, root, c, MPI_INFO_NULL, q);
 // }
 // static int goipc_allreduce_init(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c, MPI_Request *q) {
-//	return GOIPC_INIT(Allreduce)(GOIPC_IN_PLACE(s, r), r, n, t, o, c, MPI_INFO_NULL, q);
+//	return GOIPC_INIT(Allreduce)(GOIPC_IN_PLACE(s), r, n, t, o, c, MPI_INFO_NULL, q);
 // }
 // static int goipc_allgather_init(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) {
-//	return GOIPC_INIT(Allgather)(s, n, t, r, n, t, c, MPI_INFO_NULL, q);
+//	return GOIPC_INIT(Allgather)(GOIPC_IN_PLACE(s), n, t, r, n, t, c, MPI_INFO_NULL, q);
 // }
 // static int goipc_alltoall_init(const void *s, int n, void *r, MPI_Datatype t, MPI_Comm c, MPI_Request *q) {
-//	return GOIPC_INIT(Alltoall)(s, n, t, r, n, t, c, MPI_INFO_NULL, q);
+//	return GOIPC_INIT(Alltoall)(GOIPC_IN_PLACE(s), n, t, r, n, t, c, MPI_INFO_NULL, q);
 // }
 // #else
 // static int goipc_barrier_init(MPI_Comm c, MPI_Request *q) { return GOIPC_ERR_NOT_SUPPORTED; }
@@ -293,16 +293,7 @@ func ReduceInit[T Type](c *Comm, send, recv []T, op *Op, root int) (*Persistent,
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkRoot(fn, root); err != nil {
-		return nil, err
-	}
-	var sp, rp unsafe.Pointer
-	var n C.int
-	if c.rank == root {
-		sp, rp, n, err = reduceArgs(fn, send, recv)
-	} else {
-		sp, n, err = buffer(fn, send)
-	}
+	sp, rp, n, err := rootReduceArgs(fn, c, send, recv, root)
 	if err != nil {
 		return nil, err
 	}

@@ -189,11 +189,15 @@ func (rs *Requests) WaitAll() error {
 // Status returns the status of operation i (in the order the Add calls
 // started them) as the last WaitAll left it.
 func (rs *Requests) Status(i int) Status {
-	if rs == nil || i < 0 || i >= len(rs.st) {
+	if rs == nil {
+		return Status{Source: Undefined, Tag: Undefined, Err: nilHandle("MPI_Waitall", ErrRequest, "request set")}
+	}
+	if i < 0 || i >= len(rs.st) {
 		return Status{Source: Undefined, Tag: Undefined, Err: invalid("MPI_Waitall", ErrArg, "no status %d in the request set", i)}
 	}
 	st := newStatus(&rs.st[i])
-	if rs.rc != C.MPI_SUCCESS && mpiClass(rs.rc) == ErrInStatus {
+	// MPI cannot look up an error class outside Init..Finalize.
+	if rs.rc != C.MPI_SUCCESS && ready("MPI_Error_class") == nil && mpiClass(rs.rc) == ErrInStatus {
 		st.Err = check("MPI_Waitall", rs.st[i].MPI_ERROR)
 	}
 	return st

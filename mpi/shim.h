@@ -75,16 +75,25 @@ static inline int goipc_waitall(int n, MPI_Request *r, MPI_Status *st) {
 	return MPI_Waitall(n, r, st);
 }
 
-// The reductions, with MPI_IN_PLACE when the send buffer is the receive
-// buffer. Open MPI's MPI_IN_PLACE is (void *)1, a value Go must never hold in
-// a pointer: the garbage collector rejects it when it scans a stack.
-// Empty buffers are both NULL, which is not in place (MPI refuses
-// MPI_IN_PLACE at a Reduce's non-root).
-#define GOIPC_IN_PLACE(s, r) ((s) == (r) && (s) != NULL ? MPI_IN_PLACE : (s))
+// The collectives, with MPI_IN_PLACE for a buffer that Go passes as
+// goipc_in_place (mpi.InPlace): Open MPI's MPI_IN_PLACE is (void *)1, a value
+// Go must never hold in a pointer (the garbage collector rejects it when it
+// scans a stack), so only C turns the marker into it.
+extern const uint64_t goipc_in_place[2];
+#define GOIPC_IN_PLACE(p) ((const void *)(p) == (const void *)goipc_in_place ? MPI_IN_PLACE : (p))
 int goipc_reduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c);
 int goipc_allreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
 int goipc_scan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
 int goipc_exscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
+int goipc_reduce_scatter_block(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
+int goipc_gather(const void *s, int sn, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c);
+int goipc_gatherv(const void *s, int sn, void *r, const int *rc, const int *rd, MPI_Datatype t, int root, MPI_Comm c);
+int goipc_scatter(const void *s, int sn, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c);
+int goipc_scatterv(const void *s, const int *sc, const int *sd, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c);
+int goipc_allgather(const void *s, int sn, void *r, int rn, MPI_Datatype t, MPI_Comm c);
+int goipc_allgatherv(const void *s, int sn, void *r, const int *rc, const int *rd, MPI_Datatype t, MPI_Comm c);
+int goipc_alltoall(const void *s, int sn, void *r, int rn, MPI_Datatype t, MPI_Comm c);
+int goipc_alltoallv(const void *s, const int *sc, const int *sd, void *r, const int *rc, const int *rd, MPI_Datatype t, MPI_Comm c);
 
 // MPI's user function has no context argument, so each live Go operator gets
 // one of a fixed number of trampolines, which passes its slot to Go.
