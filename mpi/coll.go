@@ -87,18 +87,23 @@ func lengths(op, what string, got, want int) error {
 
 // Bcast copies buf from root to every other process (MPI_Bcast).
 func Bcast[T Type](c *Comm, buf []T, root int) error {
-	h, err := c.handle("MPI_Bcast")
-	if err != nil {
-		return err
-	}
-	if err := c.checkRoot("MPI_Bcast", root); err != nil {
-		return err
-	}
-	p, n, err := buffer("MPI_Bcast", buf)
+	h, p, n, err := bcastArgs("MPI_Bcast", c, buf, root)
 	if err != nil {
 		return err
 	}
 	return check("MPI_Bcast", C.MPI_Bcast(p, n, datatype[T](), C.int(root), h))
+}
+
+// bcastArgs checks a broadcast's arguments.
+func bcastArgs[T Type](fn string, c *Comm, buf []T, root int) (h C.MPI_Comm, p unsafe.Pointer, n C.int, err error) {
+	if h, err = c.handle(fn); err != nil {
+		return
+	}
+	if err = c.checkRoot(fn, root); err != nil {
+		return
+	}
+	p, n, err = buffer(fn, buf)
+	return
 }
 
 // reduction returns the communicator and operator handles every reduction

@@ -112,14 +112,7 @@ func Ibarrier(c *Comm) (*Request, error) {
 // Ibcast starts a Bcast (MPI_Ibcast).
 func Ibcast[T Type](c *Comm, buf []T, root int) (*Request, error) {
 	const fn = "MPI_Ibcast"
-	h, err := c.handle(fn)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkRoot(fn, root); err != nil {
-		return nil, err
-	}
-	p, n, err := buffer(fn, buf)
+	h, p, n, err := bcastArgs(fn, c, buf, root)
 	if err != nil {
 		return nil, err
 	}
@@ -158,16 +151,30 @@ func Ireduce[T Type](c *Comm, send, recv []T, op *Op, root int) (*Request, error
 // ireduceAll starts the reductions whose result lands on every process.
 func ireduceAll[T Type](fn string, c *Comm, send, recv []T, op *Op,
 	call func(sp, rp unsafe.Pointer, n C.int, t C.MPI_Datatype, o C.MPI_Op, h C.MPI_Comm, r *C.MPI_Request) C.int) (*Request, error) {
-	h, o, err := ireduction[T](fn, c, op)
+	a, err := allReduceArgs(fn, c, send, recv, op)
 	if err != nil {
 		return nil, err
 	}
-	sp, rp, n, err := reduceArgs(fn, send, recv)
-	if err != nil {
-		return nil, err
+	return startColl(fn, long(send), func(r *C.MPI_Request) C.int { return call(a.sp, a.rp, a.n, a.t, a.o, a.h, r) }, a.sp, a.rp)
+}
+
+// allReduced holds the checked arguments of a nonblocking or persistent
+// reduction whose result lands on every process.
+type allReduced struct {
+	h      C.MPI_Comm
+	o      C.MPI_Op
+	sp, rp unsafe.Pointer
+	n      C.int
+	t      C.MPI_Datatype
+}
+
+func allReduceArgs[T Type](fn string, c *Comm, send, recv []T, op *Op) (a allReduced, err error) {
+	if a.h, a.o, err = ireduction[T](fn, c, op); err != nil {
+		return a, err
 	}
-	t := datatype[T]()
-	return startColl(fn, long(send), func(r *C.MPI_Request) C.int { return call(sp, rp, n, t, o, h, r) }, sp, rp)
+	a.sp, a.rp, a.n, err = reduceArgs(fn, send, recv)
+	a.t = datatype[T]()
+	return a, err
 }
 
 // Iallreduce starts an Allreduce (MPI_Iallreduce): the way to overlap a

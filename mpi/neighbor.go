@@ -27,22 +27,33 @@ type neighborGather struct {
 	large    bool
 }
 
+// neighborBuffers checks what every neighbor collective takes: a topology,
+// and send and receive buffers that do not overlap.
+func neighborBuffers[S, R Type](fn string, c *Comm, send []S, recv []R) (h C.MPI_Comm, in, out int, sp, rp unsafe.Pointer, err error) {
+	if h, in, out, err = c.neighbors(fn); err != nil {
+		return
+	}
+	if sp, _, err = buffer(fn, send); err != nil {
+		return
+	}
+	if rp, _, err = buffer(fn, recv); err != nil {
+		return
+	}
+	err = disjoint(fn, send, recv, "")
+	return
+}
+
 func neighborGatherArgs[T Type](fn string, c *Comm, send, recv []T, v bool, counts, displs []int) (a neighborGather, err error) {
 	var in int
-	if a.h, in, _, err = c.neighbors(fn); err != nil {
+	if a.h, in, _, a.sp, a.rp, err = neighborBuffers(fn, c, send, recv); err != nil {
 		return a, err
 	}
-	if a.sp, a.n, err = buffer(fn, send); err != nil {
-		return a, err
-	}
+	a.n = C.int(len(send))
 	if v {
 		if a.rcc, a.rcd, err = blockLayout(fn, "receive", "neighbors", in, counts, displs, len(recv)); err != nil {
 			return a, err
 		}
 	} else if err = lengths(fn, "receive", len(recv), in*len(send)); err != nil {
-		return a, err
-	}
-	if a.rp, _, err = buffer(fn, recv); err != nil {
 		return a, err
 	}
 	a.t, a.large = datatype[T](), long(recv)
@@ -109,13 +120,7 @@ type neighborExchange struct {
 
 func neighborExchangeArgs[T Type](fn string, c *Comm, send []T, sendCounts, sendDispls []int, recv []T, recvCounts, recvDispls []int, v bool) (a neighborExchange, err error) {
 	var in, out int
-	if a.h, in, out, err = c.neighbors(fn); err != nil {
-		return a, err
-	}
-	if a.sp, _, err = buffer(fn, send); err != nil {
-		return a, err
-	}
-	if a.rp, _, err = buffer(fn, recv); err != nil {
+	if a.h, in, out, a.sp, a.rp, err = neighborBuffers(fn, c, send, recv); err != nil {
 		return a, err
 	}
 	a.t, a.large = datatype[T](), long(recv) || long(send)
@@ -226,13 +231,7 @@ type neighborW struct {
 
 func neighborWArgs[S, R Type](fn string, c *Comm, send []S, sendBlocks []Block, recv []R, recvBlocks []Block) (a neighborW, err error) {
 	var in, out int
-	if a.h, in, out, err = c.neighbors(fn); err != nil {
-		return a, err
-	}
-	if a.sp, _, err = buffer(fn, send); err != nil {
-		return a, err
-	}
-	if a.rp, _, err = buffer(fn, recv); err != nil {
+	if a.h, in, out, a.sp, a.rp, err = neighborBuffers(fn, c, send, recv); err != nil {
 		return a, err
 	}
 	sbytes, rbytes := len(send)*int(unsafe.Sizeof(*new(S))), len(recv)*int(unsafe.Sizeof(*new(R)))

@@ -270,14 +270,7 @@ func BarrierInit(c *Comm) (*Persistent, error) {
 // BcastInit sets up a persistent Bcast (MPI_Bcast_init).
 func BcastInit[T Type](c *Comm, buf []T, root int) (*Persistent, error) {
 	const fn = "MPI_Bcast_init"
-	h, err := c.handle(fn)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkRoot(fn, root); err != nil {
-		return nil, err
-	}
-	b, n, err := buffer(fn, buf)
+	h, b, n, err := bcastArgs(fn, c, buf, root)
 	if err != nil {
 		return nil, err
 	}
@@ -307,18 +300,13 @@ func ReduceInit[T Type](c *Comm, send, recv []T, op *Op, root int) (*Persistent,
 // same slice for send and recv reduces in place.
 func AllreduceInit[T Type](c *Comm, send, recv []T, op *Op) (*Persistent, error) {
 	const fn = "MPI_Allreduce_init"
-	h, o, err := ireduction[T](fn, c, op)
+	a, err := allReduceArgs(fn, c, send, recv, op)
 	if err != nil {
 		return nil, err
 	}
-	sp, rp, n, err := reduceArgs(fn, send, recv)
-	if err != nil {
-		return nil, err
-	}
-	t := datatype[T]()
 	return initPersistent(fn, long(send), func(r *C.MPI_Request) C.int {
-		return C.goipc_allreduce_init(sp, rp, n, t, o, h, r)
-	}, sp, rp)
+		return C.goipc_allreduce_init(a.sp, a.rp, a.n, a.t, a.o, a.h, r)
+	}, a.sp, a.rp)
 }
 
 // AllgatherInit sets up a persistent Allgather (MPI_Allgather_init). MPICH
