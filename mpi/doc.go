@@ -155,6 +155,13 @@
 // buffer MPI_IN_PLACE replaces (see InPlace). A call the library does not
 // provide returns an error matching ErrNotSupported.
 //
+// Init's MPI_ERRORS_RETURN can be changed per communicator:
+// SetErrorMode(ErrorsFatal) makes MPI abort the job on any error of that
+// communicator's calls, as C programs usually run. Comm.Attr reads the
+// attributes MPI predefines on World (TAG_UB, HOST, IO, WTIME_IS_GLOBAL,
+// UNIVERSE_SIZE, APPNUM); SetName and Name name communicators; Info objects
+// (NewInfo, freed with Free) carry hints.
+//
 // # Limits
 //
 // Counts are C ints: a single buffer holds at most 2³¹-1 elements. NewOp can
