@@ -62,7 +62,11 @@ func types(w *mpi.Comm, count int) error {
 		if err != nil {
 			return err
 		}
-		ps := make([]particle, mpi.Count[particle](st))
+		n := mpi.Count[particle](st)
+		if n < 0 {
+			return fmt.Errorf("rank 0 sent %d bytes, not a whole number of 40-byte particles", st.Bytes())
+		}
+		ps := make([]particle, n)
 		if _, err := mpi.Recv(w, ps, 0, 0); err != nil {
 			return err
 		}
