@@ -392,6 +392,13 @@ func outside() error {
 		errs = append(errs, fmt.Errorf("Status: Count %d, Bytes %d, Cancelled %v; want Undefined, Undefined, false",
 			mpi.Count[int32](st), st.Bytes(), st.Cancelled()))
 	}
+	// The standard lets these be called at any time.
+	if v, err := mpi.LibraryVersion(); err != nil || !strings.Contains(v, mpi.Implementation) {
+		errs = append(errs, fmt.Errorf("LibraryVersion = %q, %v", v, err))
+	}
+	if major, _ := mpi.Version(); major < 3 {
+		errs = append(errs, fmt.Errorf("Version %d", major))
+	}
 	if mpi.Wtime() != 0 || mpi.Wtick() != 0 {
 		errs = append(errs, fmt.Errorf("Wtime %v, Wtick %v; want 0", mpi.Wtime(), mpi.Wtick()))
 	}

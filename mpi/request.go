@@ -488,34 +488,34 @@ var (
 	_ = [1]int{}[unsafe.Offsetof(Requests{}.link)]
 )
 
-// list is a circular list of T around its sentinel. Only ThreadMultiple
+// list is a circular list of links around its sentinel. Only ThreadMultiple
 // lets two goroutines start or complete operations at once, so only then is
 // it locked: below it, the calls that change the lists come one at a time
 // (below ThreadSerialized, the C wrappers refuse any other thread before a
 // list is touched), and a round of Requests costs no lock.
-type list[T Request | Requests] struct {
+type list struct {
 	mu   sync.Mutex
 	head link
 }
 
 var (
-	requestList list[Request]
-	setList     list[Requests]
+	requestList list // of Request
+	setList     list // of Requests
 )
 
-func (ls *list[T]) lock() {
+func (ls *list) lock() {
 	if provided == ThreadMultiple {
 		ls.mu.Lock()
 	}
 }
 
-func (ls *list[T]) unlock() {
+func (ls *list) unlock() {
 	if provided == ThreadMultiple {
 		ls.mu.Unlock()
 	}
 }
 
-func (ls *list[T]) insert(l *link) {
+func (ls *list) insert(l *link) {
 	ls.lock()
 	if ls.head.next == nil {
 		ls.head.next, ls.head.prev = &ls.head, &ls.head
@@ -526,7 +526,7 @@ func (ls *list[T]) insert(l *link) {
 	ls.unlock()
 }
 
-func (ls *list[T]) remove(l *link) {
+func (ls *list) remove(l *link) {
 	if l.next == nil {
 		return
 	}
@@ -536,9 +536,10 @@ func (ls *list[T]) remove(l *link) {
 	ls.unlock()
 }
 
-// all returns the entries in the order they were started, for Finalize to
-// go through without the lock held (it removes some).
-func (ls *list[T]) all() []*T {
+// entries returns the owners of the entries of ls, in the order they were
+// started, for Finalize to go through without the lock held (it removes
+// some).
+func entries[T Request | Requests](ls *list) []*T {
 	ls.lock()
 	defer ls.unlock()
 	var out []*T
@@ -553,7 +554,7 @@ func (ls *list[T]) all() []*T {
 // dropped Request whose message has gone or come is no longer in the way.
 func unfinished() error {
 	var what []string
-	for _, r := range requestList.all() {
+	for _, r := range entries[Request](&requestList) {
 		if r.state == requestActive {
 			r.Test()
 		}
@@ -561,7 +562,7 @@ func unfinished() error {
 			what = append(what, r.String())
 		}
 	}
-	for _, rs := range setList.all() {
+	for _, rs := range entries[Requests](&setList) {
 		rs.test()
 		if n := len(rs.hs); n > 0 {
 			what = append(what, "a Requests set of "+plural(n, "operation"))
@@ -590,7 +591,7 @@ func plural(n int, what string) string {
 // releaseFreed unpins the buffers of requests freed while unfinished, which
 // MPI has finished with once it has finalized.
 func releaseFreed() {
-	for _, r := range requestList.all() {
+	for _, r := range entries[Request](&requestList) {
 		r.unpin()
 		requestList.remove(&r.link)
 	}
