@@ -12,22 +12,64 @@ import (
 
 // The struct datatypes built from Go types: each is built by reflection the
 // first time a call meets its Go type, committed, stored in C.goipc_types
-// after the predefined types, and found again by a map lookup; MPI_Finalize
-// releases them. A type that cannot be built is remembered with its error.
+// after the predefined types, and found again by a short scan (or a map
+// lookup, past eight types); Finalize releases them. A type that cannot be built is remembered with its error.
 var derived struct {
-	index atomic.Pointer[map[reflect.Type]int] // published, read without a lock
-	mu    sync.Mutex                           // serialises building and guards the rest
-	names []string                             // by index - C.GOIPC_NTYPES
+	index atomic.Pointer[derivedTable] // published, read without a lock
+	mu    sync.Mutex                   // serialises building and guards the rest
+	names []string                     // by index - C.GOIPC_NTYPES
 	errs  map[reflect.Type]error
+}
+
+// derivedTable maps Go types to their entries: the first few in a slice,
+// which a call scans faster than it hashes an interface, the rest in a map.
+type derivedTable struct {
+	first []derivedEntry
+	rest  map[reflect.Type]int
+}
+
+type derivedEntry struct {
+	t reflect.Type
+	i int
+}
+
+const derivedScan = 8 // types kept in derivedTable.first
+
+func (d *derivedTable) lookup(t reflect.Type) (int, bool) {
+	if d == nil {
+		return 0, false
+	}
+	for _, e := range d.first {
+		if e.t == t {
+			return e.i, true
+		}
+	}
+	i, ok := d.rest[t]
+	return i, ok
+}
+
+// with returns a copy of d with t at entry i.
+func (d *derivedTable) with(t reflect.Type, i int) *derivedTable {
+	next := &derivedTable{rest: map[reflect.Type]int{}}
+	if d != nil {
+		next.first = append(next.first, d.first...)
+		for k, v := range d.rest {
+			next.rest[k] = v
+		}
+	}
+	if len(next.first) < derivedScan {
+		next.first = append(next.first, derivedEntry{t, i})
+	} else {
+		next.rest[t] = i
+	}
+	return next
 }
 
 // derivedIndex returns the entry of C.goipc_types for a struct or array type,
 // building it on first use, or tInvalid.
 func derivedIndex(t reflect.Type) int {
-	if m := derived.index.Load(); m != nil {
-		if i, ok := (*m)[t]; ok {
-			return i
-		}
+	if i, ok := derived.index.Load().lookup(t); ok {
+		return i
 	}
 	return buildDerived(t)
 }
@@ -70,10 +112,8 @@ func (e errUnsupported) Error() string {
 func buildDerived(t reflect.Type) int {
 	derived.mu.Lock()
 	defer derived.mu.Unlock()
-	if m := derived.index.Load(); m != nil {
-		if i, ok := (*m)[t]; ok {
-			return i
-		}
+	if i, ok := derived.index.Load().lookup(t); ok {
+		return i
 	}
 	if _, failed := derived.errs[t]; failed {
 		return tInvalid
@@ -96,13 +136,7 @@ func buildDerived(t reflect.Type) int {
 	}
 	C.goipc_types[i] = dt
 	derived.names = append(derived.names, t.String())
-	next := map[reflect.Type]int{t: i}
-	if m := derived.index.Load(); m != nil {
-		for k, v := range *m {
-			next[k] = v
-		}
-	}
-	derived.index.Store(&next)
+	derived.index.Store(derived.index.Load().with(t, i))
 	return i
 }
 

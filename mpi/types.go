@@ -85,6 +85,9 @@ func typeIndex[T Type]() int {
 	if int(k) < len(kindIndex) && (kindIndex[k] != 0 || k == reflect.Int8) {
 		return kindIndex[k]
 	}
+	if i, ok := derived.index.Load().lookup(t); ok {
+		return i // a struct or array type met before
+	}
 	if k == reflect.Struct {
 		switch any((*T)(nil)).(type) {
 		case *Loc[float32]:
