@@ -30,8 +30,10 @@
 // layout of the C struct with the same fields; a C rank declaring that struct
 // or a numpy structured dtype with align=True sees the same records. The
 // datatype is committed, cached for the life of MPI and found again by a
-// map lookup, so no call after the first reflects over the type
-// (BenchmarkStructSend). A field tagged `mpi:"-"` is left out (and left
+// scan of the few types met so far, so no call after the first reflects over
+// the type: finding it took 15ns against 8ns for float64 (BenchmarkTypeIndex,
+// on a loaded machine), and a ProcNull Send of one struct costs what one of
+// a predefined type does (BenchmarkStructSend). A field tagged `mpi:"-"` is left out (and left
 // alone by a receive); a field MPI cannot describe (pointer, slice, string,
 // map, channel, function, interface) makes every call on the type fail with
 // an ErrType error that names it.
