@@ -107,8 +107,8 @@
 // the persistent collectives such as AllreduceInit) owns its buffer from the
 // Init call to Free: the caller may touch it only between a round's
 // completion (Wait, Test) and the next Start. A Persistent never freed stays
-// allocated and pinned until the process exits, since MPI may still use its
-// buffer.
+// allocated and pinned until Finalize, which refuses to run while one is in a
+// round (ErrPending, naming it) and frees the others.
 //
 // Datatypes built by hand (Contiguous, Vector...) belong to the caller, who
 // frees them with Free (nil-safe, idempotent; MPI keeps a datatype that

@@ -127,6 +127,7 @@ func Finalize() error {
 	}
 	state.Store(stateFinalized)
 	freeDerived()
+	freePersistents()
 	err := check("MPI_Finalize", C.MPI_Finalize())
 	releaseFreed()
 	runtime.UnlockOSThread()

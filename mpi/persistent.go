@@ -73,7 +73,8 @@ const PersistentCollectives = C.goipc_pcoll != 0
 // rounds, once Wait or Test reports the round complete, the caller may read
 // and write it. Free releases the request (it must not be active). A
 // Persistent that is never freed stays allocated, its buffer pinned, until
-// the process exits: MPI may still hold it, so nothing else is safe.
+// Finalize, which refuses to run while one is active (ErrPending) and frees
+// the others.
 //
 // A Persistent belongs to one goroutine at a time.
 type Persistent struct {
@@ -334,4 +335,33 @@ func AlltoallInit[T Type](c *Comm, send, recv []T) (*Persistent, error) {
 	return initPersistent(fn, long(send), func(r *C.MPI_Request) C.int {
 		return C.goipc_alltoall_init(a.sp, a.n, a.rp, a.t, a.h, r)
 	}, a.sp, a.rp)
+}
+
+// activePersistents names, for Finalize, the persistent requests whose round
+// has not completed, after testing them.
+func activePersistents() []string {
+	persistents.Lock()
+	defer persistents.Unlock()
+	var what []string
+	for p := range persistents.live {
+		if p.active {
+			p.Test()
+		}
+		if p.active {
+			what = append(what, "a persistent "+p.op+" request")
+		}
+	}
+	return what
+}
+
+// freePersistents releases, before MPI_Finalize, the persistent requests
+// never freed (none is active then), and unpins their buffers.
+func freePersistents() {
+	persistents.Lock()
+	defer persistents.Unlock()
+	for p := range persistents.live {
+		C.MPI_Request_free(&p.r)
+		p.pin.Unpin()
+		delete(persistents.live, p)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -12,6 +13,52 @@ import (
 
 func init() {
 	children["persistent"] = func([]string) error { return suite(mpi.ThreadFunneled, persistentChecks) }
+	children["persistent-finalize"] = childPersistentFinalize
+}
+
+// TestPersistentAtFinalize checks that Finalize refuses while a persistent
+// round is active, and finalizes once it is done, with an inactive request
+// never freed left for it to free.
+func TestPersistentAtFinalize(t *testing.T) {
+	r := job(t, "persistent-finalize", 1)
+	if !strings.Contains(r.Stdout, "refused: mpi: MPI_Finalize: 1 request still unfinished (a persistent MPI_Recv_init request)") ||
+		!strings.Contains(r.Stdout, "finalized\n") {
+		t.Fatalf("stdout:\n%s\nstderr:\n%s", r.Stdout, r.Stderr)
+	}
+}
+
+func childPersistentFinalize([]string) error {
+	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
+		return err
+	}
+	s := mpi.Self()
+	in := []int{0}
+	recv, err := mpi.RecvInit(s, in, 0, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := mpi.SendInit(s, []int{5}, 0, 1); err != nil { // never freed, never started
+		return err
+	}
+	if err := recv.Start(); err != nil {
+		return err
+	}
+	err = mpi.Finalize()
+	if !errors.Is(err, mpi.ErrPending) {
+		return fmt.Errorf("Finalize with an active round: %v", err)
+	}
+	fmt.Println("refused:", err)
+	if err := mpi.Send(s, []int{7}, 0, 1); err != nil {
+		return err
+	}
+	if _, err := recv.Wait(); err != nil || in[0] != 7 {
+		return fmt.Errorf("round: %v, %v", in, err)
+	}
+	if err := mpi.Finalize(); err != nil {
+		return err
+	}
+	fmt.Println("finalized")
+	return nil
 }
 
 func TestPersistentTwoRanks(t *testing.T) {
