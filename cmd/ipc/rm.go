@@ -85,7 +85,7 @@ could remove them.`,
 func removeTargets(stderr io.Writer, kindArg string, targets []string) error {
 	kind, err := inventory.ParseKind(kindArg)
 	if err != nil {
-		return cli.Usage(err)
+		return badInput(err)
 	}
 	var failed []error
 	for _, target := range targets {
