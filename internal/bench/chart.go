@@ -1,4 +1,4 @@
 package bench
 
-func CheckChartPath(string) error { return nil }
+func CheckChartPath(string) error       { return nil }
 func WriteChart(string, []Result) error { return nil }

@@ -6,4 +6,4 @@ type MPIConfig struct{ Bin, Csrc string }
 type launcher struct{ name string }
 
 func (c MPIConfig) launchers() []launcher { return nil }
-func (l launcher) version() string       { return "" }
+func (l launcher) version() string        { return "" }

@@ -34,7 +34,7 @@ var posixMQMech = &Mechanism{
 			qs[i] = q
 			o.Cleanup(func() { q.Close(); posix.UnlinkQueue(name) })
 		}
-		c := &posixMQConn{send: qs[0], recv: qs[1]}
+		c := &posixMQConn{send: qs[0], recv: qs[1], scratch: make([]byte, max(size, 1))}
 		return &Plan{
 			Args:    []string{ping, pong},
 			Connect: func(int, <-chan struct{}) (Conn, error) { return c, nil },
@@ -53,15 +53,19 @@ var posixMQMech = &Mechanism{
 			recv.Close()
 			return nil, err
 		}
-		return &posixMQConn{send: send, recv: recv}, nil
+		return &posixMQConn{send: send, recv: recv, scratch: make([]byte, max(size, 1))}, nil
 	},
 }
 
-type posixMQConn struct{ send, recv *posix.MessageQueue }
+type posixMQConn struct {
+	send, recv *posix.MessageQueue
+	scratch    []byte // mq_receive wants room for the queue's message size
+}
 
 func (c *posixMQConn) Send(buf []byte) error { return c.send.Send(context.Background(), buf, 0) }
 func (c *posixMQConn) Recv(buf []byte) error {
-	n, _, err := c.recv.Receive(context.Background(), buf)
+	n, _, err := c.recv.Receive(context.Background(), c.scratch)
+	copy(buf, c.scratch[:n])
 	return lengthErr(n, len(buf), err)
 }
 func (c *posixMQConn) Abort() { c.Close() } // Close wakes the waiting calls

@@ -140,28 +140,33 @@ func (res *Result) fill(rounds []roundResult) {
 	}
 }
 
-// WriteTable prints one line per result.
+// WriteTable prints one line per result; a skipped or failed one says why
+// in the last column.
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "MECHANISM\tSIZE\tPEER\tPLACE\tMODE\tP50\tP99\tP99.9\tMAX\tMSGS/S\tCPU/MSG\tSPREAD\tGO/C P50\tGO/C P99\tGO/PY P50\tGO/PY P99\t")
+	fmt.Fprintln(tw, "MECHANISM\tSIZE\tPEER\tPLACE\tMODE\tP50\tP99\tP99.9\tMAX\tMSGS/S\tCPU/MSG\tSPREAD\tGO/C P50\tGO/C P99\tGO/PY P50\tGO/PY P99\t  NOTE")
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t", r.Mechanism, sizeText(r.Size), r.Peer, r.Placement, r.Mode)
-		switch {
-		case r.Error != "":
-			fmt.Fprintf(tw, "FAILED: %s\n", r.Error)
-			continue
-		case r.Messages == 0:
-			fmt.Fprintf(tw, "skipped: %s\n", r.Skipped)
+		if r.Messages == 0 {
+			note := "skipped: " + r.Skipped
+			if r.Error != "" {
+				note = "FAILED: " + r.Error
+			}
+			fmt.Fprintf(tw, "%s  %s\n", strings.Repeat("-\t", 11), note)
 			continue
 		}
 		cpu := "-"
 		if r.CPUPerMsg != nil {
 			cpu = duration(int64(*r.CPUPerMsg))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f%%\t%s\t%s\t%s\t%s\t\n",
+		note := ""
+		if r.Error != "" {
+			note = "  FAILED in a later round: " + r.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f%%\t%s\t%s\t%s\t%s\t%s\n",
 			duration(r.P50), duration(r.P99), duration(r.P999), duration(r.Max),
 			rate(r.MsgsPerS), cpu, 100*r.Spread,
-			times(r.GoCP50), times(r.GoCP99), times(r.GoPythonP50), times(r.GoPythonP99))
+			times(r.GoCP50), times(r.GoCP99), times(r.GoPythonP50), times(r.GoPythonP99), note)
 	}
 	return tw.Flush()
 }

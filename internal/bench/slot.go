@@ -146,9 +146,9 @@ func sysvSems(o *Objects, keys []sysv.Key, initiator bool) (doorbell, []sysv.Key
 }
 
 var posixSemMech = &Mechanism{
-	Name:     "posix-sem",
-	Limit:    fixedLimit(0, ""),
-	Window:   64,
+	Name:   "posix-sem",
+	Limit:  fixedLimit(0, ""),
+	Window: 64,
 	Setup: func(o *Objects, size int) (*Plan, error) {
 		names := []string{"/" + o.Name() + "-ping", "/" + o.Name() + "-pong"}
 		bell, closeSems, err := posixSems(o, names, true, true)
@@ -190,8 +190,8 @@ var sysvSemMech = &Mechanism{
 }
 
 var posixShmMech = &Mechanism{
-	Name:     "posix-shm",
-	Window:   1,
+	Name:   "posix-shm",
+	Window: 1,
 	Setup: func(o *Objects, size int) (*Plan, error) {
 		name := "/" + o.Name()
 		m, err := posix.OpenSharedMemory(name, &posix.ShmOptions{Create: true, Exclusive: true, Size: int64(segmentSize(size))})
@@ -344,18 +344,18 @@ func mmapConn(m *mmap.Mapping, size int, initiator bool) (*slotConn, error) {
 	c.bell = doorbell{
 		ring: func() error { flag.Store(theirs); return nil },
 		wait: func() error {
-			return spinUntil(&c.aborted, func() bool { return flag.Load() == mine })
+			return spinUntil(&c.aborted, spinLoads, func() bool { return flag.Load() == mine })
 		},
 		wake: func() {},
 	}
 	return c, nil
 }
 
-// spinUntil spins until ready or aborted, yielding the CPU after spinLoads
-// tries.
-func spinUntil(aborted *atomic.Bool, ready func() bool) error {
+// spinUntil tries ready until it holds or the wait is aborted, yielding the
+// CPU on each try after the first spin.
+func spinUntil(aborted *atomic.Bool, spin int, ready func() bool) error {
 	for i := 0; !ready(); i++ {
-		if i >= spinLoads {
+		if i >= spin {
 			if aborted.Load() {
 				return errAborted
 			}
@@ -402,7 +402,8 @@ func (c *fileConn) Send(buf []byte) error {
 
 func (c *fileConn) Recv(buf []byte) error {
 	var f *os.File
-	err := spinUntil(&c.aborted, func() bool {
+	// Each try is a system call: yield after every one.
+	err := spinUntil(&c.aborted, 0, func() bool {
 		var err error
 		f, err = os.Open(c.in)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
