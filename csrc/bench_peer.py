@@ -98,9 +98,9 @@ class Signal:
 
 
 class SysvMsg:
-    def __init__(self, key):
+    def __init__(self, key, size):
         import sysv_ipc
-        self.q = sysv_ipc.MessageQueue(int(key))
+        self.q = sysv_ipc.MessageQueue(int(key), max_message_size=max(size, 1))
 
     def send(self, data):
         self.q.send(data, type=2)
@@ -177,7 +177,7 @@ def open_conn(mech, size, obj):
         r = os.open(obj[0], os.O_RDONLY)
         return Stream(r, os.open(obj[1], os.O_WRONLY))
     if mech == "sysv-msg":
-        return SysvMsg(obj[0])
+        return SysvMsg(obj[0], size)
     if mech == "posix-shm":
         from multiprocessing import resource_tracker, shared_memory
         shm = shared_memory.SharedMemory(obj[0].lstrip("/"))
