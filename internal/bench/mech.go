@@ -63,6 +63,7 @@ type Plan struct {
 var Mechanisms = []*Mechanism{
 	fileMech, signalMech, tcpMech, unixMech, unixDgramMech, pipeMech, fifoMech,
 	posixMQMech, sysvMsgMech, posixShmMech, sysvShmMech, mmapMech, posixSemMech, sysvSemMech,
+	mpiMech,
 }
 
 // Lookup returns the mechanism called name.
@@ -157,9 +158,12 @@ func (o *Objects) Path(suffix string) string { return filepath.Join(o.dir, o.Nam
 
 // Key returns a System V key derived from a unique name; create retries with
 // the next one while the key is taken.
-func (o *Objects) Key() int64 {
+func (o *Objects) Key() int64 { return KeyOf(o.Name()) }
+
+// KeyOf is the System V key of an object named name (positive, 31 bits).
+func KeyOf(name string) int64 {
 	h := fnv.New32a()
-	h.Write([]byte(o.Name()))
+	h.Write([]byte(name))
 	return int64(h.Sum32() &^ (1 << 31))
 }
 

@@ -144,14 +144,12 @@ func Run(ctx context.Context, cfg *Config) ([]Result, error) {
 	for _, c := range cfg.Cases {
 		rounds := make([][]roundResult, len(cfg.Peers))
 		errs := make([]error, len(cfg.Peers))
+	rounds:
 		for round := range cfg.Rounds {
 			// Go and the others take turns, the first peer changing
 			// every round, so that each meets the same machine state.
 			for k := range cfg.Peers {
 				i := (k + round) % len(cfg.Peers)
-				if ctx.Err() != nil {
-					return results, ErrInterrupted
-				}
 				if errs[i] == nil {
 					var rr roundResult
 					rr, errs[i] = r.round(c, cfg.Peers[i], split(cfg.Count, cfg.Rounds, round))
@@ -160,7 +158,7 @@ func Run(ctx context.Context, cfg *Config) ([]Result, error) {
 					}
 				}
 				if ctx.Err() != nil {
-					return results, ErrInterrupted
+					break rounds
 				}
 				done++
 				if cfg.Progress != nil {
@@ -168,7 +166,11 @@ func Run(ctx context.Context, cfg *Config) ([]Result, error) {
 				}
 			}
 		}
+		// An interrupted case keeps the rounds it finished.
 		results = append(results, summarize(c, cfg.Peers, rounds, errs)...)
+		if ctx.Err() != nil {
+			return results, ErrInterrupted
+		}
 	}
 	return results, nil
 }
@@ -499,11 +501,7 @@ func (p *peerProc) fail(err error) error {
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.exited
 	}
-	msg := strings.TrimSpace(p.stderr.String())
-	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		msg = msg[i+1:]
-	}
-	if msg != "" {
+	if msg := lastLine(p.stderr.String()); msg != "" {
 		return fmt.Errorf("%v (peer: %s)", err, msg)
 	}
 	return err
