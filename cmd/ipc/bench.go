@@ -211,12 +211,14 @@ func benchConfig(cmd *cobra.Command, names []string, f *benchFlags) (*bench.Conf
 	cfg := &bench.Config{Peers: peers, Count: f.count, Rounds: f.rounds, Seed: f.seed, Python: "/usr/bin/python3"}
 	sizeSet := cmd.Flags().Changed("sizes")
 	for _, m := range mechs {
+		for _, size := range sizes {
+			if err := m.CheckSize(size); err != nil && explicit && sizeSet {
+				return nil, cli.Usage(err)
+			}
+		}
 		for _, mode := range modes {
 			for _, pl := range placements {
 				for _, size := range m.Sizes(sizes, !sizeSet) {
-					if err := m.CheckSize(size); err != nil && explicit && sizeSet {
-						return nil, cli.Usage(err)
-					}
 					cfg.Cases = append(cfg.Cases, bench.Case{Mech: m, Size: size, Mode: mode, Placement: pl})
 				}
 			}
