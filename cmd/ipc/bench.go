@@ -26,7 +26,8 @@ type benchFlags struct {
 	count, rounds                 int
 	seed                          uint64
 	quick, asJSON                 bool
-	chart, binDir, csrcDir        string
+	chart, jsonFile               string
+	binDir, csrcDir               string
 }
 
 func init() { rootCmd.AddCommand(benchCommand()) }
@@ -74,6 +75,7 @@ measured and removes every object the run created.`,
 	fl.StringVar(&f.peers, "peers", "go,c,python", "peers to measure against, comma-separated")
 	fl.BoolVar(&f.quick, "quick", false, "a run of a few seconds: one size, fewer messages and rounds")
 	fl.BoolVar(&f.asJSON, "json", false, `print one JSON object, {"machine": {...}, "results": [...]}`)
+	fl.StringVar(&f.jsonFile, "json-file", "", "also write the JSON object to FILE (the table still prints)")
 	fl.StringVar(&f.chart, "chart", "", "write charts to FILE.png or FILE.svg: p50 against size per mechanism, and p50/p99 per size")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the payload's bytes")
 	fl.StringVar(&f.binDir, "bin", "", "directory of the built peers: bench_peer, mpidemo, openmpi/mpi_bench (default: ipc's own)")
@@ -96,9 +98,11 @@ func runBench(cmd *cobra.Command, mechs []string, f *benchFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.chart != "" {
-		if err := bench.CheckChartPath(f.chart); err != nil {
-			return err
+	for _, path := range []string{f.chart, f.jsonFile} {
+		if path != "" {
+			if err := bench.CheckOutputPath(path); err != nil {
+				return err
+			}
 		}
 	}
 	machine := bench.DescribeMachine(cfg)
@@ -123,20 +127,28 @@ func runBench(cmd *cobra.Command, mechs []string, f *benchFlags) error {
 		return fmt.Errorf("bench: %w", runErr)
 	}
 
+	doc, err := json.MarshalIndent(struct {
+		Machine bench.Machine  `json:"machine"`
+		Results []bench.Result `json:"results"`
+	}{machine, results}, "", "  ")
+	if err != nil {
+		return err
+	}
+	doc = append(doc, '\n')
 	out := cmd.OutOrStdout()
 	if f.asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Machine bench.Machine  `json:"machine"`
-			Results []bench.Result `json:"results"`
-		}{machine, results}); err != nil {
+		if _, err := out.Write(doc); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprintf(out, "# ipc bench: %s\n", machine)
 		if err := bench.WriteTable(out, results); err != nil {
 			return err
+		}
+	}
+	if f.jsonFile != "" {
+		if err := os.WriteFile(f.jsonFile, doc, 0o644); err != nil {
+			return fmt.Errorf("bench: %w", err)
 		}
 	}
 	if f.chart != "" && len(results) > 0 {

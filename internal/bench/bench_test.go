@@ -111,7 +111,7 @@ func TestWriteChart(t *testing.T) {
 			t.Errorf("%s does not start with %q: %v %q", name, magic, err, b[:min(len(b), 16)])
 		}
 	}
-	if err := CheckChartPath(filepath.Join(dir, "missing", "c.png")); err == nil {
-		t.Error("CheckChartPath accepted a missing directory")
+	if err := CheckOutputPath(filepath.Join(dir, "missing", "c.png")); err == nil {
+		t.Error("CheckOutputPath accepted a missing directory")
 	}
 }

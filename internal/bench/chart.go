@@ -15,16 +15,16 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// CheckChartPath fails, before anything is measured, if path's directory
-// does not exist.
-func CheckChartPath(path string) error {
+// CheckOutputPath fails, before anything is measured, if the directory of
+// path, a file to write, does not exist.
+func CheckOutputPath(path string) error {
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
 	if err == nil && !st.IsDir() {
-		err = &os.PathError{Op: "chart", Path: dir, Err: fmt.Errorf("not a directory")}
+		err = &os.PathError{Op: "stat", Path: dir, Err: fmt.Errorf("not a directory")}
 	}
 	if err != nil {
-		return fmt.Errorf("bench chart %s: %w", path, err)
+		return fmt.Errorf("bench: %s: %w", path, err)
 	}
 	return nil
 }
