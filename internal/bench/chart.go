@@ -39,7 +39,8 @@ var peerColors = map[Peer]color.Color{
 // WriteChart draws the results into path, a PNG or SVG by its extension:
 // on top, p50 against message size per mechanism (Go peer, log-log); below
 // it, one panel per size with every mechanism's p50 (circle) and p99
-// (triangle) for each peer. Where results hold several modes or placements,
+// (triangle) for each peer, for the sizes that three mechanisms or more
+// share, and for the doorbells. Where results hold several modes or placements,
 // it draws latency before throughput and cross before same core.
 func WriteChart(path string, results []Result) error {
 	mode, placement := chartSelection(results)
@@ -64,10 +65,18 @@ func WriteChart(path string, results []Result) error {
 	} else if p != nil {
 		panels = append(panels, p)
 	}
-	var sizes []int
+	// A panel per size that at least three mechanisms share, and the
+	// doorbells': a size only a few reach (their limit) shows on top.
+	mechsAt := map[int][]string{}
 	for _, r := range rows {
-		if !slices.Contains(sizes, r.Size) {
-			sizes = append(sizes, r.Size)
+		if !slices.Contains(mechsAt[r.Size], r.Mechanism) {
+			mechsAt[r.Size] = append(mechsAt[r.Size], r.Mechanism)
+		}
+	}
+	var sizes []int
+	for size, mechs := range mechsAt {
+		if size == 0 || len(mechs) >= 3 || len(mechsAt) == 1 {
+			sizes = append(sizes, size)
 		}
 	}
 	slices.Sort(sizes)
@@ -79,7 +88,7 @@ func WriteChart(path string, results []Result) error {
 		panels = append(panels, p)
 	}
 
-	const width, height = 11 * vg.Inch, 4.5 * vg.Inch
+	const width, height = 11 * vg.Inch, 3.6 * vg.Inch
 	canvas, err := draw.NewFormattedCanvas(width, height*vg.Length(len(panels)), strings.TrimPrefix(filepath.Ext(path), "."))
 	if err != nil {
 		return err
