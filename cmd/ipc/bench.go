@@ -168,6 +168,9 @@ func runBench(cmd *cobra.Command, mechs []string, f *benchFlags) error {
 // benchConfig checks the command line and builds the run's configuration;
 // every mistake is a usage error, found before anything runs.
 func benchConfig(cmd *cobra.Command, names []string, f *benchFlags) (*bench.Config, error) {
+	// Sizes the user gave are checked against each named mechanism's
+	// limit; defaults (--quick's too) are clipped to it.
+	sizeSet := cmd.Flags().Changed("sizes")
 	if f.quick {
 		for flag, v := range map[string]string{"sizes": "64", "count": "200", "rounds": "2"} {
 			if !cmd.Flags().Changed(flag) {
@@ -221,7 +224,6 @@ func benchConfig(cmd *cobra.Command, names []string, f *benchFlags) (*bench.Conf
 	}
 
 	cfg := &bench.Config{Peers: peers, Count: f.count, Rounds: f.rounds, Seed: f.seed, Python: "/usr/bin/python3"}
-	sizeSet := cmd.Flags().Changed("sizes")
 	for _, m := range mechs {
 		for _, size := range sizes {
 			if err := m.CheckSize(size); err != nil && explicit && sizeSet {

@@ -51,7 +51,7 @@ var benchFields = []string{"mechanism", "size", "peer", "placement", "mode", "p5
 
 func TestBenchQuickJSON(t *testing.T) {
 	testutil.RequirePython(t, "sysv_ipc")
-	out := mustIPC(t, append(benchPeers(t), "bench", "--quick", "--json")...)
+	out := mustBench(t, append(benchPeers(t), "bench", "--quick", "--json")...)
 	var doc struct {
 		Machine map[string]any   `json:"machine"`
 		Results []map[string]any `json:"results"`
@@ -106,6 +106,42 @@ func TestBenchQuickJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Named mechanisms with default sizes: a doorbell runs at 0 and a queue
+// clips a default above its limit, rather than refusing the defaults.
+func TestBenchNamedWithDefaultSizes(t *testing.T) {
+	for _, args := range [][]string{{"posix-sem", "--quick"}, {"sysv-msg", "--count", "20", "--rounds", "1"}} {
+		out := mustBench(t, append([]string{"bench", "--peers", "go", "--json"}, args...)...)
+		var doc struct{ Results []bench.Result }
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("ipc bench %v: %v\n%s", args, err, out)
+		}
+		var sizes []int
+		for _, r := range doc.Results {
+			if r.Messages == 0 {
+				t.Errorf("ipc bench %v: %s %d not measured: %s%s", args, r.Mechanism, r.Size, r.Skipped, r.Error)
+			}
+			sizes = append(sizes, r.Size)
+		}
+		want := []int{0}
+		if args[0] == "sysv-msg" {
+			limit, _ := mustLimit(t, "sysv-msg")
+			want = []int{64, 4096, limit} // 64KiB clipped to kernel.msgmax
+		}
+		if !slices.Equal(sizes, want) {
+			t.Errorf("ipc bench %v measured sizes %v, want %v", args, sizes, want)
+		}
+	}
+}
+
+func mustLimit(t *testing.T, name string) (int, string) {
+	t.Helper()
+	m, err := bench.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Limit()
 }
 
 func TestBenchBadInput(t *testing.T) {
@@ -181,6 +217,27 @@ func TestBenchInterrupt(t *testing.T) {
 	if tmp, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("ipc-bench-%d-*", pid))); len(tmp) > 0 {
 		t.Errorf("interrupted bench left its directory behind: %v", tmp)
 	}
+}
+
+// mustBench runs `ipc args...`, fails the test unless it exits 0, and
+// checks that it left no object behind.
+func mustBench(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := ipcCommand(args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if err := testutil.Recv(t, done); err != nil {
+		t.Fatalf("ipc %v: %v\nstderr: %s", args, err, stderr.String())
+	}
+	if left := benchObjects(t, cmd.Process.Pid); len(left) > 0 {
+		t.Errorf("ipc %v left %d objects behind: %+v", args, len(left), left)
+	}
+	return stdout.String()
 }
 
 // benchObjects lists the IPC objects that the ipc bench process pid named:

@@ -93,7 +93,9 @@ var sysvMsgMech = &Mechanism{
 			return nil, err
 		}
 		o.Cleanup(func() { q.Remove(); q.Close() })
-		c := &sysvMsgConn{q: q, send: typePing, recv: typePong}
+		// The cleanup owns the queue: closing it here would make its
+		// Remove fail.
+		c := &sysvMsgConn{q: q, send: typePing, recv: typePong, close: func() error { return nil }}
 		return &Plan{
 			Args:    []string{strconv.FormatInt(key, 10)},
 			Connect: func(int, <-chan struct{}) (Conn, error) { return c, nil },
@@ -108,13 +110,14 @@ var sysvMsgMech = &Mechanism{
 		if err != nil {
 			return nil, err
 		}
-		return &sysvMsgConn{q: q, send: typePong, recv: typePing}, nil
+		return &sysvMsgConn{q: q, send: typePong, recv: typePing, close: q.Close}, nil
 	},
 }
 
 type sysvMsgConn struct {
 	q          *sysv.MessageQueue
 	send, recv int64
+	close      func() error
 }
 
 func (c *sysvMsgConn) Send(buf []byte) error {
@@ -125,7 +128,7 @@ func (c *sysvMsgConn) Recv(buf []byte) error {
 	return lengthErr(n, len(buf), err)
 }
 func (c *sysvMsgConn) Abort()       { c.q.Remove() } // msgrcv fails with EIDRM
-func (c *sysvMsgConn) Close() error { return c.q.Close() }
+func (c *sysvMsgConn) Close() error { return c.close() }
 
 // lengthErr is err, or an error if a message of n bytes arrived for want.
 func lengthErr(n, want int, err error) error {

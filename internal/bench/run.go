@@ -227,12 +227,17 @@ func (r *runner) round(c Case, peer Peer, n int) (roundResult, error) {
 	if conn != nil {
 		defer conn.Close()
 	}
+	if connErr != nil {
+		// The peer may have said why it could not take part; it is
+		// gone (or stopped) once fail returns.
+		connErr = p.fail(connErr)
+	}
 	line, err := p.line()
 	switch {
 	case strings.HasPrefix(line, "skip "):
 		return roundResult{}, skipError{strings.TrimPrefix(line, "skip ")}
 	case connErr != nil:
-		return roundResult{}, p.fail(connErr)
+		return roundResult{}, connErr
 	case err != nil || line != "ready":
 		return roundResult{}, p.fail(fmt.Errorf("peer said %q, want ready", line))
 	}
@@ -419,11 +424,12 @@ func startPinned(cmd *exec.Cmd, set *unix.CPUSet) error {
 
 // peerProc is a started peer.
 type peerProc struct {
-	cmd    *exec.Cmd
-	stdin  *os.File
-	stdout *bufio.Reader
-	stderr *bytes.Buffer
-	exited chan struct{}
+	cmd        *exec.Cmd
+	stdin      *os.File
+	stdoutFile *os.File // the peer's stdout; EOF once it exited
+	stdout     *bufio.Reader
+	stderr     *bytes.Buffer
+	exited     chan struct{}
 }
 
 // startPeer starts argv in a process group of its own (Ctrl-C reaches only
@@ -440,7 +446,7 @@ func (r *runner) startPeer(argv []string, files []*os.File, pl Placement) (*peer
 		inW.Close()
 		return nil, err
 	}
-	p := &peerProc{cmd: cmd, stdin: inW, stdout: bufio.NewReader(outR), stderr: new(bytes.Buffer), exited: make(chan struct{})}
+	p := &peerProc{cmd: cmd, stdin: inW, stdoutFile: outR, stdout: bufio.NewReader(outR), stderr: new(bytes.Buffer), exited: make(chan struct{})}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, p.stderr
 	cmd.ExtraFiles = files
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -454,7 +460,6 @@ func (r *runner) startPeer(argv []string, files []*os.File, pl Placement) (*peer
 	}
 	go func() {
 		cmd.Wait()
-		outR.Close()
 		close(p.exited)
 	}()
 	return p, nil
@@ -480,16 +485,17 @@ func (p *peerProc) finish() error {
 	return nil
 }
 
-// stop kills the peer's process group unless it exited, and waits for it.
+// stop kills the peer's process group unless it exited, waits for it and
+// closes the pipes.
 func (p *peerProc) stop() {
 	p.stdin.Close()
 	select {
 	case <-p.exited:
-		return
 	default:
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
 	}
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.exited
+	p.stdoutFile.Close()
 }
 
 // fail describes err with the peer's last line on stderr, once it exited.
