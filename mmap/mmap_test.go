@@ -16,11 +16,12 @@ import (
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/mmap"
 )
 
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		"truncate": childTruncate,
 		"count":    childCount,
 		"pingpong": childPingPong,

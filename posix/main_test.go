@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/posix"
 )
 
 // The test binary re-executes itself as these children: the other process of
 // the cross-process tests and benchmarks.
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		"mq-sender":  mqSender,
 		"mq-echo":    mqEcho,
 		"shm-echo":   shmEcho,

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/sysv"
 )
 
@@ -19,7 +20,7 @@ import (
 // other process of the cross-process tests and the Go echo peer of the
 // benchmarks.
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		"msg-stream":  msgStream,
 		"mutex-hold":  mutexHold,
 		"open-denied": openDenied,
