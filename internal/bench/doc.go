@@ -37,7 +37,10 @@
 //
 // Mechanisms is the table; a mechanism is one entry with its limit, its
 // throughput window, its Setup (the initiator's objects) and Open (the Go
-// peer's side), or a Run of its own (MPI, under mpiexec). The Go side uses
+// peer's side), or a Run of its own (MPI, under mpiexec). A new entry runs
+// at once against the Go peer; the C and Python peers print "skip" for a
+// mechanism they do not know, which the table shows as the reason, until
+// their branch of the protocol is written. The Go side uses
 // goipc's packages (posix, sysv, mmap) and the standard library; note that
 // package posix spins briefly before it blocks, while the C and Python peers
 // block at once, which shows in the Go/C ratios of posix-mq, posix-shm and
