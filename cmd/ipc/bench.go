@@ -55,9 +55,12 @@ p99 by the C and the Python peer's.
 
 Messages carry --sizes bytes, up to each mechanism's limit (posix-mq and
 sysv-msg: the kernel's message size limit); the doorbells (signal, posix-sem,
-sysv-sem) carry none and run at size 0. A size above the limit of a mechanism
-named on the command line is a usage error; when every mechanism runs, such a
-row is skipped with the reason.
+sysv-sem) carry none and run at size 0. The default sizes give way to a
+mechanism's limit; a --sizes above the limit of a mechanism named on the
+command line is a usage error, and when every mechanism runs such a row is
+skipped with the reason. MPI needs Open MPI (mpiexec.openmpi) and the programs
+that make build puts beside ipc; without them its rows say why they were
+skipped.
 
 A progress bar shows on a terminal. Ctrl-C stops at once, prints what was
 measured and removes every object the run created.`,
@@ -73,7 +76,7 @@ measured and removes every object the run created.`,
 	fl.IntVar(&f.rounds, "rounds", 3, "rounds that alternate the peers (--quick: 2)")
 	fl.StringVar(&f.placement, "placement", "cross", "same (one CPU), cross (two CPUs) or both")
 	fl.StringVar(&f.peers, "peers", "go,c,python", "peers to measure against, comma-separated")
-	fl.BoolVar(&f.quick, "quick", false, "a run of a few seconds: one size, fewer messages and rounds")
+	fl.BoolVar(&f.quick, "quick", false, "a short run: one size, fewer messages and rounds")
 	fl.BoolVar(&f.asJSON, "json", false, `print one JSON object, {"machine": {...}, "results": [...]}`)
 	fl.StringVar(&f.jsonFile, "json-file", "", "also write the JSON object to FILE (the table still prints)")
 	fl.StringVar(&f.chart, "chart", "", "write charts to FILE.png or FILE.svg: p50 against size per mechanism, and p50/p99 per size")
