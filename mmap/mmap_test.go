@@ -633,3 +633,21 @@ func FuzzReadWriteAt(f *testing.F) {
 		}
 	})
 }
+
+// Every exported method of a nil Mapping fails with os.ErrInvalid, and of a
+// zero one with os.ErrClosed (Close of either succeeds); none panics, with
+// any arguments, even invalid ones, so that the check comes first.
+func TestNilAndZeroMappingEveryMethod(t *testing.T) {
+	for h, want := range map[*mmap.Mapping]error{nil: os.ErrInvalid, {}: os.ErrClosed} {
+		for _, r := range testutil.CallEvery(h) {
+			switch {
+			case r.Panic != nil:
+				t.Errorf("Mapping(%v).%s panicked: %v", h, r.Method, r.Panic)
+			case r.Method == "Close" && r.Err != nil:
+				t.Errorf("Close: %v, want nil", r.Err)
+			case r.Method != "Close" && r.Err != nil && !errors.Is(r.Err, want):
+				t.Errorf("Mapping(%v).%s: %v, want %v", h, r.Method, r.Err, want)
+			}
+		}
+	}
+}
