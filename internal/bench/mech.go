@@ -171,6 +171,9 @@ func KeyOf(name string) int64 {
 func createKeyed(o *Objects, create func(key int64) error) (int64, error) {
 	for range 16 {
 		key := o.Key()
+		if key == 0 { // IPC_PRIVATE: a peer could not open it by key
+			continue
+		}
 		err := create(key)
 		if !errors.Is(err, fs.ErrExist) {
 			return key, err
