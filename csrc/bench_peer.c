@@ -2,7 +2,7 @@
  *
  *   bench_peer MECH MODE SIZE WARMUP COUNT WINDOW OBJECTS...
  *
- * The protocol is internal/bench's (RunPeer in peer.go is the Go peer, and
+ * The protocol is cmd/ipc/internal/bench's (RunPeer in peer.go is the Go peer, and
  * csrc/bench_peer.py the Python one): open the objects the Go initiator made,
  * print "ready", then receive WARMUP+COUNT messages of SIZE bytes; in latency
  * mode echo each, in throughput mode acknowledge with one message of

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/goipc/ipc/internal/bench"
+	"github.com/goipc/ipc/cmd/ipc/internal/bench"
 	"github.com/goipc/ipc/internal/cli"
 )
 

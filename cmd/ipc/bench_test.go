@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/goipc/ipc/internal/bench"
+	"github.com/goipc/ipc/cmd/ipc/internal/bench"
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/inventory"
 )

@@ -16,7 +16,7 @@ import (
 )
 
 // Result is one row: a case measured with one peer over every round. The
-// JSON names are ../../shared/CLI.md's.
+// JSON names are those of the CLI contract (shared/CLI.md, beside the repository).
 type Result struct {
 	Mechanism string  `json:"mechanism"`
 	Size      int     `json:"size"`
