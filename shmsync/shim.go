@@ -1,0 +1,108 @@
+package shmsync
+
+/*
+#cgo LDFLAGS: -pthread
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+// The glibc futex word of a mutex: the holder's thread id in the low 30 bits.
+#define TID_MASK 0x3fffffff
+
+static int mutex_init(pthread_mutex_t *m) {
+	pthread_mutexattr_t a;
+	int err = pthread_mutexattr_init(&a);
+	if (err) return err;
+	if (!(err = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) &&
+	    !(err = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) &&
+	    !(err = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK)))
+		err = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return err;
+}
+
+// mutex_checks reports whether m was initialised robust and process-shared
+// (glibc's PTHREAD_MUTEX_ROBUST_NORMAL_NP and PTHREAD_MUTEX_PSHARED_BIT in
+// __kind): 0, or EINVAL.
+static int mutex_checks(pthread_mutex_t *m) {
+	int kind = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+	return (kind & 16) && (kind & 128) ? 0 : EINVAL;
+}
+
+static struct timespec after(int64_t ns) {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ns / 1000000000 + (t.tv_nsec + ns % 1000000000) / 1000000000;
+	t.tv_nsec = (t.tv_nsec + ns % 1000000000) % 1000000000;
+	return t;
+}
+
+static int mutex_lock_for(pthread_mutex_t *m, int64_t ns) {
+	struct timespec t = after(ns);
+	return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &t);
+}
+
+static int mutex_holder(pthread_mutex_t *m) {
+	return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) & TID_MASK;
+}
+
+static int cond_init(pthread_cond_t *c) {
+	pthread_condattr_t a;
+	int err = pthread_condattr_init(&a);
+	if (err) return err;
+	if (!(err = pthread_condattr_setpshared(&a, PTHREAD_PROCESS_SHARED)))
+		err = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return err;
+}
+
+static int cond_wait_for(pthread_cond_t *c, pthread_mutex_t *m, int64_t ns) {
+	struct timespec t = after(ns);
+	return pthread_cond_clockwait(c, m, CLOCK_MONOTONIC, &t);
+}
+*/
+import "C"
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// The 1:1 calls. Each returns the pthread function's result as an Errno (0
+// when it succeeded).
+
+const (
+	mutexSize = C.sizeof_pthread_mutex_t
+	condSize  = C.sizeof_pthread_cond_t
+)
+
+type mutexT = C.pthread_mutex_t
+type condT = C.pthread_cond_t
+
+func mutexInit(m *mutexT) syscall.Errno   { return syscall.Errno(C.mutex_init(m)) }
+func mutexChecks(m *mutexT) syscall.Errno { return syscall.Errno(C.mutex_checks(m)) }
+func mutexLock(m *mutexT) syscall.Errno   { return syscall.Errno(C.pthread_mutex_lock(m)) }
+func mutexUnlock(m *mutexT) syscall.Errno { return syscall.Errno(C.pthread_mutex_unlock(m)) }
+func mutexConsistent(m *mutexT) syscall.Errno {
+	return syscall.Errno(C.pthread_mutex_consistent(m))
+}
+func mutexHolder(m *mutexT) int { return int(C.mutex_holder(m)) }
+func mutexLockFor(m *mutexT, d time.Duration) syscall.Errno {
+	return syscall.Errno(C.mutex_lock_for(m, C.int64_t(d)))
+}
+
+func condInit(c *condT) syscall.Errno { return syscall.Errno(C.cond_init(c)) }
+func condWait(c *condT, m *mutexT) syscall.Errno {
+	return syscall.Errno(C.pthread_cond_wait(c, m))
+}
+func condWaitFor(c *condT, m *mutexT, d time.Duration) syscall.Errno {
+	return syscall.Errno(C.cond_wait_for(c, m, C.int64_t(d)))
+}
+func condSignal(c *condT) syscall.Errno    { return syscall.Errno(C.pthread_cond_signal(c)) }
+func condBroadcast(c *condT) syscall.Errno { return syscall.Errno(C.pthread_cond_broadcast(c)) }
+
+func mutexOf(p unsafe.Pointer) *mutexT { return (*mutexT)(p) }
+func condOf(p unsafe.Pointer) *condT   { return (*condT)(p) }
