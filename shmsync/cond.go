@@ -56,7 +56,7 @@ func (c *Cond) Wait(ctx context.Context, m *Mutex) error {
 		return errs.NotOpen("pthread_cond_wait", "shmsync.Cond")
 	}
 	if !m.Holding() {
-		return errs.Syscall("pthread_cond_wait", errs.Hint(syscall.EPERM, "this goroutine does not hold the mutex"))
+		return errs.Syscall("pthread_cond_wait", notHolder(syscall.EPERM))
 	}
 	if ctx.Done() == nil {
 		return errs.Syscall("pthread_cond_wait", errno(condWait(c.c, m.m)))

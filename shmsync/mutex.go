@@ -7,8 +7,6 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/goipc/ipc/internal/errs"
 )
 
@@ -113,7 +111,7 @@ func (m *Mutex) Lock(ctx context.Context) error {
 	cancelled := false
 	err := m.lock("pthread_mutex_lock", func() syscall.Errno {
 		if ctx.Done() == nil {
-			return mutexLock(m.m)
+			return mutexLock(m.m, -1)
 		}
 		for {
 			wait, ok := slice(ctx)
@@ -121,7 +119,7 @@ func (m *Mutex) Lock(ctx context.Context) error {
 				cancelled = true
 				return syscall.ETIMEDOUT
 			}
-			if e := mutexLockFor(m.m, wait); e != syscall.ETIMEDOUT {
+			if e := mutexLock(m.m, wait); e != syscall.ETIMEDOUT {
 				return e
 			}
 		}
@@ -166,7 +164,7 @@ func (m *Mutex) TryLock() error {
 	// 2.36's trylock of an unrecoverable mutex returns ENOTRECOVERABLE but
 	// leaves the mutex locked by the caller, and everyone else waiting.
 	return m.lock("pthread_mutex_trylock", func() syscall.Errno {
-		if e := mutexLockFor(m.m, 0); e != syscall.ETIMEDOUT {
+		if e := mutexLock(m.m, 0); e != syscall.ETIMEDOUT {
 			return e
 		}
 		return syscall.EBUSY
@@ -180,13 +178,12 @@ func (m *Mutex) lock(op string, acquire func() syscall.Errno) error {
 		return errs.NotOpen(op, "shmsync.Mutex")
 	}
 	runtime.LockOSThread()
-	if mutexHolder(m.m) == unix.Gettid() {
-		runtime.UnlockOSThread()
-		return errs.Syscall(op, errs.Hint(syscall.EDEADLK, "this goroutine holds the lock already"))
-	}
 	e := acquire()
 	if e != 0 && e != syscall.EOWNERDEAD {
 		runtime.UnlockOSThread()
+	}
+	if e == syscall.EDEADLK {
+		return errs.Syscall(op, errs.Hint(e, "this goroutine holds the lock already"))
 	}
 	return errs.Syscall(op, errno(e))
 }
@@ -198,7 +195,7 @@ func (m *Mutex) Holding() bool {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	return mutexHolder(m.m) == unix.Gettid()
+	return mutexHolding(m.m)
 }
 
 // Unlock releases m, which the calling goroutine must hold, and unlocks the
@@ -209,11 +206,10 @@ func (m *Mutex) Unlock() error {
 	if m == nil || m.m == nil {
 		return errs.NotOpen("pthread_mutex_unlock", "shmsync.Mutex")
 	}
-	if !m.Holding() {
-		return errs.Syscall("pthread_mutex_unlock", errs.Hint(syscall.EPERM, "this goroutine does not hold the lock"))
-	}
+	// The holder is locked to its thread: any other goroutine runs on
+	// another, which mutexUnlock turns away.
 	if e := mutexUnlock(m.m); e != 0 {
-		return errs.Syscall("pthread_mutex_unlock", e)
+		return errs.Syscall("pthread_mutex_unlock", notHolder(e))
 	}
 	runtime.UnlockOSThread()
 	return nil
@@ -227,12 +223,15 @@ func (m *Mutex) Consistent() error {
 	if m == nil || m.m == nil {
 		return errs.NotOpen("pthread_mutex_consistent", "shmsync.Mutex")
 	}
-	// glibc does not check the caller: a non-holder would make itself the
-	// recorded owner.
-	if !m.Holding() {
-		return errs.Syscall("pthread_mutex_consistent", errs.Hint(syscall.EPERM, "this goroutine does not hold the lock"))
+	return errs.Syscall("pthread_mutex_consistent", notHolder(mutexConsistent(m.m)))
+}
+
+// notHolder explains EPERM; other results pass as they are.
+func notHolder(e syscall.Errno) error {
+	if e == syscall.EPERM {
+		return errs.Hint(e, "this goroutine does not hold the lock")
 	}
-	return errs.Syscall("pthread_mutex_consistent", errno(mutexConsistent(m.m)))
+	return errno(e)
 }
 
 // errno turns a pthread result into an error: nil for 0.

@@ -6,7 +6,9 @@ package shmsync
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 // The glibc futex word of a mutex: the holder's thread id in the low 30 bits.
 #define TID_MASK 0x3fffffff
@@ -39,13 +41,40 @@ static struct timespec after(int64_t ns) {
 	return t;
 }
 
-static int mutex_lock_for(pthread_mutex_t *m, int64_t ns) {
+// self is the calling thread's id, cached per thread: gettid is a system
+// call, and every Unlock asks.
+static __thread int self_tid;
+
+static int self(void) {
+	if (self_tid == 0)
+		self_tid = syscall(SYS_gettid);
+	return self_tid;
+}
+
+static int mutex_holding(pthread_mutex_t *m) {
+	return (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) & TID_MASK) == self();
+}
+
+// mutex_lock locks m, waiting at most ns nanoseconds (forever when ns < 0).
+// It refuses with EDEADLK a thread that holds m already, which a mutex of
+// type PTHREAD_MUTEX_NORMAL that C initialised would deadlock.
+static int mutex_lock(pthread_mutex_t *m, int64_t ns) {
+	if (mutex_holding(m))
+		return EDEADLK;
+	if (ns < 0)
+		return pthread_mutex_lock(m);
 	struct timespec t = after(ns);
 	return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &t);
 }
 
-static int mutex_holder(pthread_mutex_t *m) {
-	return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) & TID_MASK;
+// mutex_unlock and mutex_consistent refuse with EPERM a thread that does not
+// hold m (glibc's consistent does not check).
+static int mutex_unlock(pthread_mutex_t *m) {
+	return mutex_holding(m) ? pthread_mutex_unlock(m) : EPERM;
+}
+
+static int mutex_consistent(pthread_mutex_t *m) {
+	return mutex_holding(m) ? pthread_mutex_consistent(m) : EPERM;
 }
 
 static int cond_init(pthread_cond_t *c) {
@@ -82,22 +111,23 @@ const (
 type mutexT = C.pthread_mutex_t
 type condT = C.pthread_cond_t
 
-func mutexInit(m *mutexT) syscall.Errno   { return syscall.Errno(C.mutex_init(m)) }
-func mutexChecks(m *mutexT) syscall.Errno { return syscall.Errno(C.mutex_checks(m)) }
-func mutexLock(m *mutexT) syscall.Errno   { return syscall.Errno(C.pthread_mutex_lock(m)) }
-func mutexUnlock(m *mutexT) syscall.Errno { return syscall.Errno(C.pthread_mutex_unlock(m)) }
-func mutexConsistent(m *mutexT) syscall.Errno {
-	return syscall.Errno(C.pthread_mutex_consistent(m))
-}
-func mutexHolder(m *mutexT) int { return int(C.mutex_holder(m)) }
-func mutexLockFor(m *mutexT, d time.Duration) syscall.Errno {
-	return syscall.Errno(C.mutex_lock_for(m, C.int64_t(d)))
+func mutexInit(m *mutexT) syscall.Errno       { return syscall.Errno(C.mutex_init(m)) }
+func mutexChecks(m *mutexT) syscall.Errno     { return syscall.Errno(C.mutex_checks(m)) }
+func mutexUnlock(m *mutexT) syscall.Errno     { return syscall.Errno(C.mutex_unlock(m)) }
+func mutexConsistent(m *mutexT) syscall.Errno { return syscall.Errno(C.mutex_consistent(m)) }
+func mutexHolding(m *mutexT) bool             { return C.mutex_holding(m) != 0 }
+
+// mutexLock waits at most d, or forever when d < 0.
+func mutexLock(m *mutexT, d time.Duration) syscall.Errno {
+	return syscall.Errno(C.mutex_lock(m, C.int64_t(d)))
 }
 
 func condInit(c *condT) syscall.Errno { return syscall.Errno(C.cond_init(c)) }
 func condWait(c *condT, m *mutexT) syscall.Errno {
 	return syscall.Errno(C.pthread_cond_wait(c, m))
 }
+
+// condWaitFor waits at most d.
 func condWaitFor(c *condT, m *mutexT, d time.Duration) syscall.Errno {
 	return syscall.Errno(C.cond_wait_for(c, m, C.int64_t(d)))
 }
