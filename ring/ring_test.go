@@ -19,9 +19,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testutil.Main(m, map[string]func([]string) error{
-		"produce": childProduce,
-		"consume": childConsume,
-		"echo":    childEcho,
+		"send": childSend,
+		"recv": childRecv,
+		"echo": childEcho,
 	})
 }
 
@@ -95,7 +95,7 @@ func TestOrder(t *testing.T) {
 			if err != nil {
 				t.Fatalf("TryReceive of a full ring: %v", err)
 			}
-			checkMessage(t, buf[:n], &next)
+			checkOrder(t, buf[:n], &next)
 		}
 	}
 	for {
@@ -106,14 +106,14 @@ func TestOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkMessage(t, buf[:n], &next)
+		checkOrder(t, buf[:n], &next)
 	}
 	if next != 2000 {
 		t.Fatalf("received %d messages, want 2000", next)
 	}
 }
 
-func checkMessage(t *testing.T, got []byte, next *int) {
+func checkOrder(t *testing.T, got []byte, next *int) {
 	t.Helper()
 	want := fmt.Sprintf("%d:%s", *next, strings.Repeat("x", *next%200))
 	if string(got) != want {
@@ -232,6 +232,9 @@ func TestCloseWakes(t *testing.T) {
 	}
 }
 
-func childProduce(args []string) error { return nil }
-func childConsume(args []string) error { return nil }
-func childEcho(args []string) error    { return nil }
+func spinOf(ns int64) time.Duration {
+	if ns <= 0 {
+		return -1
+	}
+	return time.Duration(ns)
+}

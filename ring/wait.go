@@ -50,11 +50,7 @@ func (r *Ring) wait(ctx context.Context, try func() (bool, error)) error {
 				spinUntil = now.Add(r.spin)
 			}
 			if now.Before(spinUntil) {
-				for r.h.seq.Load() == seen && time.Now().Before(spinUntil) {
-					// sched_yield, not runtime.Gosched: the peer may
-					// wait for this very CPU.
-					unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-				}
+				r.spinWhile(seen, spinUntil)
 				continue
 			}
 		}
@@ -63,6 +59,23 @@ func (r *Ring) wait(ctx context.Context, try func() (bool, error)) error {
 		}
 	}
 }
+
+// spinWhile watches seq until it moves from seen or the time is up, with a
+// sched_yield (not runtime.Gosched: the peer may wait for this very CPU)
+// every spinYield looks, as csrc/goipc_ring.h does.
+func (r *Ring) spinWhile(seen uint32, until time.Time) {
+	for i := 1; r.h.seq.Load() == seen; i++ {
+		if i%spinYield == 0 {
+			if !time.Now().Before(until) {
+				return
+			}
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
+}
+
+// spinYield is how many looks at seq a spin makes between yields.
+const spinYield = 1024
 
 // ended is the error of a ctx that is done or past its deadline, else nil.
 func ended(ctx context.Context) error {
