@@ -346,4 +346,3 @@ func threads(t *testing.T) int {
 	t.Fatal("no Threads line in /proc/self/status")
 	return 0
 }
-
