@@ -30,6 +30,14 @@
 #define GOIPC_RING_HEADER 256u
 #define GOIPC_RING_PAD 0xffffffffu
 
+#if defined(__x86_64__) || defined(__i386__)
+#define goipc_ring_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define goipc_ring_relax() __asm__ __volatile__("yield")
+#else
+#define goipc_ring_relax()
+#endif
+
 struct goipc_ring {
 	unsigned char *base;
 	uint64_t capacity;
@@ -102,6 +110,10 @@ static inline void goipc_ring_wake(struct goipc_ring *r)
  * which case seq moved and the caller wakes the sleepers after unlocking. */
 static inline int goipc_ring_lock(struct goipc_ring *r, int *died)
 {
+	/* A robust mutex sleeps in the kernel at once when it is taken; the
+	 * ring's holders hold it for a copy, so watch it for a while first. */
+	for (int i = 0; i < 1000 && __atomic_load_n(&GR_LOCK(r)->__data.__lock, __ATOMIC_RELAXED) != 0; i++)
+		goipc_ring_relax();
 	int err = pthread_mutex_lock(GR_LOCK(r));
 	*died = err == EOWNERDEAD;
 	if (*died) {
@@ -200,7 +212,7 @@ static inline int goipc_ring_await(struct goipc_ring *r, uint32_t seen, int64_t 
 		if (i % 1024 == 0)
 			sched_yield();
 		else
-			__builtin_ia32_pause();
+			goipc_ring_relax();
 	}
 	int died, err = goipc_ring_lock(r, &died);
 	if (err)

@@ -10,6 +10,10 @@
  *   ring_peer bench SIZE ITERS SPIN_NS  C baseline: round trips of SIZE bytes between
  *                                   this process and a forked child over two rings
  *                                   in a memfd; prints each round trip in ns
+ *   ring_peer throughput SIZE N SPIN_NS  C baseline: this process sends N messages of
+ *                                   SIZE bytes to a forked child through a ring in a
+ *                                   memfd; prints the ns from the first send to the
+ *                                   child's receipt of the last
  *
  * The test message of producer ID, number I: u32 ID, u32 I, u32 FNV-1a of
  * the payload, then the payload, (I*37 + ID*11) % (MAXLEN+1) bytes, byte J
@@ -164,8 +168,50 @@ static int bench(int size, int iters, int64_t spin)
 	return 0;
 }
 
+static int throughput(int size, long n, int64_t spin)
+{
+	size_t cap = 64 << 10, len = GOIPC_RING_HEADER + cap;
+	int fd = memfd_create("ring_throughput", 0);
+	if (fd < 0 || ftruncate(fd, len + 64) < 0)
+		die("memfd", errno);
+	unsigned char *mem = mmap(NULL, len + 64, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED)
+		die("mmap", errno);
+	struct goipc_ring r;
+	goipc_ring_init(mem, len, cap);
+	goipc_ring_attach(&r, mem, len);
+	int64_t *done = (int64_t *)(mem + len); /* the child's time of the last receipt */
+	unsigned char *msg = calloc(1, size), *buf = malloc(cap);
+	cpu_set_t mask;
+	if (sched_getaffinity(0, sizeof mask, &mask) != 0 || CPU_COUNT(&mask) < 2)
+		CPU_ZERO(&mask);
+	pid_t pid = fork();
+	pin(&mask, pid == 0 ? 1 : 0);
+	if (pid == 0) {
+		uint32_t k;
+		for (long i = 0; i < n; i++) {
+			int err = goipc_ring_recv(&r, buf, cap, &k, spin);
+			if (err)
+				die("recv", err);
+		}
+		__atomic_store_n(done, goipc_ring_now_ns(), __ATOMIC_RELEASE);
+		_exit(0);
+	}
+	int64_t start = goipc_ring_now_ns();
+	for (long i = 0; i < n; i++) {
+		int err = goipc_ring_send(&r, msg, size, spin);
+		if (err)
+			die("send", err);
+	}
+	waitpid(pid, NULL, 0);
+	printf("%lld\n", (long long)(__atomic_load_n(done, __ATOMIC_ACQUIRE) - start));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "throughput") == 0)
+		return throughput(atoi(argv[2]), atol(argv[3]), atoll(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "bench") == 0)
 		return bench(atoi(argv[2]), atoi(argv[3]), atoll(argv[4]));
 	if (argc < 3) {

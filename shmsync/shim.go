@@ -12,6 +12,16 @@ package shmsync
 
 // The glibc futex word of a mutex: the holder's thread id in the low 30 bits.
 #define TID_MASK 0x3fffffff
+// SPIN is how many pauses (some microseconds) a lock watches a taken mutex
+// before it sleeps.
+#define SPIN 1000
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield")
+#else
+#define cpu_relax()
+#endif
 
 static int mutex_init(pthread_mutex_t *m) {
 	pthread_mutexattr_t a;
@@ -61,6 +71,10 @@ static int mutex_holding(pthread_mutex_t *m) {
 static int mutex_lock(pthread_mutex_t *m, int64_t ns) {
 	if (mutex_holding(m))
 		return EDEADLK;
+	// glibc's robust mutex sleeps in the kernel as soon as it finds the
+	// mutex taken; locks held for microseconds are better watched a while.
+	for (int i = 0; i < SPIN && __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; i++)
+		cpu_relax();
 	if (ns < 0)
 		return pthread_mutex_lock(m);
 	struct timespec t = after(ns);
