@@ -5,7 +5,7 @@
  *   ring_peer PATH send ID N MAXLEN send N test messages of producer ID (N 0: forever)
  *   ring_peer PATH recv N           receive N test messages (0: forever), check each,
  *                                   print "ID I" per message, then "ok N"
- *   ring_peer PING PONG echo SPIN_NS  answer every message on PING with it on PONG,
+ *   ring_peer PING echo PONG SPIN_NS  answer every message on PING with it on PONG,
  *                                   until an empty message; prints "ready" first
  *   ring_peer bench SIZE ITERS SPIN_NS  C baseline: round trips of SIZE bytes between
  *                                   this process and a forked child over two rings
@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "echo") == 0 && argc == 5) {
 		struct goipc_ring pong;
 		attach(&r, argv[1]);
-		attach(&pong, argv[2]);
+		attach(&pong, argv[3]);
 		printf("ready\n");
 		for (;;) {
 			uint32_t len;

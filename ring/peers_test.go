@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -127,10 +128,11 @@ func childRecv(args []string) error {
 	return nil
 }
 
-// childEcho answers every message on the ring PATH with it on PONG, until
-// an empty message: PATH echo PONG SPIN.
+// childEcho answers every message on the ring inherited as descriptor 3
+// with it on descriptor 4's, until an empty message: args SPIN (ns; 0: sleep
+// at once). Spinning, it stays on a thread pinned to the second CPU.
 func childEcho(args []string) error {
-	spin, err := strconv.ParseInt(args[3], 10, 64)
+	spin, err := strconv.ParseInt(args[0], 10, 64)
 	if err != nil {
 		return err
 	}
@@ -141,6 +143,10 @@ func childEcho(args []string) error {
 	}
 	pong, err := ring.FromFile(os.NewFile(4, "pong"), opts)
 	if err != nil {
+		return err
+	}
+	runtime.LockOSThread()
+	if _, err := testutil.PinThread(1); err != nil {
 		return err
 	}
 	buf := make([]byte, ping.MaxMessage())

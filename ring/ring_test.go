@@ -19,9 +19,10 @@ import (
 
 func TestMain(m *testing.M) {
 	testutil.Main(m, map[string]func([]string) error{
-		"send": childSend,
-		"recv": childRecv,
-		"echo": childEcho,
+		"send":  childSend,
+		"recv":  childRecv,
+		"echo":  childEcho,
+		"drain": childDrain,
 	})
 }
 
