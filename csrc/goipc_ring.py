@@ -253,7 +253,8 @@ def main(argv):
         print("ready", flush=True)
         while n == 0 or got < n:
             pid, i = check_message(r.receive())
-            print(pid, i, flush=True)
+            sys.stdout.write("%d %d\n" % (pid, i))  # one write: a kill never leaves half a line
+            sys.stdout.flush()
             got += 1
         print("ok", got, flush=True)
     else:

@@ -38,7 +38,7 @@ func killAtRandom(t *testing.T, p *testutil.Proc) []string {
 	return lines
 }
 
-// TestKilledProducers kills C and Go producers at random instants while
+// TestKilledProducers kills C, Go and Python producers at random instants while
 // this process receives. Every message must be whole, and each producer's
 // messages must arrive without a gap: a killed producer loses at most the
 // message it was sending, its last. Then the ring must still carry a last
@@ -84,7 +84,7 @@ func TestKilledProducers(t *testing.T) {
 	}()
 
 	for k := range *kills {
-		kind := []string{"c", "go"}[k%2]
+		kind := []string{"c", "go", "python"}[k%3]
 		p := testutil.Start(t, peerCmd(t, kind, path, "send", strconv.Itoa(k+1), "0", "300"))
 		p.Expect("ready")
 		killAtRandom(t, p)
@@ -105,7 +105,7 @@ func TestKilledProducers(t *testing.T) {
 	}
 }
 
-// TestKilledConsumers kills C and Go consumers at random instants while
+// TestKilledConsumers kills C, Go and Python consumers at random instants while
 // this process sends. Each consumer checks every message (and exits 3 on a
 // torn one) and prints the number of each; in the end this process takes
 // the rest. No message may come twice, and at most one per killed consumer
@@ -134,7 +134,7 @@ func TestKilledConsumers(t *testing.T) {
 		seen[i] = true
 	}
 	for k := range *kills {
-		kind := []string{"c", "go"}[k%2]
+		kind := []string{"c", "go", "python"}[k%3]
 		p := testutil.Start(t, peerCmd(t, kind, path, "recv", "0"))
 		p.Expect("ready")
 		for _, line := range killAtRandom(t, p) {
