@@ -20,6 +20,7 @@
  * being (ID*131 + I*7 + J) & 0xff. PATH may be /dev/shm/NAME or
  * /proc/self/fd/N. */
 #include "goipc_ring.h"
+#include "pin.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -99,20 +100,6 @@ static void check_message(const unsigned char *msg, uint32_t len, uint32_t *id, 
 	}
 }
 
-/* pin binds the calling process to the nth CPU it may use, if there is one,
- * as csrc/mmap_pingpong.c does. */
-static void pin(const cpu_set_t *mask, int nth)
-{
-	for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (CPU_ISSET(cpu, mask) && seen++ == nth) {
-			cpu_set_t one;
-			CPU_ZERO(&one);
-			CPU_SET(cpu, &one);
-			sched_setaffinity(0, sizeof one, &one);
-			return;
-		}
-	}
-}
 
 static int bench(int size, int iters, int64_t spin)
 {
@@ -131,9 +118,7 @@ static int bench(int size, int iters, int64_t spin)
 	unsigned char *msg = calloc(1, size), *buf = malloc(cap);
 	int64_t *samples = malloc(sizeof(int64_t) * iters);
 	memset(msg, 'p', size);
-	cpu_set_t mask;
-	if (sched_getaffinity(0, sizeof mask, &mask) != 0 || CPU_COUNT(&mask) < 2)
-		CPU_ZERO(&mask); /* one CPU: leave both processes alone */
+	cpu_set_t mask = pin_mask();
 	pid_t pid = fork();
 	pin(&mask, pid == 0 ? 1 : 0);
 	if (pid == 0) {
@@ -182,9 +167,7 @@ static int throughput(int size, long n, int64_t spin)
 	goipc_ring_attach(&r, mem, len);
 	int64_t *done = (int64_t *)(mem + len); /* the child's time of the last receipt */
 	unsigned char *msg = calloc(1, size), *buf = malloc(cap);
-	cpu_set_t mask;
-	if (sched_getaffinity(0, sizeof mask, &mask) != 0 || CPU_COUNT(&mask) < 2)
-		CPU_ZERO(&mask);
+	cpu_set_t mask = pin_mask();
 	pid_t pid = fork();
 	pin(&mask, pid == 0 ? 1 : 0);
 	if (pid == 0) {

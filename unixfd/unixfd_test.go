@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -303,7 +302,7 @@ func TestEventFD(t *testing.T) {
 // park on the poller; Close wakes each with os.ErrClosed.
 func TestEventFDWaitersHoldNoThread(t *testing.T) {
 	const n = 200
-	before := threads(t)
+	before := testutil.Threads(t)
 	efds := make([]*unixfd.EventFD, n)
 	errs := make(chan error, n)
 	for i := range efds {
@@ -318,7 +317,7 @@ func TestEventFDWaitersHoldNoThread(t *testing.T) {
 		}()
 	}
 	testutil.WaitGoroutines(t, n, "IO wait", "unixfd.(*EventFD).Wait")
-	if after := threads(t); after-before > 10 {
+	if after := testutil.Threads(t); after-before > 10 {
 		t.Errorf("%d waiting goroutines took %d threads (from %d to %d)", n, after-before, before, after)
 	}
 	for _, e := range efds {
@@ -329,20 +328,4 @@ func TestEventFDWaitersHoldNoThread(t *testing.T) {
 			t.Fatalf("Wait ended by Close: %v, want os.ErrClosed", err)
 		}
 	}
-}
-
-// threads is the number of this process's threads.
-func threads(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	t.Fatal("no Threads line in /proc/self/status")
-	return 0
 }
