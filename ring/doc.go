@@ -105,7 +105,12 @@
 //
 // # Lifetimes and limits
 //
-// A Ring owns its mapping: Close unmaps it. A named ring stays until Unlink
+// A Ring owns its mapping: Close unmaps it. A Ring that is never closed keeps
+// its mapping until the process exits (the garbage collector never unmaps
+// it: another goroutine may be inside a call), as package mmap's mappings do.
+// A process that opens a named ring at the instant its creator is still
+// writing the header gets an error matching syscall.EINVAL that says so, and
+// may try again. A named ring stays until Unlink
 // (or reboot) even when no process has it open; an anonymous one lives while
 // a process maps it or holds its descriptor. The shared lock is glibc's
 // pthread_mutex_t, so every process on a ring uses the same C library ABI

@@ -176,6 +176,8 @@ func attach(name string, mem []byte, opts *Options, file *os.File, release func(
 	}
 	h := headerOf(mem)
 	switch capacity := h.capacity.Load(); {
+	case h.magic.Load() == 0:
+		return bad("not a ring, or one its creator is still initialising (magic 0): try again")
 	case h.magic.Load() != Magic:
 		return bad("not a ring (magic %#x, want %#x)", h.magic.Load(), Magic)
 	case h.version.Load() != Version:

@@ -155,7 +155,8 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestNotARing: memory that does not start with the magic is refused.
+// TestNotARing: memory that does not hold a ring of this version is
+// refused, with the reason.
 func TestNotARing(t *testing.T) {
 	f, err := os.CreateTemp("", "goipc-notring-")
 	if err != nil {
@@ -164,8 +165,23 @@ func TestNotARing(t *testing.T) {
 	defer os.Remove(f.Name())
 	defer f.Close()
 	f.Truncate(4096)
-	if _, err := ring.FromFile(f, nil); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "not a ring") {
-		t.Errorf("FromFile of zeros: %v, want EINVAL: not a ring", err)
+	header := func(off int64, b ...byte) {
+		if _, err := f.WriteAt(b, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		poke func()
+		want string
+	}{
+		{func() {}, "creator is still initialising"},
+		{func() { header(0, 1, 2, 3, 4) }, "not a ring (magic 0x4030201"},
+		{func() { header(0, 'r', 'i', 'n', 'g', 2) }, "ring version 2, this program speaks 1"},
+	} {
+		c.poke()
+		if _, err := ring.FromFile(f, nil); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("FromFile: %v, want EINVAL: %s", err, c.want)
+		}
 	}
 }
 
