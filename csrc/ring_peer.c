@@ -6,7 +6,8 @@
  *   ring_peer PATH recv N           receive N test messages (0: forever), check each,
  *                                   print "ID I" per message, then "ok N"
  *   ring_peer PING echo PONG SPIN_NS  answer every message on PING with it on PONG,
- *                                   until an empty message; prints "ready" first
+ *                                   until an empty message; prints "ready" first;
+ *                                   spinning, it runs on the second CPU
  *   ring_peer bench SIZE ITERS SPIN_NS  C baseline: round trips of SIZE bytes between
  *                                   this process and a forked child over two rings
  *                                   in a memfd; prints each round trip in ns
@@ -120,7 +121,8 @@ static int bench(int size, int iters, int64_t spin)
 	memset(msg, 'p', size);
 	cpu_set_t mask = pin_mask();
 	pid_t pid = fork();
-	pin(&mask, pid == 0 ? 1 : 0);
+	if (spin > 0) /* spinning peers get a CPU each; sleeping ones stay free */
+		pin(&mask, pid == 0 ? 1 : 0);
 	if (pid == 0) {
 		uint32_t n;
 		for (;;) {
@@ -239,6 +241,10 @@ int main(int argc, char **argv)
 		struct goipc_ring pong;
 		attach(&r, argv[1]);
 		attach(&pong, argv[3]);
+		if (atoll(argv[4]) > 0) {
+			cpu_set_t mask = pin_mask();
+			pin(&mask, 1); /* as the Go echo peer does */
+		}
 		printf("ready\n");
 		for (;;) {
 			uint32_t len;

@@ -18,11 +18,12 @@
 // # Waiting and threads
 //
 // A call that must wait first spins for Options.Spin (DefaultSpin, 20µs),
-// watching the ring's sequence word and yielding the CPU, then sleeps. The
-// sleeping goroutines of one Ring park on a channel, and one notifier
-// goroutine sleeps on the futex for all of them: however many goroutines
-// wait, a Ring holds at most one OS thread asleep in the kernel, and
-// cancellation, deadlines and Close reach the waiters at once. Taking the
+// watching the ring's sequence word and yielding the CPU, then sleeps. Of
+// the sleeping goroutines of one Ring, one sleeps on the futex and wakes the
+// others, which park on a channel: however many goroutines wait, a Ring
+// holds at most one OS thread asleep in the kernel, and cancellation,
+// deadlines and Close reach the waiters at once (a cancelled sleeper wakes
+// the futex, which makes the other processes' sleepers look again too). Taking the
 // ring's lock is a pthread call that holds its thread while another process
 // holds the lock; the goroutines of one process queue for it on a
 // sync.Mutex first, so that is one thread more at most.

@@ -130,7 +130,7 @@ func childRecv(args []string) error {
 
 // childEcho answers every message on the ring inherited as descriptor 3
 // with it on descriptor 4's, until an empty message: args SPIN (ns; 0: sleep
-// at once). Spinning, it stays on a thread pinned to the second CPU.
+// at once). Spinning, it runs on a thread pinned to the second CPU.
 func childEcho(args []string) error {
 	spin, err := strconv.ParseInt(args[0], 10, 64)
 	if err != nil {
@@ -145,9 +145,11 @@ func childEcho(args []string) error {
 	if err != nil {
 		return err
 	}
-	runtime.LockOSThread()
-	if _, err := testutil.PinThread(1); err != nil {
-		return err
+	if spin > 0 {
+		runtime.LockOSThread()
+		if _, err := testutil.PinThread(1); err != nil {
+			return err
+		}
 	}
 	buf := make([]byte, ping.MaxMessage())
 	fmt.Println("ready")

@@ -433,18 +433,15 @@ func (r *Ring) Close() error {
 	if r == nil || r.mu == nil {
 		return nil
 	}
-	r.waits.mu.Lock()
+	r.waits.mu.Lock() // no new sleeper after this
 	if r.closed.Swap(true) {
 		r.waits.mu.Unlock()
 		return nil
 	}
 	close(r.done)
-	stopped := r.waits.stopped
 	r.waits.mu.Unlock()
-	if stopped != nil {
-		r.locked(func() (bool, error) { return true, nil }) // moves seq: the notifier wakes
-		<-stopped
-	}
+	r.locked(func() (bool, error) { return true, nil }) // moves seq: the sleeper wakes
+	// Every call holds use for reading until it returns, the sleeper too.
 	r.use.Lock()
 	defer r.use.Unlock()
 	return r.release()

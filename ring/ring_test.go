@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -197,7 +198,7 @@ func TestDeadline(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- r.Send(ctx, make([]byte, 20)) }()
-	testutil.WaitGoroutines(t, 1, "select", "ring.(*Ring).Send")
+	waitSleepers(t, r, 1) // the Send sleeps on the futex
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled Send: %v, want context.Canceled", err)
@@ -224,13 +225,11 @@ func TestCloseWakes(t *testing.T) {
 			errs <- err
 		}()
 	}
-	testutil.WaitGoroutines(t, n, "select", "ring.(*Ring).Receive")
-	st, err := r.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Sleepers > 1 {
-		t.Errorf("%d threads of this process sleep on the ring, want at most 1", st.Sleepers)
+	// One sleeps on the futex, the others wait for it on a channel.
+	testutil.WaitGoroutines(t, n-1, "select", "ring.(*Ring).Receive")
+	waitSleepers(t, r, 1)
+	if st, err := r.Stat(); err != nil || st.Sleepers != 1 {
+		t.Errorf("%d threads of this process sleep on the ring (%v), want 1", st.Sleepers, err)
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
@@ -249,9 +248,60 @@ func TestCloseWakes(t *testing.T) {
 	}
 }
 
+// waitSleepers waits until n threads sleep on r's futex.
+func waitSleepers(t *testing.T, r *ring.Ring, n int) {
+	t.Helper()
+	testutil.WaitUntil(t, func() bool {
+		st, err := r.Stat()
+		return err == nil && st.Sleepers == n
+	}, "%d sleepers on the ring", n)
+}
+
 func spinOf(ns int64) time.Duration {
 	if ns <= 0 {
 		return -1
 	}
 	return time.Duration(ns)
+}
+
+// TestManyWaiters: goroutines that wait while one of them sleeps on the
+// futex all get a message once messages come, from this process or another.
+func TestManyWaiters(t *testing.T) {
+	r := newRing(t, 4096)
+	const n = 50
+	got := make(chan string, n)
+	for range n {
+		go func() {
+			buf := make([]byte, 64)
+			k, err := r.Receive(context.Background(), buf)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			got <- string(buf[:k])
+		}()
+	}
+	testutil.WaitGoroutines(t, n-1, "select", "ring.(*Ring).Receive")
+	waitSleepers(t, r, 1)
+	path := "/dev/shm" + r.Name()
+	sender := testutil.Start(t, peerCmd(t, "c", path, "send", "7", strconv.Itoa(n/2), "0"))
+	sender.Expect("ready")
+	sender.MustSucceed()
+	for i := range n - n/2 {
+		if err := r.Send(context.Background(), []byte(fmt.Sprint("local ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for range n {
+		select {
+		case m := <-got:
+			if seen[m] {
+				t.Fatalf("message %q came twice", m)
+			}
+			seen[m] = true
+		case <-time.After(testutil.Timeout):
+			t.Fatalf("%d of %d waiters got a message", len(seen), n)
+		}
+	}
 }

@@ -14,19 +14,20 @@ import (
 )
 
 // Waiting. A call that cannot go on now reads seq, tries, and if it still
-// cannot, spins for up to r.spin watching seq (yielding the CPU between
-// looks), then sleeps until seq moves. The goroutines of one Ring that
-// sleep share one notifier goroutine, which alone sleeps on the futex (and
-// so holds the only OS thread); they park on a channel, so cancellation and
-// Close reach them at once and cost no thread.
+// cannot, spins for up to r.spin watching seq (yielding the CPU now and
+// then), then sleeps until seq moves. Of the goroutines of one Ring that
+// sleep, one at a time (the sleeper) sleeps on the futex, holding the only
+// OS thread, and wakes the others, which park on a channel: cancellation and
+// Close reach them at once, and they cost no thread. A single waiter is woken
+// by the kernel directly, without a second hand-off.
 
 // waitSet is the goroutines of a Ring asleep until seq moves from at.
 type waitSet struct {
-	mu      sync.Mutex
-	at      uint32        // the seq every waiter of gen saw
-	gen     chan struct{} // closed when seq moves from at
-	waiters int           // in gen
-	stopped chan struct{} // closed when the running notifier returns; nil when none runs
+	mu       sync.Mutex
+	at       uint32        // the seq every waiter of gen saw
+	gen      chan struct{} // closed when seq moves from at
+	waiters  int           // in gen
+	sleeping bool          // a waiter sleeps on the futex
 }
 
 // wait runs try until it reports done or fails, waiting for seq to move
@@ -105,21 +106,20 @@ func (r *Ring) sleep(ctx context.Context, seen uint32) error {
 		return nil
 	}
 	if w.waiters > 0 && w.at != seen {
-		// seq moved since the waiters of gen looked: they try again.
-		close(w.gen)
-		w.waiters = 0
+		w.wakeAll() // seq moved since they looked: they try again
 	}
 	if w.waiters == 0 {
 		w.at, w.gen = seen, make(chan struct{})
 	}
 	w.waiters++
 	gen := w.gen
-	if w.stopped == nil {
-		w.stopped = make(chan struct{})
-		go r.notify(w.stopped)
-	}
+	sleeper := !w.sleeping
+	w.sleeping = true
 	w.mu.Unlock()
 
+	if sleeper {
+		return r.sleepFor(ctx, seen)
+	}
 	select {
 	case <-gen:
 		return nil
@@ -135,36 +135,54 @@ func (r *Ring) sleep(ctx context.Context, seen uint32) error {
 	}
 }
 
-// notify sleeps on the futex for the waitSet while it has waiters, and
-// wakes them when seq moves.
-func (r *Ring) notify(stopped chan struct{}) {
-	w := &r.waits
-	for {
-		w.mu.Lock()
-		if w.waiters == 0 || r.closed.Load() {
-			w.stopped = nil
-			w.mu.Unlock()
-			close(stopped)
-			return
-		}
-		at := w.at
-		w.mu.Unlock()
-
-		r.sleepOnFutex(at)
-
-		w.mu.Lock()
-		if w.waiters > 0 && r.h.seq.Load() != w.at {
-			close(w.gen)
-			w.waiters = 0
-		}
-		w.mu.Unlock()
+// wakeAll wakes the waiters of gen; w.mu is held.
+func (w *waitSet) wakeAll() {
+	if w.waiters > 0 {
+		close(w.gen)
+		w.waiters = 0
 	}
 }
 
-// sleepOnFutex sleeps while seq holds at, for at most sleepLimitMs, counted
+// sleepFor is the sleeper's part: it sleeps on the futex until seq moves
+// from seen, ctx is done or the ring closed, then wakes every waiter (which
+// try again; one of them sleeps next).
+func (r *Ring) sleepFor(ctx context.Context, seen uint32) error {
+	// A cancellation moves seq, under the lock, so that the futex wait
+	// returns however close to it the cancellation came (a wake-up alone
+	// could come just before the wait and be lost); the other waiters, in
+	// every process, look again and go back to sleep.
+	moved := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(moved)
+		r.locked(func() (bool, error) { return true, nil })
+	})
+	for r.h.seq.Load() == seen && ctx.Err() == nil && !r.closed.Load() {
+		limit := sleepLimitMs * time.Millisecond
+		if d, ok := ctx.Deadline(); ok {
+			if limit = min(limit, time.Until(d)); limit <= 0 {
+				break
+			}
+		}
+		r.sleepOnFutex(seen, limit)
+	}
+	if !stop() {
+		<-moved // it touches the ring: let it finish before Close may unmap
+	}
+	w := &r.waits
+	w.mu.Lock()
+	w.sleeping = false
+	w.wakeAll()
+	w.mu.Unlock()
+	if r.closed.Load() {
+		return os.ErrClosed
+	}
+	return ended(ctx)
+}
+
+// sleepOnFutex sleeps while seq holds at, for at most limit, counted
 // among the ring's sleepers (which the count, changed under the lock, tells
 // every sender and receiver to wake).
-func (r *Ring) sleepOnFutex(at uint32) {
+func (r *Ring) sleepOnFutex(at uint32, limit time.Duration) {
 	asleep := false
 	r.locked(func() (bool, error) {
 		if r.h.seq.Load() == at {
@@ -176,7 +194,7 @@ func (r *Ring) sleepOnFutex(at uint32) {
 	if !asleep {
 		return
 	}
-	futexWait(r.h.seq, at, sleepLimitMs*time.Millisecond)
+	futexWait(r.h.seq, at, limit)
 	r.locked(func() (bool, error) {
 		r.h.sleepers.Add(^uint32(0))
 		return false, nil
