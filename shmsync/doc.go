@@ -39,7 +39,10 @@
 //     instead of deadlocking.
 //   - A goroutine that returns while holding the lock ends its thread (the
 //     runtime ends the thread of a goroutine that exits locked to it), and the
-//     next Lock returns ErrOwnerDead, as when a process dies holding it.
+//     next Lock returns ErrOwnerDead, as when a process dies holding it;
+//     except on the process's main thread, which the runtime never ends but
+//     parks for good: the lock then stays held until the process exits.
+//     Unlock before returning.
 //   - A goroutine waiting in Lock or Wait holds an OS thread, as any blocking
 //     pthread call does: a thousand goroutines waiting for one lock are a
 //     thousand threads. Serialise a process's goroutines with a sync.Mutex

@@ -49,7 +49,9 @@ const cancelSlice = 10 * time.Millisecond
 // matching syscall.EPERM, and a second Lock by the holder fails with
 // syscall.EDEADLK. A holder goroutine that returns without Unlock ends its
 // thread (the runtime's rule for a locked goroutine), and the next Lock
-// returns ErrOwnerDead, as when a process dies holding the lock.
+// returns ErrOwnerDead, as when a process dies holding the lock; but on the
+// main thread, which the runtime parks instead of ending, the lock stays
+// held: always Unlock.
 type Mutex struct {
 	m   *mutexT
 	mem []byte // keeps the caller's slice, and so its mapping, reachable

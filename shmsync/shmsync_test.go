@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/mmap"
@@ -207,11 +210,8 @@ func TestLockContext(t *testing.T) {
 // without Consistent then makes the mutex unrecoverable.
 func TestGoroutineExitsHolding(t *testing.T) {
 	r := newRegion(t, false)
+	exitHolding(t, r.mu)
 	done := make(chan error)
-	go func() { done <- r.mu.Lock(context.Background()) }()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
 	defer cancel()
 	if err := r.mu.Lock(ctx); !errors.Is(err, shmsync.ErrOwnerDead) {
@@ -234,6 +234,38 @@ func TestGoroutineExitsHolding(t *testing.T) {
 		t.Fatalf("Lock of an unrecoverable mutex in another goroutine: %v, want ErrNotRecoverable", err)
 	}
 }
+
+// exitHolding locks mu in a goroutine that then returns, ending its thread.
+// The main thread is never ended (the runtime parks it forever instead): a
+// goroutine that finds itself there keeps it, until exitHolding returns, so
+// that the next one runs elsewhere.
+func exitHolding(t *testing.T, mu *shmsync.Mutex) {
+	t.Helper()
+	release := make(chan struct{})
+	defer close(release)
+	for range 2 {
+		locked := make(chan error)
+		go func() {
+			runtime.LockOSThread()
+			if unix.Gettid() == os.Getpid() {
+				locked <- errMainThread
+				<-release
+				runtime.UnlockOSThread()
+				return
+			}
+			locked <- mu.Lock(context.Background()) // and return, locked
+		}()
+		if err := <-locked; err != errMainThread {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatal("two goroutines ran on the main thread")
+}
+
+var errMainThread = errors.New("on the main thread")
 
 // TestConsistent: a process that exits holding the lock makes TryLock
 // return ErrOwnerDead; a holder that repairs and calls Consistent leaves a
