@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/mpi/mpitest"
 )
 
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
-	testutil.Main(m, children)
+	inventorytest.Main(m, children)
 }
 
 // job runs the child function name as every rank of an n-rank job (plus any

@@ -30,20 +30,28 @@ func WaitInKernel(t testing.TB, n int, fn string) {
 	}, "%d threads blocked in %s", n, fn)
 }
 
-// WaitGoroutines waits until n goroutines whose stack holds fn (part of a
-// function name as stack traces print it, such as
+// WaitGoroutines waits until exactly n goroutines whose stack holds fn (part of
+// a function name as stack traces print it, such as
 // "posix.(*MessageQueue).Receive") are parked in state ("IO wait", "chan
 // receive"...). Goroutines parked on the runtime poller hold no thread, so
-// WaitInKernel cannot see them.
+// WaitInKernel cannot see them. More than n fails the test at once: they are
+// goroutines an earlier test left parked, which would otherwise stand in for
+// the ones this test waits for.
 func WaitGoroutines(t testing.TB, n int, state, fn string) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
 	WaitUntil(t, func() bool {
 		for {
-			if k := runtime.Stack(buf, true); k < len(buf) {
-				return parked(buf[:k], state, fn) >= n
+			k := runtime.Stack(buf, true)
+			if k == len(buf) {
+				buf = make([]byte, 2*len(buf))
+				continue
 			}
-			buf = make([]byte, 2*len(buf))
+			if got := parked(buf[:k], state, fn); got > n {
+				t.Fatalf("%d goroutines in %s parked in state %q, want %d: an earlier test left some behind", got, fn, state, n)
+			} else {
+				return got == n
+			}
 		}
 	}, "%d goroutines in %s parked in state %q", n, fn, state)
 }
