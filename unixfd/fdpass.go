@@ -25,8 +25,8 @@ type Credentials struct {
 // Send writes data and the descriptors of files to c in one message
 // (sendmsg with SCM_RIGHTS). The receiver gets its own descriptors of the
 // same open files; the caller still owns files and may close them at once.
-// At least one byte of data is sent with descriptors, as the kernel requires
-// for a stream socket.
+// Descriptors need at least one byte of data to travel with: empty data with
+// files is sent as one zero byte.
 func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 	if c == nil {
 		return errs.NotOpen("sendmsg", "net.UnixConn")
