@@ -388,9 +388,8 @@ func TestRulesHelp(t *testing.T) {
 		}
 		switch name := c.Name(); {
 		case !c.Runnable() || c.Hidden || c.HasSubCommands() || c == rootCmd:
-		case name == "bench" || name == "ring" || c.HasParent() && (c.Parent().Name() == "ring" || c.Parent().Name() == "completion"):
-			// ipc bench and ipc ring come with their own help; cobra's
-			// completion scripts are not ipc verbs.
+		case c.HasParent() && c.Parent().Name() == "completion":
+			// cobra's completion scripts are not ipc verbs.
 		case name == "help" || name == "completion":
 		case c.Example == "":
 			t.Errorf("%s has no Examples section", c.CommandPath())
