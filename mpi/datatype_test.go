@@ -209,6 +209,29 @@ var datatypeChecks = []check{
 		}
 		return want("Irecv", in[1].ID, int32(peer(w)))
 	}},
+	{"reduction of structs", func(w *mpi.Comm) error {
+		// A Go operator over a struct type: MPI hands it whole records.
+		op, err := mpi.NewOp(func(in, inout []particle) {
+			for i := range in {
+				inout[i].ID += in[i].ID
+				inout[i].Pos[0] = max(inout[i].Pos[0], in[i].Pos[0])
+			}
+		}, true)
+		if err != nil {
+			return err
+		}
+		defer op.Free()
+		mine := []particle{{ID: int32(w.Rank() + 1), Pos: [3]float64{float64(w.Rank())}}, {ID: 10}}
+		got := make([]particle, 2)
+		if err := mpi.Allreduce(w, mine, got, op); err != nil {
+			return err
+		}
+		if got[0].ID != 3 || got[0].Pos[0] != 1 || got[1].ID != 20 {
+			return fmt.Errorf("Allreduce of particles: %+v", got)
+		}
+		// Made for particle, the operator refuses another struct type.
+		return wantInvalid(mpi.Allreduce(w, []nested{{}}, make([]nested, 1), op), mpi.ErrOp)
+	}},
 	{"types MPI cannot describe", func(w *mpi.Comm) error {
 		type withString struct {
 			N    int
