@@ -51,3 +51,17 @@ func TestTypesWithPython(t *testing.T) {
 	t.Run("go sends", func(t *testing.T) { checkParticles(t, mpitest.Must(t, env, mpidemo(1, "types"), py), particles) })
 	t.Run("go receives", func(t *testing.T) { checkParticles(t, mpitest.Must(t, env, py, mpidemo(1, "types")), particles) })
 }
+
+// TestTypesMalformed has an mpi4py rank 0 send 41 bytes: rank 1 must say that
+// they are not whole particles, not crash.
+func TestTypesMalformed(t *testing.T) {
+	if mpitest.Impl != "openmpi" {
+		t.Skip("Debian's mpi4py is built against Open MPI")
+	}
+	py := mpitest.App{N: 1, Argv: []string{testutil.RequirePython(t, "mpi4py", "numpy"), "-c",
+		"from mpi4py import MPI; MPI.COMM_WORLD.Send([bytearray(41), MPI.BYTE], dest=1, tag=0)"}}
+	r := mpitest.Run(t, env, py, mpidemo(1, "types"))
+	if r.Err == nil || !strings.Contains(r.Stderr, "rank 0 sent 41 bytes, not a whole number of 40-byte particles") {
+		t.Fatalf("41 bytes: %v\nstdout:\n%s\nstderr:\n%s", r.Err, r.Stdout, r.Stderr)
+	}
+}
