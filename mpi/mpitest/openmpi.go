@@ -2,6 +2,8 @@
 
 package mpitest
 
+import "strings"
+
 // The Open MPI launcher and its package.
 const (
 	Impl      = "openmpi"
@@ -26,3 +28,25 @@ var Env = []string{
 func jobEnv(dir string) []string {
 	return []string{"OMPI_MCA_btl_vader_backing_directory=" + dir, "OMPI_MCA_orte_tmpdir_base=" + dir}
 }
+
+// hostFlags reach the test hosts as a cluster's nodes are reached: the
+// hostfile, ssh (the agent), TCP on eth0 for both the runtime (oob) and
+// MPI's messages (btl), and the variables of env passed to every rank:
+// Open MPI hands remote ranks only its own OMPI_* variables, and -x would
+// reach the first program of an MPMD job only.
+func hostFlags(h *Hosts, env []string) []string {
+	flags := []string{"--hostfile", h.Path("hostfile"), "--mca", "plm_rsh_agent", h.Path("ssh"),
+		"--mca", "oob_tcp_if_include", "eth0", "--mca", "btl_tcp_if_include", "eth0"}
+	if len(env) > 0 {
+		flags = append(flags, "--mca", "mca_base_env_list", strings.Join(envNames(env), ";"))
+	}
+	return flags
+}
+
+// hostEnv keeps the session directories, which every host writes into the
+// shared /tmp, in the test's own directory. Shared memory stays in each
+// host's private /dev/shm, which goes with the host.
+func hostEnv(dir string) []string { return []string{"OMPI_MCA_orte_tmpdir_base=" + dir} }
+
+// finalizeHang: Open MPI's TCP transport has no such deadlock (see mpich.go).
+func finalizeHang(Result) bool { return false }
