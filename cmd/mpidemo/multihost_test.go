@@ -73,3 +73,44 @@ func TestUnreachableHost(t *testing.T) {
 	}
 	h.NoLeftovers(t)
 }
+
+// BenchmarkAcrossHosts measures the one-way latency of 8-byte messages
+// between two test hosts, one rank each, in one run: Go's pingpong, C's
+// (csrc/mpi_bench.c) and plain TCP between the same hosts
+// (csrc/tcp_pingpong.c, waiting in recv and polling), and reports each in µs
+// with the ratios Go/C and C/TCP.
+//
+//	go test -run '^$' -bench AcrossHosts ./cmd/mpidemo               # Open MPI
+//	go test -run '^$' -bench AcrossHosts -tags mpich ./cmd/mpidemo   # MPICH
+func BenchmarkAcrossHosts(b *testing.B) {
+	h := mpitest.StartHosts(b, 2, 1)
+	args := []string{"pingpong", "--sizes", "8", "--iters", "20000"}
+	benchC := mpitest.App{N: 2, Argv: append([]string{testutil.BuildC(b, "mpi_bench", mpitest.CFlags(b)...)}, args...)}
+	tcp := testutil.BuildC(b, "tcp_pingpong")
+	var goUs, cUs, tcpUs, spinUs float64
+	for b.Loop() {
+		goUs = table(b, h.Must(b, env, mpidemo(2, args...)).Stdout)[8]
+		cUs = table(b, h.Must(b, env, benchC).Stdout)[8]
+		tcpUs = tcpPingpong(b, h, tcp, "block")
+		spinUs = tcpPingpong(b, h, tcp, "spin")
+	}
+	b.ReportMetric(goUs, "go-us@8B")
+	b.ReportMetric(cUs, "c-us@8B")
+	b.ReportMetric(tcpUs, "tcp-us@8B")
+	b.ReportMetric(spinUs, "tcp-spin-us@8B")
+	b.ReportMetric(goUs/cUs, "go/c")
+	b.ReportMetric(cUs/tcpUs, "c/tcp")
+}
+
+// tcpPingpong runs csrc/tcp_pingpong between the first two nodes and returns
+// its one-way latency at 8 bytes, in µs.
+func tcpPingpong(b *testing.B, h *mpitest.Hosts, prog, mode string) float64 {
+	echo := testutil.Start(b, h.On(h.Nodes[1], prog, "echo", "50007"))
+	echo.Expect("listening")
+	out, err := h.On(h.Nodes[0], prog, "ping", h.Nodes[1], "50007", "8", "20000", mode).Output()
+	if err != nil {
+		b.Fatalf("tcp_pingpong ping: %v\n%s", err, out)
+	}
+	echo.MustSucceed()
+	return table(b, string(out))[8]
+}
