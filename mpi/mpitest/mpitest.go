@@ -2,6 +2,8 @@
 // package mpi is built against (Open MPI by default, MPICH with -tags mpich),
 // with what Open MPI needs to run as root in a container, a timeout that
 // kills a hung job, and every rank's output kept for the failure message.
+// StartHosts brings up test hosts (testhosts/testhosts) for jobs across
+// machines, which Hosts.Run launches through each library's ssh mechanism.
 package mpitest
 
 import (
