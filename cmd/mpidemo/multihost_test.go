@@ -75,31 +75,43 @@ func TestUnreachableHost(t *testing.T) {
 }
 
 // BenchmarkAcrossHosts measures the one-way latency of 8-byte messages
-// between two test hosts, one rank each, in one run: Go's pingpong, C's
+// between two test hosts, one rank each: Go's pingpong, C's
 // (csrc/mpi_bench.c) and plain TCP between the same hosts
-// (csrc/tcp_pingpong.c, waiting in recv and polling), and reports each in µs
-// with the ratios Go/C and C/TCP.
+// (csrc/tcp_pingpong.c, waiting in recv and polling), in alternating rounds
+// of one run, and reports the best round of each in µs with the ratios Go/C
+// and C/TCP: on a shared machine the best round is the one least disturbed.
 //
 //	go test -run '^$' -bench AcrossHosts ./cmd/mpidemo               # Open MPI
 //	go test -run '^$' -bench AcrossHosts -tags mpich ./cmd/mpidemo   # MPICH
 func BenchmarkAcrossHosts(b *testing.B) {
 	h := mpitest.StartHosts(b, 2, 1)
-	args := []string{"pingpong", "--sizes", "8", "--iters", "20000"}
+	args := []string{"pingpong", "--sizes", "8", "--iters", "10000"}
 	benchC := mpitest.App{N: 2, Argv: append([]string{testutil.BuildC(b, "mpi_bench", mpitest.CFlags(b)...)}, args...)}
 	tcp := testutil.BuildC(b, "tcp_pingpong")
-	var goUs, cUs, tcpUs, spinUs float64
-	for b.Loop() {
-		goUs = table(b, h.Must(b, env, mpidemo(2, args...)).Stdout)[8]
-		cUs = table(b, h.Must(b, env, benchC).Stdout)[8]
-		tcpUs = tcpPingpong(b, h, tcp, "block")
-		spinUs = tcpPingpong(b, h, tcp, "spin")
+	measures := []struct {
+		unit string
+		run  func() float64
+	}{
+		{"go-us@8B", func() float64 { return table(b, h.Must(b, env, mpidemo(2, args...)).Stdout)[8] }},
+		{"c-us@8B", func() float64 { return table(b, h.Must(b, env, benchC).Stdout)[8] }},
+		{"tcp-us@8B", func() float64 { return tcpPingpong(b, h, tcp, "block") }},
+		{"tcp-spin-us@8B", func() float64 { return tcpPingpong(b, h, tcp, "spin") }},
 	}
-	b.ReportMetric(goUs, "go-us@8B")
-	b.ReportMetric(cUs, "c-us@8B")
-	b.ReportMetric(tcpUs, "tcp-us@8B")
-	b.ReportMetric(spinUs, "tcp-spin-us@8B")
-	b.ReportMetric(goUs/cUs, "go/c")
-	b.ReportMetric(cUs/tcpUs, "c/tcp")
+	best := make([]float64, len(measures))
+	for b.Loop() {
+		for range 3 {
+			for i, m := range measures {
+				if v := m.run(); best[i] == 0 || v < best[i] {
+					best[i] = v
+				}
+			}
+		}
+	}
+	for i, m := range measures {
+		b.ReportMetric(best[i], m.unit)
+	}
+	b.ReportMetric(best[0]/best[1], "go/c")
+	b.ReportMetric(best[1]/best[2], "c/tcp")
 }
 
 // tcpPingpong runs csrc/tcp_pingpong between the first two nodes and returns
@@ -107,7 +119,7 @@ func BenchmarkAcrossHosts(b *testing.B) {
 func tcpPingpong(b *testing.B, h *mpitest.Hosts, prog, mode string) float64 {
 	echo := testutil.Start(b, h.On(h.Nodes[1], prog, "echo", "50007"))
 	echo.Expect("listening")
-	out, err := h.On(h.Nodes[0], prog, "ping", h.Nodes[1], "50007", "8", "20000", mode).Output()
+	out, err := h.On(h.Nodes[0], prog, "ping", h.Nodes[1], "50007", "8", "10000", mode).Output()
 	if err != nil {
 		b.Fatalf("tcp_pingpong ping: %v\n%s", err, out)
 	}
