@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goipc/ipc/mpi"
 	"github.com/goipc/ipc/mpi/mpitest"
@@ -28,6 +29,8 @@ func TestCollectivesAcrossHosts(t *testing.T) {
 // goes on until its timeout (MPIEXEC_TIMEOUT, which mpitest sets) ends it,
 // with messages that vary: there only the ending and the cleanup are checked.
 func TestFailureAcrossHosts(t *testing.T) {
+	defer func(d time.Duration) { mpitest.Timeout = d }(mpitest.Timeout)
+	mpitest.Timeout = 12 * time.Second // the bound on MPICH's exit case
 	h := mpitest.StartHosts(t, 2, 2)
 	for _, tc := range []struct {
 		child string
