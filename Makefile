@@ -60,19 +60,24 @@ lint: deps
 # The tests run against real kernel objects, real MPI runtimes and real
 # foreign peers; GOIPC_STRICT=1 turns a missing peer into a failure, not a
 # skip. A snapshot of the machine's IPC objects before and after fails the run
-# if the tests left one behind, even when a test binary crashed.
+# if the tests left one behind, even when a test binary crashed; the tests run
+# with a private TMPDIR (sticky and world-writable, as /tmp), which must be
+# empty again at the end.
 test: lint
-	@snapshot=$$(mktemp); $(GO) run ./internal/leakcheck save $$snapshot; status=0; \
+	@snapshot=$$(mktemp); tmp=$$(mktemp -d) && chmod 1777 $$tmp; $(GO) run ./inventory/leakcheck save $$snapshot; status=0; \
 	echo GOIPC_STRICT=1 $(GO) test -race -count=1 ./...; \
-	GOIPC_STRICT=1 $(GO) test -race -count=1 ./... || status=1; \
+	TMPDIR=$$tmp GOIPC_STRICT=1 $(GO) test -race -count=1 ./... || status=1; \
 	if [ -d mpi ]; then \
 		echo GOIPC_STRICT=1 $(GO) test -race -count=1 -tags mpich ./mpi/... ./cmd/mpidemo/...; \
-		GOIPC_STRICT=1 $(GO) test -race -count=1 -tags mpich ./mpi/... ./cmd/mpidemo/... || status=1; \
+		TMPDIR=$$tmp GOIPC_STRICT=1 $(GO) test -race -count=1 -tags mpich ./mpi/... ./cmd/mpidemo/... || status=1; \
 	fi; \
-	$(GO) run ./internal/leakcheck compare $$snapshot || status=1; rm -f $$snapshot; exit $$status
+	$(GO) run ./inventory/leakcheck compare $$snapshot $$tmp || status=1; rm -rf $$snapshot $$tmp; exit $$status
 
-# Benchmarks: Go beside the C baselines of csrc/ in the same run.
+# Benchmarks: Go beside the C baselines of csrc/ in the same run. ipc bench
+# measures every mechanism, both placements and modes, against Go, C and
+# Python peers: table on stdout, JSON and chart in bin/.
 bench: build
+	$(BIN)/ipc bench --placement both --mode both --json-file $(BIN)/bench.json --chart $(BIN)/bench.png
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@if [ -d cmd/mpidemo ]; then echo $(GO) test -run '^$$' -bench . -tags mpich ./mpi/ ./cmd/mpidemo/; $(GO) test -run '^$$' -bench . -tags mpich ./mpi/ ./cmd/mpidemo/; fi
 

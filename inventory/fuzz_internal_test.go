@@ -25,7 +25,7 @@ func FuzzSysvParse(f *testing.F) {
 		}
 		objs, _ := List(SysvMsg, SysvShm, SysvSem)
 		for _, o := range objs {
-			if !o.Kind.sysv() || slices.Contains(o.PIDs, 0) || len(slices.Compact(slices.Clone(o.PIDs))) != len(o.PIDs) {
+			if !o.Kind.SystemV() || slices.Contains(o.PIDs, 0) || len(slices.Compact(slices.Clone(o.PIDs))) != len(o.PIDs) {
 				t.Fatalf("malformed object %+v", o)
 			}
 		}

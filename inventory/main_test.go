@@ -5,12 +5,12 @@ import (
 	"os"
 	"testing"
 
-	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/inventory"
+	"github.com/goipc/ipc/inventory/inventorytest"
 )
 
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		// select prints, as JSON, what Select shows the process it runs in.
 		"select": func(args []string) error {
 			all := len(args) > 0 && args[0] == "all"

@@ -36,7 +36,7 @@ func Lookup(k Kind, target string) (Object, error) {
 	if _, err := ParseKind(string(k)); err != nil {
 		return Object{}, err
 	}
-	if !k.sysv() {
+	if !k.SystemV() {
 		name, err := posixName(k, target)
 		if err != nil {
 			return Object{}, err
@@ -54,7 +54,7 @@ func Lookup(k Kind, target string) (Object, error) {
 // LookupKey finds the System V object of kind k with key. Key 0
 // (IPC_PRIVATE) names no single object.
 func LookupKey(k Kind, key int64) (Object, error) {
-	if !k.sysv() {
+	if !k.SystemV() {
 		return Object{}, errs.Invalid("%s objects have names, not keys", k)
 	}
 	key = int64(int32(key)) // key_t: 0xffffffff is -1, as List shows it
@@ -99,7 +99,7 @@ func Remove(o Object) error {
 		return err
 	}
 	const denied = "only its owner, its creator or root may remove it"
-	if o.Kind.sysv() {
+	if o.Kind.SystemV() {
 		if o.ID < 0 || o.ID > math.MaxInt32 { // the kernel would cut it to a C int: another id
 			return errs.Invalid("bad id %d", o.ID)
 		}

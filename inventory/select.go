@@ -78,14 +78,15 @@ func (o Object) visibleTo(c creds) bool {
 	// The owner's class, as ipcperms(): the uid or, for System V, the
 	// creator's uid. POSIX objects have no creator fields; CUID is then 0,
 	// which only root matches, and root has returned already.
-	if c.uid == o.UID || (o.CUID == c.uid && o.Kind.sysv()) {
+	if c.uid == o.UID || (o.CUID == c.uid && o.Kind.SystemV()) {
 		return true
 	}
 	perm := o.Mode & 0o777
-	if slices.Contains(c.groups, o.GID) || (o.Kind.sysv() && slices.Contains(c.groups, o.CGID)) {
+	if slices.Contains(c.groups, o.GID) || (o.Kind.SystemV() && slices.Contains(c.groups, o.CGID)) {
 		return perm&0o040 != 0
 	}
 	return perm&0o004 != 0
 }
 
-func (k Kind) sysv() bool { return k == SysvMsg || k == SysvShm || k == SysvSem }
+// SystemV reports whether k is one of the System V kinds, which have keys and ids.
+func (k Kind) SystemV() bool { return k == SysvMsg || k == SysvShm || k == SysvSem }

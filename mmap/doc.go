@@ -32,7 +32,9 @@
 // a Mapping (a slice may outlive it): Close it. A file outlives every mapping
 // of it; Shared memory lives while some process maps it or holds its
 // descriptor, and needs no removal. The methods of a nil *Mapping fail with an
-// error matching os.ErrInvalid; a closed or zero one, with os.ErrClosed.
+// error matching os.ErrInvalid; a closed or zero one, with os.ErrClosed, before
+// they look at their arguments (Close of either returns nil, Len 0, Bytes and
+// File nil). None panics.
 //
 // # Faults
 //

@@ -16,11 +16,12 @@ import (
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/mmap"
 )
 
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		"truncate": childTruncate,
 		"count":    childCount,
 		"pingpong": childPingPong,
@@ -631,4 +632,22 @@ func FuzzReadWriteAt(f *testing.F) {
 			t.Fatalf("ReadAt(%d bytes, %d) = %d, %v; want %d bytes", n, off, k, err, len(want))
 		}
 	})
+}
+
+// Every exported method of a nil Mapping fails with os.ErrInvalid, and of a
+// zero one with os.ErrClosed (Close of either succeeds); none panics, with
+// any arguments, even invalid ones, so that the check comes first.
+func TestNilAndZeroMappingEveryMethod(t *testing.T) {
+	for h, want := range map[*mmap.Mapping]error{nil: os.ErrInvalid, {}: os.ErrClosed} {
+		for _, r := range testutil.CallEvery(h) {
+			switch {
+			case r.Panic != nil:
+				t.Errorf("Mapping(%v).%s panicked: %v", h, r.Method, r.Panic)
+			case r.Method == "Close" && r.Err != nil:
+				t.Errorf("Close: %v, want nil", r.Err)
+			case r.Method != "Close" && r.Err != nil && !errors.Is(r.Err, want):
+				t.Errorf("Mapping(%v).%s: %v, want %v", h, r.Method, r.Err, want)
+			}
+		}
+	}
 }

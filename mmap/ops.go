@@ -39,6 +39,9 @@ func (m *Mapping) SyncRange(off, length int64, how SyncMode) error {
 		return err
 	}
 	defer m.mu.RUnlock()
+	if m.base == nil { // closed comes first, whatever the arguments
+		return errs.Closed("msync", m.name)
+	}
 	if how != SyncWait && how != SyncAsync {
 		return errs.Path("msync", m.name, errs.Invalid("unknown SyncMode %d", how))
 	}
@@ -87,6 +90,9 @@ func (m *Mapping) Advise(a Advice) error {
 		return err
 	}
 	defer m.mu.RUnlock()
+	if m.base == nil {
+		return errs.Closed("madvise", m.name)
+	}
 	switch a {
 	case Normal, Sequential, Random, WillNeed, DontNeed:
 	default:

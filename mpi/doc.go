@@ -23,27 +23,63 @@
 // # Lifetimes
 //
 // Init must come first and Finalize last; MPI cannot be restarted, and calls
-// outside that window return an error matching os.ErrClosed. Communicators
-// from Dup, Split, SplitType and Create, groups, and operators from NewOp
-// belong to the caller, who releases them with Free (nil-safe, idempotent).
+// outside that window return an error matching os.ErrClosed (the few that
+// return no error say what they return instead: Rank is Undefined and Size 0
+// before Init, Count and Bytes are Undefined and Wtime 0 outside the window).
+// Communicators from Dup, Split, SplitType and Create, groups, and operators
+// from NewOp belong to the caller, who releases them with Free (nil-safe,
+// idempotent; after Finalize it returns an error matching os.ErrClosed). A
+// nil or zero handle (a Comm{}, Request{}, Group{}...) is refused with an
+// error matching os.ErrInvalid; a freed one, with os.ErrClosed.
+//
 // The buffer of a nonblocking call (Isend, Irecv) is pinned with
-// runtime.Pinner and must not be touched until the Request completes (Wait,
-// Test, WaitAll, WaitAny, TestAll); MPI owns it until then. Each Isend and
-// Irecv allocates its Request. A loop that starts operations round after round
-// uses a Requests set instead, which the caller owns and reuses: AddIsend and
-// AddIrecv start operations in it, Requests.WaitAll completes the round, and
-// no handle to a single operation leaves the set, so none can be used after
-// its round; a round allocates nothing and pins a shared buffer once.
+// runtime.Pinner and belongs to MPI until its Request completes (Wait,
+// WaitContext, Test, WaitAll, WaitAny, TestAll): it must not be touched
+// until then. The contract for a Request:
+//
+//   - A completed Request is inert: completing it again returns at once, with
+//     an empty Status (Source AnySource, Tag AnyTag, no bytes), and never
+//     reaches MPI. WaitAll, WaitAny and TestAll refuse a list that holds an
+//     unfinished Request twice, before the call.
+//   - Free (MPI_Request_free) releases a Request; afterwards its methods return
+//     errors matching os.ErrClosed. Freeing an unfinished one gives up its
+//     result: MPI finishes the operation by itself, and its buffer stays
+//     pinned and MPI's until Finalize.
+//   - A Request dropped before it completes is kept by the package, with its
+//     buffer, because MPI may still write into it: it is never garbage
+//     collected and the collector never finds it pinning. Finalize then tests
+//     it, and if MPI has not finished it, refuses with an error matching
+//     ErrPending that names it ("a receive from rank 1 tag 31"), leaving MPI
+//     running. A program that forgets a Request therefore learns of it at
+//     Finalize, not as a crash inside the garbage collector.
+//   - When WaitContext's context ends, a receive is cancelled and complete
+//     when it returns; a send that MPI cannot cancel (Open MPI cancels none)
+//     is left active, with the cancellation requested, for the caller to
+//     Wait, Test or Free (see Request.WaitContext).
+//
+// Each Isend and Irecv allocates its Request. A loop that starts operations
+// round after round uses a Requests set instead, which the caller owns and
+// reuses: AddIsend and AddIrecv start operations in it, Requests.WaitAll
+// completes the round, and no handle to a single operation leaves the set, so
+// none can be used after its round; a round allocates nothing and pins a
+// shared buffer once. A set dropped with operations unfinished is kept, and
+// reported by Finalize, as a Request is.
 //
 // # Threads and goroutines
 //
 // MPI's rules are about OS threads, and Go moves goroutines between them.
-// Init asks for a thread level and reports the one provided:
+// Init locks the calling goroutine to its OS thread (runtime.LockOSThread)
+// until Finalize, which must be called from the same goroutine, so that MPI
+// finalizes on the thread that initialised it, as the standard asks. Init
+// asks for a thread level and reports the one provided:
 //
-//   - ThreadSingle or ThreadFunneled: Init locks the calling goroutine to its
-//     OS thread (runtime.LockOSThread) until Finalize, and only that goroutine
-//     may call MPI. Call Init from main and keep the MPI work there, or funnel
-//     requests to it over a channel.
+//   - ThreadSingle or ThreadFunneled: only the goroutine that called Init may
+//     call MPI. Call Init from main and keep the MPI work there, or funnel
+//     requests to it over a channel. A call from any other goroutine (so from
+//     another thread) returns an error matching syscall.EINVAL, as
+//     MPI_Is_thread_main would say, instead of breaking MPI's rules: the
+//     point-to-point and completion calls check a thread-local flag in C,
+//     the others make one more cgo call.
 //   - ThreadSerialized: any goroutine may call MPI, one call at a time (guard
 //     the calls with a mutex).
 //   - ThreadMultiple: any goroutine, concurrently. Open MPI and MPICH as
@@ -54,7 +90,8 @@
 // instead test the request (MPI_Test) a hundred times, then sleep between
 // tests with a backoff from 10µs to 1ms, so a long wait costs neither a core
 // nor a thread; when the context ends they cancel the request (MPI_Cancel)
-// and return ctx.Err(). MPI has no way to interrupt MPI_Recv itself.
+// and return ctx.Err(), at once even for a send that MPI cannot cancel
+// (see Lifetimes). MPI has no way to interrupt MPI_Recv itself.
 //
 // # Errors
 //
@@ -63,9 +100,12 @@
 // class and the library's message instead of aborting the job; errors.Is(err,
 // mpi.ErrTruncate) tests the class. Bad input (an empty buffer for a
 // collective, buffer lengths that disagree with each other or with the
-// communicator's size, counts beyond MPI's int range, an operator made for
-// another type) is caught before the call: such errors also match
-// syscall.EINVAL.
+// communicator's size, counts beyond MPI's int range, ranks and tags outside
+// int32 and tags above TagUB, which a C int would silently wrap, send and
+// receive buffers that overlap, an operator made for another type, a call
+// from the wrong thread) is caught before the call: such errors also match
+// syscall.EINVAL. To work in place, a collective takes InPlace[T]() as the
+// buffer MPI_IN_PLACE replaces (see InPlace).
 //
 // # Limits
 //

@@ -3,25 +3,29 @@ package mpi_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/mpi/mpitest"
 )
 
 // The children are MPI programs: the test binary re-executed by mpiexec as
 // every rank of a job.
 var children = map[string]func([]string) error{
-	"basic":    childBasic,
-	"p2p":      childP2P,
-	"coll":     childColl,
-	"python":   childPython,
-	"abort":    childAbort,
-	"exit":     childExit,
-	"hang":     childHang,
-	"procnull": childProcNull,
+	"basic":      childBasic,
+	"p2p":        childP2P,
+	"coll":       childColl,
+	"python":     childPython,
+	"abort":      childAbort,
+	"exit":       childExit,
+	"hang":       childHang,
+	"procnull":   childProcNull,
+	"unfinished": childUnfinished,
+	"finalized":  childFinalized,
 }
 
 func TestMain(m *testing.M) {
@@ -31,7 +35,7 @@ func TestMain(m *testing.M) {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
-	testutil.Main(m, children)
+	inventorytest.Main(m, children)
 }
 
 // job runs the child function name as every rank of an n-rank job (plus any
@@ -58,15 +62,15 @@ func expectChecks(t *testing.T, r mpitest.Result, suite []check) {
 }
 
 func TestBasicOneRank(t *testing.T) {
-	expectChecks(t, job(t, "basic", 1), basicChecks)
+	expectChecks(t, job(t, "basic", 1), slices.Concat(basicChecks, misuseChecks))
 }
 
 func TestPointToPointTwoRanks(t *testing.T) {
-	expectChecks(t, job(t, "p2p", 2), p2pChecks)
+	expectChecks(t, job(t, "p2p", 2), slices.Concat(p2pChecks, requestChecks))
 }
 
 func TestCollectivesFourRanks(t *testing.T) {
-	expectChecks(t, job(t, "coll", 4), collChecks)
+	expectChecks(t, job(t, "coll", 4), slices.Concat(collChecks, aliasChecks))
 }
 
 // TestMixedWithPython runs a Go rank and a Python mpi4py rank in one job: the

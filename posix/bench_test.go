@@ -3,9 +3,18 @@ package posix_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/posix"
@@ -103,4 +112,160 @@ func pingPongShm(b *testing.B, size int) func() error {
 		copy(buf, data)
 		return nil
 	}
+}
+
+// BenchmarkReceivePool measures the CPU that a pool of waiters spends per
+// message: n goroutines receiving from one queue (capacity 10) that a C
+// feeder fills (csrc/posix_mq_peer.c feed), beside a C pool of n threads
+// blocked in mq_receive fed the same way (pool). The CPU is the user and
+// system time of both processes per message: the feeder's whole run (it is
+// started ahead and waits for a word to send), and the pool's from the moment
+// all its waiters are blocked to the last message
+// (getrusage; for the C pool's start, the threads' run times in
+// /proc/PID/task/*/schedstat, since creating 500 threads is not receiving).
+// The two take turns, so that they meet the same load:
+//
+//	go test -run '^$' -bench ReceivePool -benchtime 20000x ./posix/
+func BenchmarkReceivePool(b *testing.B) {
+	peer := testutil.BuildC(b, "posix_mq_peer", "-lrt", "-pthread")
+	for _, n := range []int{1, 50, 500} {
+		b.Run(fmt.Sprintf("waiters=%d", n), func(b *testing.B) {
+			var goCPU, cCPU time.Duration
+			b.ResetTimer()
+			testutil.Turns(b.N, turns, func(k int) {
+				goCPU += goPool(b, peer, n, k)
+				cCPU += cPool(b, peer, n, k)
+			})
+			perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
+			b.ReportMetric(perMsg(goCPU), "go-cpu-us/msg")
+			b.ReportMetric(perMsg(cCPU), "c-cpu-us/msg")
+			b.ReportMetric(float64(goCPU)/float64(cCPU), "go/c-cpu")
+		})
+	}
+}
+
+// goPool receives k messages with n goroutines waiting on a queue that the C
+// peer feeds, and returns the CPU this process and the feeder used meanwhile.
+func goPool(b *testing.B, peer string, n, k int) time.Duration {
+	q := newQueue(b, 10, 64)
+	var left atomic.Int64
+	left.Store(int64(k))
+	all := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			buf := make([]byte, q.MessageSize())
+			for {
+				if _, _, err := q.Receive(context.Background(), buf); err != nil {
+					return // closed
+				}
+				if left.Add(-1) == 0 {
+					close(all)
+				}
+			}
+		})
+	}
+	parked(b, n, 1)
+	feed := startFeeder(b, peer, q.Name(), k)
+	before := selfCPU(b)
+	feed.release()
+	<-all
+	cpu := selfCPU(b) - before + feed.wait(b)
+	q.Close()
+	wg.Wait()
+	return cpu
+}
+
+// cPool is goPool with the C pool of n threads.
+func cPool(b *testing.B, peer string, n, k int) time.Duration {
+	q := newQueue(b, 10, 64)
+	pool := testutil.Start(b, exec.Command(peer, "pool", q.Name(), strconv.Itoa(n), strconv.Itoa(k)))
+	pool.Expect("ready")
+	tasksIn(b, pool.Cmd.Process.Pid, n, "wq_sleep") // the kernel function of a blocked mq_receive
+	feed := startFeeder(b, peer, q.Name(), k)
+	start := tasksCPU(b, pool.Cmd.Process.Pid)
+	feed.release()
+	var end int64
+	if _, err := fmt.Sscanf(pool.Line(), "cpu %d", &end); err != nil {
+		b.Fatalf("C pool: %v", err)
+	}
+	pool.MustSucceed()
+	return time.Duration(end) - start + feed.wait(b)
+}
+
+// feeder is the C peer that sends a pool its messages. It starts ahead and
+// waits for a line on its standard input, so that starting a process is not
+// part of what is measured.
+type feeder struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr strings.Builder
+}
+
+func startFeeder(b *testing.B, peer, queue string, k int) *feeder {
+	f := &feeder{cmd: exec.Command(peer, "feed", queue, strconv.Itoa(k))}
+	var err error
+	if f.stdin, err = f.cmd.StdinPipe(); err != nil {
+		b.Fatal(err)
+	}
+	f.cmd.Stderr = &f.stderr
+	if err := f.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// release lets the feeder send.
+func (f *feeder) release() { io.WriteString(f.stdin, "go\n") }
+
+// wait waits for the feeder to finish and returns the CPU it used.
+func (f *feeder) wait(b *testing.B) time.Duration {
+	if err := f.cmd.Wait(); err != nil {
+		b.Fatalf("%s: %v %s", f.cmd, err, f.stderr.String())
+	}
+	return processCPU(f.cmd.ProcessState)
+}
+
+func processCPU(s *os.ProcessState) time.Duration { return s.UserTime() + s.SystemTime() }
+
+func selfCPU(b *testing.B) time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// tasksIn waits until n threads of process pid sleep in the kernel function
+// fn, as /proc/PID/task/*/wchan shows.
+func tasksIn(b *testing.B, pid, n int, fn string) {
+	testutil.WaitUntil(b, func() bool {
+		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+		in := 0
+		for _, f := range files {
+			if w, _ := os.ReadFile(f); string(w) == fn {
+				in++
+			}
+		}
+		return in >= n
+	}, "%d threads of process %d in %s", n, pid, fn)
+}
+
+// tasksCPU is the time the threads of process pid have run, from
+// /proc/PID/task/*/schedstat (nanoseconds on the CPU, first field).
+func tasksCPU(b *testing.B, pid int) time.Duration {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum time.Duration
+	for _, f := range files {
+		s, err := os.ReadFile(f)
+		var ns int64
+		if err == nil {
+			_, err = fmt.Sscan(string(s), &ns)
+		}
+		if err != nil {
+			b.Fatalf("%s: %v", f, err)
+		}
+		sum += time.Duration(ns)
+	}
+	return sum
 }

@@ -10,15 +10,17 @@ import (
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/posix"
 )
 
 // The test binary re-executes itself as these children: the other process of
 // the cross-process tests and benchmarks.
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		"mq-sender":  mqSender,
 		"mq-echo":    mqEcho,
+		"mq-pool":    mqPool,
 		"shm-echo":   shmEcho,
 		"shm-poster": shmPoster,
 	})
@@ -37,6 +39,35 @@ func mqSender(args []string) error {
 		}
 		fmt.Printf("sent %d\n", i)
 	}
+}
+
+// mqPool receives args[2] messages on queue args[0] with args[1] goroutines,
+// printing "ready" once they are started and "got" for each message.
+func mqPool(args []string) error {
+	q, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.ReadOnly})
+	if err != nil {
+		return err
+	}
+	waiters, _ := strconv.Atoi(args[1])
+	messages, _ := strconv.Atoi(args[2])
+	got := make(chan error)
+	for range waiters {
+		go func() {
+			buf := make([]byte, q.MessageSize())
+			for {
+				_, _, err := q.Receive(context.Background(), buf)
+				got <- err
+			}
+		}()
+	}
+	fmt.Println("ready")
+	for range messages {
+		if err := <-got; err != nil {
+			return err
+		}
+		fmt.Println("got")
+	}
+	return nil
 }
 
 // mqEcho sends back on queue args[1] every message that arrives on args[0].

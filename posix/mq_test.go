@@ -2,12 +2,14 @@ package posix_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory"
 	"github.com/goipc/ipc/posix"
 )
 
@@ -167,8 +170,11 @@ func TestQueueClosed(t *testing.T) {
 	buf := make([]byte, 8)
 	_, _, recvErr := q.Receive(ctx, buf)
 	_, attrErr := q.Attr()
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _, doneErr := q.Receive(done, buf) // closed wins over a done context
 	for what, err := range map[string]error{
-		"Send": q.Send(ctx, nil, 0), "Receive": recvErr, "Attr": attrErr,
+		"Send": q.Send(ctx, nil, 0), "Receive": recvErr, "Attr": attrErr, "Receive(done)": doneErr,
 		"Notify": q.Notify(make(chan *posix.MessageQueue)), "SetDeadline": q.SetDeadline(time.Now()),
 	} {
 		if !errors.Is(err, os.ErrClosed) {
@@ -177,36 +183,13 @@ func TestQueueClosed(t *testing.T) {
 	}
 }
 
-// TestQueueNotOpen: a nil or zero MessageQueue has no descriptor; its methods
-// used to panic (nil dereference, index out of range).
-func TestQueueNotOpen(t *testing.T) {
-	ctx := context.Background()
-	for what, q := range map[string]*posix.MessageQueue{"nil": nil, "zero": {}} {
-		_, _, recvErr := q.Receive(ctx, nil)
-		for op, err := range map[string]error{
-			"Send":        q.Send(ctx, nil, 0),
-			"Receive":     recvErr,
-			"TrySend":     q.TrySend(nil, 0),
-			"Attr":        second(q.Attr()),
-			"Stat":        second(q.Stat()),
-			"Notify":      q.Notify(nil),
-			"SetDeadline": q.SetDeadline(time.Now()),
-			"Unlink":      q.Unlink(),
-		} {
-			if !errors.Is(err, os.ErrInvalid) {
-				t.Errorf("%s %s: %v, want os.ErrInvalid", what, op, err)
-			}
-		}
-		if err := q.Close(); err != nil {
-			t.Errorf("%s Close: %v", what, err)
-		}
-	}
-}
-
-// parked waits until n Send or Receive calls wait on the runtime poller.
-func parked(t *testing.T, n int) {
+// parked waits until n Send or Receive calls wait, on lines lines (a queue's
+// receivers, or its senders): the first of each on the runtime poller, the
+// others for their turn.
+func parked(t testing.TB, n, lines int) {
 	t.Helper()
-	testutil.WaitGoroutines(t, n, "IO wait", "posix.(*MessageQueue).")
+	testutil.WaitGoroutines(t, lines, "IO wait", "posix.(*MessageQueue).lead(")
+	testutil.WaitGoroutines(t, n-lines, "select", "posix.(*MessageQueue).awaitTurn(")
 }
 
 func TestQueueCloseWakesEveryWaiter(t *testing.T) {
@@ -223,7 +206,7 @@ func TestQueueCloseWakesEveryWaiter(t *testing.T) {
 		}()
 		go func() { errc <- full.Send(context.Background(), []byte("y"), 0) }()
 	}
-	parked(t, 2*n)
+	parked(t, 2*n, 2)
 	full.Close()
 	empty.Close()
 	for range 2 * n {
@@ -242,50 +225,300 @@ func TestQueueCloseWakesEveryWaiter(t *testing.T) {
 // or its deadline passing, wakes it promptly and leaves the others waiting.
 func TestQueueCancelWakesOnlyItsCall(t *testing.T) {
 	q := newQueue(t, 2, 8)
-	other := make(chan string, 1)
-	go func() {
-		buf := make([]byte, 8)
-		n, _, err := q.Receive(context.Background(), buf)
-		other <- fmt.Sprint(string(buf[:n]), err)
-	}()
-
+	other := make(chan received, 1)
+	receiving(context.Background(), q, other)
 	ctx, cancel := context.WithCancel(context.Background())
-	cancelled := make(chan error, 1)
-	go func() {
-		_, _, err := q.Receive(ctx, make([]byte, 8))
-		cancelled <- err
-	}()
-	parked(t, 2)
+	cancelled := make(chan received, 1)
+	receiving(ctx, q, cancelled)
+	parked(t, 2, 1)
 	// Started last, and not waited for: its deadline may pass before it parks.
-	timeout := make(chan error, 1)
-	go func() {
-		ctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer stop()
-		_, _, err := q.Receive(ctx, make([]byte, 8))
-		timeout <- err
-	}()
+	timeout := make(chan received, 1)
+	tctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer stop()
+	receiving(tctx, q, timeout)
 
 	start := time.Now()
 	cancel()
-	err := <-cancelled
+	err := (<-cancelled).err
 	if woke := time.Since(start); !errors.Is(err, context.Canceled) || woke > 50*time.Millisecond {
 		t.Fatalf("cancelled Receive returned %v after %v, want context.Canceled within a few ms", err, woke)
 	}
 	t.Logf("cancel woke its Receive in %v", time.Since(start))
-	err = <-timeout
+	err = (<-timeout).err
 	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Receive past its deadline: %v, want os.ErrDeadlineExceeded", err)
 	}
 	select {
 	case got := <-other:
-		t.Fatalf("a waiter with no deadline returned: %s", got)
+		t.Fatalf("a waiter with no deadline returned: %+v", got)
 	default:
 	}
 	if err := q.Send(context.Background(), []byte("late"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-other; got != "late<nil>" {
-		t.Fatalf("the remaining waiter got %q, want the message", got)
+	if got := <-other; got != (received{"late", nil}) {
+		t.Fatalf("the remaining waiter got %+v, want the message", got)
+	}
+}
+
+// received is the outcome of a Receive that receiving started.
+type received struct {
+	msg string
+	err error
+}
+
+// receiving starts a Receive on q with ctx; its outcome goes to out.
+func receiving(ctx context.Context, q *posix.MessageQueue, out chan<- received) {
+	go func() {
+		buf := make([]byte, q.MessageSize())
+		n, _, err := q.Receive(ctx, buf)
+		out <- received{string(buf[:n]), err}
+	}()
+}
+
+// TestQueueDescriptorsBounded: each waiting goroutine used to dup the queue's
+// descriptor and keep it until Close, so 200 cancelled waiters left 200
+// descriptors open. The queue holds one, however many wait.
+func TestQueueDescriptorsBounded(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	before := openFiles(t)
+	const waiters = 200
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan received, waiters)
+	for range waiters {
+		receiving(ctx, q, out)
+	}
+	parked(t, waiters, 1)
+	if n := openFiles(t); n > before {
+		t.Errorf("%d goroutines waiting on a queue: %d descriptors open, %d before", waiters, n, before)
+	}
+	cancel()
+	for range waiters {
+		if err := testutil.Recv(t, out).err; !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Receive: %v", err)
+		}
+	}
+	if n := openFiles(t); n > before {
+		t.Errorf("after %d cancelled Receives: %d descriptors open, %d before", waiters, n, before)
+	}
+}
+
+func openFiles(t *testing.T) int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
+}
+
+// TestQueueWakesOneWaiter counts the mq_timedreceive calls (under strace) of
+// a child with 50 goroutines waiting on a queue while 200 messages arrive one
+// at a time. Every waiter used to wake for every message: about 50 calls per
+// message, where the kernel wakes one blocked mq_receive.
+func TestQueueWakesOneWaiter(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		testutil.Unavailable(t, "strace counts the child's system calls: %v", err)
+	}
+	const waiters, messages = 50, 200
+	q := newQueue(t, 10, 16)
+	summary := filepath.Join(t.TempDir(), "strace")
+	child := testutil.Child("mq-pool", q.Name(), strconv.Itoa(waiters), strconv.Itoa(messages))
+	child.Args = append([]string{strace, "-f", "--seccomp-bpf", "-qq", "-c", "-o", summary, "-e", "trace=mq_timedreceive", "--"}, child.Args...)
+	child.Path = strace
+	p := testutil.Start(t, child)
+	p.Expect("ready")
+	pid := tracee(t, p.Cmd.Process.Pid)
+	for range messages {
+		idle(t, pid) // every waiter waits again
+		if err := q.Send(context.Background(), []byte("m"), 0); err != nil {
+			t.Fatal(err)
+		}
+		p.Expect("got")
+	}
+	p.MustSucceed()
+	out, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := -1
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 5 && f[len(f)-1] == "mq_timedreceive" {
+			calls, _ = strconv.Atoi(f[3])
+		}
+	}
+	t.Logf("%d messages to %d waiters: %d mq_timedreceive calls", messages, waiters, calls)
+	// One that receives, one by the next leader that finds the queue
+	// empty, one by the receiver coming back; and each waiter's first.
+	if limit := 4*messages + 2*waiters; calls < 0 || calls > limit {
+		t.Fatalf("%d mq_timedreceive calls for %d messages to %d waiters, want at most %d; strace -c:\n%s", calls, messages, waiters, limit, out)
+	}
+}
+
+// tracee returns the process that strace, process pid, runs.
+func tracee(t *testing.T, pid int) int {
+	var child int
+	testutil.WaitUntil(t, func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		_, err := fmt.Sscan(string(b), &child)
+		return err == nil
+	}, "child of strace %d", pid)
+	return child
+}
+
+// idle waits until every thread of process pid sleeps (state S): none runs
+// or is ready to.
+func idle(t *testing.T, pid int) {
+	testutil.WaitUntil(t, func() bool {
+		stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		for _, f := range stats {
+			b, _ := os.ReadFile(f)
+			// pid (comm) state ...: the state follows the last ')'.
+			if i := bytes.LastIndexByte(b, ')'); i < 0 || !bytes.HasPrefix(b[i:], []byte(") S")) {
+				return false
+			}
+		}
+		return len(stats) > 0
+	}, "threads of process %d all asleep", pid)
+}
+
+// TestQueueLeaderCancelled cancels the call that waits on the poller (the
+// first in line): the next call in line takes over and gets the message.
+func TestQueueLeaderCancelled(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	first, second := make(chan received, 1), make(chan received, 1)
+	receiving(ctx, q, first)
+	parked(t, 1, 1)
+	receiving(context.Background(), q, second)
+	parked(t, 2, 1)
+	cancel()
+	if err := testutil.Recv(t, first).err; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled first waiter: %v, want context.Canceled", err)
+	}
+	if err := q.Send(context.Background(), []byte("next"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.Recv(t, second); got != (received{"next", nil}) {
+		t.Fatalf("second waiter got %+v, want the message", got)
+	}
+}
+
+// TestQueueSendersTakeTurns: goroutines waiting to send on a full queue take
+// turns as receivers do; each message taken lets one of them send.
+func TestQueueSendersTakeTurns(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	ctx := context.Background()
+	if err := q.Send(ctx, []byte("first"), 0); err != nil {
+		t.Fatal(err)
+	}
+	const senders = 5
+	errc := make(chan error, senders)
+	for i := range senders {
+		go func() { errc <- q.Send(ctx, []byte(strconv.Itoa(i)), 0) }()
+	}
+	parked(t, senders, 1)
+	got := map[string]bool{}
+	buf := make([]byte, 8)
+	for range senders + 1 {
+		n, _, err := q.Receive(ctx, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[string(buf[:n])] = true
+	}
+	for range senders {
+		if err := testutil.Recv(t, errc); err != nil {
+			t.Fatalf("waiting Send: %v", err)
+		}
+	}
+	if len(got) != senders+1 {
+		t.Fatalf("received %v, want the first message and one from each sender", got)
+	}
+}
+
+// TestQueueWaitersChurn: receivers whose short deadlines pass all the time,
+// in line and on the poller, while a sender sends; every message arrives
+// once, none is lost to a turn handed over as a deadline passed.
+func TestQueueWaitersChurn(t *testing.T) {
+	q := newQueue(t, 4, 8)
+	const receivers, messages = 12, 300
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := make(map[string]int)
+	done := make(chan struct{})
+	for i := range receivers {
+		wg.Go(func() {
+			buf := make([]byte, 8)
+			for {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%4)*200*time.Microsecond)
+				n, _, err := q.Receive(ctx, buf)
+				cancel()
+				switch {
+				case err == nil:
+					mu.Lock()
+					seen[string(buf[:n])]++
+					if len(seen) == messages {
+						close(done)
+					}
+					mu.Unlock()
+				case errors.Is(err, os.ErrClosed):
+					return
+				case !errors.Is(err, os.ErrDeadlineExceeded):
+					t.Errorf("Receive: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for i := range messages {
+		if err := q.Send(context.Background(), []byte(strconv.Itoa(i)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.Recv(t, done)
+	q.Close()
+	wg.Wait()
+	for m, k := range seen {
+		if k != 1 {
+			t.Errorf("message %s received %d times", m, k)
+		}
+	}
+}
+
+// TestQueueDeadlineWakesEveryWaiter: a read deadline set while several calls
+// wait ends them all, the one on the poller and those in line.
+func TestQueueDeadlineWakesEveryWaiter(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	const waiters = 5
+	out := make(chan received, waiters)
+	for range waiters {
+		receiving(context.Background(), q, out)
+	}
+	parked(t, waiters, 1)
+	q.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	for range waiters {
+		if err := testutil.Recv(t, out).err; !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Receive after the read deadline: %v, want os.ErrDeadlineExceeded", err)
+		}
+	}
+}
+
+// TestQueueTryIgnoresDeadlines: TrySend and TryReceive never wait, so the
+// queue's deadlines do not concern them; TryReceive used to time out after
+// the read deadline although a message was queued.
+func TestQueueTryIgnoresDeadlines(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	q.SetDeadline(time.Now().Add(-time.Second))
+	if err := q.TrySend([]byte("queued"), 0); err != nil {
+		t.Fatalf("TrySend after the write deadline: %v", err)
+	}
+	buf := make([]byte, 8)
+	if _, _, err := q.Receive(context.Background(), buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Receive after the read deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	if n, _, err := q.TryReceive(buf); err != nil || string(buf[:n]) != "queued" {
+		t.Fatalf("TryReceive after the read deadline = %q, %v; want the queued message", buf[:n], err)
 	}
 }
 
@@ -300,7 +533,7 @@ func TestQueueObjectDeadlines(t *testing.T) {
 	// is full, so Send blocks; a read deadline must not wake it).
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- q.Send(ctx, []byte("more"), 0) }()
-	parked(t, 1)
+	parked(t, 1, 1)
 	q.SetReadDeadline(time.Now().Add(-time.Second))
 	buf := make([]byte, 8)
 	// The read deadline has passed: Receive fails though a message is there.
@@ -331,7 +564,7 @@ func TestQueueThreads(t *testing.T) {
 		t.Skip("10,000 goroutines")
 	}
 	const queues, perQueue = 4, 2500
-	before := threads(t)
+	before := testutil.Threads(t)
 	var wg sync.WaitGroup
 	var qs []*posix.MessageQueue
 	errc := make(chan error, queues*perQueue)
@@ -345,8 +578,8 @@ func TestQueueThreads(t *testing.T) {
 			})
 		}
 	}
-	parked(t, queues*perQueue)
-	after := threads(t)
+	parked(t, queues*perQueue, queues)
+	after := testutil.Threads(t)
 	t.Logf("threads: %d before, %d with %d goroutines blocked in Receive", before, after, queues*perQueue)
 	if after-before >= 50 {
 		t.Errorf("%d goroutines blocked in Receive added %d threads, want < 50", queues*perQueue, after-before)
@@ -361,21 +594,6 @@ func TestQueueThreads(t *testing.T) {
 			t.Fatalf("Receive woken by Close: %v", err)
 		}
 	}
-}
-
-func threads(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	t.Fatal("no Threads line in /proc/self/status")
-	return 0
 }
 
 func TestQueueZeroAllocs(t *testing.T) {
@@ -478,6 +696,56 @@ func TestQueueNotify(t *testing.T) {
 	case <-ch:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no notification after re-arming")
+	}
+}
+
+// TestQueueNotifySurvivesOtherClose: the kernel ends a registration when the
+// process closes any descriptor of the queue, and the "removed" notice it
+// sends was dropped, so the registration vanished silently. Now it is made
+// again, and a message from C still reaches the channel.
+func TestQueueNotifySurvivesOtherClose(t *testing.T) {
+	peer := testutil.BuildC(t, "posix_mq_peer", "-lrt")
+	q := newQueue(t, 4, 16)
+	closers := []struct {
+		name  string
+		close func() error
+	}{
+		{"another MessageQueue", func() error {
+			other, err := posix.OpenQueue(q.Name(), nil)
+			if err != nil {
+				return err
+			}
+			return other.Close()
+		}},
+		{"os.Open of /dev/mqueue/NAME", func() error {
+			f, err := os.Open(inventory.MqueueDir + q.Name())
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		}},
+		{"inventory.List", func() error {
+			_, err := inventory.List(inventory.PosixMQ)
+			return err
+		}},
+	}
+	ch := make(chan *posix.MessageQueue, 1)
+	for _, c := range closers {
+		if err := q.Notify(ch); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.close(); err != nil {
+			t.Fatal(c.name, err)
+		}
+		if out, err := exec.Command(peer, "send", q.Name(), "0:hello").CombinedOutput(); err != nil {
+			t.Fatalf("C sender: %v %s", err, out)
+		}
+		if got := testutil.Recv(t, ch); got != q {
+			t.Fatalf("after %s: notified %v, want the queue", c.name, got)
+		}
+		if _, _, err := q.TryReceive(make([]byte, 16)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

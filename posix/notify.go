@@ -58,8 +58,13 @@ type notifier struct {
 // notify while a process is blocked in mq_receive (goipc's Receive waits on
 // the poller, so it does not count). Notify(nil) cancels the registration.
 //
-// The kernel ends the registration when this process closes any descriptor of
-// the queue, so keep one MessageQueue per queue in a process that uses Notify.
+// The kernel ends a process's registration when the process closes any
+// descriptor of the queue: another MessageQueue of it, or the file
+// /dev/mqueue/NAME opened to read it (as package inventory does). It says so,
+// and q registers again at once. If a message arrived meanwhile, or another
+// process took the registration, ch receives q as for a notification: a
+// handler that drains the queue and re-arms either finds the message or gets
+// the Notify error (EBUSY). A registration is never lost silently.
 func (q *MessageQueue) Notify(ch chan<- *MessageQueue) error {
 	return q.withFD("mq_notify", func(fd int) error {
 		if ch == nil {
@@ -76,17 +81,23 @@ func (q *MessageQueue) Notify(ch chan<- *MessageQueue) error {
 			q.notify = n
 		}
 		n := q.notify
-		binary.LittleEndian.PutUint64(n.cookie[:], n.seq+1)
-		sev := sigevent{value: uintptr(unsafe.Pointer(&n.cookie)), signo: int32(n.fd), notify: sigevThread}
-		err := mqNotify(fd, &sev)
-		runtime.KeepAlive(n)
-		if err != nil {
+		if err := n.register(fd, n.seq+1); err != nil {
 			return err
 		}
 		n.seq++
 		n.ch = ch
 		return nil
 	})
+}
+
+// register asks the kernel to send the cookie of registration seq to the
+// socket; q.mu is held.
+func (n *notifier) register(fd int, seq uint64) error {
+	binary.LittleEndian.PutUint64(n.cookie[:], seq)
+	sev := sigevent{value: uintptr(unsafe.Pointer(&n.cookie)), signo: int32(n.fd), notify: sigevThread}
+	err := mqNotify(fd, &sev)
+	runtime.KeepAlive(n)
+	return err
 }
 
 // mqNotify is the mq_notify system call itself: glibc's wrapper would run its
@@ -109,8 +120,8 @@ func newNotifier(q *MessageQueue) (*notifier, error) {
 	return n, nil
 }
 
-// run reads the cookies the kernel sends and delivers the ones that say the
-// current registration fired.
+// run reads the cookies the kernel sends and delivers the ones that concern
+// the current registration.
 func (n *notifier) run(q *MessageQueue) {
 	var b [notifyCookieLen]byte
 	for {
@@ -121,15 +132,11 @@ func (n *notifier) run(q *MessageQueue) {
 			}
 			return // closed
 		}
-		if m != notifyCookieLen || b[notifyCookieLen-1] != notifyWokenUp {
-			continue // a removal, or something that is not a cookie
+		if m != notifyCookieLen {
+			continue // not a cookie
 		}
-		seq := binary.LittleEndian.Uint64(b[:])
 		q.mu.Lock()
-		var ch chan<- *MessageQueue
-		if seq == n.seq {
-			ch, n.ch = n.ch, nil
-		}
+		ch := n.handle(q, binary.LittleEndian.Uint64(b[:]), b[notifyCookieLen-1] == notifyWokenUp)
 		q.mu.Unlock()
 		if ch != nil {
 			select {
@@ -139,6 +146,28 @@ func (n *notifier) run(q *MessageQueue) {
 			}
 		}
 	}
+}
+
+// handle takes the cookie of registration seq, which fired (woken) or was
+// removed, and returns the channel to notify, if any; q.mu is held.
+func (n *notifier) handle(q *MessageQueue, seq uint64, woken bool) chan<- *MessageQueue {
+	if seq != n.seq || n.ch == nil || q.closed.Load() {
+		return nil // an older registration, a cancelled one, or the end
+	}
+	if !woken {
+		// Removed while armed: this process closed another descriptor of
+		// the queue. Register again; a message that came in between made
+		// the queue non-empty without a notification, so notify for it.
+		if n.register(q.fd, seq) == nil {
+			if k, err := queued(q.fd); err == nil && k == 0 {
+				return nil // registered again, nothing missed
+			}
+			mqNotify(q.fd, nil) // the notification is delivered here instead
+		}
+	}
+	ch := n.ch
+	n.ch = nil
+	return ch
 }
 
 func (n *notifier) close() {

@@ -30,8 +30,6 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
 )
@@ -181,11 +179,19 @@ func semaphoreIn(mem []byte) (*C.sem_t, error) {
 }
 
 // Name returns the semaphore's name with its leading slash, or "" for an
-// unnamed one.
-func (s *Semaphore) Name() string { return s.name }
+// unnamed one (and for a nil or zero Semaphore).
+func (s *Semaphore) Name() string {
+	if s == nil {
+		return ""
+	}
+	return s.name
+}
 
 func (s *Semaphore) path() string {
-	if s.name == "" {
+	switch {
+	case s == nil || s.sem == nil:
+		return "(not open)"
+	case s.name == "":
 		return "(unnamed semaphore)"
 	}
 	return s.name
@@ -241,9 +247,7 @@ func (s *Semaphore) Wait(ctx context.Context) error {
 		if forever {
 			timeout = 24 * time.Hour
 		}
-		var now unix.Timespec
-		unix.ClockGettime(unix.CLOCK_MONOTONIC, &now)
-		abs := unix.NsecToTimespec(now.Nano() + int64(timeout))
+		abs := blocking.MonotonicDeadline(timeout) // saturates: a deadline centuries away must not wrap
 		ts := C.struct_timespec{tv_sec: C.time_t(abs.Sec), tv_nsec: C.long(abs.Nsec)}
 		r, err := C.sem_clockwait(s.sem, C.CLOCK_MONOTONIC, &ts)
 		switch {

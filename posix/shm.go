@@ -3,19 +3,20 @@ package posix
 /*
 #include <fcntl.h>
 #include <stdlib.h>
-#include <sys/mman.h>
+#include <sys/mman.h> // shm_open
 */
 import "C"
 
 import (
 	"os"
-	"runtime"
 	"sync"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/mmap"
 )
 
 // ShmOptions says how OpenSharedMemory opens a segment. The zero value opens
@@ -34,25 +35,25 @@ type ShmOptions struct {
 }
 
 // SharedMemory is an open POSIX shared memory segment (the descriptor of
-// shm_open) and at most one mapping of it. Its methods are safe for concurrent
-// use; the bytes of the mapping are shared with every process that maps the
-// segment, so access to them needs a protocol of its own (a Semaphore, for
-// instance).
+// shm_open) and at most one mapping of it (package mmap's). Its methods are
+// safe for concurrent use; the bytes of the mapping are shared with every
+// process that maps the segment, so access to them needs a protocol of its
+// own (a Semaphore, for instance).
 type SharedMemory struct {
 	name string
 
 	mu       sync.Mutex
-	fd       int // -1 once closed
+	f        *os.File // nil once closed
 	readOnly bool
-	data     []byte // the mapping, nil when unmapped
-	writable bool
-	cleanup  runtime.Cleanup // closes fd if m is dropped unclosed
+	mapping  *mmap.Mapping // nil when unmapped
+	writable bool          // the mapping's access
 }
 
 // OpenSharedMemory opens, or with opts.Create creates, the segment name
 // ("/name"; a name without the slash gets one, so names that Python's
 // multiprocessing.shared_memory reports work as they are). A nil opts opens
-// an existing segment for reading and writing.
+// an existing segment for reading and writing. A segment this call creates or
+// truncates gets its memory at once (see Resize).
 func OpenSharedMemory(name string, opts *ShmOptions) (*SharedMemory, error) {
 	if opts == nil {
 		opts = &ShmOptions{}
@@ -89,42 +90,80 @@ func OpenSharedMemory(name string, opts *ShmOptions) (*SharedMemory, error) {
 	if err != nil {
 		return nil, errs.Path("shm_open", name, err)
 	}
-	fail := func(op string, err error) (*SharedMemory, error) {
+	// The *os.File closes the descriptor if m is dropped unclosed. It leaves
+	// the mapping alone: a slice of it may still be in use.
+	f := os.NewFile(uintptr(fd), name)
+	fail := func(err error) (*SharedMemory, error) {
 		if created {
 			C.shm_unlink(cname)
 		}
-		unix.Close(fd)
-		return nil, errs.Path(op, name, err)
+		f.Close()
+		return nil, err
 	}
 	if created {
-		if err := unix.Fchmod(fd, perm); err != nil { // shm_open applied the umask
-			return fail("fchmod", err)
+		if err := f.Chmod(os.FileMode(perm)); err != nil { // shm_open applied the umask
+			return fail(err)
 		}
 	}
 	if created || opts.Truncate {
-		if err := unix.Ftruncate(fd, opts.Size); err != nil {
-			return fail("ftruncate", err)
+		if err := setSize(f, opts.Size); err != nil {
+			return fail(err)
 		}
 	}
-	m := &SharedMemory{name: name, fd: fd, readOnly: opts.ReadOnly}
-	// A safety net for a forgotten Close. It leaves the mapping alone: a
-	// slice of it may still be in use.
-	m.cleanup = runtime.AddCleanup(m, func(fd int) { unix.Close(fd) }, fd)
-	return m, nil
+	return &SharedMemory{name: name, f: f, readOnly: opts.ReadOnly}, nil
 }
 
-// Name returns the segment's name, with its leading slash.
-func (m *SharedMemory) Name() string { return m.name }
+// setSize makes segment f size bytes long. It shrinks with ftruncate; it
+// grows with mmap.Grow, which allocates the memory (fallocate), so that a
+// store into a mapping never meets a full /dev/shm, which would kill the
+// program with SIGBUS. A size that the segment's file system or the machine
+// cannot hold fails before anything is allocated.
+func setSize(f *os.File, size int64) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if size <= fi.Size() {
+		return errs.Path("ftruncate", f.Name(), f.Truncate(size))
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	need := size - st.Blocks*512 // what the segment does not hold yet
+	var fs unix.Statfs_t
+	rc, err := f.SyscallConn()
+	if err == nil {
+		rc.Control(func(fd uintptr) { err = unix.Fstatfs(int(fd), &fs) })
+	}
+	if err != nil {
+		return errs.Path("fstatfs", f.Name(), err)
+	}
+	// A tmpfs without a size limit says it has no blocks.
+	if free := int64(fs.Bavail) * fs.Bsize; fs.Blocks > 0 && need > free {
+		return errs.Path("fallocate", f.Name(), errs.Hint(syscall.ENOSPC,
+			"%d more bytes > %d bytes free in /dev/shm", need, free))
+	}
+	if err := errs.FitsInMemory("fallocate", f.Name(), need); err != nil {
+		return err
+	}
+	return mmap.Grow(f, size)
+}
+
+// Name returns the segment's name, with its leading slash ("" for a nil or
+// zero SharedMemory).
+func (m *SharedMemory) Name() string {
+	if m == nil {
+		return ""
+	}
+	return m.name
+}
 
 // lock locks m.mu for a call on the descriptor. It fails, leaving m unlocked,
-// after Close and for a nil or zero SharedMemory (whose fd 0 is not a segment
-// but standard input).
+// after Close and for a nil or zero SharedMemory.
 func (m *SharedMemory) lock(op string) error {
 	if m == nil || m.name == "" {
 		return errs.NotOpen(op, "posix.SharedMemory")
 	}
 	m.mu.Lock()
-	if m.fd < 0 {
+	if m.f == nil {
 		m.mu.Unlock()
 		return errs.Closed(op, m.name)
 	}
@@ -134,25 +173,22 @@ func (m *SharedMemory) lock(op string) error {
 // Size returns the segment's current size in bytes (another process may have
 // resized it).
 func (m *SharedMemory) Size() (int64, error) {
-	if err := m.lock("fstat"); err != nil {
+	fi, err := m.Stat()
+	if err != nil {
 		return 0, err
 	}
-	defer m.mu.Unlock()
-	var st unix.Stat_t
-	if err := unix.Fstat(m.fd, &st); err != nil {
-		return 0, errs.Path("fstat", m.name, err)
-	}
-	return st.Size, nil
+	return fi.Size(), nil
 }
 
 // Stat returns the segment's file in /dev/shm: owner, permissions, size and
-// times (Sys() is a *syscall.Stat_t).
+// times (Sys() is a *syscall.Stat_t). It asks the descriptor, so it works
+// after Unlink too.
 func (m *SharedMemory) Stat() (os.FileInfo, error) {
-	if err := m.lock("stat"); err != nil {
+	if err := m.lock("fstat"); err != nil {
 		return nil, err
 	}
 	defer m.mu.Unlock()
-	return os.Stat("/dev/shm" + m.name)
+	return m.f.Stat()
 }
 
 // Map maps the whole segment, ReadOnly or ReadWrite, and returns its bytes.
@@ -165,7 +201,7 @@ func (m *SharedMemory) Map(access Access) ([]byte, error) {
 	}
 	defer m.mu.Unlock()
 	switch {
-	case m.data != nil:
+	case m.mapping != nil:
 		return nil, errs.Path("mmap", m.name, errs.Invalid("already mapped; Unmap first"))
 	case access != ReadOnly && access != ReadWrite:
 		return nil, errs.Path("mmap", m.name, errs.Invalid("map access must be ReadOnly or ReadWrite"))
@@ -176,23 +212,23 @@ func (m *SharedMemory) Map(access Access) ([]byte, error) {
 }
 
 func (m *SharedMemory) mapLocked(writable bool) ([]byte, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(m.fd, &st); err != nil {
-		return nil, errs.Path("fstat", m.name, err)
+	fi, err := m.f.Stat()
+	if err != nil {
+		return nil, err
 	}
-	if st.Size == 0 {
+	if fi.Size() == 0 {
 		return nil, errs.Path("mmap", m.name, errs.Invalid("the segment is empty (size 0); Resize it first"))
 	}
-	prot := unix.PROT_READ
+	mode := mmap.ReadOnly
 	if writable {
-		prot |= unix.PROT_WRITE
+		mode = mmap.ReadWrite
 	}
-	data, err := unix.Mmap(m.fd, 0, int(st.Size), prot, unix.MAP_SHARED)
+	mapping, err := mmap.Map(m.f, mode, 0, fi.Size())
 	if err != nil {
-		return nil, errs.Path("mmap", m.name, err)
+		return nil, err
 	}
-	m.data, m.writable = data, writable
-	return data, nil
+	m.mapping, m.writable = mapping, writable
+	return mapping.Bytes(), nil
 }
 
 // Bytes returns the current mapping, or nil when the segment is not mapped.
@@ -202,7 +238,7 @@ func (m *SharedMemory) Bytes() []byte {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.data
+	return m.mapping.Bytes() // nil for a nil mapping
 }
 
 // Unmap removes the mapping; slices of it become invalid.
@@ -215,17 +251,20 @@ func (m *SharedMemory) Unmap() error {
 }
 
 func (m *SharedMemory) unmapLocked() error {
-	if m.data == nil {
-		return nil
-	}
-	err := unix.Munmap(m.data)
-	m.data = nil
-	return errs.Path("munmap", m.name, err)
+	err := m.mapping.Close() // nil for a nil mapping
+	m.mapping = nil
+	return err
 }
 
-// Resize sets the segment's size (ftruncate). Bytes past the old end read as
-// zero. A mapping is replaced by one of the new size, with the same access, and
+// Resize sets the segment's size. Bytes past the old end read as zero. A
+// mapping is replaced by one of the new size, with the same access, and
 // returned; the old slice becomes invalid.
+//
+// Growing allocates the new memory at once (fallocate), and a size beyond the
+// free space of /dev/shm fails with an error matching syscall.ENOSPC, so that
+// a store into the mapping cannot fault later. (A segment that ftruncate
+// alone grew, as Python and most C programs do, gets its pages when they are
+// first touched, and a full /dev/shm then kills the process with SIGBUS.)
 func (m *SharedMemory) Resize(size int64) ([]byte, error) {
 	if err := m.lock("ftruncate"); err != nil {
 		return nil, err
@@ -237,12 +276,12 @@ func (m *SharedMemory) Resize(size int64) ([]byte, error) {
 	case m.readOnly:
 		return nil, errs.Path("ftruncate", m.name, errs.Invalid("segment opened read-only cannot be resized"))
 	}
-	mapped, writable := m.data != nil, m.writable
+	mapped, writable := m.mapping != nil, m.writable
 	if err := m.unmapLocked(); err != nil {
 		return nil, err
 	}
-	if err := unix.Ftruncate(m.fd, size); err != nil {
-		return nil, errs.Path("ftruncate", m.name, err)
+	if err := setSize(m.f, size); err != nil {
+		return nil, err
 	}
 	if !mapped || size == 0 {
 		return nil, nil
@@ -259,15 +298,14 @@ func (m *SharedMemory) Close() error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fd < 0 {
+	if m.f == nil {
 		return nil
 	}
-	m.cleanup.Stop()
 	err := m.unmapLocked()
-	if cerr := unix.Close(m.fd); err == nil && cerr != nil {
-		err = errs.Path("close", m.name, cerr)
+	if cerr := m.f.Close(); err == nil {
+		err = cerr
 	}
-	m.fd = -1
+	m.f = nil
 	return err
 }
 

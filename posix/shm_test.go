@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/posix"
 )
@@ -127,32 +129,59 @@ func TestShmBadInputAndClosed(t *testing.T) {
 	}
 }
 
-// TestShmNotOpen: a nil or zero SharedMemory has no descriptor. A zero one
-// used to take fd 0 (standard input) for its own: Size fstat-ed it and
-// Close closed it.
-func TestShmNotOpen(t *testing.T) {
-	for what, m := range map[string]*posix.SharedMemory{"nil": nil, "zero": {}} {
-		for op, err := range map[string]error{
-			"Size":   second(m.Size()),
-			"Stat":   second(m.Stat()),
-			"Map":    second(m.Map(posix.ReadOnly)),
-			"Unmap":  m.Unmap(),
-			"Resize": second(m.Resize(4096)),
-			"Unlink": m.Unlink(),
-		} {
-			if !errors.Is(err, os.ErrInvalid) {
-				t.Errorf("%s %s: %v, want os.ErrInvalid", what, op, err)
-			}
-		}
-		if m.Bytes() != nil {
-			t.Errorf("%s Bytes: not nil", what)
-		}
-		if err := m.Close(); err != nil {
-			t.Errorf("%s Close: %v", what, err)
-		}
+// TestShmReservesMemory: a segment grew with ftruncate alone, so one far
+// larger than /dev/shm (1 TiB on a 24 GiB tmpfs) was created and mapped, and
+// the first store past the free space killed the program with SIGBUS. Now
+// creating and growing allocate the memory, and a size beyond the free space
+// fails with ENOSPC before anything is allocated, leaving nothing behind.
+func TestShmReservesMemory(t *testing.T) {
+	const size = 1 << 20
+	m := newShm(t, size)
+	fi, err := m.Stat()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stdin.Stat(); err != nil {
-		t.Errorf("standard input after Close of a zero SharedMemory: %v", err)
+	if blocks := fi.Sys().(*syscall.Stat_t).Blocks * 512; blocks < size {
+		t.Errorf("a new %d-byte segment holds %d bytes of memory, want all of it", size, blocks)
+	}
+
+	var sfs unix.Statfs_t
+	if err := unix.Statfs("/dev/shm", &sfs); err != nil {
+		t.Fatal(err)
+	}
+	if sfs.Blocks == 0 {
+		t.Skip("/dev/shm has no size limit")
+	}
+	huge := int64(sfs.Blocks)*sfs.Bsize + 1<<30 // more than all of /dev/shm
+	name := "/" + testutil.Name("shm-huge")
+	_, err = posix.OpenSharedMemory(name, &posix.ShmOptions{Create: true, Size: huge})
+	if !isErrno(err, syscall.ENOSPC) {
+		t.Errorf("creating a %d-byte segment: %v, want ENOSPC", huge, err)
+	}
+	if _, err := posix.OpenSharedMemory(name, nil); !errors.Is(err, fs.ErrNotExist) {
+		posix.UnlinkSharedMemory(name)
+		t.Errorf("the segment that failed to be made is there: %v", err)
+	}
+	data, _ := m.Map(posix.ReadWrite)
+	copy(data, "kept")
+	if _, err := m.Resize(huge); !isErrno(err, syscall.ENOSPC) {
+		t.Errorf("Resize to %d bytes: %v, want ENOSPC", huge, err)
+	}
+	if fi, err := m.Stat(); err != nil || fi.Size() != size {
+		t.Errorf("after the failed Resize: %v, %v; want size %d", fi, err, size)
+	}
+}
+
+// TestShmStatAfterUnlink: Stat looked the name up in /dev/shm, so it failed
+// once the segment was unlinked although the descriptor was open.
+func TestShmStatAfterUnlink(t *testing.T) {
+	m := newShm(t, 4096)
+	if err := m.Unlink(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := m.Stat()
+	if err != nil || fi.Size() != 4096 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("Stat after Unlink = %v, %v; want size 4096, mode 0600", fi, err)
 	}
 }
 

@@ -182,3 +182,38 @@ func cPingPong(b *testing.B, mech string, size, n int, mode ...string) []time.Du
 	args := append([]string{"bench-" + mech, strconv.Itoa(size), strconv.Itoa(n)}, mode...)
 	return testutil.CSamples(b, n, exec.Command(c, args...))
 }
+
+// BenchmarkFastPath measures calls that proceed at once (a message queued, a
+// semaphore above zero) with each kind of context: one that can end must cost
+// what context.Background costs, neither allocating nor locking a thread.
+//
+//	go test -run '^$' -bench FastPath ./sysv
+func BenchmarkFastPath(b *testing.B) {
+	q, s := newQueue(b), newSemSet(b, 1)
+	msg, buf := make([]byte, 64), make([]byte, 64)
+	for _, name := range []string{"Background", "WithCancel", "WithTimeout"} {
+		ctx := contexts(b)[name]
+		b.Run("msg/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := q.Send(ctx, 1, msg, 0); err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := q.Receive(ctx, buf, 1, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("sem/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Op(ctx, sysv.SemOp{Delta: 1}); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Op(ctx, sysv.SemOp{Delta: -1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -53,30 +52,18 @@ func TestCrashedSender(t *testing.T) {
 // kill -9 the holder of a SEM_UNDO mutex: the kernel releases it, and another
 // process takes it.
 func TestCrashedMutexHolder(t *testing.T) {
-	key := sysv.Key(testutil.Key())
-	m, err := sysv.OpenMutex(key, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Set().Remove() })
-	p := testutil.Start(t, testutil.Child("mutex-hold", key.String()))
-	p.Expect("locked")
+	m, p := heldByChild(t)
 	if ok, err := m.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock while the child holds the mutex = %v, %v", ok, err)
 	}
 	p.Cmd.Process.Signal(syscall.SIGKILL)
 	p.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := m.Lock(ctx); err != nil {
-		t.Fatalf("Lock after the holder was killed: %v", err)
-	}
-	if err := m.Unlock(); err != nil {
-		t.Fatal(err)
-	}
+	lockUnlock(t, m, "a mutex whose holder was killed")
 }
 
-// Objects root created 0600 are refused to nobody, with an error that says so.
+// Objects root created 0600 open for nobody (msgget, shmget and semget with
+// no permission asked check none), but their use is refused, with an error
+// that says so.
 func TestPermissionDenied(t *testing.T) {
 	testutil.RequireRoot(t)
 	q, m, s := newQueue(t), newSegment(t, 4096), newSemSet(t, 1)

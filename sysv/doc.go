@@ -8,40 +8,64 @@
 // OpenQueue, OpenSharedMemory and OpenSemaphoreSet find the object of a key,
 // or create it with Create (Create|Exclusive fails if it exists). A created
 // object gets exactly the permission bits given: the get calls do not apply
-// the umask, so 0600 stays 0600. Objects live in the kernel until Remove
-// (IPC_RMID) or reboot, whatever happens to the processes that use them:
-// Close only makes the Go value unusable (later calls fail with an error
-// matching os.ErrClosed), and nothing is removed by the garbage collector.
-// After Remove, calls on the value fail with EIDRM before reaching the kernel.
-// A nil or zero MessageQueue, SharedMemory, SemaphoreSet or Mutex is not open:
-// its methods fail with an error matching os.ErrInvalid (a zero one never
-// touches id 0, which belongs to some other object).
+// the umask, so 0600 stays 0600. Key 0 (IPCPrivate) always makes a new object
+// that no key reaches, so it needs Create; OpenQueueByID,
+// OpenSharedMemoryByID and OpenSemaphoreSetByID reach an existing object by
+// the id ipcs prints and ID returns (sysv_ipc's attach(id)), the way to share
+// a private one. Opening needs no permission on the object: each call needs
+// what the kernel asks of it (Send write, Receive read, Attach read, Op write
+// to change a value), so a user who may only write to a queue (a 0622 drop
+// box) opens it and sends, as C's msgget and msgsnd let it.
+//
+// Objects live in the kernel until Remove (IPC_RMID) or reboot, whatever
+// happens to the processes that use them: Close only makes the Go value
+// unusable (later calls fail with an error matching os.ErrClosed), and nothing
+// is removed by the garbage collector. Remove works before or after Close, so
+// the usual shutdown, Close then Remove, leaks nothing. After Remove, calls on
+// the value fail with EIDRM before reaching the kernel. A nil or zero
+// MessageQueue, SharedMemory, SemaphoreSet or Mutex is not open: its methods
+// fail with an error matching os.ErrInvalid (a zero one never touches id 0,
+// which belongs to some other object), ID returns -1 and Count and Size 0.
 //
 // SharedMemory.Attach returns the segment as a []byte that is valid until
 // Detach or Close; using it afterwards crashes the program. Remove destroys a
 // segment only when its last attachment is gone.
 //
-// A Mutex is a semaphore used as a lock between processes with SEM_UNDO: if
-// the holder dies, even by kill -9, the kernel releases it.
+// A Mutex is a semaphore used as a lock between processes, 0 when unlocked
+// and 1 when locked, changed with SEM_UNDO: if the holder dies, even by
+// kill -9, the kernel releases it. A new set is an unlocked mutex as semget
+// makes it, so there is no initialisation that a creator could die in the
+// middle of and leave a set that hangs its openers. Only the process that
+// holds a Mutex may unlock it (EPERM otherwise): a stranger's Unlock would let
+// the holder's death unlock it a second time.
 //
 // # Blocking, cancellation and threads
 //
 // MessageQueue.Send and Receive and SemaphoreSet.Op block until they can
-// proceed or their context ends: a cancelled context returns ctx.Err(), a
-// passed deadline an error matching os.ErrDeadlineExceeded. These calls have
-// no file descriptor, so a blocked call holds its OS thread, as any blocking
-// cgo call does: a thousand goroutines blocked in Receive hold a thousand
-// threads. Cancellation interrupts the thread with a signal, so it takes
-// microseconds and does not poll. The kernel never restarts these calls after a
+// proceed, their context ends, or Close is called on their handle: a
+// cancelled context returns ctx.Err() (with its cause, if it has one), a
+// passed deadline an error matching os.ErrDeadlineExceeded, Close an error
+// matching os.ErrClosed. A deadline centuries away is a long wait, never an
+// overflow. These calls have no file descriptor, so a blocked call holds its OS
+// thread, as any blocking cgo call does: a thousand goroutines blocked in
+// Receive hold a thousand threads. Ending a call interrupts its thread with a
+// signal (internal/blocking), so it takes microseconds and does not poll:
+// SIGURG, the runtime's preemption signal, or, in a program that ignores
+// SIGURG (signal.Ignore), signal 61 (SIGRTMAX-3), whose handler the package
+// installs, and does nothing. The kernel never restarts these calls after a
 // signal handler runs (Go's runtime and os/signal run them often); they are
 // retried with the time left, so signals never surface as EINTR. Removing an
 // object wakes every call blocked on it, in every process, with EIDRM. Every
 // 64th call yields to the scheduler, so that a goroutine looping on these calls
 // keeps its thread instead of being handed between threads by the runtime.
 //
-// All methods are safe for concurrent use. With context.Background, Send,
-// Receive and Op allocate nothing: messages travel through a buffer on the C
-// stack (malloc above 64 KiB).
+// All methods are safe for concurrent use. Send, Receive and Op allocate
+// nothing: messages travel through a buffer on the C stack (malloc above 64
+// KiB). With a context that can end they first try without blocking, so a call
+// that proceeds at once (a message is queued, the operation can be applied)
+// costs what it costs with context.Background: no allocation, no locked
+// thread. Only a call that has to wait locks its thread and, with such a
+// context, allocates the waker that will interrupt it.
 //
 // # Limits and errors
 //
@@ -53,6 +77,8 @@
 // queue's default and, for non-root, largest capacity), and the fields of
 // kernel.sem, "semmsl semmns semopm semmni" (semaphores per set, in total,
 // operations per Op, sets). Bad input (a non-positive message type, an
-// out-of-range semaphore number, a message larger than the queue) is refused
-// before the system call, and nothing already queued is lost.
+// out-of-range semaphore number, a message larger than the queue, operations
+// that no value can satisfy, such as Delta -32768, which would wait forever)
+// is refused before the system call, and nothing already queued is lost. An
+// id that no object has fails with an error matching fs.ErrNotExist.
 package sysv

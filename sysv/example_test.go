@@ -61,3 +61,43 @@ func ExampleSemaphoreSet() {
 	fmt.Println(vals, err)
 	// Output: [1 2] <nil>
 }
+
+func ExampleOpenQueueByID() {
+	// A private queue has no key to find it by: share its id (a child's
+	// argument, a file), as ipcs prints it.
+	q, err := sysv.OpenQueue(sysv.IPCPrivate, sysv.Create, 0o600)
+	if err != nil {
+		panic(err)
+	}
+	defer q.Remove() // works after Close too
+
+	other, err := sysv.OpenQueueByID(q.ID()) // in another process, the same call
+	if err != nil {
+		panic(err)
+	}
+	defer other.Close()
+	other.Send(context.Background(), 1, []byte("by id"), 0)
+
+	buf := make([]byte, 16)
+	n, _, err := q.Receive(context.Background(), buf, 0, sysv.NoWait)
+	fmt.Println(string(buf[:n]), err)
+	// Output: by id <nil>
+}
+
+func ExampleSemaphoreSet_Mutex() {
+	s, err := sysv.OpenSemaphoreSet(sysv.IPCPrivate, 1, sysv.Create, 0o600)
+	if err != nil {
+		panic(err)
+	}
+	defer s.Remove()
+	m, err := s.Mutex(0) // a new semaphore is 0: an unlocked mutex
+	if err != nil {
+		panic(err)
+	}
+	if err := m.Lock(context.Background()); err != nil { // the kernel unlocks it if this process dies
+		panic(err)
+	}
+	ok, _ := m.TryLock()
+	fmt.Println("locked twice:", ok, "unlock:", m.Unlock())
+	// Output: locked twice: false unlock: <nil>
+}

@@ -39,7 +39,8 @@ func Ftok(path string, proj byte) (Key, error) {
 // ParseKey reads a key as the ipc command line writes it: decimal ("1"),
 // hexadecimal ("0x7c0012ab", as ipcs prints it), or PATH:PROJ, the ftok key
 // of an existing file PATH with project id PROJ, a number from 1 to 255 or one
-// character ("/tmp:A"). A PROJ of one digit is a number. "0" is IPCPrivate.
+// character ("/tmp:A"). A PROJ of one digit is a number. "0" is IPCPrivate,
+// which the Open functions take only with Create.
 func ParseKey(s string) (Key, error) {
 	if path, proj, ok := cutLast(s, ":"); ok {
 		p, err := parseProj(proj)

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/sysv"
 )
 
@@ -19,10 +23,13 @@ import (
 // other process of the cross-process tests and the Go echo peer of the
 // benchmarks.
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		"msg-stream":  msgStream,
 		"mutex-hold":  mutexHold,
 		"open-denied": openDenied,
+		"drop-box":    dropBox,
+		"sem-create":  semCreate,
+		"ignore-urg":  ignoreURG,
 		"echo-msg":    echoMsg,
 		"echo-shm":    echoShm,
 	})
@@ -67,24 +74,103 @@ func mutexHold(args []string) error {
 	select {}
 }
 
-// openDenied opens an object the test made 0600 as root; run as nobody it
-// must be refused with an error matching fs.ErrPermission.
+// openDenied opens an object the test made 0600 as root and uses it; run as
+// nobody, the open must work (msgget needs no permission) and the use be
+// refused with an error matching fs.ErrPermission.
 func openDenied(args []string) error {
 	key := keyArg(args, 1)
 	var err error
 	switch args[0] {
 	case "msg":
-		_, err = sysv.OpenQueue(key, 0, 0)
+		var q *sysv.MessageQueue
+		if q, err = sysv.OpenQueue(key, 0, 0); err == nil {
+			err = q.Send(context.Background(), 1, []byte("x"), sysv.NoWait)
+		}
 	case "shm":
-		_, err = sysv.OpenSharedMemory(key, 0, 0, 0)
+		var m *sysv.SharedMemory
+		if m, err = sysv.OpenSharedMemory(key, 0, 0, 0); err == nil {
+			_, err = m.Attach(sysv.ReadOnly)
+		}
 	case "sem":
-		_, err = sysv.OpenSemaphoreSet(key, 0, 0, 0)
+		var s *sysv.SemaphoreSet
+		if s, err = sysv.OpenSemaphoreSet(key, 0, 0, 0); err == nil {
+			err = s.Op(context.Background(), sysv.SemOp{Delta: 1})
+		}
 	}
 	if !errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("uid %d opened %s %v: got error %v, want one matching fs.ErrPermission", os.Getuid(), args[0], key, err)
+		return fmt.Errorf("uid %d used %s %v: got error %v, want one matching fs.ErrPermission", os.Getuid(), args[0], key, err)
 	}
 	fmt.Println(err)
 	return nil
+}
+
+// dropBox sends to a queue it may write but not read, as a client of a
+// 0622 drop-box queue does, and checks that reading is refused.
+func dropBox(args []string) error {
+	q, err := sysv.OpenQueue(keyArg(args, 0), 0, 0)
+	if err != nil {
+		return err
+	}
+	if err := q.Send(context.Background(), 1, []byte("from uid "+strconv.Itoa(os.Getuid())), 0); err != nil {
+		return err
+	}
+	if _, _, err := q.Receive(context.Background(), make([]byte, 64), 0, sysv.NoWait); !errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("Receive from a queue this user may not read: %v, want an error matching fs.ErrPermission", err)
+	}
+	fmt.Println("sent")
+	return nil
+}
+
+// semCreate creates a semaphore set, says so and waits to be killed: a
+// creator that dies before it initialised anything.
+func semCreate(args []string) error {
+	if _, err := sysv.OpenSemaphoreSet(keyArg(args, 0), 1, sysv.Create|sysv.Exclusive, 0o600); err != nil {
+		return err
+	}
+	fmt.Println("created")
+	select {}
+}
+
+// ignoreURG ignores SIGURG, as some programs do, then checks that a blocked
+// Receive still keeps its deadline and is cancelled, and that Close ends it.
+func ignoreURG(args []string) error {
+	signal.Ignore(syscall.SIGURG)
+	q, err := sysv.OpenQueue(keyArg(args, 0), 0, 0)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 8)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := q.Receive(ctx, buf, 0, 0); !errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("Receive past its deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	go whenInMsgrcv(cancel)
+	if _, _, err := q.Receive(ctx, buf, 0, 0); !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("cancelled Receive: %v, want context.Canceled", err)
+	}
+	go whenInMsgrcv(func() { q.Close() })
+	if _, _, err := q.Receive(context.Background(), buf, 0, 0); !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("Receive when Close ran: %v, want os.ErrClosed", err)
+	}
+	fmt.Println("ok")
+	return nil
+}
+
+// whenInMsgrcv runs f once a thread of this process sleeps in msgrcv: a
+// child's testutil.WaitInKernel, which needs a test.
+func whenInMsgrcv(f func()) {
+	for {
+		files, _ := filepath.Glob("/proc/self/task/*/wchan")
+		for _, file := range files {
+			if b, _ := os.ReadFile(file); string(b) == "do_msgrcv" {
+				f()
+				return
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // echoMsg answers each message of type 1 with the same bytes as type 2,

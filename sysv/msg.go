@@ -3,6 +3,7 @@ package sysv
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -51,9 +52,13 @@ const (
 
 // OpenQueue finds the queue of key, or creates it with flag Create (and
 // fails if it exists with Create|Exclusive). perm applies only to a queue
-// this call creates, and exactly: the umask does not change it.
+// this call creates, and exactly: the umask does not change it. Key
+// IPCPrivate needs Create: it always makes a new queue (open an existing
+// private one with OpenQueueByID). Opening needs no permission on the queue:
+// each call needs what the kernel asks of it (Send write, Receive read), so a
+// process that may only write to a queue (mode 0622, say) opens it and sends.
 func OpenQueue(key Key, flag Flag, perm os.FileMode) (*MessageQueue, error) {
-	f, err := getFlags(flag, perm, Create|Exclusive)
+	f, err := getFlags(key, flag, perm, Create|Exclusive)
 	if err != nil {
 		return nil, openErr("msgget", key, err)
 	}
@@ -63,10 +68,33 @@ func OpenQueue(key Key, flag Flag, perm os.FileMode) (*MessageQueue, error) {
 	}
 	q := &MessageQueue{object: object{kind: kindQueue, key: key, id: id}}
 	st, err := msgctlStat(id)
-	if err != nil {
+	switch {
+	case err == nil:
+		q.maxBytes.Store(st.MaxBytes)
+	case errors.Is(err, syscall.EACCES): // may not read the status: Send cannot check the capacity
+		q.maxBytes.Store(math.MaxUint64)
+	default:
 		return nil, openErr("msgctl", key, err)
 	}
+	q.watch()
+	return q, nil
+}
+
+// OpenQueueByID opens the queue whose id is id, as ipcs prints it and
+// MessageQueue.ID returns: the way to reach a queue made with IPCPrivate, or
+// whose key is unknown (sysv_ipc's MessageQueue by id, C's msgsnd on a known
+// id). It fails with an error matching fs.ErrNotExist if no queue has the id.
+func OpenQueueByID(id int) (*MessageQueue, error) {
+	st, readable, err := statID("msgctl", kindQueue, id, msgctlStat)
+	if err != nil {
+		return nil, err
+	}
+	q := &MessageQueue{object: object{kind: kindQueue, key: st.Key, id: id, byID: true}}
 	q.maxBytes.Store(st.MaxBytes)
+	if !readable { // Send cannot check the capacity
+		q.maxBytes.Store(math.MaxUint64)
+	}
+	q.watch()
 	return q, nil
 }
 
@@ -74,8 +102,8 @@ func OpenQueue(key Key, flag Flag, perm os.FileMode) (*MessageQueue, error) {
 // queue is full, until ctx ends, unless flags has NoWait. A message larger than
 // kernel.msgmax or than the queue's MaxBytes fails with EINVAL and a hint
 // naming the limit (checked before the call: msgsnd would wait forever for a
-// message larger than the queue). With context.Background, Send allocates
-// nothing.
+// message larger than the queue). Send allocates nothing, and locks no thread
+// unless it has to wait with a context that can end.
 func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags MsgFlag) error {
 	if err := q.obj().check("msgsnd"); err != nil {
 		return err
@@ -95,7 +123,9 @@ func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags
 	if flags&NoWait != 0 {
 		err = msgsnd(q.id, mtype, data, int(flags))
 	} else {
-		err = blocking.Call(ctx, func(time.Duration) error { return msgsnd(q.id, mtype, data, 0) })
+		err = q.calls.Do(ctx, syscall.EAGAIN, func(timeout time.Duration) error {
+			return msgsnd(q.id, mtype, data, waitFlag(timeout))
+		})
 	}
 	sched.Tick() // see internal/sched
 	if errors.Is(err, syscall.EINVAL) {
@@ -103,6 +133,23 @@ func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags
 	}
 	return q.fail("msgsnd", err)
 }
+
+// waitFlag is the flag that keeps a call from blocking when the timeout
+// blocking gives is Immediately.
+func waitFlag(timeout time.Duration) int {
+	if timeout == blocking.Immediately {
+		return ipcNowait
+	}
+	return 0
+}
+
+// ID returns the kernel's identifier of the queue (as ipcs prints it), or -1
+// for a nil or zero q.
+func (q *MessageQueue) ID() int { return q.obj().ident() }
+
+// Key returns the key the queue was opened by (for one opened by id, the key
+// its status gives, IPCPrivate if it may not be read).
+func (q *MessageQueue) Key() Key { return q.obj().keyOf() }
 
 // obj is q's object, nil for a nil q, so that check fails rather than panics.
 func (q *MessageQueue) obj() *object {
@@ -116,6 +163,9 @@ func (q *MessageQueue) obj() *object {
 // exceeds it: the kernel would not refuse it but wait forever for room.
 func (q *MessageQueue) fits(size int) error {
 	st, err := msgctlStat(q.id)
+	if errors.Is(err, syscall.EACCES) {
+		return nil // may not read the capacity: let the kernel decide
+	}
 	if err != nil {
 		return err
 	}
@@ -132,8 +182,8 @@ func (q *MessageQueue) fits(size int) error {
 // type <= -mtype. A message longer than buf fails with E2BIG and stays queued,
 // unless flags has NoError, which truncates it. Receive blocks until a message
 // matches or ctx ends, unless flags has NoWait. If the queue is removed
-// meanwhile it fails with EIDRM. With context.Background, Receive allocates
-// nothing.
+// meanwhile it fails with EIDRM. Receive allocates nothing, and locks no
+// thread unless it has to wait with a context that can end.
 func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, flags MsgFlag) (n int, typ int64, err error) {
 	if err := q.obj().check("msgrcv"); err != nil {
 		return 0, 0, err
@@ -147,8 +197,8 @@ func (q *MessageQueue) Receive(ctx context.Context, buf []byte, mtype int64, fla
 	if flags&NoWait != 0 {
 		n, typ, err = msgrcv(q.id, buf, mtype, int(flags))
 	} else {
-		err = blocking.Call(ctx, func(time.Duration) error {
-			n, typ, err = msgrcv(q.id, buf, mtype, int(flags))
+		err = q.calls.Do(ctx, syscall.ENOMSG, func(timeout time.Duration) error {
+			n, typ, err = msgrcv(q.id, buf, mtype, int(flags)|waitFlag(timeout))
 			return err
 		})
 	}
@@ -195,14 +245,15 @@ func (q *MessageQueue) Set(s QueueStat) error {
 }
 
 // Remove destroys the queue (IPC_RMID): queued messages are lost, and calls
-// blocked on it in any process fail with EIDRM.
+// blocked on it in any process fail with EIDRM. It works after Close too.
 func (q *MessageQueue) Remove() error {
 	return q.obj().remove("msgctl", func() error { return msgctl(q.id, ipcRmid, nil) })
 }
 
 // Close makes q unusable: later calls fail with an error matching
-// os.ErrClosed. The queue itself stays until Remove. Close does not wake calls
-// already blocked; cancel their contexts. It is safe to call twice and on nil.
+// os.ErrClosed, and so do Send and Receive calls blocked on q, which Close
+// ends and waits for. The queue itself stays until Remove, which still works
+// on q. It is safe to call twice and on nil.
 func (q *MessageQueue) Close() error {
 	if q != nil {
 		q.close()

@@ -74,7 +74,8 @@ func TestQueueBufferTooSmall(t *testing.T) {
 	}
 }
 
-func TestQueueFullNoWait(t *testing.T) {
+// fullQueue returns a new queue of 8 bytes, full.
+func fullQueue(t *testing.T) *sysv.MessageQueue {
 	q := newQueue(t)
 	st, err := q.Stat()
 	if err != nil {
@@ -85,7 +86,12 @@ func TestQueueFullNoWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	send(t, q, 1, "12345678")
-	err = q.Send(context.Background(), 1, []byte("x"), sysv.NoWait)
+	return q
+}
+
+func TestQueueFullNoWait(t *testing.T) {
+	q := fullQueue(t)
+	err := q.Send(context.Background(), 1, []byte("x"), sysv.NoWait)
 	if !errors.Is(err, syscall.EAGAIN) {
 		t.Fatalf("Send to a full queue with NoWait: %v, want EAGAIN", err)
 	}

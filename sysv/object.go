@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
 )
 
@@ -37,7 +40,11 @@ const DefaultMode os.FileMode = 0o600
 // they are: unlike open(2), msgget, shmget and semget do not apply the umask
 // (the kernel copies them into ipc_perm.mode), so 0600 stays 0600 whatever the
 // umask is; TestModeIgnoresUmask checks it.
-func getFlags(flag Flag, perm os.FileMode, allowed Flag) (int, error) {
+func getFlags(key Key, flag Flag, perm os.FileMode, allowed Flag) (int, error) {
+	if key == IPCPrivate && flag&Create == 0 {
+		// The get calls would make a new object no one can find, and leak it.
+		return 0, errs.Invalid("key 0 (IPCPrivate) names no object: pass Create to make a new private one, or open an existing one by id")
+	}
 	if flag&^allowed != 0 {
 		return 0, errs.Invalid("unsupported flags %#x", int(flag&^allowed))
 	}
@@ -70,13 +77,15 @@ func (p Perm) valid() error {
 	return nil
 }
 
-// object is what the three kinds share: the id, the key it was found by, and
-// whether it is still usable.
+// object is what the three kinds share: the id, the key it was found by,
+// whether it is still usable, and the calls blocked on it, for Close to end.
 type object struct {
 	kind  string // "queue", "segment", "semaphore set", for messages
 	key   Key
 	id    int
+	byID  bool // opened by id: errors name the id
 	state atomic.Int32
+	calls blocking.Calls
 }
 
 const (
@@ -87,7 +96,7 @@ const (
 
 // name is how errors name the object: its key, or its id when private.
 func (o *object) name() string {
-	if o.key == IPCPrivate {
+	if o.key == IPCPrivate || o.byID {
 		return "id " + strconv.Itoa(o.id)
 	}
 	return o.key.String()
@@ -145,25 +154,83 @@ const (
 	kindSemSet  = "semaphore set"
 )
 
-// ID returns the kernel's identifier of the object (as ipcs prints it).
-func (o *object) ID() int { return o.id }
+// ident returns the kernel's identifier, -1 for a nil or zero handle (id 0
+// belongs to some other object).
+func (o *object) ident() int {
+	if o == nil || o.kind == "" {
+		return -1
+	}
+	return o.id
+}
 
-// Key returns the key the object was opened by.
-func (o *object) Key() Key { return o.key }
+// keyOf returns the key, IPCPrivate for a nil handle.
+func (o *object) keyOf() Key {
+	if o == nil {
+		return IPCPrivate
+	}
+	return o.key
+}
 
-// close marks the Go value unusable; the kernel object stays.
-func (o *object) close() { o.state.Store(closed) }
+// close marks the Go value unusable and ends the calls blocked on it, which
+// fail with an error matching os.ErrClosed; the kernel object stays.
+func (o *object) close() {
+	o.state.Store(closed)
+	o.calls.Close()
+}
 
-// remove runs rm (IPC_RMID) unless the object is closed or already removed.
+// The system calls that blocked calls of each kind sleep in, with the id as
+// first argument: how Close finds their threads (see blocking.Calls).
+var (
+	queueSyscalls = []uintptr{unix.SYS_MSGRCV, unix.SYS_MSGSND}
+	semSyscalls   = []uintptr{unix.SYS_SEMOP, unix.SYS_SEMTIMEDOP}
+)
+
+// watch tells o's calls where its blocked calls sleep; the Open functions
+// run it before they return o.
+func (o *object) watch() {
+	o.calls.Arg0 = uintptr(o.id)
+	switch o.kind {
+	case kindQueue:
+		o.calls.Syscalls = queueSyscalls
+	case kindSemSet:
+		o.calls.Syscalls = semSyscalls
+	}
+}
+
+// remove runs rm (IPC_RMID) unless the object was removed already. It works
+// after Close: removing is what a program does last, and Close must not make
+// it impossible.
 func (o *object) remove(op string, rm func() error) error {
-	if err := o.check(op); err != nil {
-		return err
+	if o == nil || o.kind == "" || o.state.Load() == removed {
+		return o.check(op)
 	}
 	if err := rm(); err != nil {
 		return o.fail(op, err)
 	}
-	o.state.Store(removed)
+	o.state.CompareAndSwap(open, removed)
 	return nil
+}
+
+// statID runs the IPC_STAT (stat) that an open by id begins with, after
+// refusing an id no object can have. readable is false when the object
+// exists but this process may not read its status, which the calls it may
+// make do not need; an id that no object of the kind has (EINVAL, EIDRM)
+// fails with an error matching fs.ErrNotExist.
+func statID[S any](op, kind string, id int, stat func(id int) (S, error)) (st S, readable bool, err error) {
+	name := "id " + strconv.Itoa(id)
+	if id < 0 || id > math.MaxInt32 {
+		return st, false, errs.Path(op, name, errs.Invalid("id %d out of range [0, %d]", id, math.MaxInt32))
+	}
+	st, err = stat(id)
+	switch {
+	case err == nil:
+		return st, true, nil
+	case errors.Is(err, syscall.EACCES):
+		return st, false, nil
+	case errors.Is(err, syscall.EINVAL), errors.Is(err, syscall.EIDRM):
+		err = errs.NotExist(err, "no %s has id %d", kind, id)
+	}
+	return st, false, errs.Path(op, name, err)
 }
 
 // semLimit reads one field of /proc/sys/kernel/sem ("semmsl semmns semopm

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"math"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
-	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/internal/sched"
 )
@@ -54,9 +54,12 @@ const SemValueMax = 32767
 // OpenSemaphoreSet finds the set of key, or creates one of n semaphores
 // (all 0) with flag Create (Create|Exclusive fails if it exists). n may be 0 to
 // open an existing set of any size. perm applies only to a set this call
-// creates, and exactly: the umask does not change it.
+// creates, and exactly: the umask does not change it. Key IPCPrivate needs
+// Create (open an existing private set with OpenSemaphoreSetByID). Opening
+// needs no permission on the set, only the calls do: Op needs write
+// permission to change values and read permission to wait for zero.
 func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSet, error) {
-	f, err := getFlags(flag, perm, Create|Exclusive)
+	f, err := getFlags(key, flag, perm, Create|Exclusive)
 	switch {
 	case err != nil:
 	case n < 0:
@@ -76,21 +79,55 @@ func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSe
 	if err != nil {
 		return nil, openErr("semget", key, err)
 	}
+	s := &SemaphoreSet{object: object{kind: kindSemSet, key: key, id: id}}
 	st, err := semctlStat(id)
-	if err != nil {
+	switch {
+	case err == nil:
+		s.count = st.Count
+	case !errors.Is(err, syscall.EACCES): // unreadable: the count stays unknown, the kernel checks numbers
 		return nil, openErr("semctl", key, err)
 	}
-	return &SemaphoreSet{object: object{kind: kindSemSet, key: key, id: id}, count: st.Count}, nil
+	s.watch()
+	return s, nil
 }
 
-// Count returns the number of semaphores in the set.
-func (s *SemaphoreSet) Count() int { return s.count }
+// OpenSemaphoreSetByID opens the set whose id is id, as ipcs prints it and
+// SemaphoreSet.ID returns (sysv_ipc's Semaphore by id). It fails with an error
+// matching fs.ErrNotExist if no set has the id.
+func OpenSemaphoreSetByID(id int) (*SemaphoreSet, error) {
+	st, _, err := statID("semctl", kindSemSet, id, semctlStat)
+	if err != nil {
+		return nil, err
+	}
+	s := &SemaphoreSet{object: object{kind: kindSemSet, key: st.Key, id: id, byID: true}, count: st.Count}
+	s.watch()
+	return s, nil
+}
+
+// Count returns the number of semaphores in the set; 0 for a nil or zero s,
+// and for a set whose status this process may not read.
+func (s *SemaphoreSet) Count() int {
+	if s == nil {
+		return 0
+	}
+	return s.count
+}
+
+// ID returns the kernel's identifier of the set (as ipcs prints it), or -1
+// for a nil or zero s.
+func (s *SemaphoreSet) ID() int { return s.obj().ident() }
+
+// Key returns the key the set was opened by (for one opened by id, the key
+// its status gives, IPCPrivate if it may not be read).
+func (s *SemaphoreSet) Key() Key { return s.obj().keyOf() }
 
 // Op applies ops atomically (semop): either all of them or, until they all
 // can, none. It blocks until then or until ctx ends (semtimedop with the time
 // left), unless an operation has SemNoWait. More operations than kernel.sem's
-// semopm fail with E2BIG and a hint. With context.Background it allocates
-// nothing.
+// semopm fail with E2BIG and a hint, and operations that could never all
+// succeed (Delta -32768: no value is that large) with EINVAL, before the
+// call. Op allocates nothing, and locks no thread unless it has to wait with a
+// context that can end.
 func (s *SemaphoreSet) Op(ctx context.Context, ops ...SemOp) error {
 	if err := s.obj().check("semop"); err != nil {
 		return err
@@ -102,9 +139,10 @@ func (s *SemaphoreSet) Op(ctx context.Context, ops ...SemOp) error {
 	for _, op := range ops {
 		nowait = nowait || op.Flags&SemNoWait != 0
 	}
-	err := blocking.Call(ctx, func(timeout time.Duration) error {
+	// semtimedop with timeout Immediately (0) fails with EAGAIN at once.
+	err := s.calls.Do(ctx, syscall.EAGAIN, func(timeout time.Duration) error {
 		err := semtimedop(s.id, ops, int64(timeout))
-		if timeout != blocking.NoTimeout && !nowait && errors.Is(err, syscall.EAGAIN) {
+		if timeout > 0 && !nowait && errors.Is(err, syscall.EAGAIN) {
 			return errs.ErrTimeout // semtimedop's time ran out
 		}
 		return err
@@ -124,17 +162,58 @@ func (s *SemaphoreSet) obj() *object {
 	return &s.object
 }
 
+// fastOps is how many operations the kernel handles without allocating
+// (SEMOPM_FAST); past it, Op reads kernel.sem's semopm first.
+const fastOps = 64
+
 func (s *SemaphoreSet) validate(ops []SemOp) error {
 	if len(ops) == 0 {
 		return errs.Invalid("no operations")
 	}
-	for _, op := range ops {
-		if int(op.Num) >= s.count {
+	if len(ops) > fastOps { // before the quadratic checks below
+		if semopm, ok := semLimit(2); ok && int64(len(ops)) > semopm {
+			return errs.Hint(syscall.E2BIG, "operations %d > kernel.sem semopm %d", len(ops), semopm)
+		}
+	}
+	for i, op := range ops {
+		if s.count > 0 && int(op.Num) >= s.count {
 			return errs.Invalid("semaphore %d out of range: the set has %d", op.Num, s.count)
 		}
 		if op.Flags&^(SemNoWait|SemUndo) != 0 {
 			return errs.Invalid("unsupported flags %#x", int(op.Flags))
 		}
+		if !slices.ContainsFunc(ops[:i], func(o SemOp) bool { return o.Num == op.Num }) {
+			if err := satisfiable(ops[i:], op.Num); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// satisfiable fails if the operations of ops on semaphore num can succeed
+// from no starting value: the kernel applies them in order, each Delta < 0
+// needing the value to be at least -Delta, each Delta 0 needing it 0, each
+// Delta > 0 leaving it at most SemValueMax (ERANGE otherwise). Op would wait
+// forever for such a set of operations.
+func satisfiable(ops []SemOp, num uint16) error {
+	low, high, sum := 0, SemValueMax, 0 // the starting values that work, and the change so far
+	for _, op := range ops {
+		if op.Num != num {
+			continue
+		}
+		switch d := int(op.Delta); {
+		case d < 0:
+			low = max(low, -d-sum)
+		case d == 0:
+			low, high = max(low, -sum), min(high, -sum)
+		default:
+			high = min(high, SemValueMax-sum-d)
+		}
+		sum += int(op.Delta)
+	}
+	if low > high {
+		return errs.Invalid("the operations on semaphore %d can never succeed: no value from 0 to %d satisfies them", num, SemValueMax)
 	}
 	return nil
 }
@@ -143,7 +222,7 @@ func (s *SemaphoreSet) checkNum(op string, num int) error {
 	if err := s.obj().check(op); err != nil {
 		return err
 	}
-	if num < 0 || num >= s.count {
+	if num < 0 || num > math.MaxUint16 || s.count > 0 && num >= s.count {
 		return s.fail(op, errs.Invalid("semaphore %d out of range: the set has %d", num, s.count))
 	}
 	return nil
@@ -174,12 +253,26 @@ func (s *SemaphoreSet) SetValue(num, v int) error {
 	return err
 }
 
+// size returns the number of semaphores, from the status if the open could
+// not read it: GETALL and SETALL take an array of exactly that many.
+func (s *SemaphoreSet) size() (int, error) {
+	if s.count > 0 {
+		return s.count, nil
+	}
+	st, err := semctlStat(s.id)
+	return st.Count, err
+}
+
 // Values returns every semaphore's value (GETALL).
 func (s *SemaphoreSet) Values() ([]int, error) {
 	if err := s.obj().check("semctl"); err != nil {
 		return nil, err
 	}
-	raw := make([]uint16, s.count)
+	n, err := s.size()
+	if err != nil {
+		return nil, s.fail("semctl", err)
+	}
+	raw := make([]uint16, n)
 	if err := semctlArray(s.id, getAll, raw); err != nil {
 		return nil, s.fail("semctl", err)
 	}
@@ -195,8 +288,12 @@ func (s *SemaphoreSet) SetValues(vals []int) error {
 	if err := s.obj().check("semctl"); err != nil {
 		return err
 	}
-	if len(vals) != s.count {
-		return s.fail("semctl", errs.Invalid("%d values for a set of %d", len(vals), s.count))
+	n, err := s.size()
+	if err != nil {
+		return s.fail("semctl", err)
+	}
+	if len(vals) != n {
+		return s.fail("semctl", errs.Invalid("%d values for a set of %d", len(vals), n))
 	}
 	raw := make([]uint16, len(vals))
 	for i, v := range vals {
@@ -243,14 +340,15 @@ func (s *SemaphoreSet) Set(p Perm) error {
 }
 
 // Remove destroys the set (IPC_RMID); operations waiting on it in any process
-// fail with EIDRM.
+// fail with EIDRM. It works after Close too.
 func (s *SemaphoreSet) Remove() error {
 	return s.obj().remove("semctl", func() error { _, err := semctlVal(s.id, 0, ipcRmid, 0); return err })
 }
 
 // Close makes s unusable: later calls fail with an error matching
-// os.ErrClosed. The set stays until Remove. Close does not wake operations
-// already blocked; cancel their contexts. It is safe to call twice and on nil.
+// os.ErrClosed, and so do Op calls blocked on s, which Close ends and waits
+// for. The set stays until Remove, which still works on s. It is safe to call
+// twice and on nil.
 func (s *SemaphoreSet) Close() error {
 	if s != nil {
 		s.close()
@@ -258,37 +356,32 @@ func (s *SemaphoreSet) Close() error {
 	return nil
 }
 
-// Mutex is a lock on one semaphore of a set, shared between processes: 1
-// means unlocked. It locks with SEM_UNDO, so the kernel unlocks it if its
-// holder dies, even by kill -9.
+// Mutex is a lock on one semaphore of a set, shared between processes: 0
+// means unlocked, 1 locked. A new set's semaphores are 0, so a set is a valid
+// unlocked mutex from the moment semget creates it: no initialisation step
+// exists that a creator could die in the middle of, leaving a set that hangs
+// its openers. Lock waits for 0 and adds 1 with SEM_UNDO, so the kernel
+// unlocks the mutex if its holder dies, even by kill -9. Only the process
+// that holds the mutex may unlock it (any of its goroutines, as with
+// sync.Mutex); the kernel's record of the last process to operate on the
+// semaphore (GETPID) says which one that is.
 type Mutex struct {
 	set *SemaphoreSet
 	num uint16
 }
 
-// OpenMutex opens the one-semaphore set of key as a Mutex, creating it
-// unlocked if it does not exist. The creator sets the value to 1 after
-// creating it; a process that opens it in between waits in Lock until then.
+// OpenMutex opens the semaphore set of key as a Mutex on its semaphore 0,
+// creating a one-semaphore set, unlocked, if none exists.
 func OpenMutex(key Key, perm os.FileMode) (*Mutex, error) {
-	set, err := OpenSemaphoreSet(key, 1, Create|Exclusive, perm)
-	if err == nil {
-		if err = set.SetValue(0, 1); err != nil {
-			set.Remove()
-			return nil, err
-		}
-		return &Mutex{set: set}, nil
-	}
-	if !errors.Is(err, os.ErrExist) {
-		return nil, err
-	}
-	if set, err = OpenSemaphoreSet(key, 1, 0, 0); err != nil {
+	set, err := OpenSemaphoreSet(key, 1, Create, perm)
+	if err != nil {
 		return nil, err
 	}
 	return &Mutex{set: set}, nil
 }
 
-// Mutex returns a Mutex on semaphore num, which its user must have set to 1
-// (unlocked) once, when the set was created.
+// Mutex returns a Mutex on semaphore num, which is unlocked while its value
+// is 0, as every semaphore of a new set is.
 func (s *SemaphoreSet) Mutex(num int) (*Mutex, error) {
 	if err := s.checkNum("semop", num); err != nil {
 		return nil, err
@@ -296,8 +389,14 @@ func (s *SemaphoreSet) Mutex(num int) (*Mutex, error) {
 	return &Mutex{set: s, num: uint16(num)}, nil
 }
 
-// Set returns the semaphore set the mutex lives in, to Close or Remove it.
-func (m *Mutex) Set() *SemaphoreSet { return m.set }
+// Set returns the semaphore set the mutex lives in, to Close or Remove it;
+// nil for a nil m.
+func (m *Mutex) Set() *SemaphoreSet {
+	if m == nil {
+		return nil
+	}
+	return m.set
+}
 
 // sem returns the set and number of m's semaphore; a nil m has no set, so
 // that Op fails rather than m.num panics.
@@ -311,28 +410,43 @@ func (m *Mutex) sem() (*SemaphoreSet, uint16) {
 // Lock waits until the mutex is unlocked and takes it, or until ctx ends.
 func (m *Mutex) Lock(ctx context.Context) error {
 	set, num := m.sem()
-	return set.Op(ctx, SemOp{Num: num, Delta: -1, Flags: SemUndo})
+	return set.Op(ctx, SemOp{Num: num, Delta: 0}, SemOp{Num: num, Delta: 1, Flags: SemUndo})
 }
 
 // TryLock takes the mutex if it is unlocked and reports whether it did.
 func (m *Mutex) TryLock() (bool, error) {
 	set, num := m.sem()
-	err := set.Op(context.Background(), SemOp{Num: num, Delta: -1, Flags: SemUndo | SemNoWait})
+	err := set.Op(context.Background(), SemOp{Num: num, Delta: 0, Flags: SemNoWait}, SemOp{Num: num, Delta: 1, Flags: SemUndo})
 	if errors.Is(err, syscall.EAGAIN) {
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// Unlock releases the mutex. Unlocking a mutex that is not locked is an
-// error, checked atomically with the release (the value must be 0).
+// Unlock releases the mutex. Unlocking a mutex that is not locked fails with
+// an error matching syscall.EINVAL, and one that another process holds with
+// one matching syscall.EPERM: released by someone else, it would be taken
+// twice once the kernel undid its holder's lock.
 func (m *Mutex) Unlock() error {
 	set, num := m.sem()
-	err := set.Op(context.Background(),
-		SemOp{Num: num, Delta: 0, Flags: SemNoWait}, // fails unless locked
-		SemOp{Num: num, Delta: 1, Flags: SemUndo})
+	v, err := set.Value(int(num))
+	if err != nil {
+		return err
+	}
+	if v == 0 {
+		return errs.Path("semop", set.name(), errs.Invalid("unlock of an unlocked mutex"))
+	}
+	if holder, err := set.LastPID(int(num)); err != nil {
+		return err
+	} else if holder != os.Getpid() {
+		return errs.Path("semop", set.name(), errs.Hint(syscall.EPERM, "the mutex is held by process %d, not this one", holder))
+	}
+	// Only this process can have changed the value since: it holds the lock.
+	// NoWait all the same, so that a concurrent Unlock of ours fails instead
+	// of waiting for the next Lock.
+	err = set.Op(context.Background(), SemOp{Num: num, Delta: -1, Flags: SemUndo | SemNoWait})
 	if errors.Is(err, syscall.EAGAIN) {
-		return errs.Path("semop", m.set.name(), errs.Invalid("unlock of an unlocked mutex"))
+		return errs.Path("semop", set.name(), errs.Invalid("unlock of an unlocked mutex"))
 	}
 	return err
 }

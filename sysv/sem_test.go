@@ -154,7 +154,7 @@ func waitWaiting(t *testing.T, s *sysv.SemaphoreSet, num, n int) {
 func TestSemaphoreRemoveWakesWaiter(t *testing.T) {
 	s := newSemSet(t, 1)
 	done := make(chan error, 1)
-	go func() { done <- s.Op(context.Background(), sysv.SemOp{Delta: 0}, sysv.SemOp{Delta: -1}) }()
+	go func() { done <- s.Op(context.Background(), sysv.SemOp{Delta: -1}) }()
 	waitWaiting(t, s, 0, 1)
 	other, err := sysv.OpenSemaphoreSet(s.Key(), 0, 0, 0)
 	if err != nil {
@@ -193,4 +193,39 @@ func TestMutex(t *testing.T) {
 		t.Fatalf("TryLock of an unlocked mutex = %v, %v", ok, err)
 	}
 	again.Unlock()
+}
+
+// lockUnlock locks m, failing if that takes more than testutil.Timeout, and
+// unlocks it.
+func lockUnlock(t *testing.T, m *sysv.Mutex, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+	defer cancel()
+	if err := m.Lock(ctx); err != nil {
+		t.Fatalf("Lock of %s: %v", what, err)
+	}
+	if err := m.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newMutex opens the mutex of key, removed at cleanup.
+func newMutex(t *testing.T, key sysv.Key) *sysv.Mutex {
+	t.Helper()
+	m, err := sysv.OpenMutex(key, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Set().Remove() })
+	return m
+}
+
+// heldByChild returns a new mutex and the child process that holds it.
+func heldByChild(t *testing.T) (*sysv.Mutex, *testutil.Proc) {
+	t.Helper()
+	key := sysv.Key(testutil.Key())
+	m := newMutex(t, key)
+	p := testutil.Start(t, testutil.Child("mutex-hold", key.String()))
+	p.Expect("locked")
+	return m, p
 }

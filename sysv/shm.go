@@ -43,9 +43,10 @@ const ReadOnly AttachFlag = shmRdonly
 // with flag Create (Create|Exclusive fails if it exists). size may be 0 to open
 // an existing segment of any size; a larger size than the segment's fails. flag
 // may add HugeTLB and NoReserve. perm applies only to a segment this call
-// creates, and exactly: the umask does not change it.
+// creates, and exactly: the umask does not change it. Key IPCPrivate needs
+// Create (open an existing private segment with OpenSharedMemoryByID).
 func OpenSharedMemory(key Key, size int, flag Flag, perm os.FileMode) (*SharedMemory, error) {
-	f, err := getFlags(flag, perm, Create|Exclusive|HugeTLB|NoReserve)
+	f, err := getFlags(key, flag, perm, Create|Exclusive|HugeTLB|NoReserve)
 	switch {
 	case err != nil:
 	case size < 0:
@@ -67,11 +68,31 @@ func OpenSharedMemory(key Key, size int, flag Flag, perm os.FileMode) (*SharedMe
 		return nil, openErr("shmget", key, err)
 	}
 	st, err := shmctlStat(id)
-	if err != nil {
+	if err != nil && !errors.Is(err, syscall.EACCES) { // unreadable: Attach will say so
 		return nil, openErr("shmctl", key, err)
 	}
 	return &SharedMemory{object: object{kind: kindSegment, key: key, id: id}, size: st.Size}, nil
 }
+
+// OpenSharedMemoryByID opens the segment whose id is id, as ipcs prints it
+// and SharedMemory.ID returns (sysv_ipc's attach(id)): the way to reach a
+// segment made with IPCPrivate. It fails with an error matching
+// fs.ErrNotExist if no segment has the id.
+func OpenSharedMemoryByID(id int) (*SharedMemory, error) {
+	st, _, err := statID("shmctl", kindSegment, id, shmctlStat)
+	if err != nil {
+		return nil, err
+	}
+	return &SharedMemory{object: object{kind: kindSegment, key: st.Key, id: id, byID: true}, size: st.Size}, nil
+}
+
+// ID returns the kernel's identifier of the segment (as ipcs prints it), or
+// -1 for a nil or zero m.
+func (m *SharedMemory) ID() int { return m.obj().ident() }
+
+// Key returns the key the segment was opened by (for one opened by id, the
+// key its status gives, IPCPrivate if it may not be read).
+func (m *SharedMemory) Key() Key { return m.obj().keyOf() }
 
 // obj is m's object, nil for a nil m, so that check fails rather than panics.
 func (m *SharedMemory) obj() *object {
@@ -81,8 +102,14 @@ func (m *SharedMemory) obj() *object {
 	return &m.object
 }
 
-// Size returns the segment's size in bytes.
-func (m *SharedMemory) Size() int { return m.size }
+// Size returns the segment's size in bytes: 0 for a nil or zero m, and for a
+// segment whose status this process may not read (it may not attach it either).
+func (m *SharedMemory) Size() int {
+	if m == nil {
+		return 0
+	}
+	return m.size
+}
 
 // Attach maps the segment into this process (shmat) and returns its memory.
 // The slice is valid until Detach or Close; touching it afterwards crashes the
@@ -93,6 +120,14 @@ func (m *SharedMemory) Attach(flags AttachFlag) ([]byte, error) {
 	}
 	if flags&^ReadOnly != 0 {
 		return nil, m.fail("shmat", errs.Invalid("unsupported flags %#x", int(flags)))
+	}
+	size := m.size
+	if size == 0 { // the open could not read the status: the mode has changed since, or shmat fails too
+		st, err := shmctlStat(m.id)
+		if err != nil {
+			return nil, m.fail("shmat", err)
+		}
+		size = st.Size
 	}
 	p, err := shmat(m.id, int(flags))
 	if err != nil {
@@ -107,8 +142,8 @@ func (m *SharedMemory) Attach(flags AttachFlag) ([]byte, error) {
 	if m.attached == nil {
 		m.attached = make(map[unsafe.Pointer]int)
 	}
-	m.attached[p] = m.size
-	return unsafe.Slice((*byte)(p), m.size), nil
+	m.attached[p] = size
+	return unsafe.Slice((*byte)(p), size), nil
 }
 
 // Detach unmaps memory that Attach returned (shmdt). It also works after
@@ -153,15 +188,15 @@ func (m *SharedMemory) Set(p Perm) error {
 
 // Remove marks the segment for destruction (IPC_RMID): the kernel frees it
 // when the last process detaches. Memory already attached stays usable until
-// detached.
+// detached. It works after Close too.
 func (m *SharedMemory) Remove() error {
 	return m.obj().remove("shmctl", func() error { return shmctl(m.id, ipcRmid, nil) })
 }
 
 // Close detaches every mapping that Attach returned and not yet detached, so
 // their slices become invalid, and makes m unusable: later calls fail with an
-// error matching os.ErrClosed. The segment stays until Remove. It is safe to
-// call twice and on nil.
+// error matching os.ErrClosed. The segment stays until Remove, which still
+// works on m. It is safe to call twice and on nil.
 func (m *SharedMemory) Close() error {
 	if m == nil {
 		return nil

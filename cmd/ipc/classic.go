@@ -22,14 +22,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// pathAndMessage splits the arguments of `send [PATH] MSG`.
-func pathAndMessage(a []string, defaultPath string) (path, msg string) {
-	if len(a) == 2 {
-		return a[0], a[1]
-	}
-	return defaultPath, a[0]
-}
-
 // jsonFlag adds --json to a command that prints what it received.
 func jsonFlag(c *cobra.Command, v *bool) {
 	c.Flags().BoolVar(v, "json", false, `print one JSON object per message, {"data": ...} with metadata`)
@@ -49,14 +41,6 @@ func checkCount(count int) error {
 		return cli.Usagef("invalid --count %d (want 0 for no limit, or more)", count)
 	}
 	return nil
-}
-
-// deadline turns a --timeout flag into a deadline; zero means none.
-func deadline(d time.Duration) time.Time {
-	if d <= 0 {
-		return time.Time{}
-	}
-	return time.Now().Add(d)
 }
 
 // netErr reshapes a net package error, "listen tcp 127.0.0.1:1: bind: address
@@ -92,10 +76,10 @@ func inUseHint(err error, hint string) error {
 
 // echoEnd is one side of an echo exchange, as its command's flags set it.
 type echoEnd struct {
-	network, addr string        // "tcp" and host:port, or "unix"/"unixgram" and a path
-	timeout       time.Duration // bounds the whole exchange; 0: none
-	count         int           // servers: exchanges before exiting; 0: never
-	asJSON        bool          // servers: print --json objects
+	network, addr string     // "tcp" and host:port, or "unix"/"unixgram" and a path
+	wait          *waitFlags // bounds the whole exchange
+	count         int        // servers: exchanges before exiting; 0: never
+	asJSON        bool       // servers: print --json objects
 }
 
 // serveEcho is the walk-through's echo server for a stream listener: for each
@@ -104,10 +88,18 @@ type echoEnd struct {
 func serveEcho(ln net.Listener, e echoEnd, out io.Writer) error {
 	defer ln.Close()
 	type deadliner interface{ SetDeadline(time.Time) error }
-	end := deadline(e.timeout)
+	end := e.wait.deadline()
 	ln.(deadliner).SetDeadline(end)
-	notifyReady()
+	notifyReady("connections on %s", ln.Addr())
 	for n := 0; e.count == 0 || n < e.count; n++ {
+		if e.wait.noWait() {
+			if ready, err := readyNow(ln.(syscall.Conn)); err != nil || !ready {
+				if err == nil && n == 0 {
+					err = nothingYet("accept", e.addr, "no connection waiting")
+				}
+				return err // after n > 0, every connection waiting was served
+			}
+		}
 		conn, err := ln.Accept()
 		if err != nil {
 			return netErr("accept", e.addr, err)
@@ -124,6 +116,15 @@ func serveEcho(ln net.Listener, e echoEnd, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// clientWait is the check of a client's --timeout: a client always waits for
+// its echo, so 0 would fail every exchange.
+func clientWait(w *waitFlags) error {
+	if w.noWait() {
+		return cli.Usagef("--timeout 0: a client always waits for the echo; give a positive --timeout, or none to wait as long as it takes")
 	}
 	return nil
 }
@@ -169,8 +170,8 @@ func streamPayload(out io.Writer, r io.Reader, asJSON bool, meta map[string]any,
 // echoRequest is the walk-through's client: it sends msg, closes its sending
 // half so that the server sees the end of the message, and returns every byte
 // the server sends back until it closes.
-func echoRequest(e echoEnd, msg string) ([]byte, error) {
-	end := deadline(e.timeout)
+func echoRequest(e echoEnd, msg []byte) ([]byte, error) {
+	end := e.wait.deadline()
 	d := net.Dialer{Deadline: end}
 	conn, err := d.Dial(e.network, e.addr)
 	if err != nil {
@@ -178,7 +179,7 @@ func echoRequest(e echoEnd, msg string) ([]byte, error) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(end)
-	if _, err := io.WriteString(conn, msg); err != nil {
+	if _, err := conn.Write(msg); err != nil {
 		return nil, netErr("send", e.addr, err)
 	}
 	if err := conn.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
@@ -290,4 +291,16 @@ func printStat(w io.Writer, path string, fi fs.FileInfo, asJSON bool) error {
 	fmt.Fprintf(tw, "%s\t%s\t%#o\t%d\t%d\t%d\t%s\n", path, kindOf(fi.Mode()), fi.Mode().Perm(),
 		st.Uid, st.Gid, fi.Size(), fi.ModTime().Format(time.RFC3339))
 	return tw.Flush()
+}
+
+// fileErr reports a failed read or write of a file with the CLI's timeout
+// error, naming the file once.
+func fileErr(op, path string, err error) error {
+	var pe *os.PathError
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errs.ErrTimeout
+	} else if errors.As(err, &pe) {
+		err = pe.Err // "read /tmp/f: ..." is said once
+	}
+	return errs.Path(op, path, err)
 }

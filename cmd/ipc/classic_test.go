@@ -454,7 +454,8 @@ func TestClassicUnixBadInput(t *testing.T) {
 	if err := os.WriteFile(regular, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	expectError(t, exitError, "listen "+regular+": address already in use", "unix", "recv", regular)
+	expectError(t, exitError, "listen "+regular+": a regular file is there, not a socket", "unix", "recv", regular)
+	expectError(t, exitError, "listen "+dir+": a directory is there, not a socket", "unix", "recv", dir)
 	expectError(t, exitError, "remove "+regular+": not a socket (it is a regular file)", "unix", "rm", regular)
 	expectError(t, exitError, "connect "+regular+": connection refused", "unix", "send", regular, "x")
 	missing := filepath.Join(dir, "missing")
@@ -472,16 +473,17 @@ func TestClassicPipe(t *testing.T) {
 
 func TestClassicPipeWriterToPython(t *testing.T) {
 	// Python makes the anonymous pipe and reads it; ipc's writer child writes
-	// into descriptor 3 as ipc pipe's parent arranges.
+	// what it reads on stdin into descriptor 3, as ipc pipe's parent arranges.
 	py := testutil.RequirePython(t)
 	cmd := exec.Command(py, "-c", `import fcntl, os, subprocess, sys
 r, w = os.pipe()
 r = fcntl.fcntl(r, fcntl.F_DUPFD_CLOEXEC, 4) # keep the read end off descriptor 3
 os.dup2(w, 3); os.close(w)
-child = subprocess.Popen(sys.argv[1:], pass_fds=(3,))
+child = subprocess.Popen(sys.argv[1:], pass_fds=(3,), stdin=subprocess.PIPE)
 os.close(3)
+child.stdin.write(b"written by ipc"); child.stdin.close()
 with os.fdopen(r, "rb") as f: data = f.read()
-print(data.decode(), child.wait(), flush=True)`, os.Args[0], pipeWriterCmd, "written by ipc")
+print(data.decode(), child.wait(), flush=True)`, os.Args[0], pipeWriterCmd)
 	cmd.Env = ipcCommand().Env
 	p := testutil.Start(t, cmd)
 	p.Expect("written by ipc 0")

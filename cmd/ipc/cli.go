@@ -9,8 +9,14 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/cli"
+	"github.com/goipc/ipc/internal/errs"
 )
 
 // Exit statuses, as ../../shared/CLI.md fixes them.
@@ -20,18 +26,37 @@ const (
 	exitEmpty   = 4
 )
 
-// emptyError is a --nowait call that found nothing to take, or with full set
-// no room for a message: exit status 4.
+// emptyError is a call told not to wait (--nowait or --timeout 0) that found
+// nothing to take, or with full set no room for a message: exit status 4.
 type emptyError struct {
 	err  error
 	full bool
+	what string // what was missing, when more precise than "nothing to take"
+	// timeoutOnly: the verb has no --nowait, so only --timeout 0 said so
+	timeoutOnly bool
 }
 
 func (e emptyError) Error() string {
-	if e.full {
-		return e.err.Error() + " (the queue is full and --nowait given)"
+	what := e.what
+	switch {
+	case e.full:
+		what = "the queue is full"
+	case what == "":
+		what = "nothing to take"
 	}
-	return e.err.Error() + " (nothing to take and --nowait given)"
+	reason := what + ", and --nowait (or --timeout 0) says not to wait"
+	if e.timeoutOnly {
+		reason = what + ", and --timeout 0 says not to wait"
+	}
+	var pe *os.PathError
+	var se *os.SyscallError
+	switch { // the errno's text, "resource temporarily unavailable", says less
+	case errors.As(e.err, &pe):
+		return pe.Op + " " + pe.Path + ": " + reason
+	case errors.As(e.err, &se):
+		return se.Syscall + ": " + reason
+	}
+	return reason
 }
 func (e emptyError) Unwrap() error { return e.err }
 
@@ -89,6 +114,58 @@ func writePayload(w io.Writer, data []byte, asJSON bool, meta map[string]any) er
 	return err
 }
 
+// badInput is the usage error of a parser's errs.Invalid: its reason alone,
+// "unknown kind "x" (want ...)", without the errno's "invalid argument".
+func badInput(err error) error {
+	var h *errs.Hinted
+	if errors.As(err, &h) && errors.Is(h.Err, syscall.EINVAL) {
+		msg := strings.Replace(err.Error(), h.Error(), h.Hint, 1)
+		return cli.Usage(errors.New(msg))
+	}
+	return cli.Usage(err)
+}
+
+// checkStdout fails, before anything is taken from a queue, when stdout
+// cannot take a message at all: closed, or open only for reading. (A full
+// disk shows only when written to: deliver handles that.) The Go runtime puts
+// /dev/null, opened read-write, on a standard descriptor that was closed when
+// the program started; a shell's >/dev/null opens it write-only, a discard
+// the user asked for.
+func checkStdout() error {
+	fl, err := unix.FcntlInt(1, unix.F_GETFL, 0)
+	var out, null unix.Stat_t
+	switch {
+	case err != nil:
+		return errs.Path("write", "stdout", errs.Hint(err, "stdout is closed; nothing was taken"))
+	case fl&unix.O_ACCMODE == unix.O_RDWR && unix.Fstat(1, &out) == nil && unix.Stat("/dev/null", &null) == nil &&
+		out.Mode&unix.S_IFMT == unix.S_IFCHR && out.Rdev == null.Rdev:
+		return errs.Path("write", "stdout", errs.Hint(syscall.EBADF, "stdout was closed when ipc started; nothing was taken"))
+	case fl&unix.O_ACCMODE == unix.O_RDONLY:
+		return errs.Path("write", "stdout", errs.Hint(syscall.EBADF, "stdout is open only for reading; nothing was taken"))
+	}
+	return nil
+}
+
+// deliver prints a message taken from a queue as writePayload does. When
+// stdout fails, the message must not be lost: putBack queues it again, and
+// the error says so, or that putting it back failed too. where names the
+// queue and the place the message gets there.
+func deliver(w io.Writer, data []byte, asJSON bool, meta map[string]any, where string, putBack func() error) error {
+	err := writePayload(w, data, asJSON, meta)
+	if err == nil {
+		return nil
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // "write /dev/stdout" says less than "write stdout"
+	}
+	werr := errs.Path("write", "stdout", err)
+	if perr := putBack(); perr != nil {
+		return fmt.Errorf("%w; putting the message back on %s failed too, so it is lost: %v", werr, where, perr)
+	}
+	return fmt.Errorf("%w; the message was put back on %s", werr, where)
+}
+
 // cString returns data up to its first NUL byte: what `read` prints without
 // --length, the C-string convention of the walk-through's demos.
 func cString(data []byte) []byte {
@@ -117,8 +194,12 @@ func (m *modeValue) Set(v string) error {
 const readyEnv = "IPC_READY_FD"
 
 // notifyReady tells whoever started this process, if anyone, that the receiver
-// is listening or waiting.
-func notifyReady() {
+// is listening or waiting, and a person at a terminal what it waits for (a
+// phrase such as "a message on /foo"); scripts see nothing on stderr.
+func notifyReady(format string, args ...any) {
+	if isTerminal(os.Stderr) {
+		fmt.Fprintf(os.Stderr, "ipc: waiting for "+format+" (Ctrl-C to stop)\n", args...)
+	}
 	fd, err := strconv.Atoi(os.Getenv(readyEnv))
 	if err != nil {
 		return
@@ -127,4 +208,10 @@ func notifyReady() {
 	f := os.NewFile(uintptr(fd), "ready")
 	f.Write([]byte{'\n'})
 	f.Close()
+}
+
+// isTerminal says whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

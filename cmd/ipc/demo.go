@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/goipc/ipc/internal/cli"
@@ -163,8 +162,20 @@ func runDemo(cmd *cobra.Command, mechs []string) error {
 	defer stop()
 	defer d.runCleanups()
 
-	out := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(out, "MECHANISM\tSENT\tRECEIVED\tROUND TRIP\tOK")
+	// Each row is printed as its exchange completes, in columns as wide as
+	// the names and messages the plans will print.
+	nameW, msgW := len("MECHANISM"), len("RECEIVED")
+	probe := &demo{self: self, id: "probe"}
+	for _, c := range cases {
+		nameW = max(nameW, len(c.name))
+		msgW = max(msgW, len(fmt.Sprintf("%q", c.plan(probe).message)))
+	}
+	probe.runCleanups() // the plans made names, and nothing else
+	out := cmd.OutOrStdout()
+	row := func(name, sent, received, rtt, ok string) {
+		fmt.Fprintf(out, "%-*s  %-*s  %-*s  %-10s  %s\n", nameW, name, msgW, sent, msgW, received, rtt, ok)
+	}
+	row("MECHANISM", "SENT", "RECEIVED", "ROUND TRIP", "OK")
 	failed := 0
 	for _, c := range cases {
 		if ctx.Err() != nil {
@@ -175,9 +186,8 @@ func runDemo(cmd *cobra.Command, mechs []string) error {
 		if r.err != nil {
 			ok, failed = "FAIL: "+r.err.Error(), failed+1
 		}
-		fmt.Fprintf(out, "%s\t%q\t%q\t%v\t%s\n", r.name, r.sent, r.received, r.rtt.Round(10*time.Microsecond), ok)
+		row(r.name, fmt.Sprintf("%q", r.sent), fmt.Sprintf("%q", r.received), r.rtt.Round(10*time.Microsecond).String(), ok)
 	}
-	out.Flush() // once, so that the columns line up
 	if ctx.Err() != nil {
 		d.runCleanups()
 		return errors.New("demo: interrupted; every object it created was removed")

@@ -2,7 +2,7 @@ package main
 
 import (
 	"errors"
-	"io"
+	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
@@ -27,24 +27,28 @@ closes. Either side creates the FIFO when PATH (default ` + defaultFIFO + `) is
 missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 	}
 	mode := modeValue(0o600)
-	var timeout time.Duration
+	var sendWait, recvWait *waitFlags
+	var in *payload
 	var asJSON bool
 
 	send := &cobra.Command{
 		Use:   "send [PATH] MSG",
 		Short: "Write MSG into the FIFO, waiting for a reader to open it",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			path, msg := pathAndMessage(a, defaultFIFO)
-			f, err := openFIFO(path, os.O_WRONLY, fs.FileMode(mode), deadline(timeout), "reader")
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			path := optionalPath(a, defaultFIFO)
+			f, err := openFIFO(path, os.O_WRONLY, fs.FileMode(mode), sendWait, "reader")
 			if err != nil {
 				return err
 			}
 			defer f.Close()
-			if _, err := io.WriteString(f, msg); err != nil {
-				return fifoErr("write", path, err)
+			if _, err := f.Write(msg); err != nil {
+				return fileErr("write", path, err)
 			}
-			return fifoErr("close", path, f.Close())
+			return fileErr("close", path, f.Close())
 		},
 	}
 	recv := &cobra.Command{
@@ -53,20 +57,26 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultFIFO)
-			f, err := openFIFO(path, os.O_RDONLY, fs.FileMode(mode), deadline(timeout), "writer")
+			if err := checkStdout(); err != nil {
+				return err
+			}
+			f, err := openFIFO(path, os.O_RDONLY, fs.FileMode(mode), recvWait, "writer")
 			if err != nil {
 				return err
 			}
 			defer f.Close()
 			return streamPayload(cmd.OutOrStdout(), f, asJSON, map[string]any{"path": path}, func(err error) error {
-				return fifoErr("read", path, err)
+				return fileErr("read", path, err)
 			})
 		},
 	}
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().Var(&mode, "mode", "permission bits of a FIFO this creates, whatever the umask")
-		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
 	}
+	sendWait = addWait(send, "give up waiting for a reader, or for room, after this long", "")
+	recvWait = addWait(recv, "give up waiting for a writer, or for its data, after this long", "")
+	foreignFlag(send)
+	in = payloadFlag(send, 0, 1)
 	jsonFlag(recv, &asJSON)
 	group.AddCommand(send, recv)
 	namedVerbs(group, fs.ModeNamedPipe, defaultFIFO)
@@ -85,9 +95,10 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 }
 
 // openFIFO creates the FIFO at path if it is missing, tells a waiting demo it
-// is ready, and opens it, which blocks until a peer opens the other end or the
-// deadline passes; the file it returns keeps that deadline.
-func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer string) (*os.File, error) {
+// is ready, and opens it, which waits until a peer opens the other end, as
+// long as w allows; the file it returns keeps w's deadline. It refuses what is
+// not a FIFO, and a link or a FIFO that guardPath refuses.
+func openFIFO(path string, flag int, mode fs.FileMode, w *waitFlags, peer string) (*os.File, error) {
 	switch err := unix.Mkfifo(path, uint32(mode)); {
 	case err == nil:
 		if err := os.Chmod(path, mode); err != nil { // mkfifo applies the umask
@@ -96,7 +107,25 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 	case err != syscall.EEXIST:
 		return nil, errs.Path("mkfifo", path, err)
 	}
-	notifyReady()
+	fi, err := guardPath("open", path, flag != os.O_RDONLY)
+	if err == nil && fi == nil {
+		err = errs.Path("open", path, syscall.ENOENT) // removed since mkfifo
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		flag |= syscall.O_NOFOLLOW // the entry checked is the one opened
+	} else if fi, err = os.Stat(path); err != nil {
+		return nil, errs.Path("open", path, errors.Unwrap(err))
+	}
+	if fi.Mode().Type() != fs.ModeNamedPipe {
+		return nil, errs.Path("open", path, fmt.Errorf("not a FIFO (it is a %s): ipc fifo reads and writes only FIFOs", kindOf(fi.Mode())))
+	}
+	if w.noWait() {
+		return openFIFONow(path, flag, peer)
+	}
+	notifyReady("a %s to open %s", peer, path)
 
 	// open(2) of a FIFO sleeps in the kernel and cannot be interrupted from Go.
 	// On timeout the goroutine is left blocked; the command exits right after.
@@ -110,6 +139,7 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 		done <- opened{f, err}
 	}()
 	var expired <-chan time.Time
+	end := w.deadline()
 	if !end.IsZero() {
 		t := time.NewTimer(time.Until(end))
 		defer t.Stop()
@@ -120,14 +150,6 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 		if o.err != nil {
 			return nil, o.err
 		}
-		fi, err := o.f.Stat()
-		if err == nil {
-			err = checkKind("open", path, fi, fs.ModeNamedPipe)
-		}
-		if err != nil {
-			o.f.Close()
-			return nil, err
-		}
 		o.f.SetDeadline(end)
 		return o.f, nil
 	case <-expired:
@@ -135,13 +157,24 @@ func openFIFO(path string, flag int, mode fs.FileMode, end time.Time, peer strin
 	}
 }
 
-// fifoErr reports a failed read or write with the CLI's timeout error.
-func fifoErr(op, path string, err error) error {
-	var pe *os.PathError
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		err = errs.ErrTimeout
-	} else if errors.As(err, &pe) {
-		err = pe.Err // "read /tmp/f: ..." is said once
+// openFIFONow opens the FIFO without waiting for the peer: a writer finds no
+// reader at once (ENXIO), a reader checks that a writer has put data in.
+func openFIFONow(path string, flag int, peer string) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ENXIO) {
+		return nil, nothingYet("open", path, "no "+peer+" has the FIFO open")
 	}
-	return errs.Path(op, path, err)
+	if err != nil {
+		return nil, err
+	}
+	if flag&(os.O_WRONLY|os.O_RDWR) == 0 {
+		if ready, err := readyNow(f); err != nil || !ready {
+			f.Close()
+			if err == nil {
+				err = nothingYet("read", path, "no "+peer+" has put data in the FIFO")
+			}
+			return nil, err
+		}
+	}
+	return f, nil
 }

@@ -29,16 +29,25 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 	}
 
 	mode := modeValue(0o600)
+	var in *payload
 	send := &cobra.Command{
 		Use:   "send [PATH] MSG",
 		Short: "Write MSG to PATH atomically (temporary file + rename)",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			path, msg := pathAndMessage(a, defaultFile)
-			return writeAtomic(path, []byte(msg), fs.FileMode(mode))
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			path := optionalPath(a, defaultFile)
+			if _, err := guardPath("write", path, true); err != nil {
+				return err
+			}
+			return writeAtomic(path, msg, fs.FileMode(mode))
 		},
 	}
 	send.Flags().Var(&mode, "mode", "permission bits of the file, whatever the umask")
+	foreignFlag(send)
+	in = payloadFlag(send, 0, 1)
 
 	var wait time.Duration
 	var asJSON bool
@@ -48,14 +57,17 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 		Args:  cli.Args(cobra.RangeArgs(0, 1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			path := optionalPath(a, defaultFile)
-			data, err := readFile(path)
+			f, err := openRegular("open", path)
 			if errors.Is(err, fs.ErrNotExist) && wait > 0 {
-				data, err = waitForFile(path, wait)
+				f, err = waitForFile(path, wait)
 			}
 			if err != nil {
 				return err
 			}
-			return writePayload(cmd.OutOrStdout(), data, asJSON, map[string]any{"path": path})
+			defer f.Close()
+			return streamPayload(cmd.OutOrStdout(), f, asJSON, map[string]any{"path": path}, func(err error) error {
+				return fileErr("read", path, err)
+			})
 		},
 	}
 	jsonFlag(recv, &asJSON)
@@ -114,25 +126,30 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	return nil
 }
 
-// readFile is os.ReadFile, but a file too large for memory is an error
-// rather than the runtime's fatal one.
-func readFile(path string) ([]byte, error) {
-	if fi, err := os.Stat(path); err == nil {
-		if err := errs.FitsInMemory("read", path, fi.Size()); err != nil {
-			return nil, err
-		}
-	}
-	return os.ReadFile(path)
+// openRegular opens path for reading, refusing anything but a regular file:
+// recv reads a message that has an end, never a FIFO or a device, which could
+// block the open or never end.
+func openRegular(op, path string) (*os.File, error) {
+	f, _, err := openGuarded(op, path, os.O_RDONLY, 0, 0, "file recv reads regular files (ipc fifo recv reads FIFOs)")
+	return f, err
 }
 
-// tempPattern names writeAtomic's temporary files for path: hidden, beside it.
-func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
+// tempPattern names writeAtomic's temporary files for path: hidden, beside
+// it, and short enough for NAME_MAX whatever the length of path's own name
+// (CreateTemp puts up to 20 digits in place of the *).
+func tempPattern(path string) string {
+	const room = unix.NAME_MAX - len("..") - 20 - len(".tmp")
+	base := filepath.Base(path)
+	if len(base) > room {
+		base = base[:room]
+	}
+	return "." + base + ".*.tmp"
+}
 
-// waitForFile waits until path is complete, at most d, and returns its
-// contents. An inotify watch on the directory wakes it when a file is renamed
+// waitForFile waits until path is complete, at most d, and returns it open. An inotify watch on the directory wakes it when a file is renamed
 // into place or closed after writing, so it never polls; a writer that does
 // not use rename is read once it closes the file.
-func waitForFile(path string, d time.Duration) ([]byte, error) {
+func waitForFile(path string, d time.Duration) (*os.File, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, errs.Syscall("inotify_init1", err)
@@ -143,14 +160,14 @@ func waitForFile(path string, d time.Duration) ([]byte, error) {
 		return nil, errs.Path("wait", path, err)
 	}
 	events.SetReadDeadline(time.Now().Add(d))
-	notifyReady()
+	notifyReady("%s to be written", path)
 	name := []byte(filepath.Base(path))
 	buf := make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1))
 	for {
 		// Checked after the watch exists, so a file written meanwhile is seen.
-		data, err := readFile(path)
+		f, err := openRegular("open", path)
 		if !errors.Is(err, fs.ErrNotExist) {
-			return data, err
+			return f, err
 		}
 		for seen := false; !seen; {
 			n, err := events.Read(buf)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -43,7 +44,7 @@ func (s *selection) options() (inventory.Options, error) {
 	for _, k := range s.kinds {
 		kind, err := inventory.ParseKind(k)
 		if err != nil {
-			return opts, cli.Usage(err)
+			return opts, badInput(err)
 		}
 		opts.Kinds = append(opts.Kinds, kind)
 	}
@@ -113,7 +114,11 @@ if it may and says so, or warns that queues cannot be listed.`,
 				return fmt.Errorf("ls: %w", err)
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), objs)
+				withHex, err := withKeyHex(objs)
+				if err != nil {
+					return err
+				}
+				return writeJSON(cmd.OutOrStdout(), withHex)
 			}
 			return writeTable(cmd.OutOrStdout(), objs)
 		},
@@ -135,6 +140,24 @@ func writeJSON[T any](w io.Writer, v []T) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// withKeyHex gives each System V object of ls --json its key in the 0x form
+// too, "key_hex" right after "key", as stat --json does.
+func withKeyHex(objs []inventory.Object) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(objs))
+	for i, o := range objs {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return nil, err
+		}
+		if o.Name == "" {
+			key := fmt.Sprintf(`,"key":%d,`, o.Key)
+			b = bytes.Replace(b, []byte(key), []byte(key+fmt.Sprintf(`"key_hex":"0x%08x",`, uint32(o.Key))), 1)
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 func writeTable(w io.Writer, objs []inventory.Object) error {

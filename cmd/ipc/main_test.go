@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 )
 
 // The test binary doubles as the ipc command: runIPC and startIPC re-execute
 // it as the child "ipc", which runs main with the given arguments. So the tests
 // exercise the real command line, exit statuses included, in real processes.
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		"ipc": func(args []string) error {
 			os.Args = append([]string{"ipc"}, args...)
 			main()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
@@ -27,18 +28,23 @@ without any read or write system call on the data. PATH defaults to
 
 	var offset, size cli.SizeValue
 	mode := modeValue(0o600)
+	var in *payload
 	write := &cobra.Command{
 		Use:   "write [PATH] DATA",
-		Short: "Store DATA at --offset through a shared mapping, creating or extending the file",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
+		Short: "Store DATA (and a NUL if the file goes on) at --offset through a shared mapping, creating or extending the file",
 		RunE: func(cmd *cobra.Command, a []string) error {
-			path, data := pathAndMessage(a, defaultMmapFile)
-			return mmapWrite(path, []byte(data), int64(offset), int64(size), fs.FileMode(mode))
+			a, data, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			return mmapWrite(optionalPath(a, defaultMmapFile), data, int64(offset), int64(size), fs.FileMode(mode))
 		},
 	}
+	in = payloadFlag(write, 0, 1)
 	write.Flags().Var(&offset, "offset", "byte offset of DATA in the file")
 	write.Flags().Var(&size, "size", "make the file at least this long (zeros)")
 	write.Flags().Var(&mode, "mode", "permission bits of a new file, whatever the umask")
+	foreignFlag(write)
 
 	var readOffset, length cli.SizeValue
 	var asJSON bool
@@ -75,17 +81,36 @@ without any read or write system call on the data. PATH defaults to
 }
 
 // mmapWrite makes path at least off+len(data) and size bytes long, maps just
-// the bytes data goes to, stores it and flushes it to the file.
-func mmapWrite(path string, data []byte, off, size int64, perm fs.FileMode) error {
+// the bytes data goes to, stores it (and a NUL after it when the file goes on,
+// as every shared memory write does) and flushes it to the file. A file it
+// created is removed, and one it grew is cut back, when a later step fails.
+func mmapWrite(path string, data []byte, off, size int64, perm fs.FileMode) (err error) {
 	need := max(off+int64(len(data)), size)
 	if need == 0 {
 		return cli.Usagef("nothing to write: DATA is empty and there is no --offset or --size")
 	}
-	f, err := mmap.CreateFile(path, need, perm)
+	f, created, err := openGuarded("open", path, os.O_RDWR|os.O_CREATE, perm, 0, "mmap write stores into regular files, which it can extend")
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		switch {
+		case err == nil:
+		case created:
+			os.Remove(path)
+		case fi.Size() < need:
+			f.Truncate(fi.Size())
+		}
+	}()
+	if err := mmap.Grow(f, need); err != nil {
+		return err
+	}
+	data = withNUL(data, off, max(need, fi.Size()))
 	if len(data) == 0 {
 		return nil
 	}
@@ -103,11 +128,24 @@ func mmapWrite(path string, data []byte, off, size int64, perm fs.FileMode) erro
 	return m.Close()
 }
 
+// withNUL returns data with a NUL byte after it when the object, size bytes,
+// has room for one after offset off: the one write convention of mmap, posix
+// shm and sysv shm, so that read, which stops at the first NUL, prints what
+// the last write stored and nothing of a longer message it overwrote.
+func withNUL(data []byte, off, size int64) []byte {
+	if len(data) == 0 || off+int64(len(data)) >= size {
+		return data
+	}
+	return append(data[:len(data):len(data)], 0)
+}
+
 // mmapRead maps length bytes of path from off read-only and copies them out
 // (a copy that survives the file shrinking meanwhile). Without hasLength it
 // reads to the end of the file and keeps what precedes the first NUL.
 func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
-	f, err := os.Open(path)
+	// Not blocking: opening a FIFO would wait for a writer; it is refused
+	// below, as it cannot be mapped.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +157,8 @@ func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
 	switch {
 	case fi.IsDir():
 		return nil, errs.Path("read", path, syscall.EISDIR)
+	case fi.Mode()&(fs.ModeNamedPipe|fs.ModeSocket) != 0:
+		return nil, errs.Path("read", path, fmt.Errorf("not a regular file (it is a %s): a %s cannot be mapped", kindOf(fi.Mode()), kindOf(fi.Mode())))
 	case !fi.Mode().IsRegular():
 		if !hasLength {
 			return nil, errs.Path("read", path, errs.Invalid("not a regular file, so it has no known end: give --length"))

@@ -39,16 +39,20 @@ func TestMmapWriteRead(t *testing.T) {
 		}
 	}
 
-	// A second write changes bytes in place and extends the file only when
-	// it must; --size extends it with zeros.
+	// A second write changes bytes in place, ends with a NUL where the file
+	// goes on (as posix and sysv shm writes do), and extends the file only
+	// when it must; --size extends it with zeros.
 	mustIPC(t, "mmap", "write", "--offset", "5000", path, "HE")
-	if got := mustIPC(t, "mmap", "read", path, "--offset", "5000"); got != "HEllo\n" {
-		t.Errorf("after overwriting: %q, want HEllo", got)
+	if got := mustIPC(t, "mmap", "read", path, "--offset", "5000"); got != "HE\n" {
+		t.Errorf("after overwriting: %q, want HE", got)
+	}
+	if got := mustIPC(t, "mmap", "read", path, "--offset", "5000", "--length", "5"); got != "HE\x00lo\n" {
+		t.Errorf("after overwriting, 5 bytes: %q, want HE, NUL, lo", got)
 	}
 	mustIPC(t, "mmap", "write", path, "tail", "--offset", "5003", "--size", "3MiB")
 	data, err := os.ReadFile(path)
-	if err != nil || len(data) != 3<<20 || string(data[5000:5007]) != "HEltail" {
-		t.Fatalf("after extending: %d bytes, %q, %v", len(data), data[5000:5007], err)
+	if err != nil || len(data) != 3<<20 || string(data[5000:5008]) != "HE\x00tail\x00" {
+		t.Fatalf("after extending: %d bytes, %q, %v", len(data), data[5000:5008], err)
 	}
 	mustIPC(t, "mmap", "rm", path)
 	if _, err := os.Stat(path); !os.IsNotExist(err) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -17,16 +18,21 @@ const pipeWriterCmd = "pipe-writer"
 
 func init() {
 	var asJSON bool
+	var in *payload
 	pipe := &cobra.Command{
 		Use:   "pipe MSG",
 		Short: "A child process writes MSG into an anonymous pipe; the parent prints what it read",
 		Long: `An anonymous pipe joins only related processes: ipc creates the pipe, starts a
 child (ipc itself) holding the write end as descriptor 3, closes its own copy
 of the write end and reads until the child's end closes, then prints what came
-through.`,
-		Args: cli.Args(cobra.ExactArgs(1)),
+through. The child gets MSG on its stdin, so a message of any size (- or
+--file) reaches it.`,
 		RunE: func(cmd *cobra.Command, a []string) error {
-			data, writer, err := readFromChild(a[0])
+			_, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			data, writer, err := readFromChild(msg)
 			if err != nil {
 				return err
 			}
@@ -34,14 +40,15 @@ through.`,
 		},
 	}
 	jsonFlag(pipe, &asJSON)
+	in = payloadFlag(pipe, 0, 0)
 	rootCmd.AddCommand(pipe, &cobra.Command{
-		Use:    pipeWriterCmd + " MSG",
-		Short:  "Write MSG to descriptor 3 (the child of ipc pipe)",
+		Use:    pipeWriterCmd,
+		Short:  "Copy stdin to descriptor 3 (the child of ipc pipe)",
 		Hidden: true,
-		Args:   cli.Args(cobra.ExactArgs(1)),
+		Args:   cli.Args(cobra.NoArgs),
 		RunE: func(_ *cobra.Command, a []string) error {
 			w := os.NewFile(3, "pipe")
-			if _, err := io.WriteString(w, a[0]); err != nil {
+			if _, err := io.Copy(w, os.Stdin); err != nil {
 				return errs.Path("write", "pipe", errors.Unwrap(err))
 			}
 			return w.Close()
@@ -56,7 +63,7 @@ through.`,
 
 // readFromChild runs the hidden writer with the pipe's write end and returns
 // everything it wrote, and its pid.
-func readFromChild(msg string) ([]byte, int, error) {
+func readFromChild(msg []byte) ([]byte, int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, 0, err
@@ -66,7 +73,8 @@ func readFromChild(msg string) ([]byte, int, error) {
 		return nil, 0, errs.Syscall("pipe", err)
 	}
 	defer r.Close()
-	child := exec.Command(self, pipeWriterCmd, msg)
+	child := exec.Command(self, pipeWriterCmd)
+	child.Stdin = bytes.NewReader(msg)
 	child.ExtraFiles = []*os.File{w}
 	child.Stderr = os.Stderr
 	err = child.Start()

@@ -82,43 +82,39 @@ the classic walk-through.`,
 // defaultQueue is the queue of the classic walk-through's POSIX example.
 const defaultQueue = "/foo"
 
-// callContext is the context of a blocking call with --timeout (0: none).
-func callContext(timeout time.Duration) (context.Context, context.CancelFunc) {
-	if timeout > 0 {
-		return context.WithTimeout(context.Background(), timeout)
-	}
-	return context.Background(), func() {}
-}
-
 func mqCommand() *cobra.Command {
 	mq := &cobra.Command{Use: "mq", Short: "POSIX message queues (mq_open, mq_send, mq_receive)"}
 
 	var (
-		priority          uint
-		create, nowaitSnd bool
-		mode              = modeValue(0o600)
-		capacity          int
-		msgSize           cli.SizeValue
-		sendTimeout       time.Duration
+		priority uint
+		create   bool
+		mode     = modeValue(0o600)
+		capacity int
+		msgSize  cli.SizeValue
+		sendWait *waitFlags
+		in       *payload
 	)
 	send := &cobra.Command{
 		Use:   "send [NAME] MSG",
 		Short: "Send MSG with --priority, waiting while the queue is full",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			name, msg := pathAndMessage(a, defaultQueue)
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			name := optionalPath(a, defaultQueue)
 			capacity, msgSize := queueGeometry(capacity, int(msgSize))
 			q, err := posix.OpenQueue(name, &posix.QueueOptions{
 				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode), ModeSet: true,
-				Capacity: capacity, MessageSize: msgSize, Nonblocking: nowaitSnd,
+				Capacity: capacity, MessageSize: msgSize, Nonblocking: sendWait.noWait(),
 			})
 			if err != nil {
 				return err
 			}
 			defer q.Close()
-			ctx, cancel := callContext(sendTimeout)
+			ctx, cancel := sendWait.context()
 			defer cancel()
-			return nowaitFull(q.Send(ctx, []byte(msg), priority))
+			return nowaitFull(q.Send(ctx, msg, priority))
 		},
 	}
 	f := send.Flags()
@@ -127,38 +123,50 @@ func mqCommand() *cobra.Command {
 	f.Var(&mode, "mode", "permission bits of a new queue, whatever the umask")
 	f.IntVar(&capacity, "max-messages", 0, "capacity of a new queue (default fs.mqueue.msg_default)")
 	f.Var(&msgSize, "message-size", "largest message of a new queue (default fs.mqueue.msgsize_default)")
-	f.DurationVar(&sendTimeout, "timeout", 0, "give up waiting for room after this long (exit 3)")
-	f.BoolVar(&nowaitSnd, "nowait", false, "fail at once (exit 4) if the queue is full")
+	sendWait = addWait(send, "give up waiting for room after this long", "fail at once (exit 4) if the queue is full")
+	in = payloadFlag(send, 0, 1)
 
 	var (
-		recvTimeout time.Duration
-		nowaitRecv  bool
-		asJSON      bool
+		recvWait *waitFlags
+		asJSON   bool
 	)
 	recv := &cobra.Command{
 		Use:   "recv NAME",
 		Short: "Receive the oldest message of the highest priority, waiting while the queue is empty",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{Access: posix.ReadOnly, Nonblocking: nowaitRecv})
+			if err := checkStdout(); err != nil {
+				return err
+			}
+			q, err := posix.OpenQueue(a[0], &posix.QueueOptions{Access: posix.ReadOnly, Nonblocking: recvWait.noWait()})
 			if err != nil {
 				return err
 			}
 			defer q.Close()
-			notifyReady()
-			ctx, cancel := callContext(recvTimeout)
+			if !recvWait.noWait() {
+				notifyReady("a message on %s", q.Name())
+			}
+			ctx, cancel := recvWait.context()
 			defer cancel()
 			buf := make([]byte, q.MessageSize())
 			n, prio, err := q.Receive(ctx, buf)
 			if err != nil {
 				return nowait(err)
 			}
-			return writePayload(cmd.OutOrStdout(), buf[:n], asJSON, map[string]any{"priority": prio})
+			data := buf[:n]
+			where := fmt.Sprintf("%s with priority %d, behind the messages of that priority already queued", q.Name(), prio)
+			return deliver(cmd.OutOrStdout(), data, asJSON, map[string]any{"priority": prio}, where, func() error {
+				w, err := posix.OpenQueue(q.Name(), &posix.QueueOptions{Access: posix.WriteOnly, Nonblocking: true})
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				return w.Send(context.Background(), data, prio)
+			})
 		},
 	}
 	f = recv.Flags()
-	f.DurationVar(&recvTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
-	f.BoolVar(&nowaitRecv, "nowait", false, "fail at once (exit 4) if the queue is empty")
+	recvWait = addWait(recv, "give up waiting after this long", "fail at once (exit 4) if the queue is empty")
 	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "priority": N}`)
 
 	mq.AddCommand(send, defaultName(recv, defaultQueue),
@@ -205,13 +213,17 @@ func shmCommand() *cobra.Command {
 		offset, size cli.SizeValue
 		create       bool
 		mode         = modeValue(0o600)
+		in           *payload
 	)
 	write := &cobra.Command{
 		Use:   "write NAME DATA",
-		Short: "Store DATA at --offset in the segment, growing it to --size",
-		Args:  cli.Args(cobra.ExactArgs(2)),
+		Short: "Store DATA and a NUL (when there is room) at --offset in the segment, growing it to --size",
 		RunE: func(cmd *cobra.Command, a []string) error {
-			end := int64(offset) + int64(len(a[1]))
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			end := int64(offset) + int64(len(msg))
 			want := max(end, int64(size))
 			opts := &posix.ShmOptions{Mode: os.FileMode(mode), ModeSet: true}
 			m, err := posix.OpenSharedMemory(a[0], opts)
@@ -243,7 +255,7 @@ func shmCommand() *cobra.Command {
 			if end > cur {
 				return errs.Path("write", m.Name(), errs.Invalid("data ends at byte %d, past the end of the %d-byte segment (grow it with --size)", end, cur))
 			}
-			if len(a[1]) == 0 {
+			if len(msg) == 0 {
 				return nil
 			}
 			data, err := m.Map(posix.ReadWrite)
@@ -251,7 +263,7 @@ func shmCommand() *cobra.Command {
 				undo()
 				return err
 			}
-			copy(data[offset:], a[1])
+			copy(data[offset:], withNUL(msg, int64(offset), cur))
 			return m.Close()
 		},
 	}
@@ -260,6 +272,7 @@ func shmCommand() *cobra.Command {
 	f.Var(&size, "size", "make the segment at least this long (a new one is as long as the data otherwise)")
 	f.BoolVar(&create, "create", false, "create the segment if it does not exist")
 	f.Var(&mode, "mode", "permission bits of a new segment, whatever the umask")
+	in = payloadFlag(write, 1, 1)
 
 	var (
 		readOffset, length cli.SizeValue
@@ -350,8 +363,8 @@ func semCommand() *cobra.Command {
 	createFlags(post)
 
 	var (
-		timeout            time.Duration
-		nowaitWait, printV bool
+		semWait *waitFlags
+		printV  bool
 	)
 	wait := &cobra.Command{
 		Use:   "wait NAME",
@@ -363,11 +376,11 @@ func semCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			if nowaitWait {
+			if semWait.noWait() {
 				err = nowait(s.TryWait())
 			} else {
-				notifyReady()
-				ctx, cancel := callContext(timeout)
+				notifyReady("a post to %s", s.Name())
+				ctx, cancel := semWait.context()
 				defer cancel()
 				err = s.Wait(ctx)
 			}
@@ -378,10 +391,10 @@ func semCommand() *cobra.Command {
 		},
 	}
 	createFlags(wait)
-	wait.Flags().DurationVar(&timeout, "timeout", 0, "give up waiting after this long (exit 3)")
-	wait.Flags().BoolVar(&nowaitWait, "nowait", false, "fail at once (exit 4) if the value is zero")
+	semWait = addWait(wait, "give up waiting after this long", "fail at once (exit 4) if the value is zero")
 	wait.Flags().BoolVar(&printV, "print-value", false, "print the value the wait left")
 
+	var valueJSON bool
 	valueCmd := &cobra.Command{
 		Use:   "value NAME",
 		Short: "Print the semaphore's value",
@@ -392,9 +405,17 @@ func semCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			return printValue(cmd.OutOrStdout(), s)
+			if !valueJSON {
+				return printValue(cmd.OutOrStdout(), s)
+			}
+			v, err := s.Value()
+			if err != nil {
+				return err
+			}
+			return printFields(cmd.OutOrStdout(), []field{{"name", s.Name()}, {"value", v}}, true)
 		},
 	}
+	valueCmd.Flags().BoolVar(&valueJSON, "json", false, `print {"name": ..., "value": N}`)
 	sem.AddCommand(post, wait, valueCmd,
 		statCommand("semaphore",
 			func(name string) (*posix.Semaphore, error) { return posix.OpenSemaphore(name, nil) },
@@ -486,6 +507,9 @@ func printFields(w io.Writer, fields []field, asJSON bool) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range fields {
+		if f.value == nil {
+			f.value = "never"
+		}
 		fmt.Fprintf(tw, "%s\t%v\n", f.name, f.value)
 	}
 	return tw.Flush()

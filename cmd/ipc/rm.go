@@ -85,7 +85,7 @@ could remove them.`,
 func removeTargets(stderr io.Writer, kindArg string, targets []string) error {
 	kind, err := inventory.ParseKind(kindArg)
 	if err != nil {
-		return cli.Usage(err)
+		return badInput(err)
 	}
 	var failed []error
 	for _, target := range targets {
@@ -117,8 +117,7 @@ func removeTarget(kind inventory.Kind, target string) error {
 // lookup finds the object a TARGET names. A System V KEY is read as every
 // ipc command reads one, PATH:PROJ included.
 func lookup(kind inventory.Kind, target string) (inventory.Object, error) {
-	isSysv := kind == inventory.SysvMsg || kind == inventory.SysvShm || kind == inventory.SysvSem
-	if !isSysv || strings.HasPrefix(target, "id=") {
+	if !kind.SystemV() || strings.HasPrefix(target, "id=") {
 		return inventory.Lookup(kind, target)
 	}
 	key, err := sysv.ParseKey(strings.TrimPrefix(target, "key="))
@@ -130,9 +129,7 @@ func lookup(kind inventory.Kind, target string) (inventory.Object, error) {
 
 // warnUninspectable says why POSIX objects will be kept, when that is so.
 func warnUninspectable(stderr io.Writer, opts inventory.Options) {
-	posix := len(opts.Kinds) == 0 || slices.ContainsFunc(opts.Kinds, func(k inventory.Kind) bool {
-		return k == inventory.PosixMQ || k == inventory.PosixShm || k == inventory.PosixSem
-	})
+	posix := len(opts.Kinds) == 0 || slices.ContainsFunc(opts.Kinds, func(k inventory.Kind) bool { return !k.SystemV() })
 	if !posix || opts.SkipUninspectable {
 		return
 	}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"github.com/goipc/ipc/internal/cli"
@@ -64,7 +63,7 @@ SIG is a name (USR1, SIGUSR1, RTMIN+3, RTMAX-1) or a number.`,
 	send.Flags().Int32Var(&value, "value", 0, "send with sigqueue, attaching this integer (sival_int)")
 
 	var count int
-	var timeout time.Duration
+	var wait *waitFlags
 	var asJSON bool
 	recv := &cobra.Command{
 		Use:   "recv [SIG...]",
@@ -83,6 +82,9 @@ reserve.`,
 			if err := checkCount(count); err != nil {
 				return err
 			}
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			sigs := []syscall.Signal{syscall.SIGUSR1}
 			if len(a) > 0 {
 				sigs = nil
@@ -97,11 +99,11 @@ reserve.`,
 					sigs = append(sigs, sig)
 				}
 			}
-			return receiveSignals(cmd, sigs, count, timeout, asJSON)
+			return receiveSignals(cmd, sigs, count, wait, asJSON)
 		},
 	}
 	recv.Flags().IntVar(&count, "count", 1, "stop after this many signals (0: never)")
-	recv.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
+	wait = addWait(recv, "give up waiting for signals after this long", "")
 	recv.Flags().BoolVar(&asJSON, "json", false, "print JSON objects, with the sender's pid and uid and the si_code")
 
 	group.AddCommand(send, recv)
@@ -228,7 +230,7 @@ const reexecEnv = "IPC_SIGNALS_BLOCKED"
 // have it blocked before the program starts: recv blocks the signals in its
 // thread and re-executes itself (same pid, same arguments), and the new image
 // finds them blocked.
-func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeout time.Duration, asJSON bool) error {
+func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, wait *waitFlags, asJSON bool) error {
 	var set unix.Sigset_t
 	for _, sig := range sigs {
 		bits := uint(unsafe.Sizeof(set.Val[0])) * 8
@@ -261,20 +263,34 @@ func receiveSignals(cmd *cobra.Command, sigs []syscall.Signal, count int, timeou
 	}
 	f := os.NewFile(uintptr(fd), "signalfd") // non-blocking: the runtime poller waits
 	defer f.Close()
-	f.SetReadDeadline(deadline(timeout))
+	f.SetReadDeadline(wait.deadline())
 	out := cmd.OutOrStdout()
 	if asJSON {
 		fmt.Fprintf(out, "{\"pid\":%d}\n", os.Getpid())
 	} else {
 		fmt.Fprintf(out, "pid %d\n", os.Getpid())
 	}
-	notifyReady()
+	var names []string
+	for _, sig := range sigs {
+		names = append(names, signalName(sig))
+	}
+	if !wait.noWait() {
+		notifyReady("%s to pid %d", strings.Join(names, ", "), os.Getpid())
+	}
 	var info unix.SignalfdSiginfo
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(&info)), unsafe.Sizeof(info))
 	for n := 0; count == 0 || n < count; n++ {
+		if wait.noWait() {
+			if ready, err := readyNow(f); err != nil || !ready {
+				if err == nil && n == 0 {
+					err = nothingYet("wait for", "signals", "no signal pending")
+				}
+				return err // after n > 0, every signal pending was taken
+			}
+		}
 		if _, err := f.Read(buf); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				err = errs.Hint(errs.ErrTimeout, "%d signals taken within %v", n, timeout)
+				err = errs.Hint(errs.ErrTimeout, "%d signals taken within %v", n, wait.timeout)
 			}
 			return errs.Path("wait for", "signals", err)
 		}

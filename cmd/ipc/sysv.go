@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/inventory"
 	"github.com/goipc/ipc/sysv"
 )
 
@@ -107,7 +109,7 @@ func sysvKey(a []string, want int) (sysv.Key, []string, error) {
 	case errors.As(err, &pathErr): // ftok of a missing file: not a usage error
 		return 0, nil, err
 	case err != nil:
-		return 0, nil, cli.Usage(err)
+		return 0, nil, badInput(err)
 	case key == sysv.IPCPrivate:
 		return 0, nil, cli.Usagef("key 0 is IPC_PRIVATE, which no other process can find; use another key")
 	}
@@ -125,16 +127,17 @@ func createFlag(create bool) sysv.Flag {
 // permFields are the stat lines every System V object has.
 func permFields(id int, p sysv.Perm) []field {
 	return []field{
-		{"key", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#o", uint32(p.Mode))},
+		{"key", int32(p.Key)}, {"key_hex", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#o", uint32(p.Mode))},
 		{"uid", p.UID}, {"gid", p.GID}, {"creator_uid", p.CreatorUID}, {"creator_gid", p.CreatorGID},
 		{"changed", when(p.ChangeTime)},
 	}
 }
 
-// when formats a kernel time, which is zero when the event never happened.
-func when(t time.Time) string {
+// when is a kernel time as stat shows it, in RFC 3339 as ls does; nil (JSON
+// null, "never" in the table) when the event never happened.
+func when(t time.Time) any {
 	if t.IsZero() {
-		return "never"
+		return nil
 	}
 	return t.Format(time.RFC3339)
 }
@@ -162,13 +165,20 @@ func sysvStat(what string, describe func(key sysv.Key) ([]field, error)) *cobra.
 	return c
 }
 
-// sysvRm is `rm [KEY]`.
-func sysvRm(what string, remove func(key sysv.Key) error) *cobra.Command {
+// sysvRm is `rm [KEY | id=ID]`; an id is the one way to name an object
+// of key 0 (IPC_PRIVATE), as ls shows it.
+func sysvRm(what string, kind inventory.Kind, remove func(key sysv.Key) error) *cobra.Command {
 	return &cobra.Command{
-		Use:   "rm [KEY]",
+		Use:   "rm [KEY | id=ID]",
 		Short: "Remove the " + what + " (IPC_RMID)",
 		Args:  cli.Args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if len(a) == 1 && strings.HasPrefix(a[0], "id=") {
+				if err := removeTarget(kind, a[0]); err != nil {
+					return fmt.Errorf("rm %s: %w", a[0], err)
+				}
+				return nil
+			}
 			key, _, err := sysvKey(a, 0)
 			if err != nil {
 				return err
@@ -182,18 +192,21 @@ func sysvMsgCommand() *cobra.Command {
 	msg := &cobra.Command{Use: "msg", Short: "System V message queues (msgget, msgsnd, msgrcv)"}
 
 	var (
-		sendType    int64
-		create      bool
-		mode        = modeValue(sysv.DefaultMode)
-		sendTimeout time.Duration
-		sendNowait  bool
+		sendType int64
+		create   bool
+		mode     = modeValue(sysv.DefaultMode)
+		sendWait *waitFlags
+		in       *payload
 	)
 	send := &cobra.Command{
 		Use:   "send [KEY] MSG",
 		Short: "Send MSG as a message of --type, waiting while the queue is full",
-		Args:  cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			key, a, err := sysvKey(a, 1)
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			key, _, err := sysvKey(a, 0)
 			if err != nil {
 				return err
 			}
@@ -205,30 +218,29 @@ func sysvMsgCommand() *cobra.Command {
 				return err
 			}
 			defer q.Close()
-			ctx, cancel := callContext(sendTimeout)
+			ctx, cancel := sendWait.context()
 			defer cancel()
 			var flags sysv.MsgFlag
-			if sendNowait {
+			if sendWait.noWait() {
 				flags = sysv.NoWait
 			}
-			return nowaitFull(q.Send(ctx, sendType, []byte(a[0]), flags))
+			return nowaitFull(q.Send(ctx, sendType, msg, flags))
 		},
 	}
 	f := send.Flags()
 	f.Int64Var(&sendType, "type", 1, "message type, a positive number receivers select by")
 	f.BoolVar(&create, "create", false, "create the queue if it does not exist")
 	f.Var(&mode, "mode", "permission bits of a new queue")
-	f.DurationVar(&sendTimeout, "timeout", 0, "give up waiting for room after this long (exit 3)")
-	f.BoolVar(&sendNowait, "nowait", false, "fail at once (exit 4) if the queue is full")
+	sendWait = addWait(send, "give up waiting for room after this long", "fail at once (exit 4) if the queue is full")
+	in = payloadFlag(send, 0, 1)
 
 	var (
-		recvType    int64
-		except      bool
-		noerror     bool
-		recvTimeout time.Duration
-		recvNowait  bool
-		asJSON      bool
-		bufSize     cli.SizeValue
+		recvType int64
+		except   bool
+		noerror  bool
+		recvWait *waitFlags
+		asJSON   bool
+		bufSize  cli.SizeValue
 	)
 	recv := &cobra.Command{
 		Use:   "recv [KEY]",
@@ -247,6 +259,9 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			if except && recvType <= 0 {
 				return cli.Usagef("--except needs a positive --type")
 			}
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			q, err := sysv.OpenQueue(key, 0, 0)
 			if err != nil {
 				return err
@@ -256,7 +271,7 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			for _, fl := range []struct {
 				on   bool
 				flag sysv.MsgFlag
-			}{{except, sysv.Except}, {noerror, sysv.NoError}, {recvNowait, sysv.NoWait}} {
+			}{{except, sysv.Except}, {noerror, sysv.NoError}, {recvWait.noWait(), sysv.NoWait}} {
 				if fl.on {
 					flags |= fl.flag
 				}
@@ -271,8 +286,10 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 				size = min(size, int64(bufSize))
 			}
 			buf := make([]byte, size)
-			notifyReady()
-			ctx, cancel := callContext(recvTimeout)
+			if !recvWait.noWait() {
+				notifyReady("a message on key %v", key)
+			}
+			ctx, cancel := recvWait.context()
 			defer cancel()
 			n, typ, err := q.Receive(ctx, buf, recvType, flags)
 			if errors.Is(err, syscall.ENOMSG) {
@@ -281,7 +298,11 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			if err != nil {
 				return err
 			}
-			return writePayload(cmd.OutOrStdout(), buf[:n], asJSON, map[string]any{"type": typ})
+			data := buf[:n]
+			where := fmt.Sprintf("key %v with type %d, at the end of the queue", key, typ)
+			return deliver(cmd.OutOrStdout(), data, asJSON, map[string]any{"type": typ}, where, func() error {
+				return q.Send(context.Background(), typ, data, sysv.NoWait)
+			})
 		},
 	}
 	f = recv.Flags()
@@ -289,8 +310,7 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 	f.BoolVar(&except, "except", false, "take the first message whose type is not --type (MSG_EXCEPT)")
 	f.BoolVar(&noerror, "noerror", false, "truncate a message too long for the buffer (MSG_NOERROR)")
 	f.Var(&bufSize, "buffer", "largest message to take (default kernel.msgmax)")
-	f.DurationVar(&recvTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
-	f.BoolVar(&recvNowait, "nowait", false, "fail at once (exit 4) if no message matches")
+	recvWait = addWait(recv, "give up waiting after this long", "fail at once (exit 4) if no message matches")
 	f.BoolVar(&asJSON, "json", false, `print {"data": ..., "type": N}`)
 
 	msg.AddCommand(send, recv,
@@ -309,7 +329,7 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 				field{"last_send_pid", st.LastSendPID}, field{"last_recv_pid", st.LastRecvPID},
 				field{"sent", when(st.SendTime)}, field{"received", when(st.RecvTime)}), nil
 		}),
-		sysvRm("queue", func(key sysv.Key) error { return removeWith(sysv.OpenQueue(key, 0, 0)) }))
+		sysvRm("queue", inventory.SysvMsg, func(key sysv.Key) error { return removeWith(sysv.OpenQueue(key, 0, 0)) }))
 	return msg
 }
 
@@ -322,6 +342,7 @@ func sysvShmCommand() *cobra.Command {
 		mode         = modeValue(sysv.DefaultMode)
 	)
 	size = 4096
+	var shmIn *payload
 	write := &cobra.Command{
 		Use:   "write [KEY] DATA",
 		Short: "Store DATA and a NUL at --offset in the segment",
@@ -329,13 +350,15 @@ func sysvShmCommand() *cobra.Command {
 there is room, so that read prints it back. With --create a missing segment is
 made of --size bytes (default 4KiB), or larger if DATA needs it; a segment's size
 never changes afterwards.`,
-		Args: cli.Args(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			key, a, err := sysvKey(a, 1)
+			a, data, err := shmIn.split(a)
 			if err != nil {
 				return err
 			}
-			data := []byte(a[0])
+			key, _, err := sysvKey(a, 0)
+			if err != nil {
+				return err
+			}
 			end := int(offset) + len(data)
 			// An existing segment is opened at its own size: shmget with a
 			// size larger than the segment's fails, even with IPC_CREAT.
@@ -354,10 +377,7 @@ never changes afterwards.`,
 			if err != nil {
 				return err
 			}
-			copy(mem[offset:], data)
-			if end < len(mem) {
-				mem[end] = 0
-			}
+			copy(mem[offset:], withNUL(data, int64(offset), int64(len(mem))))
 			return m.Detach(mem)
 		},
 	}
@@ -366,6 +386,7 @@ never changes afterwards.`,
 	f.Var(&size, "size", "size of a segment that --create makes")
 	f.BoolVar(&create, "create", false, "create the segment if it does not exist")
 	f.Var(&mode, "mode", "permission bits of a new segment")
+	shmIn = payloadFlag(write, 0, 1)
 
 	var readOffset, length cli.SizeValue
 	var asJSON bool
@@ -427,7 +448,7 @@ never changes afterwards.`,
 				field{"creator_pid", st.CreatorPID}, field{"last_pid", st.LastPID},
 				field{"attach_time", when(st.AttachTime)}, field{"detach_time", when(st.DetachTime)}), nil
 		}),
-		sysvRm("segment", func(key sysv.Key) error { return removeWith(sysv.OpenSharedMemory(key, 0, 0, 0)) }))
+		sysvRm("segment", inventory.SysvShm, func(key sysv.Key) error { return removeWith(sysv.OpenSharedMemory(key, 0, 0, 0)) }))
 	return shm
 }
 
@@ -456,10 +477,10 @@ func sysvSemCommand() *cobra.Command {
 	}
 
 	var (
-		num, delta     int
-		undo, opNowait bool
-		printValue     bool
-		opTimeout      time.Duration
+		num, delta int
+		undo       bool
+		printValue bool
+		opWait     *waitFlags
 	)
 	op := &cobra.Command{
 		Use:   "op [KEY] --num I --delta D",
@@ -488,11 +509,13 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			if undo {
 				o.Flags |= sysv.SemUndo
 			}
-			if opNowait {
+			if opWait.noWait() {
 				o.Flags |= sysv.SemNoWait
 			}
-			notifyReady()
-			ctx, cancel := callContext(opTimeout)
+			if !opWait.noWait() {
+				notifyReady("semaphore %d of key %v", num, key)
+			}
+			ctx, cancel := opWait.context()
 			defer cancel()
 			if err := s.Op(ctx, o); err != nil {
 				return nowait(err)
@@ -511,12 +534,12 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 	f.IntVar(&num, "num", 0, "which semaphore of the set")
 	f.IntVar(&delta, "delta", 0, "what to add (negative: take, waiting if need be; 0: wait for zero)")
 	f.BoolVar(&undo, "undo", false, "revert the operation when this process exits (SEM_UNDO)")
-	f.DurationVar(&opTimeout, "timeout", 0, "give up waiting after this long (exit 3)")
-	f.BoolVar(&opNowait, "nowait", false, "fail at once (exit 4) instead of waiting")
+	opWait = addWait(op, "give up waiting after this long", "fail at once (exit 4) instead of waiting")
 	f.BoolVar(&printValue, "print-value", false, "print the semaphore's value after the operation")
 	createFlags(op)
 
 	var getNum int
+	var getJSON bool
 	get := &cobra.Command{
 		Use:   "get [KEY]",
 		Short: "Print the value of semaphore --num, or of all of them on one line",
@@ -532,20 +555,28 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			}
 			defer s.Close()
 			var vals []int
+			fields := []field{{"key", int32(key)}, {"key_hex", key.String()}}
 			if cmd.Flags().Changed("num") {
 				v, err := s.Value(getNum)
 				if err != nil {
 					return err
 				}
 				vals = []int{v}
+				fields = append(fields, field{"num", getNum}, field{"value", v})
 			} else if vals, err = s.Values(); err != nil {
 				return err
+			} else {
+				fields = append(fields, field{"values", vals})
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), strings.Trim(fmt.Sprint(vals), "[]"))
-			return nil
+			if getJSON {
+				return printFields(cmd.OutOrStdout(), fields, true)
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), strings.Trim(fmt.Sprint(vals), "[]"))
+			return err
 		},
 	}
 	get.Flags().IntVar(&getNum, "num", 0, "which semaphore of the set")
+	get.Flags().BoolVar(&getJSON, "json", false, `print {"key": K, "key_hex": ..., "values": [...]}, or with --num "num" and "value"`)
 
 	var setNum int
 	set := &cobra.Command{
@@ -590,6 +621,6 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			return append(permFields(s.ID(), st.Perm),
 				field{"count", st.Count}, field{"values", vals}, field{"last_op", when(st.OpTime)}), nil
 		}),
-		sysvRm("semaphore set", func(key sysv.Key) error { return removeWith(sysv.OpenSemaphoreSet(key, 0, 0, 0)) }))
+		sysvRm("semaphore set", inventory.SysvSem, func(key sysv.Key) error { return removeWith(sysv.OpenSemaphoreSet(key, 0, 0, 0)) }))
 	return sem
 }

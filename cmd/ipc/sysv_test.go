@@ -39,7 +39,7 @@ func TestSysvMsg(t *testing.T) {
 	mustIPC(t, "sysv", "msg", "send", "--type", "5", key, "five")
 	mustIPC(t, "sysv", "msg", "send", key, "three", "--type", "3")
 	st := statJSON(t, "sysv", "msg", "stat", key)
-	if st["key"] != key || st["mode"] != "0640" || st["messages"] != 3.0 || st["bytes"] != 14.0 {
+	if st["key_hex"] != key || st["mode"] != "0640" || st["messages"] != 3.0 || st["bytes"] != 14.0 {
 		t.Fatalf("stat --json = %v", st)
 	}
 	if out := mustIPC(t, "sysv", "msg", "recv", key, "--type", "5", "--json"); out != `{"data":"five","type":5}`+"\n" {

@@ -1,8 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"net"
-	"time"
+	"strings"
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/spf13/cobra"
@@ -20,16 +21,23 @@ connects, sends MSG, closes its sending half and prints the echo. Any client or
 server that speaks this plain exchange can take either side.`,
 	}
 	var addr string
-	var timeout time.Duration
+	var sendWait, recvWait *waitFlags
+	var in *payload
 	var count int
 	var asJSON bool
 
 	send := &cobra.Command{
 		Use:   "send MSG",
 		Short: "Send MSG to the echo server at --addr and print the echo",
-		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			echo, err := echoRequest(echoEnd{network: "tcp", addr: addr, timeout: timeout}, a[0])
+			if err := clientWait(sendWait); err != nil {
+				return err
+			}
+			_, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			echo, err := echoRequest(echoEnd{network: "tcp", addr: addr, wait: sendWait}, msg)
 			if err != nil {
 				return err
 			}
@@ -44,19 +52,28 @@ server that speaks this plain exchange can take either side.`,
 			if err := checkCount(count); err != nil {
 				return err
 			}
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return inUseHint(netErr("listen", addr, err), "another socket listens there; stop it or choose another --addr")
 			}
-			return serveEcho(ln, echoEnd{"tcp", addr, timeout, count, asJSON}, cmd.OutOrStdout())
+			if a, ok := ln.Addr().(*net.TCPAddr); ok && strings.HasSuffix(addr, ":0") {
+				// The port is known only now; the sender needs it.
+				fmt.Fprintf(cmd.ErrOrStderr(), "ipc: listening on %s\n", a)
+			}
+			return serveEcho(ln, echoEnd{"tcp", addr, recvWait, count, asJSON}, cmd.OutOrStdout())
 		},
 	}
+	in = payloadFlag(send, 0, 0)
 	recv.Flags().IntVar(&count, "count", 1, "connections to serve before exiting (0: never exit)")
 	jsonFlag(recv, &asJSON)
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().StringVar(&addr, "addr", defaultTCPAddr, "host:port of the server")
-		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
 	}
+	sendWait = addWait(send, "give up waiting for the server and its echo after this long", "")
+	recvWait = addWait(recv, "give up waiting for a connection and its data after this long", "")
 	group.AddCommand(send, recv)
 	rootCmd.AddCommand(group)
 

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"os"
-	"time"
+	"os/signal"
+	"syscall"
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/unixfd"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
@@ -31,7 +34,9 @@ A stream server removes its socket file when it exits normally; rm removes one
 left by a killed server.`,
 	}
 	var datagram bool
-	var timeout time.Duration
+	var sendWait, recvWait *waitFlags
+	var in *payload
+	var passFile string
 	var count int
 	var asJSON bool
 	mode := modeValue(0o600)
@@ -39,18 +44,28 @@ left by a killed server.`,
 	send := &cobra.Command{
 		Use:   "send PATH MSG",
 		Short: "Send MSG to the echo server at PATH and print the echo",
-		Args:  cli.Args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			path, msg := a[0], a[1]
+			a, msg, err := in.split(a)
+			if err != nil {
+				return err
+			}
+			path := a[0]
 			if err := checkSocketPath("connect", path); err != nil {
 				return err
 			}
+			if err := clientWait(sendWait); err != nil {
+				return err
+			}
 			var echo []byte
-			var err error
-			if datagram {
-				echo, err = datagramRequest(echoEnd{network: "unixgram", addr: path, timeout: timeout}, msg)
+			if passFile != "" {
+				if datagram {
+					return cli.Usagef("--fd passes a descriptor over a stream socket, not with --datagram")
+				}
+				echo, err = passFileRequest(echoEnd{network: "unix", addr: path, wait: sendWait}, msg, passFile)
+			} else if datagram {
+				echo, err = datagramRequest(echoEnd{network: "unixgram", addr: path, wait: sendWait}, msg)
 			} else {
-				echo, err = echoRequest(echoEnd{network: "unix", addr: path, timeout: timeout}, msg)
+				echo, err = echoRequest(echoEnd{network: "unix", addr: path, wait: sendWait}, msg)
 			}
 			if err != nil {
 				return err
@@ -67,32 +82,52 @@ left by a killed server.`,
 			if err := checkCount(count); err != nil {
 				return err
 			}
+			if err := checkStdout(); err != nil {
+				return err
+			}
 			if err := checkSocketPath("listen", path); err != nil {
 				return err
 			}
-			e := echoEnd{"unix", path, timeout, count, asJSON}
-			if datagram {
-				e.network = "unixgram"
-				return serveDatagrams(e, fs.FileMode(mode), cmd.OutOrStdout())
-			}
-			ln, err := net.Listen("unix", path)
-			if err != nil {
-				return inUseHint(netErr("listen", path, err), "a file is there; if it is a stale socket, ipc unix rm removes it")
-			}
-			if err := chmodSocket(path, fs.FileMode(mode)); err != nil {
-				ln.Close()
+			if err := refuseNonSocket("listen", path); err != nil {
 				return err
 			}
-			return serveEcho(ln, e, cmd.OutOrStdout())
+			e := echoEnd{"unix", path, recvWait, count, asJSON}
+			var sock io.Closer
+			var serve func() error
+			if datagram {
+				e.network = "unixgram"
+				conn, err := net.ListenUnixgram(e.network, &net.UnixAddr{Name: path, Net: e.network})
+				if err != nil {
+					return inUseHint(netErr("bind", path, err), "a file is there; if it is a stale socket, ipc unix rm removes it")
+				}
+				sock, serve = conn, func() error { return serveDatagrams(conn, e, fs.FileMode(mode), cmd.OutOrStdout()) }
+			} else {
+				ln, err := net.Listen("unix", path)
+				if err != nil {
+					return inUseHint(netErr("listen", path, err), "a file is there; if it is a stale socket, ipc unix rm removes it")
+				}
+				sock, serve = ln, func() error {
+					if err := chmodSocket(path, fs.FileMode(mode)); err != nil {
+						ln.Close()
+						return err
+					}
+					return serveEcho(filesListener{ln.(*net.UnixListener), cmd.OutOrStdout(), asJSON}, e, cmd.OutOrStdout())
+				}
+			}
+			// Ctrl-C or a kill closes the socket, which removes its file.
+			return closeOnInterrupt(sock, "listen", path, serve)
 		},
 	}
+	in = payloadFlag(send, 1, 1)
+	send.Flags().StringVar(&passFile, "fd", "", "open FILE and pass its descriptor with MSG (SCM_RIGHTS); the server prints the file it received")
 	recv.Flags().IntVar(&count, "count", 1, "connections or datagrams to serve before exiting (0: never exit)")
 	jsonFlag(recv, &asJSON)
 	recv.Flags().Var(&mode, "mode", "permission bits of the socket file, whatever the umask (connecting needs write)")
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().BoolVar(&datagram, "datagram", false, "use datagrams (SOCK_DGRAM) instead of a stream")
-		c.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 3)")
 	}
+	sendWait = addWait(send, "give up waiting for the server and its echo after this long", "")
+	recvWait = addWait(recv, "give up waiting for a connection or datagram and its data after this long", "")
 	group.AddCommand(send, recv)
 	namedVerbs(group, fs.ModeSocket, "")
 	rootCmd.AddCommand(group)
@@ -110,6 +145,79 @@ left by a killed server.`,
 	})
 }
 
+// passFileRequest is echoRequest passing the descriptor of the file at path
+// with msg (package unixfd).
+func passFileRequest(e echoEnd, msg []byte, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	end := e.wait.deadline()
+	conn, err := (&net.Dialer{Deadline: end}).Dial(e.network, e.addr)
+	if err != nil {
+		return nil, netErr("connect", e.addr, err)
+	}
+	defer conn.Close()
+	uc := conn.(*net.UnixConn)
+	uc.SetDeadline(end)
+	if err := unixfd.Send(uc, msg, f); err != nil {
+		return nil, netErr("send", e.addr, err)
+	}
+	if err := uc.CloseWrite(); err != nil {
+		return nil, netErr("shutdown", e.addr, err)
+	}
+	echo, err := io.ReadAll(uc)
+	return echo, netErr("recv", e.addr, err)
+}
+
+// filesListener is a stream listener whose connections take the
+// descriptors that clients pass (ipc unix send --fd) and, as they close,
+// print one line per file received: "file PATH", or {"file": PATH} with
+// --json.
+type filesListener struct {
+	*net.UnixListener
+	out    io.Writer
+	asJSON bool
+}
+
+func (l filesListener) Accept() (net.Conn, error) {
+	c, err := l.UnixListener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &filesConn{UnixConn: c.(*net.UnixConn), l: l}, nil
+}
+
+type filesConn struct {
+	*net.UnixConn
+	l     filesListener
+	files []*os.File
+}
+
+// Read reads as recvmsg, keeping the descriptors that come along.
+func (c *filesConn) Read(p []byte) (int, error) {
+	msg, err := unixfd.Receive(c.UnixConn, p, 8)
+	c.files = append(c.files, msg.Files...)
+	if errors.Is(err, io.EOF) || err == nil && msg.N == 0 && len(p) > 0 {
+		err = io.EOF // as Read says it, unwrapped
+	}
+	return msg.N, err
+}
+
+func (c *filesConn) Close() error {
+	for _, f := range c.files {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+		if c.l.asJSON {
+			fmt.Fprintf(c.l.out, "{\"file\":%q}\n", target)
+		} else {
+			fmt.Fprintf(c.l.out, "file %s\n", target)
+		}
+		f.Close()
+	}
+	return c.UnixConn.Close()
+}
+
 // checkSocketPath rejects, before any system call, a path the kernel cannot
 // hold in sun_path.
 func checkSocketPath(op, path string) error {
@@ -122,6 +230,36 @@ func checkSocketPath(op, path string) error {
 	return nil
 }
 
+// refuseNonSocket says what is at path when it is not a socket, which bind
+// would only call "address already in use".
+func refuseNonSocket(op, path string) error {
+	if path[0] == '@' {
+		return nil
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Type() == fs.ModeSocket {
+		return nil // bind reports what is wrong, or the stale socket
+	}
+	return errs.Path(op, path, fmt.Errorf("a %s is there, not a socket: unix recv binds a new socket file and removes none of anything else", kindOf(fi.Mode())))
+}
+
+// closeOnInterrupt runs serve, and closes c when SIGINT, SIGTERM or SIGHUP
+// arrives, so that a socket's file goes with it; serve's error is then
+// "interrupted".
+func closeOnInterrupt(c io.Closer, op, object string, serve func() error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		c.Close()
+	}()
+	err := serve()
+	if ctx.Err() != nil {
+		return errs.Path(op, object, errors.New("interrupted; the socket file was removed"))
+	}
+	return err
+}
+
 // chmodSocket gives a new socket file its --mode: bind applies the umask.
 func chmodSocket(path string, mode fs.FileMode) error {
 	if path[0] == '@' {
@@ -132,12 +270,8 @@ func chmodSocket(path string, mode fs.FileMode) error {
 
 // serveDatagrams prints each datagram that arrives at e.addr and sends it back
 // to its sender, when the sender has an address to reply to.
-func serveDatagrams(e echoEnd, mode fs.FileMode, out io.Writer) error {
+func serveDatagrams(conn *net.UnixConn, e echoEnd, mode fs.FileMode, out io.Writer) error {
 	path := e.addr
-	conn, err := net.ListenUnixgram(e.network, &net.UnixAddr{Name: path, Net: e.network})
-	if err != nil {
-		return inUseHint(netErr("bind", path, err), "a file is there; if it is a stale socket, ipc unix rm removes it")
-	}
 	defer conn.Close()
 	if path[0] != '@' {
 		defer os.Remove(path) // unlike a stream listener, a datagram socket leaves its file
@@ -145,11 +279,18 @@ func serveDatagrams(e echoEnd, mode fs.FileMode, out io.Writer) error {
 	if err := chmodSocket(path, mode); err != nil {
 		return err
 	}
-	conn.SetDeadline(deadline(e.timeout))
-	notifyReady()
-	buf := make([]byte, 1<<16)
+	conn.SetDeadline(e.wait.deadline())
+	notifyReady("datagrams on %s", path)
 	for n := 0; e.count == 0 || n < e.count; n++ {
-		k, from, err := conn.ReadFromUnix(buf)
+		if e.wait.noWait() {
+			if ready, err := readyNow(conn); err != nil || !ready {
+				if err == nil && n == 0 {
+					err = nothingYet("recv", path, "no datagram waiting")
+				}
+				return err // after n > 0, every datagram waiting was served
+			}
+		}
+		data, from, err := readDatagram(conn)
 		if err != nil {
 			return netErr("recv", path, err)
 		}
@@ -157,11 +298,11 @@ func serveDatagrams(e echoEnd, mode fs.FileMode, out io.Writer) error {
 		if from != nil && from.Name != "" {
 			meta["from"] = from.Name
 		}
-		if err := writePayload(out, buf[:k], e.asJSON, meta); err != nil {
+		if err := writePayload(out, data, e.asJSON, meta); err != nil {
 			return err
 		}
 		if meta["from"] != nil {
-			if _, err := conn.WriteToUnix(buf[:k], from); err != nil {
+			if _, err := conn.WriteToUnix(data, from); err != nil {
 				return netErr("send to", from.Name, err)
 			}
 		}
@@ -169,24 +310,45 @@ func serveDatagrams(e echoEnd, mode fs.FileMode, out io.Writer) error {
 	return nil
 }
 
+// readDatagram takes the next datagram whole, however long: it first peeks at
+// its length (MSG_PEEK|MSG_TRUNC returns the length of the datagram, not what
+// fits) and reads it into a buffer of that size.
+func readDatagram(conn *net.UnixConn) ([]byte, *net.UnixAddr, error) {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return nil, nil, err
+	}
+	var n int
+	var perr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, _, perr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		return perr != unix.EAGAIN // EAGAIN: wait on the poller, within the deadline
+	})
+	if err == nil {
+		err = perr
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	buf := make([]byte, n)
+	k, from, err := conn.ReadFromUnix(buf)
+	return buf[:k], from, err
+}
+
 // datagramRequest sends msg as one datagram to e.addr and returns the reply.
 // Its own address, needed for the reply, is abstract and named after the
 // process, so nothing is left on disk.
-func datagramRequest(e echoEnd, msg string) ([]byte, error) {
+func datagramRequest(e echoEnd, msg []byte) ([]byte, error) {
 	self := &net.UnixAddr{Name: fmt.Sprintf("@goipc-unix-client-%d", os.Getpid()), Net: e.network}
 	conn, err := net.DialUnix(e.network, self, &net.UnixAddr{Name: e.addr, Net: e.network})
 	if err != nil {
 		return nil, netErr("connect", e.addr, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(deadline(e.timeout))
-	if _, err := conn.Write([]byte(msg)); err != nil {
+	conn.SetDeadline(e.wait.deadline())
+	if _, err := conn.Write(msg); err != nil {
 		return nil, netErr("send", e.addr, err)
 	}
-	buf := make([]byte, 1<<16)
-	k, err := conn.Read(buf)
-	if err != nil {
-		return nil, netErr("recv", e.addr, err)
-	}
-	return buf[:k], nil
+	echo, _, err := readDatagram(conn)
+	return echo, netErr("recv", e.addr, err)
 }

@@ -12,12 +12,13 @@ import (
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/mpi/mpitest"
 )
 
 // The test binary re-executes itself as mpidemo, under mpiexec or alone.
 func TestMain(m *testing.M) {
-	testutil.Main(m, map[string]func([]string) error{
+	inventorytest.Main(m, map[string]func([]string) error{
 		"mpidemo": func(args []string) error {
 			rootCmd.SetArgs(args)
 			main()

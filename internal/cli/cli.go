@@ -57,9 +57,12 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 		}
 		return nil
 	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	strictHelp(root)
 	rejectUnknownVerbs(root)
 	root.SilenceErrors, root.SilenceUsage = true, true
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 
 	err := root.Execute()
 	if err == nil {
@@ -67,11 +70,74 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 	}
 	var ue usageError
 	if !started || errors.As(err, &ue) {
-		fmt.Fprintf(os.Stderr, "%s: %v\nRun '%s --help' for usage.\n", root.Name(), err, root.Name())
+		if !otherRank() {
+			fmt.Fprintf(os.Stderr, "%s: %v\nRun '%s --help' for usage.\n", root.Name(), err, root.Name())
+		}
 		os.Exit(ExitUsage)
 	}
 	fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
 	os.Exit(exitCode(err))
+}
+
+// otherRank says whether this process is an MPI rank other than 0, as
+// mpiexec tells each rank before MPI is initialised: every rank sees the same
+// bad command line, and rank 0 alone says so.
+func otherRank() bool {
+	for _, v := range []string{"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"} {
+		if r, ok := os.LookupEnv(v); ok {
+			return r != "0"
+		}
+	}
+	return false
+}
+
+// strictHelp makes `help TOPIC` of a topic that does not exist a usage error;
+// cobra prints "Unknown help topic" and exits 0.
+func strictHelp(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "help" {
+			continue
+		}
+		c.Run = nil
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return Usagef("unknown help topic %q (run '%s help' for the commands)", strings.Join(args, " "), root.Name())
+			}
+			return target.Help()
+		}
+	}
+}
+
+// flagError restates a bad flag value in the command line's words, naming
+// the flag and the value: pflag says `invalid argument "x" for "--n" flag:
+// strconv.ParseInt: parsing "x": invalid syntax`.
+func flagError(err error) error {
+	var bad *pflag.InvalidValueError
+	if !errors.As(err, &bad) {
+		return usageError{err}
+	}
+	f, v, cause := bad.GetFlag(), bad.GetValue(), bad.Unwrap()
+	var num *strconv.NumError
+	switch {
+	case f.Value.Type() == "duration":
+		return Usagef("invalid --%s %q: want a duration such as 500ms or 2s", f.Name, v)
+	case errors.As(cause, &num):
+		want := "a number"
+		switch t := f.Value.Type(); {
+		case strings.HasPrefix(t, "int"):
+			want = "a whole number"
+		case strings.HasPrefix(t, "uint"):
+			want = "a whole number, 0 or more"
+		case t == "bool":
+			want = "true or false"
+		}
+		if errors.Is(num.Err, strconv.ErrRange) {
+			return Usagef("invalid --%s %q: out of range (want %s that fits)", f.Name, v, want)
+		}
+		return Usagef("invalid --%s %q: want %s", f.Name, v, want)
+	}
+	return Usagef("invalid --%s %q: %v", f.Name, v, cause)
 }
 
 // rejectUnknownVerbs makes `ipc posix bogus` a usage error: cobra checks

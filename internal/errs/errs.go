@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -59,6 +60,17 @@ func Hint(err error, format string, args ...any) error {
 	return &Hinted{Err: err, Hint: hint}
 }
 
+// NotExist is Hint for an errno that means, in its context, that the object
+// asked for does not exist (EINVAL for a System V id no object has): the error
+// keeps the errno and matches fs.ErrNotExist too.
+func NotExist(err error, format string, args ...any) error {
+	return &notExist{Hinted{Err: err, Hint: fmt.Sprintf(format, args...)}}
+}
+
+type notExist struct{ Hinted }
+
+func (e *notExist) Is(target error) bool { return target == fs.ErrNotExist }
+
 // Invalid reports bad input detected before any system call. It matches
 // syscall.EINVAL (what the kernel would have said) and reads as the reason.
 func Invalid(format string, args ...any) error {
@@ -91,18 +103,26 @@ func (timeout) Is(target error) bool {
 var ErrTimeout error = timeout{}
 
 // FromContext turns a context's error into the error a blocking call returns:
-// ErrTimeout for a passed deadline, ctx.Err() (context.Canceled or a cause)
-// otherwise.
+// ErrTimeout for a passed deadline, context.Canceled otherwise. When the
+// context ended with a cause (context.WithCancelCause, WithTimeoutCause), the
+// error carries it too and matches both: errors.Is(err, context.Canceled) and
+// errors.Is(err, cause) hold.
 func FromContext(ctx context.Context) error {
 	err := ctx.Err()
 	if errors.Is(err, context.DeadlineExceeded) {
-		return ErrTimeout
+		err = ErrTimeout
 	}
-	if cause := context.Cause(ctx); cause != nil && err != nil {
-		return cause
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		return &withCause{err: err, cause: cause}
 	}
 	return err
 }
+
+// withCause is a context's error together with the cause it ended with.
+type withCause struct{ err, cause error }
+
+func (e *withCause) Error() string   { return e.err.Error() + ": " + e.cause.Error() }
+func (e *withCause) Unwrap() []error { return []error{e.err, e.cause} }
 
 // Sysctl reads an integer kernel parameter such as "kernel/msgmax" or
 // "fs/mqueue/msg_max" from /proc/sys. ok is false when it cannot be read.

@@ -1,13 +1,17 @@
 // Package testutil holds what goipc's tests share: unique object names and keys,
 // child processes (the test binary re-executed, foreign peers in C and Python),
-// waits for calls to block (WaitInKernel, WaitGoroutines) in place of sleeps,
-// and the check that a test binary leaves no IPC object behind.
+// and waits for calls to block (WaitInKernel, WaitGoroutines) in place of
+// sleeps. It sits below every package of the module and imports none of them:
+// the check that a test binary leaves no IPC object behind needs package
+// inventory, so it lives in inventory/inventorytest, whose Main wraps this
+// package's.
 package testutil
 
 import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"os/exec"
@@ -19,19 +23,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/goipc/ipc/inventory"
 )
 
 // childEnv names the child function a re-executed test binary runs.
 const childEnv = "GOIPC_TEST_CHILD"
 
-// Main is the body of a package's TestMain. When the binary was started by
-// Child it runs the named child function with the arguments Child gave, and
-// exits 1 with the error on stderr if it fails. Otherwise it runs the tests, then
-// fails the binary if an object this process named or keyed (Name, Key) is
-// still on the machine.
-func Main(m *testing.M, children map[string]func(args []string) error) {
+// Main is the body of a package's TestMain (through inventorytest.Main, which
+// adds the leak check). When the binary was started by Child it runs the named
+// child function with the arguments Child gave, and exits 1 with the error on
+// stderr if it fails. Otherwise it runs the tests, removes the C programs
+// BuildC compiled, then runs each check: one that returns an error fails the
+// binary.
+func Main(m *testing.M, children map[string]func(args []string) error, checks ...func() error) {
 	if name := os.Getenv(childEnv); name != "" {
 		child, ok := children[name]
 		if !ok {
@@ -45,12 +48,15 @@ func Main(m *testing.M, children map[string]func(args []string) error) {
 		os.Exit(0)
 	}
 	code := m.Run()
-	if leaks := Leaks(); len(leaks) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: the tests left %d IPC objects behind:\n", len(leaks))
-		for _, o := range leaks {
-			fmt.Fprintf(os.Stderr, "\t%s key=%#x\n", o.Ref(), o.Key)
-		}
+	if err := removeBuilds(); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		code = 1
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL:", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
@@ -84,18 +90,9 @@ var keyBase = 0x7c000000 | int64(os.Getpid()&0xffff)<<8
 // Key returns a System V key unique to this test process (256 before reuse).
 func Key() int64 { return keyBase | int64(counter.Add(1)&0xff) }
 
-// Leaks returns the objects on the machine that this process's Name or Key
-// identify, or that it created (System V segments record their creator).
-func Leaks() []inventory.Object {
-	objs, _ := inventory.List()
-	var mine []inventory.Object
-	for _, o := range objs {
-		if strings.Contains(o.Name, "-"+tag+"-") || o.Key&^0xff == keyBase ||
-			(o.CreatorPID == os.Getpid()) {
-			mine = append(mine, o)
-		}
-	}
-	return mine
+// Mine reports whether name or key came from this process's Name or Key.
+func Mine(name string, key int64) bool {
+	return strings.Contains(name, "-"+tag+"-") || key&^0xff == keyBase
 }
 
 // Strict reports whether missing foreign peers (Python modules, compilers, MPI)
@@ -141,7 +138,17 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-var built sync.Map // source path + flags -> *buildResult
+var (
+	built sync.Map // source path + flags -> *buildResult
+
+	// buildDir holds every program BuildC compiled in this process; Main
+	// removes it after the tests.
+	buildDir struct {
+		once sync.Once
+		path string
+		err  error
+	}
+)
 
 type buildResult struct {
 	once sync.Once
@@ -150,19 +157,26 @@ type buildResult struct {
 }
 
 // BuildC compiles csrc/NAME.c (with extra compiler arguments such as "-lrt")
-// once per test process and returns the executable's path.
+// once per test process and returns the executable's path. The executable
+// lasts until the tests of the process end.
 func BuildC(t testing.TB, name string, extra ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("cc"); err != nil {
 		Unavailable(t, "no C compiler: %v", err)
 	}
+	buildDir.once.Do(func() { buildDir.path, buildDir.err = os.MkdirTemp("", "goipc-csrc-") })
+	if buildDir.err != nil {
+		t.Fatal(buildDir.err)
+	}
 	src := filepath.Join(RepoRoot(), "csrc", name+".c")
-	v, _ := built.LoadOrStore(src+"\x00"+strings.Join(extra, "\x00"), &buildResult{})
+	key := src + "\x00" + strings.Join(extra, "\x00")
+	v, _ := built.LoadOrStore(key, &buildResult{})
 	r := v.(*buildResult)
 	r.once.Do(func() {
-		dir, err := os.MkdirTemp("", "goipc-csrc-")
-		if err != nil {
-			r.err = err
+		// The same program built with other flags gets a directory of its
+		// own, and keeps its name: tests and peers may look for it.
+		dir := filepath.Join(buildDir.path, fmt.Sprintf("%08x", crc32.ChecksumIEEE([]byte(key))))
+		if r.err = os.Mkdir(dir, 0o700); r.err != nil {
 			return
 		}
 		r.path = filepath.Join(dir, name)
@@ -175,6 +189,14 @@ func BuildC(t testing.TB, name string, extra ...string) string {
 		t.Fatal(r.err)
 	}
 	return r.path
+}
+
+// removeBuilds removes what BuildC compiled.
+func removeBuilds() error {
+	if buildDir.path == "" {
+		return nil
+	}
+	return os.RemoveAll(buildDir.path)
 }
 
 // RequireRoot skips a test that needs root, such as one that runs a child as

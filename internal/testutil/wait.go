@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,20 +30,28 @@ func WaitInKernel(t testing.TB, n int, fn string) {
 	}, "%d threads blocked in %s", n, fn)
 }
 
-// WaitGoroutines waits until n goroutines whose stack holds fn (part of a
-// function name as stack traces print it, such as
+// WaitGoroutines waits until exactly n goroutines whose stack holds fn (part of
+// a function name as stack traces print it, such as
 // "posix.(*MessageQueue).Receive") are parked in state ("IO wait", "chan
 // receive"...). Goroutines parked on the runtime poller hold no thread, so
-// WaitInKernel cannot see them.
+// WaitInKernel cannot see them. More than n fails the test at once: they are
+// goroutines an earlier test left parked, which would otherwise stand in for
+// the ones this test waits for.
 func WaitGoroutines(t testing.TB, n int, state, fn string) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
 	WaitUntil(t, func() bool {
 		for {
-			if k := runtime.Stack(buf, true); k < len(buf) {
-				return parked(buf[:k], state, fn) >= n
+			k := runtime.Stack(buf, true)
+			if k == len(buf) {
+				buf = make([]byte, 2*len(buf))
+				continue
 			}
-			buf = make([]byte, 2*len(buf))
+			if got := parked(buf[:k], state, fn); got > n {
+				t.Fatalf("%d goroutines in %s parked in state %q, want %d: an earlier test left some behind", got, fn, state, n)
+			} else {
+				return got == n
+			}
 		}
 	}, "%d goroutines in %s parked in state %q", n, fn, state)
 }
@@ -82,4 +92,22 @@ func Recv[T any](t testing.TB, ch <-chan T) T {
 	}
 	var zero T
 	return zero
+}
+
+// Threads returns the number of this process's threads (/proc/self/status),
+// to check that waiting goroutines hold none.
+func Threads(t testing.TB) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	t.Fatal("no Threads line in /proc/self/status")
+	return 0
 }

@@ -1,7 +1,8 @@
 // Package inventorytest runs the foreign peers that the tests of package
 // inventory and of `ipc ls`/`ipc rm` list, sweep and remove: the C program
 // csrc/inventory_objects.c, or any program that reports what it made the
-// same way. It is for tests only.
+// same way, and holds Main, the TestMain of every package, which fails a test
+// binary that leaves an IPC object behind. It is for tests only.
 package inventorytest
 
 import (
