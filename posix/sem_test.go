@@ -249,3 +249,19 @@ func TestSemaphoreStatAfterClose(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// Wait's own time limit is ctx's deadline; when it runs out, the error keeps
+// the cause of context.WithTimeoutCause, as every other call does (it was
+// lost when sem_clockwait returned before ctx's timer ended ctx).
+func TestSemaphoreDeadlineKeepsCause(t *testing.T) {
+	s := newSemaphore(t, 0)
+	cause := errors.New("the cause")
+	for range 20 {
+		ctx, cancel := context.WithTimeoutCause(context.Background(), time.Millisecond, cause)
+		err := s.Wait(ctx)
+		cancel()
+		if !errors.Is(err, cause) || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Wait past a deadline with a cause: %v, want os.ErrDeadlineExceeded and the cause", err)
+		}
+	}
+}

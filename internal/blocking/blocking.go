@@ -139,7 +139,10 @@ func (c *Calls) wait(ctx context.Context, call func(timeout time.Duration) error
 		if err != nil {
 			return err
 		}
-		if err := call(timeout); !errors.Is(err, syscall.EINTR) {
+		switch err := call(timeout); {
+		case err == errs.ErrTimeout: // the call's time, ctx's deadline, ran out
+			return errs.Expired(ctx)
+		case !errors.Is(err, syscall.EINTR):
 			return err
 		}
 	}
@@ -160,7 +163,7 @@ func timeLeft(ctx context.Context) (time.Duration, error) {
 	if left := time.Until(d); left > 0 {
 		return left, nil
 	}
-	return 0, errs.ErrTimeout
+	return 0, errs.Expired(ctx)
 }
 
 func (c *Calls) isClosed() bool { return c != nil && c.closed.Load() }
