@@ -226,7 +226,7 @@ func (r *Ring) Send(ctx context.Context, msg []byte) error {
 		if len(msg) > r.MaxMessage() {
 			return r.tooLong(len(msg))
 		}
-		return r.wait(ctx, func() (bool, error) { return r.trySend(msg) })
+		return r.wait(ctx, func(looks int) (bool, error) { return r.trySend(msg, looks) })
 	})
 }
 
@@ -237,7 +237,7 @@ func (r *Ring) TrySend(msg []byte) error {
 		if len(msg) > r.MaxMessage() {
 			return r.tooLong(len(msg))
 		}
-		return again(r.trySend(msg))
+		return again(r.trySend(msg, 0))
 	})
 }
 
@@ -248,8 +248,8 @@ func (r *Ring) TrySend(msg []byte) error {
 // always suffices.
 func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 	err = r.call("ring receive", func() error {
-		return r.wait(ctx, func() (ok bool, err error) {
-			n, ok, err = r.tryReceive(buf)
+		return r.wait(ctx, func(looks int) (ok bool, err error) {
+			n, ok, err = r.tryReceive(buf, looks)
 			return ok, err
 		})
 	})
@@ -261,7 +261,7 @@ func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 func (r *Ring) TryReceive(buf []byte) (n int, err error) {
 	err = r.call("ring receive", func() error {
 		var ok bool
-		n, ok, err = r.tryReceive(buf)
+		n, ok, err = r.tryReceive(buf, 0)
 		return again(ok, err)
 	})
 	return n, err
@@ -325,28 +325,39 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 	return err
 }
 
-func (r *Ring) trySend(msg []byte) (sent bool, err error) {
+// trySend appends msg if it fits. With looks 0 it takes the lock however
+// long another holds it; otherwise it watches the ring in the shim for up
+// to looks looks and takes the lock only when msg fits and no one holds it
+// (so a spinning call never sleeps on the lock, and needs no turn on
+// r.local), which saves a cgo crossing between the moment the ring is ready
+// and the copy.
+func (r *Ring) trySend(msg []byte, looks int) (sent bool, err error) {
 	h := &r.h
-	if r.capacity-(h.tail.Load()-h.head.Load()) < recordSize(len(msg)) { // a hint, read without the lock
-		return false, nil
+	if looks == 0 {
+		if r.capacity-(h.tail.Load()-h.head.Load()) < recordSize(len(msg)) { // a hint, read without the lock
+			return false, nil
+		}
+		r.local.Lock()
+		defer r.local.Unlock()
 	}
-	r.local.Lock()
-	e := ringSend(r.base, r.capacity, msg)
-	r.local.Unlock()
-	if e == syscall.EAGAIN {
-		return false, nil
+	if e := ringSend(r.base, r.capacity, msg, looks); e != syscall.EAGAIN {
+		return e == 0, errno(e)
 	}
-	return true, errno(e)
+	return false, nil
 }
 
-func (r *Ring) tryReceive(buf []byte) (n int, received bool, err error) {
+// tryReceive takes a message into buf if there is one, taking the lock as
+// trySend does for looks.
+func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, err error) {
 	h := &r.h
-	if h.head.Load() == h.tail.Load() { // a hint, read without the lock
-		return 0, false, nil
+	if looks == 0 {
+		if h.head.Load() == h.tail.Load() { // a hint, read without the lock
+			return 0, false, nil
+		}
+		r.local.Lock()
+		defer r.local.Unlock()
 	}
-	r.local.Lock()
-	n, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf)
-	r.local.Unlock()
+	n, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks)
 	switch e {
 	case 0:
 		return n, true, nil

@@ -14,6 +14,7 @@ package ring
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 // A send's or a receive's whole critical section, as the package
@@ -37,19 +38,61 @@ package ring
 
 static uint64_t r_record_size(uint32_t len) { return ((uint64_t)len + 4 + 7) & ~(uint64_t)7; }
 
+// r_locked completes taking the lock with the result err: *died tells that
+// the holder had died; the lock is then consistent again, and r_unlock(b, 1)
+// moves seq and wakes the sleepers.
+static int r_locked(unsigned char *b, int err, int *died) {
+	*died = err == EOWNERDEAD;
+	if (*died && (err = pthread_mutex_consistent(R_LOCK(b))) != 0)
+		pthread_mutex_unlock(R_LOCK(b));
+	return err;
+}
+
 // r_lock takes the ring's lock, watching it a while first (a robust mutex
 // sleeps in the kernel as soon as it finds itself taken, and holders hold
-// it for a copy). *died tells that the holder had died: the lock is then
-// consistent again, and r_unlock moves seq and wakes the sleepers.
+// it for a copy).
 static int r_lock(unsigned char *b, int *died) {
 	pthread_mutex_t *m = R_LOCK(b);
 	for (int i = 0; i < 1000 && __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; i++)
 		r_relax();
-	int err = pthread_mutex_lock(m);
-	*died = err == EOWNERDEAD;
-	if (*died && (err = pthread_mutex_consistent(m)) != 0)
-		pthread_mutex_unlock(m);
-	return err;
+	return r_locked(b, pthread_mutex_lock(m), died);
+}
+
+// r_fits tells whether a record of need bytes fits after tail, with the
+// padding before it if it would pass the end.
+static int r_fits(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
+	uint64_t off = tail % cap, pad = off + need > cap ? cap - off : 0;
+	return tail - head + pad + need <= cap;
+}
+
+// r_ready tells whether a call could go on now, from a look at head and
+// tail without the lock: a record of need bytes fits (send), or with need
+// 0 the ring holds a record (receive).
+static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
+	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
+	return need ? r_fits(cap, head, tail, need) : head != tail;
+}
+
+// r_enter takes the lock for a send (need bytes) or a receive (need 0). With
+// looks 0 it takes it at once, waiting for a holder. Otherwise it watches the
+// ring up to looks times, a pause apart, and takes the lock as soon as the
+// call looks ready and the lock free; it never waits for the lock (a
+// clocklock with a deadline long past), so that a spinning thread never
+// sleeps in the kernel: EAGAIN when it did not take it.
+static const struct timespec r_past;
+
+static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int *died) {
+	if (looks == 0)
+		return r_lock(b, died);
+	for (int i = 0; i < looks; i++) {
+		if (r_ready(b, cap, need) && __atomic_load_n(&R_LOCK(b)->__data.__lock, __ATOMIC_RELAXED) == 0) {
+			int err = pthread_mutex_clocklock(R_LOCK(b), CLOCK_MONOTONIC, &r_past);
+			if (err != ETIMEDOUT)
+				return r_locked(b, err, died);
+		}
+		r_relax();
+	}
+	return EAGAIN;
 }
 
 static void r_unlock(unsigned char *b, int changed) {
@@ -63,18 +106,20 @@ static void r_unlock(unsigned char *b, int changed) {
 		syscall(SYS_futex, R_SEQ(b), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-// ring_send appends the message of len bytes at msg: 0, EAGAIN when it
-// does not fit now, or the lock's error.
-static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, uint32_t len) {
-	int died, err = r_lock(b, &died);
+// ring_send appends the message of len bytes at msg, taking the lock as
+// r_enter does for looks: 0, EAGAIN when it does not fit now, or the lock's
+// error.
+static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, uint32_t len, int looks) {
+	uint64_t need = r_record_size(len);
+	int died, err = r_enter(b, cap, need, looks, &died);
 	if (err)
 		return err;
-	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b), need = r_record_size(len);
-	uint64_t off = tail % cap, pad = off + need > cap ? cap - off : 0;
-	if (tail - head + pad + need > cap) {
+	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
+	if (!r_fits(cap, head, tail, need)) {
 		r_unlock(b, died);
 		return EAGAIN;
 	}
+	uint64_t off = tail % cap, pad = off + need > cap ? cap - off : 0;
 	if (pad) {
 		*(uint32_t *)(R_DATA(b) + off) = R_PAD;
 		off = 0;
@@ -87,12 +132,13 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 	return 0;
 }
 
-// ring_receive takes the oldest message into buf, of size bytes, and sets
-// *len to its length: 0, EAGAIN when the ring is empty, EMSGSIZE when it
-// is longer than size (it stays), EBADMSG for a record out of bounds
-// (longer than max or past tail), or the lock's error.
-static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len) {
-	int died, err = r_lock(b, &died);
+// ring_receive takes the oldest message into buf, of size bytes, taking the
+// lock as r_enter does for looks, and sets *len to its length: 0, EAGAIN
+// when the ring is empty, EMSGSIZE when the message is longer than size (it
+// stays), EBADMSG for a record out of bounds (longer than max or past
+// tail), or the lock's error.
+static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks) {
+	int died, err = r_enter(b, cap, 0, looks, &died);
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
@@ -134,15 +180,15 @@ import (
 // *C.uchar, not unsafe.Pointer: cgo then knows they hold no Go pointers and
 // skips the pointer check it makes on every call.
 
-func ringSend(base unsafe.Pointer, capacity uint64, msg []byte) syscall.Errno {
+func ringSend(base unsafe.Pointer, capacity uint64, msg []byte, looks int) syscall.Errno {
 	return syscall.Errno(C.ring_send((*C.uchar)(base), C.uint64_t(capacity),
-		bytes(msg), C.uint32_t(len(msg))))
+		bytes(msg), C.uint32_t(len(msg)), C.int(looks)))
 }
 
-func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte) (n int, e syscall.Errno) {
+func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int) (n int, e syscall.Errno) {
 	var length C.uint32_t
 	e = syscall.Errno(C.ring_receive((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max),
-		bytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length))
+		bytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks)))
 	return int(length), e
 }
 
