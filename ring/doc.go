@@ -18,7 +18,9 @@
 // # Waiting and threads
 //
 // A call that must wait first spins for Options.Spin (DefaultSpin, 20µs),
-// watching the ring's sequence word and yielding the CPU, then sleeps. Of
+// watching head and tail and yielding the CPU every few microseconds, then
+// sleeps. A spinning call takes the lock only when it finds it free, never
+// waiting for it, so spinning never puts a thread to sleep in the kernel. Of
 // the sleeping goroutines of one Ring, one sleeps on the futex and wakes the
 // others, which park on a channel: however many goroutines wait, a Ring
 // holds at most one OS thread asleep in the kernel, and cancellation,
