@@ -14,8 +14,8 @@ import (
 )
 
 // Waiting. A call that cannot go on now reads seq, tries, and if it still
-// cannot, spins for up to r.spin watching seq (yielding the CPU now and
-// then), then sleeps until seq moves. Of the goroutines of one Ring that
+// cannot, spins in the shim for up to r.spin watching head and tail
+// (yielding the CPU now and then), then sleeps until seq moves. Of the goroutines of one Ring that
 // sleep, one at a time (the sleeper) sleeps on the futex, holding the only
 // OS thread, and wakes the others, which park on a channel: cancellation and
 // Close reach them at once, and they cost no thread. A single waiter is woken
