@@ -182,14 +182,15 @@ import (
 
 func ringSend(base unsafe.Pointer, capacity uint64, msg []byte, looks int) syscall.Errno {
 	return syscall.Errno(C.ring_send((*C.uchar)(base), C.uint64_t(capacity),
-		bytes(msg), C.uint32_t(len(msg)), C.int(looks)))
+		cBytes(msg), C.uint32_t(len(msg)), C.int(looks)))
 }
 
 func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int) (n int, e syscall.Errno) {
 	var length C.uint32_t
 	e = syscall.Errno(C.ring_receive((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max),
-		bytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks)))
+		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks)))
 	return int(length), e
 }
 
-func bytes(b []byte) *C.uchar { return (*C.uchar)(unsafe.SliceData(b)) }
+// cBytes is the start of b for C, nil for an empty slice.
+func cBytes(b []byte) *C.uchar { return (*C.uchar)(unsafe.SliceData(b)) }
