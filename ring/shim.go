@@ -192,5 +192,5 @@ func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, look
 	return int(length), e
 }
 
-// cBytes is the start of b for C, nil for an empty slice.
+// cBytes is the start of b for C (nil for a nil slice).
 func cBytes(b []byte) *C.uchar { return (*C.uchar)(unsafe.SliceData(b)) }
