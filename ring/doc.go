@@ -116,7 +116,7 @@
 // VM (go test -run '^$' -bench . -benchtime 20000x ./ring/), the spinning
 // round trip between two Go processes took 1.5µs at 8 B and 5.9µs at 4 KiB,
 // 1.1 and 1.04 times the C ring's (csrc/goipc_ring.h) and 1.9 times the
-// atomic ping-pong through shared memory (csrc/mmap_pingpong.c); over three
+// atomic ping-pong through shared memory (csrc/mmap_pingpong.c); over five
 // runs, 1.8 to 2.3 times the ping-pong at 8 B. The protocol bounds it: the C
 // ring itself takes 1.4 to 1.7 times the ping-pong, since every message takes
 // the robust mutex and moves the lock's, the positions' and the data's cache
