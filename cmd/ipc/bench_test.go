@@ -65,7 +65,7 @@ func TestBenchQuickJSON(t *testing.T) {
 		}
 	}
 	type key struct{ mech, peer string }
-	seen := map[key]bool{}
+	seen, measured := map[key]bool{}, map[key]bool{}
 	for _, r := range doc.Results {
 		for _, f := range benchFields {
 			if _, ok := r[f]; !ok {
@@ -97,7 +97,15 @@ func TestBenchQuickJSON(t *testing.T) {
 		if cpu, _ := r["cpu_ns_per_msg"].(float64); cpu <= 0 && k.mech != "mpi" {
 			t.Errorf("%s/%s: no CPU time per message: %v", k.mech, k.peer, r["cpu_ns_per_msg"])
 		}
-		seen[k] = true
+		seen[k], measured[k] = true, true
+	}
+	// The ring and eventfd speak to every peer: none may skip.
+	for _, m := range []string{"ring", "eventfd"} {
+		for _, p := range []string{"go", "c", "python"} {
+			if seen[key{m, p}] && !measured[key{m, p}] {
+				t.Errorf("%s with the %s peer was skipped, want figures", m, p)
+			}
+		}
 	}
 	for _, m := range bench.Names() {
 		for _, p := range []string{"go", "c", "python"} {

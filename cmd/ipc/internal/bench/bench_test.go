@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goipc/ipc/ring"
 )
 
 // AckDue must put an acknowledgement at the end of the warm-up and of the
@@ -46,6 +48,25 @@ func TestSizesAndLimits(t *testing.T) {
 	}
 	if err := tcpMech.CheckSize(1 << 30); err != nil {
 		t.Errorf("tcp has no limit, CheckSize: %v", err)
+	}
+}
+
+// Each ring of the ring mechanism takes a message of every size up to its
+// limit, and a throughput window of small ones.
+func TestRingCapacity(t *testing.T) {
+	limit, _ := ringMech.Limit()
+	for _, size := range []int{0, 1, 64, 4096, 64 << 10, 1 << 20, limit} {
+		r, err := ring.New(&ring.Options{Capacity: ringCapacity(size)})
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if r.MaxMessage() < size {
+			t.Errorf("ring for messages of %d bytes takes at most %d", size, r.MaxMessage())
+		}
+		if size <= 4096 && r.Capacity() < ringWindow*(size+8) {
+			t.Errorf("ring for messages of %d bytes holds %d bytes, less than a window of %d", size, r.Capacity(), ringWindow)
+		}
+		r.Close()
 	}
 }
 
