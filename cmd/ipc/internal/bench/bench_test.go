@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/ring"
 )
 
@@ -68,6 +69,61 @@ func TestRingCapacity(t *testing.T) {
 		}
 		r.Close()
 	}
+}
+
+// Abort wakes a Recv that waits on a ring or an eventfd, and removing the
+// run's objects leaves no shared memory object and no descriptor behind.
+func TestAbortAndRemove(t *testing.T) {
+	for _, tc := range []struct {
+		m            *Mechanism
+		state, where string // how the waiting Recv shows in a goroutine dump
+	}{
+		{ringMech, "syscall", "ring.futexWait"},
+		{eventfdMech, "IO wait", "unixfd.(*EventFD).Wait"},
+	} {
+		t.Run(tc.m.Name, func(t *testing.T) {
+			fds := openFDs(t)
+			o, err := NewObjects()
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := tc.m.Setup(o, tc.m.Sizes([]int{64}, true)[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range plan.Files { // as the runner does once the peer started
+				f.Close()
+			}
+			conn, err := plan.Connect(0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- conn.Recv(make([]byte, 64)) }()
+			testutil.WaitGoroutines(t, 1, tc.state, tc.where)
+			conn.Abort()
+			if err := testutil.Recv(t, done); err == nil {
+				t.Error("Recv returned no error after Abort")
+			}
+			conn.Close()
+			o.Close()
+			if left, _ := filepath.Glob("/dev/shm/" + o.prefix + "-*"); len(left) > 0 {
+				t.Errorf("objects left behind: %v", left)
+			}
+			if now := openFDs(t); now != fds {
+				t.Errorf("%d descriptors open after the run, %d before", now, fds)
+			}
+		})
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
 }
 
 // rounds makes a round of n messages of d each.
