@@ -82,7 +82,7 @@ func TestAbortAndRemove(t *testing.T) {
 		{eventfdMech, "IO wait", "unixfd.(*EventFD).Wait"},
 	} {
 		t.Run(tc.m.Name, func(t *testing.T) {
-			fds := openFDs(t)
+			fds := testutil.OpenFiles(t)
 			o, err := NewObjects()
 			if err != nil {
 				t.Fatal(err)
@@ -110,20 +110,11 @@ func TestAbortAndRemove(t *testing.T) {
 			if left, _ := filepath.Glob("/dev/shm/" + o.prefix + "-*"); len(left) > 0 {
 				t.Errorf("objects left behind: %v", left)
 			}
-			if now := openFDs(t); now != fds {
+			if now := testutil.OpenFiles(t); now != fds {
 				t.Errorf("%d descriptors open after the run, %d before", now, fds)
 			}
 		})
 	}
-}
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(fds)
 }
 
 // rounds makes a round of n messages of d each.
