@@ -163,6 +163,8 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"bench", "posix-mq", "--sizes", "64KiB"}, 2, "above posix-mq's limit"},
 		{[]string{"bench", "sysv-msg", "--sizes", "1MiB"}, 2, "above sysv-msg's limit"},
 		{[]string{"bench", "posix-sem", "--sizes", "64"}, 2, "carries no payload"},
+		{[]string{"bench", "ring", "--sizes", "32MiB"}, 2, "above ring's limit"},
+		{[]string{"bench", "eventfd", "--sizes", "64"}, 2, "carries no payload"},
 		{[]string{"bench", "--sizes", "0"}, 2, "invalid --sizes"},
 		{[]string{"bench", "--mode", "fast"}, 2, "invalid --mode"},
 		{[]string{"bench", "--placement", "left"}, 2, "invalid --placement"},
