@@ -10,8 +10,8 @@ import (
 // The collectives below must be called by every process of the communicator,
 // in the same order. Buffers that MPI reads only at the root (or writes only
 // at the root) may be nil elsewhere. Buffer lengths are checked against each
-// other and the communicator's size before the call, and an empty buffer is
-// an error: a collective over nothing is a bug, not a message.
+// other and the communicator's size before the call. Empty buffers are legal
+// MPI: an Allgather of nothing from every rank completes with nothing.
 //
 // A send buffer and a receive buffer that share memory are refused before
 // the call, on every rank that uses both: MPI forbids them, and they gave
@@ -57,7 +57,7 @@ func disjoint[S, R Type](fn string, send []S, recv []R, hint string) error {
 
 // inPlaceHint is disjoint's hint for the collectives that can work in place.
 func inPlaceHint[T Type](what string) string {
-	return " (to work in place, pass mpi.InPlace[" + typeNames[typeIndex[T]()] + "]() as the " + what + " buffer)"
+	return " (to work in place, pass mpi.InPlace[" + typeName(typeIndex[T]()) + "]() as the " + what + " buffer)"
 }
 
 // Barrier waits until every process of c has entered it (MPI_Barrier).
@@ -87,18 +87,23 @@ func lengths(op, what string, got, want int) error {
 
 // Bcast copies buf from root to every other process (MPI_Bcast).
 func Bcast[T Type](c *Comm, buf []T, root int) error {
-	h, err := c.handle("MPI_Bcast")
-	if err != nil {
-		return err
-	}
-	if err := c.checkRoot("MPI_Bcast", root); err != nil {
-		return err
-	}
-	p, n, err := nonEmpty("MPI_Bcast", "broadcast", buf)
+	h, p, n, err := bcastArgs("MPI_Bcast", c, buf, root)
 	if err != nil {
 		return err
 	}
 	return check("MPI_Bcast", C.MPI_Bcast(p, n, datatype[T](), C.int(root), h))
+}
+
+// bcastArgs checks a broadcast's arguments.
+func bcastArgs[T Type](fn string, c *Comm, buf []T, root int) (h C.MPI_Comm, p unsafe.Pointer, n C.int, err error) {
+	if h, err = c.handle(fn); err != nil {
+		return
+	}
+	if err = c.checkRoot(fn, root); err != nil {
+		return
+	}
+	p, n, err = buffer(fn, buf)
+	return
 }
 
 // reduction returns the communicator and operator handles every reduction
@@ -121,10 +126,10 @@ func reduceArgs[T Type](fn string, send, recv []T) (sp, rp unsafe.Pointer, n C.i
 		return nil, nil, 0, lengths(fn, "receive", len(recv), len(send))
 	}
 	if same || inPlace(send) {
-		rp, n, err = nonEmpty(fn, "receive", recv)
+		rp, n, err = buffer(fn, recv)
 		return inPlaceAddr, rp, n, err
 	}
-	if sp, n, err = nonEmpty(fn, "send", send); err != nil {
+	if sp, n, err = buffer(fn, send); err != nil {
 		return
 	}
 	if err = lengths(fn, "receive", len(recv), len(send)); err != nil {
@@ -151,23 +156,27 @@ func Reduce[T Type](c *Comm, send, recv []T, op *Op, root int) error {
 	if err != nil {
 		return err
 	}
-	if err := c.checkRoot("MPI_Reduce", root); err != nil {
-		return err
-	}
-	if err := rootOnly("MPI_Reduce", "send", send, c, root); err != nil {
-		return err
-	}
-	var sp, rp unsafe.Pointer
-	var n C.int
-	if c.rank == root {
-		sp, rp, n, err = reduceArgs("MPI_Reduce", send, recv)
-	} else {
-		sp, n, err = nonEmpty("MPI_Reduce", "send", send)
-	}
+	sp, rp, n, err := rootReduceArgs("MPI_Reduce", c, send, recv, root)
 	if err != nil {
 		return err
 	}
 	return check("MPI_Reduce", C.goipc_reduce(sp, rp, n, datatype[T](), o, C.int(root), h))
+}
+
+// rootReduceArgs prepares the buffers of a Reduce: recv (and InPlace) only
+// at the root.
+func rootReduceArgs[T Type](fn string, c *Comm, send, recv []T, root int) (sp, rp unsafe.Pointer, n C.int, err error) {
+	if err = c.checkRoot(fn, root); err != nil {
+		return
+	}
+	if err = rootOnly(fn, "send", send, c, root); err != nil {
+		return
+	}
+	if c.rank == root {
+		return reduceArgs(fn, send, recv)
+	}
+	sp, n, err = buffer(fn, send)
+	return
 }
 
 // reduceAll runs the reductions whose result lands on every process.
@@ -218,7 +227,7 @@ func ReduceScatterBlock[T Type](c *Comm, send, recv []T, op *Op) error {
 	if err != nil {
 		return err
 	}
-	rp, n, err := nonEmpty(fn, "receive", recv)
+	rp, n, err := buffer(fn, recv)
 	if err != nil {
 		return err
 	}
@@ -272,7 +281,7 @@ func rootedArgs[T Type](fn string, c *Comm, root int, own, all []T, ownWhat, all
 	case v:
 		a.own, a.n, err = buffer(fn, own)
 	default:
-		a.own, a.n, err = nonEmpty(fn, ownWhat, own)
+		a.own, a.n, err = buffer(fn, own)
 	}
 	if err != nil || c.rank != root {
 		return a, err
@@ -341,43 +350,66 @@ func Allgather[T Type](c *Comm, send, recv []T) error {
 // Alltoall sends block j of send to rank j, which stores it as block i of its
 // recv, for every pair (MPI_Alltoall). Both hold Size equal blocks.
 func Alltoall[T Type](c *Comm, send, recv []T) error {
-	const fn = "MPI_Alltoall"
-	h, err := c.handle(fn)
+	a, err := alltoallArgs("MPI_Alltoall", c, send, recv)
 	if err != nil {
 		return err
+	}
+	return check("MPI_Alltoall", C.goipc_alltoall(a.sp, a.n, a.rp, a.n, a.t, a.h))
+}
+
+// exchange holds the checked arguments of an alltoall: n elements a block.
+type exchange struct {
+	h      C.MPI_Comm
+	sp, rp unsafe.Pointer
+	n      C.int
+	t      C.MPI_Datatype
+}
+
+// alltoallArgs checks that send (or recv, in place) holds Size equal blocks
+// and recv as many.
+func alltoallArgs[T Type](fn string, c *Comm, send, recv []T) (a exchange, err error) {
+	if a.h, err = c.handle(fn); err != nil {
+		return a, err
 	}
 	sp, all, what := inPlaceAddr, recv, "receive" // in place, the blocks are recv's
 	if !inPlace(send) {
 		if err := lengths(fn, "receive", len(recv), len(send)); err != nil {
-			return err
+			return a, err
 		}
 		if err := disjoint(fn, send, recv, inPlaceHint[T]("send")); err != nil {
-			return err
+			return a, err
 		}
 		sp, all, what = unsafe.Pointer(unsafe.SliceData(send)), send, "send"
 	}
-	_, n, err := nonEmpty(fn, what, all)
+	_, n, err := buffer(fn, all)
 	if err != nil {
-		return err
+		return a, err
 	}
 	if len(all)%c.size != 0 {
-		return invalid(fn, ErrCount, "%s buffer of %d elements is not %d equal blocks", what, len(all), c.size)
+		return a, invalid(fn, ErrCount, "%s buffer of %d elements is not %d equal blocks", what, len(all), c.size)
 	}
-	n /= C.int(c.size)
-	return check(fn, C.goipc_alltoall(sp, n, unsafe.Pointer(unsafe.SliceData(recv)), n, datatype[T](), h))
+	a.sp, a.rp, a.n, a.t = sp, unsafe.Pointer(unsafe.SliceData(recv)), n/C.int(c.size), datatype[T]()
+	return a, nil
 }
 
 // layout checks the per-rank counts and displacements of a v-collective
 // against a buffer of buflen elements. Nil displs packs the blocks one after
 // the other.
 func (c *Comm) layout(fn, what string, counts, displs []int, buflen int) (cc, cd []C.int, err error) {
-	if len(counts) != c.size {
-		return nil, nil, invalid(fn, ErrCount, "%s counts: %d entries for %d ranks", what, len(counts), c.size)
+	return blockLayout(fn, what, "ranks", c.size, counts, displs, buflen)
+}
+
+// blockLayout checks n blocks' counts and displacements (nil packs them)
+// against a buffer of buflen elements; each block belongs to one of n ranks
+// or neighbors (who).
+func blockLayout(fn, what, who string, n int, counts, displs []int, buflen int) (cc, cd []C.int, err error) {
+	if len(counts) != n {
+		return nil, nil, invalid(fn, ErrCount, "%s counts: %d entries for %d %s", what, len(counts), n, who)
 	}
-	if displs != nil && len(displs) != c.size {
-		return nil, nil, invalid(fn, ErrCount, "%s displacements: %d entries for %d ranks", what, len(displs), c.size)
+	if displs != nil && len(displs) != n {
+		return nil, nil, invalid(fn, ErrCount, "%s displacements: %d entries for %d %s", what, len(displs), n, who)
 	}
-	cc, cd = make([]C.int, c.size), make([]C.int, c.size)
+	cc, cd = make([]C.int, n), make([]C.int, n)
 	next := 0
 	for i, n := range counts {
 		d := next

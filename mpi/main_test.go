@@ -21,6 +21,7 @@ var children = map[string]func([]string) error{
 	"coll":       childColl,
 	"python":     childPython,
 	"abort":      childAbort,
+	"exit":       childExit,
 	"hang":       childHang,
 	"procnull":   childProcNull,
 	"unfinished": childUnfinished,
@@ -92,7 +93,7 @@ func TestMixedWithPython(t *testing.T) {
 }
 
 // TestAbort checks that Abort ends the whole job with its code, even while
-// another rank is blocked.
+// another rank is blocked. The last rank aborts.
 func TestAbort(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "aborting")
 	r := mpitest.Run(t, childEnv("abort"), mpitest.App{N: 2, Argv: []string{os.Args[0], marker}})
@@ -100,7 +101,7 @@ func TestAbort(t *testing.T) {
 		t.Fatalf("job after Abort: %v, want a non-zero exit\nstdout:\n%s\nstderr:\n%s", r.Err, r.Stdout, r.Stderr)
 	}
 	if _, err := os.Stat(marker); err != nil {
-		t.Fatalf("rank 1 did not reach Abort (%v); stdout:\n%s\nstderr:\n%s", err, r.Stdout, r.Stderr)
+		t.Fatalf("the last rank did not reach Abort (%v); stdout:\n%s\nstderr:\n%s", err, r.Stdout, r.Stderr)
 	}
 }
 

@@ -126,6 +126,8 @@ func Finalize() error {
 		return err
 	}
 	state.Store(stateFinalized)
+	freeDerived()
+	freePersistents()
 	err := check("MPI_Finalize", C.MPI_Finalize())
 	releaseFreed()
 	runtime.UnlockOSThread()

@@ -123,7 +123,7 @@ func opHandle[T Type](fn string, o *Op) (C.MPI_Op, error) {
 		return C.goipc_op_null, closed(fn, "operator was freed")
 	}
 	if o.slot >= 0 && o.typ != typeIndex[T]() {
-		return o.o, invalid(fn, ErrOp, "operator was made for %s, not %s", typeNames[o.typ], typeNames[typeIndex[T]()])
+		return o.o, invalid(fn, ErrOp, "operator was made for %s, not %s", typeName(o.typ), typeName(typeIndex[T]()))
 	}
 	return o.o, nil
 }

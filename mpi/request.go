@@ -568,6 +568,7 @@ func unfinished() error {
 			what = append(what, "a Requests set of "+plural(n, "operation"))
 		}
 	}
+	what = append(what, activePersistents()...)
 	if len(what) == 0 {
 		return nil
 	}

@@ -10,12 +10,13 @@ const MPI_Op goipc_op_null = MPI_OP_NULL;
 const MPI_Errhandler goipc_errors_return = MPI_ERRORS_RETURN;
 const MPI_Info goipc_info_null = MPI_INFO_NULL;
 
-const MPI_Datatype goipc_types[GOIPC_NTYPES] = {
+MPI_Datatype goipc_types[GOIPC_MAXTYPES] = {
 	MPI_INT8_T, MPI_INT16_T, MPI_INT32_T, MPI_INT64_T,
 	MPI_UINT8_T, MPI_UINT16_T, MPI_UINT32_T, MPI_UINT64_T,
 	MPI_FLOAT, MPI_DOUBLE, MPI_C_FLOAT_COMPLEX, MPI_C_DOUBLE_COMPLEX,
 	MPI_C_BOOL, MPI_BYTE,
 	MPI_FLOAT_INT, MPI_DOUBLE_INT, MPI_2INT, MPI_LONG_INT,
+	MPI_DATATYPE_NULL,
 };
 
 const MPI_Op goipc_ops[GOIPC_NOPS] = {

@@ -15,9 +15,12 @@ extern const MPI_Op goipc_op_null;
 extern const MPI_Errhandler goipc_errors_return;
 extern const MPI_Info goipc_info_null;
 
-// Datatypes, in the order of the Go table in types.go.
-enum { GOIPC_NTYPES = 18 };
-extern const MPI_Datatype goipc_types[GOIPC_NTYPES];
+// Datatypes, in the order of the Go table in types.go: the predefined ones,
+// MPI_DATATYPE_NULL for a Go type MPI cannot describe, then the struct
+// datatypes built from Go types (structtype.go), which are written once each
+// before their index is published.
+enum { GOIPC_NTYPES = 19, GOIPC_MAXTYPES = 1024 };
+extern MPI_Datatype goipc_types[GOIPC_MAXTYPES];
 
 // Predefined operators, in the order of the Go table in op.go.
 enum { GOIPC_NOPS = 12 };
