@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/goipc/ipc/cmd/ipc/internal/bench"
 	"github.com/goipc/ipc/internal/testutil"
@@ -241,8 +242,23 @@ func mustBench(t *testing.T, args ...string) string {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	if err := testutil.Recv(t, done); err != nil {
-		t.Fatalf("ipc %v: %v\nstderr: %s", args, err, stderr.String())
+	// A whole --quick run starts a hundred peers and MPI's jobs, which on
+	// a loaded machine takes longer than testutil.Timeout: it is bounded
+	// by the test's own deadline instead, past which SIGINT makes ipc bench
+	// stop and remove its objects.
+	limit := 5 * time.Minute
+	if d, ok := t.Deadline(); ok {
+		limit = min(limit, time.Until(d)-testutil.Timeout)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ipc %v: %v\nstderr: %s", args, err, stderr.String())
+		}
+	case <-time.After(limit):
+		cmd.Process.Signal(syscall.SIGINT)
+		testutil.Recv(t, done)
+		t.Fatalf("ipc %v did not finish within %v\nstderr: %s", args, limit, stderr.String())
 	}
 	if left := benchObjects(t, cmd.Process.Pid); len(left) > 0 {
 		t.Errorf("ipc %v left %d objects behind: %+v", args, len(left), left)
