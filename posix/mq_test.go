@@ -282,7 +282,7 @@ func receiving(ctx context.Context, q *posix.MessageQueue, out chan<- received) 
 // descriptors open. The queue holds one, however many wait.
 func TestQueueDescriptorsBounded(t *testing.T) {
 	q := newQueue(t, 1, 8)
-	before := openFiles(t)
+	before := testutil.OpenFiles(t)
 	const waiters = 200
 	ctx, cancel := context.WithCancel(context.Background())
 	out := make(chan received, waiters)
@@ -290,7 +290,7 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 		receiving(ctx, q, out)
 	}
 	parked(t, waiters, 1)
-	if n := openFiles(t); n > before {
+	if n := testutil.OpenFiles(t); n > before {
 		t.Errorf("%d goroutines waiting on a queue: %d descriptors open, %d before", waiters, n, before)
 	}
 	cancel()
@@ -299,17 +299,9 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 			t.Fatalf("cancelled Receive: %v", err)
 		}
 	}
-	if n := openFiles(t); n > before {
+	if n := testutil.OpenFiles(t); n > before {
 		t.Errorf("after %d cancelled Receives: %d descriptors open, %d before", waiters, n, before)
 	}
-}
-
-func openFiles(t *testing.T) int {
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(fds)
 }
 
 // TestQueueWakesOneWaiter counts the mq_timedreceive calls (under strace) of
