@@ -79,6 +79,9 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 	if err != nil {
 		return nil, false, err
 	}
+	if fi != nil && fi.Mode()&fs.ModeSymlink == 0 && fi.Mode().Type() != want {
+		return nil, false, notKind(op, path, fi.Mode(), want, why) // not opened: a socket cannot be, a device need not
+	}
 	flag |= syscall.O_NONBLOCK
 	switch {
 	case fi == nil && flag&os.O_CREATE != 0:
@@ -92,6 +95,9 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 	f, err = os.OpenFile(path, flag, perm)
 	if err != nil {
 		err = errors.Unwrap(err)
+		if st, serr := os.Stat(path); errors.Is(err, syscall.ENXIO) && serr == nil && st.Mode().Type() != want {
+			return nil, false, notKind(op, path, st.Mode(), want, why) // a link to a socket
+		}
 		if errors.Is(err, syscall.ELOOP) || (created && errors.Is(err, syscall.EEXIST)) {
 			err = errs.Hint(err, "the path changed while it was opened")
 		}
@@ -99,7 +105,7 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 	}
 	st, err := f.Stat()
 	if err == nil && st.Mode().Type() != want {
-		err = errs.Path(op, path, fmt.Errorf("not a %s (it is a %s): %s", fileKinds[want], kindOf(st.Mode()), why))
+		err = notKind(op, path, st.Mode(), want, why)
 	}
 	if err == nil && created {
 		err = errs.Path("chmod", path, errors.Unwrap(f.Chmod(perm))) // open applied the umask
@@ -117,6 +123,12 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 		return nil, false, err
 	}
 	return f, created, nil
+}
+
+// notKind is the error of a path whose file, of mode m, is not of type want,
+// with why the clause that says what the verb takes.
+func notKind(op, path string, m, want fs.FileMode, why string) error {
+	return errs.Path(op, path, fmt.Errorf("not a %s (it is a %s): %s", fileKinds[want], kindOf(m), why))
 }
 
 // clearNonblock turns O_NONBLOCK off on f, which openGuarded opened with it.

@@ -42,6 +42,11 @@ func TestRulesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	// A device of its own: a test that failed must not replace /dev/null.
+	null := filepath.Join(dir, "null")
+	if err := unix.Mknod(null, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
 	queue := "/" + testutil.Name("rules-empty")
 	t.Cleanup(func() { posix.UnlinkQueue(queue) })
 	mustIPC(t, "posix", "mq", "send", queue, "x", "--create")
@@ -75,6 +80,11 @@ func TestRulesBadInput(t *testing.T) {
 		{[]string{"mmap", "write", "/dev/null", "x"}, exitError, "open /dev/null: not a regular file (it is a character device)"},
 		{[]string{"fifo", "send", sock, "x"}, exitError, "open " + sock + ": not a FIFO (it is a socket)"},
 		{[]string{"unix", "recv", dir}, exitError, "listen " + dir + ": a directory is there, not a socket"},
+		// file send renames over regular files only: never a FIFO, socket or device.
+		{[]string{"file", "send", fifo, "x"}, exitError, "write " + fifo + ": not a regular file (it is a FIFO): file send replaces regular files"},
+		{[]string{"file", "send", sock, "x"}, exitError, "write " + sock + ": not a regular file (it is a socket)"},
+		{[]string{"file", "send", null, "x"}, exitError, "write " + null + ": not a regular file (it is a character device)"},
+		{[]string{"file", "recv", sock}, exitError, "open " + sock + ": not a regular file (it is a socket)"},
 		// 4: --timeout 0 is --nowait, for every verb that waits.
 		{[]string{"posix", "mq", "recv", queue, "--timeout", "0"}, exitEmpty, "mq_receive " + queue + ": nothing to take" + notWaiting},
 		{[]string{"posix", "sem", "wait", sem, "--timeout", "0s"}, exitEmpty, notWaiting},
@@ -91,6 +101,11 @@ func TestRulesBadInput(t *testing.T) {
 		{[]string{"sysv", "sem", "op", key, "--delta", "-1", "--nowait", "--timeout", "0"}, cli.ExitUsage, "--nowait and --timeout 0s conflict"},
 	} {
 		expectError(t, c.code, c.want, c.args...)
+	}
+	for path, kind := range map[string]os.FileMode{fifo: os.ModeNamedPipe, sock: os.ModeSocket, null: os.ModeDevice | os.ModeCharDevice} {
+		if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != kind {
+			t.Errorf("%s is no longer a %v: %v, %v", path, kind, fi.Mode(), err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new.sock")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("unix recv --timeout 0 left its socket file: %v", err)
