@@ -386,7 +386,7 @@ func TestRulesObjects(t *testing.T) {
 	if i < 0 || ls[i]["key"] != st["key"] || ls[i]["id"] != st["id"] {
 		t.Fatalf("ls --json has no row with key %v and key_hex %v like stat's: %v", st["key"], k, ls)
 	}
-	mustIPC(t, "sysv", "msg", "rm", fmt.Sprintf("id=%v", st["id"]))
+	mustIPC(t, "sysv", "msg", "rm", fmt.Sprintf("id=%d", int(st["id"].(float64)))) // %v prints 1.1e+06
 	expectError(t, exitError, "no such file", "sysv", "msg", "stat", k.String())
 }
 
