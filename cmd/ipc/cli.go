@@ -155,15 +155,22 @@ func deliver(w io.Writer, data []byte, asJSON bool, meta map[string]any, where s
 	if err == nil {
 		return nil
 	}
+	return undoTake(err, putBack, "the message was put back on "+where,
+		"putting the message back on "+where+" failed too, so it is lost")
+}
+
+// undoTake is the error of a write to stdout that failed after something was
+// taken: undo gives it back, and the error says done, or failed and why.
+func undoTake(err error, undo func() error, done, failed string) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err // "write /dev/stdout" says less than "write stdout"
 	}
 	werr := errs.Path("write", "stdout", err)
-	if perr := putBack(); perr != nil {
-		return fmt.Errorf("%w; putting the message back on %s failed too, so it is lost: %v", werr, where, perr)
+	if uerr := undo(); uerr != nil {
+		return fmt.Errorf("%w; %s: %v", werr, failed, uerr)
 	}
-	return fmt.Errorf("%w; the message was put back on %s", werr, where)
+	return fmt.Errorf("%w; %s", werr, done)
 }
 
 // cString returns data up to its first NUL byte: what `read` prints without

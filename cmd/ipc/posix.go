@@ -371,6 +371,11 @@ func semCommand() *cobra.Command {
 		Short: "Decrement the semaphore, waiting while it is zero",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if printV {
+				if err := checkStdout(); err != nil {
+					return err
+				}
+			}
 			s, err := open(a[0])
 			if err != nil {
 				return err
@@ -387,7 +392,10 @@ func semCommand() *cobra.Command {
 			if err != nil || !printV {
 				return err
 			}
-			return printValue(cmd.OutOrStdout(), s)
+			if err := printValue(cmd.OutOrStdout(), s); err != nil {
+				return undoTake(err, s.Post, "the semaphore was given back (posted)", "posting the semaphore back failed too")
+			}
+			return nil
 		},
 	}
 	createFlags(wait)

@@ -230,6 +230,43 @@ func TestRulesStdoutFails(t *testing.T) {
 	}
 }
 
+// TestRulesStdoutFailsSemaphore: a wait that prints the value (--print-value)
+// takes nothing when stdout is closed, and gives back what it took when the
+// write fails: the semaphore keeps its value.
+func TestRulesStdoutFailsSemaphore(t *testing.T) {
+	sem := "/" + testutil.Name("rules-stdout-sem")
+	t.Cleanup(func() { posix.UnlinkSemaphore(sem) })
+	mustIPC(t, "posix", "sem", "post", sem, "--create")
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenSemaphoreSet(k, 0, 0, 0)) })
+	mustIPC(t, "sysv", "sem", "set", k.String(), "1", "--create")
+
+	for _, c := range []struct {
+		full bool
+		want string
+	}{
+		{false, "ipc: write stdout: bad file descriptor (stdout was closed when ipc started; nothing was taken)\n"},
+		{true, "ipc: write stdout: no space left on device; the semaphore was given back"},
+	} {
+		for _, args := range [][]string{
+			{"posix", "sem", "wait", sem, "--print-value", "--nowait"}, // a value lost shows as exit 4
+			{"sysv", "sem", "op", k.String(), "--delta", "-1", "--print-value", "--nowait"},
+			{"sysv", "sem", "op", k.String(), "--delta", "-1", "--undo", "--print-value", "--nowait"},
+		} {
+			stderr, code := stdoutTo(t, c.full, args...)
+			if code != exitError || !strings.HasPrefix(stderr, c.want) {
+				t.Errorf("ipc %v with stdout full=%v: exit %d, %q; want exit 1 and %q", args, c.full, code, stderr, c.want)
+			}
+		}
+	}
+	if out := mustIPC(t, "posix", "sem", "value", sem); out != "1\n" {
+		t.Errorf("posix sem value is %q after the failed writes, want 1", out)
+	}
+	if out := mustIPC(t, "sysv", "sem", "get", k.String()); out != "1\n" {
+		t.Errorf("sysv sem get is %q after the failed writes, want 1", out)
+	}
+}
+
 // TestRulesNothingLeftBehind: a failed mmap write removes the file it
 // created, an interrupted unix recv its socket, and a shorter write reads
 // back alone in all three shared memories.

@@ -500,6 +500,11 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			if delta < -32768 || delta > 32767 || num < 0 || num > 65535 {
 				return cli.Usagef("--delta must be in [-32768, 32767] and --num in [0, 65535]")
 			}
+			if printValue {
+				if err := checkStdout(); err != nil {
+					return err
+				}
+			}
 			s, err := openSet(key)
 			if err != nil {
 				return err
@@ -524,10 +529,17 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 				return nil
 			}
 			v, err := s.Value(num)
-			if err == nil {
-				fmt.Fprintln(cmd.OutOrStdout(), v)
+			if err != nil {
+				return err
 			}
-			return err
+			if _, err := fmt.Fprintln(cmd.OutOrStdout(), v); err != nil {
+				// The opposite operation, with the same SEM_UNDO: the
+				// kernel's adjustment at exit cancels out too.
+				back := sysv.SemOp{Num: o.Num, Delta: -o.Delta, Flags: o.Flags&sysv.SemUndo | sysv.SemNoWait}
+				return undoTake(err, func() error { return s.Op(context.Background(), back) },
+					"the semaphore was given back", "giving the semaphore back failed too")
+			}
+			return nil
 		},
 	}
 	f := op.Flags()
