@@ -700,3 +700,41 @@ func TestRulesOptionalNames(t *testing.T) {
 	}
 	walk(rootCmd)
 }
+
+// TestRulesAsNobody: another user reaches root's System V objects through
+// their permissions alone: nobody sends to a queue of mode 0622 (with or
+// without --create, which finds it there), and is told "permission denied",
+// not a wrong size, by a 0600 segment.
+func TestRulesAsNobody(t *testing.T) {
+	testutil.RequireRoot(t)
+	qk, mk := sysv.Key(testutil.Key()), sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(qk, 0, 0)) })
+	t.Cleanup(func() { removeWith(sysv.OpenSharedMemory(mk, 0, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", qk.String(), "from root", "--create", "--mode", "622")
+	mustIPC(t, "sysv", "shm", "write", mk.String(), "root's", "--create")
+	asNobody := func(args ...string) (string, int) {
+		cmd := testutil.AsNobody(testutil.Runnable(t, ipcCommand(args...)))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return stderr.String(), cmd.ProcessState.ExitCode()
+	}
+	for _, args := range [][]string{{"sysv", "msg", "send", qk.String(), "from nobody"}, {"sysv", "msg", "send", qk.String(), "again", "--create"}} {
+		if stderr, code := asNobody(args...); code != 0 {
+			t.Errorf("ipc %v as nobody to a 0622 queue: exit %d, %q", args, code, stderr)
+		}
+	}
+	want := "ipc: shmat " + mk.String() + ": permission denied\n"
+	if stderr, code := asNobody("sysv", "shm", "write", mk.String(), "x"); code != exitError || stderr != want {
+		t.Errorf("sysv shm write as nobody to root's 0600 segment: exit %d, %q; want exit 1 and %q", code, stderr, want)
+	}
+	for _, want := range []string{"from root", "from nobody", "again"} {
+		if out := mustIPC(t, "sysv", "msg", "recv", qk.String(), "--nowait"); out != want+"\n" {
+			t.Errorf("recv printed %q, want %q", out, want)
+		}
+	}
+}

@@ -116,14 +116,6 @@ func sysvKey(a []string, want int) (sysv.Key, []string, error) {
 	return key, a[1:], nil
 }
 
-// createFlag is the sysv.Flag of --create.
-func createFlag(create bool) sysv.Flag {
-	if create {
-		return sysv.Create
-	}
-	return 0
-}
-
 // permFields are the stat lines every System V object has.
 func permFields(id int, p sysv.Perm) []field {
 	return []field{
@@ -213,7 +205,13 @@ func sysvMsgCommand() *cobra.Command {
 			if sendType <= 0 {
 				return cli.Usagef("--type %d: a message type must be positive", sendType)
 			}
-			q, err := sysv.OpenQueue(key, createFlag(create), os.FileMode(mode))
+			// Opened asking for no permission, as the other verbs open: with
+			// the mode bits msgget would ask for read access too, which a
+			// sender to a 0622 queue does not have.
+			q, err := sysv.OpenQueue(key, 0, 0)
+			if create && errors.Is(err, fs.ErrNotExist) {
+				q, err = sysv.OpenQueue(key, sysv.Create, os.FileMode(mode))
+			}
 			if err != nil {
 				return err
 			}
@@ -370,12 +368,15 @@ never changes afterwards.`,
 				return err
 			}
 			defer m.Close()
-			if end > m.Size() {
-				return fmt.Errorf("write %v: %d bytes at offset %d would end past the segment's %d bytes", key, len(data), offset, m.Size())
-			}
+			// Attached first: a segment the caller may not read has size 0
+			// until then, and the error is the permission.
 			mem, err := m.Attach(0)
 			if err != nil {
 				return err
+			}
+			if end > len(mem) {
+				m.Detach(mem)
+				return fmt.Errorf("write %v: %d bytes at offset %d would end past the segment's %d bytes", key, len(data), offset, len(mem))
 			}
 			copy(mem[offset:], withNUL(data, int64(offset), int64(len(mem))))
 			return m.Detach(mem)
