@@ -99,8 +99,16 @@ func TestRulesBadInput(t *testing.T) {
 		// Conflicting flags are usage errors.
 		{[]string{"posix", "mq", "recv", queue, "--nowait", "--timeout", "1s"}, cli.ExitUsage, "--nowait and --timeout 1s conflict"},
 		{[]string{"sysv", "sem", "op", key, "--delta", "-1", "--nowait", "--timeout", "0"}, cli.ExitUsage, "--nowait and --timeout 0s conflict"},
+		// A bad rm TARGET is a usage error, found before anything is removed.
+		{[]string{"rm", "sysv-msg", "0xZZ"}, cli.ExitUsage, `rm sysv-msg 0xZZ: invalid key "0xZZ": want a decimal or 0x hex number`},
+		{[]string{"rm", "sysv-sem", "id=-1"}, cli.ExitUsage, `rm sysv-sem id=-1: bad sysv-sem "id=-1" (want id=N with N >= 0, or a key)`},
+		{[]string{"sysv", "msg", "rm", "id=x"}, cli.ExitUsage, `rm id=x: bad sysv-msg "id=x" (want id=N with N >= 0, or a key)`},
+		{[]string{"rm", "posix-mq", queue, "/a/b"}, cli.ExitUsage, `rm posix-mq /a/b: bad posix-mq name "/a/b"`},
 	} {
 		expectError(t, c.code, c.want, c.args...)
+	}
+	if _, err := os.Stat("/dev/mqueue" + queue); err != nil {
+		t.Errorf("rm with a bad TARGET removed the good one before it: %v", err)
 	}
 	for path, kind := range map[string]os.FileMode{fifo: os.ModeNamedPipe, sock: os.ModeSocket, null: os.ModeDevice | os.ModeCharDevice} {
 		if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != kind {

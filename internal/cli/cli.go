@@ -29,6 +29,12 @@ func Usage(err error) error { return usageError{err} }
 // Usagef is Usage of a formatted error.
 func Usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// IsUsage says whether err is, or wraps, a usage error.
+func IsUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
+
 // Args wraps a cobra argument check so that its failure is a usage error.
 func Args(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, a []string) error {
