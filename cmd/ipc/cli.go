@@ -60,6 +60,16 @@ func (e emptyError) Error() string {
 }
 func (e emptyError) Unwrap() error { return e.err }
 
+// restated is an errno said in the command line's words, where the errno's
+// own text would mislead; it still matches the errno.
+type restated struct {
+	errno  syscall.Errno
+	reason string
+}
+
+func (e restated) Error() string { return e.reason }
+func (e restated) Unwrap() error { return e.errno }
+
 // nowait turns the EAGAIN of a non-blocking call into an emptyError.
 func nowait(err error) error {
 	if errors.Is(err, syscall.EAGAIN) {

@@ -253,5 +253,5 @@ func TestContractSysvMsgTooLongHint(t *testing.T) {
 	k := sysv.Key(testutil.Key())
 	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
 	mustIPC(t, "sysv", "msg", "send", k.String(), "hello", "--create")
-	expectError(t, exitError, "stays queued (MSG_NOERROR truncates it)", "sysv", "msg", "recv", k.String(), "--buffer", "2")
+	expectError(t, exitError, "stays queued (--noerror, MSG_NOERROR, truncates it)", "sysv", "msg", "recv", k.String(), "--buffer", "2")
 }

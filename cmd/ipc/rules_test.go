@@ -62,6 +62,9 @@ func TestRulesBadInput(t *testing.T) {
 	mustIPC(t, "sysv", "msg", "send", key, "x", "--create")
 	mustIPC(t, "sysv", "msg", "recv", key)
 	mustIPC(t, "sysv", "sem", "set", key, "0", "--create")
+	full := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(full, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", full.String(), "hello", "--create")
 	const notWaiting = ", and --nowait (or --timeout 0) says not to wait"
 	const timeoutZero = ", and --timeout 0 says not to wait"
 
@@ -99,6 +102,8 @@ func TestRulesBadInput(t *testing.T) {
 		// Conflicting flags are usage errors.
 		{[]string{"posix", "mq", "recv", queue, "--nowait", "--timeout", "1s"}, cli.ExitUsage, "--nowait and --timeout 1s conflict"},
 		{[]string{"sysv", "sem", "op", key, "--delta", "-1", "--nowait", "--timeout", "0"}, cli.ExitUsage, "--nowait and --timeout 0s conflict"},
+		// msgrcv's E2BIG is not "argument list too long".
+		{[]string{"sysv", "msg", "recv", full.String(), "--buffer", "2"}, exitError, "msgrcv " + full.String() + ": message longer than the 2-byte --buffer; it stays queued (--noerror, MSG_NOERROR, truncates it)"},
 		// A bad rm TARGET is a usage error, found before anything is removed.
 		{[]string{"rm", "sysv-msg", "0xZZ"}, cli.ExitUsage, `rm sysv-msg 0xZZ: invalid key "0xZZ": want a decimal or 0x hex number`},
 		{[]string{"rm", "sysv-sem", "id=-1"}, cli.ExitUsage, `rm sysv-sem id=-1: bad sysv-sem "id=-1" (want id=N with N >= 0, or a key)`},
@@ -106,6 +111,9 @@ func TestRulesBadInput(t *testing.T) {
 		{[]string{"rm", "posix-mq", queue, "/a/b"}, cli.ExitUsage, `rm posix-mq /a/b: bad posix-mq name "/a/b"`},
 	} {
 		expectError(t, c.code, c.want, c.args...)
+	}
+	if out := mustIPC(t, "sysv", "msg", "recv", full.String(), "--nowait"); out != "hello\n" {
+		t.Errorf("the message too long for --buffer came back as %q", out)
 	}
 	if _, err := os.Stat("/dev/mqueue" + queue); err != nil {
 		t.Errorf("rm with a bad TARGET removed the good one before it: %v", err)

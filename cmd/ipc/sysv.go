@@ -290,10 +290,13 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			ctx, cancel := recvWait.context()
 			defer cancel()
 			n, typ, err := q.Receive(ctx, buf, recvType, flags)
-			if errors.Is(err, syscall.ENOMSG) {
+			switch {
+			case errors.Is(err, syscall.ENOMSG):
 				return emptyError{err: err}
-			}
-			if err != nil {
+			case errors.Is(err, syscall.E2BIG): // whose text is "argument list too long"
+				return errs.Path("msgrcv", key.String(), restated{syscall.E2BIG,
+					fmt.Sprintf("message longer than the %d-byte --buffer; it stays queued (--noerror, MSG_NOERROR, truncates it)", size)})
+			case err != nil:
 				return err
 			}
 			data := buf[:n]
