@@ -220,10 +220,10 @@ func TestContractFileSendOverDirectory(t *testing.T) {
 }
 
 // A bad id=N says what is wanted in the command line's terms, not the Go
-// API's.
+// API's, as a usage error.
 func TestContractRmBadID(t *testing.T) {
 	_, stderr, code := runIPC(t, "rm", "sysv-msg", "id=abc")
-	if code != exitError || !strings.Contains(stderr, `(want id=N with N >= 0, or a key)`) || strings.Contains(stderr, "LookupKey") {
+	if code != cli.ExitUsage || !strings.Contains(stderr, `(want id=N with N >= 0, or a key)`) || strings.Contains(stderr, "LookupKey") {
 		t.Fatalf("rm sysv-msg id=abc: exit %d, %q", code, stderr)
 	}
 }
