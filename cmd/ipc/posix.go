@@ -227,6 +227,7 @@ func shmCommand() *cobra.Command {
 			want := max(end, int64(size))
 			opts := &posix.ShmOptions{Mode: os.FileMode(mode), ModeSet: true}
 			m, err := posix.OpenSharedMemory(a[0], opts)
+			openErr := err
 			// undo puts the segment back as it was if the write fails: a
 			// size too large to map must not stay behind.
 			undo := func() {}
@@ -241,6 +242,9 @@ func shmCommand() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			if err := nothingToWrite(msg, int64(offset), int64(size), create && errors.Is(openErr, fs.ErrNotExist)); err != nil {
+				return err
+			}
 			cur, err := m.Size()
 			if err != nil {
 				return err

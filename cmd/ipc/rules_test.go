@@ -325,6 +325,9 @@ func TestRulesNothingLeftBehind(t *testing.T) {
 		if out := mustIPC(t, read...); out != "bye\n" {
 			t.Errorf("%v after a longer message read %q, want bye", write[:2], out)
 		}
+		// An empty DATA with no --offset or --size stores nothing, in all
+		// three, and says so.
+		expectError(t, cli.ExitUsage, "nothing to write: DATA is empty and there is no --offset or --size", append(write, "")...)
 	}
 }
 

@@ -364,7 +364,11 @@ never changes afterwards.`,
 			// An existing segment is opened at its own size: shmget with a
 			// size larger than the segment's fails, even with IPC_CREAT.
 			m, err := sysv.OpenSharedMemory(key, 0, 0, 0)
-			if create && errors.Is(err, fs.ErrNotExist) {
+			creating := create && errors.Is(err, fs.ErrNotExist)
+			if err := nothingToWrite(data, int64(offset), 0, creating); err != nil { // an existing segment is not grown
+				return err
+			}
+			if creating {
 				m, err = sysv.OpenSharedMemory(key, max(int(size), end+1), sysv.Create, os.FileMode(mode))
 			}
 			if err != nil {
