@@ -244,6 +244,10 @@ func TestRulesStdoutFails(t *testing.T) {
 	if out := mustIPC(t, "sysv", "msg", "recv", k.String(), "--json", "--nowait"); out != `{"data":"keep me too","type":5}`+"\n" {
 		t.Errorf("the System V message came back as %q", out)
 	}
+	// A demo whose table cannot be printed fails, before it runs anything.
+	if stderr, code := stdoutTo(t, true, "demo", "pipe"); code != exitError || stderr != "ipc: write stdout: no space left on device\n" {
+		t.Errorf("ipc demo with stdout on /dev/full: exit %d, %q", code, stderr)
+	}
 }
 
 // TestRulesStdoutFailsSemaphore: a wait that prints the value (--print-value)
