@@ -387,6 +387,22 @@ func TestRulesStickyDirectory(t *testing.T) {
 	if data, err := os.ReadFile(target); err != nil || string(data) != "root's data" {
 		t.Fatalf("the link's target now holds %q, %v", data, err)
 	}
+	// A link that stands for a directory on the way is not followed either.
+	evilDir := filepath.Join(shared, "evildir")
+	asNobody("ln", "-s", top, evilDir)
+	for _, args := range [][]string{
+		{"mmap", "write", filepath.Join(evilDir, "roots-file"), "x"},
+		{"file", "send", filepath.Join(evilDir, "roots-file"), "x"},
+		{"fifo", "send", filepath.Join(evilDir, "new-fifo"), "x", "--timeout", "1ms"},
+	} {
+		expectError(t, exitError, evilDir+": permission denied (a symbolic link owned by uid 65534 in the sticky, world-writable directory", args...)
+	}
+	if data, err := os.ReadFile(target); err != nil || string(data) != "root's data" {
+		t.Fatalf("the target through the directory link now holds %q, %v", data, err)
+	}
+	if _, err := os.Lstat(filepath.Join(top, "new-fifo")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("fifo send made a FIFO through the directory link: %v", err)
+	}
 
 	theirs := filepath.Join(shared, "theirs")
 	asNobody("touch", theirs)
