@@ -104,6 +104,13 @@ func TestRulesBadInput(t *testing.T) {
 		{[]string{"sysv", "sem", "op", key, "--delta", "-1", "--nowait", "--timeout", "0"}, cli.ExitUsage, "--nowait and --timeout 0s conflict"},
 		// msgrcv's E2BIG is not "argument list too long".
 		{[]string{"sysv", "msg", "recv", full.String(), "--buffer", "2"}, exitError, "msgrcv " + full.String() + ": message longer than the 2-byte --buffer; it stays queued (--noerror, MSG_NOERROR, truncates it)"},
+		// A bad flag value is a usage error that names the flag and the value.
+		{[]string{"sysv", "sem", "op", key, "--delta", "40000"}, cli.ExitUsage, "invalid --delta 40000: want -32768 to 32767"},
+		{[]string{"sysv", "sem", "op", key, "--delta", "1", "--num", "70000"}, cli.ExitUsage, "invalid --num 70000: want 0 to 65535"},
+		{[]string{"sysv", "sem", "get", key, "--num", "-1"}, cli.ExitUsage, "invalid --num -1: want 0 to 65535"},
+		{[]string{"sysv", "sem", "set", key, "1", "--num", "-1"}, cli.ExitUsage, "invalid --num -1: want 0 to 65535"},
+		{[]string{"sysv", "sem", "set", key, "1", "--create", "--count", "-1"}, cli.ExitUsage, "invalid --count -1: a set has at least one semaphore"},
+		{[]string{"file", "send", "/", "x"}, exitError, "write /: is a directory"},
 		// A bad rm TARGET is a usage error, found before anything is removed.
 		{[]string{"rm", "sysv-msg", "0xZZ"}, cli.ExitUsage, `rm sysv-msg 0xZZ: invalid key "0xZZ": want a decimal or 0x hex number`},
 		{[]string{"rm", "sysv-sem", "id=-1"}, cli.ExitUsage, `rm sysv-sem id=-1: bad sysv-sem "id=-1" (want id=N with N >= 0, or a key)`},

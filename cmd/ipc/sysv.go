@@ -460,6 +460,15 @@ never changes afterwards.`,
 	return shm
 }
 
+// checkSemNum refuses a --num that no set can have: sem_num is unsigned
+// short.
+func checkSemNum(num int) error {
+	if num < 0 || num > 65535 {
+		return cli.Usagef("invalid --num %d: want 0 to 65535", num)
+	}
+	return nil
+}
+
 func sysvSemCommand() *cobra.Command {
 	sem := &cobra.Command{Use: "sem", Short: "System V semaphore sets (semget, semop, semctl)"}
 
@@ -472,6 +481,9 @@ func sysvSemCommand() *cobra.Command {
 	// An existing set is opened as it is, as write opens a segment: semget
 	// with more semaphores than the set has fails, even with IPC_CREAT.
 	openSet := func(key sysv.Key) (*sysv.SemaphoreSet, error) {
+		if create && count < 1 {
+			return nil, cli.Usagef("invalid --count %d: a set has at least one semaphore", count)
+		}
 		s, err := sysv.OpenSemaphoreSet(key, 0, 0, 0)
 		if create && errors.Is(err, fs.ErrNotExist) {
 			return sysv.OpenSemaphoreSet(key, count, sysv.Create, os.FileMode(mode))
@@ -505,8 +517,11 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			if !cmd.Flags().Changed("delta") {
 				return cli.Usagef("--delta is required")
 			}
-			if delta < -32768 || delta > 32767 || num < 0 || num > 65535 {
-				return cli.Usagef("--delta must be in [-32768, 32767] and --num in [0, 65535]")
+			if delta < -32768 || delta > 32767 {
+				return cli.Usagef("invalid --delta %d: want -32768 to 32767 (a short, as semop takes)", delta)
+			}
+			if err := checkSemNum(num); err != nil {
+				return err
 			}
 			if printValue {
 				if err := checkStdout(); err != nil {
@@ -577,6 +592,9 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			var vals []int
 			fields := []field{{"key", int32(key)}, {"key_hex", key.String()}}
 			if cmd.Flags().Changed("num") {
+				if err := checkSemNum(getNum); err != nil {
+					return err
+				}
 				v, err := s.Value(getNum)
 				if err != nil {
 					return err
@@ -611,6 +629,9 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			v, err := strconv.Atoi(a[0])
 			if err != nil || v < 0 || v > sysv.SemValueMax {
 				return cli.Usagef("invalid VALUE %q: want 0 to %d", a[0], sysv.SemValueMax)
+			}
+			if err := checkSemNum(setNum); err != nil {
+				return err
 			}
 			s, err := openSet(key)
 			if err != nil {
