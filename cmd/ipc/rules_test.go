@@ -195,6 +195,36 @@ func TestRulesDatagramWhole(t *testing.T) {
 	recv.MustSucceed()
 }
 
+// TestRulesDatagramEchoFirst: the datagram server sends the echo before it
+// prints, as the stream servers echo as they read: a server that cannot
+// print must not leave its client waiting for ever.
+func TestRulesDatagramEchoFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dgram.sock")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	args := []string{"unix", "recv", "--datagram", path, "--count", "1"}
+	cmd := ipcCommand(args...)
+	cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" >/dev/full`, cmd.Path}, args...)
+	cmd.Path = "/bin/sh"
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.Env = append(cmd.Env, readyEnv+"=3")
+	recv := testutil.Start(t, cmd)
+	w.Close()
+	r.SetReadDeadline(time.Now().Add(testutil.Timeout))
+	if _, err := r.Read(make([]byte, 1)); err != nil {
+		t.Fatalf("recv was never ready: %v; stderr: %s", err, recv.Stderr())
+	}
+	if out := mustIPC(t, "unix", "send", "--datagram", path, "hello"); out != "hello\n" {
+		t.Errorf("the client printed %q, want the echo", out)
+	}
+	if _, err := recv.Wait(); err == nil || !strings.Contains(recv.Stderr(), "no space left on device") {
+		t.Errorf("recv with stdout on /dev/full: %v, %q; want exit 1 and the write's error", err, recv.Stderr())
+	}
+}
+
 // stdoutTo runs `ipc args...` with stdout on /dev/full, or closed when full
 // is false, and returns its stderr and exit status.
 func stdoutTo(t *testing.T, full bool, args ...string) (string, int) {
