@@ -491,6 +491,14 @@ func TestRulesObjects(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, fmt.Sprint(st["sent"])); err != nil {
 		t.Errorf("stat --json sent %v: %v", st["sent"], err)
 	}
+	// Paths' stat --json gives times as the table does, and as every other
+	// stat --json: whole seconds.
+	file := filepath.Join(t.TempDir(), "f")
+	mustIPC(t, "file", "send", file, "x")
+	fst := statJSON(t, "file", "stat", file)
+	if m := fmt.Sprint(fst["modified"]); len(m) != len("2006-01-02T15:04:05Z") {
+		t.Errorf("file stat --json modified %q, want RFC 3339 in whole seconds", m)
+	}
 	var ls []map[string]any
 	if err := json.Unmarshal([]byte(mustIPC(t, "ls", "--json", "--kind", "sysv-msg")), &ls); err != nil {
 		t.Fatal(err)
