@@ -30,7 +30,6 @@ import (
 	"time"
 	"unsafe"
 
-
 	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
 )
