@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -142,6 +143,11 @@ func badInput(err error) error {
 // the program started; a shell's >/dev/null opens it write-only, a discard
 // the user asked for.
 func checkStdout() error {
+	// From here on a write to a pipe whose reader has gone fails with EPIPE,
+	// which deliver can answer, instead of the Go runtime's SIGPIPE, which
+	// would end the program with the message taken. (Notify, not Ignore:
+	// children do not inherit it.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	fl, err := unix.FcntlInt(1, unix.F_GETFL, 0)
 	var out, null unix.Stat_t
 	switch {
@@ -152,8 +158,22 @@ func checkStdout() error {
 		return errs.Path("write", "stdout", errs.Hint(syscall.EBADF, "stdout was closed when ipc started; nothing was taken"))
 	case fl&unix.O_ACCMODE == unix.O_RDONLY:
 		return errs.Path("write", "stdout", errs.Hint(syscall.EBADF, "stdout is open only for reading; nothing was taken"))
+	case readerGone(1):
+		return errs.Path("write", "stdout", errs.Hint(syscall.EPIPE, "stdout is a pipe that no one reads any more; nothing was taken"))
 	}
 	return nil
+}
+
+// readerGone says whether fd is a pipe or socket whose reading end is closed:
+// poll reports an error on it.
+func readerGone(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	for {
+		_, err := unix.Poll(fds, 0)
+		if err != unix.EINTR {
+			return err == nil && fds[0].Revents&unix.POLLERR != 0
+		}
+	}
 }
 
 // deliver prints a message taken from a queue as writePayload does. When

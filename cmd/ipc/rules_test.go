@@ -324,6 +324,43 @@ func TestRulesStdoutFailsSemaphore(t *testing.T) {
 	}
 }
 
+// TestRulesStdoutReaderGone: a receiver whose stdout is a pipe no one reads
+// takes nothing, rather than die of SIGPIPE with the message taken.
+func TestRulesStdoutReaderGone(t *testing.T) {
+	q := "/" + testutil.Name("rules-epipe")
+	t.Cleanup(func() { posix.UnlinkQueue(q) })
+	mustIPC(t, "posix", "mq", "send", q, "keep me", "--create")
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", k.String(), "keep me too", "--create")
+	for _, args := range [][]string{{"posix", "mq", "recv", q}, {"sysv", "msg", "recv", k.String()}} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		cmd := ipcCommand(args...)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = w, &stderr
+		err = cmd.Run()
+		w.Close()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		want := "ipc: write stdout: broken pipe (stdout is a pipe that no one reads any more; nothing was taken)\n"
+		if code := cmd.ProcessState.ExitCode(); code != exitError || stderr.String() != want {
+			t.Errorf("ipc %v into a pipe without a reader: %v, %q; want exit 1 and %q", args, cmd.ProcessState, stderr.String(), want)
+		}
+	}
+	if out := mustIPC(t, "posix", "mq", "recv", q, "--nowait"); out != "keep me\n" {
+		t.Errorf("the POSIX message came back as %q", out)
+	}
+	if out := mustIPC(t, "sysv", "msg", "recv", k.String(), "--nowait"); out != "keep me too\n" {
+		t.Errorf("the System V message came back as %q", out)
+	}
+}
+
 // TestRulesNothingLeftBehind: a failed mmap write removes the file it
 // created, an interrupted unix recv its socket, and a shorter write reads
 // back alone in all three shared memories.
