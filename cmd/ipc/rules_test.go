@@ -528,6 +528,13 @@ func TestRulesObjects(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, fmt.Sprint(st["sent"])); err != nil {
 		t.Errorf("stat --json sent %v: %v", st["sent"], err)
 	}
+	// A mode of 0 is 0000, as ls and posix stat print it, not 0.
+	zero := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(zero, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", zero.String(), "x", "--create", "--mode", "0")
+	if m := statJSON(t, "sysv", "msg", "stat", zero.String())["mode"]; m != "0000" {
+		t.Errorf("sysv msg stat --json of a mode-0 queue: mode %v, want 0000", m)
+	}
 	// Paths' stat --json gives times as the table does, and as every other
 	// stat --json: whole seconds.
 	file := filepath.Join(t.TempDir(), "f")

@@ -119,7 +119,7 @@ func sysvKey(a []string, want int) (sysv.Key, []string, error) {
 // permFields are the stat lines every System V object has.
 func permFields(id int, p sysv.Perm) []field {
 	return []field{
-		{"key", int32(p.Key)}, {"key_hex", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#o", uint32(p.Mode))},
+		{"key", int32(p.Key)}, {"key_hex", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#04o", uint32(p.Mode))},
 		{"uid", p.UID}, {"gid", p.GID}, {"creator_uid", p.CreatorUID}, {"creator_gid", p.CreatorGID},
 		{"changed", when(p.ChangeTime)},
 	}
