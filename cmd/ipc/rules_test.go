@@ -866,3 +866,27 @@ func TestRulesAsNobody(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesVersionOnlyWhenAsked: only --version asks mpiexec which MPI it
+// is; every other command runs without starting it.
+func TestRulesVersionOnlyWhenAsked(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "mpiexec-ran")
+	fake := "#!/bin/sh\ntouch " + marker + "\necho 'mpiexec (OpenRTE) 9.9.9'\n"
+	if err := os.WriteFile(filepath.Join(dir, "mpiexec"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		cmd := ipcCommand(args...)
+		cmd.Env = append(cmd.Env, "PATH="+dir+":"+os.Getenv("PATH"))
+		out, _ := cmd.Output()
+		return string(out)
+	}
+	run("posix", "mq", "stat", "/"+testutil.Name("rules-version"))
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("ipc posix mq stat ran mpiexec --version")
+	}
+	if out := run("--version"); !strings.Contains(out, "MPI: Open MPI 9.9.9") {
+		t.Errorf("ipc --version printed %q, want the fake mpiexec's version", out)
+	}
+}
