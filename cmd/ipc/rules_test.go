@@ -200,23 +200,11 @@ func TestRulesDatagramWhole(t *testing.T) {
 // print must not leave its client waiting for ever.
 func TestRulesDatagramEchoFirst(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dgram.sock")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	args := []string{"unix", "recv", "--datagram", path, "--count", "1"}
 	cmd := ipcCommand(args...)
 	cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" >/dev/full`, cmd.Path}, args...)
 	cmd.Path = "/bin/sh"
-	cmd.ExtraFiles = []*os.File{w}
-	cmd.Env = append(cmd.Env, readyEnv+"=3")
-	recv := testutil.Start(t, cmd)
-	w.Close()
-	r.SetReadDeadline(time.Now().Add(testutil.Timeout))
-	if _, err := r.Read(make([]byte, 1)); err != nil {
-		t.Fatalf("recv was never ready: %v; stderr: %s", err, recv.Stderr())
-	}
+	recv := startReadyCmd(t, cmd)
 	if out := mustIPC(t, "unix", "send", "--datagram", path, "hello"); out != "hello\n" {
 		t.Errorf("the client printed %q, want the echo", out)
 	}
@@ -241,6 +229,12 @@ func stdoutTo(t *testing.T, full bool, args ...string) (string, int) {
 		cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" >&-`, cmd.Path}, args...)
 		cmd.Path = "/bin/sh"
 	}
+	return runStderr(t, cmd)
+}
+
+// runStderr runs cmd to its end and returns its stderr and exit status.
+func runStderr(t *testing.T, cmd *exec.Cmd) (string, int) {
+	t.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -340,17 +334,12 @@ func TestRulesStdoutReaderGone(t *testing.T) {
 		}
 		r.Close()
 		cmd := ipcCommand(args...)
-		var stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = w, &stderr
-		err = cmd.Run()
+		cmd.Stdout = w
+		stderr, code := runStderr(t, cmd)
 		w.Close()
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatal(err)
-		}
 		want := "ipc: write stdout: broken pipe (stdout is a pipe that no one reads any more; nothing was taken)\n"
-		if code := cmd.ProcessState.ExitCode(); code != exitError || stderr.String() != want {
-			t.Errorf("ipc %v into a pipe without a reader: %v, %q; want exit 1 and %q", args, cmd.ProcessState, stderr.String(), want)
+		if code != exitError || stderr != want {
+			t.Errorf("ipc %v into a pipe without a reader: exit %d, %q; want exit 1 and %q", args, code, stderr, want)
 		}
 	}
 	if out := mustIPC(t, "posix", "mq", "recv", q, "--nowait"); out != "keep me\n" {
@@ -841,15 +830,7 @@ func TestRulesAsNobody(t *testing.T) {
 	mustIPC(t, "sysv", "msg", "send", qk.String(), "from root", "--create", "--mode", "622")
 	mustIPC(t, "sysv", "shm", "write", mk.String(), "root's", "--create")
 	asNobody := func(args ...string) (string, int) {
-		cmd := testutil.AsNobody(testutil.Runnable(t, ipcCommand(args...)))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatal(err)
-		}
-		return stderr.String(), cmd.ProcessState.ExitCode()
+		return runStderr(t, testutil.AsNobody(testutil.Runnable(t, ipcCommand(args...))))
 	}
 	for _, args := range [][]string{{"sysv", "msg", "send", qk.String(), "from nobody"}, {"sysv", "msg", "send", qk.String(), "again", "--create"}} {
 		if stderr, code := asNobody(args...); code != 0 {
