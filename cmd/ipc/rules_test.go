@@ -275,6 +275,12 @@ func TestRulesStdoutFails(t *testing.T) {
 	if out := mustIPC(t, "sysv", "msg", "recv", k.String(), "--json", "--nowait"); out != `{"data":"keep me too","type":5}`+"\n" {
 		t.Errorf("the System V message came back as %q", out)
 	}
+	// Help and --version that cannot be printed fail too, once, with exit 1.
+	for _, args := range [][]string{{"help"}, {"--version"}, {"posix", "--help"}} {
+		if stderr, code := stdoutTo(t, true, args...); code != exitError || stderr != "ipc: write stdout: no space left on device\n" {
+			t.Errorf("ipc %v with stdout on /dev/full: exit %d, %q", args, code, stderr)
+		}
+	}
 	// A demo whose table cannot be printed fails, before it runs anything.
 	if stderr, code := stdoutTo(t, true, "demo", "pipe"); code != exitError || stderr != "ipc: write stdout: no space left on device\n" {
 		t.Errorf("ipc demo with stdout on /dev/full: exit %d, %q", code, stderr)
