@@ -73,8 +73,11 @@ test: lint
 	fi; \
 	$(GO) run ./inventory/leakcheck compare $$snapshot $$tmp || status=1; rm -rf $$snapshot $$tmp; exit $$status
 
-# Benchmarks: Go beside the C baselines of csrc/ in the same run.
+# Benchmarks: Go beside the C baselines of csrc/ in the same run. ipc bench
+# measures every mechanism, both placements and modes, against Go, C and
+# Python peers: table on stdout, JSON and chart in bin/.
 bench: build
+	$(BIN)/ipc bench --placement both --mode both --json-file $(BIN)/bench.json --chart $(BIN)/bench.png
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	@if [ -d cmd/mpidemo ]; then echo $(GO) test -run '^$$' -bench . -tags mpich ./mpi/ ./cmd/mpidemo/; $(GO) test -run '^$$' -bench . -tags mpich ./mpi/ ./cmd/mpidemo/; fi
 

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pin.h"
+
 enum { PAGE = 4096, PING_OFF = PAGE, PONG_OFF = 2 * PAGE, SPIN = 10000 };
 enum { FLAG_PING = 1, FLAG_PONG = 2, FLAG_QUIT = 3 };
 enum { WARMUP = 100 }; /* untimed round trips first, as the Go benchmark does */
@@ -36,19 +38,6 @@ static uint32_t await(uint32_t *flag, uint32_t a, uint32_t b)
 	}
 }
 
-/* pin binds the calling process to the nth CPU of mask, if there is one. */
-static void pin(const cpu_set_t *mask, int nth)
-{
-	for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (CPU_ISSET(cpu, mask) && seen++ == nth) {
-			cpu_set_t one;
-			CPU_ZERO(&one);
-			CPU_SET(cpu, &one);
-			sched_setaffinity(0, sizeof one, &one);
-			return;
-		}
-	}
-}
 
 static int64_t now_ns(void)
 {
@@ -89,9 +78,7 @@ int main(int argc, char **argv)
 	}
 	memset(msg, 'p', size);
 
-	cpu_set_t mask;
-	if (sched_getaffinity(0, sizeof mask, &mask) != 0 || CPU_COUNT(&mask) < 2)
-		CPU_ZERO(&mask); /* one CPU: leave both processes alone */
+	cpu_set_t mask = pin_mask();
 	pid_t pid = fork();
 	if (pid < 0) {
 		perror("fork");

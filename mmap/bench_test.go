@@ -42,35 +42,6 @@ const (
 // not: it only lets other goroutines run.
 func yield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
 
-// pinThread pins the calling thread, locked with runtime.LockOSThread, to the
-// nth CPU it may run on, so that the two peers spin on different cores and
-// the Go and C programs meet the same placement, as osu_latency-style
-// benchmarks do. It returns a function that restores the old mask. With one
-// CPU it leaves the thread alone.
-func pinThread(nth int) (restore func(), err error) {
-	var old unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return nil, err
-	}
-	if old.Count() <= nth {
-		return func() {}, nil
-	}
-	var one unix.CPUSet
-	for cpu, seen := 0, 0; ; cpu++ {
-		if old.IsSet(cpu) {
-			if seen == nth {
-				one.Set(cpu)
-				break
-			}
-			seen++
-		}
-	}
-	if err := unix.SchedSetaffinity(0, &one); err != nil {
-		return nil, err
-	}
-	return func() { unix.SchedSetaffinity(0, &old) }, nil
-}
-
 // await spins until the flag holds one of the wanted values and returns it.
 func await(flag *atomic.Uint32, want1, want2 uint32) uint32 {
 	for i := 0; ; i++ {
@@ -145,7 +116,7 @@ func goRound(b *testing.B, m *mmap.Mapping, size, n int, safe bool) []time.Durat
 	peer := testutil.Start(b, cmd)
 	peer.Expect("ready")
 	// Pinned after starting the peer, which would inherit the mask.
-	unpin, err := pinThread(0)
+	unpin, err := testutil.PinThread(0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -237,7 +208,7 @@ func childPingPong(args []string) error {
 		return err
 	}
 	runtime.LockOSThread()
-	if _, err := pinThread(1); err != nil {
+	if _, err := testutil.PinThread(1); err != nil {
 		return err
 	}
 	buf, mv := make([]byte, size), newMover(m, safe)

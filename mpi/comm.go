@@ -18,6 +18,8 @@ type Comm struct {
 }
 
 var (
+	// Their rank and size are set by Init; a size of 0 until then makes Rank
+	// Undefined.
 	world = &Comm{c: C.goipc_comm_world, name: "MPI_COMM_WORLD", predefined: true}
 	self  = &Comm{c: C.goipc_comm_self, name: "MPI_COMM_SELF", predefined: true}
 )
@@ -41,26 +43,75 @@ func (c *Comm) fill() error {
 	return nil
 }
 
-// handle returns the C communicator, or an error if MPI is not running or c
-// was freed.
+// handle returns the C communicator, or an error if MPI may not be called
+// now (see running) or c is nil, zero or freed.
 func (c *Comm) handle(op string) (C.MPI_Comm, error) {
-	if c == nil || c.c == C.goipc_comm_null {
-		return C.goipc_comm_null, closed(op, "communicator is nil or freed")
+	if err := c.usable(op); err != nil {
+		return C.goipc_comm_null, err
 	}
 	return c.c, running(op)
 }
 
-// Rank returns this process's rank in c (MPI_Comm_rank, cached), or Undefined
-// for a nil communicator: the one Split gives a process it leaves out.
+func (c *Comm) usable(op string) error {
+	if c == nil || isZero(c.c) {
+		return nilHandle(op, ErrComm, "communicator")
+	}
+	if c.c == C.goipc_comm_null {
+		return closed(op, "communicator was freed")
+	}
+	return nil
+}
+
+// peer returns the C communicator, rank and tag of a point-to-point call,
+// checked as rankTag does, for the calls whose C wrappers check the thread
+// (shim.h), so that they pay no cgo call for it here.
+func (c *Comm) peer(op string, rank, tag int) (h C.MPI_Comm, r, t C.int, err error) {
+	if err = c.usable(op); err != nil {
+		return
+	}
+	if err = ready(op); err != nil {
+		return
+	}
+	r, t, err = rankTag(op, rank, tag)
+	return c.c, r, t, err
+}
+
+// rankTag converts a rank and a tag for MPI, which takes C ints: a value
+// outside int32 would wrap around to another rank or tag, so it is refused
+// before the call, as is a tag above MPI_TAG_UB. The values MPI can judge
+// itself (a rank outside the communicator, a negative tag) are left to it.
+func rankTag(op string, rank, tag int) (C.int, C.int, error) {
+	if int(int32(rank)) != rank {
+		return 0, 0, invalid(op, ErrRank, "rank %d is outside MPI's int range", rank)
+	}
+	if tag > tagUB || int(int32(tag)) != tag {
+		return 0, 0, invalid(op, ErrTag, "tag %d is outside [0, MPI_TAG_UB %d]", tag, tagUB)
+	}
+	return C.int(rank), C.int(tag), nil
+}
+
+// cint converts an int argument that MPI takes as a C int (a color, a key),
+// refusing one that would wrap around.
+func cint(op, what string, v int) (C.int, error) {
+	if int(int32(v)) != v {
+		return 0, invalid(op, ErrArg, "%s %d is outside MPI's int range", what, v)
+	}
+	return C.int(v), nil
+}
+
+// Rank returns this process's rank in c (MPI_Comm_rank, cached), or
+// Undefined for a nil communicator (the one Split gives a process it leaves
+// out), a zero one, and World and Self before Init: a rank that every call
+// refuses.
 func (c *Comm) Rank() int {
-	if c == nil {
+	if c == nil || c.size == 0 {
 		return Undefined
 	}
 	return c.rank
 }
 
 // Size returns the number of processes in c (MPI_Comm_size, cached), or 0
-// for a nil communicator.
+// for a nil or zero communicator, and World and Self before Init.
 func (c *Comm) Size() int {
 	if c == nil {
 		return 0
@@ -71,6 +122,9 @@ func (c *Comm) Size() int {
 func (c *Comm) String() string {
 	if c == nil {
 		return "<nil>"
+	}
+	if c.name == "" {
+		return "<zero>"
 	}
 	return c.name
 }
@@ -116,8 +170,16 @@ func (c *Comm) Split(color, key int) (*Comm, error) {
 	if color < 0 && color != Undefined {
 		return nil, invalid("MPI_Comm_split", ErrArg, "color %d is negative", color)
 	}
+	cc, err := cint("MPI_Comm_split", "color", color)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := cint("MPI_Comm_split", "key", key)
+	if err != nil {
+		return nil, err
+	}
 	var nc C.MPI_Comm
-	if err := check("MPI_Comm_split", C.MPI_Comm_split(h, C.int(color), C.int(key), &nc)); err != nil {
+	if err := check("MPI_Comm_split", C.MPI_Comm_split(h, cc, ck, &nc)); err != nil {
 		return nil, err
 	}
 	return newComm(nc)
@@ -137,8 +199,12 @@ func (c *Comm) SplitType(kind SplitKind, key int) (*Comm, error) {
 	if err != nil {
 		return nil, err
 	}
+	ck, err := cint("MPI_Comm_split_type", "key", key)
+	if err != nil {
+		return nil, err
+	}
 	var nc C.MPI_Comm
-	rc := C.MPI_Comm_split_type(h, C.int(kind), C.int(key), C.goipc_info_null, &nc)
+	rc := C.MPI_Comm_split_type(h, C.int(kind), ck, C.goipc_info_null, &nc)
 	if err := check("MPI_Comm_split_type", rc); err != nil {
 		return nil, err
 	}
@@ -184,9 +250,11 @@ func (c *Comm) Compare(other *Comm) (Comparison, error) {
 }
 
 // Free releases a communicator this package made (MPI_Comm_free). It is
-// collective, nil-safe and idempotent; World and Self cannot be freed.
+// collective, nil-safe and idempotent; World and Self cannot be freed. After
+// Finalize it returns an error matching os.ErrClosed, as Group.Free and
+// Op.Free do: MPI has released everything by then.
 func (c *Comm) Free() error {
-	if c == nil || c.c == C.goipc_comm_null {
+	if c == nil || isZero(c.c) || c.c == C.goipc_comm_null {
 		return nil
 	}
 	if c.predefined {
@@ -213,13 +281,17 @@ func (c *Comm) Group() (*Group, error) {
 }
 
 func (g *Group) handle(op string) (C.MPI_Group, error) {
-	if g == nil || g.g == C.goipc_group_null {
-		return C.goipc_group_null, closed(op, "group is nil or freed")
+	if g == nil || isZero(g.g) {
+		return C.goipc_group_null, nilHandle(op, ErrGroup, "group")
+	}
+	if g.g == C.goipc_group_null {
+		return C.goipc_group_null, closed(op, "group was freed")
 	}
 	return g.g, running(op)
 }
 
-// Size returns the number of processes in g, or 0 if g is freed.
+// Size returns the number of processes in g, or 0 if g is nil, zero or
+// freed, or MPI is not running.
 func (g *Group) Size() int {
 	h, err := g.handle("MPI_Group_size")
 	if err != nil {
@@ -230,7 +302,8 @@ func (g *Group) Size() int {
 	return int(n)
 }
 
-// Rank returns this process's rank in g, or Undefined if it is not a member.
+// Rank returns this process's rank in g, or Undefined if it is not a member
+// (or g is nil, zero or freed, or MPI is not running).
 func (g *Group) Rank() int {
 	h, err := g.handle("MPI_Group_rank")
 	if err != nil {
@@ -298,10 +371,14 @@ func (g *Group) Translate(ranks []int, other *Group) ([]int, error) {
 	return res, nil
 }
 
-// Free releases g (MPI_Group_free); it is nil-safe and idempotent.
+// Free releases g (MPI_Group_free); it is nil-safe and idempotent, and after
+// Finalize returns an error matching os.ErrClosed, as Comm.Free does.
 func (g *Group) Free() error {
-	if g == nil || g.g == C.goipc_group_null || g.g == C.goipc_group_empty || running("") != nil {
+	if g == nil || isZero(g.g) || g.g == C.goipc_group_null || g.g == C.goipc_group_empty {
 		return nil
+	}
+	if err := running("MPI_Group_free"); err != nil {
+		return err
 	}
 	return check("MPI_Group_free", C.MPI_Group_free(&g.g))
 }

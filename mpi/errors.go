@@ -14,8 +14,8 @@ import (
 // Error is every error this package returns: an MPI call that failed (Code is
 // the MPI error code and Msg what MPI_Error_string says of it), or bad input
 // caught before any MPI call (Code 0; such errors also match syscall.EINVAL),
-// or use of a freed object or of MPI outside Init..Finalize (these also match
-// os.ErrClosed).
+// a nil or zero handle (these also match os.ErrInvalid), or use of a freed
+// object or of MPI outside Init..Finalize (these also match os.ErrClosed).
 //
 // errors.Is(err, mpi.ErrTruncate) tests the class; errors.As(err, &e) with
 // e *mpi.Error gives the details.
@@ -24,15 +24,28 @@ type Error struct {
 	Class Class  // the MPI error class
 	Code  int    // the MPI error code, 0 when the package caught the error
 	Msg   string
-	cause error // syscall.EINVAL or os.ErrClosed for errors caught here
+	cause error // syscall.EINVAL, os.ErrInvalid or os.ErrClosed for errors caught here
 }
 
-func (e *Error) Error() string { return "mpi: " + e.Op + ": " + e.Msg }
+func (e *Error) Error() string {
+	if e == nil {
+		return "mpi: <nil>"
+	}
+	return "mpi: " + e.Op + ": " + e.Msg
+}
 
 // Is matches the error's class: errors.Is(err, mpi.ErrRank).
-func (e *Error) Is(target error) bool { c, ok := target.(Class); return ok && c == e.Class }
+func (e *Error) Is(target error) bool {
+	c, ok := target.(Class)
+	return ok && e != nil && c == e.Class
+}
 
-func (e *Error) Unwrap() error { return e.cause }
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.cause
+}
 
 // Class is an MPI error class. The values come from the library's mpi.h, so
 // they differ between Open MPI and MPICH; compare with the named classes.
@@ -89,6 +102,9 @@ func check(op string, rc C.int) error {
 //
 //go:noinline
 func mpiError(op string, rc C.int) error {
+	if rc == C.GOIPC_ERR_THREAD {
+		return invalid(op, ErrOther, "called from a thread other than the one that called Init, at thread level %v (call MPI only from Init's goroutine, or ask Init for ThreadSerialized)", provided)
+	}
 	e := &Error{Op: op, Code: int(rc), Class: Class(rc), Msg: fmt.Sprintf("MPI error %d", int(rc))}
 	var class C.int
 	if C.MPI_Error_class(rc, &class) == C.MPI_SUCCESS {
@@ -104,16 +120,21 @@ func mpiError(op string, rc C.int) error {
 
 // oneLine shortens MPICH's error stacks ("Invalid rank, error stack:\n" then a
 // line per internal function) to the summary and the innermost detail:
-// "Invalid rank (Invalid rank has value 3 but must be nonnegative and less than 1)".
+// "Invalid rank (Invalid rank has value 3 but must be nonnegative and less than 1)",
+// and the detail alone when it only repeats the summary.
 func oneLine(msg string) string {
 	lines := strings.Split(strings.TrimSpace(msg), "\n")
 	head, _ := strings.CutSuffix(lines[0], ", error stack:")
 	if len(lines) == 1 {
 		return head
 	}
+	// Each line of the stack is "function(line)....: detail".
 	last := lines[len(lines)-1]
-	if _, detail, ok := strings.Cut(last, ": "); ok {
-		last = detail
+	if i := strings.Index(last, ":"); i >= 0 {
+		last = strings.TrimSpace(last[i+1:])
+	}
+	if last == head || last == "" {
+		return head
 	}
 	return head + " (" + last + ")"
 }
@@ -121,6 +142,19 @@ func oneLine(msg string) string {
 // invalid reports bad input caught before the MPI call.
 func invalid(op string, class Class, format string, args ...any) error {
 	return &Error{Op: op, Class: class, Msg: fmt.Sprintf(format, args...), cause: syscall.EINVAL}
+}
+
+// nilHandle reports a nil or zero handle: one this package did not make.
+func nilHandle(op string, class Class, what string) error {
+	return &Error{Op: op, Class: class, Msg: "nil or zero " + what + " (not made by this package)", cause: os.ErrInvalid}
+}
+
+// isZero reports whether h is the zero value of its C handle type (a nil
+// pointer in Open MPI, 0 in MPICH), which no MPI call returns: the handle
+// of a zero Go value, never set by this package.
+func isZero[H comparable](h H) bool {
+	var zero H
+	return h == zero
 }
 
 // closed reports use of a freed object or of MPI outside Init..Finalize.

@@ -16,9 +16,10 @@ func Example() {
 	defer mpi.Finalize()
 	world := mpi.World()
 
-	// Every rank contributes rank+1; Allreduce leaves the sum on all of them.
-	sum := make([]int, 1)
-	if err := mpi.Allreduce(world, []int{world.Rank() + 1}, sum, mpi.Sum); err != nil {
+	// Every rank contributes rank+1; Allreduce leaves the sum on all of them,
+	// here in place: the contribution is replaced by the result.
+	sum := []int{world.Rank() + 1}
+	if err := mpi.Allreduce(world, mpi.InPlace[int](), sum, mpi.Sum); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("%d ranks, sum %d\n", world.Size(), sum[0])

@@ -3,6 +3,7 @@ package mpi_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,13 +16,16 @@ import (
 // The children are MPI programs: the test binary re-executed by mpiexec as
 // every rank of a job.
 var children = map[string]func([]string) error{
-	"basic":    childBasic,
-	"p2p":      childP2P,
-	"coll":     childColl,
-	"python":   childPython,
-	"abort":    childAbort,
-	"hang":     childHang,
-	"procnull": childProcNull,
+	"basic":      childBasic,
+	"p2p":        childP2P,
+	"coll":       childColl,
+	"python":     childPython,
+	"abort":      childAbort,
+	"exit":       childExit,
+	"hang":       childHang,
+	"procnull":   childProcNull,
+	"unfinished": childUnfinished,
+	"finalized":  childFinalized,
 }
 
 func TestMain(m *testing.M) {
@@ -58,15 +62,15 @@ func expectChecks(t *testing.T, r mpitest.Result, suite []check) {
 }
 
 func TestBasicOneRank(t *testing.T) {
-	expectChecks(t, job(t, "basic", 1), basicChecks)
+	expectChecks(t, job(t, "basic", 1), slices.Concat(basicChecks, misuseChecks))
 }
 
 func TestPointToPointTwoRanks(t *testing.T) {
-	expectChecks(t, job(t, "p2p", 2), p2pChecks)
+	expectChecks(t, job(t, "p2p", 2), slices.Concat(p2pChecks, requestChecks))
 }
 
 func TestCollectivesFourRanks(t *testing.T) {
-	expectChecks(t, job(t, "coll", 4), collChecks)
+	expectChecks(t, job(t, "coll", 4), slices.Concat(collChecks, aliasChecks))
 }
 
 // TestMixedWithPython runs a Go rank and a Python mpi4py rank in one job: the
@@ -89,7 +93,7 @@ func TestMixedWithPython(t *testing.T) {
 }
 
 // TestAbort checks that Abort ends the whole job with its code, even while
-// another rank is blocked.
+// another rank is blocked. The last rank aborts.
 func TestAbort(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "aborting")
 	r := mpitest.Run(t, childEnv("abort"), mpitest.App{N: 2, Argv: []string{os.Args[0], marker}})
@@ -97,7 +101,7 @@ func TestAbort(t *testing.T) {
 		t.Fatalf("job after Abort: %v, want a non-zero exit\nstdout:\n%s\nstderr:\n%s", r.Err, r.Stdout, r.Stderr)
 	}
 	if _, err := os.Stat(marker); err != nil {
-		t.Fatalf("rank 1 did not reach Abort (%v); stdout:\n%s\nstderr:\n%s", err, r.Stdout, r.Stderr)
+		t.Fatalf("the last rank did not reach Abort (%v); stdout:\n%s\nstderr:\n%s", err, r.Stdout, r.Stderr)
 	}
 }
 

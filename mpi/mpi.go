@@ -50,19 +50,22 @@ const (
 var (
 	state    atomic.Int32
 	initMu   sync.Mutex // serialises Init and Finalize
-	locked   bool       // Init locked the calling goroutine to its thread
 	provided ThreadLevel
+	tagUB    int          // MPI_TAG_UB, the largest tag
+	empty    C.MPI_Status // the status MPI gives a request that is already complete
 )
 
 // Init initialises MPI (MPI_Init_thread) asking for the thread level want,
 // and returns the level the library provides, which may be lower or higher.
 //
 // MPI ties its "main thread" to the OS thread that called Init, while Go moves
-// goroutines between threads. Unless the library provides ThreadSerialized or
-// ThreadMultiple, Init therefore locks the calling goroutine to its thread
-// (runtime.LockOSThread) until Finalize, and every MPI call must then come from
-// that goroutine. With ThreadSerialized any goroutine may call MPI, one at a
-// time; with ThreadMultiple any goroutine, concurrently.
+// goroutines between threads. Init therefore locks the calling goroutine to
+// its thread (runtime.LockOSThread) until Finalize, which must come from the
+// same goroutine. Unless the library provides ThreadSerialized or
+// ThreadMultiple, every MPI call must come from that goroutine too, and a
+// call from any other returns an error (MPI_Is_thread_main) instead of
+// breaking MPI's rules. With ThreadSerialized any goroutine may call MPI,
+// one at a time; with ThreadMultiple any goroutine, concurrently.
 //
 // Init sets MPI_ERRORS_RETURN on World and Self, so that failures come back
 // as *Error values instead of aborting the job.
@@ -77,15 +80,13 @@ func Init(want ThreadLevel) (ThreadLevel, error) {
 	}
 	runtime.LockOSThread()
 	var got C.int
-	if err := check("MPI_Init_thread", C.MPI_Init_thread(nil, nil, C.int(want), &got)); err != nil {
+	if err := check("MPI_Init_thread", C.goipc_init(C.int(want), &got)); err != nil {
 		runtime.UnlockOSThread()
 		return 0, err
 	}
 	provided = ThreadLevel(got)
-	locked = provided < ThreadSerialized
-	if !locked {
-		runtime.UnlockOSThread()
-	}
+	tagUB = int(C.goipc_tag_ub())
+	empty = C.goipc_empty_status()
 	state.Store(stateRunning)
 	for _, c := range []C.MPI_Comm{C.goipc_comm_world, C.goipc_comm_self} {
 		if err := check("MPI_Comm_set_errhandler", C.MPI_Comm_set_errhandler(c, C.goipc_errors_return)); err != nil {
@@ -101,20 +102,35 @@ func Init(want ThreadLevel) (ThreadLevel, error) {
 // Provided returns the thread level Init obtained.
 func Provided() ThreadLevel { return provided }
 
+// TagUB returns the largest tag the library accepts (the MPI_TAG_UB
+// attribute of World; at least 32767), or 0 before Init. Calls given a tag
+// above it, or a rank or tag outside int32, fail before reaching MPI.
+func TagUB() int { return tagUB }
+
 // Finalize shuts MPI down (MPI_Finalize). Every rank must call it, from the
-// goroutine that called Init when the level is below ThreadSerialized, after
-// completing its requests. MPI cannot be initialised again.
+// goroutine that called Init, after completing its requests: with a Request
+// or a Requests set still unfinished (neither completed nor freed) it returns
+// an error matching ErrPending that names them, and MPI keeps running, so that
+// they can still be completed and Finalize called again. MPI cannot be
+// initialised again.
 func Finalize() error {
 	initMu.Lock()
 	defer initMu.Unlock()
-	if state.Load() != stateRunning {
-		return closed("MPI_Finalize", "MPI is not running")
+	if err := running("MPI_Finalize"); err != nil {
+		return err
+	}
+	if C.goipc_main_thread_ok() == 0 {
+		return invalid("MPI_Finalize", ErrOther, "called from a goroutine other than the one that called Init (MPI finalizes on its main thread)")
+	}
+	if err := unfinished(); err != nil {
+		return err
 	}
 	state.Store(stateFinalized)
+	freeDerived()
+	freePersistents()
 	err := check("MPI_Finalize", C.MPI_Finalize())
-	if locked {
-		runtime.UnlockOSThread()
-	}
+	releaseFreed()
+	runtime.UnlockOSThread()
 	return err
 }
 
@@ -133,8 +149,21 @@ func Finalized() bool {
 	return flag != 0
 }
 
-// running returns an error unless MPI may be called now.
+// running returns an error unless MPI may be called now from this thread.
+// Below ThreadSerialized that costs a cgo call to check the thread; the hot
+// calls check it inside their C wrappers instead, and call ready.
 func running(op string) error {
+	if err := ready(op); err != nil {
+		return err
+	}
+	if provided < ThreadSerialized && C.goipc_thread_ok() == 0 {
+		return check(op, C.GOIPC_ERR_THREAD)
+	}
+	return nil
+}
+
+// ready returns an error unless MPI is running.
+func ready(op string) error {
 	switch state.Load() {
 	case stateRunning:
 		return nil
@@ -145,21 +174,33 @@ func running(op string) error {
 }
 
 // Wtime returns MPI's wall clock (MPI_Wtime) as a duration since an arbitrary
-// point in the past.
-func Wtime() time.Duration { return time.Duration(float64(C.MPI_Wtime()) * 1e9) }
+// point in the past, or 0 outside Init..Finalize, where MPI has no clock.
+func Wtime() time.Duration {
+	if ready("MPI_Wtime") != nil {
+		return 0
+	}
+	return time.Duration(float64(C.MPI_Wtime()) * 1e9)
+}
 
-// Wtick returns the resolution of Wtime (MPI_Wtick).
-func Wtick() time.Duration { return time.Duration(float64(C.MPI_Wtick()) * 1e9) }
+// Wtick returns the resolution of Wtime (MPI_Wtick), or 0 outside
+// Init..Finalize.
+func Wtick() time.Duration {
+	if ready("MPI_Wtick") != nil {
+		return 0
+	}
+	return time.Duration(float64(C.MPI_Wtick()) * 1e9)
+}
 
-// Abort asks the MPI runtime to terminate every process of comm's job with
-// the given exit code (MPI_Abort). It does not return unless MPI fails to
+// Abort asks the MPI runtime to terminate every process of comm's job (of
+// World's for a nil, zero or freed comm) with the given exit code
+// (MPI_Abort). It does not return unless MPI fails to
 // abort, in which case the process exits with code.
 func Abort(comm *Comm, code int) {
-	if running("MPI_Abort") != nil {
+	if ready("MPI_Abort") != nil {
 		os.Exit(code)
 	}
 	c := C.goipc_comm_world
-	if comm != nil && comm.c != C.goipc_comm_null {
+	if comm.usable("MPI_Abort") == nil {
 		c = comm.c
 	}
 	C.MPI_Abort(c, C.int(code))

@@ -39,7 +39,15 @@ var (
 	MaxLoc = predefined(11, "MPI_MAXLOC")
 )
 
-func (o *Op) String() string { return o.name }
+func (o *Op) String() string {
+	if o == nil {
+		return "<nil>"
+	}
+	if o.name == "" {
+		return "<zero>"
+	}
+	return o.name
+}
 
 // userOps holds the Go functions behind the C trampolines, by slot.
 var userOps struct {
@@ -108,11 +116,14 @@ func goipcUserOp(slot C.int, in, inout unsafe.Pointer, n C.int) {
 
 // handle returns the C operator for a reduction over T.
 func opHandle[T Type](fn string, o *Op) (C.MPI_Op, error) {
-	if o == nil || o.o == C.goipc_op_null {
-		return C.goipc_op_null, closed(fn, "operator is nil or freed")
+	if o == nil || isZero(o.o) {
+		return C.goipc_op_null, nilHandle(fn, ErrOp, "operator")
+	}
+	if o.o == C.goipc_op_null {
+		return C.goipc_op_null, closed(fn, "operator was freed")
 	}
 	if o.slot >= 0 && o.typ != typeIndex[T]() {
-		return o.o, invalid(fn, ErrOp, "operator was made for %s, not %s", typeNames[o.typ], typeNames[typeIndex[T]()])
+		return o.o, invalid(fn, ErrOp, "operator was made for %s, not %s", typeName(o.typ), typeName(typeIndex[T]()))
 	}
 	return o.o, nil
 }
@@ -120,7 +131,7 @@ func opHandle[T Type](fn string, o *Op) (C.MPI_Op, error) {
 // Free releases an operator made by NewOp (MPI_Op_free); it is nil-safe and
 // idempotent, and does nothing to the predefined operators.
 func (o *Op) Free() error {
-	if o == nil || o.slot < 0 || o.o == C.goipc_op_null {
+	if o == nil || o.slot < 0 || isZero(o.o) || o.o == C.goipc_op_null {
 		return nil
 	}
 	if err := running("MPI_Op_free"); err != nil {

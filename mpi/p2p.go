@@ -40,24 +40,30 @@ func newStatus(st *C.MPI_Status) Status {
 	return Status{Source: int(st.MPI_SOURCE), Tag: int(st.MPI_TAG), raw: *st}
 }
 
-// Bytes returns the size of the message in bytes.
-func (s Status) Bytes() int {
-	var n C.int
-	C.MPI_Get_count(&s.raw, C.goipc_types[tByte], &n)
-	return int(n)
-}
+// Bytes returns the size of the message in bytes, or Undefined outside
+// Init..Finalize, where MPI cannot read a status.
+func (s Status) Bytes() int { return s.count(tByte) }
 
-// Count returns the number of T elements in the message described by s, or
-// Undefined if its size is not a whole number of them (MPI_Get_count).
-func Count[T Type](s Status) int {
+// Count returns the number of T elements in the message described by s
+// (MPI_Get_count), or Undefined if its size is not a whole number of them or
+// MPI is not running.
+func Count[T Type](s Status) int { return s.count(typeIndex[T]()) }
+
+func (s *Status) count(t int) int {
+	if ready("MPI_Get_count") != nil {
+		return Undefined
+	}
 	var n C.int
-	C.MPI_Get_count(&s.raw, datatype[T](), &n)
+	C.MPI_Get_count(&s.raw, C.goipc_types[t], &n)
 	return int(n)
 }
 
 // Cancelled reports whether the request that s completes was cancelled
-// (MPI_Test_cancelled).
+// (MPI_Test_cancelled); false outside Init..Finalize.
 func (s Status) Cancelled() bool {
+	if ready("MPI_Test_cancelled") != nil {
+		return false
+	}
 	var flag C.int
 	C.MPI_Test_cancelled(&s.raw, &flag)
 	return flag != 0
@@ -67,7 +73,7 @@ func (s Status) Cancelled() bool {
 // may be reused, which for small messages is usually before the receiver has
 // it. An empty buf sends a message of zero elements.
 func Send[T Type](c *Comm, buf []T, dest, tag int) error {
-	h, err := c.handle("MPI_Send")
+	h, d, t, err := c.peer("MPI_Send", dest, tag)
 	if err != nil {
 		return err
 	}
@@ -75,7 +81,7 @@ func Send[T Type](c *Comm, buf []T, dest, tag int) error {
 	if err != nil {
 		return err
 	}
-	rc := C.goipc_send((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h))
+	rc := C.goipc_send((*C.uint8_t)(p), n, C.int(typeIndex[T]()), d, t, commArg(h))
 	if long(buf) {
 		sched.AfterLongCall()
 	}
@@ -89,11 +95,15 @@ func Ssend[T Type](c *Comm, buf []T, dest, tag int) error {
 	if err != nil {
 		return err
 	}
+	d, t, err := rankTag("MPI_Ssend", dest, tag)
+	if err != nil {
+		return err
+	}
 	p, n, err := buffer("MPI_Ssend", buf)
 	if err != nil {
 		return err
 	}
-	return check("MPI_Ssend", C.MPI_Ssend(p, n, datatype[T](), C.int(dest), C.int(tag), h))
+	return check("MPI_Ssend", C.MPI_Ssend(p, n, datatype[T](), d, t, h))
 }
 
 // Recv receives a message from rank source (or AnySource) with tag (or
@@ -101,7 +111,7 @@ func Ssend[T Type](c *Comm, buf []T, dest, tag int) error {
 // A message longer than buf fails with ErrTruncate; Count tells how much of
 // buf a shorter one filled. RecvContext is the cancellable form.
 func Recv[T Type](c *Comm, buf []T, source, tag int) (Status, error) {
-	h, err := c.handle("MPI_Recv")
+	h, s, t, err := c.peer("MPI_Recv", source, tag)
 	if err != nil {
 		return Status{}, err
 	}
@@ -110,7 +120,7 @@ func Recv[T Type](c *Comm, buf []T, source, tag int) (Status, error) {
 		return Status{}, err
 	}
 	var st C.MPI_Status
-	rc := C.goipc_recv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(source), C.int(tag), commArg(h), &st)
+	rc := C.goipc_recv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), s, t, commArg(h), &st)
 	if long(buf) {
 		sched.AfterLongCall()
 	}
@@ -125,6 +135,17 @@ func Sendrecv[S, R Type](c *Comm, send []S, dest, sendTag int, recv []R, source,
 	if err != nil {
 		return Status{}, err
 	}
+	d, st, err := rankTag("MPI_Sendrecv", dest, sendTag)
+	if err != nil {
+		return Status{}, err
+	}
+	s, rt, err := rankTag("MPI_Sendrecv", source, recvTag)
+	if err != nil {
+		return Status{}, err
+	}
+	if err := disjoint("MPI_Sendrecv", send, recv, ""); err != nil {
+		return Status{}, err
+	}
 	sp, sn, err := buffer("MPI_Sendrecv", send)
 	if err != nil {
 		return Status{}, err
@@ -133,10 +154,9 @@ func Sendrecv[S, R Type](c *Comm, send []S, dest, sendTag int, recv []R, source,
 	if err != nil {
 		return Status{}, err
 	}
-	var st C.MPI_Status
-	rc := C.MPI_Sendrecv(sp, sn, datatype[S](), C.int(dest), C.int(sendTag),
-		rp, rn, datatype[R](), C.int(source), C.int(recvTag), h, &st)
-	return newStatus(&st), check("MPI_Sendrecv", rc)
+	var cst C.MPI_Status
+	rc := C.MPI_Sendrecv(sp, sn, datatype[S](), d, st, rp, rn, datatype[R](), s, rt, h, &cst)
+	return newStatus(&cst), check("MPI_Sendrecv", rc)
 }
 
 // Probe waits for a message that Recv with the same arguments would match,
@@ -146,8 +166,12 @@ func Probe(c *Comm, source, tag int) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	s, t, err := rankTag("MPI_Probe", source, tag)
+	if err != nil {
+		return Status{}, err
+	}
 	var st C.MPI_Status
-	rc := C.MPI_Probe(C.int(source), C.int(tag), h, &st)
+	rc := C.MPI_Probe(s, t, h, &st)
 	return newStatus(&st), check("MPI_Probe", rc)
 }
 
@@ -158,9 +182,13 @@ func Iprobe(c *Comm, source, tag int) (st Status, ok bool, err error) {
 	if err != nil {
 		return Status{}, false, err
 	}
+	s, t, err := rankTag("MPI_Iprobe", source, tag)
+	if err != nil {
+		return Status{}, false, err
+	}
 	var flag C.int
 	var cst C.MPI_Status
-	rc := C.MPI_Iprobe(C.int(source), C.int(tag), h, &flag, &cst)
+	rc := C.MPI_Iprobe(s, t, h, &flag, &cst)
 	if err := check("MPI_Iprobe", rc); err != nil || flag == 0 {
 		return Status{}, false, err
 	}
@@ -178,9 +206,13 @@ func Mprobe(c *Comm, source, tag int) (*Message, Status, error) {
 	if err != nil {
 		return nil, Status{}, err
 	}
+	s, t, err := rankTag("MPI_Mprobe", source, tag)
+	if err != nil {
+		return nil, Status{}, err
+	}
 	m := &Message{}
 	var st C.MPI_Status
-	if err := check("MPI_Mprobe", C.MPI_Mprobe(C.int(source), C.int(tag), h, &m.m, &st)); err != nil {
+	if err := check("MPI_Mprobe", C.MPI_Mprobe(s, t, h, &m.m, &st)); err != nil {
 		return nil, Status{}, err
 	}
 	return m, newStatus(&st), nil
@@ -189,11 +221,14 @@ func Mprobe(c *Comm, source, tag int) (*Message, Status, error) {
 // Mrecv receives the message Mprobe matched into buf (MPI_Mrecv). A Message
 // can be received once.
 func Mrecv[T Type](m *Message, buf []T) (Status, error) {
+	if m == nil || isZero(m.m) {
+		return Status{}, nilHandle("MPI_Mrecv", ErrRequest, "message")
+	}
+	if m.m == C.goipc_message_null {
+		return Status{}, closed("MPI_Mrecv", "message was already received")
+	}
 	if err := running("MPI_Mrecv"); err != nil {
 		return Status{}, err
-	}
-	if m == nil || m.m == C.goipc_message_null {
-		return Status{}, closed("MPI_Mrecv", "message is nil or already received")
 	}
 	p, n, err := buffer("MPI_Mrecv", buf)
 	if err != nil {

@@ -8,14 +8,14 @@ package mpi
 // // one keeps the buffer: goipc_isend and goipc_irecv escape.
 // #cgo nocallback goipc_isend
 // #cgo nocallback goipc_irecv
-// #cgo noescape MPI_Wait
-// #cgo nocallback MPI_Wait
-// #cgo noescape MPI_Test
-// #cgo nocallback MPI_Test
+// #cgo noescape goipc_wait
+// #cgo nocallback goipc_wait
+// #cgo noescape goipc_test
+// #cgo nocallback goipc_test
 // #cgo noescape MPI_Cancel
 // #cgo nocallback MPI_Cancel
-// #cgo noescape MPI_Waitall
-// #cgo nocallback MPI_Waitall
+// #cgo noescape goipc_waitall
+// #cgo nocallback goipc_waitall
 // #cgo noescape MPI_Waitany
 // #cgo nocallback MPI_Waitany
 // #cgo noescape MPI_Testall
@@ -24,7 +24,10 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -32,23 +35,58 @@ import (
 )
 
 // Request is a nonblocking operation in flight (MPI_Request). Its buffer is
-// pinned (runtime.Pinner) and must not be touched until Wait, Test or one of
-// WaitAll, WaitAny, TestAll reports it complete; a completed Request is inert
-// and completing it again returns an empty Status. Each Isend or Irecv
-// allocates its Request; a loop that starts many should use Requests.
+// pinned (runtime.Pinner) and belongs to MPI until Wait, Test or one of
+// WaitAll, WaitAny, TestAll reports it complete. A completed Request is
+// inert: completing it again returns at once, with an empty Status, without
+// reaching MPI. Free releases it; a freed Request's methods return an error
+// matching os.ErrClosed. Each Isend or Irecv allocates its Request; a loop
+// that starts many should use Requests.
+//
+// A Request that is dropped before it completes is not garbage: MPI still
+// owns its buffer. The package keeps it (and its buffer) until it completes
+// or Finalize, which refuses to run while it is unfinished (see "Lifetimes"
+// in the package documentation).
 //
 // A Request belongs to one goroutine at a time.
 type Request struct {
+	link   link // on requestList while active, or freed before it completed
 	r      C.MPI_Request
 	pin    runtime.Pinner
+	peer   int32 // the destination or source, for Finalize's report
+	tag    int32
+	state  requestState
+	kind   requestKind
 	pinned bool // the buffer is pinned: false for an empty one and once complete
 	long   bool // the buffer is large enough for Wait to call sched.AfterLongCall
+	listed bool // already in the array of the WaitAll, WaitAny or TestAll being prepared
 }
 
+// requestState is where a Request is in its life. The zero state is that of
+// a Request this package did not make.
+type requestState uint8
+
+const (
+	requestZero   requestState = iota
+	requestActive              // started: MPI owns the buffer
+	requestDone                // completed, inert
+	requestFreed               // released by Free, perhaps while MPI still finishes it
+)
+
+// requestKind says what MPI_Cancel does to a request, which is what
+// WaitContext needs when its context ends.
+type requestKind uint8
+
+const (
+	kindRecv  requestKind = iota // cancellable until matched; a Wait after MPI_Cancel always returns
+	kindSend                     // MPI_Cancel may do nothing (Open MPI never cancels a send)
+	kindOther                    // not cancellable at all (a nonblocking collective)
+)
+
 // newRequest returns a Request whose buffer p is pinned from before MPI gets
-// it until the request completes.
-func newRequest(p unsafe.Pointer, large bool) *Request {
-	req := &Request{r: C.goipc_request_null, long: large}
+// it until the request completes. kind, peer and tag describe it in
+// Finalize's report of unfinished requests.
+func newRequest(kind requestKind, p unsafe.Pointer, large bool, peer, tag C.int) *Request {
+	req := &Request{r: C.goipc_request_null, kind: kind, long: large, peer: int32(peer), tag: int32(tag)}
 	if p != nil {
 		req.pin.Pin(p)
 		req.pinned = true
@@ -56,18 +94,56 @@ func newRequest(p unsafe.Pointer, large bool) *Request {
 	return req
 }
 
-// started returns r if MPI accepted the call (rc), or unpins its buffer.
+// started returns r, now active, if MPI accepted the call op (rc), or
+// unpins its buffer.
 func (r *Request) started(op string, rc C.int) (*Request, error) {
 	if err := check(op, rc); err != nil {
-		r.done()
+		r.unpin()
 		return nil, err
 	}
+	r.state = requestActive
+	requestList.insert(&r.link)
 	return r, nil
 }
 
+func (r *Request) unpin() {
+	if r.pinned {
+		r.pin.Unpin()
+		r.pinned = false
+	}
+}
+
+// settle records that MPI completed r if it has set the handle to
+// MPI_REQUEST_NULL: the buffer is the caller's again.
+func (r *Request) settle() {
+	if r.state == requestActive && r.r == C.goipc_request_null {
+		r.unpin()
+		requestList.remove(&r.link)
+		r.state = requestDone
+	}
+}
+
+// active reports whether r has an operation for MPI to complete, or why it
+// cannot be used.
+func (r *Request) active(op string) (bool, error) {
+	if r == nil || r.state == requestZero {
+		return false, nilHandle(op, ErrRequest, "request")
+	}
+	switch r.state {
+	case requestDone:
+		return false, nil
+	case requestFreed:
+		return false, closed(op, "request was freed")
+	}
+	return true, ready(op)
+}
+
+// emptyStatus is the Status of a request that was already complete.
+func emptyStatus() Status { return newStatus(&empty) }
+
 // Isend starts sending buf (MPI_Isend).
 func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
-	h, err := c.handle("MPI_Isend")
+	h, d, t, err := c.peer("MPI_Isend", dest, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -75,13 +151,13 @@ func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := newRequest(p, long(buf))
-	return req.started("MPI_Isend", C.goipc_isend((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h), &req.r))
+	req := newRequest(kindSend, p, long(buf), d, t)
+	return req.started("MPI_Isend", C.goipc_isend((*C.uint8_t)(p), n, C.int(typeIndex[T]()), d, t, commArg(h), &req.r))
 }
 
 // Irecv starts receiving into buf (MPI_Irecv).
 func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
-	h, err := c.handle("MPI_Irecv")
+	h, s, t, err := c.peer("MPI_Irecv", source, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +165,8 @@ func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := newRequest(p, long(buf))
-	return req.started("MPI_Irecv", C.goipc_irecv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), C.int(source), C.int(tag), commArg(h), &req.r))
+	req := newRequest(kindRecv, p, long(buf), s, t)
+	return req.started("MPI_Irecv", C.goipc_irecv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), s, t, commArg(h), &req.r))
 }
 
 // RecvContext is Recv that gives up when ctx is done: it posts the receive,
@@ -107,64 +183,94 @@ func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int)
 	return r.WaitContext(ctx)
 }
 
-func (r *Request) done() {
-	if r.pinned {
-		r.pin.Unpin()
-		r.pinned = false
-	}
-}
-
-func (r *Request) usable(op string) error {
-	if r == nil {
-		return closed(op, "request is nil")
-	}
-	return running(op)
-}
-
 // Wait blocks the calling thread until r completes (MPI_Wait).
 func (r *Request) Wait() (Status, error) {
-	if err := r.usable("MPI_Wait"); err != nil {
-		return Status{}, err
+	if ok, err := r.active("MPI_Wait"); !ok || err != nil {
+		return r.inactive(err)
 	}
 	var st C.MPI_Status
-	rc := C.MPI_Wait(&r.r, &st)
-	r.done()
+	rc := C.goipc_wait(&r.r, &st)
+	r.settle()
 	if r.long {
 		sched.AfterLongCall()
 	}
 	return newStatus(&st), check("MPI_Wait", rc)
 }
 
+// inactive is what a completion call returns for a request it need not give
+// MPI: an empty Status for a completed one, or the reason it cannot be used.
+func (r *Request) inactive(err error) (Status, error) {
+	if err != nil {
+		return Status{}, err
+	}
+	return emptyStatus(), nil
+}
+
 // Test reports whether r has completed, without blocking (MPI_Test).
 func (r *Request) Test() (Status, bool, error) {
-	if err := r.usable("MPI_Test"); err != nil {
-		return Status{}, false, err
+	if ok, err := r.active("MPI_Test"); !ok || err != nil {
+		st, err := r.inactive(err)
+		return st, err == nil, err
 	}
 	var st C.MPI_Status
 	var flag C.int
-	if err := check("MPI_Test", C.MPI_Test(&r.r, &flag, &st)); err != nil {
-		r.done()
+	rc := C.goipc_test(&r.r, &flag, &st)
+	r.settle()
+	if err := check("MPI_Test", rc); err != nil || flag == 0 {
 		return Status{}, false, err
 	}
-	if flag == 0 {
-		return Status{}, false, nil
-	}
-	r.done()
 	return newStatus(&st), true, nil
 }
 
 // Cancel asks MPI to cancel r (MPI_Cancel); r must still be completed with
 // Wait or Test, whose Status then says whether it was Cancelled. Receives can
-// be cancelled until they match a message; Open MPI and MPICH do not cancel
-// sends that have left.
+// be cancelled until they match a message; Open MPI does not cancel sends,
+// and MPICH only some. Cancelling a completed request does nothing.
 func (r *Request) Cancel() error {
-	if err := r.usable("MPI_Cancel"); err != nil {
+	if ok, err := r.active("MPI_Cancel"); !ok || err != nil {
 		return err
 	}
-	if r.r == C.goipc_request_null {
-		return nil
+	if err := running("MPI_Cancel"); err != nil {
+		return err
 	}
 	return check("MPI_Cancel", C.MPI_Cancel(&r.r))
+}
+
+// Free releases r (MPI_Request_free). It is nil-safe and idempotent, and
+// completes nothing: freeing an unfinished request gives up its result while
+// MPI finishes the operation by itself, so its buffer stays MPI's, pinned and
+// untouchable, until Finalize (the standard's advice is to free only sends
+// that the program knows were received, by a reply say, and to Cancel and
+// Wait a receive instead).
+func (r *Request) Free() error {
+	if r == nil || r.state == requestZero || r.state == requestFreed {
+		return nil
+	}
+	if r.state == requestActive {
+		if err := running("MPI_Request_free"); err != nil {
+			return err
+		}
+		if err := check("MPI_Request_free", C.MPI_Request_free(&r.r)); err != nil {
+			return err
+		}
+	}
+	r.state = requestFreed // an unfinished one stays listed, for Finalize to unpin
+	return nil
+}
+
+// String describes r: "a send to rank 1 tag 5".
+func (r *Request) String() string {
+	switch {
+	case r == nil:
+		return "<nil>"
+	case r.state == requestZero:
+		return "<zero>"
+	case r.kind == kindSend:
+		return fmt.Sprintf("a send to rank %d tag %d", r.peer, r.tag)
+	case r.kind == kindRecv:
+		return fmt.Sprintf("a receive from rank %d tag %d", r.peer, r.tag)
+	}
+	return "a collective"
 }
 
 // Polling bounds for WaitContext: MPI has no way to wake a thread blocked in
@@ -176,17 +282,25 @@ const (
 	maxPoll   = time.Millisecond
 )
 
-// WaitContext is Wait that returns ctx.Err() once ctx is done, after
-// cancelling r and waiting for the cancellation to complete. A message that
-// arrived before the cancellation is still delivered, with a nil error.
+// WaitContext is Wait that returns ctx.Err() once ctx is done.
 //
 // With a context that can never be done it is Wait. Otherwise it polls
 // MPI_Test: a hundred times back to back, for the latency of a message that is
 // about to arrive, then sleeping between tests, 10µs at first and doubling up
 // to 1ms, so a long wait costs neither a core nor a blocked thread; a message
 // that arrives after a long wait is seen up to 1ms late.
+//
+// When ctx ends, WaitContext cancels r (MPI_Cancel). A receive is then
+// always complete when it returns: with ctx.Err(), or with a nil error if a
+// message matched before the cancellation (it is delivered). A send may be
+// beyond cancelling (Open MPI never cancels one, however long no receiver
+// takes it): if a last Test does not complete it, WaitContext returns
+// ctx.Err() and leaves r active with the cancellation requested, its buffer
+// still MPI's. The caller must then end it like any other unfinished
+// request: Wait or Test it (it completes when a receiver takes the message,
+// or when MPI honours the cancellation, Status.Cancelled), or Free it.
 func (r *Request) WaitContext(ctx context.Context) (Status, error) {
-	if ctx.Done() == nil || r == nil {
+	if ok, err := r.active("MPI_Wait"); !ok || err != nil || ctx.Done() == nil {
 		return r.Wait()
 	}
 	for range spinTests {
@@ -199,14 +313,7 @@ func (r *Request) WaitContext(ctx context.Context) (Status, error) {
 	for wait := minPoll; ; wait = min(2*wait, maxPoll) {
 		select {
 		case <-ctx.Done():
-			if err := r.Cancel(); err != nil {
-				return Status{}, err
-			}
-			st, err := r.Wait()
-			if err == nil && st.Cancelled() {
-				err = ctx.Err()
-			}
-			return st, err
+			return r.giveUp(ctx)
 		case <-timer.C:
 		}
 		if st, ok, err := r.Test(); ok || err != nil {
@@ -216,28 +323,73 @@ func (r *Request) WaitContext(ctx context.Context) (Status, error) {
 	}
 }
 
-// handles copies the C handles of reqs (nil counts as completed) into an
-// array MPI can take.
-func handles(reqs []*Request) []C.MPI_Request {
-	hs := make([]C.MPI_Request, len(reqs))
-	for i, r := range reqs {
-		hs[i] = C.goipc_request_null
-		if r != nil {
-			hs[i] = r.r
-		}
+// giveUp ends a WaitContext whose context is done, as its documentation says.
+func (r *Request) giveUp(ctx context.Context) (Status, error) {
+	if r.kind == kindOther {
+		return Status{}, ctx.Err()
 	}
-	return hs
+	if err := r.Cancel(); err != nil {
+		return Status{}, err
+	}
+	var st Status
+	var err error
+	done := true
+	if r.kind == kindRecv {
+		st, err = r.Wait()
+	} else {
+		st, done, err = r.Test()
+	}
+	if err == nil && (!done || st.Cancelled()) {
+		err = ctx.Err()
+	}
+	return st, err
 }
 
-// settle copies the handles back after a multiple-completion call and
-// unpins the buffers of the requests that completed.
-func settle(reqs []*Request, hs []C.MPI_Request) {
+// handles copies the C handles of reqs into an array MPI can take: nil and
+// completed requests become MPI_REQUEST_NULL, which MPI treats as complete.
+// An unfinished request listed twice is refused: MPI would complete and
+// free it once, then use the freed handle.
+func handles(op string, reqs []*Request) ([]C.MPI_Request, error) {
+	if err := running(op); err != nil {
+		return nil, err
+	}
+	hs := make([]C.MPI_Request, len(reqs))
+	var err error
 	for i, r := range reqs {
-		if r != nil {
-			r.r = hs[i]
-			if r.r == C.goipc_request_null {
-				r.done()
+		hs[i] = C.goipc_request_null
+		if r == nil {
+			continue
+		}
+		switch r.state {
+		case requestZero:
+			err = nilHandle(op, ErrRequest, fmt.Sprintf("request (index %d)", i))
+		case requestFreed:
+			err = closed(op, fmt.Sprintf("request %d was freed", i))
+		case requestActive:
+			if r.listed {
+				err = invalid(op, ErrRequest, "request %d is listed twice (MPI would use it after freeing it)", i)
 			}
+			r.listed, hs[i] = true, r.r
+		}
+		if err != nil {
+			break
+		}
+	}
+	for _, r := range reqs {
+		if r != nil {
+			r.listed = false
+		}
+	}
+	return hs, err
+}
+
+// settleAll copies the handles back after a multiple-completion call and
+// settles the requests that completed.
+func settleAll(reqs []*Request, hs []C.MPI_Request) {
+	for i, r := range reqs {
+		if r != nil && r.state == requestActive {
+			r.r = hs[i]
+			r.settle()
 		}
 	}
 }
@@ -265,15 +417,19 @@ func mpiClass(rc C.int) Class {
 
 // WaitAll waits for every request to complete (MPI_Waitall) and returns their
 // statuses in order. If some failed, the error is ErrInStatus and each
-// Status.Err says which.
+// Status.Err says which. A nil or completed request counts as complete; an
+// unfinished one listed twice is an error, before any is waited for.
 func WaitAll(reqs ...*Request) ([]Status, error) {
-	if err := running("MPI_Waitall"); err != nil || len(reqs) == 0 {
+	if len(reqs) == 0 {
+		return nil, ready("MPI_Waitall")
+	}
+	hs, err := handles("MPI_Waitall", reqs)
+	if err != nil {
 		return nil, err
 	}
-	hs := handles(reqs)
 	cst := make([]C.MPI_Status, len(reqs))
-	rc := C.MPI_Waitall(C.int(len(hs)), &hs[0], &cst[0])
-	settle(reqs, hs)
+	rc := C.goipc_waitall(C.int(len(hs)), &hs[0], &cst[0])
+	settleAll(reqs, hs)
 	sched.AfterLongCall()
 	return statuses("MPI_Waitall", rc, cst), check("MPI_Waitall", rc)
 }
@@ -281,30 +437,163 @@ func WaitAll(reqs ...*Request) ([]Status, error) {
 // WaitAny waits until one of reqs completes (MPI_Waitany) and returns its
 // index, or Undefined if none was still active.
 func WaitAny(reqs ...*Request) (int, Status, error) {
-	if err := running("MPI_Waitany"); err != nil || len(reqs) == 0 {
+	if len(reqs) == 0 {
+		return Undefined, Status{}, ready("MPI_Waitany")
+	}
+	hs, err := handles("MPI_Waitany", reqs)
+	if err != nil {
 		return Undefined, Status{}, err
 	}
-	hs := handles(reqs)
 	var idx C.int
 	var st C.MPI_Status
 	rc := C.MPI_Waitany(C.int(len(hs)), &hs[0], &idx, &st)
-	settle(reqs, hs)
+	settleAll(reqs, hs)
 	return int(idx), newStatus(&st), check("MPI_Waitany", rc)
 }
 
 // TestAll reports whether every request has completed (MPI_Testall), and if
 // so their statuses; otherwise none of them is completed by the call.
 func TestAll(reqs ...*Request) ([]Status, bool, error) {
-	if err := running("MPI_Testall"); err != nil || len(reqs) == 0 {
-		return nil, len(reqs) == 0, err
+	if len(reqs) == 0 {
+		return nil, true, ready("MPI_Testall")
 	}
-	hs := handles(reqs)
+	hs, err := handles("MPI_Testall", reqs)
+	if err != nil {
+		return nil, false, err
+	}
 	cst := make([]C.MPI_Status, len(reqs))
 	var flag C.int
 	rc := C.MPI_Testall(C.int(len(hs)), &hs[0], &flag, &cst[0])
-	settle(reqs, hs)
+	settleAll(reqs, hs)
 	if flag == 0 && rc == C.MPI_SUCCESS {
 		return nil, false, nil
 	}
 	return statuses("MPI_Testall", rc, cst), true, check("MPI_Testall", rc)
+}
+
+// link puts a Request or a Requests set on a list of those whose buffers
+// MPI owns, from the call that starts an operation until its completion.
+// The lists keep them reachable: a dropped one is never collected, so its
+// buffer stays valid for MPI to finish with, and its runtime.Pinner never
+// reaches the garbage collector still pinning (which panics, in the
+// collector, naming nothing of MPI). Finalize reports what is left on them.
+//
+// A link is the first field of its owner, so that an entry converts back to
+// it without a pointer of its own to store (each store is a write barrier
+// while the collector runs).
+type link struct{ prev, next *link }
+
+var (
+	_ = [1]int{}[unsafe.Offsetof(Request{}.link)] // link must come first
+	_ = [1]int{}[unsafe.Offsetof(Requests{}.link)]
+)
+
+// list is a circular list of links around its sentinel. Only ThreadMultiple
+// lets two goroutines start or complete operations at once, so only then is
+// it locked: below it, the calls that change the lists come one at a time
+// (below ThreadSerialized, the C wrappers refuse any other thread before a
+// list is touched), and a round of Requests costs no lock.
+type list struct {
+	mu   sync.Mutex
+	head link
+}
+
+var (
+	requestList list // of Request
+	setList     list // of Requests
+)
+
+func (ls *list) lock() {
+	if provided == ThreadMultiple {
+		ls.mu.Lock()
+	}
+}
+
+func (ls *list) unlock() {
+	if provided == ThreadMultiple {
+		ls.mu.Unlock()
+	}
+}
+
+func (ls *list) insert(l *link) {
+	ls.lock()
+	if ls.head.next == nil {
+		ls.head.next, ls.head.prev = &ls.head, &ls.head
+	}
+	l.prev, l.next = ls.head.prev, &ls.head
+	ls.head.prev.next = l
+	ls.head.prev = l
+	ls.unlock()
+}
+
+func (ls *list) remove(l *link) {
+	if l.next == nil {
+		return
+	}
+	ls.lock()
+	l.prev.next, l.next.prev = l.next, l.prev
+	l.prev, l.next = nil, nil
+	ls.unlock()
+}
+
+// entries returns the owners of the entries of ls, in the order they were
+// started, for Finalize to go through without the lock held (it removes
+// some).
+func entries[T Request | Requests](ls *list) []*T {
+	ls.lock()
+	defer ls.unlock()
+	var out []*T
+	for l := ls.head.next; l != nil && l != &ls.head; l = l.next {
+		out = append(out, (*T)(unsafe.Pointer(l)))
+	}
+	return out
+}
+
+// unfinished returns an error naming the requests that are neither complete
+// nor freed, for Finalize, after completing those that MPI has finished: a
+// dropped Request whose message has gone or come is no longer in the way.
+func unfinished() error {
+	var what []string
+	for _, r := range entries[Request](&requestList) {
+		if r.state == requestActive {
+			r.Test()
+		}
+		if r.state == requestActive {
+			what = append(what, r.String())
+		}
+	}
+	for _, rs := range entries[Requests](&setList) {
+		rs.test()
+		if n := len(rs.hs); n > 0 {
+			what = append(what, "a Requests set of "+plural(n, "operation"))
+		}
+	}
+	what = append(what, activePersistents()...)
+	if len(what) == 0 {
+		return nil
+	}
+	const show = 5
+	n, more := len(what), ""
+	if n > show {
+		more = fmt.Sprintf(" and %d more", n-show)
+		what = what[:show]
+	}
+	return &Error{Op: "MPI_Finalize", Class: ErrPending, Msg: fmt.Sprintf("%s still unfinished (%s%s): Wait, Test or Free them first",
+		plural(n, "request"), strings.Join(what, "; "), more)}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// releaseFreed unpins the buffers of requests freed while unfinished, which
+// MPI has finished with once it has finalized.
+func releaseFreed() {
+	for _, r := range entries[Request](&requestList) {
+		r.unpin()
+		requestList.remove(&r.link)
+	}
 }

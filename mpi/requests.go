@@ -20,14 +20,17 @@ import (
 //
 // Ownership: the buffer of each operation belongs to MPI from the Add call
 // that starts it until a WaitAll leaves the set empty (Len 0); the set keeps
-// it pinned until then, and the caller must neither touch it nor let the set
-// go before. No
-// handle to a single operation ever leaves the set, so none can outlive its
-// round: Status(i) reads what the last WaitAll left.
+// it pinned until then, and the caller must not touch it. No handle to a
+// single operation ever leaves the set, so none can outlive its round:
+// Status(i) reads what the last WaitAll left. A set dropped with operations
+// unfinished is kept, as a Request is, and Finalize refuses to run until a
+// WaitAll completes them.
 //
 // The zero Requests is an empty set, ready to use. A Requests belongs to one
-// goroutine at a time and must not be copied.
+// goroutine at a time and must not be copied (go vet reports copies).
 type Requests struct {
+	link   link // on setList while Len > 0
+	_      noCopy
 	hs     []C.MPI_Request
 	st     []C.MPI_Status // the statuses of the last WaitAll
 	rc     C.int          // what the last WaitAll returned
@@ -45,64 +48,102 @@ func (rs *Requests) Len() int {
 	return len(rs.hs)
 }
 
+// noCopy makes go vet's copylocks check report a copied Requests: the set is
+// on a list by its address.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+// addArgs are what an Add call gives MPI.
+type addArgs struct {
+	h         C.MPI_Comm
+	p         *C.uint8_t
+	n         C.int
+	peer, tag C.int
+	r         *C.MPI_Request
+}
+
 // add checks an Add call's arguments and pins the buffer; the caller then
-// starts the operation into the handle it returns.
-func add[T Type](op string, rs *Requests, c *Comm, buf []T) (C.MPI_Comm, *C.uint8_t, C.int, *C.MPI_Request, error) {
+// starts the operation into a.r.
+func add[T Type](op string, rs *Requests, c *Comm, buf []T, peer, tag int) (a addArgs, err error) {
 	if rs == nil {
-		return C.goipc_comm_null, nil, 0, nil, closed(op, "request set is nil")
+		return a, nilHandle(op, ErrRequest, "request set")
 	}
-	h, err := c.handle(op)
-	if err != nil {
-		return h, nil, 0, nil, err
+	if a.h, a.peer, a.tag, err = c.peer(op, peer, tag); err != nil {
+		return a, err
 	}
 	p, n, err := buffer(op, buf)
 	if err != nil {
-		return h, nil, 0, nil, err
+		return a, err
 	}
 	if p != nil && p != rs.last {
 		rs.pin.Pin(p)
 		rs.last = p
 	}
 	rs.hs = append(rs.hs, C.goipc_request_null)
-	return h, (*C.uint8_t)(p), n, &rs.hs[len(rs.hs)-1], nil
+	a.p, a.n, a.r = (*C.uint8_t)(p), n, &rs.hs[len(rs.hs)-1]
+	return a, nil
 }
 
-// started drops the handle of an operation MPI refused. Its buffer stays
+// started puts the set on the list of unfinished operations with its first
+// one, or drops the handle of an operation MPI refused, whose buffer stays
 // pinned until the WaitAll that the set's other operations need, if any.
 func (rs *Requests) started(op string, rc C.int) error {
 	if err := check(op, rc); err != nil {
 		rs.hs = rs.hs[:len(rs.hs)-1]
 		if len(rs.hs) == 0 {
-			rs.unpin()
+			rs.empty()
 		}
 		return err
+	}
+	if len(rs.hs) == 1 {
+		setList.insert(&rs.link)
 	}
 	return nil
 }
 
-func (rs *Requests) unpin() {
+// empty releases the set once it has no operation left.
+func (rs *Requests) empty() {
 	rs.pin.Unpin()
 	rs.last = nil
+	setList.remove(&rs.link)
+}
+
+func (rs *Requests) test() {
+	n := len(rs.hs)
+	if n == 0 {
+		return
+	}
+	if cap(rs.st) < n {
+		rs.st = make([]C.MPI_Status, n)
+	}
+	rs.st = rs.st[:n]
+	var flag C.int
+	if C.MPI_Testall(C.int(n), &rs.hs[0], &flag, &rs.st[0]) == C.MPI_SUCCESS && flag != 0 {
+		rs.hs = rs.hs[:0]
+		rs.empty()
+	}
 }
 
 // AddIsend starts sending buf to dest (MPI_Isend) as one more operation of
 // rs.
 func AddIsend[T Type](rs *Requests, c *Comm, buf []T, dest, tag int) error {
-	h, p, n, r, err := add("MPI_Isend", rs, c, buf)
+	a, err := add("MPI_Isend", rs, c, buf, dest, tag)
 	if err != nil {
 		return err
 	}
-	return rs.started("MPI_Isend", C.goipc_isend(p, n, C.int(typeIndex[T]()), C.int(dest), C.int(tag), commArg(h), r))
+	return rs.started("MPI_Isend", C.goipc_isend(a.p, a.n, C.int(typeIndex[T]()), a.peer, a.tag, commArg(a.h), a.r))
 }
 
 // AddIrecv starts receiving into buf from source (MPI_Irecv) as one more
 // operation of rs.
 func AddIrecv[T Type](rs *Requests, c *Comm, buf []T, source, tag int) error {
-	h, p, n, r, err := add("MPI_Irecv", rs, c, buf)
+	a, err := add("MPI_Irecv", rs, c, buf, source, tag)
 	if err != nil {
 		return err
 	}
-	return rs.started("MPI_Irecv", C.goipc_irecv(p, n, C.int(typeIndex[T]()), C.int(source), C.int(tag), commArg(h), r))
+	return rs.started("MPI_Irecv", C.goipc_irecv(a.p, a.n, C.int(typeIndex[T]()), a.peer, a.tag, commArg(a.h), a.r))
 }
 
 // WaitAll blocks the calling thread until every operation of rs has completed
@@ -112,9 +153,9 @@ func AddIrecv[T Type](rs *Requests, c *Comm, buf []T, source, tag int) error {
 // rs, pinned, for another WaitAll.
 func (rs *Requests) WaitAll() error {
 	if rs == nil {
-		return closed("MPI_Waitall", "request set is nil")
+		return nilHandle("MPI_Waitall", ErrRequest, "request set")
 	}
-	if err := running("MPI_Waitall"); err != nil {
+	if err := ready("MPI_Waitall"); err != nil {
 		return err
 	}
 	n := len(rs.hs)
@@ -126,9 +167,9 @@ func (rs *Requests) WaitAll() error {
 	switch n {
 	case 0:
 	case 1: // Open MPI's MPI_Waitall costs more for one request than MPI_Wait
-		rs.rc = C.MPI_Wait(&rs.hs[0], &rs.st[0])
+		rs.rc = C.goipc_wait(&rs.hs[0], &rs.st[0])
 	default:
-		rs.rc = C.MPI_Waitall(C.int(n), &rs.hs[0], &rs.st[0])
+		rs.rc = C.goipc_waitall(C.int(n), &rs.hs[0], &rs.st[0])
 	}
 	for _, h := range rs.hs {
 		if h != C.goipc_request_null {
@@ -136,7 +177,7 @@ func (rs *Requests) WaitAll() error {
 		}
 	}
 	rs.hs = rs.hs[:0]
-	rs.unpin()
+	rs.empty()
 	// Reading the clock would cost a round of one a tenth more: look every
 	// 16th round, or after every round of 16 operations or more.
 	if rs.rounds++; n >= 16 || rs.rounds%16 == 0 {
@@ -148,11 +189,15 @@ func (rs *Requests) WaitAll() error {
 // Status returns the status of operation i (in the order the Add calls
 // started them) as the last WaitAll left it.
 func (rs *Requests) Status(i int) Status {
-	if rs == nil || i < 0 || i >= len(rs.st) {
+	if rs == nil {
+		return Status{Source: Undefined, Tag: Undefined, Err: nilHandle("MPI_Waitall", ErrRequest, "request set")}
+	}
+	if i < 0 || i >= len(rs.st) {
 		return Status{Source: Undefined, Tag: Undefined, Err: invalid("MPI_Waitall", ErrArg, "no status %d in the request set", i)}
 	}
 	st := newStatus(&rs.st[i])
-	if rs.rc != C.MPI_SUCCESS && mpiClass(rs.rc) == ErrInStatus {
+	// MPI cannot look up an error class outside Init..Finalize.
+	if rs.rc != C.MPI_SUCCESS && ready("MPI_Error_class") == nil && mpiClass(rs.rc) == ErrInStatus {
 		st.Err = check("MPI_Waitall", rs.st[i].MPI_ERROR)
 	}
 	return st

@@ -10,12 +10,13 @@ const MPI_Op goipc_op_null = MPI_OP_NULL;
 const MPI_Errhandler goipc_errors_return = MPI_ERRORS_RETURN;
 const MPI_Info goipc_info_null = MPI_INFO_NULL;
 
-const MPI_Datatype goipc_types[GOIPC_NTYPES] = {
+MPI_Datatype goipc_types[GOIPC_MAXTYPES] = {
 	MPI_INT8_T, MPI_INT16_T, MPI_INT32_T, MPI_INT64_T,
 	MPI_UINT8_T, MPI_UINT16_T, MPI_UINT32_T, MPI_UINT64_T,
 	MPI_FLOAT, MPI_DOUBLE, MPI_C_FLOAT_COMPLEX, MPI_C_DOUBLE_COMPLEX,
 	MPI_C_BOOL, MPI_BYTE,
 	MPI_FLOAT_INT, MPI_DOUBLE_INT, MPI_2INT, MPI_LONG_INT,
+	MPI_DATATYPE_NULL,
 };
 
 const MPI_Op goipc_ops[GOIPC_NOPS] = {
@@ -24,19 +25,74 @@ const MPI_Op goipc_ops[GOIPC_NOPS] = {
 	MPI_MINLOC, MPI_MAXLOC,
 };
 
-#define IN_PLACE(s, r) ((s) == (r) ? MPI_IN_PLACE : (s))
+int goipc_funneled = 1;
+__thread int goipc_main_thread;
+
+int goipc_init(int want, int *got) {
+	int rc = MPI_Init_thread(NULL, NULL, want, got);
+	if (rc == MPI_SUCCESS) {
+		MPI_Is_thread_main(&goipc_main_thread);
+		goipc_funneled = *got < MPI_THREAD_SERIALIZED;
+	}
+	return rc;
+}
+
+int goipc_tag_ub(void) {
+	int *ub, flag = 0;
+	if (MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &ub, &flag) != MPI_SUCCESS || !flag) return 32767; // the standard's minimum
+	return *ub;
+}
+
+// What MPI reports for a request that is already complete.
+MPI_Status goipc_empty_status(void) {
+	MPI_Request r = MPI_REQUEST_NULL;
+	MPI_Status st;
+	MPI_Wait(&r, &st);
+	return st;
+}
+
+const uint64_t goipc_in_place[2];
+
+#define IP GOIPC_IN_PLACE
 
 int goipc_reduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c) {
-	return MPI_Reduce(IN_PLACE(s, r), r, n, t, o, root, c);
+	return MPI_Reduce(IP(s), r, n, t, o, root, c);
 }
 int goipc_allreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
-	return MPI_Allreduce(IN_PLACE(s, r), r, n, t, o, c);
+	return MPI_Allreduce(IP(s), r, n, t, o, c);
 }
 int goipc_scan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
-	return MPI_Scan(IN_PLACE(s, r), r, n, t, o, c);
+	return MPI_Scan(IP(s), r, n, t, o, c);
 }
 int goipc_exscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
-	return MPI_Exscan(IN_PLACE(s, r), r, n, t, o, c);
+	return MPI_Exscan(IP(s), r, n, t, o, c);
+}
+int goipc_reduce_scatter_block(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c) {
+	return MPI_Reduce_scatter_block(IP(s), r, n, t, o, c);
+}
+int goipc_gather(const void *s, int sn, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c) {
+	return MPI_Gather(IP(s), sn, t, r, rn, t, root, c);
+}
+int goipc_gatherv(const void *s, int sn, void *r, const int *rc, const int *rd, MPI_Datatype t, int root, MPI_Comm c) {
+	return MPI_Gatherv(IP(s), sn, t, r, rc, rd, t, root, c);
+}
+int goipc_scatter(const void *s, int sn, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c) {
+	return MPI_Scatter(s, sn, t, (void *)IP(r), rn, t, root, c);
+}
+int goipc_scatterv(const void *s, const int *sc, const int *sd, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c) {
+	return MPI_Scatterv(s, sc, sd, t, (void *)IP(r), rn, t, root, c);
+}
+int goipc_allgather(const void *s, int sn, void *r, int rn, MPI_Datatype t, MPI_Comm c) {
+	return MPI_Allgather(IP(s), sn, t, r, rn, t, c);
+}
+int goipc_allgatherv(const void *s, int sn, void *r, const int *rc, const int *rd, MPI_Datatype t, MPI_Comm c) {
+	return MPI_Allgatherv(IP(s), sn, t, r, rc, rd, t, c);
+}
+int goipc_alltoall(const void *s, int sn, void *r, int rn, MPI_Datatype t, MPI_Comm c) {
+	return MPI_Alltoall(IP(s), sn, t, r, rn, t, c);
+}
+int goipc_alltoallv(const void *s, const int *sc, const int *sd, void *r, const int *rc, const int *rd, MPI_Datatype t, MPI_Comm c) {
+	return MPI_Alltoallv(IP(s), sc, sd, t, r, rc, rd, t, c);
 }
 
 #define TRAMPOLINE(n) \

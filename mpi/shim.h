@@ -15,39 +15,85 @@ extern const MPI_Op goipc_op_null;
 extern const MPI_Errhandler goipc_errors_return;
 extern const MPI_Info goipc_info_null;
 
-// Datatypes, in the order of the Go table in types.go.
-enum { GOIPC_NTYPES = 18 };
-extern const MPI_Datatype goipc_types[GOIPC_NTYPES];
+// Datatypes, in the order of the Go table in types.go: the predefined ones,
+// MPI_DATATYPE_NULL for a Go type MPI cannot describe, then the struct
+// datatypes built from Go types (structtype.go), which are written once each
+// before their index is published.
+enum { GOIPC_NTYPES = 19, GOIPC_MAXTYPES = 1024 };
+extern MPI_Datatype goipc_types[GOIPC_MAXTYPES];
 
 // Predefined operators, in the order of the Go table in op.go.
 enum { GOIPC_NOPS = 12 };
 extern const MPI_Op goipc_ops[GOIPC_NOPS];
+
+// Below MPI_THREAD_SERIALIZED only the thread that called MPI_Init_thread
+// may call MPI. goipc_init records it in a thread-local flag, taken from
+// MPI_Is_thread_main, so that the check costs a load instead of a call;
+// every wrapper below returns GOIPC_ERR_THREAD from any other thread. Go's
+// errors.go turns that code, which no MPI code equals, into an error.
+enum { GOIPC_ERR_THREAD = -1 };
+extern int goipc_funneled;
+extern __thread int goipc_main_thread;
+static inline int goipc_thread_ok(void) { return !goipc_funneled || goipc_main_thread; }
+static inline int goipc_main_thread_ok(void) { return goipc_main_thread; }
+int goipc_init(int want, int *got);
+int goipc_tag_ub(void);
+MPI_Status goipc_empty_status(void);
 
 // The hottest calls, shaped so that cgo checks nothing on the way in: on
 // every call, cgo looks for Go pointers in what a void * points to, and in
 // what a handle that is a C pointer (Open MPI's) points to. The buffer comes
 // as uint8_t * (package mpi's element types hold no pointers), the datatype
 // as its index in goipc_types and the communicator as an integer (commArg).
+// They check the thread, as the completions do.
 static inline int goipc_send(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Send(b, n, goipc_types[t], dest, tag, (MPI_Comm)c);
 }
 static inline int goipc_recv(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, MPI_Status *st) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Recv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, st);
 }
 static inline int goipc_isend(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c, MPI_Request *r) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Isend(b, n, goipc_types[t], dest, tag, (MPI_Comm)c, r);
 }
 static inline int goipc_irecv(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, MPI_Request *r) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Irecv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, r);
 }
+static inline int goipc_wait(MPI_Request *r, MPI_Status *st) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Wait(r, st);
+}
+static inline int goipc_test(MPI_Request *r, int *flag, MPI_Status *st) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Test(r, flag, st);
+}
+static inline int goipc_waitall(int n, MPI_Request *r, MPI_Status *st) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Waitall(n, r, st);
+}
 
-// The reductions, with MPI_IN_PLACE when the send buffer is the receive
-// buffer. Open MPI's MPI_IN_PLACE is (void *)1, a value Go must never hold in
-// a pointer: the garbage collector rejects it when it scans a stack.
+// The collectives, with MPI_IN_PLACE for a buffer that Go passes as
+// goipc_in_place (mpi.InPlace): Open MPI's MPI_IN_PLACE is (void *)1, a value
+// Go must never hold in a pointer (the garbage collector rejects it when it
+// scans a stack), so only C turns the marker into it.
+extern const uint64_t goipc_in_place[2];
+#define GOIPC_IN_PLACE(p) ((const void *)(p) == (const void *)goipc_in_place ? MPI_IN_PLACE : (p))
 int goipc_reduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, int root, MPI_Comm c);
 int goipc_allreduce(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
 int goipc_scan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
 int goipc_exscan(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
+int goipc_reduce_scatter_block(const void *s, void *r, int n, MPI_Datatype t, MPI_Op o, MPI_Comm c);
+int goipc_gather(const void *s, int sn, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c);
+int goipc_gatherv(const void *s, int sn, void *r, const int *rc, const int *rd, MPI_Datatype t, int root, MPI_Comm c);
+int goipc_scatter(const void *s, int sn, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c);
+int goipc_scatterv(const void *s, const int *sc, const int *sd, void *r, int rn, MPI_Datatype t, int root, MPI_Comm c);
+int goipc_allgather(const void *s, int sn, void *r, int rn, MPI_Datatype t, MPI_Comm c);
+int goipc_allgatherv(const void *s, int sn, void *r, const int *rc, const int *rd, MPI_Datatype t, MPI_Comm c);
+int goipc_alltoall(const void *s, int sn, void *r, int rn, MPI_Datatype t, MPI_Comm c);
+int goipc_alltoallv(const void *s, const int *sc, const int *sd, void *r, const int *rc, const int *rd, MPI_Datatype t, MPI_Comm c);
 
 // MPI's user function has no context argument, so each live Go operator gets
 // one of a fixed number of trampolines, which passes its slot to Go.

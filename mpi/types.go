@@ -10,9 +10,9 @@ import (
 	"unsafe"
 )
 
-// Type is the set of Go element types that map to a predefined MPI datatype.
-// The mapping is exact, so that a C or Python peer using the matching type
-// sees the same values:
+// Type is any Go element type a buffer may hold. Basic types map to a
+// predefined MPI datatype, exactly, so that a C or Python peer using the
+// matching type sees the same values:
 //
 //	int8..int64, uint8..uint64  MPI_INT8_T..MPI_INT64_T, MPI_UINT8_T..MPI_UINT64_T
 //	int, uint, uintptr          the 64-bit (or, on 32-bit platforms, 32-bit) fixed-size type
@@ -24,11 +24,14 @@ import (
 // byte is uint8 in Go, so []byte travels as MPI_UINT8_T, which Open MPI and
 // MPICH deliver bit for bit to a peer receiving MPI_BYTE or MPI_CHAR.
 // Named types (type Celsius float64) map as their underlying type.
-type Type interface {
-	~int8 | ~int16 | ~int32 | ~int64 | ~int | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uint | ~uintptr |
-		~float32 | ~float64 | ~complex64 | ~complex128 | ~bool |
-		Loc[float32] | Loc[float64] | Loc[int32] | Loc[int64]
-}
+//
+// Structs and fixed-size arrays of these (nested to any depth) map to a struct
+// datatype with the Go layout, which is the C layout of the same fields
+// (see TypeOf); a field tagged `mpi:"-"` is left out of it. Pointers, slices,
+// strings, maps, channels, functions and interfaces cannot travel: a call on
+// a buffer of a type holding one returns an error matching ErrType and
+// syscall.EINVAL before reaching MPI.
+type Type = any
 
 // Loc is a value with the rank (or any index) it came from: the pair type that
 // MinLoc and MaxLoc reduce. Its layout is the C struct MPI defines for it.
@@ -57,6 +60,7 @@ const (
 	tDoubleInt
 	t2Int
 	tLongInt
+	tInvalid // MPI_DATATYPE_NULL: a Go type MPI cannot describe
 )
 
 // kindIndex maps the kind of a basic Type to its entry in C.goipc_types; int,
@@ -72,32 +76,54 @@ var kindIndex = [...]int{
 
 // typeIndex returns T's entry in C.goipc_types. It is on the path of every
 // Send and Recv, so the common case costs one table lookup: a few
-// nanoseconds and no allocation.
+// nanoseconds and no allocation; a struct or array type costs a lookup in
+// the cache of derived datatypes (structtype.go). A type MPI cannot describe
+// gives tInvalid, which buffer reports.
 func typeIndex[T Type]() int {
-	k := reflect.TypeFor[T]().Kind()
-	if k != reflect.Struct {
+	t := reflect.TypeFor[T]()
+	k := t.Kind()
+	if int(k) < len(kindIndex) && (kindIndex[k] != 0 || k == reflect.Int8) {
 		return kindIndex[k]
 	}
-	switch any((*T)(nil)).(type) {
-	case *Loc[float32]:
-		return tFloatInt
-	case *Loc[float64]:
-		return tDoubleInt
-	case *Loc[int32]:
-		return t2Int
+	if i, ok := derived.index.Load().lookup(t); ok {
+		return i // a struct or array type met before
 	}
-	return tLongInt // Loc[int64], the last struct Type allows
+	if k == reflect.Struct {
+		switch any((*T)(nil)).(type) {
+		case *Loc[float32]:
+			return tFloatInt
+		case *Loc[float64]:
+			return tDoubleInt
+		case *Loc[int32]:
+			return t2Int
+		case *Loc[int64]:
+			return tLongInt
+		}
+	}
+	return derivedIndex(t)
 }
 
 func datatype[T Type]() C.MPI_Datatype { return C.goipc_types[typeIndex[T]()] }
 
 var typeNames = [...]string{"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
 	"float32", "float64", "complex64", "complex128", "bool", "byte",
-	"Loc[float32]", "Loc[float64]", "Loc[int32]", "Loc[int64]"}
+	"Loc[float32]", "Loc[float64]", "Loc[int32]", "Loc[int64]", "invalid"}
+
+// typeName names the Go type behind an entry of C.goipc_types.
+func typeName(i int) string {
+	if i < len(typeNames) {
+		return typeNames[i]
+	}
+	return derivedName(i)
+}
 
 // buffer returns the address and MPI count of s, or an error when the count
-// does not fit MPI's int. An empty slice gives a nil address and count 0.
+// does not fit MPI's int or MPI cannot describe T. An empty slice gives a nil
+// address and count 0.
 func buffer[T Type](op string, s []T) (unsafe.Pointer, C.int, error) {
+	if typeIndex[T]() == tInvalid {
+		return nil, 0, typeError[T](op)
+	}
 	n, err := count(op, len(s))
 	if err != nil || n == 0 {
 		return nil, 0, err
@@ -111,12 +137,4 @@ func count(op string, n int) (C.int, error) {
 		return 0, invalid(op, ErrCount, "count %d exceeds MPI's int range", n)
 	}
 	return C.int(n), nil
-}
-
-// nonEmpty is buffer for collectives, where an empty buffer is a mistake.
-func nonEmpty[T Type](op, what string, s []T) (unsafe.Pointer, C.int, error) {
-	if len(s) == 0 {
-		return nil, 0, invalid(op, ErrBuffer, "empty %s buffer", what)
-	}
-	return buffer(op, s)
 }

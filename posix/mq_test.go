@@ -564,7 +564,7 @@ func TestQueueThreads(t *testing.T) {
 		t.Skip("10,000 goroutines")
 	}
 	const queues, perQueue = 4, 2500
-	before := threads(t)
+	before := testutil.Threads(t)
 	var wg sync.WaitGroup
 	var qs []*posix.MessageQueue
 	errc := make(chan error, queues*perQueue)
@@ -579,7 +579,7 @@ func TestQueueThreads(t *testing.T) {
 		}
 	}
 	parked(t, queues*perQueue, queues)
-	after := threads(t)
+	after := testutil.Threads(t)
 	t.Logf("threads: %d before, %d with %d goroutines blocked in Receive", before, after, queues*perQueue)
 	if after-before >= 50 {
 		t.Errorf("%d goroutines blocked in Receive added %d threads, want < 50", queues*perQueue, after-before)
@@ -594,21 +594,6 @@ func TestQueueThreads(t *testing.T) {
 			t.Fatalf("Receive woken by Close: %v", err)
 		}
 	}
-}
-
-func threads(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	t.Fatal("no Threads line in /proc/self/status")
-	return 0
 }
 
 func TestQueueZeroAllocs(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/unixfd"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +36,7 @@ left by a killed server.`,
 	var datagram bool
 	var sendWait, recvWait *waitFlags
 	var in *payload
+	var passFile string
 	var count int
 	var asJSON bool
 	mode := modeValue(0o600)
@@ -55,7 +57,12 @@ left by a killed server.`,
 				return err
 			}
 			var echo []byte
-			if datagram {
+			if passFile != "" {
+				if datagram {
+					return cli.Usagef("--fd passes a descriptor over a stream socket, not with --datagram")
+				}
+				echo, err = passFileRequest(echoEnd{network: "unix", addr: path, wait: sendWait}, msg, passFile)
+			} else if datagram {
 				echo, err = datagramRequest(echoEnd{network: "unixgram", addr: path, wait: sendWait}, msg)
 			} else {
 				echo, err = echoRequest(echoEnd{network: "unix", addr: path, wait: sendWait}, msg)
@@ -104,7 +111,7 @@ left by a killed server.`,
 						ln.Close()
 						return err
 					}
-					return serveEcho(ln, e, cmd.OutOrStdout())
+					return serveEcho(filesListener{ln.(*net.UnixListener), cmd.OutOrStdout(), asJSON}, e, cmd.OutOrStdout())
 				}
 			}
 			// Ctrl-C or a kill closes the socket, which removes its file.
@@ -112,6 +119,7 @@ left by a killed server.`,
 		},
 	}
 	in = payloadFlag(send, 1, 1)
+	send.Flags().StringVar(&passFile, "fd", "", "open FILE and pass its descriptor with MSG (SCM_RIGHTS); the server prints the file it received")
 	recv.Flags().IntVar(&count, "count", 1, "connections or datagrams to serve before exiting (0: never exit)")
 	jsonFlag(recv, &asJSON)
 	recv.Flags().Var(&mode, "mode", "permission bits of the socket file, whatever the umask (connecting needs write)")
@@ -135,6 +143,79 @@ left by a killed server.`,
 			received: echoReceived,
 		}
 	})
+}
+
+// passFileRequest is echoRequest passing the descriptor of the file at path
+// with msg (package unixfd).
+func passFileRequest(e echoEnd, msg []byte, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	end := e.wait.deadline()
+	conn, err := (&net.Dialer{Deadline: end}).Dial(e.network, e.addr)
+	if err != nil {
+		return nil, netErr("connect", e.addr, err)
+	}
+	defer conn.Close()
+	uc := conn.(*net.UnixConn)
+	uc.SetDeadline(end)
+	if err := unixfd.Send(uc, msg, f); err != nil {
+		return nil, netErr("send", e.addr, err)
+	}
+	if err := uc.CloseWrite(); err != nil {
+		return nil, netErr("shutdown", e.addr, err)
+	}
+	echo, err := io.ReadAll(uc)
+	return echo, netErr("recv", e.addr, err)
+}
+
+// filesListener is a stream listener whose connections take the
+// descriptors that clients pass (ipc unix send --fd) and, as they close,
+// print one line per file received: "file PATH", or {"file": PATH} with
+// --json.
+type filesListener struct {
+	*net.UnixListener
+	out    io.Writer
+	asJSON bool
+}
+
+func (l filesListener) Accept() (net.Conn, error) {
+	c, err := l.UnixListener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &filesConn{UnixConn: c.(*net.UnixConn), l: l}, nil
+}
+
+type filesConn struct {
+	*net.UnixConn
+	l     filesListener
+	files []*os.File
+}
+
+// Read reads as recvmsg, keeping the descriptors that come along.
+func (c *filesConn) Read(p []byte) (int, error) {
+	msg, err := unixfd.Receive(c.UnixConn, p, 8)
+	c.files = append(c.files, msg.Files...)
+	if errors.Is(err, io.EOF) || err == nil && msg.N == 0 && len(p) > 0 {
+		err = io.EOF // as Read says it, unwrapped
+	}
+	return msg.N, err
+}
+
+func (c *filesConn) Close() error {
+	for _, f := range c.files {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+		if c.l.asJSON {
+			fmt.Fprintf(c.l.out, "{\"file\":%q}\n", target)
+		} else {
+			fmt.Fprintf(c.l.out, "file %s\n", target)
+		}
+		f.Close()
+	}
+	return c.UnixConn.Close()
 }
 
 // checkSocketPath rejects, before any system call, a path the kernel cannot

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -51,6 +52,9 @@ func iterations(iters, size int) int {
 type benchFlags struct {
 	sizes         sizesValue
 	iters, window int
+	// samples: rank 0 prints every timed round trip (pingpong) or window
+	// (bw) as "SIZE NS" instead of the table's average, for `ipc bench`.
+	samples bool
 }
 
 func benchCommand(use, short string, defIters int, body func(w *mpi.Comm, f *benchFlags) error) *cobra.Command {
@@ -76,6 +80,7 @@ waits (see "Performance" in its documentation).`,
 	}
 	cmd.Flags().Var(&f.sizes, "sizes", "message sizes, comma-separated")
 	cmd.Flags().IntVar(&f.iters, "iters", defIters, "iterations per size (a tenth above 64KiB)")
+	cmd.Flags().BoolVar(&f.samples, "samples", false, `rank 0 prints each timed iteration as "SIZE NS" (monotonic clock) instead of the average`)
 	if use == "bw" {
 		cmd.Flags().IntVar(&f.window, "window", 64, "messages in flight per iteration")
 	} else {
@@ -105,9 +110,13 @@ func pingpong(w *mpi.Comm, f *benchFlags) error {
 		msg := buf[:size]
 		n := iterations(f.iters, size)
 		var start float64
+		var t time.Time
 		for i := range n + n/10 { // the first tenth warms up
 			if i == n/10 {
 				start = seconds()
+			}
+			if f.samples && r == 0 && i >= n/10 {
+				t = time.Now()
 			}
 			if r == 0 {
 				if err := mpi.Send(w, msg, 1, 1); err != nil {
@@ -115,6 +124,9 @@ func pingpong(w *mpi.Comm, f *benchFlags) error {
 				}
 				if _, err := mpi.Recv(w, msg, 1, 1); err != nil {
 					return err
+				}
+				if f.samples && i >= n/10 {
+					fmt.Printf("%d %d\n", size, time.Since(t).Nanoseconds())
 				}
 			} else {
 				if _, err := mpi.Recv(w, msg, 0, 1); err != nil {
@@ -125,7 +137,7 @@ func pingpong(w *mpi.Comm, f *benchFlags) error {
 				}
 			}
 		}
-		if r == 0 {
+		if r == 0 && !f.samples {
 			fmt.Printf("%-12d %14.2f\n", size, (seconds()-start)*1e6/float64(2*n))
 		}
 	}
@@ -149,9 +161,13 @@ func bandwidth(w *mpi.Comm, f *benchFlags) error {
 		msg := buf[:size]
 		n := iterations(f.iters, size)
 		var start float64
+		var t time.Time
 		for i := range n + n/10 {
 			if i == n/10 {
 				start = seconds()
+			}
+			if f.samples && r == 0 && i >= n/10 {
+				t = time.Now()
 			}
 			for range f.window {
 				var err error
@@ -176,8 +192,11 @@ func bandwidth(w *mpi.Comm, f *benchFlags) error {
 			if err != nil {
 				return err
 			}
+			if f.samples && r == 0 && i >= n/10 {
+				fmt.Printf("%d %d\n", size, time.Since(t).Nanoseconds())
+			}
 		}
-		if r == 0 {
+		if r == 0 && !f.samples {
 			fmt.Printf("%-12d %14.2f\n", size, float64(size*f.window*n)/(seconds()-start)/1e6)
 		}
 	}

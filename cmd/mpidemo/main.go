@@ -1,7 +1,8 @@
 // Command mpidemo is a Go MPI program to run under mpiexec: by default the
 // classic mpi4py example (rank 1 draws a random number and sends it to rank 0),
-// plus a ring, a parallel computation of pi, and osu_latency- and
-// osu_bw-style benchmarks. Any rank may be a C or Python program speaking the
+// plus a ring, a parallel computation of pi, osu_latency- and osu_bw-style
+// benchmarks, records of a C struct sent as one struct datatype, and a 2-D
+// heat stencil on a Cartesian grid. Any rank may be a C or Python program speaking the
 // same protocol (csrc/mpi_*.c, csrc/mpi_*.py).
 //
 //	mpiexec -n 2 mpidemo
@@ -9,6 +10,8 @@
 //	mpiexec -n 4 mpidemo pi [--intervals N]
 //	mpiexec -n 2 mpidemo pingpong [--sizes 8,1KiB,1MiB] [--iters N]
 //	mpiexec -n 2 mpidemo bw [--sizes ...] [--iters N] [--window N]
+//	mpiexec -n 2 mpidemo types [--count N]
+//	mpiexec -n 4 mpidemo stencil [--n N] [--steps S]
 package main
 
 import (
@@ -110,6 +113,7 @@ func init() {
 	}
 	piCmd.Flags().IntVar(&intervals, "intervals", 10_000_000, "number of intervals")
 	rootCmd.AddCommand(piCmd)
+	rootCmd.AddCommand(hostsCmd)
 }
 
 // ring sends a token from rank 0 through every rank and back to 0.

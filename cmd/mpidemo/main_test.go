@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,21 +84,31 @@ func TestClassicWithPython(t *testing.T) {
 	t.Run("go sends", func(t *testing.T) { checkClassic(t, mpitest.Must(t, env, py, mpidemo(1))) })
 }
 
-func TestRing(t *testing.T) {
-	r := mpitest.Must(t, env, mpidemo(4, "ring"))
-	for _, want := range []string{
-		"Process 1 received token 0 from process 0", "Process 2 received token 1 from process 1",
-		"Process 3 received token 3 from process 2", "Process 0 received token 6 from process 3: the sum of all ranks",
-	} {
-		if !strings.Contains(r.Stdout, want+"\n") {
-			t.Errorf("missing %q in:\n%s", want, r.Stdout)
+func TestRing(t *testing.T) { checkRing(t, mpitest.Must(t, env, mpidemo(4, "ring")), 4) }
+
+// checkRing verifies an n-rank ring: rank r gets the sum of the ranks before
+// it, and rank 0 the sum of all.
+func checkRing(t *testing.T, r mpitest.Result, n int) {
+	t.Helper()
+	want := []string{fmt.Sprintf("Process 0 received token %d from process %d: the sum of all ranks", n*(n-1)/2, n-1)}
+	for i := 1; i < n; i++ {
+		want = append(want, fmt.Sprintf("Process %d received token %d from process %d", i, i*(i-1)/2, i-1))
+	}
+	for _, w := range want {
+		if !strings.Contains(r.Stdout, w+"\n") {
+			t.Errorf("missing %q in:\n%s", w, r.Stdout)
 		}
 	}
 }
 
-func TestPi(t *testing.T) {
-	r := mpitest.Must(t, env, mpidemo(4, "pi", "--intervals", "100000"))
-	m := regexp.MustCompile(`pi is approximately (\S+), error (\S+) \(100000 intervals, 4 ranks`).FindStringSubmatch(r.Stdout)
+func TestPi(t *testing.T) { checkPi(t, mpitest.Must(t, env, mpidemo(4, piArgs...)), 4) }
+
+var piArgs = []string{"pi", "--intervals", "100000"}
+
+// checkPi verifies pi from piArgs on n ranks.
+func checkPi(t *testing.T, r mpitest.Result, n int) {
+	t.Helper()
+	m := regexp.MustCompile(fmt.Sprintf(`pi is approximately (\S+), error (\S+) \(100000 intervals, %d ranks`, n)).FindStringSubmatch(r.Stdout)
 	if m == nil {
 		t.Fatalf("no result in:\n%s", r.Stdout)
 	}
@@ -129,13 +140,20 @@ func table(t testing.TB, out string) map[int]float64 {
 // protocol, so each rank can be either.
 func TestPingpongWithC(t *testing.T) {
 	peer := testutil.BuildC(t, "mpi_bench", mpitest.CFlags(t)...)
-	args := []string{"pingpong", "--sizes", "0,8,4KiB,1MiB", "--iters", "50"}
-	r := mpitest.Must(t, env, mpidemo(1, args...), mpitest.App{N: 1, Argv: append([]string{peer}, args...)})
+	r := mpitest.Must(t, env, mpidemo(1, pingpongArgs...), mpitest.App{N: 1, Argv: append([]string{peer}, pingpongArgs...)})
 	if !strings.HasPrefix(r.Stdout, "# mpidemo pingpong: Go, ") {
 		t.Fatalf("rank 0 is not Go's:\n%s", r.Stdout)
 	}
-	// Only the table's shape is checked: times depend on the machine's load
-	// (busy-polling ranks on shared cores take milliseconds a message).
+	checkLatencyTable(t, r)
+}
+
+var pingpongArgs = []string{"pingpong", "--sizes", "0,8,4KiB,1MiB", "--iters", "50"}
+
+// checkLatencyTable verifies the table of pingpongArgs. Only its shape is
+// checked: times depend on the machine's load (busy-polling ranks on shared
+// cores take milliseconds a message).
+func checkLatencyTable(t *testing.T, r mpitest.Result) {
+	t.Helper()
 	rows := table(t, r.Stdout)
 	for _, size := range []int{0, 8, 4 << 10, 1 << 20} {
 		if _, ok := rows[size]; !ok || len(rows) != 4 {
@@ -144,8 +162,12 @@ func TestPingpongWithC(t *testing.T) {
 	}
 }
 
-func TestBandwidth(t *testing.T) {
-	r := mpitest.Must(t, env, mpidemo(3, "bw", "--sizes", "1KiB,64KiB", "--iters", "10", "--window", "8"))
+func TestBandwidth(t *testing.T) { checkBandwidthTable(t, mpitest.Must(t, env, mpidemo(3, bwArgs...))) }
+
+var bwArgs = []string{"bw", "--sizes", "1KiB,64KiB", "--iters", "10", "--window", "8"}
+
+func checkBandwidthTable(t *testing.T, r mpitest.Result) {
+	t.Helper()
 	if rows := table(t, r.Stdout); len(rows) != 2 || rows[64<<10] == 0 || rows[1<<10] == 0 {
 		t.Fatalf("bandwidth table %v, want rows for 1KiB and 64KiB:\n%s", rows, r.Stdout)
 	}
@@ -154,7 +176,7 @@ func TestBandwidth(t *testing.T) {
 // TestUsage runs mpidemo without mpiexec: bad command lines exit 2 before MPI
 // starts.
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{"bogus"}, {"pingpong", "--sizes", "8,x"}, {"bw", "--iters", "0"}, {"pi", "--intervals", "-1"}} {
+	for _, args := range [][]string{{"bogus"}, {"pingpong", "--sizes", "8,x"}, {"bw", "--iters", "0"}, {"pi", "--intervals", "-1"}, {"types", "--count", "-1"}, {"stencil", "--n", "0"}} {
 		cmd := testutil.Child("mpidemo", args...)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError

@@ -1,7 +1,13 @@
 package testutil
 
 import (
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -12,5 +18,31 @@ func TestProcWaitReadsEveryLine(t *testing.T) {
 	rest, err := p.Wait()
 	if err != nil || len(rest) != 4999 || rest[4998] != "5000" {
 		t.Fatalf("Wait = %d lines, %v; want the 4999 after the first", len(rest), err)
+	}
+}
+
+// internal/ sits below every package of the module: its packages import one
+// another and nothing else of the module, so any package may use them.
+func TestInternalImportsOnlyInternal(t *testing.T) {
+	const module, internal = "github.com/goipc/ipc/", "github.com/goipc/ipc/internal/"
+	root := filepath.Join(RepoRoot(), "internal")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(p, module) && !strings.HasPrefix(p, internal) {
+				t.Errorf("%s imports %s: internal/ must not depend on the packages above it", path, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,6 +2,8 @@
 // package mpi is built against (Open MPI by default, MPICH with -tags mpich),
 // with what Open MPI needs to run as root in a container, a timeout that
 // kills a hung job, and every rank's output kept for the failure message.
+// StartHosts brings up test hosts (testhosts/testhosts) for jobs across
+// machines, which Hosts.Run launches through each library's ssh mechanism.
 package mpitest
 
 import (
@@ -39,8 +41,11 @@ type Result struct {
 func (r Result) Lines() []string { return strings.Split(strings.TrimRight(r.Stdout, "\n"), "\n") }
 
 // Command returns the mpiexec command line for apps (without environment).
-func Command(apps ...App) []string {
-	args := append([]string{Mpiexec}, launchFlags...)
+func Command(apps ...App) []string { return command(launchFlags, apps) }
+
+// command is mpiexec with flags, then the apps.
+func command(flags []string, apps []App) []string {
+	args := append([]string{Mpiexec}, flags...)
 	for i, a := range apps {
 		if i > 0 {
 			args = append(args, ":")
@@ -58,11 +63,15 @@ func Run(t testing.TB, env []string, apps ...App) Result {
 	if _, err := exec.LookPath(Mpiexec); err != nil {
 		testutil.Unavailable(t, "%s: %v", Mpiexec, err)
 	}
-	args := Command(apps...)
+	return run(t, Command(apps...), append(append(append([]string(nil), Env...), jobEnv(t.TempDir())...), env...))
+}
+
+// run runs argv with env added to the environment, at most Timeout.
+func run(t testing.TB, argv, env []string) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Env = append(append(append(cmd.Environ(), Env...), jobEnv(t.TempDir())...), env...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(cmd.Environ(), env...)
 	// The ranks share mpiexec's process group, so a hung job dies whole.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -79,9 +88,13 @@ func Run(t testing.TB, env []string, apps ...App) Result {
 // all ranks exit 0.
 func Must(t testing.TB, env []string, apps ...App) Result {
 	t.Helper()
-	r := Run(t, env, apps...)
+	return must(t, Run(t, env, apps...), Command(apps...))
+}
+
+func must(t testing.TB, r Result, argv []string) Result {
+	t.Helper()
 	if r.Err != nil {
-		t.Fatalf("%s: %v\n--- stdout:\n%s--- stderr:\n%s", strings.Join(Command(apps...), " "), r.Err, r.Stdout, r.Stderr)
+		t.Fatalf("%s: %v\n--- stdout:\n%s--- stderr:\n%s", strings.Join(argv, " "), r.Err, r.Stdout, r.Stderr)
 	}
 	return r
 }

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUnixPassFile: `ipc unix send --fd FILE` passes FILE's descriptor with
+// the message, and the server prints the file it received after the
+// message; a Python client that passes a descriptor is served alike.
+func TestUnixPassFile(t *testing.T) {
+	dir := t.TempDir()
+	path, file := filepath.Join(dir, "s.sock"), filepath.Join(dir, "passed")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	server := startReady(t, "unix", "recv", path, "--count", "2", "--json")
+	if out := mustIPC(t, "unix", "send", path, "with a file", "--fd", file); out != "with a file\n" {
+		t.Fatalf("send --fd printed %q", out)
+	}
+	if line := server.Line(); !strings.Contains(line, `"data":"with a file"`) {
+		t.Fatalf("server printed %q", line)
+	}
+	server.Expect(`{"file":"` + file + `"}`)
+	client := python(t, `import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+socket.send_fds(s, [b"from python"], [os.open(sys.argv[2], os.O_RDONLY)])
+s.shutdown(socket.SHUT_WR)
+print(s.recv(64).decode())
+`, path, file)
+	client.Expect("from python")
+	client.MustSucceed()
+	if line := server.Line(); !strings.Contains(line, `"data":"from python"`) {
+		t.Fatalf("server printed %q", line)
+	}
+	server.Expect(`{"file":"` + file + `"}`)
+	server.MustSucceed()
+
+	expectError(t, 2, "not with --datagram", "unix", "send", path, "x", "--fd", file, "--datagram")
+	expectError(t, 1, "no such file", "unix", "send", path, "x", "--fd", filepath.Join(dir, "missing"))
+}

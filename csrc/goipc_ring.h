@@ -1,0 +1,269 @@
+/* goipc_ring.h: header-only C implementation of goipc's shared-memory
+ * message ring, version 1, written from the layout table and atomic rules in
+ * package ring's documentation (ring/doc.go). Link with -pthread.
+ *
+ *   struct goipc_ring r;
+ *   goipc_ring_attach(&r, mem, len);        // mem: the mapped ring, page-aligned
+ *   goipc_ring_send(&r, msg, len, spin_ns); // waits while full
+ *   goipc_ring_recv(&r, buf, cap, &len, spin_ns);
+ *
+ * Every function returns 0 or an errno value: EAGAIN (try_: full or empty),
+ * EINVAL (bad header, message too long), EMSGSIZE (buffer too short: the
+ * message stays), EBADMSG (corrupt ring), or what the lock returned. */
+#ifndef GOIPC_RING_H
+#define GOIPC_RING_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GOIPC_RING_MAGIC 0x676e6972u
+#define GOIPC_RING_VERSION 1u
+#define GOIPC_RING_HEADER 256u
+#define GOIPC_RING_PAD 0xffffffffu
+
+#if defined(__x86_64__) || defined(__i386__)
+#define goipc_ring_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define goipc_ring_relax() __asm__ __volatile__("yield")
+#else
+#define goipc_ring_relax()
+#endif
+
+struct goipc_ring {
+	unsigned char *base;
+	uint64_t capacity;
+};
+
+#define GR_U32(r, off) ((uint32_t *)((r)->base + (off)))
+#define GR_U64(r, off) ((uint64_t *)((r)->base + (off)))
+#define GR_MAGIC(r) GR_U32(r, 0)
+#define GR_VERSION(r) GR_U32(r, 4)
+#define GR_HEADER(r) GR_U32(r, 8)
+#define GR_LOCK_SIZE(r) GR_U32(r, 12)
+#define GR_CAPACITY(r) GR_U64(r, 16)
+#define GR_LOCK(r) ((pthread_mutex_t *)((r)->base + 64))
+#define GR_HEAD(r) GR_U64(r, 128)
+#define GR_TAIL(r) GR_U64(r, 136)
+#define GR_SEQ(r) GR_U32(r, 144)
+#define GR_SLEEPERS(r) GR_U32(r, 148)
+#define GR_DATA(r) ((r)->base + GOIPC_RING_HEADER)
+
+static inline uint64_t goipc_ring_record_size(uint32_t len) { return ((uint64_t)len + 4 + 7) & ~(uint64_t)7; }
+
+static inline uint32_t goipc_ring_max_message(const struct goipc_ring *r)
+{
+	return (uint32_t)((r->capacity / 2) & ~(uint64_t)7) - 4;
+}
+
+/* goipc_ring_init makes a new ring in len bytes of zeroed shared memory. */
+static inline int goipc_ring_init(void *mem, size_t len, uint64_t capacity)
+{
+	struct goipc_ring r = {mem, capacity};
+	if (capacity < 64 || capacity % 8 || len < GOIPC_RING_HEADER + capacity)
+		return EINVAL;
+	memset(mem, 0, GOIPC_RING_HEADER);
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	int err = pthread_mutex_init(GR_LOCK(&r), &a);
+	pthread_mutexattr_destroy(&a);
+	if (err)
+		return err;
+	*GR_HEADER(&r) = GOIPC_RING_HEADER;
+	*GR_LOCK_SIZE(&r) = sizeof(pthread_mutex_t);
+	*GR_CAPACITY(&r) = capacity;
+	*GR_VERSION(&r) = GOIPC_RING_VERSION;
+	__atomic_store_n(GR_MAGIC(&r), GOIPC_RING_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* goipc_ring_attach checks the header of the ring in mem. */
+static inline int goipc_ring_attach(struct goipc_ring *r, void *mem, size_t len)
+{
+	r->base = mem;
+	if (len < GOIPC_RING_HEADER + 64 || __atomic_load_n(GR_MAGIC(r), __ATOMIC_ACQUIRE) != GOIPC_RING_MAGIC ||
+	    *GR_VERSION(r) != GOIPC_RING_VERSION || *GR_HEADER(r) != GOIPC_RING_HEADER ||
+	    *GR_LOCK_SIZE(r) != sizeof(pthread_mutex_t))
+		return EINVAL;
+	r->capacity = *GR_CAPACITY(r);
+	if (r->capacity < 64 || r->capacity % 8 || r->capacity > len - GOIPC_RING_HEADER)
+		return EINVAL;
+	return 0;
+}
+
+static inline void goipc_ring_wake(struct goipc_ring *r)
+{
+	syscall(SYS_futex, GR_SEQ(r), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* goipc_ring_lock takes the lock; *woke is set when the owner had died, in
+ * which case seq moved and the caller wakes the sleepers after unlocking. */
+static inline int goipc_ring_lock(struct goipc_ring *r, int *died)
+{
+	/* A robust mutex sleeps in the kernel at once when it is taken; the
+	 * ring's holders hold it for a copy, so watch it for a while first. */
+	for (int i = 0; i < 1000 && __atomic_load_n(&GR_LOCK(r)->__data.__lock, __ATOMIC_RELAXED) != 0; i++)
+		goipc_ring_relax();
+	int err = pthread_mutex_lock(GR_LOCK(r));
+	*died = err == EOWNERDEAD;
+	if (*died) {
+		__atomic_store_n(GR_SEQ(r), *GR_SEQ(r) + 1, __ATOMIC_RELEASE);
+		err = pthread_mutex_consistent(GR_LOCK(r));
+	}
+	return err;
+}
+
+/* goipc_ring_unlock ends a locked section that changed the ring (moved head
+ * or tail, or repaired it): seq moves on and the sleepers wake. */
+static inline void goipc_ring_unlock(struct goipc_ring *r, int changed, int died)
+{
+	int wake = 0;
+	if (changed)
+		__atomic_store_n(GR_SEQ(r), *GR_SEQ(r) + 1, __ATOMIC_RELEASE);
+	if (changed || died)
+		wake = *GR_SLEEPERS(r) != 0;
+	pthread_mutex_unlock(GR_LOCK(r));
+	if (wake)
+		goipc_ring_wake(r);
+}
+
+static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uint32_t len)
+{
+	if (len > goipc_ring_max_message(r))
+		return EINVAL;
+	int died, err = goipc_ring_lock(r, &died);
+	if (err)
+		return err;
+	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r), need = goipc_ring_record_size(len);
+	uint64_t off = tail % r->capacity, pad = off + need > r->capacity ? r->capacity - off : 0;
+	if (tail - head + pad + need > r->capacity) {
+		goipc_ring_unlock(r, 0, died);
+		return EAGAIN;
+	}
+	if (pad) {
+		*(uint32_t *)(GR_DATA(r) + off) = GOIPC_RING_PAD;
+		off = 0;
+	}
+	*(uint32_t *)(GR_DATA(r) + off) = len;
+	memcpy(GR_DATA(r) + off + 4, msg, len);
+	__atomic_store_n(GR_TAIL(r), tail + pad + need, __ATOMIC_RELEASE);
+	goipc_ring_unlock(r, 1, died);
+	return 0;
+}
+
+static inline int goipc_ring_try_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len)
+{
+	int died, err = goipc_ring_lock(r, &died);
+	if (err)
+		return err;
+	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r);
+	if (head == tail) {
+		goipc_ring_unlock(r, 0, died);
+		return EAGAIN;
+	}
+	uint64_t off = head % r->capacity, skip = 0;
+	uint32_t l = *(uint32_t *)(GR_DATA(r) + off);
+	if (l == GOIPC_RING_PAD) {
+		skip = r->capacity - off;
+		off = 0;
+		l = *(uint32_t *)GR_DATA(r);
+	}
+	if (l > goipc_ring_max_message(r) || head + skip + goipc_ring_record_size(l) > tail) {
+		goipc_ring_unlock(r, 0, died);
+		return EBADMSG;
+	}
+	if (l > cap) {
+		goipc_ring_unlock(r, 0, died);
+		return EMSGSIZE;
+	}
+	memcpy(buf, GR_DATA(r) + off + 4, l);
+	*len = l;
+	__atomic_store_n(GR_HEAD(r), head + skip + goipc_ring_record_size(l), __ATOMIC_RELEASE);
+	goipc_ring_unlock(r, 1, died);
+	return 0;
+}
+
+static inline int64_t goipc_ring_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* goipc_ring_await waits until seq moves from seen: spinning until
+ * spin_end (with a sched_yield every 1024 looks, for a peer that waits for
+ * this CPU), then asleep on the futex, counted among the sleepers, for at
+ * most a second. */
+static inline int goipc_ring_await(struct goipc_ring *r, uint32_t seen, int64_t spin_end)
+{
+	for (unsigned i = 1; goipc_ring_now_ns() < spin_end; i++) {
+		if (__atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE) != seen)
+			return 0;
+		if (i % 1024 == 0)
+			sched_yield();
+		else
+			goipc_ring_relax();
+	}
+	int died, err = goipc_ring_lock(r, &died);
+	if (err)
+		return err;
+	uint32_t s = *GR_SEQ(r);
+	int asleep = s == seen;
+	if (asleep)
+		(*GR_SLEEPERS(r))++;
+	goipc_ring_unlock(r, 0, died);
+	if (!asleep)
+		return 0;
+	struct timespec limit = {1, 0};
+	syscall(SYS_futex, GR_SEQ(r), FUTEX_WAIT, s, &limit, NULL, 0);
+	if ((err = goipc_ring_lock(r, &died)))
+		return err;
+	(*GR_SLEEPERS(r))--;
+	goipc_ring_unlock(r, 0, died);
+	return 0;
+}
+
+/* goipc_ring_send sends, waiting while the ring is full; spin_ns is how
+ * long to spin before sleeping. */
+static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_t len, int64_t spin_ns)
+{
+	int64_t spin_end = goipc_ring_now_ns() + spin_ns;
+	for (;;) {
+		uint32_t seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
+		int err = goipc_ring_try_send(r, msg, len);
+		if (err != EAGAIN)
+			return err;
+		if ((err = goipc_ring_await(r, seen, spin_end)))
+			return err;
+	}
+}
+
+/* goipc_ring_recv receives, waiting while the ring is empty. */
+static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len, int64_t spin_ns)
+{
+	int64_t spin_end = goipc_ring_now_ns() + spin_ns;
+	for (;;) {
+		uint32_t seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
+		int err;
+		if (__atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE) == __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE))
+			err = EAGAIN; /* a hint: skip the lock while it looks empty */
+		else
+			err = goipc_ring_try_recv(r, buf, cap, len);
+		if (err != EAGAIN)
+			return err;
+		if ((err = goipc_ring_await(r, seen, spin_end)))
+			return err;
+	}
+}
+
+#endif

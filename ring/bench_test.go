@@ -1,0 +1,257 @@
+package ring_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/posix"
+	"github.com/goipc/ipc/ring"
+)
+
+// spinFor is how long a spinning waiter spins in the benchmarks, Go and C:
+// far longer than a round trip, short enough that an idle peer soon sleeps
+// instead of taking the CPU from the variant being measured.
+const spinFor = time.Millisecond
+
+const (
+	turns  = 4
+	warmup = 100 // untimed round trips before each turn, as the C programs do
+)
+
+// BenchmarkRoundTrip times round trips of 8 B and 4 KiB between two
+// processes over a pair of rings, spinning (waiters spin before they sleep)
+// and sleeping (they sleep on the futex at once), beside the same in C in
+// the same run, taking turns:
+//
+//   - go: this process and a Go child (childEcho), over two memfd rings;
+//   - go-c: this process and a C child (csrc/ring_peer.c echo);
+//   - c: two C processes (ring_peer bench), the ring's C baseline;
+//   - mmap-c: csrc/mmap_pingpong.c, the atomic ping-pong through shared
+//     memory that no message ring can beat (spinning only);
+//   - mq-c: csrc/posix_pingpong.c over two POSIX queues, spinning first or
+//     blocking at once as the mode says.
+//
+// Spinning peers are pinned to a CPU each, as in mmap's benchmark; sleeping
+// ones are left where the scheduler puts them, as in posix's. It reports
+// medians, 99th percentiles and ratios:
+//
+//	go test -run '^$' -bench RoundTrip -benchtime 20000x ./ring/
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, mode := range []string{"spin", "sleep"} {
+		for _, size := range []int{8, 4096} {
+			b.Run(fmt.Sprintf("%s/%dB", mode, size), func(b *testing.B) { benchRoundTrip(b, mode, size) })
+		}
+	}
+}
+
+func benchRoundTrip(b *testing.B, mode string, size int) {
+	ringC := testutil.BuildC(b, "ring_peer", "-pthread")
+	mqC := testutil.BuildC(b, "posix_pingpong", "-lrt", "-pthread")
+	mmapC := testutil.BuildC(b, "mmap_pingpong")
+	spinNs := "0"
+	opts := &ring.Options{Spin: -1}
+	if mode == "spin" {
+		spinNs, opts.Spin = strconv.FormatInt(int64(spinFor), 10), spinFor
+	}
+	goTrip := echoPeer(b, size, opts, testutil.Child("echo", spinNs))
+	cTrip := echoPeer(b, size, opts, exec.Command(ringC, "/proc/self/fd/3", "echo", "/proc/self/fd/4", spinNs))
+	// A spinning Go peer runs pinned, as the C ones do; only while it is
+	// timed, since the C programs started meanwhile would inherit the mask.
+	timeTrips := func(n int, trip func() error) []time.Duration {
+		if mode == "spin" {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			unpin, err := testutil.PinThread(0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer unpin()
+		}
+		return testutil.TimeTrips(b, warmup, n, trip)
+	}
+	mqMode := map[string]string{"spin": "spin", "sleep": "block"}[mode]
+
+	var lat testutil.Latencies
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.StopTimer()
+	testutil.Turns(b.N, turns, func(n int) {
+		lat.Add("go", timeTrips(n, goTrip)...)
+		lat.Add("go-c", timeTrips(n, cTrip)...)
+		lat.Add("c", testutil.CSamples(b, n, exec.Command(ringC, "bench", strconv.Itoa(size), strconv.Itoa(n), spinNs))...)
+		lat.Add("mq-c", testutil.CSamples(b, n, exec.Command(mqC, "mq", mqMode, strconv.Itoa(size), strconv.Itoa(n)))...)
+		if mode == "spin" {
+			lat.Add("mmap-c", testutil.CSamples(b, n, exec.Command(mmapC, strconv.Itoa(size), strconv.Itoa(n), "--samples"))...)
+		}
+	})
+	ratios := []string{"go/c", "go-c/c", "go/mq-c", "c/mq-c"}
+	if mode == "spin" {
+		ratios = append(ratios, "go/mmap-c", "c/mmap-c")
+	}
+	lat.Report(b, ratios...)
+}
+
+// echoPeer starts peer, an echo child that takes a ping ring as descriptor
+// 3 and a pong ring as 4, and returns one round trip of size bytes. The
+// child ends with an empty message at cleanup.
+func echoPeer(b *testing.B, size int, opts *ring.Options, peer *exec.Cmd) func() error {
+	b.Helper()
+	rings := [2]*ring.Ring{}
+	for i := range rings {
+		r, err := ring.New(&ring.Options{Capacity: 64 << 10, Spin: opts.Spin})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { r.Close() })
+		rings[i] = r
+	}
+	ping, pong := rings[0], rings[1]
+	peer.ExtraFiles = []*os.File{ping.File(), pong.File()}
+	p := testutil.Start(b, peer)
+	p.Expect("ready")
+	b.Cleanup(func() {
+		ping.Send(context.Background(), nil)
+		p.Wait()
+	})
+	msg, buf := make([]byte, size), make([]byte, ping.MaxMessage())
+	ctx := context.Background()
+	return func() error {
+		if err := ping.Send(ctx, msg); err != nil {
+			return err
+		}
+		k, err := pong.Receive(ctx, buf)
+		if err == nil && k != len(msg) {
+			err = fmt.Errorf("echo of %d bytes, want %d", k, len(msg))
+		}
+		return err
+	}
+}
+
+// BenchmarkThroughput64B streams 64-byte messages from this process to a
+// child that takes them as fast as it can: through a ring to a Go child
+// ("go"), two C processes through a ring ("c", ring_peer throughput), and
+// through a POSIX queue of the system's largest capacity to a Go child
+// ("mq-go"). It reports messages per second for each and the ratios; ns/op
+// is go's time per message:
+//
+//	go test -run '^$' -bench Throughput -benchtime 200000x ./ring/
+func BenchmarkThroughput64B(b *testing.B) {
+	const size = 64
+	ringC := testutil.BuildC(b, "ring_peer", "-pthread")
+	msg := make([]byte, size)
+	ctx := context.Background()
+	rates := map[string]float64{}
+	var goTime time.Duration
+	rate := func(name string, n int, d time.Duration) { rates[name] += float64(n) / d.Seconds() / turns }
+	b.ResetTimer()
+	b.StopTimer()
+	testutil.Turns(b.N, turns, func(n int) {
+		r, err := ring.New(&ring.Options{Capacity: 64 << 10})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := drain(b, r.File(), "", n, func() error { return r.Send(ctx, msg) })
+		r.Close()
+		goTime += d
+		rate("go", n, d)
+
+		out, err := exec.Command(ringC, "throughput", strconv.Itoa(size), strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10)).Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ns, err := strconv.ParseInt(string(out[:len(out)-1]), 10, 64)
+		if err != nil {
+			b.Fatalf("ring_peer throughput printed %q", out)
+		}
+		rate("c", n, time.Duration(ns))
+
+		q, err := posix.OpenQueue("/"+testutil.Name("mq"), &posix.QueueOptions{Create: true, Exclusive: true,
+			Access: posix.WriteOnly, Capacity: mqCapacity(), MessageSize: size})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rate("mq-go", n, drain(b, nil, q.Name(), n, func() error { return q.Send(ctx, msg, 0) }))
+		q.Unlink()
+		q.Close()
+	})
+	b.ReportMetric(float64(goTime)/float64(b.N), "ns/op")
+	for _, name := range []string{"go", "c", "mq-go"} {
+		b.ReportMetric(rates[name], name+"-msgs/s")
+	}
+	b.ReportMetric(rates["go"]/rates["c"], "go/c")
+	b.ReportMetric(rates["go"]/rates["mq-go"], "go/mq-go")
+	b.ReportMetric(rates["c"]/rates["mq-go"], "c/mq-go")
+}
+
+// drain starts a Go child that takes n messages from the ring inherited as
+// descriptor 3 (file) or from the POSIX queue named queue, and returns how
+// long send, called n times, took until the child had them all.
+func drain(b *testing.B, file *os.File, queue string, n int, send func() error) time.Duration {
+	cmd := testutil.Child("drain", queue, strconv.Itoa(n))
+	if file != nil {
+		cmd.ExtraFiles = []*os.File{file}
+	}
+	p := testutil.Start(b, cmd)
+	p.Expect("ready")
+	start := time.Now()
+	for range n {
+		if err := send(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p.Expect("done")
+	d := time.Since(start)
+	p.MustSucceed()
+	return d
+}
+
+// childDrain is drain's child: args QUEUE N (QUEUE empty: the ring on
+// descriptor 3).
+func childDrain(args []string) error {
+	n, err := strconv.Atoi(args[1])
+	if err != nil {
+		return err
+	}
+	receive := func(buf []byte) error { return nil }
+	if args[0] == "" {
+		r, err := ring.FromFile(os.NewFile(3, "ring"), nil)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		receive = func(buf []byte) error { _, err := r.Receive(context.Background(), buf); return err }
+	} else {
+		q, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.ReadOnly})
+		if err != nil {
+			return err
+		}
+		defer q.Close()
+		receive = func(buf []byte) error { _, _, err := q.Receive(context.Background(), buf); return err }
+	}
+	buf := make([]byte, 64<<10)
+	fmt.Println("ready")
+	for range n {
+		if err := receive(buf); err != nil {
+			return err
+		}
+	}
+	fmt.Println("done")
+	return nil
+}
+
+// mqCapacity is the most messages a POSIX queue may hold here
+// (fs.mqueue.msg_max).
+func mqCapacity() int {
+	if v, ok := errs.Sysctl("fs/mqueue/msg_max"); ok {
+		return int(v)
+	}
+	return 10
+}

@@ -1,0 +1,122 @@
+// Package ring is a message ring in shared memory: many processes send and
+// receive variable-size messages through a fixed-capacity ring in a named
+// POSIX shared memory object or an anonymous memfd, in Go, C
+// (csrc/goipc_ring.h) or Python (csrc/goipc_ring.py), without the kernel's
+// queue limits (a POSIX queue here holds 10 messages of at most 8 KiB).
+//
+// # Use
+//
+// Open creates or opens a named ring (/dev/shm/NAME); New creates an
+// anonymous one whose File another process maps with FromFile (inherited
+// through exec.Cmd.ExtraFiles, or passed over a Unix socket). Send and
+// Receive wait, with a context, while the ring is full or empty; TrySend and
+// TryReceive fail with an error matching syscall.EAGAIN instead. Close
+// unmaps the ring and wakes this process's waiters (os.ErrClosed); Unlink
+// removes a named ring. The ring outlives every process: nothing is lost
+// when all of them exit.
+//
+// # Waiting and threads
+//
+// A call that must wait first spins for Options.Spin (DefaultSpin, 20µs),
+// watching the ring's sequence word and yielding the CPU, then sleeps. Of
+// the sleeping goroutines of one Ring, one sleeps on the futex and wakes the
+// others, which park on a channel: however many goroutines wait, a Ring
+// holds at most one OS thread asleep in the kernel, and cancellation,
+// deadlines and Close reach the waiters at once (a cancelled sleeper wakes
+// the futex, which makes the other processes' sleepers look again too). Taking the
+// ring's lock is a pthread call that holds its thread while another process
+// holds the lock; the goroutines of one process queue for it on a
+// sync.Mutex first, so that is one thread more at most.
+//
+// # Crash safety
+//
+// A process killed at any instant loses at most the message it was sending
+// (or, receiving, leaves it in the ring); no one ever reads a torn message,
+// and the ring goes on working for everyone else. All changes happen under a
+// robust mutex (package shmsync); the head and tail each move by one store
+// made after the bytes they publish, so a holder that dies has either
+// published its message or not. The next locker sees the owner's death,
+// bumps seq and wakes the sleepers (the dead holder may have moved a
+// position without doing so), and marks the lock consistent. A sender killed
+// after unlocking but before waking delays the sleepers by at most a second
+// (sleepers look again at least that often). A process killed while asleep
+// leaves the sleepers count one too high, which costs every later change a
+// futex wake-up system call.
+//
+// # Layout, version 1
+//
+// A ring is a header of 256 bytes followed by the data area of capacity
+// bytes. Integers are in the machine's byte order (little-endian on x86-64
+// and arm64), at their natural alignment. The memory holding the ring is at
+// least 256 + capacity bytes and starts at a page boundary.
+//
+//	offset size name        rule
+//	0      4    magic       0x676e6972 ("ring" in memory): stored last, with release order, by the creator; a reader refuses any other value
+//	4      4    version     1; a reader refuses any other
+//	8      4    header      256: the offset of the data area
+//	12     4    lock_size   sizeof(pthread_mutex_t) of the creator's C library (40 for x86-64 glibc); a reader whose own differs refuses the ring
+//	16     8    capacity    bytes in the data area: a multiple of 8, at least 64
+//	24     40   reserved    zero
+//	64     64   lock        a pthread_mutex_t, initialised PTHREAD_PROCESS_SHARED and PTHREAD_MUTEX_ROBUST; guards everything below
+//	128    8    head        position of the oldest record: a byte count since creation, never decreasing
+//	136    8    tail        position just past the newest record; tail - head <= capacity
+//	144    4    seq         futex word: += 1 (wrapping) after every change of head or tail, and by a locker that found the owner dead
+//	148    4    sleepers    threads asleep on seq, or about to be
+//	152    104  reserved    zero
+//	256    cap  data        records
+//
+// Positions are offsets into the data area modulo capacity. A record starts
+// at a multiple of 8: a 4-byte length L, then L bytes of message, then
+// padding up to the next multiple of 8, so it takes size(L) = (4 + L + 7)
+// rounded down to a multiple of 8 bytes, and never wraps. A length of
+// 0xffffffff is a pad marker: the record goes on at the start of the data
+// area, and the bytes from the marker to the end are skipped. The largest
+// message is (capacity/2 rounded down to a multiple of 8) - 4, so a record
+// and the padding before it always fit in an empty ring.
+//
+// # Atomic rules
+//
+// Every read and write of head, tail, seq, sleepers and the data happens
+// with the lock held, and head, tail and seq change by single aligned
+// stores. Outside the lock a process may load head, tail and seq (atomic
+// loads) only as hints, to skip taking the lock when the ring looks empty
+// or full or to watch seq while spinning; it acts only on what it reads
+// under the lock.
+//
+//   - Send of L bytes: lock. need = size(L); off = tail % capacity; pad =
+//     capacity - off if off + need > capacity, else 0. If tail - head + pad +
+//     need > capacity the ring is full: unlock (and wait). Otherwise, if
+//     pad > 0, store the pad marker at off and set off = 0; store L at off
+//     and the message after it; then store tail += pad + need.
+//   - Receive: lock. If head == tail the ring is empty: unlock (and wait).
+//     off = head % capacity; if the length there is the pad marker, skip =
+//     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 4;
+//     store head += skip + size(L).
+//   - After moving head or tail, and after finding the owner dead
+//     (EOWNERDEAD: then call pthread_mutex_consistent), store seq += 1 and
+//     read sleepers before unlocking; after unlocking, if sleepers was not 0,
+//     FUTEX_WAKE seq for all (a shared futex, not FUTEX_PRIVATE).
+//   - To sleep until the ring changes: lock, check the condition, store
+//     sleepers += 1 and read s = seq, unlock; FUTEX_WAIT on seq for the value
+//     s with a timeout of at most one second; lock, store sleepers -= 1,
+//     unlock, and check again.
+//   - Creation: zero the header, initialise the lock, store header,
+//     lock_size, capacity and version, then the magic. Opening: check magic,
+//     version, header, lock_size and that capacity fits the memory.
+//
+// # Lifetimes and limits
+//
+// A Ring owns its mapping: Close unmaps it. A Ring that is never closed keeps
+// its mapping until the process exits (the garbage collector never unmaps
+// it: another goroutine may be inside a call), as package mmap's mappings do.
+// A process that opens a named ring at the instant its creator is still
+// writing the header gets an error matching syscall.EINVAL that says so, and
+// may try again. A named ring stays until Unlink
+// (or reboot) even when no process has it open; an anonymous one lives while
+// a process maps it or holds its descriptor. The shared lock is glibc's
+// pthread_mutex_t, so every process on a ring uses the same C library ABI
+// (lock_size guards against mixing). The ring is memory like any other: a
+// process with write access can corrupt it, and a reader that finds a record
+// out of bounds fails with an error matching syscall.EBADMSG rather than
+// read past it.
+package ring

@@ -1,0 +1,448 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/mmap"
+	"github.com/goipc/ipc/posix"
+	"github.com/goipc/ipc/shmsync"
+)
+
+// Options says how Open, New and FromFile make or reach a ring. The zero
+// value (or nil) opens an existing ring and waits as DefaultSpin says.
+type Options struct {
+	Create    bool        // Open: create the ring if its name does not exist
+	Exclusive bool        // with Create: fail with fs.ErrExist if it exists
+	Mode      os.FileMode // permissions of a new named ring, whatever the umask; 0 means 0600
+
+	// Capacity is the size in bytes of a new ring's data area: a multiple
+	// of 8, at least MinCapacity; 0 means DefaultCapacity. An existing ring
+	// keeps its own. The largest message is about half of it (MaxMessage).
+	Capacity int64
+
+	// Spin is how long a call that must wait tries again before it sleeps
+	// on the futex; 0 means DefaultSpin, a negative value sleeps at once.
+	Spin time.Duration
+}
+
+// DefaultSpin is how long a waiting call spins by default: about a round
+// trip to a peer that answers at once, shorter than waking from a futex.
+const DefaultSpin = 20 * time.Microsecond
+
+// A Ring is a handle on a message ring in shared memory. Its methods are
+// safe for concurrent use by many goroutines; any number of processes send
+// and receive on the same ring at once.
+type Ring struct {
+	name     string
+	h        header
+	capacity uint64
+	mu       *shmsync.Mutex
+	spin     time.Duration
+	file     *os.File     // the memfd or file the ring was made from; nil for a named ring
+	release  func() error // unmaps the ring and closes what it came from
+
+	local  sync.Mutex   // one goroutine of this process at a time takes mu: one thread
+	use    sync.RWMutex // held for reading by every call that touches the memory; Close writes
+	closed atomic.Bool
+	done   chan struct{} // closed by Close: wakes local waiters
+	waits  waitSet
+}
+
+// Open opens the ring in the POSIX shared memory object name ("/name", as
+// package posix takes it), or with opts.Create creates it.
+func Open(name string, opts *Options) (*Ring, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	capacity, err := capacityOf("shm_open", name, opts)
+	if err != nil {
+		return nil, err
+	}
+	open := func(create, excl bool) (*posix.SharedMemory, error) {
+		return posix.OpenSharedMemory(name, &posix.ShmOptions{
+			Create: create, Exclusive: excl, Mode: opts.Mode, Size: headerSize + int64(capacity)})
+	}
+	created := opts.Create
+	shm, err := open(opts.Create, opts.Create)
+	if opts.Create && !opts.Exclusive && errors.Is(err, os.ErrExist) {
+		created = false
+		shm, err = open(false, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	mem, err := shm.Map(posix.ReadWrite)
+	if err != nil {
+		shm.Close()
+		return nil, err
+	}
+	if created {
+		initialise(mem, capacity)
+	}
+	r, err := attach(shm.Name(), mem, opts, nil, shm.Close)
+	if err != nil {
+		shm.Close()
+		if created {
+			shm.Unlink()
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+// Unlink removes the named ring; processes that have it open keep using it.
+func Unlink(name string) error { return posix.UnlinkSharedMemory(name) }
+
+// New creates an anonymous ring in a memfd. Hand File to other processes
+// (exec.Cmd.ExtraFiles, or a Unix socket), which reach it with FromFile.
+func New(opts *Options) (*Ring, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	capacity, err := capacityOf("memfd_create", "ring", opts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mmap.Shared(headerSize + int64(capacity))
+	if err != nil {
+		return nil, err
+	}
+	initialise(m.Bytes(), capacity)
+	r, err := attach("memfd:ring", m.Bytes(), opts, m.File(), m.Close)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// FromFile maps the ring held by f (a memfd from New's File, inherited or
+// passed, or a file or /dev/shm object that holds one). f may be closed
+// afterwards.
+func FromFile(f *os.File, opts *Options) (*Ring, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	m, err := mmap.Inherit(f)
+	if err != nil {
+		return nil, err
+	}
+	r, err := attach(f.Name(), m.Bytes(), opts, m.File(), m.Close)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// capacityOf checks opts.Capacity before anything is created.
+func capacityOf(op, name string, opts *Options) (uint64, error) {
+	c := opts.Capacity
+	switch {
+	case c == 0:
+		return DefaultCapacity, nil
+	case c < MinCapacity || c%recordAlign != 0 || c > 1<<40:
+		return 0, errs.Path(op, name, errs.Invalid("ring capacity %d: want a multiple of %d from %d to 1TiB", c, recordAlign, MinCapacity))
+	}
+	return uint64(c), nil
+}
+
+// initialise writes a new ring's header into zeroed memory; the magic word
+// goes last, so a process that sees it sees a whole header.
+func initialise(mem []byte, capacity uint64) {
+	h := headerOf(mem)
+	shmsync.NewMutex(mem[offLock:]) // cannot fail on fresh, aligned memory
+	h.headerSize.Store(headerSize)
+	h.lockSz.Store(lockSize)
+	h.capacity.Store(capacity)
+	h.version.Store(Version)
+	h.magic.Store(Magic)
+}
+
+// attach checks the header of mem and returns the ring it holds.
+func attach(name string, mem []byte, opts *Options, file *os.File, release func() error) (*Ring, error) {
+	bad := func(format string, args ...any) (*Ring, error) {
+		return nil, errs.Path("ring open", name, errs.Invalid(format, args...))
+	}
+	if len(mem) < headerSize+MinCapacity {
+		return bad("%d bytes are too few for a ring", len(mem))
+	}
+	h := headerOf(mem)
+	switch capacity := h.capacity.Load(); {
+	case h.magic.Load() == 0:
+		return bad("not a ring, or one its creator is still initialising (magic 0): try again")
+	case h.magic.Load() != Magic:
+		return bad("not a ring (magic %#x, want %#x)", h.magic.Load(), Magic)
+	case h.version.Load() != Version:
+		return bad("ring version %d, this program speaks %d", h.version.Load(), Version)
+	case h.headerSize.Load() != headerSize:
+		return bad("header of %d bytes, want %d", h.headerSize.Load(), headerSize)
+	case h.lockSz.Load() != lockSize:
+		return bad("the ring's lock is %d bytes, this C library's %d: another ABI", h.lockSz.Load(), lockSize)
+	case capacity < MinCapacity || capacity%recordAlign != 0 || capacity > uint64(len(mem)-headerSize):
+		return bad("capacity %d does not fit the %d-byte mapping", capacity, len(mem))
+	}
+	mu, err := shmsync.MutexAt(mem[offLock:])
+	if err != nil {
+		return nil, errs.Path("ring open", name, err)
+	}
+	h.data = mem[headerSize : headerSize+h.capacity.Load()]
+	spin := opts.Spin
+	if spin == 0 {
+		spin = DefaultSpin
+	}
+	return &Ring{name: name, h: h, capacity: h.capacity.Load(), mu: mu, spin: spin,
+		file: file, release: release, done: make(chan struct{})}, nil
+}
+
+// Name returns the ring's name: "/name" for a named ring.
+func (r *Ring) Name() string { return r.name }
+
+// Capacity returns the size of the ring's data area in bytes.
+func (r *Ring) Capacity() int { return int(r.capacity) }
+
+// MaxMessage returns the largest message the ring takes: a message of up to
+// this size fits whenever the ring is empty.
+func (r *Ring) MaxMessage() int { return maxMessage(r.capacity) }
+
+// File returns the descriptor of an anonymous ring (New, FromFile), to
+// pass to another process; nil for a named ring. It stays owned by r.
+func (r *Ring) File() *os.File { return r.file }
+
+// Send appends msg to the ring, waiting while the ring is too full, until
+// ctx is done or the ring is closed. It fails at once, with an error
+// matching syscall.EINVAL, for a message longer than MaxMessage.
+func (r *Ring) Send(ctx context.Context, msg []byte) error {
+	return r.call("ring send", func() error {
+		if len(msg) > r.MaxMessage() {
+			return r.tooLong(len(msg))
+		}
+		return r.wait(ctx, func() (bool, error) { return r.trySend(msg) })
+	})
+}
+
+// TrySend appends msg if it fits now; otherwise it fails with an error
+// matching syscall.EAGAIN.
+func (r *Ring) TrySend(msg []byte) error {
+	return r.call("ring send", func() error {
+		if len(msg) > r.MaxMessage() {
+			return r.tooLong(len(msg))
+		}
+		return again(r.trySend(msg))
+	})
+}
+
+// Receive takes the oldest message into buf and returns its length,
+// waiting while the ring is empty, until ctx is done or the ring is
+// closed. A message longer than buf stays in the ring, and Receive fails
+// with an error matching syscall.EMSGSIZE: a buffer of MaxMessage bytes
+// always suffices.
+func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
+	err = r.call("ring receive", func() error {
+		return r.wait(ctx, func() (ok bool, err error) {
+			n, ok, err = r.tryReceive(buf)
+			return ok, err
+		})
+	})
+	return n, err
+}
+
+// TryReceive takes the oldest message into buf if there is one; otherwise
+// it fails with an error matching syscall.EAGAIN.
+func (r *Ring) TryReceive(buf []byte) (n int, err error) {
+	err = r.call("ring receive", func() error {
+		var ok bool
+		n, ok, err = r.tryReceive(buf)
+		return again(ok, err)
+	})
+	return n, err
+}
+
+func again(ok bool, err error) error {
+	if err == nil && !ok {
+		return syscall.EAGAIN
+	}
+	return err
+}
+
+func (r *Ring) tooLong(n int) error {
+	return errs.Invalid("message of %d bytes > the ring's maximum %d", n, r.MaxMessage())
+}
+
+// call runs fn while the memory stays mapped, and names op and the ring in
+// its error.
+func (r *Ring) call(op string, fn func() error) error {
+	if r == nil || r.mu == nil {
+		return errs.NotOpen(op, "ring.Ring")
+	}
+	r.use.RLock()
+	defer r.use.RUnlock()
+	if r.closed.Load() {
+		return errs.Closed(op, r.name)
+	}
+	return errs.Path(op, r.name, fn())
+}
+
+// locked runs fn holding the ring's lock, after repairing what a holder
+// that died left. When fn reports that it moved head or tail, seq moves on
+// and the sleepers of every process are woken.
+func (r *Ring) locked(fn func() (changed bool, err error)) error {
+	r.local.Lock()
+	defer r.local.Unlock()
+	err := r.mu.Lock(context.Background())
+	died := errors.Is(err, shmsync.ErrOwnerDead)
+	if died {
+		// Head and tail are each one store, made after the data they
+		// publish: nothing is half done except, perhaps, the wake-up.
+		err = r.mu.Consistent()
+	}
+	if err != nil {
+		if died {
+			r.mu.Unlock()
+		}
+		return err
+	}
+	changed, err := fn()
+	if changed || died {
+		r.h.seq.Add(1)
+	}
+	wake := (changed || died) && r.h.sleepers.Load() > 0
+	if uerr := r.mu.Unlock(); err == nil {
+		err = uerr
+	}
+	if wake {
+		futexWake(r.h.seq)
+	}
+	return err
+}
+
+func (r *Ring) trySend(msg []byte) (sent bool, err error) {
+	h := &r.h
+	need := recordSize(len(msg))
+	if r.capacity-(h.tail.Load()-h.head.Load()) < need { // a hint, read without the lock
+		return false, nil
+	}
+	err = r.locked(func() (bool, error) {
+		head, tail := h.head.Load(), h.tail.Load()
+		off := tail % r.capacity
+		var pad uint64
+		if off+need > r.capacity {
+			pad = r.capacity - off
+		}
+		if tail-head+pad+need > r.capacity {
+			return false, nil
+		}
+		if pad > 0 {
+			u32(h.data, int(off)).Store(padMarker)
+			off = 0
+		}
+		u32(h.data, int(off)).Store(uint32(len(msg)))
+		copy(h.data[off+4:], msg)
+		h.tail.Store(tail + pad + need)
+		sent = true
+		return true, nil
+	})
+	return sent, err
+}
+
+func (r *Ring) tryReceive(buf []byte) (n int, received bool, err error) {
+	h := &r.h
+	if h.head.Load() == h.tail.Load() { // a hint, read without the lock
+		return 0, false, nil
+	}
+	err = r.locked(func() (bool, error) {
+		head, tail := h.head.Load(), h.tail.Load()
+		if head == tail {
+			return false, nil
+		}
+		off, skip, size, err := r.record(head, tail)
+		if err != nil {
+			return false, err
+		}
+		if size > len(buf) {
+			return false, errs.Hint(syscall.EMSGSIZE, "message of %d bytes > buffer of %d; it stays in the ring", size, len(buf))
+		}
+		n = copy(buf, h.data[off+4:off+4+uint64(size)])
+		h.head.Store(head + skip + recordSize(size))
+		received = true
+		return true, nil
+	})
+	return n, received, err
+}
+
+// record finds the message at head, in a ring that holds one: its offset in
+// the data area, the padding skipped to reach it, and its length.
+func (r *Ring) record(head, tail uint64) (off, skip uint64, size int, err error) {
+	off = head % r.capacity
+	length := u32(r.h.data, int(off)).Load()
+	if length == padMarker {
+		skip, off = r.capacity-off, 0
+		length = u32(r.h.data, 0).Load()
+	}
+	if int64(length) > int64(r.MaxMessage()) || head+skip+recordSize(int(length)) > tail {
+		return 0, 0, 0, errs.Hint(syscall.EBADMSG, "corrupt ring: a record of %d bytes at position %d", length, head)
+	}
+	return off, skip, int(length), nil
+}
+
+// Stats describe a ring at one instant.
+type Stats struct {
+	Capacity   int    // bytes of the data area
+	MaxMessage int    // the largest message it takes
+	Used       int    // bytes the queued records take, with padding
+	Messages   int    // messages queued
+	Sleepers   int    // threads of any process asleep waiting on it
+	Head, Tail uint64 // the read and write positions
+}
+
+// Stat walks the queued records under the ring's lock.
+func (r *Ring) Stat() (Stats, error) {
+	var s Stats
+	err := r.call("ring stat", func() error {
+		return r.locked(func() (bool, error) {
+			h := &r.h
+			head, tail := h.head.Load(), h.tail.Load()
+			s = Stats{Capacity: int(r.capacity), MaxMessage: r.MaxMessage(), Used: int(tail - head),
+				Sleepers: int(h.sleepers.Load()), Head: head, Tail: tail}
+			for pos := head; pos != tail; s.Messages++ {
+				_, skip, size, err := r.record(pos, tail)
+				if err != nil {
+					return false, err
+				}
+				pos += skip + recordSize(size)
+			}
+			return false, nil
+		})
+	})
+	return s, err
+}
+
+// Close unmaps the ring after waking this process's goroutines that wait on
+// it, which return errors matching os.ErrClosed; other processes go on. The
+// ring itself stays (until Unlink for a named one; an anonymous one while
+// some process maps it or holds its descriptor). Close is safe to call
+// twice.
+func (r *Ring) Close() error {
+	if r == nil || r.mu == nil {
+		return nil
+	}
+	r.waits.mu.Lock() // no new sleeper after this
+	if r.closed.Swap(true) {
+		r.waits.mu.Unlock()
+		return nil
+	}
+	close(r.done)
+	r.waits.mu.Unlock()
+	r.locked(func() (bool, error) { return true, nil }) // moves seq: the sleeper wakes
+	// Every call holds use for reading until it returns, the sleeper too.
+	r.use.Lock()
+	defer r.use.Unlock()
+	return r.release()
+}

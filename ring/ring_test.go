@@ -1,0 +1,308 @@
+package ring_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/inventory/inventorytest"
+	"github.com/goipc/ipc/ring"
+)
+
+func TestMain(m *testing.M) {
+	inventorytest.Main(m, map[string]func([]string) error{
+		"send":  childSend,
+		"recv":  childRecv,
+		"echo":  childEcho,
+		"drain": childDrain,
+	})
+}
+
+// newRing creates a named ring removed at cleanup.
+func newRing(t testing.TB, capacity int64) *ring.Ring {
+	t.Helper()
+	name := "/" + testutil.Name("ring")
+	r, err := ring.Open(name, &ring.Options{Create: true, Exclusive: true, Capacity: capacity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.Close()
+		ring.Unlink(name)
+	})
+	return r
+}
+
+func TestSendReceive(t *testing.T) {
+	r := newRing(t, 256)
+	ctx := context.Background()
+	if got, want := r.MaxMessage(), 124; got != want {
+		t.Errorf("MaxMessage of a 256-byte ring: %d, want %d", got, want)
+	}
+	buf := make([]byte, r.MaxMessage())
+	// Two records of up to a quarter of the ring, and the padding before
+	// one, always fit.
+	msgOf := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, i%(r.Capacity()/4-4+1)) }
+	if err := r.Send(ctx, msgOf(0)); err != nil {
+		t.Fatal(err)
+	}
+	// One message stays queued while sizes wrap around the end many times,
+	// with padding and without.
+	for i := 1; i < 500; i++ {
+		if err := r.Send(ctx, msgOf(i)); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		n, err := r.Receive(ctx, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf[:n], msgOf(i-1)) {
+			t.Fatalf("message %d: %d bytes of %v, want %d", i-1, n, buf[:min(n, 4)], len(msgOf(i-1)))
+		}
+	}
+	st, err := r.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Messages != 1 || st.Used != (len(msgOf(499))+4+7)/8*8 {
+		t.Errorf("Stat %+v: want the one message queued", st)
+	}
+}
+
+// TestOrder: messages come out whole and in order, through every wrap.
+func TestOrder(t *testing.T) {
+	r := newRing(t, 512)
+	buf := make([]byte, r.MaxMessage())
+	next := 0
+	for i := range 2000 {
+		msg := []byte(fmt.Sprintf("%d:%s", i, strings.Repeat("x", i%200)))
+		for {
+			err := r.TrySend(msg)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, syscall.EAGAIN) {
+				t.Fatal(err)
+			}
+			n, err := r.TryReceive(buf)
+			if err != nil {
+				t.Fatalf("TryReceive of a full ring: %v", err)
+			}
+			checkOrder(t, buf[:n], &next)
+		}
+	}
+	for {
+		n, err := r.TryReceive(buf)
+		if errors.Is(err, syscall.EAGAIN) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOrder(t, buf[:n], &next)
+	}
+	if next != 2000 {
+		t.Fatalf("received %d messages, want 2000", next)
+	}
+}
+
+func checkOrder(t *testing.T, got []byte, next *int) {
+	t.Helper()
+	want := fmt.Sprintf("%d:%s", *next, strings.Repeat("x", *next%200))
+	if string(got) != want {
+		t.Fatalf("message %d: got %q, want %q", *next, got, want)
+	}
+	*next++
+}
+
+func TestBadInput(t *testing.T) {
+	r := newRing(t, 256)
+	if err := r.Send(context.Background(), make([]byte, r.MaxMessage()+1)); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Send of a message too long: %v, want EINVAL", err)
+	}
+	if err := r.TrySend([]byte("twelve bytes")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.TryReceive(make([]byte, 5)); !errors.Is(err, syscall.EMSGSIZE) {
+		t.Errorf("TryReceive into a short buffer: %v, want EMSGSIZE", err)
+	}
+	buf := make([]byte, 12)
+	if n, err := r.TryReceive(buf); err != nil || string(buf[:n]) != "twelve bytes" {
+		t.Errorf("the message a short buffer refused: %q, %v; want it still queued", buf[:n], err)
+	}
+	if _, err := r.TryReceive(buf); !errors.Is(err, syscall.EAGAIN) {
+		t.Errorf("TryReceive of an empty ring: %v, want EAGAIN", err)
+	}
+	for _, c := range []int64{8, 100, -64} {
+		if _, err := ring.New(&ring.Options{Capacity: c}); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("New with capacity %d: %v, want EINVAL", c, err)
+		}
+	}
+	if _, err := ring.Open("/"+testutil.Name("absent"), nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open of a missing ring: %v, want fs.ErrNotExist", err)
+	}
+	var nilRing *ring.Ring
+	if err := nilRing.TrySend(nil); !errors.Is(err, os.ErrInvalid) {
+		t.Errorf("TrySend on nil: %v, want os.ErrInvalid", err)
+	}
+}
+
+// TestNotARing: memory that does not hold a ring of this version is
+// refused, with the reason.
+func TestNotARing(t *testing.T) {
+	f, err := os.CreateTemp("", "goipc-notring-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	f.Truncate(4096)
+	header := func(off int64, b ...byte) {
+		if _, err := f.WriteAt(b, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		poke func()
+		want string
+	}{
+		{func() {}, "creator is still initialising"},
+		{func() { header(0, 1, 2, 3, 4) }, "not a ring (magic 0x4030201"},
+		{func() { header(0, 'r', 'i', 'n', 'g', 2) }, "ring version 2, this program speaks 1"},
+	} {
+		c.poke()
+		if _, err := ring.FromFile(f, nil); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("FromFile: %v, want EINVAL: %s", err, c.want)
+		}
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	r := newRing(t, 64)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := r.Receive(ctx, make([]byte, 64)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Receive past its deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	for r.TrySend(make([]byte, 20)) == nil { // fill it
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Send(ctx, make([]byte, 20)) }()
+	waitSleepers(t, r, 1) // the Send sleeps on the futex
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled Send: %v, want context.Canceled", err)
+	}
+}
+
+// TestCloseWakes: Close wakes every local waiter with os.ErrClosed; and a
+// hundred waiting goroutines share one thread asleep in the kernel.
+func TestCloseWakes(t *testing.T) {
+	name := "/" + testutil.Name("ring")
+	r, err := ring.Open(name, &ring.Options{Create: true, Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Unlink(name)
+	const n = 100
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := r.Receive(context.Background(), make([]byte, 16))
+			errs <- err
+		}()
+	}
+	// One sleeps on the futex, the others wait for it on a channel.
+	testutil.WaitGoroutines(t, n-1, "select", "ring.(*Ring).Receive")
+	waitSleepers(t, r, 1)
+	if st, err := r.Stat(); err != nil || st.Sleepers != 1 {
+		t.Errorf("%d threads of this process sleep on the ring (%v), want 1", st.Sleepers, err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for range n {
+		if err := <-errs; !errors.Is(err, os.ErrClosed) {
+			t.Fatalf("Receive woken by Close: %v, want os.ErrClosed", err)
+		}
+	}
+	if err := r.TrySend([]byte("x")); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("TrySend after Close: %v, want os.ErrClosed", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// waitSleepers waits until n threads sleep on r's futex.
+func waitSleepers(t *testing.T, r *ring.Ring, n int) {
+	t.Helper()
+	testutil.WaitUntil(t, func() bool {
+		st, err := r.Stat()
+		return err == nil && st.Sleepers == n
+	}, "%d sleepers on the ring", n)
+}
+
+func spinOf(ns int64) time.Duration {
+	if ns <= 0 {
+		return -1
+	}
+	return time.Duration(ns)
+}
+
+// TestManyWaiters: goroutines that wait while one of them sleeps on the
+// futex all get a message once messages come, from this process or another.
+func TestManyWaiters(t *testing.T) {
+	r := newRing(t, 4096)
+	const n = 50
+	got := make(chan string, n)
+	for range n {
+		go func() {
+			buf := make([]byte, 64)
+			k, err := r.Receive(context.Background(), buf)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			got <- string(buf[:k])
+		}()
+	}
+	testutil.WaitGoroutines(t, n-1, "select", "ring.(*Ring).Receive")
+	waitSleepers(t, r, 1)
+	path := "/dev/shm" + r.Name()
+	sender := testutil.Start(t, peerCmd(t, "c", path, "send", "7", strconv.Itoa(n/2), "0"))
+	sender.Expect("ready")
+	sender.MustSucceed()
+	for i := range n - n/2 {
+		if err := r.Send(context.Background(), []byte(fmt.Sprint("local ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for range n {
+		select {
+		case m := <-got:
+			if seen[m] {
+				t.Fatalf("message %q came twice", m)
+			}
+			seen[m] = true
+		case <-time.After(testutil.Timeout):
+			t.Fatalf("%d of %d waiters got a message", len(seen), n)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package ring
+
+import (
+	"context"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/errs"
+)
+
+// Waiting. A call that cannot go on now reads seq, tries, and if it still
+// cannot, spins for up to r.spin watching seq (yielding the CPU now and
+// then), then sleeps until seq moves. Of the goroutines of one Ring that
+// sleep, one at a time (the sleeper) sleeps on the futex, holding the only
+// OS thread, and wakes the others, which park on a channel: cancellation and
+// Close reach them at once, and they cost no thread. A single waiter is woken
+// by the kernel directly, without a second hand-off.
+
+// waitSet is the goroutines of a Ring asleep until seq moves from at.
+type waitSet struct {
+	mu       sync.Mutex
+	at       uint32        // the seq every waiter of gen saw
+	gen      chan struct{} // closed when seq moves from at
+	waiters  int           // in gen
+	sleeping bool          // a waiter sleeps on the futex
+}
+
+// wait runs try until it reports done or fails, waiting for seq to move
+// between tries, until ctx is done or the ring is closed.
+func (r *Ring) wait(ctx context.Context, try func() (bool, error)) error {
+	var spinUntil time.Time
+	for {
+		seen := r.h.seq.Load()
+		if done, err := try(); done || err != nil {
+			return err
+		}
+		if err := ended(ctx); err != nil {
+			return err
+		}
+		if r.closed.Load() {
+			return os.ErrClosed
+		}
+		if r.spin > 0 {
+			now := time.Now()
+			if spinUntil.IsZero() {
+				spinUntil = now.Add(r.spin)
+			}
+			if now.Before(spinUntil) {
+				r.spinWhile(seen, spinUntil)
+				continue
+			}
+		}
+		if err := r.sleep(ctx, seen); err != nil {
+			return err
+		}
+	}
+}
+
+// spinWhile watches seq until it moves from seen or the time is up, with a
+// sched_yield (not runtime.Gosched: the peer may wait for this very CPU)
+// every spinYield looks, as csrc/goipc_ring.h does.
+func (r *Ring) spinWhile(seen uint32, until time.Time) {
+	for i := 1; r.h.seq.Load() == seen; i++ {
+		if i%spinYield == 0 {
+			if !time.Now().Before(until) {
+				return
+			}
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
+}
+
+// spinYield is how many looks at seq a spin makes between yields.
+const spinYield = 1024
+
+// ended is the error of a ctx that is done or past its deadline, else nil.
+func ended(ctx context.Context) error {
+	if ctx.Done() == nil {
+		return nil
+	}
+	if err := errs.FromContext(ctx); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return errs.ErrTimeout
+	}
+	return nil
+}
+
+// sleep parks the goroutine until seq moves from seen (or may have: a wake
+// can be early), ctx is done or the ring closed.
+func (r *Ring) sleep(ctx context.Context, seen uint32) error {
+	w := &r.waits
+	w.mu.Lock()
+	if r.closed.Load() {
+		w.mu.Unlock()
+		return os.ErrClosed
+	}
+	if r.h.seq.Load() != seen {
+		w.mu.Unlock()
+		return nil
+	}
+	if w.waiters > 0 && w.at != seen {
+		w.wakeAll() // seq moved since they looked: they try again
+	}
+	if w.waiters == 0 {
+		w.at, w.gen = seen, make(chan struct{})
+	}
+	w.waiters++
+	gen := w.gen
+	sleeper := !w.sleeping
+	w.sleeping = true
+	w.mu.Unlock()
+
+	if sleeper {
+		return r.sleepFor(ctx, seen)
+	}
+	select {
+	case <-gen:
+		return nil
+	case <-r.done:
+		return os.ErrClosed
+	case <-ctx.Done():
+		w.mu.Lock()
+		if w.gen == gen {
+			w.waiters--
+		}
+		w.mu.Unlock()
+		return errs.FromContext(ctx)
+	}
+}
+
+// wakeAll wakes the waiters of gen; w.mu is held.
+func (w *waitSet) wakeAll() {
+	if w.waiters > 0 {
+		close(w.gen)
+		w.waiters = 0
+	}
+}
+
+// sleepFor is the sleeper's part: it sleeps on the futex until seq moves
+// from seen, ctx is done or the ring closed, then wakes every waiter (which
+// try again; one of them sleeps next).
+func (r *Ring) sleepFor(ctx context.Context, seen uint32) error {
+	// A cancellation moves seq, under the lock, so that the futex wait
+	// returns however close to it the cancellation came (a wake-up alone
+	// could come just before the wait and be lost); the other waiters, in
+	// every process, look again and go back to sleep.
+	moved := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(moved)
+		r.locked(func() (bool, error) { return true, nil })
+	})
+	for r.h.seq.Load() == seen && ctx.Err() == nil && !r.closed.Load() {
+		limit := sleepLimitMs * time.Millisecond
+		if d, ok := ctx.Deadline(); ok {
+			if limit = min(limit, time.Until(d)); limit <= 0 {
+				break
+			}
+		}
+		r.sleepOnFutex(seen, limit)
+	}
+	if !stop() {
+		<-moved // it touches the ring: let it finish before Close may unmap
+	}
+	w := &r.waits
+	w.mu.Lock()
+	w.sleeping = false
+	w.wakeAll()
+	w.mu.Unlock()
+	if r.closed.Load() {
+		return os.ErrClosed
+	}
+	return ended(ctx)
+}
+
+// sleepOnFutex sleeps while seq holds at, for at most limit, counted
+// among the ring's sleepers (which the count, changed under the lock, tells
+// every sender and receiver to wake).
+func (r *Ring) sleepOnFutex(at uint32, limit time.Duration) {
+	asleep := false
+	r.locked(func() (bool, error) {
+		if r.h.seq.Load() == at {
+			r.h.sleepers.Add(1)
+			asleep = true
+		}
+		return false, nil
+	})
+	if !asleep {
+		return
+	}
+	futexWait(r.h.seq, at, limit)
+	r.locked(func() (bool, error) {
+		r.h.sleepers.Add(^uint32(0))
+		return false, nil
+	})
+}
+
+// The futex operations, from linux/futex.h, on a shared (not private) futex.
+const (
+	futexWaitOp = 0
+	futexWakeOp = 1
+)
+
+// futexWait sleeps while *word == val, for at most d (FUTEX_WAIT on a shared
+// futex: any process that maps the word wakes it).
+func futexWait(word *atomic.Uint32, val uint32, d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWaitOp, uintptr(val),
+		uintptr(unsafe.Pointer(&ts)), 0, 0)
+}
+
+// futexWake wakes every thread of every process asleep on word.
+func futexWake(word *atomic.Uint32) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWakeOp, uintptr(1<<31-1), 0, 0, 0)
+}

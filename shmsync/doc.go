@@ -1,0 +1,77 @@
+// Package shmsync puts locks and condition variables in shared memory: a
+// robust, process-shared pthread mutex and a process-shared pthread condition
+// variable, laid out exactly as C's pthread_mutex_t and pthread_cond_t, so a
+// Go process and C processes (or Python through ctypes) lock the same bytes.
+//
+// # What it maps to
+//
+//   - NewMutex: pthread_mutex_init with PTHREAD_PROCESS_SHARED,
+//     PTHREAD_MUTEX_ROBUST and PTHREAD_MUTEX_ERRORCHECK. MutexAt uses a mutex
+//     that another process initialised (robust and process-shared; any type).
+//   - Lock: pthread_mutex_lock, or pthread_mutex_clocklock (CLOCK_MONOTONIC)
+//     when the context can end. TryLock: clocklock with a deadline already
+//     past (glibc 2.36's pthread_mutex_trylock of an unrecoverable mutex
+//     leaves it locked). Unlock, Consistent: pthread_mutex_unlock,
+//     pthread_mutex_consistent.
+//   - NewCond, CondAt: pthread_cond_init with PTHREAD_PROCESS_SHARED. Wait:
+//     pthread_cond_wait or pthread_cond_clockwait. Signal, Broadcast:
+//     pthread_cond_signal, pthread_cond_broadcast.
+//
+// The memory can be any shared mapping: package mmap's Shared memory (a memfd)
+// or a mapped file, POSIX or System V shared memory. It must not be Go memory,
+// which other processes cannot see and the garbage collector may free. The
+// mutex and the condition variable take MutexSize and CondSize bytes at an
+// 8-byte boundary; they live as long as the memory and need no destruction.
+// The handles keep the slice they were given and are valid while its mapping
+// is: after the memory is unmapped, using them crashes the program.
+//
+// # Threads and goroutines
+//
+// A pthread mutex belongs to the OS thread that locked it, and the kernel
+// marks it "owner died" when that thread ends. Lock and TryLock therefore
+// lock the calling goroutine to its thread (runtime.LockOSThread) until
+// Unlock, so that the goroutine that locked is, for its whole critical
+// section, the thread that holds the lock. Consequently:
+//
+//   - Unlock, Consistent and Cond.Wait from a goroutine that does not hold the
+//     mutex fail with an error matching syscall.EPERM and change nothing.
+//   - A second Lock by the holding goroutine fails with syscall.EDEADLK
+//     instead of deadlocking.
+//   - A goroutine that returns while holding the lock ends its thread (the
+//     runtime ends the thread of a goroutine that exits locked to it), and the
+//     next Lock returns ErrOwnerDead, as when a process dies holding it;
+//     except on the process's main thread, which the runtime never ends but
+//     parks for good: the lock then stays held until the process exits.
+//     Unlock before returning.
+//   - A goroutine waiting in Lock or Wait holds an OS thread, as any blocking
+//     pthread call does: a thousand goroutines waiting for one lock are a
+//     thousand threads. Serialise a process's goroutines with a sync.Mutex
+//     first where that matters (package ring does).
+//
+// # Dead holders
+//
+// When the holder dies, the next Lock (or TryLock, or Wait as it takes the
+// mutex back) returns an error matching ErrOwnerDead, with the lock held.
+// The caller repairs what the dead holder may have left half done, then calls
+// Consistent and goes on. Unlocking without Consistent makes the mutex
+// unrecoverable: every later Lock fails with ErrNotRecoverable until some
+// process initialises it again. This is POSIX's robust mutex, and a C holder
+// and a Go holder die alike.
+//
+// # Cancellation
+//
+// glibc's pthread waits retry EINTR, so no signal can interrupt them. A Lock
+// or Wait whose context can be cancelled waits in slices of at most 10ms and
+// looks at the context between them; a context that cannot end (such as
+// context.Background) waits in one call. Deadlines return errors matching
+// os.ErrDeadlineExceeded, cancellation ctx.Err(). Wait, like
+// pthread_cond_wait, may return nil without a signal (at the end of a slice,
+// too): call it in a loop that checks the condition.
+//
+// # Limits
+//
+// The layout is the C library's: Go and C share a mutex only when they use
+// the same libc (glibc here). A condition variable has no robust form in
+// POSIX: a waiter killed inside Wait may take a later Signal with it, while
+// Broadcast still wakes every live waiter.
+package shmsync

@@ -1,0 +1,162 @@
+package unixfd
+
+import (
+	"errors"
+	"net"
+	"os"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/errs"
+)
+
+// ErrTruncated is matched (errors.Is) by the error of a Receive whose
+// control data or datagram did not fit: the sender passed more descriptors
+// than the receiver made room for, or a datagram longer than the buffer.
+var ErrTruncated = errors.New("truncated")
+
+// Credentials are the sender's process, user and group ids as the kernel
+// vouches for them (SCM_CREDENTIALS).
+type Credentials struct {
+	PID, UID, GID int
+}
+
+// Send writes data and the descriptors of files to c in one message
+// (sendmsg with SCM_RIGHTS). The receiver gets its own descriptors of the
+// same open files; the caller still owns files and may close them at once.
+// Descriptors need at least one byte of data to travel with: empty data with
+// files is sent as one zero byte.
+func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
+	if c == nil {
+		return errs.NotOpen("sendmsg", "net.UnixConn")
+	}
+	if len(files) > scmMaxFD {
+		return errs.Syscall("sendmsg", errs.Invalid("%d descriptors > the kernel's %d per message (SCM_MAX_FD)", len(files), scmMaxFD))
+	}
+	fds := make([]int, len(files))
+	for i, f := range files {
+		if f == nil {
+			return errs.Syscall("sendmsg", errs.Invalid("file %d is nil", i))
+		}
+		fds[i] = int(f.Fd())
+	}
+	if len(data) == 0 && len(files) > 0 {
+		data = []byte{0}
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	_, _, err := c.WriteMsgUnix(data, oob, nil)
+	for _, f := range files {
+		runtime.KeepAlive(f)
+	}
+	return err
+}
+
+// scmMaxFD is the kernel's SCM_MAX_FD: descriptors in one message.
+const scmMaxFD = 253
+
+// Message is what Receive read: N bytes of data, the files passed with them
+// (the caller owns and closes them), and the sender's credentials when
+// PassCredentials asked for them.
+type Message struct {
+	N           int
+	Files       []*os.File
+	Credentials *Credentials
+}
+
+// PassCredentials asks the kernel to attach the sender's credentials to
+// every message c receives from now on (SO_PASSCRED).
+func PassCredentials(c *net.UnixConn, on bool) error {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, boolInt(on))
+	}); err != nil {
+		return err
+	}
+	return errs.Syscall("setsockopt SO_PASSCRED", serr)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Receive reads one message into buf, with room for up to maxFiles passed
+// descriptors (recvmsg; the descriptors arrive close-on-exec). It waits on
+// the runtime poller, so it holds no thread, and honours c's deadlines.
+//
+// When the sender passed more than maxFiles descriptors, the kernel drops
+// the rest (and closes them): Receive then closes those that did arrive and
+// fails with an error matching ErrTruncated, which says so. A datagram
+// longer than buf fails the same way (its tail is lost, as recvmsg loses it).
+func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
+	if c == nil {
+		return Message{}, errs.NotOpen("recvmsg", "net.UnixConn")
+	}
+	if maxFiles < 0 || maxFiles > scmMaxFD {
+		return Message{}, errs.Syscall("recvmsg", errs.Invalid("room for %d descriptors: want 0 to 253", maxFiles))
+	}
+	// Room for the credentials, which come whenever SO_PASSCRED is on, and
+	// the descriptors; the space is rounded up, so more than maxFiles may
+	// still fit, and are refused below.
+	oob := make([]byte, unix.CmsgSpace(4*maxFiles)+unix.CmsgSpace(unix.SizeofUcred))
+	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return Message{}, err
+	}
+	msg := Message{N: n}
+	perr := parseControl(oob[:oobn], &msg)
+	switch {
+	case perr != nil:
+	case flags&unix.MSG_CTRUNC != 0 || len(msg.Files) > maxFiles:
+		perr = errs.Hint(ErrTruncated, "control data: the sender passed more than the %d descriptors there was room for; those that arrived are closed", maxFiles)
+	case flags&unix.MSG_TRUNC != 0:
+		perr = errs.Hint(ErrTruncated, "a datagram longer than the %d-byte buffer", len(buf))
+	}
+	if perr != nil {
+		for _, f := range msg.Files {
+			f.Close()
+		}
+		return Message{N: n}, errs.Syscall("recvmsg", perr)
+	}
+	return msg, nil
+}
+
+// parseControl takes the descriptors and credentials out of control data.
+func parseControl(oob []byte, msg *Message) error {
+	cmsgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return err
+	}
+	for _, cm := range cmsgs {
+		if cm.Header.Level != unix.SOL_SOCKET {
+			continue
+		}
+		switch cm.Header.Type {
+		case unix.SCM_RIGHTS:
+			fds, err := unix.ParseUnixRights(&cm)
+			if err != nil {
+				return err
+			}
+			for _, fd := range fds {
+				msg.Files = append(msg.Files, os.NewFile(uintptr(fd), "passed"))
+			}
+		case unix.SCM_CREDENTIALS:
+			uc, err := unix.ParseUnixCredentials(&cm)
+			if err != nil {
+				return err
+			}
+			msg.Credentials = &Credentials{PID: int(uc.Pid), UID: int(uc.Uid), GID: int(uc.Gid)}
+		}
+	}
+	return nil
+}
