@@ -340,6 +340,7 @@ func TestSpinEndsWithATry(t *testing.T) {
 	if err := lock.Lock(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	defer lock.Unlock() // on failure, before rx.Close, which waits for the receiver
 	got := make(chan error, 1)
 	go func() {
 		buf := make([]byte, 16)
@@ -349,8 +350,13 @@ func TestSpinEndsWithATry(t *testing.T) {
 		}
 		got <- err
 	}()
-	// A receiver inside the shim with the ring empty is spinning.
-	testutil.WaitGoroutines(t, 1, "syscall", "ring._Cfunc_ring_receive")
+	// A receiver inside the shim with the ring empty is spinning; on a busy
+	// machine its spin may be over before this goroutine looks, and it
+	// waits for the lock already (FUTEX_WAITERS, the high bit of the lock
+	// word, the mutex's first): either way it must take what is sent now.
+	testutil.WaitUntil(t, func() bool {
+		return testutil.Parked("syscall", "ring._Cfunc_ring_receive") == 1 || word(64).Load()&(1<<31) != 0
+	}, "the receiver spinning or waiting for the lock")
 	// Send "x" by the layout's rules, holding the lock: a record of 8
 	// bytes at the start of the data area, tail, then seq.
 	word(256).Store(1)

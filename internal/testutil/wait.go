@@ -39,21 +39,27 @@ func WaitInKernel(t testing.TB, n int, fn string) {
 // the ones this test waits for.
 func WaitGoroutines(t testing.TB, n int, state, fn string) {
 	t.Helper()
-	buf := make([]byte, 1<<20)
 	WaitUntil(t, func() bool {
-		for {
-			k := runtime.Stack(buf, true)
-			if k == len(buf) {
-				buf = make([]byte, 2*len(buf))
-				continue
-			}
-			if got := parked(buf[:k], state, fn); got > n {
-				t.Fatalf("%d goroutines in %s parked in state %q, want %d: an earlier test left some behind", got, fn, state, n)
-			} else {
-				return got == n
-			}
+		if got := Parked(state, fn); got > n {
+			t.Fatalf("%d goroutines in %s parked in state %q, want %d: an earlier test left some behind", got, fn, state, n)
+		} else {
+			return got == n
 		}
+		return false
 	}, "%d goroutines in %s parked in state %q", n, fn, state)
+}
+
+// Parked counts the goroutines whose stack holds fn that are now in state,
+// for a WaitUntil that waits on more than one event.
+func Parked(state, fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		k := runtime.Stack(buf, true)
+		if k < len(buf) {
+			return parked(buf[:k], state, fn)
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // parked counts the goroutines of a runtime.Stack dump in state with fn in
