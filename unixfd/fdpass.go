@@ -39,7 +39,10 @@ func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 		if f == nil {
 			return errs.Syscall("sendmsg", errs.Invalid("file %d is nil", i))
 		}
-		fds[i] = int(f.Fd())
+		// Fd of a closed file is -1, which sendmsg would only call EBADF.
+		if fds[i] = int(f.Fd()); fds[i] < 0 {
+			return errs.Closed("sendmsg", f.Name())
+		}
 	}
 	if len(data) == 0 && len(files) > 0 {
 		data = []byte{0}
@@ -70,6 +73,9 @@ type Message struct {
 // PassCredentials asks the kernel to attach the sender's credentials to
 // every message c receives from now on (SO_PASSCRED).
 func PassCredentials(c *net.UnixConn, on bool) error {
+	if c == nil {
+		return errs.NotOpen("setsockopt SO_PASSCRED", "net.UnixConn")
+	}
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return err
