@@ -71,7 +71,10 @@ type Message struct {
 }
 
 // PassCredentials asks the kernel to attach the sender's credentials to
-// every message c receives from now on (SO_PASSCRED).
+// every message c receives from now on (SO_PASSCRED). It counts from when
+// the message was sent: one the peer sent before, still queued, arrives with
+// PID 0 and the overflow uid and gid (65534, "nobody"), so turn it on before
+// the peer may send, such as before exchanging a first message.
 func PassCredentials(c *net.UnixConn, on bool) error {
 	if c == nil {
 		return errs.NotOpen("setsockopt SO_PASSCRED", "net.UnixConn")
