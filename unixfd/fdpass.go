@@ -23,8 +23,10 @@ type Credentials struct {
 }
 
 // Send writes data and the descriptors of files to c in one message
-// (sendmsg with SCM_RIGHTS). The receiver gets its own descriptors of the
-// same open files; the caller still owns files and may close them at once.
+// (sendmsg with SCM_RIGHTS; on a stream socket, data longer than the
+// socket's buffer takes more writes, the descriptors going with the first).
+// The receiver gets its own descriptors of the same open files; the caller
+// still owns files and may close them at once.
 // Descriptors need at least one byte of data to travel with: empty data with
 // files is sent as one zero byte.
 func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
@@ -51,9 +53,14 @@ func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
 	}
-	_, _, err := c.WriteMsgUnix(data, oob, nil)
+	n, _, err := c.WriteMsgUnix(data, oob, nil)
 	for _, f := range files {
 		runtime.KeepAlive(f)
+	}
+	if err == nil && n < len(data) {
+		// A stream socket's sendmsg takes what fits in its buffer (the
+		// descriptors go with the first byte); Write sends the rest.
+		_, err = c.Write(data[n:])
 	}
 	return err
 }

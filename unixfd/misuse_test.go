@@ -1,7 +1,9 @@
 package unixfd_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"testing"
 	"time"
@@ -48,5 +50,46 @@ func TestSendClosedFile(t *testing.T) {
 	}
 	if got := string(buf[:msg.N]); got != "y" || len(msg.Files) != 0 {
 		t.Fatalf("received %q with %d files, want \"y\" alone", got, len(msg.Files))
+	}
+}
+
+// TestSendLarge: a message larger than the socket's buffer arrives whole on
+// a stream socket; sendmsg takes only what fits, and Send writes the rest.
+func TestSendLarge(t *testing.T) {
+	a, b := socketPair(t)
+	data := make([]byte, 4<<20)
+	for i := range data {
+		data[i] = byte(i % 251)
+	}
+	type result struct {
+		got   []byte
+		files int
+		err   error
+	}
+	done := make(chan result)
+	go func() {
+		buf := make([]byte, 64<<10)
+		msg, err := unixfd.Receive(b, buf, 1)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		for _, f := range msg.Files {
+			f.Close()
+		}
+		rest, err := io.ReadAll(b)
+		done <- result{append(buf[:msg.N], rest...), len(msg.Files), err}
+	}()
+	f := tempFile(t, "passed")
+	if err := unixfd.Send(a, data, f); err != nil {
+		t.Fatal(err)
+	}
+	a.CloseWrite()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.files != 1 || !bytes.Equal(r.got, data) {
+		t.Fatalf("received %d bytes and %d files, want %d bytes and 1 file", len(r.got), r.files, len(data))
 	}
 }
