@@ -93,3 +93,18 @@ func TestSendLarge(t *testing.T) {
 		t.Fatalf("received %d bytes and %d files, want %d bytes and 1 file", len(r.got), r.files, len(data))
 	}
 }
+
+// TestSealsString: seals without a name here (F_SEAL_FUTURE_WRITE, 0x10,
+// which a C producer may add) show in the string instead of vanishing.
+func TestSealsString(t *testing.T) {
+	for s, want := range map[unixfd.Seals]string{
+		0:                                 "none",
+		unixfd.SealAll:                    "shrink|grow|write|seal",
+		unixfd.SealShrink | 0x10:          "shrink|0x10",
+		unixfd.SealSeal | unixfd.SealGrow: "grow|seal",
+	} {
+		if got := s.String(); got != want {
+			t.Errorf("Seals(%#x).String() = %q, want %q", int(s), got, want)
+		}
+	}
+}
