@@ -31,13 +31,20 @@ func NewCond(mem []byte) (*Cond, error) {
 }
 
 // CondAt returns the condition variable that another process (or NewCond)
-// initialised at the start of mem.
+// initialised at the start of mem. It fails with an error matching
+// syscall.EINVAL when the bytes are not a process-shared condition variable
+// (zeroed memory is a private one, whose wake-ups would not reach other
+// processes).
 func CondAt(mem []byte) (*Cond, error) {
 	p, err := place("shmsync.CondAt", mem, CondSize)
 	if err != nil {
 		return nil, err
 	}
-	return &Cond{condOf(p), mem}, nil
+	c := &Cond{condOf(p), mem}
+	if e := condChecks(c.c); e != 0 {
+		return nil, errs.Syscall("shmsync.CondAt", errs.Hint(e, "not an initialised process-shared condition variable"))
+	}
+	return c, nil
 }
 
 // Wait atomically unlocks m, which the calling goroutine must hold, and

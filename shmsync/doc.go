@@ -13,7 +13,8 @@
 //     past (glibc 2.36's pthread_mutex_trylock of an unrecoverable mutex
 //     leaves it locked). Unlock, Consistent: pthread_mutex_unlock,
 //     pthread_mutex_consistent.
-//   - NewCond, CondAt: pthread_cond_init with PTHREAD_PROCESS_SHARED. Wait:
+//   - NewCond: pthread_cond_init with PTHREAD_PROCESS_SHARED; CondAt uses
+//     one that another process initialised (process-shared). Wait:
 //     pthread_cond_wait or pthread_cond_clockwait. Signal, Broadcast:
 //     pthread_cond_signal, pthread_cond_broadcast.
 //

@@ -101,6 +101,13 @@ static int cond_init(pthread_cond_t *c) {
 	return err;
 }
 
+// cond_checks reports whether c was initialised process-shared (bit 0 of
+// glibc's __wrefs; zeroed memory, PTHREAD_COND_INITIALIZER, is private):
+// 0, or EINVAL.
+static int cond_checks(pthread_cond_t *c) {
+	return __atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & 1 ? 0 : EINVAL;
+}
+
 static int cond_wait_for(pthread_cond_t *c, pthread_mutex_t *m, int64_t ns) {
 	struct timespec t = after(ns);
 	return pthread_cond_clockwait(c, m, CLOCK_MONOTONIC, &t);
@@ -136,7 +143,8 @@ func mutexLock(m *mutexT, d time.Duration) syscall.Errno {
 	return syscall.Errno(C.mutex_lock(m, C.int64_t(d)))
 }
 
-func condInit(c *condT) syscall.Errno { return syscall.Errno(C.cond_init(c)) }
+func condInit(c *condT) syscall.Errno   { return syscall.Errno(C.cond_init(c)) }
+func condChecks(c *condT) syscall.Errno { return syscall.Errno(C.cond_checks(c)) }
 func condWait(c *condT, m *mutexT) syscall.Errno {
 	return syscall.Errno(C.pthread_cond_wait(c, m))
 }

@@ -9,7 +9,8 @@
 //     and honours the connection's deadlines; descriptors arrive
 //     close-on-exec). PassCredentials: SO_PASSCRED, after which every message
 //     carries the sender's pid, uid and gid as the kernel vouches for them
-//     (SCM_CREDENTIALS).
+//     (SCM_CREDENTIALS); a message sent before SO_PASSCRED was on carries
+//     PID 0 and the overflow ids (65534) instead.
 //   - NewMemfd: memfd_create with MFD_ALLOW_SEALING. AddSeals and SealsOf:
 //     fcntl F_ADD_SEALS and F_GET_SEALS. MapSealed: F_GET_SEALS, then a
 //     read-only mmap (package mmap).

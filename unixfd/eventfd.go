@@ -90,11 +90,21 @@ func (e *EventFD) Wait() (uint64, error) {
 
 // SetDeadline bounds every Wait and Add in progress and to come; the zero
 // time removes the bound.
-func (e *EventFD) SetDeadline(t time.Time) error { return e.f.SetDeadline(t) }
+func (e *EventFD) SetDeadline(t time.Time) error {
+	if e == nil || e.f == nil {
+		return errs.NotOpen("eventfd set deadline", "unixfd.EventFD")
+	}
+	return e.f.SetDeadline(t)
+}
 
 // File returns the descriptor, to pass to another process (ExtraFiles,
-// Send); it stays owned by e.
-func (e *EventFD) File() *os.File { return e.f }
+// Send); it stays owned by e. It is nil for a nil or zero EventFD.
+func (e *EventFD) File() *os.File {
+	if e == nil {
+		return nil
+	}
+	return e.f
+}
 
 // Close closes the descriptor and wakes the calls waiting on it. It is safe
 // to call twice.

@@ -23,8 +23,10 @@ type Credentials struct {
 }
 
 // Send writes data and the descriptors of files to c in one message
-// (sendmsg with SCM_RIGHTS). The receiver gets its own descriptors of the
-// same open files; the caller still owns files and may close them at once.
+// (sendmsg with SCM_RIGHTS; on a stream socket, data longer than the
+// socket's buffer takes more writes, the descriptors going with the first).
+// The receiver gets its own descriptors of the same open files; the caller
+// still owns files and may close them at once.
 // Descriptors need at least one byte of data to travel with: empty data with
 // files is sent as one zero byte.
 func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
@@ -39,7 +41,10 @@ func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 		if f == nil {
 			return errs.Syscall("sendmsg", errs.Invalid("file %d is nil", i))
 		}
-		fds[i] = int(f.Fd())
+		// Fd of a closed file is -1, which sendmsg would only call EBADF.
+		if fds[i] = int(f.Fd()); fds[i] < 0 {
+			return errs.Closed("sendmsg", f.Name())
+		}
 	}
 	if len(data) == 0 && len(files) > 0 {
 		data = []byte{0}
@@ -48,9 +53,14 @@ func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
 	}
-	_, _, err := c.WriteMsgUnix(data, oob, nil)
+	n, _, err := c.WriteMsgUnix(data, oob, nil)
 	for _, f := range files {
 		runtime.KeepAlive(f)
+	}
+	if err == nil && n < len(data) {
+		// A stream socket's sendmsg takes what fits in its buffer (the
+		// descriptors go with the first byte); Write sends the rest.
+		_, err = c.Write(data[n:])
 	}
 	return err
 }
@@ -68,8 +78,14 @@ type Message struct {
 }
 
 // PassCredentials asks the kernel to attach the sender's credentials to
-// every message c receives from now on (SO_PASSCRED).
+// every message c receives from now on (SO_PASSCRED). It counts from when
+// the message was sent: one the peer sent before, still queued, arrives with
+// PID 0 and the overflow uid and gid (65534, "nobody"), so turn it on before
+// the peer may send, such as before exchanging a first message.
 func PassCredentials(c *net.UnixConn, on bool) error {
+	if c == nil {
+		return errs.NotOpen("setsockopt SO_PASSCRED", "net.UnixConn")
+	}
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return err

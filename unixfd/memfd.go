@@ -1,6 +1,7 @@
 package unixfd
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -33,6 +34,11 @@ func (s Seals) String() string {
 		if s&n.s != 0 {
 			names = append(names, n.name)
 		}
+	}
+	// Seals this package has no name for (F_SEAL_FUTURE_WRITE, F_SEAL_EXEC
+	// and any newer) show as a number rather than vanish.
+	if rest := s &^ (SealShrink | SealGrow | SealWrite | SealSeal); rest != 0 {
+		names = append(names, fmt.Sprintf("%#x", int(rest)))
 	}
 	if len(names) == 0 {
 		return "none"

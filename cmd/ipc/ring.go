@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/goipc/ipc/internal/cli"
+	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/ring"
 )
 
@@ -60,7 +65,7 @@ through, without the kernel queues' limits. A new ring gets mode 0600 unless
 			}
 			ctx, cancel := sendWait.context()
 			defer cancel()
-			return r.Send(ctx, msg)
+			return interruptible(ctx, "ring send", r.Name(), func(ctx context.Context) error { return r.Send(ctx, msg) })
 		},
 	}
 	f := send.Flags()
@@ -95,7 +100,10 @@ through, without the kernel queues' limits. A new ring gets mode 0600 unless
 				notifyReady("a message on ring %s", r.Name())
 				ctx, cancel := recvWait.context()
 				defer cancel()
-				n, err = r.Receive(ctx, buf)
+				err = interruptible(ctx, "ring receive", r.Name(), func(ctx context.Context) (err error) {
+					n, err = r.Receive(ctx, buf)
+					return err
+				})
 			}
 			if err != nil {
 				return nowait(err)
@@ -137,4 +145,17 @@ through, without the kernel queues' limits. A new ring gets mode 0600 unless
 
 	group.AddCommand(send, recv, stat, rmCommand("ring", ring.Unlink))
 	return group
+}
+
+// interruptible runs wait with ctx, which SIGINT, SIGTERM and SIGHUP also
+// cancel: a process that dies asleep on a ring leaves its sleepers count one
+// too high for good, while a cancelled wait takes itself off.
+func interruptible(parent context.Context, op, name string, wait func(context.Context) error) error {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	err := wait(ctx)
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
+		return errs.Path(op, name, errors.New("interrupted"))
+	}
+	return err
 }

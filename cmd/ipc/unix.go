@@ -148,7 +148,7 @@ left by a killed server.`,
 // passFileRequest is echoRequest passing the descriptor of the file at path
 // with msg (package unixfd).
 func passFileRequest(e echoEnd, msg []byte, path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openToPass(path)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +169,22 @@ func passFileRequest(e echoEnd, msg []byte, path string) ([]byte, error) {
 	}
 	echo, err := io.ReadAll(uc)
 	return echo, netErr("recv", e.addr, err)
+}
+
+// openToPass opens the file at path for reading as os.Open would, but
+// without waiting: open(2) of a FIFO waits for a writer, forever and past
+// --timeout. It opens O_NONBLOCK, which a FIFO opens at once with, then
+// clears the flag, so that the receiver gets an ordinary descriptor.
+func openToPass(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, errs.Path("open", path, err)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, errs.Path("fcntl", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // filesListener is a stream listener whose connections take the

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestUnixPassFile: `ipc unix send --fd FILE` passes FILE's descriptor with
@@ -41,4 +43,22 @@ print(s.recv(64).decode())
 
 	expectError(t, 2, "not with --datagram", "unix", "send", path, "x", "--fd", file, "--datagram")
 	expectError(t, 1, "no such file", "unix", "send", path, "x", "--fd", filepath.Join(dir, "missing"))
+}
+
+// TestUnixPassFIFO: `ipc unix send --fd FIFO` passes a FIFO that no process
+// writes to, rather than wait in open(2) for a writer forever (past
+// --timeout, before even connecting).
+func TestUnixPassFIFO(t *testing.T) {
+	dir := t.TempDir()
+	path, fifo := filepath.Join(dir, "s.sock"), filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	server := startReady(t, "unix", "recv", path, "--count", "1", "--json")
+	if out := mustIPC(t, "unix", "send", path, "a fifo", "--fd", fifo, "--timeout", "10s"); out != "a fifo\n" {
+		t.Fatalf("send --fd FIFO printed %q", out)
+	}
+	server.Line()
+	server.Expect(`{"file":"` + fifo + `"}`)
+	server.MustSucceed()
 }

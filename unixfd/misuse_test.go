@@ -1,0 +1,110 @@
+package unixfd_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/goipc/ipc/unixfd"
+)
+
+// TestNilHandles: every method of a nil or zero EventFD, and PassCredentials
+// of a nil connection, fails with an error matching os.ErrInvalid (File
+// returns nil) instead of panicking.
+func TestNilHandles(t *testing.T) {
+	for name, e := range map[string]*unixfd.EventFD{"nil": nil, "zero": {}} {
+		if err := e.SetDeadline(time.Now()); !errors.Is(err, os.ErrInvalid) {
+			t.Errorf("%s EventFD: SetDeadline: %v, want os.ErrInvalid", name, err)
+		}
+		if f := e.File(); f != nil {
+			t.Errorf("%s EventFD: File: %v, want nil", name, f)
+		}
+	}
+	if err := unixfd.PassCredentials(nil, true); !errors.Is(err, os.ErrInvalid) {
+		t.Errorf("PassCredentials(nil): %v, want os.ErrInvalid", err)
+	}
+}
+
+// TestSendClosedFile: a closed file among those to send fails with an error
+// matching os.ErrClosed that names it, and sends nothing.
+func TestSendClosedFile(t *testing.T) {
+	a, b := socketPair(t)
+	open := tempFile(t, "open")
+	closed := tempFile(t, "closed")
+	closed.Close()
+	err := unixfd.Send(a, []byte("x"), open, closed)
+	if !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("Send of a closed file: %v, want os.ErrClosed", err)
+	}
+	// Nothing went: the next message is the first to arrive.
+	if err := unixfd.Send(a, []byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	msg, err := unixfd.Receive(b, buf, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(buf[:msg.N]); got != "y" || len(msg.Files) != 0 {
+		t.Fatalf("received %q with %d files, want \"y\" alone", got, len(msg.Files))
+	}
+}
+
+// TestSendLarge: a message larger than the socket's buffer arrives whole on
+// a stream socket; sendmsg takes only what fits, and Send writes the rest.
+func TestSendLarge(t *testing.T) {
+	a, b := socketPair(t)
+	data := make([]byte, 4<<20)
+	for i := range data {
+		data[i] = byte(i % 251)
+	}
+	type result struct {
+		got   []byte
+		files int
+		err   error
+	}
+	done := make(chan result)
+	go func() {
+		buf := make([]byte, 64<<10)
+		msg, err := unixfd.Receive(b, buf, 1)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		for _, f := range msg.Files {
+			f.Close()
+		}
+		rest, err := io.ReadAll(b)
+		done <- result{append(buf[:msg.N], rest...), len(msg.Files), err}
+	}()
+	f := tempFile(t, "passed")
+	if err := unixfd.Send(a, data, f); err != nil {
+		t.Fatal(err)
+	}
+	a.CloseWrite()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.files != 1 || !bytes.Equal(r.got, data) {
+		t.Fatalf("received %d bytes and %d files, want %d bytes and 1 file", len(r.got), r.files, len(data))
+	}
+}
+
+// TestSealsString: seals without a name here (F_SEAL_FUTURE_WRITE, 0x10,
+// which a C producer may add) show in the string instead of vanishing.
+func TestSealsString(t *testing.T) {
+	for s, want := range map[unixfd.Seals]string{
+		0:                                 "none",
+		unixfd.SealAll:                    "shrink|grow|write|seal",
+		unixfd.SealShrink | 0x10:          "shrink|0x10",
+		unixfd.SealSeal | unixfd.SealGrow: "grow|seal",
+	} {
+		if got := s.String(); got != want {
+			t.Errorf("Seals(%#x).String() = %q, want %q", int(s), got, want)
+		}
+	}
+}
