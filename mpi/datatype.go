@@ -63,8 +63,11 @@ func newDatatype(op string, d C.MPI_Datatype, shared, committed bool) (*Datatype
 }
 
 func (dt *Datatype) handle(op string) (C.MPI_Datatype, error) {
-	if dt == nil || dt.d == C.goipc_types[tInvalid] {
-		return C.goipc_types[tInvalid], closed(op, "datatype is nil or freed")
+	if dt == nil || isZero(dt.d) {
+		return C.goipc_types[tInvalid], nilHandle(op, ErrType, "datatype")
+	}
+	if dt.d == C.goipc_types[tInvalid] {
+		return C.goipc_types[tInvalid], closed(op, "datatype is freed")
 	}
 	return dt.d, running(op)
 }
@@ -114,7 +117,7 @@ func (dt *Datatype) Commit() error {
 // predefined and TypeOf datatypes alone, and may be called while operations
 // that use dt are pending: MPI keeps it until they complete.
 func (dt *Datatype) Free() error {
-	if dt == nil || dt.shared || dt.d == C.goipc_types[tInvalid] || running("") != nil {
+	if dt == nil || dt.shared || isZero(dt.d) || dt.d == C.goipc_types[tInvalid] || running("") != nil {
 		return nil
 	}
 	return check("MPI_Type_free", C.MPI_Type_free(&dt.d))

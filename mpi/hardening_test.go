@@ -514,6 +514,32 @@ var misuseChecks = []check{
 				return err
 			}
 		}
+		// A zero Persistent or Datatype holds no MPI handle: MPI must never
+		// see it (MPI_Start of a zero request crashed Open MPI).
+		for _, p := range []*mpi.Persistent{nil, {}} {
+			_, err1 := p.Wait()
+			_, _, err2 := p.Test()
+			for i, err := range []error{p.Start(), mpi.StartAll(p), err1, err2} {
+				if err := wantNil(fmt.Sprintf("call %d on persistent request %p", i, p), err, mpi.ErrRequest); err != nil {
+					return err
+				}
+			}
+			if err := p.Free(); err != nil {
+				return fmt.Errorf("Free of persistent request %p: %w", p, err)
+			}
+		}
+		for _, dt := range []*mpi.Datatype{nil, {}} {
+			_, err1 := mpi.Contiguous(2, dt)
+			_, err2 := mpi.BufOf(x, 1, dt)
+			for i, err := range []error{err1, err2, dt.Commit()} {
+				if err := wantNil(fmt.Sprintf("call %d on datatype %p", i, dt), err, mpi.ErrType); err != nil {
+					return err
+				}
+			}
+			if err := dt.Free(); err != nil {
+				return fmt.Errorf("Free of datatype %p: %w", dt, err)
+			}
+		}
 		var st mpi.Status
 		if st.Bytes() != 0 || mpi.Count[int32](st) != 0 || st.Cancelled() {
 			return fmt.Errorf("zero Status: bytes %d", st.Bytes())
