@@ -117,8 +117,12 @@ func (dt *Datatype) Commit() error {
 // predefined and TypeOf datatypes alone, and may be called while operations
 // that use dt are pending: MPI keeps it until they complete.
 func (dt *Datatype) Free() error {
-	if dt == nil || dt.shared || isZero(dt.d) || dt.d == C.goipc_types[tInvalid] || running("") != nil {
+	if dt == nil || dt.shared || isZero(dt.d) || dt.d == C.goipc_types[tInvalid] || ready("MPI_Type_free") != nil {
 		return nil
+	}
+	// From the wrong thread, say so: the datatype stays allocated.
+	if err := running("MPI_Type_free"); err != nil {
+		return err
 	}
 	return check("MPI_Type_free", C.MPI_Type_free(&dt.d))
 }

@@ -557,6 +557,14 @@ var misuseChecks = []check{
 		}
 		// Init locked this goroutine to its thread: any other goroutine
 		// runs on another. None of these may reach MPI from there.
+		f64, err := mpi.TypeOf[float64]()
+		if err != nil {
+			return err
+		}
+		pair, err := mpi.Contiguous(2, f64)
+		if err != nil {
+			return err
+		}
 		errc := make(chan error)
 		go func() {
 			var rs mpi.Requests
@@ -569,9 +577,16 @@ var misuseChecks = []check{
 				wrongThread("Test", err2), wrongThread("Iprobe", err3), wrongThread("TestAll", err4),
 				wrongThread("Dup", err5), wrongThread("Barrier", mpi.Barrier(w)), wrongThread("Cancel", r.Cancel()),
 				wrongThread("AddIsend", mpi.AddIsend(&rs, w, x, mpi.ProcNull, 0)), wrongThread("Finalize", mpi.Finalize()),
-				want("Len of the set", rs.Len(), 0))
+				wrongThread("Datatype.Free", pair.Free()), want("Len of the set", rs.Len(), 0))
 		}()
 		if err := <-errc; err != nil {
+			return err
+		}
+		// Refused there, the datatype is still alive here.
+		if err := pair.Commit(); err != nil {
+			return err
+		}
+		if err := pair.Free(); err != nil {
 			return err
 		}
 		// The request is untouched, and completes here.
