@@ -324,6 +324,9 @@ func childFinalized([]string) error {
 	if err := outside(); err != nil {
 		return err
 	}
+	if _, err := mpi.Init(mpi.ThreadFunneled); !errors.Is(err, os.ErrClosed) || !strings.Contains(err.Error(), "finalized") {
+		return fmt.Errorf("Init after Finalize: %v, want ErrClosed saying MPI was finalized", err)
+	}
 	fmt.Println("ok outside")
 	return nil
 }
@@ -467,6 +470,23 @@ var misuseChecks = []check{
 	}},
 	{"nil and zero handles", func(w *mpi.Comm) error {
 		x := []int32{1}
+		r, err := mpi.Irecv(w, make([]int32, 1), 0, 50)
+		if err != nil {
+			return err
+		}
+		// A nil context is refused before it is used, as any bad argument.
+		_, err1 := r.WaitContext(nil)
+		_, err2 := mpi.RecvContext(nil, w, make([]int32, 1), 0, 51)
+		if err := errors.Join(wantInvalid(err1, mpi.ErrArg), wantInvalid(err2, mpi.ErrArg)); err != nil {
+			return fmt.Errorf("nil context: %w", err)
+		}
+		// Refused, the request is still active and completes.
+		if err := mpi.Send(w, x, 0, 50); err != nil {
+			return err
+		}
+		if _, err := r.Wait(); err != nil {
+			return err
+		}
 		for _, c := range []*mpi.Comm{nil, {}} {
 			if c.Rank() != mpi.Undefined || c.Size() != 0 || c.String() == "" || c.Free() != nil {
 				return fmt.Errorf("communicator %p: rank %d size %d %q", c, c.Rank(), c.Size(), c)

@@ -173,6 +173,9 @@ func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 // cancels it and returns ctx.Err() if ctx ends first. See Request.WaitContext
 // for how it waits.
 func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int) (Status, error) {
+	if ctx == nil {
+		return Status{}, nilContext("MPI_Recv")
+	}
 	if err := ctx.Err(); err != nil {
 		return Status{}, err
 	}
@@ -300,6 +303,9 @@ const (
 // request: Wait or Test it (it completes when a receiver takes the message,
 // or when MPI honours the cancellation, Status.Cancelled), or Free it.
 func (r *Request) WaitContext(ctx context.Context) (Status, error) {
+	if ctx == nil {
+		return Status{}, nilContext("MPI_Wait")
+	}
 	if ok, err := r.active("MPI_Wait"); !ok || err != nil || ctx.Done() == nil {
 		return r.Wait()
 	}
@@ -321,6 +327,12 @@ func (r *Request) WaitContext(ctx context.Context) (Status, error) {
 		}
 		timer.Reset(wait)
 	}
+}
+
+// nilContext refuses a nil context, which would otherwise panic on first use
+// with the request left active.
+func nilContext(op string) error {
+	return invalid(op, ErrArg, "nil context (use context.Background())")
 }
 
 // giveUp ends a WaitContext whose context is done, as its documentation says.
