@@ -401,6 +401,8 @@ func BufOf[T Type](s []T, count int, dt *Datatype) (Buf, error) {
 	return Buf{p: unsafe.Pointer(unsafe.SliceData(s)), n: n, dt: dt, bytes: count * dt.size}, nil
 }
 
+func abs(v int) int { return max(v, -v) }
+
 // fits checks that count elements of dt from offset bytes into a buffer of
 // have bytes touch only bytes of the buffer.
 func (dt *Datatype) fits(op, what string, offset, count, have int) error {
@@ -409,6 +411,15 @@ func (dt *Datatype) fits(op, what string, offset, count, have int) error {
 	}
 	if count == 0 || dt.trueExtent == 0 {
 		return nil
+	}
+	// Bounds that no slice reaches (one is under 2⁴⁸ bytes) are refused
+	// before the sums below, which they would overflow into range; MPICH
+	// reports a true extent that overflowed as negative.
+	const far = 1 << 60
+	if offset < 0 || offset > have || dt.trueExtent < 0 || dt.trueExtent > have || dt.trueLB < -far || dt.trueLB > far ||
+		count > 1 && (dt.extent < -far || dt.extent > far || abs(dt.extent) > (have-dt.trueExtent)/(count-1)) {
+		return invalid(op, ErrBuffer, "%s: %d elements of the datatype (extent %d, true extent %d at %d) do not fit in the %d bytes of the buffer",
+			what, count, dt.extent, dt.trueExtent, dt.trueLB, have)
 	}
 	// The elements start extent bytes apart; each touches
 	// [trueLB, trueLB+trueExtent) from its start.
