@@ -63,8 +63,11 @@ func newDatatype(op string, d C.MPI_Datatype, shared, committed bool) (*Datatype
 }
 
 func (dt *Datatype) handle(op string) (C.MPI_Datatype, error) {
-	if dt == nil || dt.d == C.goipc_types[tInvalid] {
-		return C.goipc_types[tInvalid], closed(op, "datatype is nil or freed")
+	if dt == nil || isZero(dt.d) {
+		return C.goipc_types[tInvalid], nilHandle(op, ErrType, "datatype")
+	}
+	if dt.d == C.goipc_types[tInvalid] {
+		return C.goipc_types[tInvalid], closed(op, "datatype is freed")
 	}
 	return dt.d, running(op)
 }
@@ -114,8 +117,12 @@ func (dt *Datatype) Commit() error {
 // predefined and TypeOf datatypes alone, and may be called while operations
 // that use dt are pending: MPI keeps it until they complete.
 func (dt *Datatype) Free() error {
-	if dt == nil || dt.shared || dt.d == C.goipc_types[tInvalid] || running("") != nil {
+	if dt == nil || dt.shared || isZero(dt.d) || dt.d == C.goipc_types[tInvalid] || ready("MPI_Type_free") != nil {
 		return nil
+	}
+	// From the wrong thread, say so: the datatype stays allocated.
+	if err := running("MPI_Type_free"); err != nil {
+		return err
 	}
 	return check("MPI_Type_free", C.MPI_Type_free(&dt.d))
 }
@@ -394,6 +401,8 @@ func BufOf[T Type](s []T, count int, dt *Datatype) (Buf, error) {
 	return Buf{p: unsafe.Pointer(unsafe.SliceData(s)), n: n, dt: dt, bytes: count * dt.size}, nil
 }
 
+func abs(v int) int { return max(v, -v) }
+
 // fits checks that count elements of dt from offset bytes into a buffer of
 // have bytes touch only bytes of the buffer.
 func (dt *Datatype) fits(op, what string, offset, count, have int) error {
@@ -402,6 +411,15 @@ func (dt *Datatype) fits(op, what string, offset, count, have int) error {
 	}
 	if count == 0 || dt.trueExtent == 0 {
 		return nil
+	}
+	// Bounds that no slice reaches (one is under 2⁴⁸ bytes) are refused
+	// before the sums below, which they would overflow into range; MPICH
+	// reports a true extent that overflowed as negative.
+	const far = 1 << 60
+	if offset < 0 || offset > have || dt.trueExtent < 0 || dt.trueExtent > have || dt.trueLB < -far || dt.trueLB > far ||
+		count > 1 && (dt.extent < -far || dt.extent > far || abs(dt.extent) > (have-dt.trueExtent)/(count-1)) {
+		return invalid(op, ErrBuffer, "%s: %d elements of the datatype (extent %d, true extent %d at %d) do not fit in the %d bytes of the buffer",
+			what, count, dt.extent, dt.trueExtent, dt.trueLB, have)
 	}
 	// The elements start extent bytes apart; each touches
 	// [trueLB, trueLB+trueExtent) from its start.

@@ -463,6 +463,36 @@ var datatypeChecks = []check{
 		if _, err := mpi.BufOf([]string{"x"}, 1, v); wantInvalid(err, mpi.ErrType) != nil {
 			return fmt.Errorf("slice of strings: %v", err)
 		}
+		// Extents so large that count*extent wraps around to the slice
+		// (5 elements 2⁶² bytes apart end at 2⁶⁴ = 0) touch memory far
+		// outside it.
+		far, err := mpi.Resized(f, 0, 1<<62)
+		if err != nil {
+			return err
+		}
+		defer far.Free()
+		if err := far.Commit(); err != nil {
+			return err
+		}
+		wide, err := mpi.Hvector(3, 1, 1<<62, f)
+		if err != nil {
+			return err
+		}
+		defer wide.Free()
+		if err := wide.Commit(); err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			dt    *mpi.Datatype
+			count int
+		}{{far, 5}, {far, 2}, {wide, 1}} {
+			if _, err := mpi.BufOf(iota64(4), c.count, c.dt); wantInvalid(err, mpi.ErrBuffer) != nil {
+				return fmt.Errorf("%d elements of extent %d: %v", c.count, c.dt.Size(), err)
+			}
+		}
+		if _, err := mpi.BufOf(iota64(4), 1, far); err != nil {
+			return fmt.Errorf("one element of a huge extent: %v", err)
+		}
 		// Zero elements of any datatype: a legal, empty message.
 		b, err := mpi.BufOf([]float64(nil), 0, v)
 		if err != nil {
@@ -483,10 +513,9 @@ var datatypeChecks = []check{
 		if _, err := mpi.Contiguous(-1, f); wantInvalid(err, mpi.ErrArg) != nil {
 			return fmt.Errorf("negative count: %v", err)
 		}
-		if _, err := mpi.Contiguous(1, nil); !errors.Is(err, os.ErrClosed) {
-			return fmt.Errorf("nil datatype: %v", err)
-		}
-		return nil
+		// Nil is not freed: it is refused as a nil handle (doc.go, Lifetimes).
+		_, err = mpi.Contiguous(1, nil)
+		return wantNil("Contiguous of a nil datatype", err, mpi.ErrType)
 	}},
 	{"nonblocking buf", func(w *mpi.Comm) error {
 		f := float64Type()

@@ -79,7 +79,8 @@
 //   - Free (MPI_Request_free) releases a Request; afterwards its methods return
 //     errors matching os.ErrClosed. Freeing an unfinished one gives up its
 //     result: MPI finishes the operation by itself, and its buffer stays
-//     pinned and MPI's until Finalize.
+//     pinned and MPI's until Finalize. An unfinished nonblocking collective
+//     can be neither freed nor cancelled (the standard forbids both).
 //   - A Request dropped before it completes is kept by the package, with its
 //     buffer, because MPI may still write into it: it is never garbage
 //     collected and the collector never finds it pinning. Finalize then tests

@@ -324,6 +324,9 @@ func childFinalized([]string) error {
 	if err := outside(); err != nil {
 		return err
 	}
+	if _, err := mpi.Init(mpi.ThreadFunneled); !errors.Is(err, os.ErrClosed) || !strings.Contains(err.Error(), "finalized") {
+		return fmt.Errorf("Init after Finalize: %v, want ErrClosed saying MPI was finalized", err)
+	}
 	fmt.Println("ok outside")
 	return nil
 }
@@ -467,6 +470,23 @@ var misuseChecks = []check{
 	}},
 	{"nil and zero handles", func(w *mpi.Comm) error {
 		x := []int32{1}
+		r, err := mpi.Irecv(w, make([]int32, 1), 0, 50)
+		if err != nil {
+			return err
+		}
+		// A nil context is refused before it is used, as any bad argument.
+		_, err1 := r.WaitContext(nil)
+		_, err2 := mpi.RecvContext(nil, w, make([]int32, 1), 0, 51)
+		if err := errors.Join(wantInvalid(err1, mpi.ErrArg), wantInvalid(err2, mpi.ErrArg)); err != nil {
+			return fmt.Errorf("nil context: %w", err)
+		}
+		// Refused, the request is still active and completes.
+		if err := mpi.Send(w, x, 0, 50); err != nil {
+			return err
+		}
+		if _, err := r.Wait(); err != nil {
+			return err
+		}
 		for _, c := range []*mpi.Comm{nil, {}} {
 			if c.Rank() != mpi.Undefined || c.Size() != 0 || c.String() == "" || c.Free() != nil {
 				return fmt.Errorf("communicator %p: rank %d size %d %q", c, c.Rank(), c.Size(), c)
@@ -514,6 +534,32 @@ var misuseChecks = []check{
 				return err
 			}
 		}
+		// A zero Persistent or Datatype holds no MPI handle: MPI must never
+		// see it (MPI_Start of a zero request crashed Open MPI).
+		for _, p := range []*mpi.Persistent{nil, {}} {
+			_, err1 := p.Wait()
+			_, _, err2 := p.Test()
+			for i, err := range []error{p.Start(), mpi.StartAll(p), err1, err2} {
+				if err := wantNil(fmt.Sprintf("call %d on persistent request %p", i, p), err, mpi.ErrRequest); err != nil {
+					return err
+				}
+			}
+			if err := p.Free(); err != nil {
+				return fmt.Errorf("Free of persistent request %p: %w", p, err)
+			}
+		}
+		for _, dt := range []*mpi.Datatype{nil, {}} {
+			_, err1 := mpi.Contiguous(2, dt)
+			_, err2 := mpi.BufOf(x, 1, dt)
+			for i, err := range []error{err1, err2, dt.Commit()} {
+				if err := wantNil(fmt.Sprintf("call %d on datatype %p", i, dt), err, mpi.ErrType); err != nil {
+					return err
+				}
+			}
+			if err := dt.Free(); err != nil {
+				return fmt.Errorf("Free of datatype %p: %w", dt, err)
+			}
+		}
 		var st mpi.Status
 		if st.Bytes() != 0 || mpi.Count[int32](st) != 0 || st.Cancelled() {
 			return fmt.Errorf("zero Status: bytes %d", st.Bytes())
@@ -531,6 +577,14 @@ var misuseChecks = []check{
 		}
 		// Init locked this goroutine to its thread: any other goroutine
 		// runs on another. None of these may reach MPI from there.
+		f64, err := mpi.TypeOf[float64]()
+		if err != nil {
+			return err
+		}
+		pair, err := mpi.Contiguous(2, f64)
+		if err != nil {
+			return err
+		}
 		errc := make(chan error)
 		go func() {
 			var rs mpi.Requests
@@ -543,9 +597,16 @@ var misuseChecks = []check{
 				wrongThread("Test", err2), wrongThread("Iprobe", err3), wrongThread("TestAll", err4),
 				wrongThread("Dup", err5), wrongThread("Barrier", mpi.Barrier(w)), wrongThread("Cancel", r.Cancel()),
 				wrongThread("AddIsend", mpi.AddIsend(&rs, w, x, mpi.ProcNull, 0)), wrongThread("Finalize", mpi.Finalize()),
-				want("Len of the set", rs.Len(), 0))
+				wrongThread("Datatype.Free", pair.Free()), want("Len of the set", rs.Len(), 0))
 		}()
 		if err := <-errc; err != nil {
+			return err
+		}
+		// Refused there, the datatype is still alive here.
+		if err := pair.Commit(); err != nil {
+			return err
+		}
+		if err := pair.Free(); err != nil {
 			return err
 		}
 		// The request is untouched, and completes here.

@@ -72,8 +72,11 @@ var (
 func Init(want ThreadLevel) (ThreadLevel, error) {
 	initMu.Lock()
 	defer initMu.Unlock()
-	if state.Load() != stateNew {
+	switch state.Load() {
+	case stateRunning:
 		return 0, closed("MPI_Init_thread", "MPI was already initialised")
+	case stateFinalized:
+		return 0, closed("MPI_Init_thread", "MPI has been finalized and cannot be initialised again")
 	}
 	if want < ThreadSingle || want > ThreadMultiple {
 		return 0, invalid("MPI_Init_thread", ErrArg, "unknown thread level %d", int(want))

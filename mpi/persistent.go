@@ -49,6 +49,7 @@ import "C"
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -154,8 +155,11 @@ func RecvInit[T Type](c *Comm, buf []T, source, tag int) (*Persistent, error) {
 }
 
 func (p *Persistent) usable(op string) error {
-	if p == nil || p.r == C.goipc_request_null {
-		return closed(op, "persistent request is nil or freed")
+	if p == nil || isZero(p.r) {
+		return nilHandle(op, ErrRequest, "persistent request")
+	}
+	if p.r == C.goipc_request_null {
+		return closed(op, "persistent request is freed")
 	}
 	return running(op)
 }
@@ -188,6 +192,11 @@ func StartAll(ps ...*Persistent) error {
 		}
 		if p.active {
 			return invalid("MPI_Startall", ErrRequest, "request %d (%s) is still active", i, p.op)
+		}
+		// MPI would start it once and fail on the second, leaving a round
+		// running that p.active does not record.
+		if j := slices.Index(ps[:i], p); j >= 0 {
+			return invalid("MPI_Startall", ErrRequest, "request %d is listed twice (also at %d)", i, j)
 		}
 		hs[i] = p.r
 	}
@@ -238,7 +247,7 @@ func (p *Persistent) Test() (Status, bool, error) {
 // Free releases p (MPI_Request_free) and unpins its buffer. It is nil-safe
 // and idempotent; p must not be active.
 func (p *Persistent) Free() error {
-	if p == nil || p.r == C.goipc_request_null {
+	if p == nil || isZero(p.r) || p.r == C.goipc_request_null {
 		return nil
 	}
 	if p.active {

@@ -121,6 +121,11 @@ var persistentChecks = []check{
 				return err
 			}
 		}
+		// Listed twice, it would be started once and then refused by MPI,
+		// with a round running that the package does not know of.
+		if err := mpi.StartAll(r, r); wantInvalid(err, mpi.ErrRequest) != nil {
+			return fmt.Errorf("StartAll of a request listed twice: %v", err)
+		}
 		// Not active: Wait and Test return at once.
 		if _, err := r.Wait(); err != nil {
 			return err

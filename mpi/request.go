@@ -173,6 +173,9 @@ func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 // cancels it and returns ctx.Err() if ctx ends first. See Request.WaitContext
 // for how it waits.
 func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int) (Status, error) {
+	if ctx == nil {
+		return Status{}, nilContext("MPI_Recv")
+	}
 	if err := ctx.Err(); err != nil {
 		return Status{}, err
 	}
@@ -225,9 +228,13 @@ func (r *Request) Test() (Status, bool, error) {
 // Cancel asks MPI to cancel r (MPI_Cancel); r must still be completed with
 // Wait or Test, whose Status then says whether it was Cancelled. Receives can
 // be cancelled until they match a message; Open MPI does not cancel sends,
-// and MPICH only some. Cancelling a completed request does nothing.
+// and MPICH only some. Cancelling a completed request does nothing; an
+// unfinished nonblocking collective cannot be cancelled (an EINVAL error).
 func (r *Request) Cancel() error {
 	if ok, err := r.active("MPI_Cancel"); !ok || err != nil {
+		return err
+	}
+	if err := r.collective("MPI_Cancel"); err != nil {
 		return err
 	}
 	if err := running("MPI_Cancel"); err != nil {
@@ -236,17 +243,31 @@ func (r *Request) Cancel() error {
 	return check("MPI_Cancel", C.MPI_Cancel(&r.r))
 }
 
+// collective refuses to free or cancel an unfinished nonblocking collective,
+// which the standard makes erroneous: it must be completed.
+func (r *Request) collective(op string) error {
+	if r.kind == kindOther {
+		return invalid(op, ErrRequest, "an unfinished nonblocking collective can be neither freed nor cancelled: Wait or Test it")
+	}
+	return nil
+}
+
 // Free releases r (MPI_Request_free). It is nil-safe and idempotent, and
 // completes nothing: freeing an unfinished request gives up its result while
 // MPI finishes the operation by itself, so its buffer stays MPI's, pinned and
 // untouchable, until Finalize (the standard's advice is to free only sends
 // that the program knows were received, by a reply say, and to Cancel and
-// Wait a receive instead).
+// Wait a receive instead). An unfinished nonblocking collective cannot be
+// freed, as the standard says: Free refuses it (EINVAL) and it must be
+// completed.
 func (r *Request) Free() error {
 	if r == nil || r.state == requestZero || r.state == requestFreed {
 		return nil
 	}
 	if r.state == requestActive {
+		if err := r.collective("MPI_Request_free"); err != nil {
+			return err
+		}
 		if err := running("MPI_Request_free"); err != nil {
 			return err
 		}
@@ -300,6 +321,9 @@ const (
 // request: Wait or Test it (it completes when a receiver takes the message,
 // or when MPI honours the cancellation, Status.Cancelled), or Free it.
 func (r *Request) WaitContext(ctx context.Context) (Status, error) {
+	if ctx == nil {
+		return Status{}, nilContext("MPI_Wait")
+	}
 	if ok, err := r.active("MPI_Wait"); !ok || err != nil || ctx.Done() == nil {
 		return r.Wait()
 	}
@@ -321,6 +345,12 @@ func (r *Request) WaitContext(ctx context.Context) (Status, error) {
 		}
 		timer.Reset(wait)
 	}
+}
+
+// nilContext refuses a nil context, which would otherwise panic on first use
+// with the request left active.
+func nilContext(op string) error {
+	return invalid(op, ErrArg, "nil context (use context.Background())")
 }
 
 // giveUp ends a WaitContext whose context is done, as its documentation says.
