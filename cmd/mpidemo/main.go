@@ -114,6 +114,7 @@ func init() {
 	piCmd.Flags().IntVar(&intervals, "intervals", 10_000_000, "number of intervals")
 	rootCmd.AddCommand(piCmd)
 	rootCmd.AddCommand(hostsCmd)
+	rootCmd.AddCommand(rmaCmd)
 }
 
 // ring sends a token from rank 0 through every rank and back to 0.
