@@ -6,6 +6,7 @@ import "C"
 import (
 	"reflect"
 	"runtime"
+	"sync"
 	"unsafe"
 )
 
@@ -45,12 +46,14 @@ type Win struct {
 	sizes  []int64 // every rank's length in elements, to check targets
 	shared bool    // made by WinAllocateShared, so SharedQuery applies
 	memory runtime.Pinner
+
+	mu sync.Mutex // guards what follows
 	// origins pins the origin and result buffers of operations that MPI may
 	// still read or write, until a synchronisation completes every one.
 	origins     runtime.Pinner
+	pendingPins bool
 	locks       int // targets locked with Lock and not yet unlocked
 	lockedAll   bool
-	pendingPins bool
 }
 
 // LockKind is the kind of lock Lock takes on a target's window.
@@ -268,19 +271,39 @@ func (w *Win) target(op string, rank, disp, n int) (C.int, C.MPI_Aint, error) {
 // pin keeps a buffer of an operation pinned until a synchronisation completes it.
 func (w *Win) pin(p unsafe.Pointer) {
 	if p != nil {
+		w.mu.Lock()
 		w.origins.Pin(p)
 		w.pendingPins = true
+		w.mu.Unlock()
 	}
 }
 
-// completed releases the operations' buffers once every operation is
-// complete: after Fence, Complete, FlushAll, FlushLocalAll, UnlockAll, and
-// the Unlock that releases the last lock.
-func (w *Win) completed() {
-	if w.pendingPins && w.locks == 0 && !w.lockedAll {
-		w.origins.Unpin()
-		w.pendingPins = false
+// completed applies change (to the lock count) after a synchronisation, and
+// releases the operations' buffers if no passive-target epoch is left open:
+// after Fence, Complete, UnlockAll, and the Unlock that releases the last
+// lock, every operation is complete.
+func (w *Win) completed(change func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if change != nil {
+		change()
 	}
+	if w.pendingPins && w.locks == 0 && !w.lockedAll {
+		w.unpin()
+	}
+}
+
+// unpin releases every operation's buffers; w.mu is held.
+func (w *Win) unpin() {
+	w.origins.Unpin()
+	w.pendingPins = false
+}
+
+// completedAll releases every operation's buffers, whatever epochs are open.
+func (w *Win) completedAll() {
+	w.mu.Lock()
+	w.unpin()
+	w.mu.Unlock()
 }
 
 // rmaBuf checks a buffer of an operation on w and its target.
@@ -482,7 +505,7 @@ func (w *Win) sync(op string, call func(C.MPI_Win) C.int) error {
 func (w *Win) Fence() error {
 	err := w.sync("MPI_Win_fence", func(h C.MPI_Win) C.int { return C.MPI_Win_fence(0, h) })
 	if err == nil {
-		w.completed()
+		w.completed(nil)
 	}
 	return err
 }
@@ -500,7 +523,7 @@ func (w *Win) Lock(kind LockKind, rank int) error {
 	}
 	err = w.sync(op, func(h C.MPI_Win) C.int { return C.MPI_Win_lock(C.int(kind), r, 0, h) })
 	if err == nil {
-		w.locks++
+		w.completed(func() { w.locks++ })
 	}
 	return err
 }
@@ -515,8 +538,7 @@ func (w *Win) Unlock(rank int) error {
 	}
 	err = w.sync(op, func(h C.MPI_Win) C.int { return C.MPI_Win_unlock(r, h) })
 	if err == nil {
-		w.locks--
-		w.completed()
+		w.completed(func() { w.locks-- })
 	}
 	return err
 }
@@ -526,7 +548,7 @@ func (w *Win) Unlock(rank int) error {
 func (w *Win) LockAll() error {
 	err := w.sync("MPI_Win_lock_all", func(h C.MPI_Win) C.int { return C.MPI_Win_lock_all(0, h) })
 	if err == nil {
-		w.lockedAll = true
+		w.completed(func() { w.lockedAll = true })
 	}
 	return err
 }
@@ -536,8 +558,7 @@ func (w *Win) LockAll() error {
 func (w *Win) UnlockAll() error {
 	err := w.sync("MPI_Win_unlock_all", func(h C.MPI_Win) C.int { return C.MPI_Win_unlock_all(h) })
 	if err == nil {
-		w.lockedAll = false
-		w.completed()
+		w.completed(func() { w.lockedAll = false })
 	}
 	return err
 }
@@ -556,8 +577,7 @@ func (w *Win) Flush(rank int) error {
 func (w *Win) FlushAll() error {
 	err := w.sync("MPI_Win_flush_all", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_all(h) })
 	if err == nil {
-		w.origins.Unpin() // every operation is complete, though the epoch goes on
-		w.pendingPins = false
+		w.completedAll() // though the epoch goes on
 	}
 	return err
 }
@@ -577,8 +597,7 @@ func (w *Win) FlushLocal(rank int) error {
 func (w *Win) FlushLocalAll() error {
 	err := w.sync("MPI_Win_flush_local_all", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_local_all(h) })
 	if err == nil {
-		w.origins.Unpin()
-		w.pendingPins = false
+		w.completedAll()
 	}
 	return err
 }
@@ -612,8 +631,7 @@ func (w *Win) Free() error {
 		return err
 	}
 	w.memory.Unpin()
-	w.origins.Unpin()
-	w.pendingPins = false
+	w.completedAll()
 	return nil
 }
 
@@ -643,7 +661,7 @@ func (w *Win) Start(g *Group) error {
 func (w *Win) Complete() error {
 	err := w.sync("MPI_Win_complete", func(h C.MPI_Win) C.int { return C.MPI_Win_complete(h) })
 	if err == nil {
-		w.completed()
+		w.completed(nil)
 	}
 	return err
 }

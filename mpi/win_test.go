@@ -165,11 +165,14 @@ var rmaChecks = []check{
 			return err
 		}
 		defer win.Free()
-		if err := win.Fence(); err != nil {
+		if err := win.Lock(mpi.LockExclusive, w.Rank()); err != nil {
 			return err
 		}
 		clear(mem)
-		if err := win.Fence(); err != nil {
+		if err := win.Unlock(w.Rank()); err != nil {
+			return err
+		}
+		if err := mpi.Barrier(w); err != nil {
 			return err
 		}
 		if err := win.LockAll(); err != nil {
