@@ -12,6 +12,7 @@
 //	mpiexec -n 2 mpidemo bw [--sizes ...] [--iters N] [--window N]
 //	mpiexec -n 2 mpidemo types [--count N]
 //	mpiexec -n 4 mpidemo stencil [--n N] [--steps S]
+//	mpiexec -n 4 mpidemo rma [--count N]
 package main
 
 import (
