@@ -40,9 +40,12 @@ func neighbours(w *mpi.Comm) (left, right int) {
 	return (r + n - 1) % n, (r + 1) % n
 }
 
-// wantFreed checks that a second Free is inert and that the freed window is
-// refused with os.ErrClosed.
+// wantFreed frees win and checks that a second Free is inert and that the
+// freed window is refused with os.ErrClosed.
 func wantFreed(win *mpi.Win) error {
+	if err := win.Free(); err != nil {
+		return err
+	}
 	if err := win.Free(); err != nil {
 		return fmt.Errorf("second Free: %v", err)
 	}
@@ -53,6 +56,16 @@ func wantFreed(win *mpi.Win) error {
 		return fmt.Errorf("Put after Free: %v, want os.ErrClosed", err)
 	}
 	return nil
+}
+
+// locally runs f on this rank's window memory under an exclusive lock of its
+// own window, the rule for local loads and stores in passive-target epochs.
+func locally(win *mpi.Win, rank int, f func()) error {
+	if err := win.Lock(mpi.LockExclusive, rank); err != nil {
+		return err
+	}
+	f()
+	return win.Unlock(rank)
 }
 
 var rmaChecks = []check{
@@ -86,9 +99,6 @@ var rmaChecks = []check{
 		if err := wantSlice("Get of the right neighbour", got, []int64{-1, r, r + 100, -1}); err != nil {
 			return err
 		}
-		if err := win.Free(); err != nil {
-			return err
-		}
 		return wantFreed(win)
 	}},
 	{"win allocate accumulate lock", func(w *mpi.Comm) error {
@@ -100,12 +110,7 @@ var rmaChecks = []check{
 		if len(mem) != 3 {
 			return fmt.Errorf("WinAllocate gave %d elements, want 3", len(mem))
 		}
-		// Local stores to the window go inside a lock on oneself.
-		if err := win.Lock(mpi.LockExclusive, w.Rank()); err != nil {
-			return err
-		}
-		clear(mem)
-		if err := win.Unlock(w.Rank()); err != nil {
+		if err := locally(win, w.Rank(), func() { clear(mem) }); err != nil {
 			return err
 		}
 		if err := mpi.Barrier(w); err != nil {
@@ -126,11 +131,8 @@ var rmaChecks = []check{
 		n := float64(w.Size())
 		sums := []float64{n, n * (n - 1) / 2, 2 * n}
 		if w.Rank() == 0 {
-			if err := win.Lock(mpi.LockExclusive, 0); err != nil {
-				return err
-			}
-			local := slices.Clone(mem)
-			if err := win.Unlock(0); err != nil {
+			var local []float64
+			if err := locally(win, 0, func() { local = slices.Clone(mem) }); err != nil {
 				return err
 			}
 			if err := wantSlice("rank 0's memory after the accumulates", local, sums); err != nil {
@@ -154,9 +156,6 @@ var rmaChecks = []check{
 		if err := mpi.Barrier(w); err != nil {
 			return err
 		}
-		if err := win.Free(); err != nil {
-			return err
-		}
 		return wantFreed(win)
 	}},
 	{"win fetch and op compare and swap", func(w *mpi.Comm) error {
@@ -165,11 +164,7 @@ var rmaChecks = []check{
 			return err
 		}
 		defer win.Free()
-		if err := win.Lock(mpi.LockExclusive, w.Rank()); err != nil {
-			return err
-		}
-		clear(mem)
-		if err := win.Unlock(w.Rank()); err != nil {
+		if err := locally(win, w.Rank(), func() { clear(mem) }); err != nil {
 			return err
 		}
 		if err := mpi.Barrier(w); err != nil {
@@ -341,9 +336,6 @@ var rmaChecks = []check{
 		}
 		if err := win.UnlockAll(); !errors.Is(err, mpi.ErrRMASync) {
 			return fmt.Errorf("UnlockAll without LockAll: %v, want ErrRMASync", err)
-		}
-		if err := win.Free(); err != nil {
-			return err
 		}
 		if err := wantFreed(win); err != nil {
 			return err
