@@ -671,3 +671,50 @@ func (w *Win) Complete() error {
 func (w *Win) Wait() error {
 	return w.sync("MPI_Win_wait", func(h C.MPI_Win) C.int { return C.MPI_Win_wait(h) })
 }
+
+// Rput is Put that returns a Request (MPI_Rput), inside a passive-target
+// epoch (Lock or LockAll). The Request completes when origin may be reused;
+// the data is at the target after Flush or Unlock. The Request pins origin
+// until then and is completed like any other.
+func Rput[T Type](w *Win, origin []T, rank, disp int) (*Request, error) {
+	const op = "MPI_Rput"
+	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
+	if err == nil {
+		err = w.passive(op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	req := newRequest(kindOther, p, long(origin), r, 0)
+	return req.started(op, C.MPI_Rput(p, n, t, r, d, n, t, h, &req.r))
+}
+
+// Rget is Get that returns a Request (MPI_Rget), inside a passive-target
+// epoch. When the Request completes, result holds the data; until then it
+// is MPI's.
+func Rget[T Type](w *Win, result []T, rank, disp int) (*Request, error) {
+	const op = "MPI_Rget"
+	h, p, n, r, d, err := rmaBuf(op, w, result, rank, disp)
+	if err == nil {
+		err = w.passive(op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	req := newRequest(kindOther, p, long(result), r, 0)
+	return req.started(op, C.MPI_Rget(p, n, t, r, d, n, t, h, &req.r))
+}
+
+// passive refuses a request-based operation outside any passive-target
+// epoch, which MPI forbids and Open MPI's osc pt2pt accepts silently,
+// leaving a request that never completes.
+func (w *Win) passive(op string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.locks == 0 && !w.lockedAll {
+		return invalid(op, ErrRMASync, "outside a passive-target epoch (call Lock or LockAll first)")
+	}
+	return nil
+}

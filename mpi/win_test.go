@@ -218,6 +218,58 @@ var rmaChecks = []check{
 		}
 		return win.Fence()
 	}},
+	{"win rput rget", func(w *mpi.Comm) error {
+		left, right := neighbours(w)
+		win, mem, err := mpi.WinAllocate[int64](w, 2, nil)
+		if err != nil {
+			return err
+		}
+		defer win.Free()
+		if err := locally(win, w.Rank(), func() { clear(mem) }); err != nil {
+			return err
+		}
+		if err := mpi.Barrier(w); err != nil {
+			return err
+		}
+		r := int64(w.Rank())
+		if _, err := mpi.Rput(win, []int64{r}, right, 0); !errors.Is(err, mpi.ErrRMASync) {
+			return fmt.Errorf("Rput outside an epoch: %v, want ErrRMASync", err)
+		}
+		if err := win.LockAll(); err != nil {
+			return err
+		}
+		req, err := mpi.Rput(win, []int64{r + 1, r + 2}, right, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := req.Wait(); err != nil {
+			return err
+		}
+		if err := win.Flush(right); err != nil { // now the data is at right
+			return err
+		}
+		if err := mpi.Barrier(w); err != nil {
+			return err
+		}
+		got := make([]int64, 2)
+		if req, err = mpi.Rget(win, got, right, 0); err != nil {
+			return err
+		}
+		if _, err := req.Wait(); err != nil {
+			return err
+		}
+		if err := wantSlice("Rget of what this rank Rput", got, []int64{r + 1, r + 2}); err != nil {
+			return err
+		}
+		if err := win.UnlockAll(); err != nil {
+			return err
+		}
+		if err := mpi.Barrier(w); err != nil {
+			return err
+		}
+		l := int64(left)
+		return locally(win, w.Rank(), func() { err = wantSlice("own window", slices.Clone(mem), []int64{l + 1, l + 2}) })
+	}},
 	{"win shared", func(w *mpi.Comm) error {
 		node, err := w.SplitType(mpi.TypeShared, 0)
 		if err != nil {
