@@ -128,8 +128,9 @@
 // UnlockAll, Complete, or Flush and FlushAll inside a lock): until then
 // their origin and result buffers are MPI's, and the window keeps them
 // pinned, releasing them at the first synchronisation that completes every
-// operation (a long LockAll epoch accumulates pins until FlushAll,
-// FlushLocalAll or UnlockAll). Free is collective; a second Free returns nil
+// operation (a long passive-target epoch accumulates pins, one per buffer
+// per operation, until FlushAll, FlushLocalAll or its end: Flush of one
+// rank releases none). Free is collective; a second Free returns nil
 // at once and any other call on a freed window an error matching
 // os.ErrClosed. A window never freed keeps its memory until Finalize.
 //

@@ -65,7 +65,9 @@ func counter(w *mpi.Comm, count int) error {
 		if err := mpi.FetchAndOp(win, &add, &old, 0, 0, mpi.Sum); err != nil {
 			return err
 		}
-		if err := win.Flush(0); err != nil { // old is the counter before this addition
+		// old is now the counter before this addition; FlushAll, unlike
+		// Flush(0), also lets the window unpin add and old.
+		if err := win.FlushAll(); err != nil {
 			return err
 		}
 	}
