@@ -68,6 +68,24 @@ func locally(win *mpi.Win, rank int, f func()) error {
 	return win.Unlock(rank)
 }
 
+// zeroedWin returns a window of n zeroes per rank from WinAllocate, once
+// every rank has cleared its part.
+func zeroedWin[T int64 | float64](w *mpi.Comm, n int) (*mpi.Win, []T, error) {
+	win, mem, err := mpi.WinAllocate[T](w, n, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := locally(win, w.Rank(), func() { clear(mem) }); err != nil {
+		win.Free()
+		return nil, nil, err
+	}
+	if err := mpi.Barrier(w); err != nil {
+		win.Free()
+		return nil, nil, err
+	}
+	return win, mem, nil
+}
+
 var rmaChecks = []check{
 	{"win create put get fence", func(w *mpi.Comm) error {
 		left, right := neighbours(w)
@@ -102,19 +120,13 @@ var rmaChecks = []check{
 		return wantFreed(win)
 	}},
 	{"win allocate accumulate lock", func(w *mpi.Comm) error {
-		win, mem, err := mpi.WinAllocate[float64](w, 3, nil)
+		win, mem, err := zeroedWin[float64](w, 3)
 		if err != nil {
 			return err
 		}
 		defer win.Free()
 		if len(mem) != 3 {
 			return fmt.Errorf("WinAllocate gave %d elements, want 3", len(mem))
-		}
-		if err := locally(win, w.Rank(), func() { clear(mem) }); err != nil {
-			return err
-		}
-		if err := mpi.Barrier(w); err != nil {
-			return err
 		}
 		if err := win.Lock(mpi.LockShared, 0); err != nil {
 			return err
@@ -159,17 +171,11 @@ var rmaChecks = []check{
 		return wantFreed(win)
 	}},
 	{"win fetch and op compare and swap", func(w *mpi.Comm) error {
-		win, mem, err := mpi.WinAllocate[int64](w, 2, nil)
+		win, mem, err := zeroedWin[int64](w, 2)
 		if err != nil {
 			return err
 		}
 		defer win.Free()
-		if err := locally(win, w.Rank(), func() { clear(mem) }); err != nil {
-			return err
-		}
-		if err := mpi.Barrier(w); err != nil {
-			return err
-		}
 		if err := win.LockAll(); err != nil {
 			return err
 		}
@@ -220,17 +226,11 @@ var rmaChecks = []check{
 	}},
 	{"win rput rget", func(w *mpi.Comm) error {
 		left, right := neighbours(w)
-		win, mem, err := mpi.WinAllocate[int64](w, 2, nil)
+		win, mem, err := zeroedWin[int64](w, 2)
 		if err != nil {
 			return err
 		}
 		defer win.Free()
-		if err := locally(win, w.Rank(), func() { clear(mem) }); err != nil {
-			return err
-		}
-		if err := mpi.Barrier(w); err != nil {
-			return err
-		}
 		r := int64(w.Rank())
 		if _, err := mpi.Rput(win, []int64{r}, right, 0); !errors.Is(err, mpi.ErrRMASync) {
 			return fmt.Errorf("Rput outside an epoch: %v, want ErrRMASync", err)
