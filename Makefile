@@ -40,6 +40,7 @@ csrc: $(C_PLAIN) $(C_MPI)
 $(BIN)/%: csrc/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lrt -pthread
+$(BIN)/bench_peer: csrc/goipc_ring.h
 
 $(BIN)/openmpi/mpi_%: csrc/mpi_%.c
 	@mkdir -p $(@D)

@@ -26,9 +26,15 @@
  *   sysv-shm KEY PING PONG  the same with shmat and two one-semaphore sets
  *   mmap PATH               the same with a flag word: wait for 1, store 2
  *   posix-sem PING PONG, sysv-sem PING PONG   the doorbells alone
+ *   ring PING PONG SPIN     shm_open two rings (goipc_ring.h): receive from
+ *                           PING, send to PONG, spinning SPIN ns before a
+ *                           wait sleeps on the futex
+ *   eventfd                 a doorbell: read descriptor 3 (semaphore
+ *                           eventfds, non-blocking: poll first), write 4
  * Shared memory: flag word at 0, ping area at 64, pong area after it, each
  * max(SIZE,1) bytes. Waits block in the kernel, except mmap's, which spins
- * SPIN loads before it yields on each further try. */
+ * SPIN loads before it yields on each further try, and ring's, which spins as
+ * package ring does. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +42,7 @@
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -43,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
@@ -50,8 +58,11 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "goipc_ring.h"
 
 enum { HEADER = 64, SPIN = 10000, FLAG_PING = 1, FLAG_PONG = 2 };
 
@@ -74,6 +85,15 @@ static volatile uint32_t *flag;
 static sem_t *psem_in, *psem_out;
 static int ssem_in = -1, ssem_out = -1;
 static sigset_t sigs;
+static int efd_in = -1, efd_out = -1;
+static struct goipc_ring ring_in, ring_out;
+static int64_t ring_spin = -1; /* ns; -1: not the ring */
+
+/* die_err is die for a function that returns an errno value. */
+static void die_err(const char *what, int err) {
+	errno = err;
+	die(what);
+}
 
 static void write_all(int fd, const char *p, size_t n) {
 	while (n > 0) {
@@ -111,6 +131,8 @@ static void ring(void) {
 	}
 	if (flag)
 		__atomic_store_n(flag, FLAG_PONG, __ATOMIC_SEQ_CST);
+	if (efd_out >= 0 && eventfd_write(efd_out, 1) < 0)
+		die("eventfd_write");
 }
 
 static void await(void) {
@@ -128,6 +150,13 @@ static void await(void) {
 		for (int i = 0; __atomic_load_n(flag, __ATOMIC_SEQ_CST) != FLAG_PING; i++)
 			if (i >= SPIN)
 				sched_yield();
+	if (efd_in >= 0) {
+		eventfd_t v;
+		struct pollfd p = {.fd = efd_in, .events = POLLIN};
+		while (eventfd_read(efd_in, &v) < 0)
+			if ((errno != EAGAIN && errno != EINTR) || (poll(&p, 1, -1) < 0 && errno != EINTR))
+				die("eventfd_read");
+	}
 }
 
 static void send_msg(const char *buf, size_t n) {
@@ -160,6 +189,10 @@ static void send_msg(const char *buf, size_t n) {
 		while (msgsnd(msq, &m, n, 0) < 0)
 			if (errno != EINTR)
 				die("msgsnd");
+	} else if (ring_spin >= 0) {
+		int err = goipc_ring_send(&ring_out, buf, n, ring_spin);
+		if (err)
+			die_err("goipc_ring_send", err);
 	} else {
 		if (pong)
 			memcpy(pong, buf, n);
@@ -204,11 +237,33 @@ static void recv_msg(char *buf, size_t n) {
 			if (errno != EINTR)
 				die("msgrcv");
 		memcpy(buf, m.text, n);
+	} else if (ring_spin >= 0) {
+		uint32_t len;
+		int err = goipc_ring_recv(&ring_in, buf, n, &len, ring_spin);
+		if (err)
+			die_err("goipc_ring_recv", err);
+		if (len != n)
+			die_err("goipc_ring_recv: a message of another size", EBADMSG);
 	} else {
 		await();
 		if (ping)
 			memcpy(buf, ping, n);
 	}
+}
+
+/* open_ring maps the named ring and checks its header. */
+static void open_ring(struct goipc_ring *r, const char *name) {
+	struct stat st;
+	int fd = shm_open(name, O_RDWR, 0);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die("shm_open");
+	void *p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	close(fd);
+	int err = goipc_ring_attach(r, p, st.st_size);
+	if (err)
+		die_err("goipc_ring_attach", err);
 }
 
 static key_t key_arg(const char *s) { return (key_t)strtol(s, NULL, 10); }
@@ -300,6 +355,12 @@ static void open_objects(int argc, char **obj) {
 			die("mmap");
 		map_areas(p);
 		flag = (volatile uint32_t *)mem;
+	} else if (!strcmp(mech, "ring") && argc == 3) {
+		open_ring(&ring_in, obj[0]);
+		open_ring(&ring_out, obj[1]);
+		ring_spin = strtoll(obj[2], NULL, 10);
+	} else if (!strcmp(mech, "eventfd") && argc == 0) {
+		efd_in = 3, efd_out = 4;
 	} else {
 		fprintf(stdout, "skip the C peer does not know mechanism %s with %d objects\n", mech, argc);
 		exit(0);

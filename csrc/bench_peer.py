@@ -8,13 +8,18 @@ every WINDOW (throughput), print "cpu NS", exit when stdin closes. Where the
 module a mechanism needs is missing it prints "skip REASON" instead of ready.
 Libraries: socket, os (pipes, FIFOs, files, signals), mmap, sysv_ipc (System
 V), multiprocessing.shared_memory, and multiprocessing's SemLock for named
-POSIX semaphores. The Python standard library has no POSIX message queues.
+POSIX semaphores, os.eventfd_read/eventfd_write (Python 3.10+) and
+goipc_ring.py beside this file for the ring. The Python standard library has
+no POSIX message queues.
 """
 import os
 import resource
+import select
 import signal
 import socket
+import struct
 import sys
+import time
 
 HEADER, SPIN, FLAG_PING, FLAG_PONG = 64, 10000, 1, 2
 
@@ -155,6 +160,57 @@ def spin_flag(mem):
     return wait, ring
 
 
+def eventfd_bells():
+    """Waits on descriptor 3 and rings 4: semaphore eventfds, non-blocking
+    (the Go initiator's poller wants them so), hence the poll."""
+    p = select.poll()
+    p.register(3, select.POLLIN)
+
+    def wait():
+        while True:
+            try:
+                os.eventfd_read(3)
+                return
+            except BlockingIOError:
+                p.poll()
+
+    return wait, lambda: os.eventfd_write(4, 1)
+
+
+class RingPair:
+    """Two goipc rings: receive from ping, send to pong. A receive spins for
+    spin_ns (package ring's default, as the Go and C peers do), watching
+    head and tail without the lock, before goipc_ring's receive sleeps."""
+
+    def __init__(self, ping, pong, spin_ns):
+        import goipc_ring
+        self.ring = goipc_ring
+        self.inp, self.out = (goipc_ring.Ring.attach(_map_shm(n)) for n in (ping, pong))
+        self.spin = int(spin_ns)
+
+    def send(self, data):
+        self.out.send(data)
+
+    def recv(self, n):
+        r, end = self.inp, time.monotonic_ns() + self.spin
+        while time.monotonic_ns() < end:
+            head, tail = struct.unpack_from("=QQ", r.mem, self.ring.OFF_HEAD)
+            if head != tail:
+                msg = r.try_receive()
+                if msg is not None:
+                    return msg
+        return r.receive()
+
+
+def _map_shm(name):
+    import mmap
+    fd = os.open("/dev/shm/" + name.lstrip("/"), os.O_RDWR)
+    try:
+        return mmap.mmap(fd, 0)
+    finally:
+        os.close(fd)
+
+
 def open_conn(mech, size, obj):
     if mech == "file":
         return File(*obj)
@@ -195,6 +251,10 @@ def open_conn(mech, size, obj):
         return Slot(SysvView(seg), size, *sysv_sems(obj[1:]))
     if mech == "sysv-sem":
         return Slot(None, size, *sysv_sems(obj))
+    if mech == "eventfd":
+        return Slot(None, size, *eventfd_bells())
+    if mech == "ring":
+        return RingPair(*obj)
     if mech == "mmap":
         import mmap
         with open(obj[0], "r+b") as f:

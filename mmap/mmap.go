@@ -173,9 +173,10 @@ func mapAll(f *os.File, mode Mode) (*Mapping, error) {
 }
 
 // Create opens path for reading and writing, creating it with mode perm
-// (exactly perm, whatever the umask) when it does not exist, makes it at least
-// size bytes long (zeros; an existing larger file keeps its size and content)
-// and maps its first size bytes ReadWrite.
+// (exactly perm, whatever the umask; permission bits only) when it does not
+// exist, makes it at least size bytes long (zeros; an existing larger file
+// keeps its size and content) and maps its first size bytes ReadWrite. When
+// it fails, a file it created is removed.
 func Create(path string, size int64, perm fs.FileMode) (*Mapping, error) {
 	f, err := CreateFile(path, size, perm)
 	if err != nil {
@@ -191,8 +192,12 @@ func CreateFile(path string, size int64, perm fs.FileMode) (*os.File, error) {
 	if size <= 0 {
 		return nil, errs.Path("create", path, errs.Invalid("size %d: want a positive size", size))
 	}
+	if perm&^fs.ModePerm != 0 { // open would make a setuid, setgid or sticky file
+		return nil, errs.Path("create", path, errs.Invalid("mode %v has bits other than permissions", perm))
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
-	if err == nil {
+	created := err == nil
+	if created {
 		err = f.Chmod(perm) // open applied the umask
 	} else if errors.Is(err, fs.ErrExist) {
 		f, err = os.OpenFile(path, os.O_RDWR, 0)
@@ -203,6 +208,9 @@ func CreateFile(path string, size int64, perm fs.FileMode) (*os.File, error) {
 	if err != nil {
 		if f != nil {
 			f.Close()
+		}
+		if created { // a failed Create leaves no empty file behind
+			os.Remove(path)
 		}
 		return nil, err
 	}
@@ -283,7 +291,7 @@ func control(f *os.File, fn func(fd int) error) error {
 	}
 	var ferr error
 	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return err
+		return os.ErrClosed // Control fails only for a closed file, with an error of its own
 	}
 	return ferr
 }

@@ -369,6 +369,39 @@ func TestCreate(t *testing.T) {
 	}
 }
 
+// A Create that fails leaves nothing behind and makes no special file: a size
+// the file system refuses used to leave an empty file, a setuid mode to make a
+// setuid file, and a closed *os.File gave an error that os.ErrClosed did not
+// match.
+func TestCreateFailures(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge")
+	if _, err := mmap.CreateFile(huge, 1<<62, 0o600); err == nil {
+		t.Fatal("CreateFile of 4 EiB succeeded")
+	}
+	if _, err := os.Stat(huge); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed CreateFile left its file: %v", err)
+	}
+	suid := filepath.Join(dir, "suid")
+	if _, err := mmap.Create(suid, 10, 0o755|os.ModeSetuid); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Create with os.ModeSetuid: %v, want EINVAL", err)
+	}
+	if _, err := os.Stat(suid); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Create with os.ModeSetuid made a file: %v", err)
+	}
+	f, err := mmap.CreateFile(filepath.Join(dir, "closed"), 10, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, mapErr := mmap.Map(f, mmap.ReadOnly, 0, 10)
+	for call, err := range map[string]error{"Map": mapErr, "Grow": mmap.Grow(f, 100)} {
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s of a closed file: %v, want os.ErrClosed", call, err)
+		}
+	}
+}
+
 // TestTruncatedUnderMapping has another process truncate the file while it
 // is mapped: ReadAt and WriteAt must fail with EFAULT, not kill the test.
 func TestTruncatedUnderMapping(t *testing.T) {

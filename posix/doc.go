@@ -64,7 +64,8 @@
 //
 // Send and Receive take a context, and MessageQueue also has deadlines as
 // net.Conn does; a passed deadline gives an error matching
-// os.ErrDeadlineExceeded, cancellation ctx.Err(). TrySend and TryReceive, and
+// os.ErrDeadlineExceeded, cancellation ctx.Err(), and a nil context is
+// refused with an error matching syscall.EINVAL. TrySend and TryReceive, and
 // the calls of a non-blocking queue, never wait, and the deadlines do not
 // apply to them.
 //

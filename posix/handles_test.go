@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,3 +124,24 @@ func TestHandlesNotOpen(t *testing.T) {
 }
 
 func third[A, B any](_ A, _ B, err error) error { return err }
+
+// A nil context is bad input, refused with EINVAL whether or not the call
+// would have waited; it used to be a nil dereference.
+func TestNilContext(t *testing.T) {
+	q, s := newQueue(t, 1, 8), newSemaphore(t, 1)
+	var nilCtx context.Context
+	buf := make([]byte, 8)
+	_, _, receiveErr := q.Receive(nilCtx, buf)
+	for call, err := range map[string]error{
+		"Send":           q.Send(nilCtx, []byte("x"), 0),
+		"Receive":        receiveErr,
+		"Semaphore.Wait": s.Wait(nilCtx),
+	} {
+		if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "nil context") {
+			t.Errorf("%s with a nil context: %v, want EINVAL", call, err)
+		}
+	}
+	if v, err := s.Value(); err != nil || v != 1 {
+		t.Errorf("semaphore after the refused Wait: %d, %v; want 1", v, err)
+	}
+}

@@ -17,6 +17,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -289,10 +290,7 @@ func (q *MessageQueue) setDeadline(t time.Time, read, write bool) error {
 	if err := q.opened(op); err != nil {
 		return err
 	}
-	var ns int64
-	if !t.IsZero() {
-		ns = max(t.UnixNano(), 1) // 0 means none
-	}
+	ns := deadlineNano(t)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed.Load() {
@@ -307,6 +305,21 @@ func (q *MessageQueue) setDeadline(t time.Time, read, write bool) error {
 		q.deadlineChanged(&q.send)
 	}
 	return nil
+}
+
+// deadlineNano is t as the Unix nanoseconds of the deadline words, 0 for
+// none. It saturates, since t.UnixNano is undefined outside the years 1678 to
+// 2262: a deadline centuries away waits, one centuries ago has passed.
+func deadlineNano(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Before(time.Unix(0, 1)):
+		return 1
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // withFD runs f on the descriptor of the open queue, holding q.mu.

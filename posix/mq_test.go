@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,7 +282,7 @@ func receiving(ctx context.Context, q *posix.MessageQueue, out chan<- received) 
 // descriptors open. The queue holds one, however many wait.
 func TestQueueDescriptorsBounded(t *testing.T) {
 	q := newQueue(t, 1, 8)
-	before := openFiles(t)
+	before := testutil.OpenFiles(t)
 	const waiters = 200
 	ctx, cancel := context.WithCancel(context.Background())
 	out := make(chan received, waiters)
@@ -289,7 +290,7 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 		receiving(ctx, q, out)
 	}
 	parked(t, waiters, 1)
-	if n := openFiles(t); n > before {
+	if n := testutil.OpenFiles(t); n > before {
 		t.Errorf("%d goroutines waiting on a queue: %d descriptors open, %d before", waiters, n, before)
 	}
 	cancel()
@@ -298,17 +299,9 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 			t.Fatalf("cancelled Receive: %v", err)
 		}
 	}
-	if n := openFiles(t); n > before {
+	if n := testutil.OpenFiles(t); n > before {
 		t.Errorf("after %d cancelled Receives: %d descriptors open, %d before", waiters, n, before)
 	}
-}
-
-func openFiles(t *testing.T) int {
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(fds)
 }
 
 // TestQueueWakesOneWaiter counts the mq_timedreceive calls (under strace) of
@@ -557,6 +550,29 @@ func TestQueueObjectDeadlines(t *testing.T) {
 	}
 }
 
+// TestQueueDeadlinesOutOfRange: deadlines beyond the years Unix nanoseconds
+// hold (1678 to 2262) saturate. A read deadline 292 years away used to wrap
+// into the past and time out at once, and one in 1600 into the 22nd century.
+func TestQueueDeadlinesOutOfRange(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	buf := make([]byte, 8)
+	q.SetReadDeadline(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC))
+	errc := make(chan error, 1)
+	go func() { _, _, err := q.Receive(context.Background(), buf); errc <- err }()
+	if err := testutil.Recv(t, errc); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Receive with a read deadline in 1600: %v, want os.ErrDeadlineExceeded", err)
+	}
+	q.SetReadDeadline(time.Now().Add(math.MaxInt64))
+	go func() { _, _, err := q.Receive(context.Background(), buf); errc <- err }()
+	parked(t, 1, 1)
+	if err := q.TrySend([]byte("late"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := testutil.Recv(t, errc); err != nil {
+		t.Fatalf("Receive with a read deadline 292 years away, then a message: %v", err)
+	}
+}
+
 // TestQueueThreads blocks 10,000 goroutines in Receive and checks that they
 // hold no OS threads: they wait on the runtime poller.
 func TestQueueThreads(t *testing.T) {
@@ -696,6 +712,40 @@ func TestQueueNotify(t *testing.T) {
 	case <-ch:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no notification after re-arming")
+	}
+}
+
+// TestQueueNotifyRearmRounds: every Notify(nil) ends a registration, and the
+// kernel sends its cookie to the notification socket; a Notify waits in
+// mq_notify for room there. Some hundred Notify(ch), Notify(nil) rounds used
+// to fill the socket while its reader waited for the queue's lock, which the
+// waiting Notify held: the queue hung, Close too. After them, a notification
+// still arrives.
+func TestQueueNotifyRearmRounds(t *testing.T) {
+	q := newQueue(t, 4, 16)
+	ch := make(chan *posix.MessageQueue, 1)
+	done := make(chan error, 1)
+	go func() {
+		for range 5000 {
+			if err := q.Notify(ch); err != nil {
+				done <- err
+				return
+			}
+			if err := q.Notify(nil); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- q.Notify(ch)
+	}()
+	if err := testutil.Recv(t, done); err != nil {
+		t.Fatalf("Notify rounds: %v", err)
+	}
+	if err := q.TrySend([]byte("wake"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.Recv(t, ch); got != q {
+		t.Fatalf("notification after the rounds: %v, want the queue", got)
 	}
 }
 

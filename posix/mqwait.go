@@ -159,6 +159,9 @@ func (q *MessageQueue) run(c *call, op string) error {
 	if q.closed.Load() { // before the context: a closed queue says so
 		return errs.Closed(op, q.name)
 	}
+	if c.ctx == nil {
+		return errs.Path(op, q.name, errs.NilContext())
+	}
 	wait := c.ctx != nonblocking && !q.nonblock.Load()
 	var dl time.Time
 	if wait {
@@ -167,7 +170,7 @@ func (q *MessageQueue) run(c *call, op string) error {
 		}
 		ctxDL, _ := c.ctx.Deadline()
 		if dl = earlier(c.deadline(), ctxDL); !dl.IsZero() && !time.Now().Before(dl) {
-			return errs.Path(op, q.name, errs.ErrTimeout)
+			return errs.Path(op, q.name, errs.Expired(c.ctx))
 		}
 	}
 	if err := q.rc.Control(c.tryFn); err != nil {
@@ -228,7 +231,7 @@ func (q *MessageQueue) wait(c *call, op string) error {
 	case c.ctx.Err() != nil:
 		return errs.Path(op, q.name, errs.FromContext(c.ctx))
 	case os.IsTimeout(err):
-		return errs.Path(op, q.name, errs.ErrTimeout)
+		return errs.Path(op, q.name, errs.Expired(c.ctx))
 	}
 	return errs.Path(op, q.name, err)
 }

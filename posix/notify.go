@@ -81,6 +81,7 @@ func (q *MessageQueue) Notify(ch chan<- *MessageQueue) error {
 			q.notify = n
 		}
 		n := q.notify
+		n.drain()
 		if err := n.register(fd, n.seq+1); err != nil {
 			return err
 		}
@@ -98,6 +99,21 @@ func (n *notifier) register(fd int, seq uint64) error {
 	err := mqNotify(fd, &sev)
 	runtime.KeepAlive(n)
 	return err
+}
+
+// drain discards, without waiting, the cookies the socket holds: they are of
+// registrations that the one Notify makes supersedes (every Notify(nil) ends
+// one, and the kernel sends its cookie). mq_notify first waits for room for
+// the new cookie on the socket, holding q.mu here, while run may wait for q.mu
+// to handle the old ones: without this, some hundred Notify(ch), Notify(nil)
+// rounds filled the socket and hung the queue.
+func (n *notifier) drain() {
+	var b [notifyCookieLen]byte
+	for {
+		if _, err := unix.Read(n.fd, b[:]); err != nil && err != unix.EINTR {
+			return
+		}
+	}
 }
 
 // mqNotify is the mq_notify system call itself: glibc's wrapper would run its

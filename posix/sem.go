@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -143,6 +145,7 @@ func semFile(name string) string { return "/dev/shm/" + semPrefix + name[1:] }
 // shared memory, 8-byte aligned, that every process using it maps (a
 // SharedMemory mapping, for instance). Exactly one process initialises it;
 // the others use SemaphoreAt. It is valid as long as mem is mapped.
+// Memory not mapped for writing (a ReadOnly mapping) is refused with EINVAL.
 func InitSemaphore(mem []byte, value uint) (*Semaphore, error) {
 	sem, err := semaphoreIn(mem)
 	if err != nil {
@@ -174,8 +177,31 @@ func semaphoreIn(mem []byte) (*C.sem_t, error) {
 		return nil, errs.Invalid("%d bytes of memory < sizeof(sem_t) %d", len(mem), SemaphoreSize)
 	case uintptr(p)%8 != 0:
 		return nil, errs.Invalid("semaphore memory at %p is not 8-byte aligned", p)
+	case !writable(uintptr(p)) || !writable(uintptr(p)+SemaphoreSize-1):
+		// sem_init, sem_post and the waits store into it: a read-only (or
+		// unmapped) page would kill the program with SIGSEGV.
+		return nil, errs.Invalid("semaphore memory at %p is not mapped for writing (a ReadOnly mapping, or one already unmapped?)", p)
 	}
 	return (*C.sem_t)(p), nil
+}
+
+// writable tells whether the page of address a is mapped readable and
+// writable, as /proc/self/maps says ("start-end rw-s ..." in hexadecimal).
+func writable(a uintptr) bool {
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return true // no way to tell: let the call decide
+	}
+	for line := range strings.Lines(string(maps)) {
+		span, perms, _ := strings.Cut(line, " ")
+		lo, hi, _ := strings.Cut(span, "-")
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 == nil && err2 == nil && uint64(a) >= start && uint64(a) < end {
+			return strings.HasPrefix(perms, "rw")
+		}
+	}
+	return false
 }
 
 // Name returns the semaphore's name with its leading slash, or "" for an
@@ -220,6 +246,9 @@ func (s *Semaphore) Wait(ctx context.Context) error {
 		return err
 	}
 	defer s.mu.RUnlock()
+	if ctx == nil {
+		return errs.Path(op, s.path(), errs.NilContext())
+	}
 	if C.sem_trywait(s.sem) == 0 {
 		return nil
 	}

@@ -177,6 +177,37 @@ func TestSemaphoreBadInput(t *testing.T) {
 	}
 }
 
+// An unnamed semaphore in memory this process may not write would kill it
+// with SIGSEGV in sem_init or the first wait; InitSemaphore and SemaphoreAt
+// used to accept a ReadOnly mapping, or one already unmapped.
+func TestSemaphoreMemoryNotWritable(t *testing.T) {
+	m := newShm(t, 4096)
+	mem, err := m.Map(posix.ReadOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string) {
+		t.Helper()
+		if _, err := posix.InitSemaphore(mem, 0); !isErrno(err, syscall.EINVAL) {
+			t.Errorf("InitSemaphore in %s: %v, want EINVAL", what, err)
+		}
+		if _, err := posix.SemaphoreAt(mem); !isErrno(err, syscall.EINVAL) {
+			t.Errorf("SemaphoreAt in %s: %v, want EINVAL", what, err)
+		}
+	}
+	check("a ReadOnly mapping")
+	if err := m.Unmap(); err != nil {
+		t.Fatal(err)
+	}
+	check("unmapped memory")
+	if mem, err = m.Map(posix.ReadWrite); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := posix.InitSemaphore(mem, 0); err != nil {
+		t.Errorf("InitSemaphore in a ReadWrite mapping: %v", err)
+	}
+}
+
 // TestSemaphoreUnnamedAcrossProcesses puts a process-shared semaphore in
 // shared memory; a child process writes a message and posts it.
 func TestSemaphoreUnnamedAcrossProcesses(t *testing.T) {
@@ -218,3 +249,19 @@ func TestSemaphoreStatAfterClose(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// Wait's own time limit is ctx's deadline; when it runs out, the error keeps
+// the cause of context.WithTimeoutCause, as every other call does (it was
+// lost when sem_clockwait returned before ctx's timer ended ctx).
+func TestSemaphoreDeadlineKeepsCause(t *testing.T) {
+	s := newSemaphore(t, 0)
+	cause := errors.New("the cause")
+	for range 20 {
+		ctx, cancel := context.WithTimeoutCause(context.Background(), time.Millisecond, cause)
+		err := s.Wait(ctx)
+		cancel()
+		if !errors.Is(err, cause) || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Wait past a deadline with a cause: %v, want os.ErrDeadlineExceeded and the cause", err)
+		}
+	}
+}

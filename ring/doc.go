@@ -18,7 +18,9 @@
 // # Waiting and threads
 //
 // A call that must wait first spins for Options.Spin (DefaultSpin, 20µs),
-// watching the ring's sequence word and yielding the CPU, then sleeps. Of
+// watching head and tail and yielding the CPU every few microseconds, then
+// sleeps. A spinning call takes the lock only when it finds it free, never
+// waiting for it, so spinning never puts a thread to sleep in the kernel. Of
 // the sleeping goroutines of one Ring, one sleeps on the futex and wakes the
 // others, which park on a channel: however many goroutines wait, a Ring
 // holds at most one OS thread asleep in the kernel, and cancellation,
@@ -103,6 +105,26 @@
 //   - Creation: zero the header, initialise the lock, store header,
 //     lock_size, capacity and version, then the magic. Opening: check magic,
 //     version, header, lock_size and that capacity fits the memory.
+//
+// # Performance
+//
+// A send or a receive is one cgo call into the package's C shim, which does
+// the whole critical section (lock, check, copy, publish, unlock, wake) and,
+// for a call that spins, also the watching, so that a ring found ready is
+// taken without crossing back into Go: a Go process pays one crossing per
+// message over what C pays. Measured beside C in one run on a loaded 2-core
+// VM (go test -run '^$' -bench . -benchtime 20000x ./ring/), the spinning
+// round trip between two Go processes took 1.5µs at 8 B and 5.9µs at 4 KiB,
+// 1.1 and 1.04 times the C ring's (csrc/goipc_ring.h) and 1.9 times the
+// atomic ping-pong through shared memory (csrc/mmap_pingpong.c); over five
+// runs, 1.8 to 2.3 times the ping-pong at 8 B. The protocol bounds it: the C
+// ring itself takes 1.4 to 1.7 times the ping-pong, since every message takes
+// the robust mutex and moves the lock's, the positions' and the data's cache
+// lines between the CPUs, where the ping-pong moves a flag's and the data's.
+// An uncontended TrySend plus TryReceive costs 150 to 400 ns there (two
+// crossings, two lock and unlock pairs). Sleeping, each message costs a
+// futex wake-up: about 8µs a round trip in Go, 6.5µs in C. At 64 B, a Go
+// sender carries 3.2 million messages a second, 17 times a POSIX queue's.
 //
 // # Lifetimes and limits
 //

@@ -63,7 +63,10 @@ func TestKilledProducers(t *testing.T) {
 		for {
 			n, err := r.Receive(ctx, buf)
 			if err != nil {
-				consumed <- nil
+				if ctx.Err() != nil {
+					err = nil // the test is over
+				}
+				consumed <- err
 				return
 			}
 			id, i, err := checkMessage(buf[:n])
@@ -84,6 +87,11 @@ func TestKilledProducers(t *testing.T) {
 	}()
 
 	for k := range *kills {
+		select {
+		case err := <-consumed:
+			t.Fatalf("the consumer stopped after %d kills: %v", k, err)
+		default:
+		}
 		kind := []string{"c", "go", "python"}[k%3]
 		p := testutil.Start(t, peerCmd(t, kind, path, "send", strconv.Itoa(k+1), "0", "300"))
 		p.Expect("ready")

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/mmap"
@@ -42,6 +43,7 @@ const DefaultSpin = 20 * time.Microsecond
 type Ring struct {
 	name     string
 	h        header
+	base     unsafe.Pointer // the start of the ring's memory, for the shim
 	capacity uint64
 	mu       *shmsync.Mutex
 	spin     time.Duration
@@ -198,7 +200,7 @@ func attach(name string, mem []byte, opts *Options, file *os.File, release func(
 	if spin == 0 {
 		spin = DefaultSpin
 	}
-	return &Ring{name: name, h: h, capacity: h.capacity.Load(), mu: mu, spin: spin,
+	return &Ring{name: name, h: h, base: unsafe.Pointer(unsafe.SliceData(mem)), capacity: h.capacity.Load(), mu: mu, spin: spin,
 		file: file, release: release, done: make(chan struct{})}, nil
 }
 
@@ -224,7 +226,7 @@ func (r *Ring) Send(ctx context.Context, msg []byte) error {
 		if len(msg) > r.MaxMessage() {
 			return r.tooLong(len(msg))
 		}
-		return r.wait(ctx, func() (bool, error) { return r.trySend(msg) })
+		return r.wait(ctx, func(looks int) (bool, error) { return r.trySend(msg, looks) })
 	})
 }
 
@@ -235,7 +237,7 @@ func (r *Ring) TrySend(msg []byte) error {
 		if len(msg) > r.MaxMessage() {
 			return r.tooLong(len(msg))
 		}
-		return again(r.trySend(msg))
+		return again(r.trySend(msg, 0))
 	})
 }
 
@@ -246,8 +248,8 @@ func (r *Ring) TrySend(msg []byte) error {
 // always suffices.
 func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 	err = r.call("ring receive", func() error {
-		return r.wait(ctx, func() (ok bool, err error) {
-			n, ok, err = r.tryReceive(buf)
+		return r.wait(ctx, func(looks int) (ok bool, err error) {
+			n, ok, err = r.tryReceive(buf, looks)
 			return ok, err
 		})
 	})
@@ -259,7 +261,7 @@ func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 func (r *Ring) TryReceive(buf []byte) (n int, err error) {
 	err = r.call("ring receive", func() error {
 		var ok bool
-		n, ok, err = r.tryReceive(buf)
+		n, ok, err = r.tryReceive(buf, 0)
 		return again(ok, err)
 	})
 	return n, err
@@ -323,58 +325,64 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 	return err
 }
 
-func (r *Ring) trySend(msg []byte) (sent bool, err error) {
+// trySend appends msg if it fits. With looks 0 it takes the lock however
+// long another holds it; otherwise it watches the ring in the shim for up
+// to looks looks and takes the lock only when msg fits and no one holds it
+// (so a spinning call never sleeps on the lock, and needs no turn on
+// r.local), which saves a cgo crossing between the moment the ring is ready
+// and the copy.
+func (r *Ring) trySend(msg []byte, looks int) (sent bool, err error) {
 	h := &r.h
-	need := recordSize(len(msg))
-	if r.capacity-(h.tail.Load()-h.head.Load()) < need { // a hint, read without the lock
-		return false, nil
-	}
-	err = r.locked(func() (bool, error) {
-		head, tail := h.head.Load(), h.tail.Load()
-		off := tail % r.capacity
-		var pad uint64
-		if off+need > r.capacity {
-			pad = r.capacity - off
-		}
-		if tail-head+pad+need > r.capacity {
+	if looks == 0 {
+		if r.capacity-(h.tail.Load()-h.head.Load()) < recordSize(len(msg)) { // a hint, read without the lock
 			return false, nil
 		}
-		if pad > 0 {
-			u32(h.data, int(off)).Store(padMarker)
-			off = 0
-		}
-		u32(h.data, int(off)).Store(uint32(len(msg)))
-		copy(h.data[off+4:], msg)
-		h.tail.Store(tail + pad + need)
-		sent = true
-		return true, nil
-	})
-	return sent, err
+		r.local.Lock()
+		defer r.local.Unlock()
+	}
+	if e := ringSend(r.base, r.capacity, msg, looks); e != syscall.EAGAIN {
+		return e == 0, errno(e)
+	}
+	return false, nil
 }
 
-func (r *Ring) tryReceive(buf []byte) (n int, received bool, err error) {
+// tryReceive takes a message into buf if there is one, taking the lock as
+// trySend does for looks.
+func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, err error) {
 	h := &r.h
-	if h.head.Load() == h.tail.Load() { // a hint, read without the lock
-		return 0, false, nil
+	if looks == 0 {
+		if h.head.Load() == h.tail.Load() { // a hint, read without the lock
+			return 0, false, nil
+		}
+		r.local.Lock()
+		defer r.local.Unlock()
 	}
-	err = r.locked(func() (bool, error) {
-		head, tail := h.head.Load(), h.tail.Load()
-		if head == tail {
-			return false, nil
-		}
-		off, skip, size, err := r.record(head, tail)
-		if err != nil {
-			return false, err
-		}
-		if size > len(buf) {
-			return false, errs.Hint(syscall.EMSGSIZE, "message of %d bytes > buffer of %d; it stays in the ring", size, len(buf))
-		}
-		n = copy(buf, h.data[off+4:off+4+uint64(size)])
-		h.head.Store(head + skip + recordSize(size))
-		received = true
-		return true, nil
-	})
-	return n, received, err
+	n, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks)
+	switch e {
+	case 0:
+		return n, true, nil
+	case syscall.EAGAIN:
+		return 0, false, nil
+	case syscall.EMSGSIZE:
+		return 0, false, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, len(buf))
+	case syscall.EBADMSG:
+		return 0, false, corrupt(n, h.head.Load())
+	}
+	return 0, false, e
+}
+
+// errno turns a shim result into an error: nil for 0.
+func errno(e syscall.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
+}
+
+// corrupt is the error for a record of length bytes at position pos that
+// does not fit the ring.
+func corrupt(length int, pos uint64) error {
+	return errs.Hint(syscall.EBADMSG, "corrupt ring: a record of %d bytes at position %d", length, pos)
 }
 
 // record finds the message at head, in a ring that holds one: its offset in
@@ -387,7 +395,7 @@ func (r *Ring) record(head, tail uint64) (off, skip uint64, size int, err error)
 		length = u32(r.h.data, 0).Load()
 	}
 	if int64(length) > int64(r.MaxMessage()) || head+skip+recordSize(int(length)) > tail {
-		return 0, 0, 0, errs.Hint(syscall.EBADMSG, "corrupt ring: a record of %d bytes at position %d", length, head)
+		return 0, 0, 0, corrupt(int(length), head)
 	}
 	return off, skip, int(length), nil
 }

@@ -10,13 +10,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/inventory/inventorytest"
+	"github.com/goipc/ipc/posix"
 	"github.com/goipc/ipc/ring"
+	"github.com/goipc/ipc/shmsync"
 )
 
 func TestMain(m *testing.M) {
@@ -305,4 +309,72 @@ func TestManyWaiters(t *testing.T) {
 			t.Fatalf("%d of %d waiters got a message", len(seen), n)
 		}
 	}
+}
+
+// TestSpinEndsWithATry: a message that arrives while another holds the lock
+// for the whole of a receiver's spin is taken as soon as the lock is free.
+// A spin never waits for the lock, so it may end with the message there and
+// seq unmoved since it looked; the receiver must then try once more,
+// waiting for the lock, rather than sleep on seq (for up to a second).
+func TestSpinEndsWithATry(t *testing.T) {
+	r := newRing(t, 256)
+	rx, err := ring.Open(r.Name(), &ring.Options{Spin: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	shm, err := posix.OpenSharedMemory(r.Name(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shm.Close()
+	mem, err := shm.Map(posix.ReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	word := func(off int) *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(&mem[off])) }
+	lock, err := shmsync.MutexAt(mem[64:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 16)
+		n, err := rx.Receive(context.Background(), buf)
+		if err == nil && string(buf[:n]) != "x" {
+			err = fmt.Errorf("received %q, want %q", buf[:n], "x")
+		}
+		got <- err
+	}()
+	// A receiver inside the shim with the ring empty is spinning.
+	testutil.WaitGoroutines(t, 1, "syscall", "ring._Cfunc_ring_receive")
+	// Send "x" by the layout's rules, holding the lock: a record of 8
+	// bytes at the start of the data area, tail, then seq.
+	word(256).Store(1)
+	mem[260] = 'x'
+	(*atomic.Uint64)(unsafe.Pointer(&mem[136])).Store(8)
+	word(144).Add(1)
+	// The spin is over once the receiver waits for the lock: glibc sets
+	// FUTEX_WAITERS in the lock word (the mutex's first) when one does.
+	testutil.WaitUntil(t, func() bool { return word(64).Load()&(1<<31) != 0 }, "a waiter for the lock")
+	if err := lock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitUntil(t, func() bool {
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return true
+		default:
+		}
+		if word(148).Load() != 0 {
+			t.Fatal("the receiver sleeps on seq with a message in the ring")
+		}
+		return false
+	}, "the message received")
 }

@@ -14,8 +14,8 @@ import (
 )
 
 // Waiting. A call that cannot go on now reads seq, tries, and if it still
-// cannot, spins for up to r.spin watching seq (yielding the CPU now and
-// then), then sleeps until seq moves. Of the goroutines of one Ring that
+// cannot, spins in the shim for up to r.spin watching head and tail
+// (yielding the CPU now and then), then sleeps until seq moves. Of the goroutines of one Ring that
 // sleep, one at a time (the sleeper) sleeps on the futex, holding the only
 // OS thread, and wakes the others, which park on a channel: cancellation and
 // Close reach them at once, and they cost no thread. A single waiter is woken
@@ -31,12 +31,19 @@ type waitSet struct {
 }
 
 // wait runs try until it reports done or fails, waiting for seq to move
-// between tries, until ctx is done or the ring is closed.
-func (r *Ring) wait(ctx context.Context, try func() (bool, error)) error {
+// between tries, until ctx is done or the ring is closed. try(0) tries once;
+// try(spinLooks) spins in the shim, watching the ring spinLooks times, as
+// long as r.spin lasts, with a sched_yield between spins (not
+// runtime.Gosched: the peer may wait for this very CPU), as
+// csrc/goipc_ring.h does. A spin that ends unready is followed by a try(0)
+// before sleeping: a spin never waits for the lock, and the ring may be
+// ready with seq unmoved since.
+func (r *Ring) wait(ctx context.Context, try func(looks int) (bool, error)) error {
 	var spinUntil time.Time
+	looks := 0
 	for {
 		seen := r.h.seq.Load()
-		if done, err := try(); done || err != nil {
+		if done, err := try(looks); done || err != nil {
 			return err
 		}
 		if err := ended(ctx); err != nil {
@@ -51,9 +58,16 @@ func (r *Ring) wait(ctx context.Context, try func() (bool, error)) error {
 				spinUntil = now.Add(r.spin)
 			}
 			if now.Before(spinUntil) {
-				r.spinWhile(seen, spinUntil)
+				if looks > 0 {
+					unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+				}
+				looks = spinLooks
 				continue
 			}
+		}
+		if looks > 0 {
+			looks = 0
+			continue
 		}
 		if err := r.sleep(ctx, seen); err != nil {
 			return err
@@ -61,22 +75,10 @@ func (r *Ring) wait(ctx context.Context, try func() (bool, error)) error {
 	}
 }
 
-// spinWhile watches seq until it moves from seen or the time is up, with a
-// sched_yield (not runtime.Gosched: the peer may wait for this very CPU)
-// every spinYield looks, as csrc/goipc_ring.h does.
-func (r *Ring) spinWhile(seen uint32, until time.Time) {
-	for i := 1; r.h.seq.Load() == seen; i++ {
-		if i%spinYield == 0 {
-			if !time.Now().Before(until) {
-				return
-			}
-			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-		}
-	}
-}
-
-// spinYield is how many looks at seq a spin makes between yields.
-const spinYield = 1024
+// spinLooks is how many looks at the ring a spin in the shim makes, a
+// pause apart: some microseconds, less than the 20µs after which the
+// runtime may hand the thread's P to another.
+const spinLooks = 128
 
 // ended is the error of a ctx that is done or past its deadline, else nil.
 func ended(ctx context.Context) error {

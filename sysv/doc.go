@@ -46,7 +46,7 @@
 // cancelled context returns ctx.Err() (with its cause, if it has one), a
 // passed deadline an error matching os.ErrDeadlineExceeded, Close an error
 // matching os.ErrClosed. A deadline centuries away is a long wait, never an
-// overflow. These calls have no file descriptor, so a blocked call holds its OS
+// overflow. A nil context is refused with an error matching syscall.EINVAL. These calls have no file descriptor, so a blocked call holds its OS
 // thread, as any blocking cgo call does: a thousand goroutines blocked in
 // Receive hold a thousand threads. Ending a call interrupts its thread with a
 // signal (internal/blocking), so it takes microseconds and does not poll:
@@ -80,5 +80,6 @@
 // out-of-range semaphore number, a message larger than the queue, operations
 // that no value can satisfy, such as Delta -32768, which would wait forever)
 // is refused before the system call, and nothing already queued is lost. An
-// id that no object has fails with an error matching fs.ErrNotExist.
+// id that no object has fails with an error matching fs.ErrNotExist, as do
+// the calls of a handle whose object another handle or process removed.
 package sysv

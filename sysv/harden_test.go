@@ -55,6 +55,65 @@ func TestCloseWakesBlockedCalls(t *testing.T) {
 	}
 }
 
+// A removed id is stale: the kernel may give it to a newer object, so a
+// second Remove must not reach IPC_RMID, whether Close came before, between
+// or not at all. After Close, Remove, Remove used to remove the id again.
+func TestRemoveOnce(t *testing.T) {
+	for _, order := range []string{"Remove Remove", "Close Remove Remove", "Remove Close Remove"} {
+		handles := map[string]interface {
+			Close() error
+			Remove() error
+		}{"queue": newQueue(t), "segment": newSegment(t, 4096), "set": newSemSet(t, 1)}
+		for kind, h := range handles {
+			var err error
+			for i, step := range strings.Fields(order) {
+				if step == "Close" {
+					h.Close()
+				} else if err = h.Remove(); i == 0 && err != nil {
+					t.Fatalf("%s %s: first Remove: %v", order, kind, err)
+				}
+			}
+			if !errors.Is(err, syscall.EIDRM) || !strings.Contains(err.Error(), "was removed") {
+				t.Errorf("%s of a %s: %v, want EIDRM without a system call", order, kind, err)
+			}
+		}
+	}
+}
+
+// An object that another handle (or process) removed no longer exists:
+// calls on the handles left fail with an error matching fs.ErrNotExist, as
+// opening it would (they used to match EINVAL alone).
+func TestRemovedElsewhereNotExist(t *testing.T) {
+	q, s, m := newQueue(t), newSemSet(t, 1), newSegment(t, 4096)
+	q2, err := sysv.OpenQueueByID(q.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := sysv.OpenSemaphoreSetByID(s.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := sysv.OpenSharedMemoryByID(m.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []interface{ Remove() error }{q, s, m} {
+		if err := h.Remove(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, attachErr := m2.Attach(0)
+	for call, err := range map[string]error{
+		"Send":   q2.Send(context.Background(), 1, []byte("x"), sysv.NoWait),
+		"Op":     s2.Op(context.Background(), sysv.SemOp{Delta: 1}),
+		"Attach": attachErr,
+	} {
+		if !errors.Is(err, fs.ErrNotExist) || !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("%s on a handle of a removed object: %v, want fs.ErrNotExist and EINVAL", call, err)
+		}
+	}
+}
+
 // A program that ignores SIGURG still has its Receive keep its deadline, be
 // cancelled and be ended by Close.
 func TestIgnoringSIGURG(t *testing.T) {
@@ -282,5 +341,27 @@ func TestNilAndZeroHandles(t *testing.T) {
 	}
 	if id := (*sysv.MessageQueue)(nil).ID(); id != -1 {
 		t.Errorf("ID of a nil queue = %d, want -1 (id 0 is some other object's)", id)
+	}
+}
+
+// A nil context is bad input, refused with EINVAL before any call; it used to
+// be a nil dereference.
+func TestNilContext(t *testing.T) {
+	q, s := newQueue(t), newSemSet(t, 1)
+	m, err := s.Mutex(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nilCtx context.Context
+	_, _, receiveErr := q.Receive(nilCtx, make([]byte, 8), 0, 0)
+	for call, err := range map[string]error{
+		"Send":    q.Send(nilCtx, 1, []byte("x"), 0),
+		"Receive": receiveErr,
+		"Op":      s.Op(nilCtx, sysv.SemOp{Delta: 1}),
+		"Lock":    m.Lock(nilCtx),
+	} {
+		if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "nil context") {
+			t.Errorf("%s with a nil context: %v, want EINVAL", call, err)
+		}
 	}
 }

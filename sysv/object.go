@@ -85,6 +85,9 @@ type object struct {
 	id    int
 	byID  bool // opened by id: errors name the id
 	state atomic.Int32
+	// gone is set by the Remove that succeeded (or is under way), whatever
+	// state says: after Close too, the id is stale and may name a newer object.
+	gone  atomic.Bool
 	calls blocking.Calls
 }
 
@@ -113,9 +116,14 @@ func (o *object) check(op string) error {
 	case closed:
 		return errs.Closed(op, o.name())
 	case removed:
-		return errs.Path(op, o.name(), errs.Hint(syscall.EIDRM, "this %s was removed", o.kind))
+		return o.removedErr(op)
 	}
 	return nil
+}
+
+// removedErr is the error of using the object after Remove.
+func (o *object) removedErr(op string) error {
+	return errs.Path(op, o.name(), errs.Hint(syscall.EIDRM, "this %s was removed", o.kind))
 }
 
 // fail wraps an error from the kernel, explaining the errnos that mean the
@@ -128,7 +136,7 @@ func (o *object) fail(op string, err error) error {
 	case errno == syscall.EIDRM:
 		err = errs.Hint(err, "the %s was removed while this call waited", o.kind)
 	case errno == syscall.EINVAL && !o.exists():
-		err = errs.Hint(err, "the %s no longer exists", o.kind)
+		err = errs.NotExist(err, "the %s no longer exists", o.kind)
 	}
 	return errs.Path(op, o.name(), err)
 }
@@ -201,10 +209,14 @@ func (o *object) watch() {
 // after Close: removing is what a program does last, and Close must not make
 // it impossible.
 func (o *object) remove(op string, rm func() error) error {
-	if o == nil || o.kind == "" || o.state.Load() == removed {
+	if o == nil || o.kind == "" {
 		return o.check(op)
 	}
+	if !o.gone.CompareAndSwap(false, true) {
+		return o.removedErr(op)
+	}
 	if err := rm(); err != nil {
+		o.gone.Store(false)
 		return o.fail(op, err)
 	}
 	o.state.CompareAndSwap(open, removed)

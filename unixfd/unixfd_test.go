@@ -74,15 +74,6 @@ func readAll(t *testing.T, f *os.File) string {
 	return string(b[:n])
 }
 
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
 func TestPassFiles(t *testing.T) {
 	a, b := socketPair(t)
 	one, two := tempFile(t, "first file"), tempFile(t, "second file")
@@ -116,7 +107,7 @@ func TestPassFiles(t *testing.T) {
 func TestTruncated(t *testing.T) {
 	a, b := socketPair(t)
 	f := tempFile(t, "x")
-	before := openFDs(t)
+	before := testutil.OpenFiles(t)
 	if err := unixfd.Send(a, []byte("three"), f, f, f); err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +115,8 @@ func TestTruncated(t *testing.T) {
 	if !errors.Is(err, unixfd.ErrTruncated) || !strings.Contains(err.Error(), "more than the 1 descriptors") {
 		t.Fatalf("Receive with room for 1 of 3 descriptors: %v, want ErrTruncated", err)
 	}
-	if len(msg.Files) != 0 || openFDs(t) != before {
-		t.Errorf("a truncated Receive left %d files, %d descriptors open (%d before)", len(msg.Files), openFDs(t), before)
+	if len(msg.Files) != 0 || testutil.OpenFiles(t) != before {
+		t.Errorf("a truncated Receive left %d files, %d descriptors open (%d before)", len(msg.Files), testutil.OpenFiles(t), before)
 	}
 	if _, err := unixfd.Receive(b, nil, 300); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("Receive with room for 300: %v, want EINVAL", err)

@@ -54,8 +54,9 @@ cross to two (sched_setaffinity). GO/C and GO/PY divide the Go peer's p50 and
 p99 by the C and the Python peer's.
 
 Messages carry --sizes bytes, up to each mechanism's limit (posix-mq and
-sysv-msg: the kernel's message size limit); the doorbells (signal, posix-sem,
-sysv-sem) carry none and run at size 0. The default sizes give way to a
+sysv-msg: the kernel's message size limit; ring: 16MiB, its rings being sized
+for the message); the doorbells (signal, posix-sem, sysv-sem, eventfd) carry
+none and run at size 0. The default sizes give way to a
 mechanism's limit; a --sizes above the limit of a mechanism named on the
 command line is a usage error, and when every mechanism runs such a row is
 skipped with the reason. MPI needs Open MPI (mpiexec.openmpi) and the programs

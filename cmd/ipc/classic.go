@@ -5,7 +5,6 @@ package main
 // exchange of the stream sockets, and stat/rm of named filesystem objects.
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -275,20 +274,13 @@ func namedVerbs(group *cobra.Command, kind fs.FileMode, defaultPath string) {
 
 func printStat(w io.Writer, path string, fi fs.FileInfo, asJSON bool) error {
 	st := fi.Sys().(*syscall.Stat_t)
-	if asJSON {
-		b, err := json.Marshal(map[string]any{
-			"path": path, "type": kindOf(fi.Mode()), "mode": fmt.Sprintf("%#o", fi.Mode().Perm()),
-			"uid": st.Uid, "gid": st.Gid, "size": fi.Size(), "modified": fi.ModTime().Format(time.RFC3339Nano),
-		})
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
+	if asJSON { // in the table's order and time format, as every other stat --json
+		return printFields(w, []field{{"path", path}, {"type", kindOf(fi.Mode())}, {"mode", fmt.Sprintf("%#04o", fi.Mode().Perm())},
+			{"uid", st.Uid}, {"gid", st.Gid}, {"size", fi.Size()}, {"modified", when(fi.ModTime())}}, true)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PATH\tTYPE\tMODE\tUID\tGID\tSIZE\tMODIFIED")
-	fmt.Fprintf(tw, "%s\t%s\t%#o\t%d\t%d\t%d\t%s\n", path, kindOf(fi.Mode()), fi.Mode().Perm(),
+	fmt.Fprintf(tw, "%s\t%s\t%#04o\t%d\t%d\t%d\t%s\n", path, kindOf(fi.Mode()), fi.Mode().Perm(),
 		st.Uid, st.Gid, fi.Size(), fi.ModTime().Format(time.RFC3339))
 	return tw.Flush()
 }

@@ -30,12 +30,17 @@ import (
 // listening, watching or waiting for its peer.
 func startReady(t *testing.T, args ...string) *testutil.Proc {
 	t.Helper()
+	return startReadyCmd(t, ipcCommand(args...))
+}
+
+// startReadyCmd is startReady of an ipc command made ready to start.
+func startReadyCmd(t *testing.T, cmd *exec.Cmd) *testutil.Proc {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cmd := ipcCommand(args...)
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.Env = append(cmd.Env, readyEnv+"=3")
 	p := testutil.Start(t, cmd)
@@ -43,7 +48,7 @@ func startReady(t *testing.T, args ...string) *testutil.Proc {
 	r.SetReadDeadline(time.Now().Add(testutil.Timeout))
 	if _, err := r.Read(make([]byte, 1)); err != nil {
 		p.Wait()
-		t.Fatalf("ipc %v was never ready (%v); stderr:\n%s", args, err, p.Stderr())
+		t.Fatalf("%v was never ready (%v); stderr:\n%s", cmd.Args, err, p.Stderr())
 	}
 	return p
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,6 +60,16 @@ func (e emptyError) Error() string {
 	return reason
 }
 func (e emptyError) Unwrap() error { return e.err }
+
+// restated is an errno said in the command line's words, where the errno's
+// own text would mislead; it still matches the errno.
+type restated struct {
+	errno  syscall.Errno
+	reason string
+}
+
+func (e restated) Error() string { return e.reason }
+func (e restated) Unwrap() error { return e.errno }
 
 // nowait turns the EAGAIN of a non-blocking call into an emptyError.
 func nowait(err error) error {
@@ -132,6 +143,11 @@ func badInput(err error) error {
 // the program started; a shell's >/dev/null opens it write-only, a discard
 // the user asked for.
 func checkStdout() error {
+	// From here on a write to a pipe whose reader has gone fails with EPIPE,
+	// which deliver can answer, instead of the Go runtime's SIGPIPE, which
+	// would end the program with the message taken. (Notify, not Ignore:
+	// children do not inherit it.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	fl, err := unix.FcntlInt(1, unix.F_GETFL, 0)
 	var out, null unix.Stat_t
 	switch {
@@ -142,8 +158,22 @@ func checkStdout() error {
 		return errs.Path("write", "stdout", errs.Hint(syscall.EBADF, "stdout was closed when ipc started; nothing was taken"))
 	case fl&unix.O_ACCMODE == unix.O_RDONLY:
 		return errs.Path("write", "stdout", errs.Hint(syscall.EBADF, "stdout is open only for reading; nothing was taken"))
+	case readerGone(1):
+		return errs.Path("write", "stdout", errs.Hint(syscall.EPIPE, "stdout is a pipe that no one reads any more; nothing was taken"))
 	}
 	return nil
+}
+
+// readerGone says whether fd is a pipe or socket whose reading end is closed:
+// poll reports an error on it.
+func readerGone(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	for {
+		_, err := unix.Poll(fds, 0)
+		if err != unix.EINTR {
+			return err == nil && fds[0].Revents&unix.POLLERR != 0
+		}
+	}
 }
 
 // deliver prints a message taken from a queue as writePayload does. When
@@ -155,15 +185,22 @@ func deliver(w io.Writer, data []byte, asJSON bool, meta map[string]any, where s
 	if err == nil {
 		return nil
 	}
+	return undoTake(err, putBack, "the message was put back on "+where,
+		"putting the message back on "+where+" failed too, so it is lost")
+}
+
+// undoTake is the error of a write to stdout that failed after something was
+// taken: undo gives it back, and the error says done, or failed and why.
+func undoTake(err error, undo func() error, done, failed string) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err // "write /dev/stdout" says less than "write stdout"
 	}
 	werr := errs.Path("write", "stdout", err)
-	if perr := putBack(); perr != nil {
-		return fmt.Errorf("%w; putting the message back on %s failed too, so it is lost: %v", werr, where, perr)
+	if uerr := undo(); uerr != nil {
+		return fmt.Errorf("%w; %s: %v", werr, failed, uerr)
 	}
-	return fmt.Errorf("%w; the message was put back on %s", werr, where)
+	return fmt.Errorf("%w; %s", werr, done)
 }
 
 // cString returns data up to its first NUL byte: what `read` prints without

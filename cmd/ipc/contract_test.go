@@ -220,10 +220,10 @@ func TestContractFileSendOverDirectory(t *testing.T) {
 }
 
 // A bad id=N says what is wanted in the command line's terms, not the Go
-// API's.
+// API's, as a usage error.
 func TestContractRmBadID(t *testing.T) {
 	_, stderr, code := runIPC(t, "rm", "sysv-msg", "id=abc")
-	if code != exitError || !strings.Contains(stderr, `(want id=N with N >= 0, or a key)`) || strings.Contains(stderr, "LookupKey") {
+	if code != cli.ExitUsage || !strings.Contains(stderr, `(want id=N with N >= 0, or a key)`) || strings.Contains(stderr, "LookupKey") {
 		t.Fatalf("rm sysv-msg id=abc: exit %d, %q", code, stderr)
 	}
 }
@@ -253,5 +253,5 @@ func TestContractSysvMsgTooLongHint(t *testing.T) {
 	k := sysv.Key(testutil.Key())
 	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
 	mustIPC(t, "sysv", "msg", "send", k.String(), "hello", "--create")
-	expectError(t, exitError, "stays queued (MSG_NOERROR truncates it)", "sysv", "msg", "recv", k.String(), "--buffer", "2")
+	expectError(t, exitError, "stays queued (--noerror, MSG_NOERROR, truncates it)", "sysv", "msg", "recv", k.String(), "--buffer", "2")
 }

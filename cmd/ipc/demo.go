@@ -172,10 +172,15 @@ func runDemo(cmd *cobra.Command, mechs []string) error {
 	}
 	probe.runCleanups() // the plans made names, and nothing else
 	out := cmd.OutOrStdout()
-	row := func(name, sent, received, rtt, ok string) {
-		fmt.Fprintf(out, "%-*s  %-*s  %-*s  %-10s  %s\n", nameW, name, msgW, sent, msgW, received, rtt, ok)
+	// A table that cannot be printed is no demo: it stops at the first
+	// failed write (a full disk) and says so.
+	row := func(name, sent, received, rtt, ok string) error {
+		_, err := fmt.Fprintf(out, "%-*s  %-*s  %-*s  %-10s  %s\n", nameW, name, msgW, sent, msgW, received, rtt, ok)
+		return fileErr("write", "stdout", err)
 	}
-	row("MECHANISM", "SENT", "RECEIVED", "ROUND TRIP", "OK")
+	if err := row("MECHANISM", "SENT", "RECEIVED", "ROUND TRIP", "OK"); err != nil {
+		return err
+	}
 	failed := 0
 	for _, c := range cases {
 		if ctx.Err() != nil {
@@ -186,7 +191,9 @@ func runDemo(cmd *cobra.Command, mechs []string) error {
 		if r.err != nil {
 			ok, failed = "FAIL: "+r.err.Error(), failed+1
 		}
-		row(r.name, fmt.Sprintf("%q", r.sent), fmt.Sprintf("%q", r.received), r.rtt.Round(10*time.Microsecond).String(), ok)
+		if err := row(r.name, fmt.Sprintf("%q", r.sent), fmt.Sprintf("%q", r.received), r.rtt.Round(10*time.Microsecond).String(), ok); err != nil {
+			return err
+		}
 	}
 	if ctx.Err() != nil {
 		d.runCleanups()

@@ -99,6 +99,9 @@ missing, and refuses a PATH that is something else. The FIFO stays until rm.`,
 // long as w allows; the file it returns keeps w's deadline. It refuses what is
 // not a FIFO, and a link or a FIFO that guardPath refuses.
 func openFIFO(path string, flag int, mode fs.FileMode, w *waitFlags, peer string) (*os.File, error) {
+	if err := guardDirs("open", path); err != nil { // before mkfifo makes anything there
+		return nil, err
+	}
 	switch err := unix.Mkfifo(path, uint32(mode)); {
 	case err == nil:
 		if err := os.Chmod(path, mode); err != nil { // mkfifo applies the umask

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -39,8 +40,17 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 				return err
 			}
 			path := optionalPath(a, defaultFile)
-			if _, err := guardPath("write", path, true); err != nil {
+			fi, err := guardPath("write", path, true)
+			if err != nil {
 				return err
+			}
+			// The rename would replace whatever is there: a FIFO, a socket,
+			// /dev/null itself. A symbolic link is replaced, not followed.
+			if fi != nil && fi.IsDir() { // "/" too, whose name CreateTemp cannot take
+				return errs.Path("write", path, syscall.EISDIR)
+			}
+			if fi != nil && fi.Mode().Type()&^fs.ModeSymlink != 0 {
+				return errs.Path("write", path, fmt.Errorf("not a regular file (it is a %s): file send replaces regular files (ipc fifo send writes FIFOs)", kindOf(fi.Mode())))
 			}
 			return writeAtomic(path, msg, fs.FileMode(mode))
 		},

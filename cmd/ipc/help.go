@@ -133,8 +133,11 @@ func signalNames(takeable bool) []string {
 // finishHelp gives every command of the tree its example and completions,
 // once all the groups have added themselves.
 func finishHelp(root *cobra.Command) {
-	root.Version = version()
-	root.SetVersionTemplate("{{.Version}}\n")
+	// Asking mpiexec costs a process start: only --version pays it. (Cobra
+	// adds --version when Version is set, and prints the template.)
+	root.Version = "see the template"
+	cobra.AddTemplateFunc("ipcVersion", version)
+	root.SetVersionTemplate("{{ipcVersion}}\n")
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		path := strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), root.Name()), " ")

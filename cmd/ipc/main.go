@@ -36,7 +36,8 @@ Rules every group follows:
     caller nor the directory's owner is never followed, and another user's
     file is written only with --allow-foreign.
   Messages: a receiver takes nothing when stdout is closed, and puts a queue
-    message back (same priority or type) when writing it fails.
+    message back (same priority or type) when writing it fails; a semaphore
+    wait with --print-value gives back what it took.
   Payloads: MSG, "-" for stdin, or --file PATH (at most 64 MiB); a message
     starting with one "-" that cannot be flags needs no "--".
   Shared memory writes store DATA and a NUL when the object goes on.

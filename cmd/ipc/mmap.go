@@ -85,10 +85,10 @@ without any read or write system call on the data. PATH defaults to
 // as every shared memory write does) and flushes it to the file. A file it
 // created is removed, and one it grew is cut back, when a later step fails.
 func mmapWrite(path string, data []byte, off, size int64, perm fs.FileMode) (err error) {
-	need := max(off+int64(len(data)), size)
-	if need == 0 {
-		return cli.Usagef("nothing to write: DATA is empty and there is no --offset or --size")
+	if err := nothingToWrite(data, off, size, false); err != nil {
+		return err
 	}
+	need := max(off+int64(len(data)), size)
 	f, created, err := openGuarded("open", path, os.O_RDWR|os.O_CREATE, perm, 0, "mmap write stores into regular files, which it can extend")
 	if err != nil {
 		return err
@@ -126,6 +126,17 @@ func mmapWrite(path string, data []byte, off, size int64, perm fs.FileMode) (err
 		return err
 	}
 	return m.Close()
+}
+
+// nothingToWrite is the usage error of a write with nothing to do: an empty
+// DATA, no --offset or --size to grow the object to, and no new object to
+// make (an empty file is no mapping; --create makes an empty segment). The
+// same for mmap, posix shm and sysv shm.
+func nothingToWrite(data []byte, off, size int64, creating bool) error {
+	if len(data) == 0 && off == 0 && size == 0 && !creating {
+		return cli.Usagef("nothing to write: DATA is empty and there is no --offset or --size")
+	}
+	return nil
 }
 
 // withNUL returns data with a NUL byte after it when the object, size bytes,

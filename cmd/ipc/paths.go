@@ -37,6 +37,9 @@ func foreignFlag(c *cobra.Command) {
 // missing. An entry the caller or the directory's owner owns cannot be
 // replaced by anyone else there, so what is checked is what is opened.
 func guardPath(op, path string, writing bool) (fs.FileInfo, error) {
+	if err := guardDirs(op, path); err != nil {
+		return nil, err
+	}
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -58,13 +61,49 @@ func guardPath(op, path string, writing bool) (fs.FileInfo, error) {
 	}
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return nil, errs.Path(op, path, errs.Hint(syscall.EACCES,
-			"a symbolic link owned by uid %d in the sticky, world-writable directory %s: not followed, as fs.protected_symlinks would not", owner, dir))
+		return nil, foreignLink(op, path, owner, dir)
 	case writing && !allowForeign && fi.Mode()&(fs.ModeDir|fs.ModeSocket) == 0:
 		return nil, errs.Path(op, path, errs.Hint(syscall.EACCES,
 			"owned by uid %d in the sticky, world-writable directory %s; --allow-foreign writes it anyway", owner, dir))
 	}
 	return fi, nil
+}
+
+// guardDirs applies guardPath's rule for links to the directories on the
+// way to path: a link of another user's in /tmp that stands for a directory
+// would lead a write anywhere just as well. (The kernel's rule is the same
+// for every link it follows.)
+func guardDirs(op, path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return errs.Path(op, path, errors.Unwrap(err))
+	}
+	for i := 1; i < len(abs); i++ {
+		if abs[i] != '/' {
+			continue
+		}
+		dir := abs[:i]
+		fi, err := os.Lstat(dir)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			continue // what is missing or wrong, the open reports
+		}
+		parent := filepath.Dir(dir)
+		pi, err := os.Stat(parent)
+		if err != nil || pi.Mode()&fs.ModeSticky == 0 || pi.Mode().Perm()&0o002 == 0 {
+			continue
+		}
+		owner := fi.Sys().(*syscall.Stat_t).Uid
+		if owner != uint32(os.Geteuid()) && owner != pi.Sys().(*syscall.Stat_t).Uid {
+			return foreignLink(op, dir, owner, parent)
+		}
+	}
+	return nil
+}
+
+// foreignLink is the error of a link that guardPath does not follow.
+func foreignLink(op, link string, owner uint32, dir string) error {
+	return errs.Path(op, link, errs.Hint(syscall.EACCES,
+		"a symbolic link owned by uid %d in the sticky, world-writable directory %s: not followed, as fs.protected_symlinks would not", owner, dir))
 }
 
 // openGuarded opens path with flag after guardPath, creating it (exclusively,
@@ -79,6 +118,9 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 	if err != nil {
 		return nil, false, err
 	}
+	if fi != nil && fi.Mode()&fs.ModeSymlink == 0 && fi.Mode().Type() != want {
+		return nil, false, notKind(op, path, fi.Mode(), want, why) // not opened: a socket cannot be, a device need not
+	}
 	flag |= syscall.O_NONBLOCK
 	switch {
 	case fi == nil && flag&os.O_CREATE != 0:
@@ -92,6 +134,9 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 	f, err = os.OpenFile(path, flag, perm)
 	if err != nil {
 		err = errors.Unwrap(err)
+		if st, serr := os.Stat(path); errors.Is(err, syscall.ENXIO) && serr == nil && st.Mode().Type() != want {
+			return nil, false, notKind(op, path, st.Mode(), want, why) // a link to a socket
+		}
 		if errors.Is(err, syscall.ELOOP) || (created && errors.Is(err, syscall.EEXIST)) {
 			err = errs.Hint(err, "the path changed while it was opened")
 		}
@@ -99,7 +144,7 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 	}
 	st, err := f.Stat()
 	if err == nil && st.Mode().Type() != want {
-		err = errs.Path(op, path, fmt.Errorf("not a %s (it is a %s): %s", fileKinds[want], kindOf(st.Mode()), why))
+		err = notKind(op, path, st.Mode(), want, why)
 	}
 	if err == nil && created {
 		err = errs.Path("chmod", path, errors.Unwrap(f.Chmod(perm))) // open applied the umask
@@ -117,6 +162,12 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 		return nil, false, err
 	}
 	return f, created, nil
+}
+
+// notKind is the error of a path whose file, of mode m, is not of type want,
+// with why the clause that says what the verb takes.
+func notKind(op, path string, m, want fs.FileMode, why string) error {
+	return errs.Path(op, path, fmt.Errorf("not a %s (it is a %s): %s", fileKinds[want], kindOf(m), why))
 }
 
 // clearNonblock turns O_NONBLOCK off on f, which openGuarded opened with it.

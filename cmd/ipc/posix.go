@@ -227,6 +227,7 @@ func shmCommand() *cobra.Command {
 			want := max(end, int64(size))
 			opts := &posix.ShmOptions{Mode: os.FileMode(mode), ModeSet: true}
 			m, err := posix.OpenSharedMemory(a[0], opts)
+			openErr := err
 			// undo puts the segment back as it was if the write fails: a
 			// size too large to map must not stay behind.
 			undo := func() {}
@@ -241,6 +242,9 @@ func shmCommand() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			if err := nothingToWrite(msg, int64(offset), int64(size), create && errors.Is(openErr, fs.ErrNotExist)); err != nil {
+				return err
+			}
 			cur, err := m.Size()
 			if err != nil {
 				return err
@@ -371,6 +375,11 @@ func semCommand() *cobra.Command {
 		Short: "Decrement the semaphore, waiting while it is zero",
 		Args:  cli.Args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if printV {
+				if err := checkStdout(); err != nil {
+					return err
+				}
+			}
 			s, err := open(a[0])
 			if err != nil {
 				return err
@@ -387,7 +396,10 @@ func semCommand() *cobra.Command {
 			if err != nil || !printV {
 				return err
 			}
-			return printValue(cmd.OutOrStdout(), s)
+			if err := printValue(cmd.OutOrStdout(), s); err != nil {
+				return undoTake(err, s.Post, "the semaphore was given back (posted)", "posting the semaphore back failed too")
+			}
+			return nil
 		},
 	}
 	createFlags(wait)

@@ -7,9 +7,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/goipc/ipc/internal/cli"
+	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/inventory"
 	"github.com/goipc/ipc/sysv"
 	"github.com/spf13/cobra"
@@ -81,15 +83,28 @@ could remove them.`,
 }
 
 // removeTargets removes each target of kind; every failure is reported, the
-// last one as the command's error.
+// last one as the command's error. A malformed target is a usage error found
+// before anything is removed.
 func removeTargets(stderr io.Writer, kindArg string, targets []string) error {
 	kind, err := inventory.ParseKind(kindArg)
 	if err != nil {
 		return badInput(err)
 	}
+	found := make([]inventory.Object, len(targets))
+	lookErr := make([]error, len(targets))
+	for i, target := range targets {
+		found[i], lookErr[i] = findTarget(kind, target)
+		if cli.IsUsage(lookErr[i]) {
+			return fmt.Errorf("rm %s %s: %w", kind, target, lookErr[i])
+		}
+	}
 	var failed []error
-	for _, target := range targets {
-		if err := removeTarget(kind, target); err != nil {
+	for i, target := range targets {
+		err := lookErr[i]
+		if err == nil {
+			err = inventory.Remove(found[i])
+		}
+		if err != nil {
 			failed = append(failed, fmt.Errorf("rm %s %s: %w", kind, target, err))
 		}
 	}
@@ -102,16 +117,28 @@ func removeTargets(stderr io.Writer, kindArg string, targets []string) error {
 	return failed[len(failed)-1]
 }
 
+// removeTarget removes the object target names.
 func removeTarget(kind inventory.Kind, target string) error {
-	o, err := lookup(kind, target)
-	var pe *os.PathError
-	if errors.As(err, &pe) && pe.Op == "find" {
-		err = pe.Err // "rm posix-shm /x: no such file or directory"
-	}
+	o, err := findTarget(kind, target)
 	if err != nil {
 		return err
 	}
 	return inventory.Remove(o)
+}
+
+// findTarget looks target up; a malformed one is a usage error.
+func findTarget(kind inventory.Kind, target string) (inventory.Object, error) {
+	o, err := lookup(kind, target)
+	var pe *os.PathError
+	var h *errs.Hinted
+	switch {
+	case errors.As(err, &pe) && pe.Op == "find":
+		err = pe.Err // "rm posix-shm /x: no such file or directory"
+	case errors.As(err, &pe): // ftok of a missing file: not a usage error
+	case errors.As(err, &h) && errors.Is(h.Err, syscall.EINVAL):
+		err = badInput(err)
+	}
+	return o, err
 }
 
 // lookup finds the object a TARGET names. A System V KEY is read as every

@@ -42,6 +42,11 @@ func TestRulesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	// A device of its own: a test that failed must not replace /dev/null.
+	null := filepath.Join(dir, "null")
+	if err := unix.Mknod(null, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Fatal(err)
+	}
 	queue := "/" + testutil.Name("rules-empty")
 	t.Cleanup(func() { posix.UnlinkQueue(queue) })
 	mustIPC(t, "posix", "mq", "send", queue, "x", "--create")
@@ -57,6 +62,9 @@ func TestRulesBadInput(t *testing.T) {
 	mustIPC(t, "sysv", "msg", "send", key, "x", "--create")
 	mustIPC(t, "sysv", "msg", "recv", key)
 	mustIPC(t, "sysv", "sem", "set", key, "0", "--create")
+	full := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(full, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", full.String(), "hello", "--create")
 	const notWaiting = ", and --nowait (or --timeout 0) says not to wait"
 	const timeoutZero = ", and --timeout 0 says not to wait"
 
@@ -75,6 +83,11 @@ func TestRulesBadInput(t *testing.T) {
 		{[]string{"mmap", "write", "/dev/null", "x"}, exitError, "open /dev/null: not a regular file (it is a character device)"},
 		{[]string{"fifo", "send", sock, "x"}, exitError, "open " + sock + ": not a FIFO (it is a socket)"},
 		{[]string{"unix", "recv", dir}, exitError, "listen " + dir + ": a directory is there, not a socket"},
+		// file send renames over regular files only: never a FIFO, socket or device.
+		{[]string{"file", "send", fifo, "x"}, exitError, "write " + fifo + ": not a regular file (it is a FIFO): file send replaces regular files"},
+		{[]string{"file", "send", sock, "x"}, exitError, "write " + sock + ": not a regular file (it is a socket)"},
+		{[]string{"file", "send", null, "x"}, exitError, "write " + null + ": not a regular file (it is a character device)"},
+		{[]string{"file", "recv", sock}, exitError, "open " + sock + ": not a regular file (it is a socket)"},
 		// 4: --timeout 0 is --nowait, for every verb that waits.
 		{[]string{"posix", "mq", "recv", queue, "--timeout", "0"}, exitEmpty, "mq_receive " + queue + ": nothing to take" + notWaiting},
 		{[]string{"posix", "sem", "wait", sem, "--timeout", "0s"}, exitEmpty, notWaiting},
@@ -89,8 +102,33 @@ func TestRulesBadInput(t *testing.T) {
 		// Conflicting flags are usage errors.
 		{[]string{"posix", "mq", "recv", queue, "--nowait", "--timeout", "1s"}, cli.ExitUsage, "--nowait and --timeout 1s conflict"},
 		{[]string{"sysv", "sem", "op", key, "--delta", "-1", "--nowait", "--timeout", "0"}, cli.ExitUsage, "--nowait and --timeout 0s conflict"},
+		// msgrcv's E2BIG is not "argument list too long".
+		{[]string{"sysv", "msg", "recv", full.String(), "--buffer", "2"}, exitError, "msgrcv " + full.String() + ": message longer than the 2-byte --buffer; it stays queued (--noerror, MSG_NOERROR, truncates it)"},
+		// A bad flag value is a usage error that names the flag and the value.
+		{[]string{"sysv", "sem", "op", key, "--delta", "40000"}, cli.ExitUsage, "invalid --delta 40000: want -32768 to 32767"},
+		{[]string{"sysv", "sem", "op", key, "--delta", "1", "--num", "70000"}, cli.ExitUsage, "invalid --num 70000: want 0 to 65535"},
+		{[]string{"sysv", "sem", "get", key, "--num", "-1"}, cli.ExitUsage, "invalid --num -1: want 0 to 65535"},
+		{[]string{"sysv", "sem", "set", key, "1", "--num", "-1"}, cli.ExitUsage, "invalid --num -1: want 0 to 65535"},
+		{[]string{"sysv", "sem", "set", key, "1", "--create", "--count", "-1"}, cli.ExitUsage, "invalid --count -1: a set has at least one semaphore"},
+		{[]string{"file", "send", "/", "x"}, exitError, "write /: is a directory"},
+		// A bad rm TARGET is a usage error, found before anything is removed.
+		{[]string{"rm", "sysv-msg", "0xZZ"}, cli.ExitUsage, `rm sysv-msg 0xZZ: invalid key "0xZZ": want a decimal or 0x hex number`},
+		{[]string{"rm", "sysv-sem", "id=-1"}, cli.ExitUsage, `rm sysv-sem id=-1: bad sysv-sem "id=-1" (want id=N with N >= 0, or a key)`},
+		{[]string{"sysv", "msg", "rm", "id=x"}, cli.ExitUsage, `rm id=x: bad sysv-msg "id=x" (want id=N with N >= 0, or a key)`},
+		{[]string{"rm", "posix-mq", queue, "/a/b"}, cli.ExitUsage, `rm posix-mq /a/b: bad posix-mq name "/a/b"`},
 	} {
 		expectError(t, c.code, c.want, c.args...)
+	}
+	if out := mustIPC(t, "sysv", "msg", "recv", full.String(), "--nowait"); out != "hello\n" {
+		t.Errorf("the message too long for --buffer came back as %q", out)
+	}
+	if _, err := os.Stat("/dev/mqueue" + queue); err != nil {
+		t.Errorf("rm with a bad TARGET removed the good one before it: %v", err)
+	}
+	for path, kind := range map[string]os.FileMode{fifo: os.ModeNamedPipe, sock: os.ModeSocket, null: os.ModeDevice | os.ModeCharDevice} {
+		if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != kind {
+			t.Errorf("%s is no longer a %v: %v, %v", path, kind, fi.Mode(), err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new.sock")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("unix recv --timeout 0 left its socket file: %v", err)
@@ -157,6 +195,24 @@ func TestRulesDatagramWhole(t *testing.T) {
 	recv.MustSucceed()
 }
 
+// TestRulesDatagramEchoFirst: the datagram server sends the echo before it
+// prints, as the stream servers echo as they read: a server that cannot
+// print must not leave its client waiting for ever.
+func TestRulesDatagramEchoFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dgram.sock")
+	args := []string{"unix", "recv", "--datagram", path, "--count", "1"}
+	cmd := ipcCommand(args...)
+	cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" >/dev/full`, cmd.Path}, args...)
+	cmd.Path = "/bin/sh"
+	recv := startReadyCmd(t, cmd)
+	if out := mustIPC(t, "unix", "send", "--datagram", path, "hello"); out != "hello\n" {
+		t.Errorf("the client printed %q, want the echo", out)
+	}
+	if _, err := recv.Wait(); err == nil || !strings.Contains(recv.Stderr(), "no space left on device") {
+		t.Errorf("recv with stdout on /dev/full: %v, %q; want exit 1 and the write's error", err, recv.Stderr())
+	}
+}
+
 // stdoutTo runs `ipc args...` with stdout on /dev/full, or closed when full
 // is false, and returns its stderr and exit status.
 func stdoutTo(t *testing.T, full bool, args ...string) (string, int) {
@@ -173,6 +229,12 @@ func stdoutTo(t *testing.T, full bool, args ...string) (string, int) {
 		cmd.Args = append([]string{"sh", "-c", `exec "$0" "$@" >&-`, cmd.Path}, args...)
 		cmd.Path = "/bin/sh"
 	}
+	return runStderr(t, cmd)
+}
+
+// runStderr runs cmd to its end and returns its stderr and exit status.
+func runStderr(t *testing.T, cmd *exec.Cmd) (string, int) {
+	t.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -211,6 +273,85 @@ func TestRulesStdoutFails(t *testing.T) {
 		t.Errorf("the POSIX message came back as %q", out)
 	}
 	if out := mustIPC(t, "sysv", "msg", "recv", k.String(), "--json", "--nowait"); out != `{"data":"keep me too","type":5}`+"\n" {
+		t.Errorf("the System V message came back as %q", out)
+	}
+	// Help and --version that cannot be printed fail too, once, with exit 1.
+	for _, args := range [][]string{{"help"}, {"--version"}, {"posix", "--help"}} {
+		if stderr, code := stdoutTo(t, true, args...); code != exitError || stderr != "ipc: write stdout: no space left on device\n" {
+			t.Errorf("ipc %v with stdout on /dev/full: exit %d, %q", args, code, stderr)
+		}
+	}
+	// A demo whose table cannot be printed fails, before it runs anything.
+	if stderr, code := stdoutTo(t, true, "demo", "pipe"); code != exitError || stderr != "ipc: write stdout: no space left on device\n" {
+		t.Errorf("ipc demo with stdout on /dev/full: exit %d, %q", code, stderr)
+	}
+}
+
+// TestRulesStdoutFailsSemaphore: a wait that prints the value (--print-value)
+// takes nothing when stdout is closed, and gives back what it took when the
+// write fails: the semaphore keeps its value.
+func TestRulesStdoutFailsSemaphore(t *testing.T) {
+	sem := "/" + testutil.Name("rules-stdout-sem")
+	t.Cleanup(func() { posix.UnlinkSemaphore(sem) })
+	mustIPC(t, "posix", "sem", "post", sem, "--create")
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenSemaphoreSet(k, 0, 0, 0)) })
+	mustIPC(t, "sysv", "sem", "set", k.String(), "1", "--create")
+
+	for _, c := range []struct {
+		full bool
+		want string
+	}{
+		{false, "ipc: write stdout: bad file descriptor (stdout was closed when ipc started; nothing was taken)\n"},
+		{true, "ipc: write stdout: no space left on device; the semaphore was given back"},
+	} {
+		for _, args := range [][]string{
+			{"posix", "sem", "wait", sem, "--print-value", "--nowait"}, // a value lost shows as exit 4
+			{"sysv", "sem", "op", k.String(), "--delta", "-1", "--print-value", "--nowait"},
+			{"sysv", "sem", "op", k.String(), "--delta", "-1", "--undo", "--print-value", "--nowait"},
+		} {
+			stderr, code := stdoutTo(t, c.full, args...)
+			if code != exitError || !strings.HasPrefix(stderr, c.want) {
+				t.Errorf("ipc %v with stdout full=%v: exit %d, %q; want exit 1 and %q", args, c.full, code, stderr, c.want)
+			}
+		}
+	}
+	if out := mustIPC(t, "posix", "sem", "value", sem); out != "1\n" {
+		t.Errorf("posix sem value is %q after the failed writes, want 1", out)
+	}
+	if out := mustIPC(t, "sysv", "sem", "get", k.String()); out != "1\n" {
+		t.Errorf("sysv sem get is %q after the failed writes, want 1", out)
+	}
+}
+
+// TestRulesStdoutReaderGone: a receiver whose stdout is a pipe no one reads
+// takes nothing, rather than die of SIGPIPE with the message taken.
+func TestRulesStdoutReaderGone(t *testing.T) {
+	q := "/" + testutil.Name("rules-epipe")
+	t.Cleanup(func() { posix.UnlinkQueue(q) })
+	mustIPC(t, "posix", "mq", "send", q, "keep me", "--create")
+	k := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(k, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", k.String(), "keep me too", "--create")
+	for _, args := range [][]string{{"posix", "mq", "recv", q}, {"sysv", "msg", "recv", k.String()}} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		cmd := ipcCommand(args...)
+		cmd.Stdout = w
+		stderr, code := runStderr(t, cmd)
+		w.Close()
+		want := "ipc: write stdout: broken pipe (stdout is a pipe that no one reads any more; nothing was taken)\n"
+		if code != exitError || stderr != want {
+			t.Errorf("ipc %v into a pipe without a reader: exit %d, %q; want exit 1 and %q", args, code, stderr, want)
+		}
+	}
+	if out := mustIPC(t, "posix", "mq", "recv", q, "--nowait"); out != "keep me\n" {
+		t.Errorf("the POSIX message came back as %q", out)
+	}
+	if out := mustIPC(t, "sysv", "msg", "recv", k.String(), "--nowait"); out != "keep me too\n" {
 		t.Errorf("the System V message came back as %q", out)
 	}
 }
@@ -257,6 +398,9 @@ func TestRulesNothingLeftBehind(t *testing.T) {
 		if out := mustIPC(t, read...); out != "bye\n" {
 			t.Errorf("%v after a longer message read %q, want bye", write[:2], out)
 		}
+		// An empty DATA with no --offset or --size stores nothing, in all
+		// three, and says so.
+		expectError(t, cli.ExitUsage, "nothing to write: DATA is empty and there is no --offset or --size", append(write, "")...)
 	}
 }
 
@@ -312,6 +456,22 @@ func TestRulesStickyDirectory(t *testing.T) {
 	if data, err := os.ReadFile(target); err != nil || string(data) != "root's data" {
 		t.Fatalf("the link's target now holds %q, %v", data, err)
 	}
+	// A link that stands for a directory on the way is not followed either.
+	evilDir := filepath.Join(shared, "evildir")
+	asNobody("ln", "-s", top, evilDir)
+	for _, args := range [][]string{
+		{"mmap", "write", filepath.Join(evilDir, "roots-file"), "x"},
+		{"file", "send", filepath.Join(evilDir, "roots-file"), "x"},
+		{"fifo", "send", filepath.Join(evilDir, "new-fifo"), "x", "--timeout", "1ms"},
+	} {
+		expectError(t, exitError, evilDir+": permission denied (a symbolic link owned by uid 65534 in the sticky, world-writable directory", args...)
+	}
+	if data, err := os.ReadFile(target); err != nil || string(data) != "root's data" {
+		t.Fatalf("the target through the directory link now holds %q, %v", data, err)
+	}
+	if _, err := os.Lstat(filepath.Join(top, "new-fifo")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("fifo send made a FIFO through the directory link: %v", err)
+	}
 
 	theirs := filepath.Join(shared, "theirs")
 	asNobody("touch", theirs)
@@ -362,6 +522,21 @@ func TestRulesObjects(t *testing.T) {
 	}
 	if _, err := time.Parse(time.RFC3339, fmt.Sprint(st["sent"])); err != nil {
 		t.Errorf("stat --json sent %v: %v", st["sent"], err)
+	}
+	// A mode of 0 is 0000, as ls and posix stat print it, not 0.
+	zero := sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(zero, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", zero.String(), "x", "--create", "--mode", "0")
+	if m := statJSON(t, "sysv", "msg", "stat", zero.String())["mode"]; m != "0000" {
+		t.Errorf("sysv msg stat --json of a mode-0 queue: mode %v, want 0000", m)
+	}
+	// Paths' stat --json gives times as the table does, and as every other
+	// stat --json: whole seconds.
+	file := filepath.Join(t.TempDir(), "f")
+	mustIPC(t, "file", "send", file, "x")
+	fst := statJSON(t, "file", "stat", file)
+	if m := fmt.Sprint(fst["modified"]); len(m) != len("2006-01-02T15:04:05Z") {
+		t.Errorf("file stat --json modified %q, want RFC 3339 in whole seconds", m)
 	}
 	var ls []map[string]any
 	if err := json.Unmarshal([]byte(mustIPC(t, "ls", "--json", "--kind", "sysv-msg")), &ls); err != nil {
@@ -646,4 +821,58 @@ func TestRulesOptionalNames(t *testing.T) {
 		}
 	}
 	walk(rootCmd)
+}
+
+// TestRulesAsNobody: another user reaches root's System V objects through
+// their permissions alone: nobody sends to a queue of mode 0622 (with or
+// without --create, which finds it there), and is told "permission denied",
+// not a wrong size, by a 0600 segment.
+func TestRulesAsNobody(t *testing.T) {
+	testutil.RequireRoot(t)
+	qk, mk := sysv.Key(testutil.Key()), sysv.Key(testutil.Key())
+	t.Cleanup(func() { removeWith(sysv.OpenQueue(qk, 0, 0)) })
+	t.Cleanup(func() { removeWith(sysv.OpenSharedMemory(mk, 0, 0, 0)) })
+	mustIPC(t, "sysv", "msg", "send", qk.String(), "from root", "--create", "--mode", "622")
+	mustIPC(t, "sysv", "shm", "write", mk.String(), "root's", "--create")
+	asNobody := func(args ...string) (string, int) {
+		return runStderr(t, testutil.AsNobody(testutil.Runnable(t, ipcCommand(args...))))
+	}
+	for _, args := range [][]string{{"sysv", "msg", "send", qk.String(), "from nobody"}, {"sysv", "msg", "send", qk.String(), "again", "--create"}} {
+		if stderr, code := asNobody(args...); code != 0 {
+			t.Errorf("ipc %v as nobody to a 0622 queue: exit %d, %q", args, code, stderr)
+		}
+	}
+	want := "ipc: shmat " + mk.String() + ": permission denied\n"
+	if stderr, code := asNobody("sysv", "shm", "write", mk.String(), "x"); code != exitError || stderr != want {
+		t.Errorf("sysv shm write as nobody to root's 0600 segment: exit %d, %q; want exit 1 and %q", code, stderr, want)
+	}
+	for _, want := range []string{"from root", "from nobody", "again"} {
+		if out := mustIPC(t, "sysv", "msg", "recv", qk.String(), "--nowait"); out != want+"\n" {
+			t.Errorf("recv printed %q, want %q", out, want)
+		}
+	}
+}
+
+// TestRulesVersionOnlyWhenAsked: only --version asks mpiexec which MPI it
+// is; every other command runs without starting it.
+func TestRulesVersionOnlyWhenAsked(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "mpiexec-ran")
+	fake := "#!/bin/sh\ntouch " + marker + "\necho 'mpiexec (OpenRTE) 9.9.9'\n"
+	if err := os.WriteFile(filepath.Join(dir, "mpiexec"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		cmd := ipcCommand(args...)
+		cmd.Env = append(cmd.Env, "PATH="+dir+":"+os.Getenv("PATH"))
+		out, _ := cmd.Output()
+		return string(out)
+	}
+	run("posix", "mq", "stat", "/"+testutil.Name("rules-version"))
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("ipc posix mq stat ran mpiexec --version")
+	}
+	if out := run("--version"); !strings.Contains(out, "MPI: Open MPI 9.9.9") {
+		t.Errorf("ipc --version printed %q, want the fake mpiexec's version", out)
+	}
 }

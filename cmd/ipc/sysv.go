@@ -116,18 +116,10 @@ func sysvKey(a []string, want int) (sysv.Key, []string, error) {
 	return key, a[1:], nil
 }
 
-// createFlag is the sysv.Flag of --create.
-func createFlag(create bool) sysv.Flag {
-	if create {
-		return sysv.Create
-	}
-	return 0
-}
-
 // permFields are the stat lines every System V object has.
 func permFields(id int, p sysv.Perm) []field {
 	return []field{
-		{"key", int32(p.Key)}, {"key_hex", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#o", uint32(p.Mode))},
+		{"key", int32(p.Key)}, {"key_hex", p.Key.String()}, {"id", id}, {"mode", fmt.Sprintf("%#04o", uint32(p.Mode))},
 		{"uid", p.UID}, {"gid", p.GID}, {"creator_uid", p.CreatorUID}, {"creator_gid", p.CreatorGID},
 		{"changed", when(p.ChangeTime)},
 	}
@@ -213,7 +205,13 @@ func sysvMsgCommand() *cobra.Command {
 			if sendType <= 0 {
 				return cli.Usagef("--type %d: a message type must be positive", sendType)
 			}
-			q, err := sysv.OpenQueue(key, createFlag(create), os.FileMode(mode))
+			// Opened asking for no permission, as the other verbs open: with
+			// the mode bits msgget would ask for read access too, which a
+			// sender to a 0622 queue does not have.
+			q, err := sysv.OpenQueue(key, 0, 0)
+			if create && errors.Is(err, fs.ErrNotExist) {
+				q, err = sysv.OpenQueue(key, sysv.Create, os.FileMode(mode))
+			}
 			if err != nil {
 				return err
 			}
@@ -292,10 +290,13 @@ message; a longer one fails and stays queued, or with --noerror is truncated.`,
 			ctx, cancel := recvWait.context()
 			defer cancel()
 			n, typ, err := q.Receive(ctx, buf, recvType, flags)
-			if errors.Is(err, syscall.ENOMSG) {
+			switch {
+			case errors.Is(err, syscall.ENOMSG):
 				return emptyError{err: err}
-			}
-			if err != nil {
+			case errors.Is(err, syscall.E2BIG): // whose text is "argument list too long"
+				return errs.Path("msgrcv", key.String(), restated{syscall.E2BIG,
+					fmt.Sprintf("message longer than the %d-byte --buffer; it stays queued (--noerror, MSG_NOERROR, truncates it)", size)})
+			case err != nil:
 				return err
 			}
 			data := buf[:n]
@@ -363,19 +364,26 @@ never changes afterwards.`,
 			// An existing segment is opened at its own size: shmget with a
 			// size larger than the segment's fails, even with IPC_CREAT.
 			m, err := sysv.OpenSharedMemory(key, 0, 0, 0)
-			if create && errors.Is(err, fs.ErrNotExist) {
+			creating := create && errors.Is(err, fs.ErrNotExist)
+			if err := nothingToWrite(data, int64(offset), 0, creating); err != nil { // an existing segment is not grown
+				return err
+			}
+			if creating {
 				m, err = sysv.OpenSharedMemory(key, max(int(size), end+1), sysv.Create, os.FileMode(mode))
 			}
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			if end > m.Size() {
-				return fmt.Errorf("write %v: %d bytes at offset %d would end past the segment's %d bytes", key, len(data), offset, m.Size())
-			}
+			// Attached first: a segment the caller may not read has size 0
+			// until then, and the error is the permission.
 			mem, err := m.Attach(0)
 			if err != nil {
 				return err
+			}
+			if end > len(mem) {
+				m.Detach(mem)
+				return fmt.Errorf("write %v: %d bytes at offset %d would end past the segment's %d bytes", key, len(data), offset, len(mem))
 			}
 			copy(mem[offset:], withNUL(data, int64(offset), int64(len(mem))))
 			return m.Detach(mem)
@@ -452,6 +460,15 @@ never changes afterwards.`,
 	return shm
 }
 
+// checkSemNum refuses a --num that no set can have: sem_num is unsigned
+// short.
+func checkSemNum(num int) error {
+	if num < 0 || num > 65535 {
+		return cli.Usagef("invalid --num %d: want 0 to 65535", num)
+	}
+	return nil
+}
+
 func sysvSemCommand() *cobra.Command {
 	sem := &cobra.Command{Use: "sem", Short: "System V semaphore sets (semget, semop, semctl)"}
 
@@ -464,6 +481,9 @@ func sysvSemCommand() *cobra.Command {
 	// An existing set is opened as it is, as write opens a segment: semget
 	// with more semaphores than the set has fails, even with IPC_CREAT.
 	openSet := func(key sysv.Key) (*sysv.SemaphoreSet, error) {
+		if create && count < 1 {
+			return nil, cli.Usagef("invalid --count %d: a set has at least one semaphore", count)
+		}
 		s, err := sysv.OpenSemaphoreSet(key, 0, 0, 0)
 		if create && errors.Is(err, fs.ErrNotExist) {
 			return sysv.OpenSemaphoreSet(key, count, sysv.Create, os.FileMode(mode))
@@ -497,8 +517,16 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			if !cmd.Flags().Changed("delta") {
 				return cli.Usagef("--delta is required")
 			}
-			if delta < -32768 || delta > 32767 || num < 0 || num > 65535 {
-				return cli.Usagef("--delta must be in [-32768, 32767] and --num in [0, 65535]")
+			if delta < -32768 || delta > 32767 {
+				return cli.Usagef("invalid --delta %d: want -32768 to 32767 (a short, as semop takes)", delta)
+			}
+			if err := checkSemNum(num); err != nil {
+				return err
+			}
+			if printValue {
+				if err := checkStdout(); err != nil {
+					return err
+				}
 			}
 			s, err := openSet(key)
 			if err != nil {
@@ -524,10 +552,17 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 				return nil
 			}
 			v, err := s.Value(num)
-			if err == nil {
-				fmt.Fprintln(cmd.OutOrStdout(), v)
+			if err != nil {
+				return err
 			}
-			return err
+			if _, err := fmt.Fprintln(cmd.OutOrStdout(), v); err != nil {
+				// The opposite operation, with the same SEM_UNDO: the
+				// kernel's adjustment at exit cancels out too.
+				back := sysv.SemOp{Num: o.Num, Delta: -o.Delta, Flags: o.Flags&sysv.SemUndo | sysv.SemNoWait}
+				return undoTake(err, func() error { return s.Op(context.Background(), back) },
+					"the semaphore was given back", "giving the semaphore back failed too")
+			}
+			return nil
 		},
 	}
 	f := op.Flags()
@@ -557,6 +592,9 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			var vals []int
 			fields := []field{{"key", int32(key)}, {"key_hex", key.String()}}
 			if cmd.Flags().Changed("num") {
+				if err := checkSemNum(getNum); err != nil {
+					return err
+				}
 				v, err := s.Value(getNum)
 				if err != nil {
 					return err
@@ -591,6 +629,9 @@ is 0. --undo makes the kernel revert it when this process exits.`,
 			v, err := strconv.Atoi(a[0])
 			if err != nil || v < 0 || v > sysv.SemValueMax {
 				return cli.Usagef("invalid VALUE %q: want 0 to %d", a[0], sysv.SemValueMax)
+			}
+			if err := checkSemNum(setNum); err != nil {
+				return err
 			}
 			s, err := openSet(key)
 			if err != nil {

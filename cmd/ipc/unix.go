@@ -298,13 +298,15 @@ func serveDatagrams(conn *net.UnixConn, e echoEnd, mode fs.FileMode, out io.Writ
 		if from != nil && from.Name != "" {
 			meta["from"] = from.Name
 		}
-		if err := writePayload(out, data, e.asJSON, meta); err != nil {
-			return err
-		}
+		// The echo first, as a stream server echoes as it reads: a
+		// server that fails to print must not leave its client waiting.
 		if meta["from"] != nil {
 			if _, err := conn.WriteToUnix(data, from); err != nil {
 				return netErr("send to", from.Name, err)
 			}
+		}
+		if err := writePayload(out, data, e.asJSON, meta); err != nil {
+			return err
 		}
 	}
 	return nil

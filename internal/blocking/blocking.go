@@ -82,8 +82,12 @@ type Calls struct {
 // run, also from a call that was blocked. When wouldBlock is not 0 and ctx
 // can end, call is first run with timeout Immediately and must then fail
 // with wouldBlock rather than block: only then does Do lock a thread and
-// arrange to be woken. A nil *Calls tracks nothing (Call uses one).
+// arrange to be woken. A nil *Calls tracks nothing (Call uses one). A nil ctx
+// is refused with errs.NilContext.
 func (c *Calls) Do(ctx context.Context, wouldBlock syscall.Errno, call func(timeout time.Duration) error) error {
+	if ctx == nil {
+		return errs.NilContext()
+	}
 	if c != nil {
 		// Counted before closed is read, as Close sets closed before it
 		// reads the count: one of the two sees the other.
@@ -135,7 +139,10 @@ func (c *Calls) wait(ctx context.Context, call func(timeout time.Duration) error
 		if err != nil {
 			return err
 		}
-		if err := call(timeout); !errors.Is(err, syscall.EINTR) {
+		switch err := call(timeout); {
+		case err == errs.ErrTimeout: // the call's time, ctx's deadline, ran out
+			return errs.Expired(ctx)
+		case !errors.Is(err, syscall.EINTR):
 			return err
 		}
 	}
@@ -156,7 +163,7 @@ func timeLeft(ctx context.Context) (time.Duration, error) {
 	if left := time.Until(d); left > 0 {
 		return left, nil
 	}
-	return 0, errs.ErrTimeout
+	return 0, errs.Expired(ctx)
 }
 
 func (c *Calls) isClosed() bool { return c != nil && c.closed.Load() }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/blocking"
+	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/internal/testutil"
 )
 
@@ -241,5 +242,24 @@ func TestCallsCloseWrongSyscalls(t *testing.T) {
 	calls.Close()
 	if err := testutil.Recv(t, done); !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("blocked Do after Close returned %v, want os.ErrClosed", err)
+	}
+}
+
+// A call whose own time limit, ctx's deadline, ran out (semtimedop,
+// sem_clockwait) ends with ctx's error and its cause, though ctx's timer may
+// not have ended ctx yet: context.WithTimeoutCause's cause used to be lost.
+func TestDeadlineKeepsCause(t *testing.T) {
+	cause := errors.New("the cause")
+	for range 20 {
+		ctx, cancel := context.WithTimeoutCause(context.Background(), time.Millisecond, cause)
+		err := blocking.Call(ctx, func(timeout time.Duration) error {
+			ts := unix.NsecToTimespec(int64(timeout))
+			unix.Nanosleep(&ts, nil)
+			return errs.ErrTimeout
+		})
+		cancel()
+		if !errors.Is(err, cause) || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Call past a deadline with a cause: %v, want os.ErrDeadlineExceeded and the cause", err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -28,6 +29,12 @@ func Usage(err error) error { return usageError{err} }
 
 // Usagef is Usage of a formatted error.
 func Usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// IsUsage says whether err is, or wraps, a usage error.
+func IsUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
 
 // Args wraps a cobra argument check so that its failure is a usage error.
 func Args(check cobra.PositionalArgs) cobra.PositionalArgs {
@@ -63,8 +70,22 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 	rejectUnknownVerbs(root)
 	root.SilenceErrors, root.SilenceUsage = true, true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
+	// Cobra ignores a failed write of help, and prints that of --version
+	// itself, to Out: what the commands print goes through stdout, which
+	// remembers its first failure for them.
+	stdout := &stdoutWriter{}
+	root.SetOut(stdout)
 
 	err := root.Execute()
+	if stdout.err != nil && (err == nil || !started) {
+		var pe *fs.PathError
+		werr := stdout.err
+		if errors.As(werr, &pe) {
+			werr = pe.Err
+		}
+		fmt.Fprintf(os.Stderr, "%s: write stdout: %v\n", root.Name(), werr)
+		os.Exit(1)
+	}
 	if err == nil {
 		return
 	}
@@ -77,6 +98,17 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
 	os.Exit(exitCode(err))
+}
+
+// stdoutWriter writes to os.Stdout and keeps the first error.
+type stdoutWriter struct{ err error }
+
+func (w *stdoutWriter) Write(p []byte) (int, error) {
+	n, err := os.Stdout.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }
 
 // otherRank says whether this process is an MPI rank other than 0, as

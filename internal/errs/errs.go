@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -75,6 +76,27 @@ func (e *notExist) Is(target error) bool { return target == fs.ErrNotExist }
 // syscall.EINVAL (what the kernel would have said) and reads as the reason.
 func Invalid(format string, args ...any) error {
 	return &Hinted{Err: syscall.EINVAL, Hint: fmt.Sprintf(format, args...)}
+}
+
+// NilContext is the error for a nil context.Context, which the context
+// package forbids: a clear EINVAL rather than a nil dereference.
+func NilContext() error {
+	return Invalid("nil context.Context; pass context.Background() for none")
+}
+
+// Expired is the error of a call whose time ran out. When ctx's deadline is
+// the one that passed, ctx's timer ends ctx any moment now, and only then
+// is its cause known (context.WithTimeoutCause): Expired waits for that and
+// returns FromContext(ctx). For another deadline (a queue's own) it returns
+// ErrTimeout.
+func Expired(ctx context.Context) error {
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		if done := ctx.Done(); done != nil {
+			<-done
+			return FromContext(ctx)
+		}
+	}
+	return ErrTimeout
 }
 
 // Closed is the error for use of an object after Close; it matches os.ErrClosed.

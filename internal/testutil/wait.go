@@ -94,6 +94,17 @@ func Recv[T any](t testing.TB, ch <-chan T) T {
 	return zero
 }
 
+// OpenFiles returns the number of this process's open descriptors
+// (/proc/self/fd), to check that a test closed what it opened.
+func OpenFiles(t testing.TB) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
+}
+
 // Threads returns the number of this process's threads (/proc/self/status),
 // to check that waiting goroutines hold none.
 func Threads(t testing.TB) int {

@@ -49,5 +49,5 @@ func hostEnv(string) []string {
 // a job in ten or so on a loaded machine; no setting of MPICH or UCX 1.13
 // avoids it.
 func finalizeHang(r Result) bool {
-	return r.Err != nil && strings.Contains(r.Stdout, "APPLICATION TIMED OUT") // Hydra prints it there
+	return r.Err != nil && strings.Contains(r.Stdout, timeoutNotice) // Hydra prints it there
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/ring"
 )
 
 // AckDue must put an acknowledgement at the end of the warm-up and of the
@@ -46,6 +49,71 @@ func TestSizesAndLimits(t *testing.T) {
 	}
 	if err := tcpMech.CheckSize(1 << 30); err != nil {
 		t.Errorf("tcp has no limit, CheckSize: %v", err)
+	}
+}
+
+// Each ring of the ring mechanism takes a message of every size up to its
+// limit, and a throughput window of small ones.
+func TestRingCapacity(t *testing.T) {
+	limit, _ := ringMech.Limit()
+	for _, size := range []int{0, 1, 64, 4096, 64 << 10, 1 << 20, limit} {
+		r, err := ring.New(&ring.Options{Capacity: ringCapacity(size)})
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if r.MaxMessage() < size {
+			t.Errorf("ring for messages of %d bytes takes at most %d", size, r.MaxMessage())
+		}
+		if size <= 4096 && r.Capacity() < ringWindow*(size+8) {
+			t.Errorf("ring for messages of %d bytes holds %d bytes, less than a window of %d", size, r.Capacity(), ringWindow)
+		}
+		r.Close()
+	}
+}
+
+// Abort wakes a Recv that waits on a ring or an eventfd, and removing the
+// run's objects leaves no shared memory object and no descriptor behind.
+func TestAbortAndRemove(t *testing.T) {
+	for _, tc := range []struct {
+		m            *Mechanism
+		state, where string // how the waiting Recv shows in a goroutine dump
+	}{
+		{ringMech, "syscall", "ring.futexWait"},
+		{eventfdMech, "IO wait", "unixfd.(*EventFD).Wait"},
+	} {
+		t.Run(tc.m.Name, func(t *testing.T) {
+			fds := testutil.OpenFiles(t)
+			o, err := NewObjects()
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := tc.m.Setup(o, tc.m.Sizes([]int{64}, true)[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range plan.Files { // as the runner does once the peer started
+				f.Close()
+			}
+			conn, err := plan.Connect(0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- conn.Recv(make([]byte, 64)) }()
+			testutil.WaitGoroutines(t, 1, tc.state, tc.where)
+			conn.Abort()
+			if err := testutil.Recv(t, done); err == nil {
+				t.Error("Recv returned no error after Abort")
+			}
+			conn.Close()
+			o.Close()
+			if left, _ := filepath.Glob("/dev/shm/" + o.prefix + "-*"); len(left) > 0 {
+				t.Errorf("objects left behind: %v", left)
+			}
+			if now := testutil.OpenFiles(t); now != fds {
+				t.Errorf("%d descriptors open after the run, %d before", now, fds)
+			}
+		})
 	}
 }
 

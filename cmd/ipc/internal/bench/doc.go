@@ -41,13 +41,16 @@
 // at once against the Go peer; the C and Python peers print "skip" for a
 // mechanism they do not know, which the table shows as the reason, until
 // their branch of the protocol is written. The Go side uses
-// goipc's packages (posix, sysv, mmap) and the standard library; note that
+// goipc's packages (posix, sysv, mmap, ring, unixfd) and the standard
+// library; note that
 // package posix spins briefly before it blocks, while the C and Python peers
 // block at once, which shows in the Go/C ratios of posix-mq, posix-shm and
 // posix-sem. Shared memory holds a flag word at 0 (mmap), the ping area at
 // 64 and the pong area after it, each max(SIZE, 1) bytes; posix-shm and
 // sysv-shm ring with two semaphores, mmap with the flag (spinning 10,000
-// loads, then yielding on each try).
+// loads, then yielding on each try). ring is two named rings, ping and pong,
+// and every peer spins as long as package ring's Go waits do before it
+// sleeps; eventfd is two semaphore eventfds, inherited, as posix-sem's pair.
 //
 // # Objects
 //

@@ -63,7 +63,7 @@ type Plan struct {
 var Mechanisms = []*Mechanism{
 	fileMech, signalMech, tcpMech, unixMech, unixDgramMech, pipeMech, fifoMech,
 	posixMQMech, sysvMsgMech, posixShmMech, sysvShmMech, mmapMech, posixSemMech, sysvSemMech,
-	mpiMech,
+	ringMech, eventfdMech, mpiMech,
 }
 
 // Lookup returns the mechanism called name.

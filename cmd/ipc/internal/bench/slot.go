@@ -15,6 +15,7 @@ import (
 	"github.com/goipc/ipc/mmap"
 	"github.com/goipc/ipc/posix"
 	"github.com/goipc/ipc/sysv"
+	"github.com/goipc/ipc/unixfd"
 )
 
 // The mechanisms with one slot each way: shared memory (a ping area and a
@@ -187,6 +188,60 @@ var sysvSemMech = &Mechanism{
 		bell, _, err := sysvSems(nil, keys, false)
 		return &slotConn{bell: bell}, err
 	},
+}
+
+// eventfdMech rings with two eventfds (package unixfd), ping and pong, that
+// the peer inherits as descriptors 3 and 4. They count as semaphores
+// (EFD_SEMAPHORE): each wait takes one ring, so a throughput window of rings
+// waits as posix-sem's does. They are non-blocking, for Go's runtime poller;
+// the C and Python peers poll before they read.
+var eventfdMech = &Mechanism{
+	Name:   "eventfd",
+	Limit:  fixedLimit(0, ""),
+	Window: 64,
+	Setup: func(o *Objects, size int) (*Plan, error) {
+		var mine [2]*unixfd.EventFD
+		var theirs []*os.File
+		for i := range mine {
+			e, err := unixfd.NewEventFD(0, true)
+			if err != nil {
+				return nil, err
+			}
+			o.Cleanup(func() { e.Close() })
+			peer, err := unixfd.EventFDFromFile(e.File())
+			if err != nil {
+				return nil, err
+			}
+			o.Cleanup(func() { peer.Close() }) // if the peer never started
+			mine[i], theirs = e, append(theirs, peer.File())
+		}
+		c := &slotConn{bell: eventfdBell(mine[0], mine[1])}
+		return &Plan{Files: theirs, Connect: func(int, <-chan struct{}) (Conn, error) { return c, nil }}, nil
+	},
+	Open: func(args []string, size int) (Conn, error) {
+		var bells [2]*unixfd.EventFD
+		for i := range bells {
+			f := os.NewFile(uintptr(3+i), "eventfd")
+			e, err := unixfd.EventFDFromFile(f)
+			f.Close()
+			if err != nil {
+				bells[0].Close()
+				return nil, err
+			}
+			bells[i] = e
+		}
+		closeBells := func() error { return errors.Join(bells[0].Close(), bells[1].Close()) }
+		return &slotConn{bell: eventfdBell(bells[1], bells[0]), close: closeBells}, nil
+	},
+}
+
+// eventfdBell rings out and waits on in.
+func eventfdBell(out, in *unixfd.EventFD) doorbell {
+	return doorbell{
+		ring: func() error { return out.Add(1) },
+		wait: func() error { _, err := in.Wait(); return err },
+		wake: func() { in.Add(1) },
+	}
 }
 
 var posixShmMech = &Mechanism{
