@@ -16,6 +16,8 @@ CFLAGS  ?= -O2 -Wall
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_btl_vader_single_copy_mechanism := none
+# Without CMA, osc rdma fails MPI_Win_create: use the shared-memory and message-based one-sided components.
+export OMPI_MCA_osc := sm,pt2pt
 export OMPI_MCA_rmaps_base_oversubscribe := 1
 
 .PHONY: all deps build test demo bench lint clean

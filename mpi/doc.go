@@ -116,6 +116,35 @@
 // pending operations use until they complete). TypeOf's datatypes belong to
 // the package, which frees them in Finalize.
 //
+// # One-sided communication
+//
+// A window (Win) holds elements of the one type T it was made for, and its
+// displacements count elements of T. WinCreate pins the caller's slice
+// (runtime.Pinner) until Free: other ranks read and write it, so this rank
+// touches it only as the epochs allow. WinAllocate and WinAllocateShared
+// return MPI's memory as a []T, and SharedQuery another node rank's part:
+// these slices are valid until Free, and using one after it reads freed
+// memory, as in C. Put, Get, Accumulate, GetAccumulate, FetchAndOp and
+// CompareAndSwap may complete only when the epoch does (Fence, Unlock,
+// UnlockAll, Complete, or Flush and FlushAll inside a lock): until then
+// their origin and result buffers are MPI's, and the window keeps them
+// pinned, releasing them at the first synchronisation that completes every
+// operation (a long passive-target epoch accumulates pins, one per buffer
+// per operation, until FlushAll, FlushLocalAll or its end: Flush of one
+// rank releases none). Free is collective; a second Free returns nil
+// at once and any other call on a freed window an error matching
+// os.ErrClosed. A window never freed keeps its memory until Finalize.
+//
+// Each window returns errors (MPI_ERRORS_RETURN). A target rank outside the
+// window's group or elements outside the target's window (every rank's
+// length is gathered when the window is made) are refused before MPI with
+// ErrRank or ErrRMARange, as is an element type other than the window's; an
+// operation or synchronisation outside its epoch is reported by both
+// libraries as ErrRMASync. Open MPI 4.1 picks its osc rdma component, which
+// without the CMA single-copy mechanism (forbidden in containers) fails
+// MPI_Win_create with ErrWin; OMPI_MCA_osc=sm,pt2pt selects the shared-memory
+// and message-based components instead, and pt2pt refuses ThreadMultiple.
+//
 // # Threads and goroutines
 //
 // MPI's rules are about OS threads, and Go moves goroutines between them.

@@ -9,6 +9,8 @@ const MPI_Message goipc_message_null = MPI_MESSAGE_NULL;
 const MPI_Op goipc_op_null = MPI_OP_NULL;
 const MPI_Errhandler goipc_errors_return = MPI_ERRORS_RETURN;
 const MPI_Info goipc_info_null = MPI_INFO_NULL;
+const MPI_Win goipc_win_null = MPI_WIN_NULL;
+const MPI_Op goipc_op_replace = MPI_REPLACE, goipc_op_no_op = MPI_NO_OP;
 
 MPI_Datatype goipc_types[GOIPC_MAXTYPES] = {
 	MPI_INT8_T, MPI_INT16_T, MPI_INT32_T, MPI_INT64_T,

@@ -14,6 +14,8 @@ extern const MPI_Message goipc_message_null;
 extern const MPI_Op goipc_op_null;
 extern const MPI_Errhandler goipc_errors_return;
 extern const MPI_Info goipc_info_null;
+extern const MPI_Win goipc_win_null;
+extern const MPI_Op goipc_op_replace, goipc_op_no_op; // one-sided accumulates only
 
 // Datatypes, in the order of the Go table in types.go: the predefined ones,
 // MPI_DATATYPE_NULL for a Go type MPI cannot describe, then the struct

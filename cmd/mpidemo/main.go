@@ -12,6 +12,7 @@
 //	mpiexec -n 2 mpidemo bw [--sizes ...] [--iters N] [--window N]
 //	mpiexec -n 2 mpidemo types [--count N]
 //	mpiexec -n 4 mpidemo stencil [--n N] [--steps S]
+//	mpiexec -n 4 mpidemo rma [--count N]
 package main
 
 import (
@@ -114,6 +115,7 @@ func init() {
 	piCmd.Flags().IntVar(&intervals, "intervals", 10_000_000, "number of intervals")
 	rootCmd.AddCommand(piCmd)
 	rootCmd.AddCommand(hostsCmd)
+	rootCmd.AddCommand(rmaCmd)
 }
 
 // ring sends a token from rank 0 through every rank and back to 0.

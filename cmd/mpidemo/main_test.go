@@ -176,7 +176,7 @@ func checkBandwidthTable(t *testing.T, r mpitest.Result) {
 // TestUsage runs mpidemo without mpiexec: bad command lines exit 2 before MPI
 // starts.
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{"bogus"}, {"pingpong", "--sizes", "8,x"}, {"bw", "--iters", "0"}, {"pi", "--intervals", "-1"}, {"types", "--count", "-1"}, {"stencil", "--n", "0"}} {
+	for _, args := range [][]string{{"bogus"}, {"pingpong", "--sizes", "8,x"}, {"bw", "--iters", "0"}, {"pi", "--intervals", "-1"}, {"types", "--count", "-1"}, {"stencil", "--n", "0"}, {"rma", "--count", "-1"}} {
 		cmd := testutil.Child("mpidemo", args...)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError

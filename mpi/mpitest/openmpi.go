@@ -15,11 +15,15 @@ const (
 var launchFlags = []string{"--oversubscribe"}
 
 // Env lets Open MPI run as root and turns off the single-copy mechanism
-// (CMA), which containers forbid.
+// (CMA), which containers forbid. Without CMA, the one-sided component Open
+// MPI prefers (osc rdma) fails MPI_Win_create with MPI_ERR_WIN instead of
+// giving way, so windows use osc sm (shared memory) and osc pt2pt (messages),
+// which refuses ThreadMultiple.
 var Env = []string{
 	"OMPI_ALLOW_RUN_AS_ROOT=1",
 	"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
 	"OMPI_MCA_btl_vader_single_copy_mechanism=none",
+	"OMPI_MCA_osc=sm,pt2pt",
 }
 
 // jobEnv keeps a job's files (shared-memory segments, session directory) in

@@ -1,0 +1,720 @@
+package mpi
+
+// #include "shim.h"
+import "C"
+
+import (
+	"reflect"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// The error classes of one-sided communication.
+const (
+	ErrWin      Class = C.MPI_ERR_WIN       // not a window, or a window call out of place
+	ErrRMASync  Class = C.MPI_ERR_RMA_SYNC  // an operation or synchronisation outside its epoch
+	ErrRMARange Class = C.MPI_ERR_RMA_RANGE // a target location outside the window
+	ErrDisp     Class = C.MPI_ERR_DISP      // a bad displacement
+)
+
+func init() {
+	classNames[ErrWin], classNames[ErrRMASync] = "MPI_ERR_WIN", "MPI_ERR_RMA_SYNC"
+	classNames[ErrRMARange], classNames[ErrDisp] = "MPI_ERR_RMA_RANGE", "MPI_ERR_DISP"
+}
+
+// Replace and NoOp are the operators only one-sided accumulates take:
+// Accumulate with Replace is an atomic Put, GetAccumulate and FetchAndOp
+// with NoOp an atomic Get.
+var (
+	Replace = &Op{o: C.goipc_op_replace, name: "MPI_REPLACE", slot: -1}
+	NoOp    = &Op{o: C.goipc_op_no_op, name: "MPI_NO_OP", slot: -1}
+)
+
+// Win is a window (MPI_Win): memory of every process of a communicator that
+// the others read and write with one-sided operations (Put, Get,
+// Accumulate...) inside epochs that Fence, Lock/Unlock or LockAll/UnlockAll
+// open and close. A window holds elements of the one type T it was made for
+// (WinCreate, WinAllocate, WinAllocateShared), and every displacement counts
+// those elements. The caller frees it with Free, collectively.
+//
+// A Win may be used from several goroutines when the thread level allows it
+// (see Init), but Free must not race with its use.
+type Win struct {
+	w      C.MPI_Win
+	typ    int     // the element type's entry in C.goipc_types
+	sizes  []int64 // every rank's length in elements, to check targets
+	shared bool    // made by WinAllocateShared, so SharedQuery applies
+	memory runtime.Pinner
+
+	mu sync.Mutex // guards what follows
+	// origins pins the origin and result buffers of operations that MPI may
+	// still read or write, until a synchronisation completes every one.
+	origins     runtime.Pinner
+	pendingPins bool
+	locks       int // targets locked with Lock and not yet unlocked
+	lockedAll   bool
+}
+
+// LockKind is the kind of lock Lock takes on a target's window.
+type LockKind int
+
+// The lock kinds of MPI_Win_lock.
+const (
+	LockExclusive LockKind = C.MPI_LOCK_EXCLUSIVE // no other origin has access
+	LockShared    LockKind = C.MPI_LOCK_SHARED    // other shared locks may be held at once
+)
+
+// elemSize returns the size of T, or an error when MPI cannot describe T.
+func elemSize[T Type](op string) (int, error) {
+	if typeIndex[T]() == tInvalid || reflect.TypeFor[T]().Size() == 0 {
+		return 0, typeError[T](op)
+	}
+	return int(reflect.TypeFor[T]().Size()), nil
+}
+
+// newWin finishes a window MPI made: errors are returned from now on, and
+// every rank learns every other's length.
+func newWin[T Type](op string, c *Comm, w C.MPI_Win, n int) (*Win, error) {
+	win := &Win{w: w, typ: typeIndex[T]()}
+	if err := check("MPI_Win_set_errhandler", C.MPI_Win_set_errhandler(w, C.goipc_errors_return)); err != nil {
+		C.MPI_Win_free(&win.w)
+		return nil, err
+	}
+	win.sizes = make([]int64, c.Size())
+	if err := Allgather(c, []int64{int64(n)}, win.sizes); err != nil {
+		C.MPI_Win_free(&win.w)
+		return nil, err
+	}
+	return win, nil
+}
+
+// winArgs checks what the window constructors share: the communicator, the
+// element type and the length, and returns the size in bytes and the
+// displacement unit.
+func winArgs[T Type](op string, c *Comm, n int) (C.MPI_Comm, C.MPI_Aint, C.int, error) {
+	h, err := c.handle(op)
+	if err != nil {
+		return h, 0, 0, err
+	}
+	size, err := elemSize[T](op)
+	if err != nil {
+		return h, 0, 0, err
+	}
+	if n < 0 || n > int(^uint(0)>>1)/size {
+		return h, 0, 0, invalid(op, ErrArg, "window length %d elements", n)
+	}
+	return h, C.MPI_Aint(n * size), C.int(size), nil
+}
+
+// WinCreate makes a window over buf on every process of c (MPI_Win_create),
+// collectively. buf is pinned (runtime.Pinner) and belongs to the window until
+// Free: other ranks read and write it, so this rank may touch it only as the
+// synchronisation calls allow. info may be nil.
+func WinCreate[T Type](c *Comm, buf []T, info *Info) (*Win, error) {
+	const op = "MPI_Win_create"
+	h, size, unit, err := winArgs[T](op, c, len(buf))
+	if err != nil {
+		return nil, err
+	}
+	in, err := infoArg(op, info)
+	if err != nil {
+		return nil, err
+	}
+	var pin runtime.Pinner
+	base := unsafe.Pointer(unsafe.SliceData(buf))
+	if len(buf) > 0 {
+		pin.Pin(base)
+	} else {
+		base = nil
+	}
+	var w C.MPI_Win
+	if err := check(op, C.MPI_Win_create(base, size, unit, in, h, &w)); err != nil {
+		pin.Unpin()
+		return nil, err
+	}
+	win, err := newWin[T](op, c, w, len(buf))
+	if err != nil {
+		pin.Unpin()
+		return nil, err
+	}
+	win.memory = pin
+	return win, nil
+}
+
+// WinAllocate makes a window of n elements of memory that MPI allocates on
+// every process of c (MPI_Win_allocate), collectively, and returns it with
+// this rank's part as a slice. The slice is MPI's memory: it is valid until
+// Free and must not be used after.
+func WinAllocate[T Type](c *Comm, n int, info *Info) (*Win, []T, error) {
+	return allocate[T]("MPI_Win_allocate", c, n, info, false)
+}
+
+// WinAllocateShared is WinAllocate for the processes of one node
+// (MPI_Win_allocate_shared; c is typically a SplitType(TypeShared)
+// communicator): the ranks' parts are shared memory, which SharedQuery gives
+// every rank as a slice to load and store directly. The slices are valid
+// until Free.
+func WinAllocateShared[T Type](c *Comm, n int, info *Info) (*Win, []T, error) {
+	return allocate[T]("MPI_Win_allocate_shared", c, n, info, true)
+}
+
+func allocate[T Type](op string, c *Comm, n int, info *Info, shared bool) (*Win, []T, error) {
+	h, size, unit, err := winArgs[T](op, c, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := infoArg(op, info)
+	if err != nil {
+		return nil, nil, err
+	}
+	var base unsafe.Pointer
+	var w C.MPI_Win
+	if shared {
+		err = check(op, C.MPI_Win_allocate_shared(size, unit, in, h, unsafe.Pointer(&base), &w))
+	} else {
+		err = check(op, C.MPI_Win_allocate(size, unit, in, h, unsafe.Pointer(&base), &w))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	win, err := newWin[T](op, c, w, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	win.shared = shared
+	return win, memory[T](base, n), nil
+}
+
+// memory returns n elements of MPI's memory at base as a slice.
+func memory[T Type](base unsafe.Pointer, n int) []T {
+	if n == 0 || base == nil {
+		return nil
+	}
+	return unsafe.Slice((*T)(base), n)
+}
+
+// infoArg returns the C handle of an optional Info.
+func infoArg(op string, info *Info) (C.MPI_Info, error) {
+	if info == nil {
+		return C.goipc_info_null, nil
+	}
+	return info.handle(op)
+}
+
+// SharedQuery returns rank's part of a window made by WinAllocateShared
+// (MPI_Win_shared_query), as a slice this rank loads and stores directly;
+// the other ranks' writes become visible as the window's synchronisation
+// rules say (Fence, or Sync with a Barrier inside LockAll). It is valid
+// until Free.
+func SharedQuery[T Type](w *Win, rank int) ([]T, error) {
+	const op = "MPI_Win_shared_query"
+	h, err := winOf[T](op, w)
+	if err != nil {
+		return nil, err
+	}
+	if !w.shared {
+		return nil, invalid(op, ErrWin, "the window was not made by WinAllocateShared")
+	}
+	if rank < 0 || rank >= len(w.sizes) {
+		return nil, invalid(op, ErrRank, "rank %d is outside the window's %d ranks", rank, len(w.sizes))
+	}
+	var size C.MPI_Aint
+	var unit C.int
+	var base unsafe.Pointer
+	if err := check(op, C.MPI_Win_shared_query(h, C.int(rank), &size, &unit, unsafe.Pointer(&base))); err != nil {
+		return nil, err
+	}
+	return memory[T](base, int(size)/int(unit)), nil
+}
+
+// handle returns the C window, or an error if MPI may not be called now or
+// w is nil, zero or freed.
+func (w *Win) handle(op string) (C.MPI_Win, error) {
+	if w == nil || isZero(w.w) {
+		return C.goipc_win_null, nilHandle(op, ErrWin, "window")
+	}
+	if w.w == C.goipc_win_null {
+		return w.w, closed(op, "window was freed")
+	}
+	return w.w, running(op)
+}
+
+// winOf returns the C window for an operation on elements of T, which must
+// be the window's type.
+func winOf[T Type](op string, w *Win) (C.MPI_Win, error) {
+	h, err := w.handle(op)
+	if err != nil {
+		return h, err
+	}
+	if typeIndex[T]() != w.typ {
+		return h, invalid(op, ErrType, "the window holds %s, not %s", typeName(w.typ), typeName(typeIndex[T]()))
+	}
+	return h, nil
+}
+
+// target checks n elements at disp of rank's window, where MPI would read
+// or write memory outside it (MPI does not check every case itself).
+func (w *Win) target(op string, rank, disp, n int) (C.int, C.MPI_Aint, error) {
+	if rank == ProcNull {
+		return C.int(rank), 0, nil
+	}
+	if rank < 0 || rank >= len(w.sizes) {
+		return 0, 0, invalid(op, ErrRank, "target rank %d is outside the window's %d ranks", rank, len(w.sizes))
+	}
+	if disp < 0 || n > int(w.sizes[rank]) || disp > int(w.sizes[rank])-n {
+		return 0, 0, invalid(op, ErrRMARange, "%d elements at displacement %d are outside rank %d's window of %d", n, disp, rank, w.sizes[rank])
+	}
+	return C.int(rank), C.MPI_Aint(disp), nil
+}
+
+// pin keeps a buffer of an operation pinned until a synchronisation completes it.
+func (w *Win) pin(p unsafe.Pointer) {
+	if p != nil {
+		w.mu.Lock()
+		w.origins.Pin(p)
+		w.pendingPins = true
+		w.mu.Unlock()
+	}
+}
+
+// completed applies change (to the lock count) after a synchronisation, and
+// releases the operations' buffers if no passive-target epoch is left open:
+// after Fence, Complete, UnlockAll, and the Unlock that releases the last
+// lock, every operation is complete.
+func (w *Win) completed(change func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if change != nil {
+		change()
+	}
+	if w.pendingPins && w.locks == 0 && !w.lockedAll {
+		w.unpin()
+	}
+}
+
+// unpin releases every operation's buffers; w.mu is held.
+func (w *Win) unpin() {
+	w.origins.Unpin()
+	w.pendingPins = false
+}
+
+// completedAll releases every operation's buffers, whatever epochs are open.
+func (w *Win) completedAll() {
+	w.mu.Lock()
+	w.unpin()
+	w.mu.Unlock()
+}
+
+// rmaBuf checks a buffer of an operation on w and its target.
+func rmaBuf[T Type](op string, w *Win, buf []T, rank, disp int) (C.MPI_Win, unsafe.Pointer, C.int, C.int, C.MPI_Aint, error) {
+	h, err := winOf[T](op, w)
+	if err != nil {
+		return h, nil, 0, 0, 0, err
+	}
+	p, n, err := buffer(op, buf)
+	if err != nil {
+		return h, nil, 0, 0, 0, err
+	}
+	r, d, err := w.target(op, rank, disp, len(buf))
+	return h, p, n, r, d, err
+}
+
+// accumulateOp returns the C operator of an accumulate: a predefined one
+// (user operators cannot act on windows).
+func accumulateOp[T Type](op string, o *Op) (C.MPI_Op, error) {
+	h, err := opHandle[T](op, o)
+	if err == nil && o.slot >= 0 {
+		err = invalid(op, ErrOp, "one-sided accumulates take predefined operators only, not a NewOp operator")
+	}
+	return h, err
+}
+
+// Put writes origin into rank's window at disp (MPI_Put). The transfer
+// completes when the epoch does (Fence, Unlock, Flush...): until then origin
+// belongs to MPI and must not be changed.
+func Put[T Type](w *Win, origin []T, rank, disp int) error {
+	const op = "MPI_Put"
+	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
+	if err != nil {
+		return err
+	}
+	t := datatype[T]()
+	if err := check(op, C.MPI_Put(p, n, t, r, d, n, t, h)); err != nil {
+		return err
+	}
+	w.pin(p)
+	return nil
+}
+
+// Get reads len(result) elements of rank's window at disp into result
+// (MPI_Get). They arrive when the epoch completes (Fence, Unlock, Flush...):
+// until then result belongs to MPI.
+func Get[T Type](w *Win, result []T, rank, disp int) error {
+	const op = "MPI_Get"
+	h, p, n, r, d, err := rmaBuf(op, w, result, rank, disp)
+	if err != nil {
+		return err
+	}
+	t := datatype[T]()
+	if err := check(op, C.MPI_Get(p, n, t, r, d, n, t, h)); err != nil {
+		return err
+	}
+	w.pin(p)
+	return nil
+}
+
+// Accumulate combines origin into rank's window at disp with the predefined
+// operator o, element by element and atomically per element
+// (MPI_Accumulate); Replace makes it an atomic Put. origin belongs to MPI
+// until the epoch completes.
+func Accumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) error {
+	const op = "MPI_Accumulate"
+	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
+	if err != nil {
+		return err
+	}
+	co, err := accumulateOp[T](op, o)
+	if err != nil {
+		return err
+	}
+	t := datatype[T]()
+	if err := check(op, C.MPI_Accumulate(p, n, t, r, d, n, t, co, h)); err != nil {
+		return err
+	}
+	w.pin(p)
+	return nil
+}
+
+// GetAccumulate is Accumulate that also returns, in result, the target's
+// elements as they were before (MPI_Get_accumulate); with NoOp it is an
+// atomic Get and origin is not read. origin and result have the same length
+// and belong to MPI until the epoch completes.
+func GetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) error {
+	const op = "MPI_Get_accumulate"
+	if len(origin) != len(result) {
+		return invalid(op, ErrCount, "origin has %d elements, result %d", len(origin), len(result))
+	}
+	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
+	if err != nil {
+		return err
+	}
+	q := unsafe.Pointer(unsafe.SliceData(result))
+	if n == 0 {
+		q = nil
+	}
+	if p != nil && overlaps(origin, result) {
+		return invalid(op, ErrBuffer, "origin and result overlap")
+	}
+	co, err := accumulateOp[T](op, o)
+	if err != nil {
+		return err
+	}
+	t := datatype[T]()
+	if err := check(op, C.MPI_Get_accumulate(p, n, t, q, n, t, r, d, n, t, co, h)); err != nil {
+		return err
+	}
+	w.pin(p)
+	w.pin(q)
+	return nil
+}
+
+// overlaps reports whether two non-empty slices share memory.
+func overlaps[T Type](a, b []T) bool {
+	size := unsafe.Sizeof(a[0])
+	pa, pb := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return pa < pb+uintptr(len(b))*size && pb < pa+uintptr(len(a))*size
+}
+
+// FetchAndOp combines *origin into the one element at disp of rank's window
+// with o, atomically, and stores the element's previous value in *result
+// (MPI_Fetch_and_op). *result is written when the epoch completes (Flush,
+// Unlock, Fence...); until then both belong to MPI. T must be a predefined
+// type.
+func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error {
+	const op = "MPI_Fetch_and_op"
+	h, r, d, err := single[T](op, w, rank, disp, origin, result)
+	if err != nil {
+		return err
+	}
+	co, err := accumulateOp[T](op, o)
+	if err != nil {
+		return err
+	}
+	p, q := unsafe.Pointer(origin), unsafe.Pointer(result)
+	if err := check(op, C.MPI_Fetch_and_op(p, q, datatype[T](), r, d, co, h)); err != nil {
+		return err
+	}
+	w.pin(p)
+	w.pin(q)
+	return nil
+}
+
+// CompareAndSwap replaces the element at disp of rank's window with *origin
+// if it equals *compare, atomically, and stores its previous value in
+// *result (MPI_Compare_and_swap). *result is written when the epoch
+// completes; until then all three belong to MPI. T must be an integer,
+// bool or byte type.
+func CompareAndSwap[T Type](w *Win, origin, compare, result *T, rank, disp int) error {
+	const op = "MPI_Compare_and_swap"
+	h, r, d, err := single[T](op, w, rank, disp, origin, result)
+	if err != nil {
+		return err
+	}
+	if compare == nil {
+		return invalid(op, ErrBuffer, "nil compare")
+	}
+	p, c, q := unsafe.Pointer(origin), unsafe.Pointer(compare), unsafe.Pointer(result)
+	if err := check(op, C.MPI_Compare_and_swap(p, c, q, datatype[T](), r, d, h)); err != nil {
+		return err
+	}
+	w.pin(p)
+	w.pin(c)
+	w.pin(q)
+	return nil
+}
+
+// single checks the arguments of the one-element atomics.
+func single[T Type](op string, w *Win, rank, disp int, origin, result *T) (C.MPI_Win, C.int, C.MPI_Aint, error) {
+	h, err := winOf[T](op, w)
+	if err != nil {
+		return h, 0, 0, err
+	}
+	if origin == nil || result == nil {
+		return h, 0, 0, invalid(op, ErrBuffer, "nil origin or result")
+	}
+	if origin == result {
+		return h, 0, 0, invalid(op, ErrBuffer, "origin and result are the same element")
+	}
+	r, d, err := w.target(op, rank, disp, 1)
+	return h, r, d, err
+}
+
+// sync runs one synchronisation call on w.
+func (w *Win) sync(op string, call func(C.MPI_Win) C.int) error {
+	h, err := w.handle(op)
+	if err != nil {
+		return err
+	}
+	return check(op, call(h))
+}
+
+// Fence ends one access and exposure epoch on every process of the window
+// and starts the next (MPI_Win_fence), collectively; every operation of the
+// epoch is complete when it returns.
+func (w *Win) Fence() error {
+	err := w.sync("MPI_Win_fence", func(h C.MPI_Win) C.int { return C.MPI_Win_fence(0, h) })
+	if err == nil {
+		w.completed(nil)
+	}
+	return err
+}
+
+// Lock starts an access epoch on rank's window (MPI_Win_lock), with a lock
+// of the given kind, which Unlock releases.
+func (w *Win) Lock(kind LockKind, rank int) error {
+	const op = "MPI_Win_lock"
+	if kind != LockExclusive && kind != LockShared {
+		return invalid(op, ErrArg, "unknown lock kind %d", int(kind))
+	}
+	r, err := w.rank(op, rank)
+	if err != nil {
+		return err
+	}
+	err = w.sync(op, func(h C.MPI_Win) C.int { return C.MPI_Win_lock(C.int(kind), r, 0, h) })
+	if err == nil {
+		w.completed(func() { w.locks++ })
+	}
+	return err
+}
+
+// Unlock ends the access epoch on rank's window (MPI_Win_unlock): every
+// operation to rank is complete there when it returns.
+func (w *Win) Unlock(rank int) error {
+	const op = "MPI_Win_unlock"
+	r, err := w.rank(op, rank)
+	if err != nil {
+		return err
+	}
+	err = w.sync(op, func(h C.MPI_Win) C.int { return C.MPI_Win_unlock(r, h) })
+	if err == nil {
+		w.completed(func() { w.locks-- })
+	}
+	return err
+}
+
+// LockAll starts an access epoch on every rank's window with a shared lock
+// (MPI_Win_lock_all), which UnlockAll releases.
+func (w *Win) LockAll() error {
+	err := w.sync("MPI_Win_lock_all", func(h C.MPI_Win) C.int { return C.MPI_Win_lock_all(0, h) })
+	if err == nil {
+		w.completed(func() { w.lockedAll = true })
+	}
+	return err
+}
+
+// UnlockAll ends LockAll's epoch (MPI_Win_unlock_all): every operation is
+// complete at its target when it returns.
+func (w *Win) UnlockAll() error {
+	err := w.sync("MPI_Win_unlock_all", func(h C.MPI_Win) C.int { return C.MPI_Win_unlock_all(h) })
+	if err == nil {
+		w.completed(func() { w.lockedAll = false })
+	}
+	return err
+}
+
+// Flush completes, at the origin and at rank, every operation this process
+// started to rank inside a passive-target epoch (MPI_Win_flush).
+func (w *Win) Flush(rank int) error {
+	r, err := w.rank("MPI_Win_flush", rank)
+	if err != nil {
+		return err
+	}
+	return w.sync("MPI_Win_flush", func(h C.MPI_Win) C.int { return C.MPI_Win_flush(r, h) })
+}
+
+// FlushAll is Flush to every rank (MPI_Win_flush_all).
+func (w *Win) FlushAll() error {
+	err := w.sync("MPI_Win_flush_all", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_all(h) })
+	if err == nil {
+		w.completedAll() // though the epoch goes on
+	}
+	return err
+}
+
+// FlushLocal completes, at the origin only, every operation this process
+// started to rank (MPI_Win_flush_local): their buffers may be reused, but a
+// Put may not have reached the target yet.
+func (w *Win) FlushLocal(rank int) error {
+	r, err := w.rank("MPI_Win_flush_local", rank)
+	if err != nil {
+		return err
+	}
+	return w.sync("MPI_Win_flush_local", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_local(r, h) })
+}
+
+// FlushLocalAll is FlushLocal to every rank (MPI_Win_flush_local_all).
+func (w *Win) FlushLocalAll() error {
+	err := w.sync("MPI_Win_flush_local_all", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_local_all(h) })
+	if err == nil {
+		w.completedAll()
+	}
+	return err
+}
+
+// Sync makes this process's stores to its own window memory and the window's
+// public copy agree (MPI_Win_sync), inside a passive-target epoch: with a
+// Barrier between two Syncs, ranks sharing a WinAllocateShared window see
+// each other's plain stores.
+func (w *Win) Sync() error {
+	return w.sync("MPI_Win_sync", func(h C.MPI_Win) C.int { return C.MPI_Win_sync(h) })
+}
+
+// rank converts a target rank of a synchronisation call.
+func (w *Win) rank(op string, rank int) (C.int, error) {
+	r, _, err := w.target(op, rank, 0, 0)
+	return r, err
+}
+
+// Free releases the window (MPI_Win_free), collectively, and unpins the
+// memory WinCreate pinned; WinAllocate's memory is gone after it. It is
+// nil-safe, and a second Free returns nil at once. After Finalize it returns
+// an error matching os.ErrClosed.
+func (w *Win) Free() error {
+	if w == nil || isZero(w.w) || w.w == C.goipc_win_null {
+		return nil
+	}
+	if err := running("MPI_Win_free"); err != nil {
+		return err
+	}
+	if err := check("MPI_Win_free", C.MPI_Win_free(&w.w)); err != nil {
+		return err
+	}
+	w.memory.Unpin()
+	w.completedAll()
+	return nil
+}
+
+// Post starts an exposure epoch of this process's window to the processes of
+// g (MPI_Win_post), which Wait ends; g's processes access it between Start
+// and Complete.
+func (w *Win) Post(g *Group) error {
+	gh, err := g.handle("MPI_Win_post")
+	if err != nil {
+		return err
+	}
+	return w.sync("MPI_Win_post", func(h C.MPI_Win) C.int { return C.MPI_Win_post(gh, 0, h) })
+}
+
+// Start starts an access epoch to the windows of the processes of g
+// (MPI_Win_start), which Complete ends.
+func (w *Win) Start(g *Group) error {
+	gh, err := g.handle("MPI_Win_start")
+	if err != nil {
+		return err
+	}
+	return w.sync("MPI_Win_start", func(h C.MPI_Win) C.int { return C.MPI_Win_start(gh, 0, h) })
+}
+
+// Complete ends Start's access epoch (MPI_Win_complete): this process's
+// operations are complete at the origin (their buffers are free again).
+func (w *Win) Complete() error {
+	err := w.sync("MPI_Win_complete", func(h C.MPI_Win) C.int { return C.MPI_Win_complete(h) })
+	if err == nil {
+		w.completed(nil)
+	}
+	return err
+}
+
+// Wait ends Post's exposure epoch (MPI_Win_wait), once every process of its
+// group has called Complete: their operations are complete in this window.
+func (w *Win) Wait() error {
+	return w.sync("MPI_Win_wait", func(h C.MPI_Win) C.int { return C.MPI_Win_wait(h) })
+}
+
+// Rput is Put that returns a Request (MPI_Rput), inside a passive-target
+// epoch (Lock or LockAll). The Request completes when origin may be reused;
+// the data is at the target after Flush or Unlock. The Request pins origin
+// until then and is completed like any other.
+func Rput[T Type](w *Win, origin []T, rank, disp int) (*Request, error) {
+	const op = "MPI_Rput"
+	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
+	if err == nil {
+		err = w.passive(op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	req := newRequest(kindOther, p, long(origin), r, 0)
+	return req.started(op, C.MPI_Rput(p, n, t, r, d, n, t, h, &req.r))
+}
+
+// Rget is Get that returns a Request (MPI_Rget), inside a passive-target
+// epoch. When the Request completes, result holds the data; until then it
+// is MPI's.
+func Rget[T Type](w *Win, result []T, rank, disp int) (*Request, error) {
+	const op = "MPI_Rget"
+	h, p, n, r, d, err := rmaBuf(op, w, result, rank, disp)
+	if err == nil {
+		err = w.passive(op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	req := newRequest(kindOther, p, long(result), r, 0)
+	return req.started(op, C.MPI_Rget(p, n, t, r, d, n, t, h, &req.r))
+}
+
+// passive refuses a request-based operation outside any passive-target
+// epoch, which MPI forbids and Open MPI's osc pt2pt accepts silently,
+// leaving a request that never completes.
+func (w *Win) passive(op string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.locks == 0 && !w.lockedAll {
+		return invalid(op, ErrRMASync, "outside a passive-target epoch (call Lock or LockAll first)")
+	}
+	return nil
+}
