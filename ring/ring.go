@@ -204,19 +204,42 @@ func attach(name string, mem []byte, opts *Options, file *os.File, release func(
 		file: file, release: release, done: make(chan struct{})}, nil
 }
 
-// Name returns the ring's name: "/name" for a named ring.
-func (r *Ring) Name() string { return r.name }
+// Name returns the ring's name: "/name" for a named ring; "" for a nil or
+// zero r.
+func (r *Ring) Name() string {
+	if r == nil {
+		return ""
+	}
+	return r.name
+}
 
-// Capacity returns the size of the ring's data area in bytes.
-func (r *Ring) Capacity() int { return int(r.capacity) }
+// Capacity returns the size of the ring's data area in bytes; 0 for a nil
+// or zero r.
+func (r *Ring) Capacity() int {
+	if r == nil {
+		return 0
+	}
+	return int(r.capacity)
+}
 
 // MaxMessage returns the largest message the ring takes: a message of up to
-// this size fits whenever the ring is empty.
-func (r *Ring) MaxMessage() int { return maxMessage(r.capacity) }
+// this size fits whenever the ring is empty; 0 for a nil or zero r.
+func (r *Ring) MaxMessage() int {
+	if r == nil || r.capacity == 0 {
+		return 0
+	}
+	return maxMessage(r.capacity)
+}
 
 // File returns the descriptor of an anonymous ring (New, FromFile), to
-// pass to another process; nil for a named ring. It stays owned by r.
-func (r *Ring) File() *os.File { return r.file }
+// pass to another process; nil for a named ring and for a nil or zero r.
+// It stays owned by r.
+func (r *Ring) File() *os.File {
+	if r == nil {
+		return nil
+	}
+	return r.file
+}
 
 // Send appends msg to the ring, waiting while the ring is too full, until
 // ctx is done or the ring is closed. It fails at once, with an error

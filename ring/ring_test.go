@@ -384,3 +384,29 @@ func TestSpinEndsWithATry(t *testing.T) {
 		return false
 	}, "the message received")
 }
+
+// Every method of a nil or zero Ring answers without a panic: accessors
+// with zero values, calls with an error matching os.ErrInvalid, Close with
+// nil.
+func TestNilAndZeroRing(t *testing.T) {
+	for name, r := range map[string]*ring.Ring{"nil": nil, "zero": {}} {
+		if r.Name() != "" || r.Capacity() != 0 || r.MaxMessage() != 0 || r.File() != nil {
+			t.Errorf("%s ring: Name %q, Capacity %d, MaxMessage %d, File %v; want zero values",
+				name, r.Name(), r.Capacity(), r.MaxMessage(), r.File())
+		}
+		_, statErr := r.Stat()
+		_, tryRecvErr := r.TryReceive(make([]byte, 8))
+		_, recvErr := r.Receive(context.Background(), make([]byte, 8))
+		for call, err := range map[string]error{
+			"Send": r.Send(context.Background(), []byte("x")), "TrySend": r.TrySend([]byte("x")),
+			"Receive": recvErr, "TryReceive": tryRecvErr, "Stat": statErr,
+		} {
+			if !errors.Is(err, os.ErrInvalid) {
+				t.Errorf("%s ring: %s = %v, want an error matching os.ErrInvalid", name, call, err)
+			}
+		}
+		if err := r.Close(); err != nil {
+			t.Errorf("%s ring: Close = %v", name, err)
+		}
+	}
+}
