@@ -55,7 +55,13 @@
 // installs, and does nothing. The kernel never restarts these calls after a
 // signal handler runs (Go's runtime and os/signal run them often); they are
 // retried with the time left, so signals never surface as EINTR. Removing an
-// object wakes every call blocked on it, in every process, with EIDRM. Every
+// object wakes every call blocked on it, in every process, with EIDRM. Close
+// ends this process's calls blocked on the object with os.ErrClosed: it finds
+// their threads in /proc/self/task/*/syscall, so the calls themselves record
+// nothing; calls still blocked after about 0.1s (one that /proc showed in
+// another system call) are ended by interrupting every thread of the process
+// that is in a system call, which cgo code elsewhere that does not retry EINTR
+// could see once. Every
 // 64th call yields to the scheduler, so that a goroutine looping on these calls
 // keeps its thread instead of being handed between threads by the runtime.
 //
