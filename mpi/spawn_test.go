@@ -549,5 +549,5 @@ func halves(w *mpi.Comm) (*mpi.Comm, int, error) {
 	return inter, color, err
 }
 
-func second[T any](_ T, err error) error       { return err }
+func second[T any](_ T, err error) error        { return err }
 func third[T, U any](_ T, _ U, err error) error { return err }
