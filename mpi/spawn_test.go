@@ -1,11 +1,14 @@
 package mpi_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -551,3 +554,110 @@ func halves(w *mpi.Comm) (*mpi.Comm, int, error) {
 
 func second[T any](_ T, err error) error        { return err }
 func third[T, U any](_ T, _ U, err error) error { return err }
+
+func init() {
+	children["accept"] = func(args []string) error { return portJob(args[0], true) }
+	children["connect"] = func(args []string) error { return portJob(args[0], false) }
+}
+
+// TestAcceptConnectTwoJobs connects two separate mpiexec jobs: the server
+// publishes its port under a name, the client looks it up and connects.
+// Open MPI 4.1 needs an ompi-server that both jobs reach for this (without
+// one, MPI_Comm_connect fails with MPI_ERR_INTERN after Open MPI prints that
+// "an operation involving MPI_Connect and/or MPI_Accept that spans multiple
+// invocations of mpirun" requires it, and the server's accept waits
+// forever); the test runs one and passes its address to both jobs as
+// OMPI_MCA_pmix_server_uri.
+func TestAcceptConnectTwoJobs(t *testing.T) {
+	if mpitest.Impl == "mpich" {
+		t.Skip("MPICH 4.0's ch4:ucx device has no dynamic processes: MPI_Open_port fails with \"The function is currently not supported with ucx netmod\" (TestIntercomm checks the error)")
+	}
+	ompiServer, err := exec.LookPath("ompi-server")
+	if err != nil {
+		testutil.Unavailable(t, "ompi-server: %v", err)
+	}
+	dir := t.TempDir()
+	uri := filepath.Join(dir, "uri")
+	session := []string{"OMPI_MCA_orte_tmpdir_base=" + dir, "OMPI_MCA_btl_vader_backing_directory=" + dir}
+	srv := exec.Command(ompiServer, "--no-daemonize", "-r", uri)
+	srv.Env = slices.Concat(os.Environ(), mpitest.Env, session)
+	testutil.Start(t, srv)
+	testutil.WaitUntil(t, func() bool { b, _ := os.ReadFile(uri); return bytes.HasSuffix(b, []byte("\n")) }, "ompi-server to write its address to %s", uri)
+	env := slices.Concat(mpitest.Env, session, []string{"OMPI_MCA_pmix_server_uri=file:" + uri})
+
+	service := testutil.Name("service")
+	argv := mpitest.Command(mpitest.App{N: 2, Argv: []string{os.Args[0], service}})
+	server := exec.Command(argv[0], argv[1:]...)
+	server.Env = slices.Concat(os.Environ(), env, childEnv("accept"))
+	p := testutil.Start(t, server)
+	p.Expect("published " + service)
+	client := mpitest.Must(t, append(env, childEnv("connect")...), mpitest.App{N: 1, Argv: []string{os.Args[0], service}})
+	if want := "ok connect: remote size 2\n"; client.Stdout != want {
+		t.Errorf("client printed %q, want %q; stderr:\n%s", client.Stdout, want, client.Stderr)
+	}
+	if rest := p.MustSucceed(); !slices.Equal(rest, []string{"ok accept: remote size 1"}) {
+		t.Errorf("server printed %q after publishing; stderr:\n%s", rest, p.Stderr())
+	}
+	noneLeft(t, os.Args[0])
+}
+
+// portJob is one side of TestAcceptConnectTwoJobs: the server opens a port
+// and publishes it as service, the client looks it up; the roots exchange
+// their World sizes over the intercommunicator.
+func portJob(service string, accept bool) error {
+	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
+		return err
+	}
+	w := mpi.World()
+	var inter *mpi.Comm
+	var err error
+	side := "connect"
+	if accept {
+		side = "accept"
+		port := ""
+		if w.Rank() == 0 {
+			if port, err = mpi.OpenPort(nil); err != nil {
+				return err
+			}
+			if err := mpi.PublishName(service, nil, port); err != nil {
+				return err
+			}
+			fmt.Println("published", service)
+		}
+		if inter, err = mpi.CommAccept(port, nil, 0, w); err != nil {
+			return err
+		}
+		if w.Rank() == 0 {
+			if err := mpi.UnpublishName(service, nil, port); err != nil {
+				return err
+			}
+			if err := mpi.ClosePort(port); err != nil {
+				return err
+			}
+		}
+	} else {
+		port := ""
+		if w.Rank() == 0 {
+			if port, err = mpi.LookupName(service, nil); err != nil {
+				return err
+			}
+		}
+		if inter, err = mpi.CommConnect(port, nil, 0, w); err != nil {
+			return err
+		}
+	}
+	if w.Rank() == 0 {
+		got := []int32{-1}
+		if _, err := mpi.Sendrecv(inter, []int32{int32(w.Size())}, 0, 9, got, 0, 9); err != nil {
+			return err
+		}
+		if err := want("the other job's size", int(got[0]), inter.RemoteSize()); err != nil {
+			return err
+		}
+		fmt.Printf("ok %s: remote size %d\n", side, inter.RemoteSize())
+	}
+	if err := inter.Disconnect(); err != nil {
+		return err
+	}
+	return mpi.Finalize()
+}
