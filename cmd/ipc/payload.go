@@ -34,7 +34,10 @@ func payloadFlag(c *cobra.Command, min, max int) *payload {
 	p := &payload{cmd: c}
 	c.Flags().StringVar(&p.file, "file", "", `read the message from this file instead of MSG (MSG "-" reads stdin)`)
 	c.Args = cli.Args(func(cmd *cobra.Command, a []string) error {
-		if p.file != "" {
+		if p.given() {
+			if p.file == "" {
+				return errors.New("--file needs a file name")
+			}
 			if len(a) > max {
 				return fmt.Errorf("--file gives the message: accepts at most %d arg(s) beside it, received %d", max, len(a))
 			}
@@ -45,10 +48,13 @@ func payloadFlag(c *cobra.Command, min, max int) *payload {
 	return p
 }
 
+// given reports whether --file is on the command line, even as --file "".
+func (p *payload) given() bool { return p.cmd.Flags().Changed("file") }
+
 // split returns the arguments before the message, and the message: MSG,
 // stdin when MSG is "-", or the --file.
 func (p *payload) split(a []string) ([]string, []byte, error) {
-	if p.file != "" {
+	if p.given() {
 		data, err := readPayload(p.file, nil)
 		return a, data, err
 	}

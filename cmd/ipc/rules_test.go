@@ -705,6 +705,7 @@ func TestRulesPayload(t *testing.T) {
 		want string
 	}{
 		{[]string{"pipe", "--file", file, "extra"}, cli.ExitUsage, "--file gives the message"},
+		{[]string{"pipe", "--file", "", "MSG"}, cli.ExitUsage, "--file needs a file name"},
 		{[]string{"pipe", "--file", filepath.Join(dir, "none")}, exitError, "open " + filepath.Join(dir, "none") + ": no such file"},
 		{[]string{"pipe", "--file", dir}, exitError, "read " + dir + ": is a directory"},
 		{[]string{"pipe", "--file", "/dev/zero"}, exitError, "message over 67108864 bytes"},
