@@ -733,7 +733,8 @@ func TestRulesNoRawErrors(t *testing.T) {
 		{[]string{"ls", "--kind", "foo"}, `ipc: unknown kind "foo" (want one of`},
 		{[]string{"sysv", "msg", "send", "abc", "x"}, `ipc: invalid key "abc": want a decimal or 0x hex number`},
 		{[]string{"sysv", "msg", "recv", "--type", "x1"}, `ipc: invalid --type "x1": want a whole number`},
-		{[]string{"mmap", "read", "--offset", "9223372036854775807"}, `ipc: invalid --offset "9223372036854775807": invalid size`},
+		{[]string{"mmap", "read", "--offset", "9223372036854775807"}, `ipc: invalid --offset "9223372036854775807": want a whole number of bytes, or of KiB, MiB or GiB`},
+		{[]string{"posix", "shm", "write", "/x", "hi", "--size", "-1"}, `ipc: invalid --size "-1": want a whole number of bytes, or of KiB, MiB or GiB` + "\n"},
 		{[]string{"posix", "sem", "post", "/x", "--value", "-1"}, `ipc: invalid --value "-1": want a whole number, 0 or more`},
 	} {
 		_, stderr, code := runIPC(t, c.args...)

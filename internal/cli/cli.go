@@ -221,7 +221,8 @@ func ParseSize(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/scale {
-		return 0, fmt.Errorf("invalid size %q (want bytes, or a number with KiB, MiB or GiB)", v)
+		// The flag's error names the flag and the value: this says what fits.
+		return 0, errors.New("want a whole number of bytes, or of KiB, MiB or GiB")
 	}
 	return n * scale, nil
 }
