@@ -43,6 +43,9 @@ func payloadFlag(c *cobra.Command, min, max int) *payload {
 			}
 			return nil
 		}
+		if min == max {
+			return cobra.ExactArgs(max+1)(cmd, a) // "accepts 2 arg(s)", not "between 2 and 2"
+		}
 		return cobra.RangeArgs(min+1, max+1)(cmd, a)
 	})
 	return p
@@ -72,8 +75,8 @@ func (p *payload) split(a []string) ([]string, []byte, error) {
 func readPayload(path string, f *os.File) ([]byte, error) {
 	if f == nil {
 		var err error
-		if f, err = os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0); err != nil {
-			return nil, errs.Path("open", path, errors.Unwrap(err))
+		if f, err = openReading("open", path); err != nil {
+			return nil, err
 		}
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil && fi.IsDir() {

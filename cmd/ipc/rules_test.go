@@ -416,7 +416,8 @@ func TestRulesLongFileName(t *testing.T) {
 
 // TestRulesStickyDirectory: as root in a sticky, world-writable directory
 // (where the kernel, fs.protected_symlinks=0, protects nothing), a symbolic
-// link that user nobody planted is never followed, and a file of nobody's is
+// link that user nobody planted is never followed, to write or to read
+// (which would disclose root's file), and a file of nobody's is
 // written only with --allow-foreign.
 func TestRulesStickyDirectory(t *testing.T) {
 	testutil.RequireRoot(t)
@@ -450,6 +451,9 @@ func TestRulesStickyDirectory(t *testing.T) {
 		{"file", "send", evil, "x"},
 		{"fifo", "send", evil, "x", "--timeout", "1ms"},
 		{"mmap", "write", evil, "x", "--allow-foreign"}, // no flag follows another's link
+		{"mmap", "read", evil},                          // nor does any read
+		{"file", "recv", evil},
+		{"pipe", "--file", evil},
 	} {
 		expectError(t, exitError, evil+": permission denied (a symbolic link owned by uid 65534 in the sticky, world-writable directory", args...)
 	}
@@ -706,6 +710,7 @@ func TestRulesPayload(t *testing.T) {
 	}{
 		{[]string{"pipe", "--file", file, "extra"}, cli.ExitUsage, "--file gives the message"},
 		{[]string{"pipe", "--file", "", "MSG"}, cli.ExitUsage, "--file needs a file name"},
+		{[]string{"unix", "send", "/x"}, cli.ExitUsage, "accepts 2 arg(s), received 1"},
 		{[]string{"pipe", "--file", filepath.Join(dir, "none")}, exitError, "open " + filepath.Join(dir, "none") + ": no such file"},
 		{[]string{"pipe", "--file", dir}, exitError, "read " + dir + ": is a directory"},
 		{[]string{"pipe", "--file", "/dev/zero"}, exitError, "message over 67108864 bytes"},
