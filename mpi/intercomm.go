@@ -73,6 +73,15 @@ func newInter(op string, h C.MPI_Comm) (*Comm, error) {
 	return c, err
 }
 
+// interHandle is handle for the calls that need an intercommunicator.
+func (c *Comm) interHandle(op string) (C.MPI_Comm, error) {
+	h, err := c.handle(op)
+	if err == nil && !c.inter {
+		err = invalid(op, ErrComm, "%s is not an intercommunicator", c.name)
+	}
+	return h, err
+}
+
 // IsInter reports whether c is an intercommunicator (MPI_Comm_test_inter,
 // cached); false for a nil, zero or freed communicator.
 func (c *Comm) IsInter() bool { return c != nil && c.inter && c.usable("") == nil }
@@ -91,12 +100,9 @@ func (c *Comm) RemoteSize() int {
 // (MPI_Comm_remote_group); free it with Free.
 func (c *Comm) RemoteGroup() (*Group, error) {
 	const op = "MPI_Comm_remote_group"
-	h, err := c.handle(op)
+	h, err := c.interHandle(op)
 	if err != nil {
 		return nil, err
-	}
-	if !c.inter {
-		return nil, invalid(op, ErrComm, "%s is not an intercommunicator", c.name)
 	}
 	g := &Group{}
 	return g, check(op, C.MPI_Comm_remote_group(h, &g.g))
@@ -147,12 +153,9 @@ func (c *Comm) IntercommCreate(localLeader int, peer *Comm, remoteLeader, tag in
 // (if both pass the same, the order is the library's).
 func (c *Comm) IntercommMerge(high bool) (*Comm, error) {
 	const op = "MPI_Intercomm_merge"
-	h, err := c.handle(op)
+	h, err := c.interHandle(op)
 	if err != nil {
 		return nil, err
-	}
-	if !c.inter {
-		return nil, invalid(op, ErrComm, "%s is not an intercommunicator", c.name)
 	}
 	var hi C.int
 	if high {

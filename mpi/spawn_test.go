@@ -267,17 +267,8 @@ func spawnParent(args []string) error {
 	if err := want("sum over the merged ranks", sum[0], int32(m*(m+1)/2)); err != nil {
 		return err
 	}
-	if err := merged.Free(); err != nil {
+	if err := endBoth(merged, inter, (*mpi.Comm).Disconnect); err != nil {
 		return err
-	}
-	if err := inter.Disconnect(); err != nil {
-		return err
-	}
-	if err := inter.Disconnect(); err != nil {
-		return fmt.Errorf("second Disconnect: %v", err)
-	}
-	if err := mpi.Send(inter, []int32{1}, 0, 5); !errors.Is(err, os.ErrClosed) {
-		return fmt.Errorf("Send after Disconnect: %v, want os.ErrClosed", err)
 	}
 	if w.Rank() == 0 {
 		fmt.Printf("ok spawn %s: %d children, merged size %d\n", mode, n, m)
@@ -443,17 +434,8 @@ var intercommChecks = []check{
 		if merged.IsInter() {
 			return errors.New("the merged communicator is an intercommunicator")
 		}
-		if err := merged.Free(); err != nil {
+		if err := endBoth(merged, inter, (*mpi.Comm).Free); err != nil {
 			return err
-		}
-		if err := inter.Free(); err != nil {
-			return err
-		}
-		if err := inter.Free(); err != nil {
-			return fmt.Errorf("second Free: %v", err)
-		}
-		if err := mpi.Send(inter, []int32{1}, 0, 3); !errors.Is(err, os.ErrClosed) {
-			return fmt.Errorf("Send on a freed intercommunicator: %v, want os.ErrClosed", err)
 		}
 		if _, err := inter.IntercommMerge(false); !errors.Is(err, os.ErrClosed) {
 			return fmt.Errorf("IntercommMerge of a freed intercommunicator: %v, want os.ErrClosed", err)
@@ -537,6 +519,24 @@ var intercommChecks = []check{
 		}
 		return inter.Disconnect()
 	}},
+}
+
+// endBoth frees merged and ends inter with end (Free or Disconnect) twice:
+// the second must be inert, and inter refused afterwards with os.ErrClosed.
+func endBoth(merged, inter *mpi.Comm, end func(*mpi.Comm) error) error {
+	if err := merged.Free(); err != nil {
+		return err
+	}
+	if err := end(inter); err != nil {
+		return err
+	}
+	if err := end(inter); err != nil {
+		return fmt.Errorf("ending it again: %v", err)
+	}
+	if err := mpi.Send(inter, []int32{1}, 0, 3); !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("Send on an ended intercommunicator: %v, want os.ErrClosed", err)
+	}
+	return nil
 }
 
 // halves returns the intercommunicator between World's even ranks (color 0)
