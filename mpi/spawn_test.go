@@ -140,6 +140,11 @@ func spawnedChild(parent *mpi.Comm, args []string) error {
 	if again, err := mpi.CommGetParent(); again != parent || err != nil {
 		return fmt.Errorf("second CommGetParent: %p, %v; want the first, %p", again, err, parent)
 	}
+	// The parent communicator returns errors (MPI made it with
+	// MPI_ERRORS_ARE_FATAL): a rank past the parents is ErrRank.
+	if err := mpi.Send(parent, []int32{0}, parent.RemoteSize(), 5); !errors.Is(err, mpi.ErrRank) {
+		return fmt.Errorf("Send to parent rank %d: %v, want ErrRank", parent.RemoteSize(), err)
+	}
 	rank := mpi.World().Rank()
 	token := []int32{0}
 	if _, err := mpi.Recv(parent, token, 0, 5); err != nil {
