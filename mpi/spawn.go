@@ -6,8 +6,10 @@ import "C"
 
 import (
 	"io/fs"
+	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -188,30 +190,28 @@ func freeArgv(a **C.char) {
 }
 
 // rootVerdict makes every rank of comm return the root's verdict on the
-// arguments that only the root's count: the root broadcasts the class of
-// its error (0 for none) and a number, its message following when there is
-// one. The other ranks return an error of the same class that quotes it.
+// arguments that only the root's count: the root broadcasts n, and the
+// class, cause and message of its error, if any. The other ranks return an
+// error of that class and cause that quotes the message.
 func rootVerdict(op string, comm *Comm, root, n int, err error) (int, error) {
-	hdr := []int64{0, int64(n), 0}
+	hdr := []int64{int64(n), 0, 0, 0} // n, class, cause, message length
 	var msg []byte
 	if comm.rank == root && err != nil {
-		e := err.(*Error)
-		msg = []byte(e.Msg)
-		hdr[0], hdr[2] = int64(e.Class), int64(len(msg))
-		if e.cause == fs.ErrNotExist {
-			hdr[1] = -1
+		e, ok := err.(*Error)
+		if !ok {
+			e = &Error{Class: ErrOther, Msg: err.Error()}
 		}
+		msg = []byte(e.Msg)
+		hdr[1], hdr[2], hdr[3] = int64(e.Class), int64(slices.Index(verdictCauses, e.cause)), int64(len(msg))
 	}
 	if berr := Bcast(comm, hdr, root); berr != nil {
 		return 0, berr
 	}
-	if hdr[0] == 0 {
-		return int(hdr[1]), nil
+	if hdr[1] == 0 {
+		return int(hdr[0]), nil
 	}
-	if comm.rank == root {
-		msg = append(msg, 0) // Bcast refuses nothing, but keep the buffer non-empty
-	} else {
-		msg = make([]byte, hdr[2]+1)
+	if comm.rank != root {
+		msg = make([]byte, hdr[3])
 	}
 	if berr := Bcast(comm, msg, root); berr != nil {
 		return 0, berr
@@ -219,12 +219,15 @@ func rootVerdict(op string, comm *Comm, root, n int, err error) (int, error) {
 	if comm.rank == root {
 		return 0, err
 	}
-	var cause error = syscall.EINVAL
-	if hdr[1] == -1 {
-		cause = fs.ErrNotExist
+	var cause error
+	if c := hdr[2]; c >= 0 && c < int64(len(verdictCauses)) {
+		cause = verdictCauses[c]
 	}
-	return 0, &Error{Op: op, Class: Class(hdr[0]), Msg: "at the root: " + string(msg[:hdr[2]]), cause: cause}
+	return 0, &Error{Op: op, Class: Class(hdr[1]), Msg: "at the root: " + string(msg), cause: cause}
 }
+
+// verdictCauses are the causes a root's verdict can carry.
+var verdictCauses = []error{nil, syscall.EINVAL, fs.ErrNotExist, os.ErrInvalid, os.ErrClosed}
 
 // parent is the communicator CommGetParent returned, so that every call
 // returns the same *Comm: after one Free or Disconnect, another copy of the

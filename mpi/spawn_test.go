@@ -323,6 +323,16 @@ var intercommChecks = []check{
 		if !errors.Is(err, fs.ErrNotExist) || !errors.Is(err, mpi.ErrSpawn) {
 			return fmt.Errorf("a command that does not exist: %v, want fs.ErrNotExist and ErrSpawn", err)
 		}
+		var info *mpi.Info
+		if w.Rank() == 0 {
+			if info, err = mpi.NewInfo(); err != nil {
+				return err
+			}
+			info.Free()
+		}
+		if _, _, err := mpi.CommSpawn(self, nil, 1, info, 0, w); !errors.Is(err, os.ErrClosed) {
+			return fmt.Errorf("a freed Info at the root: %v, want os.ErrClosed", err)
+		}
 		if _, _, err := mpi.CommSpawnMultiple(nil, 0, w); err == nil {
 			return errors.New("CommSpawnMultiple of nothing succeeded")
 		}
@@ -665,4 +675,37 @@ func portJob(service string, accept bool) error {
 		return err
 	}
 	return mpi.Finalize()
+}
+
+func init() { children["spawn-lifecycle"] = childSpawnLifecycle }
+
+// TestSpawnOutsideMPI: before Init and after Finalize, the calls of
+// dynamic processes return errors matching os.ErrClosed.
+func TestSpawnOutsideMPI(t *testing.T) { job(t, "spawn-lifecycle", 1) }
+
+func childSpawnLifecycle([]string) error {
+	calls := func(when string) error {
+		for what, err := range map[string]error{
+			"CommGetParent": second(mpi.CommGetParent()),
+			"CommSpawn":     third(mpi.CommSpawn(os.Args[0], nil, 1, nil, 0, mpi.World())),
+			"OpenPort":      second(mpi.OpenPort(nil)),
+			"CommConnect":   second(mpi.CommConnect("port", nil, 0, mpi.World())),
+			"LookupName":    second(mpi.LookupName("service", nil)),
+		} {
+			if !errors.Is(err, os.ErrClosed) {
+				return fmt.Errorf("%s %s: %v, want os.ErrClosed", what, when, err)
+			}
+		}
+		return nil
+	}
+	if err := calls("before Init"); err != nil {
+		return err
+	}
+	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
+		return err
+	}
+	if err := mpi.Finalize(); err != nil {
+		return err
+	}
+	return calls("after Finalize")
 }
