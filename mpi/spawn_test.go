@@ -46,6 +46,25 @@ func TestSpawn(t *testing.T) {
 	}
 }
 
+// TestSpawnFromSingleton spawns from a process that mpiexec did not start
+// (Open MPI starts its runtime for it); under MPICH the error is the same
+// as in a job.
+func TestSpawnFromSingleton(t *testing.T) {
+	cprog := testutil.BuildC(t, "mpi_spawn", mpitest.CFlags(t)...)
+	cmd := testutil.Child("spawn", "multiple", "2", cprog)
+	// No mpiexec to pass --oversubscribe: the singleton and its children
+	// may outnumber the cores.
+	cmd.Env = append(cmd.Env, "OMPI_MCA_orte_tmpdir_base="+t.TempDir(), "OMPI_MCA_rmaps_base_oversubscribe=1")
+	p := testutil.Start(t, cmd)
+	want := "ok spawn multiple: 2 children, merged size 3"
+	if mpitest.Impl == "mpich" {
+		want = "ok spawn not supported"
+	}
+	p.Expect(want)
+	p.MustSucceed()
+	noneLeft(t, os.Args[0], cprog)
+}
+
 // TestSpawnFailingChild spawns children that exit 3 right after MPI_Init:
 // Open MPI then ends the parents' job too, which must end (not hang) with
 // the reason, and leave no process behind.
