@@ -309,6 +309,21 @@ var intercommChecks = []check{
 		}
 		return nil
 	}},
+	{"wrong thread", func(w *mpi.Comm) error {
+		if mpi.Provided() >= mpi.ThreadSerialized {
+			return nil
+		}
+		errc := make(chan error)
+		go func() { // on another thread than Init's, which holds its own
+			errc <- errors.Join(
+				wrongThread("CommGetParent", second(mpi.CommGetParent())),
+				wrongThread("CommSpawn", third(mpi.CommSpawn(os.Args[0], nil, 1, nil, 0, w))),
+				wrongThread("OpenPort", second(mpi.OpenPort(nil))),
+				wrongThread("CommAccept", second(mpi.CommAccept("port", nil, 0, w))),
+				wrongThread("IntercommCreate", second(w.IntercommCreate(0, w, 0, 1))))
+		}()
+		return <-errc
+	}},
 	{"spawn misuse", func(w *mpi.Comm) error {
 		self := os.Args[0]
 		if _, _, err := mpi.CommSpawn(self, nil, 1, nil, 0, &mpi.Comm{}); !errors.Is(err, os.ErrInvalid) {
