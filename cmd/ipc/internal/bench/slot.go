@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/goipc/ipc/mmap"
 	"github.com/goipc/ipc/posix"
@@ -358,6 +359,7 @@ const (
 var mmapMech = &Mechanism{
 	Name:   "mmap",
 	Window: 1,
+	Settle: 20 * time.Millisecond,
 	Setup: func(o *Objects, size int) (*Plan, error) {
 		path := o.Path(".mmap")
 		m, err := mmap.Create(path, int64(segmentSize(size)), 0o600)
