@@ -416,7 +416,13 @@ func spinUntil(aborted *atomic.Bool, spin int, ready func() bool) error {
 			if aborted.Load() {
 				return errAborted
 			}
-			syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+			// Raw: sched_yield never blocks, but on a busy CPU the
+			// kernel may run others for longer than 20 µs before it
+			// returns, and the runtime would then take the P away
+			// from the "system call" and set its monitor thread
+			// polling every 20 µs again, each poll a stall of the
+			// spinner (mmap's doc.go, "Performance").
+			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 		}
 	}
 	return nil
