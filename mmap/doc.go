@@ -78,9 +78,9 @@
 // settled. Until then a spinner stalls every ~90 µs: the runtime's monitor
 // thread (sysmon) polls every 20 µs (90 µs with Linux's default timer slack of
 // 50 µs) for 50 polls after the process starts, after it wakes from idle (every
-// goroutine blocked) through a system call, and after it took a P from a
-// goroutine in a system call that outlasted a poll; then it backs off to 10 ms
-// within about 15 ms. A scheduler trace (perf record -e sched:sched_switch,
+// goroutine blocked) through a system call, and after it took the P of a
+// goroutine whose system call outlasted a poll while no other P was idle (as
+// with GOMAXPROCS=1); then it backs off to 10 ms within about 15 ms. A scheduler trace (perf record -e sched:sched_switch,
 // sched:sched_wakeup) of the benchmark as it was, 100 warm-up round trips per
 // peer process, shows every outlier of 25-40 µs at 4 KiB to be one poll of the
 // parent's or the child's sysmon woken on a spinner's CPU: the timer interrupt,
