@@ -100,8 +100,11 @@
 //   - Lock the spinning goroutine to its thread (runtime.LockOSThread) and pin
 //     that thread alone (unix.SchedSetaffinity on it), so that the runtime's
 //     other threads may run elsewhere: on a machine with a CPU to spare, pinning
-//     them there keeps the polls off the spinners (not measured: this VM has two
-//     CPUs, one for each spinner).
+//     them there keeps the polls off the spinners. This VM has two CPUs, one for
+//     each spinner, so the benchmarks cannot; a lone spinner on CPU 0 stalled
+//     for 5-60 µs a median of 58 times in the 30 ms after a blocking system
+//     call with its process's other threads on its CPU, 6 times with them on
+//     CPU 1 (ten runs each).
 //   - Yield to a descheduled peer with a raw sched_yield (syscall.RawSyscall;
 //     it never blocks; runtime.Gosched yields only to goroutines). On a busy
 //     CPU the kernel may keep a yielding thread off it for more than 20 µs,
