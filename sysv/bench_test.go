@@ -192,7 +192,7 @@ func BenchmarkFastPath(b *testing.B) {
 	q, s := newQueue(b), newSemSet(b, 1)
 	msg, buf := make([]byte, 64), make([]byte, 64)
 	for _, name := range []string{"Background", "WithCancel", "WithTimeout"} {
-		ctx := contexts(b)[name]
+		ctx := testutil.Contexts(b)[name]
 		b.Run("msg/"+name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
