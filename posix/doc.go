@@ -139,19 +139,31 @@
 // 8 B and 4 KiB: Go/c-block 1.73 and 1.87, Go/c-spin 1.53 and 1.74, p99
 // Go/c-block 4-9; c-spin itself is 1.10x c-block, as a try costs a system
 // call of about a microsecond there. The 1.15x and 2x aimed at are not
-// reached, and the cause is not found yet. What is known (8 B, alternating
-// runs, docs/probes/posix_probe.go):
+// reached. What the probes say (8 B, alternating runs,
+// docs/probes/posix_probe.go):
 //
-//   - The same spin written with plain cgo calls of mq_send and mq_receive
-//     takes 6.2-6.5 us per round trip, as c-spin (6.8 us); Send and Receive
-//     take 11.3-12.1 us. The 5 us are in this package's layer, not in cgo.
-//   - 99.5% of the Receives get their message while spinning, after 1.17
-//     tries on average; 0.5% park on the poller.
-//   - perf (cpu-clock; the VM has no hardware counters) of the Go process:
-//     40% of its samples in the spin's sched_yield, 22% in mq_receive, 16% in
-//     mq_send, 7% in sysmon, 6% in os.(*rawConn).Control.
+//   - Placement decides most of it. With the two processes pinned to
+//     different CPUs, Send and Receive take 5.8-7.2 us per round trip and
+//     the same spin written with plain cgo calls 4.1-6.4 us; with both on
+//     one CPU, 11.2-11.6 and 8.3-10.4 us. Unpinned, the kernel places the
+//     processes: plain cgo calls took 4.3-6.8 us in 7 of 10 runs and 10-13
+//     us in 3, and BenchmarkPingPong's Go rows are bimodal the same way. Why
+//     Go's peers share a CPU more often than C's is not verified (a Go
+//     process has several threads, and its goroutine moves between them).
+//   - On two CPUs, this package's call path adds 0.9-1.7 us per round trip
+//     to plain cgo calls: os.(*rawConn).Control and the descriptor's
+//     registration with the poller 0.3-1.0 us, the rest of TrySend and
+//     TryReceive (the recycled call, its checks) 0.2-0.7 us more, and
+//     Receive's wait up to 0.5 us more: its p99 is 130-200 us against 55-70
+//     us, from the calls whose 20us spin runs out under load and park (each
+//     park is a netpoll that blocks, and a wake-up through epoll).
+//   - 99.5% of Receives get their message while spinning, after 1.17 tries
+//     on average. perf (cpu-clock; the VM has no hardware counters) of the
+//     Go process: 40% of its samples in the spin's sched_yield, 22% in
+//     mq_receive, 16% in mq_send, 7% in sysmon, 6% in os.(*rawConn).Control.
 //
 // Tried and not kept: waiting up to 20us in ppoll instead of spinning (26.8
-// against 12.9 us), and the Gosched of package sysv every 64 calls (30.9
-// against 12.4 us, as a Gosched in the spin did before).
+// against 12.9 us), the Gosched of package sysv every 64 calls (30.9 against
+// 12.4 us, as a Gosched in the spin did before), and sched_yield through
+// RawSyscall (no better).
 package posix

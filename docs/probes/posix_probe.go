@@ -3,15 +3,19 @@
 // posix_probe splits the time of a POSIX queue ping-pong at 8 B between
 // the kernel, cgo and package posix, both peers spinning as package posix
 // does (try, sched_yield, try again); posix/doc.go ("Performance") gives what
-// it measured. Not pinned, as BenchmarkPingPong runs, beside the C baseline:
+// it measured. Beside the C baseline, unpinned as BenchmarkPingPong runs, or
+// with the two processes on CPUs of their own:
 //
 //	go build -o /tmp/posix_probe docs/probes/posix_probe.go
 //	/tmp/posix_probe init MODE 20000
+//	ECHO_CPU=1 taskset -c 0 /tmp/posix_probe init MODE 20000
 //	csrc/posix_pingpong mq spin 8 20000   # and: mq block 8 20000
 //
-// MODE is pkg (Send and Receive), raw (plain cgo calls of mq_send and
-// mq_receive, with the same spin written in Go) or cloop (the whole loop in
-// C, called once from each Go process).
+// MODE is pkg (Send and Receive), try (TrySend, and TryReceive with the spin
+// in Go), file (plain cgo calls inside os.File's RawConn.Control, the
+// descriptor registered with the poller), fileraw (file, yielding through
+// RawSyscall), raw (plain cgo calls of mq_send and mq_receive, the spin in Go)
+// or cloop (the whole loop in C, called once from each Go process).
 package main
 
 /*
@@ -65,6 +69,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -97,6 +102,7 @@ func main() {
 		time.Sleep(100 * time.Millisecond)
 		rtt := make([]int64, n)
 		cping, cpong := C.mqopen(C.CString(pingName), 0), C.mqopen(C.CString(pongName), 0)
+		fping, fpong := rawConn(cping), rawConn(cpong)
 		switch mode {
 		case "cloop":
 			C.cloop_init(cping, cpong, C.int(n), (*C.longlong)(unsafe.Pointer(&rtt[0])))
@@ -109,6 +115,21 @@ func main() {
 					}
 					if _, _, err := pong.Receive(ctx, buf); err != nil {
 						panic(err)
+					}
+				} else if mode == "try" {
+					if err := ping.TrySend(buf[:8], 0); err != nil {
+						panic(err)
+					}
+					for {
+						if _, _, err := pong.TryReceive(buf); err == nil {
+							break
+						}
+						unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+					}
+				} else if mode == "file" || mode == "fileraw" {
+					ctlSnd(fping, buf)
+					for !ctlRcv(fpong, buf) {
+						yield(mode)
 					}
 				} else {
 					C.snd(cping, unsafe.Pointer(&buf[0]), 8)
@@ -128,10 +149,40 @@ func main() {
 		slices.Sort(rtt)
 		fmt.Printf("%s: median %d p99 %d\n", mode, rtt[n/2], rtt[n*99/100])
 	case "echo":
+		if cpu := os.Getenv("ECHO_CPU"); cpu != "" {
+			n, _ := strconv.Atoi(cpu)
+			var set unix.CPUSet
+			set.Set(n)
+			tasks, _ := os.ReadDir("/proc/self/task")
+			for _, t := range tasks {
+				tid, _ := strconv.Atoi(t.Name())
+				unix.SchedSetaffinity(tid, &set)
+			}
+		}
 		cping, cpong := C.mqopen(C.CString(pingName), 0), C.mqopen(C.CString(pongName), 0)
 		switch mode {
 		case "cloop":
 			C.cloop_echo(cping, cpong)
+		case "try":
+			ping, _ := posix.OpenQueue(pingName, nil)
+			pong, _ := posix.OpenQueue(pongName, nil)
+			for {
+				n, _, err := ping.TryReceive(buf)
+				if err != nil {
+					unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+					continue
+				}
+				pong.TrySend(buf[:n], 0)
+			}
+		case "file", "fileraw":
+			fping, fpong := rawConn(cping), rawConn(cpong)
+			for {
+				if !ctlRcv(fping, buf) {
+					yield(mode)
+					continue
+				}
+				ctlSnd(fpong, buf)
+			}
 		case "pkg":
 			ping, _ := posix.OpenQueue(pingName, nil)
 			pong, _ := posix.OpenQueue(pongName, nil)
@@ -152,5 +203,31 @@ func main() {
 				C.snd(cpong, unsafe.Pointer(&buf[0]), r)
 			}
 		}
+	}
+}
+
+func rawConn(fd C.int) syscall.RawConn {
+	f := os.NewFile(uintptr(fd), "mq")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		panic(err)
+	}
+	return rc
+}
+
+func ctlSnd(rc syscall.RawConn, buf []byte) {
+	rc.Control(func(fd uintptr) { C.snd(C.int(fd), unsafe.Pointer(&buf[0]), 8) })
+}
+
+func ctlRcv(rc syscall.RawConn, buf []byte) (ok bool) {
+	rc.Control(func(fd uintptr) { ok = C.rcv(C.int(fd), unsafe.Pointer(&buf[0]), 64) >= 0 })
+	return ok
+}
+
+func yield(mode string) {
+	if mode == "fileraw" {
+		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	} else {
+		unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 	}
 }
