@@ -72,7 +72,11 @@
 // On Linux a queue descriptor can be polled, so a goroutine waiting on a
 // queue parks on Go's runtime poller and holds no OS thread: 10,000 goroutines
 // waiting in Receive add a handful of threads. A MessageQueue holds one
-// descriptor however many goroutines wait. The goroutines waiting to receive
+// descriptor, and a second while calls wait on the poller, however many
+// goroutines wait: the calls use one that the poller does not watch, since
+// a descriptor in the poller's epoll set wakes the thread asleep in
+// epoll_wait at every message sent or received, whether or not anyone
+// waits for it. The goroutines waiting to receive
 // take turns: the first waits on the poller, with its own deadline on the
 // descriptor, and the others wait in line on channels of their own. A message
 // wakes the first alone, as the kernel wakes one thread blocked in mq_receive;
@@ -95,9 +99,10 @@
 // goroutine can be woken. BenchmarkPingPong measures the effect beside C that
 // blocks at once and C that spins the same way.
 //
-// Send and Receive with the caller's buffer and a context that cannot be
-// cancelled (context.Background) allocate nothing. With a cancellable context,
-// a call whose turn comes to wait on the poller makes three small allocations
+// Send and Receive that proceed at once allocate nothing, whatever the
+// context. A call that comes to wait on the poller while no other call of
+// the queue does makes the second descriptor (os.NewFile, a few small
+// allocations), and with a cancellable context three more
 // (context.AfterFunc); waiting in line for that turn allocates nothing.
 //
 // # Notification

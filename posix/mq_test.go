@@ -279,7 +279,8 @@ func receiving(ctx context.Context, q *posix.MessageQueue, out chan<- received) 
 
 // TestQueueDescriptorsBounded: each waiting goroutine used to dup the queue's
 // descriptor and keep it until Close, so 200 cancelled waiters left 200
-// descriptors open. The queue holds one, however many wait.
+// descriptors open. The queue holds one, and one more while calls wait on
+// the poller, however many.
 func TestQueueDescriptorsBounded(t *testing.T) {
 	q := newQueue(t, 1, 8)
 	before := testutil.OpenFiles(t)
@@ -290,7 +291,7 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 		receiving(ctx, q, out)
 	}
 	parked(t, waiters, 1)
-	if n := testutil.OpenFiles(t); n > before {
+	if n := testutil.OpenFiles(t); n > before+1 {
 		t.Errorf("%d goroutines waiting on a queue: %d descriptors open, %d before", waiters, n, before)
 	}
 	cancel()
@@ -302,6 +303,72 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 	if n := testutil.OpenFiles(t); n > before {
 		t.Errorf("after %d cancelled Receives: %d descriptors open, %d before", waiters, n, before)
 	}
+}
+
+// TestQueueOutOfPollerUntilWaited: a queue's descriptor used to stay in the
+// runtime poller's epoll set from Open to Close, so that every message sent
+// or received woke the thread asleep in epoll_wait (there is one as soon as
+// any goroutine of the process waits on the poller), which cost a ping-pong
+// on one CPU four times C's round trip. The queue is in the set only while
+// a call waits there.
+func TestQueueOutOfPollerUntilWaited(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	ctx := context.Background()
+	buf := make([]byte, 8)
+	if err := q.Send(ctx, []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := q.Receive(ctx, buf); err != nil {
+		t.Fatal(err)
+	}
+	if n := inPoller(t, q.Name()); n != 0 {
+		t.Fatalf("after Send and Receive that did not wait: %d descriptors of %s in the poller, want 0", n, q.Name())
+	}
+	out := make(chan received, 1)
+	receiving(ctx, q, out)
+	parked(t, 1, 1)
+	if n := inPoller(t, q.Name()); n != 1 {
+		t.Fatalf("with a Receive waiting: %d descriptors of %s in the poller, want 1", n, q.Name())
+	}
+	if err := q.Send(ctx, []byte("y"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if r := testutil.Recv(t, out); r.err != nil || r.msg != "y" {
+		t.Fatalf("waiting Receive: %q, %v", r.msg, r.err)
+	}
+	if n := inPoller(t, q.Name()); n != 0 {
+		t.Fatalf("once the Receive returned: %d descriptors of %s in the poller, want 0", n, q.Name())
+	}
+}
+
+// inPoller counts the descriptors of queue name in this process's epoll sets
+// (the "tfd" lines of /proc/self/fdinfo of each eventpoll descriptor).
+func inPoller(t *testing.T, name string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if link, _ := os.Readlink("/proc/self/fd/" + fd.Name()); link != "anon_inode:[eventpoll]" {
+			continue
+		}
+		info, err := os.ReadFile("/proc/self/fdinfo/" + fd.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			var tfd int
+			if _, err := fmt.Sscanf(line, "tfd: %d", &tfd); err != nil {
+				continue
+			}
+			if link, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", tfd)); link == name {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // TestQueueWakesOneWaiter counts the mq_timedreceive calls (under strace) of
