@@ -16,6 +16,10 @@
 // descriptor registered with the poller), fileraw (file, yielding through
 // RawSyscall), raw (plain cgo calls of mq_send and mq_receive, the spin in Go)
 // or cloop (the whole loop in C, called once from each Go process).
+// PIPE_WAITER=1 parks a goroutine of the initiator on the poller (a pipe
+// read), as a test binary's reader of its child's output is: then a thread
+// sleeps in epoll_wait, and every message on a queue descriptor in the
+// poller wakes it.
 package main
 
 /*
@@ -100,6 +104,10 @@ func main() {
 		echo.Stderr = os.Stderr
 		echo.Start()
 		time.Sleep(100 * time.Millisecond)
+		if os.Getenv("PIPE_WAITER") != "" { // a goroutine parked on the poller, as testutil.Start's reader is
+			r, _, _ := os.Pipe()
+			go func() { var b [1]byte; r.Read(b[:]) }()
+		}
 		rtt := make([]int64, n)
 		cping, cpong := C.mqopen(C.CString(pingName), 0), C.mqopen(C.CString(pongName), 0)
 		fping, fpong := rawConn(cping), rawConn(cpong)

@@ -23,16 +23,7 @@ func PinThread(nth int) (restore func(), err error) {
 	if old.Count() <= nth {
 		return func() {}, nil
 	}
-	var one unix.CPUSet
-	for cpu, seen := 0, 0; ; cpu++ {
-		if old.IsSet(cpu) {
-			if seen == nth {
-				one.Set(cpu)
-				break
-			}
-			seen++
-		}
-	}
+	one := nthCPU(&old, nth)
 	if err := unix.SchedSetaffinity(0, &one); err != nil {
 		return nil, err
 	}
@@ -59,16 +50,7 @@ func PinProcess(nth int) (restore func(), err error) {
 	if nth < 0 || nth >= old.Count() {
 		return func() {}, nil
 	}
-	var one unix.CPUSet
-	for cpu, seen := 0, 0; ; cpu++ {
-		if old.IsSet(cpu) {
-			if seen == nth {
-				one.Set(cpu)
-				break
-			}
-			seen++
-		}
-	}
+	one := nthCPU(&old, nth)
 	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	if err := setThreads(&one); err != nil {
 		return nil, err
@@ -77,6 +59,19 @@ func PinProcess(nth int) (restore func(), err error) {
 		setThreads(&old)
 		runtime.SetDefaultGOMAXPROCS()
 	}, nil
+}
+
+// nthCPU returns the mask of the nth CPU of set, which has more than nth.
+func nthCPU(set *unix.CPUSet, nth int) (one unix.CPUSet) {
+	for cpu, seen := 0, 0; ; cpu++ {
+		if set.IsSet(cpu) {
+			if seen == nth {
+				one.Set(cpu)
+				return one
+			}
+			seen++
+		}
+	}
 }
 
 // setThreads sets the CPU mask of every thread of this process.
