@@ -180,7 +180,6 @@
 // Tried and not kept: waiting up to 20us in ppoll instead of spinning (8 B,
 // after the change above: 26.0 against 9.2 us unpinned, 13.2 against 8.8 on
 // one CPU, 54.5 against 4.8 on two), the Gosched of package sysv every 64
-// calls (before it: 30.9 against
-// 12.4 us, as a Gosched in the spin did before), and sched_yield through
-// RawSyscall (no better).
+// calls (before it: 30.9 against 12.4 us, as a Gosched in the spin did
+// before), and sched_yield through RawSyscall (no better).
 package posix
