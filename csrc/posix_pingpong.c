@@ -1,6 +1,6 @@
 /* posix_pingpong: the C baseline of goipc's POSIX ping-pong benchmark.
  *
- *   posix_pingpong mq|shm block|spin SIZE ITERS
+ *   posix_pingpong mq|shm block|spin SIZE ITERS [split]
  *
  * forks an echo peer and times ITERS round trips of SIZE bytes after a warm-up,
  * then prints each round trip in nanoseconds, one per line.
@@ -12,9 +12,11 @@
  *        "pong".
  * block waits in the kernel at once (mq_receive, sem_wait); spin waits as
  * package posix does (spin.h), then in poll for a queue, as Go parks on its
- * poller.
+ * poller. split pins the two processes to CPUs of their own (pin.h), as
+ * BenchmarkPingPongSplit pins the Go peers; without it the kernel places them.
  * The objects are unlinked as soon as both processes hold them, so nothing is
  * left behind, whatever happens. The Go benchmark runs the same protocol. */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET (pin.h) */
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
@@ -29,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pin.h"
 #include "spin.h"
 
 #define WARMUP 200
@@ -74,9 +77,10 @@ struct shm_area {
 };
 
 int main(int argc, char **argv) {
-	if (argc != 5 || (strcmp(argv[1], "mq") && strcmp(argv[1], "shm")) ||
+	if ((argc != 5 && (argc != 6 || strcmp(argv[5], "split"))) ||
+	    (strcmp(argv[1], "mq") && strcmp(argv[1], "shm")) ||
 	    (strcmp(argv[2], "block") && strcmp(argv[2], "spin"))) {
-		fprintf(stderr, "usage: posix_pingpong mq|shm block|spin SIZE ITERS\n");
+		fprintf(stderr, "usage: posix_pingpong mq|shm block|spin SIZE ITERS [split]\n");
 		return 2;
 	}
 	int mq = !strcmp(argv[1], "mq");
@@ -119,9 +123,12 @@ int main(int argc, char **argv) {
 			die("sem_init");
 	}
 
+	cpu_set_t mask = pin_mask();
 	pid_t child = fork();
 	if (child < 0)
 		die("fork");
+	if (argc == 6)
+		pin(&mask, child == 0 ? 1 : 0);
 	if (child == 0) { /* the echo peer, until killed */
 		for (;;) {
 			if (mq) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,28 +29,61 @@ import (
 // cost of the binding; c-block against c-spin is the effect of spinning. The
 // three take turns, so that they meet the same load on a shared machine. It
 // reports the median and 99th percentile round trip of each and Go's ratios to
-// both C variants:
+// both C variants. The kernel places the processes: see
+// BenchmarkPingPongPinned.
 //
 //	go test -run '^$' -bench PingPong -benchtime 20000x ./posix/
-func BenchmarkPingPong(b *testing.B) {
+func BenchmarkPingPong(b *testing.B) { pingPong(b, "") }
+
+// BenchmarkPingPongPinned is BenchmarkPingPong with the peers placed, as the
+// kernel does not place Go and C alike: "same" pins every process to one
+// CPU, as package sysv's benchmark does, where blocking at once is at its
+// best (the peer runs as soon as the caller blocks); "split" pins each peer
+// to a CPU of its own, where spinning is (a peer that blocks waits for its
+// CPU to wake up). Unpinned, a run of either language lands in one placement
+// or the other, so its ratios compare placements as much as languages.
+//
+//	go test -run '^$' -bench PingPongPinned -benchtime 20000x ./posix/
+func BenchmarkPingPongPinned(b *testing.B) {
+	for _, placement := range []string{"same", "split"} {
+		b.Run(placement, func(b *testing.B) { pingPong(b, placement) })
+	}
+}
+
+// pingPong runs the ping-pongs with the peers placed as placement says: ""
+// (not pinned), "same" or "split".
+func pingPong(b *testing.B, placement string) {
 	cbin := testutil.BuildC(b, "posix_pingpong", "-lrt", "-pthread")
 	for _, mech := range []string{"mq", "shm"} {
 		for _, size := range []int{8, 4096} {
 			b.Run(fmt.Sprintf("%s/%dB", mech, size), func(b *testing.B) {
+				echoCPU, cSplit := "", []string(nil)
+				pinGo := func() (restore func()) { return func() {} }
+				switch placement {
+				case "same": // this process, its echo and the C programs on the last CPU
+					restore := pin(b, -1)
+					b.Cleanup(restore)
+					echoCPU = "-1"
+				case "split": // the initiators on the first CPU, the echoes on the second
+					echoCPU, cSplit = "1", []string{"split"}
+					pinGo = func() func() { return pin(b, 0) }
+				}
 				var trip func() error
 				if mech == "mq" {
-					trip = pingPongMQ(b, size)
+					trip = pingPongMQ(b, size, echoCPU)
 				} else {
-					trip = pingPongShm(b, size)
+					trip = pingPongShm(b, size, echoCPU)
 				}
 				var lat testutil.Latencies
 				b.ReportAllocs()
 				b.ResetTimer()
 				b.StopTimer()
 				testutil.Turns(b.N, turns, func(n int) {
+					unpin := pinGo()
 					lat.Add("go", testutil.TimeTrips(b, warmup, n, trip)...)
+					unpin()
 					for _, mode := range []string{"block", "spin"} {
-						c := exec.Command(cbin, mech, mode, strconv.Itoa(size), strconv.Itoa(n))
+						c := exec.Command(cbin, append([]string{mech, mode, strconv.Itoa(size), strconv.Itoa(n)}, cSplit...)...)
 						lat.Add("c-"+mode, testutil.CSamples(b, n, c)...)
 					}
 				})
@@ -64,11 +98,31 @@ const (
 	warmup = 200 // untimed round trips before each turn, as the C program does
 )
 
+// pin pins this process to its nth CPU (testutil.PinProcess) and returns
+// what undoes it.
+func pin(b *testing.B, nth int) (restore func()) {
+	restore, err := testutil.PinProcess(nth)
+	if err != nil {
+		b.Fatalf("pin to CPU %d: %v", nth, err)
+	}
+	return restore
+}
+
+// echoChild is the echo peer name with args, pinned to its nth CPU when cpu
+// is not "" (pinAsAsked).
+func echoChild(name, cpu string, args ...string) *exec.Cmd {
+	cmd := testutil.Child(name, args...)
+	if cpu != "" {
+		cmd.Env = append(cmd.Env, benchCPUEnv+"="+cpu, fmt.Sprintf("GOMAXPROCS=%d", runtime.GOMAXPROCS(0)))
+	}
+	return cmd
+}
+
 // pingPongMQ starts an echo peer on a new pair of queues and returns one
 // round trip.
-func pingPongMQ(b *testing.B, size int) func() error {
+func pingPongMQ(b *testing.B, size int, echoCPU string) func() error {
 	ping, pong := newQueue(b, 1, size), newQueue(b, 1, size)
-	echo := testutil.Start(b, testutil.Child("mq-echo", ping.Name(), pong.Name()))
+	echo := testutil.Start(b, echoChild("mq-echo", echoCPU, ping.Name(), pong.Name()))
 	echo.Expect("ready")
 	ctx := context.Background()
 	buf := make([]byte, size)
@@ -83,7 +137,7 @@ func pingPongMQ(b *testing.B, size int) func() error {
 
 // pingPongShm starts an echo peer on a new segment with two semaphores and
 // returns one round trip.
-func pingPongShm(b *testing.B, size int) func() error {
+func pingPongShm(b *testing.B, size int, echoCPU string) func() error {
 	m := newShm(b, int64(dataAt+size))
 	mem, err := m.Map(posix.ReadWrite)
 	if err != nil {
@@ -97,7 +151,7 @@ func pingPongShm(b *testing.B, size int) func() error {
 	if err != nil {
 		b.Fatal(err)
 	}
-	echo := testutil.Start(b, testutil.Child("shm-echo", m.Name(), strconv.Itoa(size)))
+	echo := testutil.Start(b, echoChild("shm-echo", echoCPU, m.Name(), strconv.Itoa(size)))
 	echo.Expect("ready")
 	ctx := context.Background()
 	data, buf := mem[dataAt:dataAt+size], make([]byte, size)

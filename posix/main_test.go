@@ -70,8 +70,29 @@ func mqPool(args []string) error {
 	return nil
 }
 
+// benchCPUEnv names the CPU an echo peer pins itself to (pinAsAsked).
+const benchCPUEnv = "GOIPC_BENCH_CPU"
+
+// pinAsAsked pins this process to the CPU that benchCPUEnv gives, if any:
+// its nth, or counted from the last if negative (testutil.PinProcess).
+func pinAsAsked() error {
+	v := os.Getenv(benchCPUEnv)
+	if v == "" {
+		return nil
+	}
+	nth, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("%s=%q: %v", benchCPUEnv, v, err)
+	}
+	_, err = testutil.PinProcess(nth)
+	return err
+}
+
 // mqEcho sends back on queue args[1] every message that arrives on args[0].
 func mqEcho(args []string) error {
+	if err := pinAsAsked(); err != nil {
+		return err
+	}
 	ping, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.ReadOnly})
 	if err != nil {
 		return err
@@ -105,6 +126,9 @@ const (
 // shmEcho answers the ping-pong on segment args[0] of args[1] data bytes: wait
 // for ping, copy the data out and back, post pong.
 func shmEcho(args []string) error {
+	if err := pinAsAsked(); err != nil {
+		return err
+	}
 	size, _ := strconv.Atoi(args[1])
 	m, ping, pong, err := openPingPong(args[0])
 	if err != nil {

@@ -65,15 +65,22 @@ type QueueAttr struct {
 // for concurrent use.
 //
 // Blocking calls wait on Go's runtime poller, not in the kernel: a Linux queue
-// descriptor can be polled. The queue holds that one descriptor however many
-// goroutines wait; see line for how they take turns.
+// descriptor can be polled. The calls themselves use a descriptor that the
+// poller does not watch, and the calls that wait a second one, a dup that
+// is made when the first of them waits and closed when the last stops (see
+// waitFile): while it is in the poller's epoll set, every message sent or
+// received wakes the thread that sleeps in epoll_wait, whoever waits for
+// what. The queue holds those descriptors however many goroutines wait;
+// see line for how they take turns.
 type MessageQueue struct {
 	name     string
 	msgsize  int // fixed when the queue was created
 	nonblock atomic.Bool
-	f        *os.File        // the descriptor, always non-blocking
-	rc       syscall.RawConn // f's, for the calls that run in the poller
+	f        *os.File        // the descriptor, non-blocking, kept out of the poller
+	rc       syscall.RawConn // f's, for the calls that try
 	fd       int             // f's descriptor, for calls made holding mu while not closed
+	w        *os.File        // the dup of fd in the poller, while a call waits there; guarded by mu
+	wrc      syscall.RawConn // w's
 	rdl, wdl atomic.Int64    // deadlines of SetReadDeadline and SetWriteDeadline, Unix ns; 0 for none
 	calls    sync.Pool       // *call, reused so that a call allocates nothing
 
@@ -117,8 +124,8 @@ func OpenQueue(name string, opts *QueueOptions) (*MessageQueue, error) {
 	defer C.free(unsafe.Pointer(cname))
 	fd := -1
 	created, err := createOrOpen(opts.Create, opts.Exclusive, func(extra int) error {
-		// The descriptor is always non-blocking: waiting is the poller's job.
-		r, err := C.goipc_mq_open(cname, C.int(flags|extra|unix.O_NONBLOCK|unix.O_CLOEXEC), C.uint(perm), attr)
+		// Blocking for now, so that os.NewFile keeps it out of the poller.
+		r, err := C.goipc_mq_open(cname, C.int(flags|extra|unix.O_CLOEXEC), C.uint(perm), attr)
 		if r < 0 {
 			return err
 		}
@@ -141,8 +148,14 @@ func OpenQueue(name string, opts *QueueOptions) (*MessageQueue, error) {
 		return nil, errs.Path("mq_getattr", name, err)
 	}
 	q := &MessageQueue{name: name, msgsize: int(a.mq_msgsize), fd: fd, done: make(chan struct{})}
-	q.f = os.NewFile(uintptr(fd), name)
-	q.rc, _ = q.f.SyscallConn() // fails only for a nil file
+	q.f = os.NewFile(uintptr(fd), name) // blocking: not in the poller
+	q.rc, _ = q.f.SyscallConn()         // fails only for a nil file
+	// Then non-blocking, as the calls want it and the dup that waits on the
+	// poller (waitFile) inherits it: O_NONBLOCK belongs to the open file.
+	if err := unix.SetNonblock(fd, true); err != nil {
+		q.f.Close()
+		return nil, errs.Path("fcntl O_NONBLOCK", name, err)
+	}
 	q.nonblock.Store(opts.Nonblocking)
 	return q, nil
 }
@@ -202,7 +215,7 @@ func (q *MessageQueue) MessageSize() int {
 // Send adds data to the queue with priority (0 to MaxPriority-1; higher
 // priorities are received first). When the queue is full it waits until there
 // is room, ctx is done or the write deadline passes, unless the queue is
-// non-blocking. It allocates nothing when ctx cannot be cancelled.
+// non-blocking. It allocates nothing unless it waits on the poller.
 func (q *MessageQueue) Send(ctx context.Context, data []byte, priority uint) error {
 	const op = "mq_send"
 	if err := q.opened(op); err != nil {
@@ -225,7 +238,7 @@ func (q *MessageQueue) Send(ctx context.Context, data []byte, priority uint) err
 // must hold at least MessageSize bytes, and returns its length and priority.
 // When the queue is empty it waits until a message arrives, ctx is done or the
 // read deadline passes, unless the queue is non-blocking. It allocates nothing
-// when ctx cannot be cancelled.
+// unless it waits on the poller.
 func (q *MessageQueue) Receive(ctx context.Context, buf []byte) (n int, priority uint, err error) {
 	const op = "mq_receive"
 	if err := q.opened(op); err != nil {
@@ -399,10 +412,15 @@ func (q *MessageQueue) Close() error {
 	q.recv.queue, q.send.queue = nil, nil
 	n := q.notify
 	q.notify = nil
+	w := q.w
+	q.w, q.wrc = nil, nil
 	q.mu.Unlock()
 
-	// Closing the file evicts it from the poller, which wakes the calls
-	// waiting there.
+	// Closing the waiting file evicts it from the poller, which wakes the
+	// calls waiting there.
+	if w != nil {
+		w.Close()
+	}
 	err := q.f.Close()
 	if n != nil {
 		n.close()

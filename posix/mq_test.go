@@ -279,7 +279,8 @@ func receiving(ctx context.Context, q *posix.MessageQueue, out chan<- received) 
 
 // TestQueueDescriptorsBounded: each waiting goroutine used to dup the queue's
 // descriptor and keep it until Close, so 200 cancelled waiters left 200
-// descriptors open. The queue holds one, however many wait.
+// descriptors open. The queue holds one, and one more while calls wait on
+// the poller, however many.
 func TestQueueDescriptorsBounded(t *testing.T) {
 	q := newQueue(t, 1, 8)
 	before := testutil.OpenFiles(t)
@@ -290,7 +291,7 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 		receiving(ctx, q, out)
 	}
 	parked(t, waiters, 1)
-	if n := testutil.OpenFiles(t); n > before {
+	if n := testutil.OpenFiles(t); n > before+1 {
 		t.Errorf("%d goroutines waiting on a queue: %d descriptors open, %d before", waiters, n, before)
 	}
 	cancel()
@@ -302,6 +303,72 @@ func TestQueueDescriptorsBounded(t *testing.T) {
 	if n := testutil.OpenFiles(t); n > before {
 		t.Errorf("after %d cancelled Receives: %d descriptors open, %d before", waiters, n, before)
 	}
+}
+
+// TestQueueOutOfPollerUntilWaited: a queue's descriptor used to stay in the
+// runtime poller's epoll set from Open to Close, so that every message sent
+// or received woke the thread asleep in epoll_wait (there is one as soon as
+// any goroutine of the process waits on the poller), which cost a ping-pong
+// on one CPU four times C's round trip. The queue is in the set only while
+// a call waits there.
+func TestQueueOutOfPollerUntilWaited(t *testing.T) {
+	q := newQueue(t, 1, 8)
+	ctx := context.Background()
+	buf := make([]byte, 8)
+	if err := q.Send(ctx, []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := q.Receive(ctx, buf); err != nil {
+		t.Fatal(err)
+	}
+	if n := inPoller(t, q.Name()); n != 0 {
+		t.Fatalf("after Send and Receive that did not wait: %d descriptors of %s in the poller, want 0", n, q.Name())
+	}
+	out := make(chan received, 1)
+	receiving(ctx, q, out)
+	parked(t, 1, 1)
+	if n := inPoller(t, q.Name()); n != 1 {
+		t.Fatalf("with a Receive waiting: %d descriptors of %s in the poller, want 1", n, q.Name())
+	}
+	if err := q.Send(ctx, []byte("y"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if r := testutil.Recv(t, out); r.err != nil || r.msg != "y" {
+		t.Fatalf("waiting Receive: %q, %v", r.msg, r.err)
+	}
+	if n := inPoller(t, q.Name()); n != 0 {
+		t.Fatalf("once the Receive returned: %d descriptors of %s in the poller, want 0", n, q.Name())
+	}
+}
+
+// inPoller counts the descriptors of queue name in this process's epoll sets
+// (the "tfd" lines of /proc/self/fdinfo of each eventpoll descriptor).
+func inPoller(t *testing.T, name string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if link, _ := os.Readlink("/proc/self/fd/" + fd.Name()); link != "anon_inode:[eventpoll]" {
+			continue
+		}
+		info, err := os.ReadFile("/proc/self/fdinfo/" + fd.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			var tfd int
+			if _, err := fmt.Sscanf(line, "tfd: %d", &tfd); err != nil {
+				continue
+			}
+			if link, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", tfd)); link == name {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // TestQueueWakesOneWaiter counts the mq_timedreceive calls (under strace) of
@@ -612,24 +679,54 @@ func TestQueueThreads(t *testing.T) {
 	}
 }
 
-func TestQueueZeroAllocs(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector allocates")
+// TestZeroAllocs checks that the fast paths, calls that proceed at once,
+// allocate nothing, whatever the context: with one that can end, only a call
+// that has to wait on the poller allocates (context.AfterFunc).
+func TestZeroAllocs(t *testing.T) {
+	if testutil.RaceEnabled {
+		t.Skip("calls are recycled through a sync.Pool, which the race detector makes drop them")
 	}
 	q := newQueue(t, 4, 64)
+	s := newSemaphore(t, 0)
 	msg, buf := []byte("zero allocations"), make([]byte, 64)
-	ctx := context.Background()
-	allocs := testing.AllocsPerRun(1000, func() {
-		if err := q.Send(ctx, msg, 3); err != nil {
-			t.Fatal(err)
-		}
-		if n, _, err := q.Receive(ctx, buf); err != nil || n != len(msg) {
+	receive := func(recv func() (int, uint, error)) {
+		if n, _, err := recv(); err != nil || n != len(msg) {
 			t.Fatal(n, err)
 		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Send+Receive allocate %v times, want 0", allocs)
 	}
+	paths := map[string]func(){
+		"TrySend+TryReceive": func() {
+			if err := q.TrySend(msg, 3); err != nil {
+				t.Fatal(err)
+			}
+			receive(func() (int, uint, error) { return q.TryReceive(buf) })
+		},
+		"Semaphore Post+TryWait": func() {
+			if err := s.Post(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.TryWait(); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, ctx := range testutil.Contexts(t) {
+		paths["Send+Receive with "+name] = func() {
+			if err := q.Send(ctx, msg, 3); err != nil {
+				t.Fatal(err)
+			}
+			receive(func() (int, uint, error) { return q.Receive(ctx, buf) })
+		}
+		paths["Semaphore Post+Wait with "+name] = func() {
+			if err := s.Post(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	testutil.NoAllocs(t, paths)
 }
 
 // TestQueueCPeer exchanges messages with priorities with a C program.

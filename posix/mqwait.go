@@ -19,24 +19,27 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/internal/errs"
 )
 
 // How calls wait on a queue.
 //
-// A call first tries the system call on the queue's one descriptor. When it
+// A call first tries the system call on the queue's descriptor. When it
 // would block (EAGAIN) it joins its line: the calls waiting to receive, or
 // those waiting to send. The first in line, the leader, waits on the runtime
-// poller with its own deadline set on the descriptor; the others wait on a
-// channel of their own, with their own context and deadline, for their turn.
+// poller with its own deadline set on the waiting descriptor (waitFile); the
+// others wait on a channel of their own, with their own context and
+// deadline, for their turn.
 // When the leader returns, for any reason, the next call leads. So a message
 // wakes one waiting goroutine, as the kernel wakes one thread blocked in
-// mq_receive, and the queue holds one descriptor however many goroutines
+// mq_receive, and the queue holds two descriptors however many goroutines
 // wait. (A descriptor per waiter, duplicated, would be one more epoll
 // registration that every message wakes, and one more open file.) A
 // cancellation or a deadline reaches one call alone: the leader's through the
 // descriptor's deadline, the others' through their channel. Close wakes the
-// leaders by closing the descriptor and the others by q.done.
+// leaders by closing the waiting descriptor and the others by q.done.
 
 // line is the calls of one direction that wait; guarded by the queue's mu,
 // except waiting.
@@ -289,7 +292,10 @@ func (q *MessageQueue) lead(c *call) error {
 		return os.ErrClosed
 	}
 	l, gen := c.l, c.gen // c is recycled: the hook may run after its call
-	err := q.setFileDeadline(l)
+	wrc, err := q.waitFile()
+	if err == nil {
+		err = q.setFileDeadline(l)
+	}
 	q.mu.Unlock()
 	if err != nil {
 		return err
@@ -306,9 +312,27 @@ func (q *MessageQueue) lead(c *call) error {
 		defer stop()
 	}
 	if c.l == &q.send {
-		return q.rc.Write(c.attempt)
+		return wrc.Write(c.attempt)
 	}
-	return q.rc.Read(c.attempt)
+	return wrc.Read(c.attempt)
+}
+
+// waitFile returns the descriptor that the leaders wait on in the poller,
+// made if no leader had it: a dup of the queue's, so the same open file, in
+// the poller for as long as a line has a leader (leave closes it). q.mu is
+// held, and the queue is open.
+func (q *MessageQueue) waitFile() (syscall.RawConn, error) {
+	if q.w != nil {
+		return q.wrc, nil
+	}
+	fd, err := unix.FcntlInt(uintptr(q.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	q.w = os.NewFile(uintptr(fd), q.name) // non-blocking: in the poller
+	q.wrc, _ = q.w.SyscallConn()
+	q.recv.fileDL, q.send.fileDL = time.Time{}, time.Time{} // a new file has no deadlines
+	return q.wrc, nil
 }
 
 // leave takes c out of its line and hands the lead on if c had it; q.mu is
@@ -328,11 +352,23 @@ func (q *MessageQueue) leave(c *call) {
 	default:
 	}
 	l.leader = nil
+	defer q.dropWaitFile()
 	if len(l.queue) > 0 {
 		next := l.queue[0]
 		l.queue = slices.Delete(l.queue, 0, 1)
 		l.leader, next.leading = next, true
 		next.wake <- struct{}{}
+	}
+}
+
+// dropWaitFile closes the waiting descriptor when no line has a leader
+// left, so that messages stop waking the poller's thread; q.mu is held. Not
+// while a notification is armed: closing any descriptor of the queue ends
+// the registration (see Notify), which would be made again each time.
+func (q *MessageQueue) dropWaitFile() {
+	if q.w != nil && q.recv.leader == nil && q.send.leader == nil && !q.notify.armed() {
+		q.w.Close()
+		q.w, q.wrc = nil, nil
 	}
 }
 
@@ -348,14 +384,14 @@ func (q *MessageQueue) setFileDeadline(l *line) error {
 	if c.cancelled {
 		dl = past
 	}
-	if dl.Equal(l.fileDL) {
+	if q.w == nil || dl.Equal(l.fileDL) { // no file yet: waitFile sets it
 		return nil
 	}
 	l.fileDL = dl
 	if l == &q.send {
-		return q.f.SetWriteDeadline(dl)
+		return q.w.SetWriteDeadline(dl)
 	}
-	return q.f.SetReadDeadline(dl)
+	return q.w.SetReadDeadline(dl)
 }
 
 // past is a deadline that has passed: setting it wakes a waiting goroutine.

@@ -186,6 +186,9 @@ func (n *notifier) handle(q *MessageQueue, seq uint64, woken bool) chan<- *Messa
 	return ch
 }
 
+// armed reports whether a registration waits to fire; q.mu is held.
+func (n *notifier) armed() bool { return n != nil && n.ch != nil }
+
 func (n *notifier) close() {
 	close(n.done)
 	n.sock.Close()

@@ -2,16 +2,12 @@ package sysv_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/sysv"
@@ -61,65 +57,21 @@ func BenchmarkPingPong(b *testing.B) {
 	}
 }
 
-// benchCPU is the CPU the benchmarks run on: the last one this process may use.
-func benchCPU() int {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return 0
-	}
-	cpu := 0
-	for i := range 1024 {
-		if set.IsSet(i) {
-			cpu = i
-		}
-	}
-	return cpu
-}
-
-// pinThreads sets the CPU affinity of every thread of this process (new
-// threads inherit it from the thread that makes them) and returns the
-// previous mask.
-func pinThreads(set *unix.CPUSet) (old unix.CPUSet, err error) {
-	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return old, err
-	}
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return old, err
-	}
-	for _, task := range tasks {
-		tid, _ := strconv.Atoi(task.Name())
-		if err := unix.SchedSetaffinity(tid, set); err != nil && !errors.Is(err, unix.ESRCH) {
-			return old, err
-		}
-	}
-	return old, nil
-}
-
-// pinToBenchCPU pins this process to benchCPU; the echo children call it.
+// pinToBenchCPU pins this process to the last CPU it may use, where the
+// benchmarks run; the echo children call it.
 func pinToBenchCPU() error {
-	var set unix.CPUSet
-	set.Set(benchCPU())
-	_, err := pinThreads(&set)
+	_, err := testutil.PinProcess(-1)
 	return err
 }
 
-// pinBenchmark pins this process, and so the C baseline it starts, to
-// benchCPU until the benchmark ends.
+// pinBenchmark pins this process, and so the C baseline it starts, to the
+// benchmarks' CPU until the benchmark ends.
 func pinBenchmark(b *testing.B) {
-	// Fix GOMAXPROCS first: pinning is how we measure, not the configuration
-	// measured, and the runtime would lower it to 1 for one CPU.
-	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	var set unix.CPUSet
-	set.Set(benchCPU())
-	old, err := pinThreads(&set)
+	restore, err := testutil.PinProcess(-1)
 	if err != nil {
 		b.Fatalf("pin to one CPU: %v", err)
 	}
-	b.Cleanup(func() {
-		pinThreads(&old)
-		runtime.SetDefaultGOMAXPROCS()
-	})
+	b.Cleanup(restore)
 }
 
 // msgPingPong starts an echo peer on a new queue and returns one round trip:
@@ -192,7 +144,7 @@ func BenchmarkFastPath(b *testing.B) {
 	q, s := newQueue(b), newSemSet(b, 1)
 	msg, buf := make([]byte, 64), make([]byte, 64)
 	for _, name := range []string{"Background", "WithCancel", "WithTimeout"} {
-		ctx := contexts(b)[name]
+		ctx := testutil.Contexts(b)[name]
 		b.Run("msg/"+name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -68,6 +68,11 @@ func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 // scmMaxFD is the kernel's SCM_MAX_FD: descriptors in one message.
 const scmMaxFD = 253
 
+// smallControl is the room for control data that Receive keeps on its
+// stack: enough for the credentials and 16 descriptors (16-byte headers,
+// 16 + 4*16 bytes for the descriptors, 16 + 16 for the credentials).
+const smallControl = 112
+
 // Message is what Receive read: N bytes of data, the files passed with them
 // (the caller owns and closes them), and the sender's credentials when
 // PassCredentials asked for them.
@@ -124,7 +129,12 @@ func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 	// Room for the credentials, which come whenever SO_PASSCRED is on, and
 	// the descriptors; the space is rounded up, so more than maxFiles may
 	// still fit, and are refused below.
-	oob := make([]byte, unix.CmsgSpace(4*maxFiles)+unix.CmsgSpace(unix.SizeofUcred))
+	need := unix.CmsgSpace(4*maxFiles) + unix.CmsgSpace(unix.SizeofUcred)
+	var small [smallControl]byte // on the stack: a Receive allocates only its files
+	oob := small[:min(need, len(small))]
+	if need > len(small) {
+		oob = make([]byte, need)
+	}
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	if err != nil {
 		return Message{}, err
@@ -148,16 +158,20 @@ func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 }
 
 // parseControl takes the descriptors and credentials out of control data.
+// It reads the messages one at a time (ParseOneSocketControlMessage) and
+// keeps no slice of oob, so that oob can stay on Receive's stack.
 func parseControl(oob []byte, msg *Message) error {
-	cmsgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return err
-	}
-	for _, cm := range cmsgs {
-		if cm.Header.Level != unix.SOL_SOCKET {
+	for len(oob) >= unix.CmsgLen(0) { // as ParseSocketControlMessage: a shorter tail holds no message
+		hdr, data, rest, err := unix.ParseOneSocketControlMessage(oob)
+		if err != nil {
+			return err
+		}
+		oob = rest
+		if hdr.Level != unix.SOL_SOCKET {
 			continue
 		}
-		switch cm.Header.Type {
+		cm := unix.SocketControlMessage{Header: hdr, Data: data}
+		switch hdr.Type {
 		case unix.SCM_RIGHTS:
 			fds, err := unix.ParseUnixRights(&cm)
 			if err != nil {

@@ -1,5 +1,0 @@
-//go:build !race
-
-package posix_test
-
-const raceEnabled = false
