@@ -42,7 +42,9 @@
 // Layouts a slice's element type does not give come from datatypes built
 // by hand, as in C: Contiguous, Vector, Hvector, Indexed, Hindexed,
 // IndexedBlock, Subarray (C or Fortran order), Struct and Resized, from
-// TypeOf's datatypes or each other. A Buf lays count elements of one over a
+// TypeOf's datatypes or each other; one whose elements would span more than
+// 2⁶³ bytes, where MPI's displacement arithmetic wraps, is refused (ErrArg).
+// A Buf lays count elements of one over a
 // slice (mpi4py's [array, count, datatype]), after checking that every byte
 // they touch lies inside the slice; SendBuf, RecvBuf, SendrecvBuf, IsendBuf,
 // IrecvBuf and BcastBuf take it, and NeighborAlltoallw takes a Block per
