@@ -4,6 +4,7 @@ package mpi
 import "C"
 
 import (
+	"math"
 	"unsafe"
 )
 
@@ -148,6 +149,62 @@ func nonNeg(op, what string, v int) (C.int, error) {
 	return cint(op, what, v)
 }
 
+// span multiplies the absolute values of a byte count's factors, saturating
+// at math.MaxInt, past which MPI's own arithmetic on displacements wraps.
+func span(factors ...int) int {
+	p := 1
+	for _, v := range factors {
+		if v == math.MinInt {
+			return math.MaxInt
+		}
+		if v = abs(v); v != 0 && p > math.MaxInt/v {
+			return math.MaxInt
+		}
+		p *= v
+	}
+	return p
+}
+
+// spanSum adds two spans, saturating as span does.
+func spanSum(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+// elemSpan is the bytes one element of dt reaches from its start.
+func (dt *Datatype) elemSpan() int {
+	if dt == nil {
+		return 0
+	}
+	return max(span(dt.extent), spanSum(span(dt.trueLB), span(dt.trueExtent)))
+}
+
+// reach refuses a datatype whose elements would lie more than math.MaxInt
+// bytes apart: MPI would compute its extent with wrapping arithmetic, into a
+// type that claims to touch bytes it does not.
+func reach(op string, bytes int) error {
+	if bytes == math.MaxInt {
+		return invalid(op, ErrArg, "the datatype would span more than 2⁶³ bytes, past which MPI's displacements wrap around")
+	}
+	return nil
+}
+
+// blocksReach is the span of blocks of old elements at displacements in
+// units of unit bytes.
+func blocksReach(blocklens, displs []int, unit int, old *Datatype) int {
+	r := 0
+	for i, d := range displs {
+		bl := 1
+		if blocklens != nil {
+			bl = blocklens[i]
+		}
+		r = max(r, spanSum(span(d, unit), span(bl, old.elemSpan())))
+	}
+	return r
+}
+
 // cintSlice converts a list of ints for MPI, each checked as cint (or, for
 // counts, nonNeg) does.
 func cintSlice(op, what string, v []int, nonNegative bool) ([]C.int, error) {
@@ -178,6 +235,9 @@ func aints(v []int) []C.MPI_Aint {
 // (MPI_Type_contiguous).
 func Contiguous(n int, old *Datatype) (*Datatype, error) {
 	cn, err := nonNeg("MPI_Type_contiguous", "count", n)
+	if err == nil {
+		err = reach("MPI_Type_contiguous", span(n, old.elemSpan()))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +254,8 @@ func Vector(count, blocklen, stride int, old *Datatype) (*Datatype, error) {
 	cc, err1 := nonNeg(op, "count", count)
 	cb, err2 := nonNeg(op, "block length", blocklen)
 	cs, err3 := cint(op, "stride", stride)
-	if err := firstErr(err1, err2, err3); err != nil {
+	err4 := reach(op, spanSum(span(count, stride, old.elemSpan()), span(blocklen, old.elemSpan())))
+	if err := firstErr(err1, err2, err3, err4); err != nil {
 		return nil, err
 	}
 	return derive(op, old, func(o C.MPI_Datatype, nt *C.MPI_Datatype) C.int {
@@ -207,7 +268,8 @@ func Hvector(count, blocklen, strideBytes int, old *Datatype) (*Datatype, error)
 	const op = "MPI_Type_create_hvector"
 	cc, err1 := nonNeg(op, "count", count)
 	cb, err2 := nonNeg(op, "block length", blocklen)
-	if err := firstErr(err1, err2); err != nil {
+	err3 := reach(op, spanSum(span(count, strideBytes), span(blocklen, old.elemSpan())))
+	if err := firstErr(err1, err2, err3); err != nil {
 		return nil, err
 	}
 	return derive(op, old, func(o C.MPI_Datatype, nt *C.MPI_Datatype) C.int {
@@ -236,6 +298,9 @@ func Indexed(blocklens, displs []int, old *Datatype) (*Datatype, error) {
 		return nil, err
 	}
 	ds, err := cintSlice(op, "displacement", displs, false)
+	if err == nil {
+		err = reach(op, blocksReach(blocklens, displs, old.elemSpan(), old))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -249,6 +314,9 @@ func Indexed(blocklens, displs []int, old *Datatype) (*Datatype, error) {
 func Hindexed(blocklens, displBytes []int, old *Datatype) (*Datatype, error) {
 	const op = "MPI_Type_create_hindexed"
 	bl, err := blocks(op, blocklens, displBytes)
+	if err == nil {
+		err = reach(op, blocksReach(blocklens, displBytes, 1, old))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -267,6 +335,9 @@ func IndexedBlock(blocklen int, displs []int, old *Datatype) (*Datatype, error) 
 		return nil, err
 	}
 	ds, err := cintSlice(op, "displacement", displs, false)
+	if err == nil {
+		err = reach(op, spanSum(blocksReach(nil, displs, old.elemSpan(), old), span(blocklen, old.elemSpan())))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +377,8 @@ func Subarray(sizes, subsizes, starts []int, order Order, old *Datatype) (*Datat
 	cs, err1 := cintSlice(op, "size", sizes, true)
 	cb, err2 := cintSlice(op, "subsize", subsizes, true)
 	ct, err3 := cintSlice(op, "start", starts, true)
-	if err := firstErr(err1, err2, err3); err != nil {
+	err4 := reach(op, span(append(sizes[:n:n], old.elemSpan())...))
+	if err := firstErr(err1, err2, err3, err4); err != nil {
 		return nil, err
 	}
 	return derive(op, old, func(o C.MPI_Datatype, nt *C.MPI_Datatype) C.int {
@@ -331,6 +403,9 @@ func Struct(blocklens, displBytes []int, types []*Datatype) (*Datatype, error) {
 		if ts[i], err = t.handle(op); err != nil {
 			return nil, err
 		}
+		if err := reach(op, spanSum(span(displBytes[i]), span(blocklens[i], t.elemSpan()))); err != nil {
+			return nil, err
+		}
 	}
 	ds := aints(displBytes)
 	var nt C.MPI_Datatype
@@ -347,6 +422,9 @@ func Struct(blocklens, displBytes []int, types []*Datatype) (*Datatype, error) {
 // Resized returns old with its lower bound and extent set to lb and extent
 // bytes (MPI_Type_create_resized): how far apart consecutive elements start.
 func Resized(old *Datatype, lb, extent int) (*Datatype, error) {
+	if err := reach("MPI_Type_create_resized", spanSum(span(lb), span(extent))); err != nil {
+		return nil, err
+	}
 	return derive("MPI_Type_create_resized", old, func(o C.MPI_Datatype, nt *C.MPI_Datatype) C.int {
 		return C.MPI_Type_create_resized(o, C.MPI_Aint(lb), C.MPI_Aint(extent), nt)
 	})

@@ -474,7 +474,7 @@ var datatypeChecks = []check{
 		if err := far.Commit(); err != nil {
 			return err
 		}
-		wide, err := mpi.Hvector(3, 1, 1<<62, f)
+		wide, err := mpi.Hvector(3, 1, 1<<61, f)
 		if err != nil {
 			return err
 		}
@@ -516,6 +516,38 @@ var datatypeChecks = []check{
 		// Nil is not freed: it is refused as a nil handle (doc.go, Lifetimes).
 		_, err = mpi.Contiguous(1, nil)
 		return wantNil("Contiguous of a nil datatype", err, mpi.ErrType)
+	}},
+	{"datatypes past 2⁶³ bytes", func(w *mpi.Comm) error {
+		// MPI computes extents with wrapping arithmetic: the subarray's
+		// block at 2⁶⁴+40 bytes would claim to be at byte 40, inside a
+		// small slice, and the others would claim spans they do not have.
+		f := float64Type()
+		const g = 1 << 30
+		wide, err := mpi.Vector(1<<20, 1, g, f) // 2⁵³ bytes: fine
+		if err != nil {
+			return err
+		}
+		defer wide.Free()
+		for name, build := range map[string]func() (*mpi.Datatype, error){
+			"subarray": func() (*mpi.Datatype, error) {
+				return mpi.Subarray([]int{g, g, g}, []int{1, 1, 1}, []int{2, 0, 5}, mpi.OrderC, f)
+			},
+			"contiguous":    func() (*mpi.Datatype, error) { return mpi.Contiguous(1<<11, wide) },
+			"vector":        func() (*mpi.Datatype, error) { return mpi.Vector(1<<20, 1, 1<<20, wide) },
+			"hvector":       func() (*mpi.Datatype, error) { return mpi.Hvector(3, 1, 1<<62, f) },
+			"indexed":       func() (*mpi.Datatype, error) { return mpi.Indexed([]int{1}, []int{g}, wide) },
+			"hindexed":      func() (*mpi.Datatype, error) { return mpi.Hindexed([]int{g}, []int{0}, wide) },
+			"indexed block": func() (*mpi.Datatype, error) { return mpi.IndexedBlock(1, []int{g}, wide) },
+			"struct":        func() (*mpi.Datatype, error) { return mpi.Struct([]int{g}, []int{0}, []*mpi.Datatype{wide}) },
+			"resized":       func() (*mpi.Datatype, error) { return mpi.Resized(f, 1<<62, 1<<62) },
+		} {
+			dt, err := build()
+			if err := wantInvalid(err, mpi.ErrArg); err != nil {
+				dt.Free()
+				return fmt.Errorf("%s: %v", name, err)
+			}
+		}
+		return nil
 	}},
 	{"nonblocking buf", func(w *mpi.Comm) error {
 		f := float64Type()

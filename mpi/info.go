@@ -44,7 +44,8 @@ func infoKey(op, key string) (*C.char, error) {
 	return C.CString(key), nil
 }
 
-// Set sets key to value (MPI_Info_set).
+// Set sets key to value (MPI_Info_set). Open MPI 4.1 refuses an empty value
+// (MPI_ERR_INFO_VALUE); MPICH keeps it.
 func (in *Info) Set(key, value string) error {
 	const op = "MPI_Info_set"
 	h, err := in.handle(op)

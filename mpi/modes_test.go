@@ -136,8 +136,19 @@ var modeChecks = []check{
 		if _, err := r.Wait(); err != nil {
 			return err
 		}
+		// Without a buffer, or beyond its size, a buffered send is refused
+		// before MPI: Open MPI would send a small message anyway.
+		if err := mpi.Bsend(w, []int{1}, p, 61); wantInvalid(err, mpi.ErrBuffer) != nil {
+			return fmt.Errorf("Bsend without a buffer: %v", err)
+		}
+		if _, err := mpi.Ibsend(w, []int{1}, p, 62); wantInvalid(err, mpi.ErrBuffer) != nil {
+			return fmt.Errorf("Ibsend without a buffer: %v", err)
+		}
 		if err := mpi.BufferAttach(2 * (8 + mpi.BsendOverhead)); err != nil {
 			return err
+		}
+		if err := mpi.Bsend(w, make([]byte, 2*(8+mpi.BsendOverhead)), p, 61); wantInvalid(err, mpi.ErrBuffer) != nil {
+			return fmt.Errorf("Bsend beyond the buffer: %v", err)
 		}
 		if err := mpi.BufferAttach(64); wantInvalid(err, mpi.ErrBuffer) != nil {
 			return fmt.Errorf("second BufferAttach: %v", err)

@@ -26,14 +26,40 @@ func sendArgs[T Type](op string, c *Comm, buf []T, dest, tag int) (h C.MPI_Comm,
 }
 
 // Bsend sends buf in buffered mode (MPI_Bsend): MPI copies it into the
-// buffer attached with BufferAttach and returns at once. A message larger
-// than the free space, plus BsendOverhead, fails with ErrBuffer.
+// buffer attached with BufferAttach and returns at once. A message the
+// buffer could not hold even empty (its packed size plus BsendOverhead
+// exceeds the buffer's), or any without a buffer, fails with ErrBuffer
+// before MPI; one larger than the space still free fails as the library
+// reports it (MPICH: ErrBuffer).
 func Bsend[T Type](c *Comm, buf []T, dest, tag int) error {
 	h, p, n, d, tg, err := sendArgs("MPI_Bsend", c, buf, dest, tag)
+	if err == nil {
+		err = bsendRoom("MPI_Bsend", n, datatype[T](), h)
+	}
 	if err != nil {
 		return err
 	}
 	return check("MPI_Bsend", C.MPI_Bsend(p, n, datatype[T](), d, tg, h))
+}
+
+// bsendRoom refuses a buffered message that the attached buffer could not
+// hold even empty. MPICH refuses it too, but Open MPI sends a small one
+// without touching the buffer, and a larger one fails only later.
+func bsendRoom(op string, n C.int, t C.MPI_Datatype, h C.MPI_Comm) error {
+	var packed C.int
+	if err := check(op, C.MPI_Pack_size(n, t, h, &packed)); err != nil {
+		return err
+	}
+	bsend.Lock()
+	attached, size := bsend.p != nil, bsend.size
+	bsend.Unlock()
+	if need := int(packed) + BsendOverhead; need > size {
+		if !attached {
+			return invalid(op, ErrBuffer, "no buffer is attached for buffered sends (BufferAttach first)")
+		}
+		return invalid(op, ErrBuffer, "a message of %d bytes needs %d bytes (BsendOverhead more) of the %d attached", packed, need, size)
+	}
+	return nil
 }
 
 // Rsend sends buf in ready mode (MPI_Rsend): the matching receive must
@@ -69,8 +95,15 @@ func Issend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	})
 }
 
-// Ibsend starts a buffered send (MPI_Ibsend).
+// Ibsend starts a buffered send (MPI_Ibsend), with Bsend's limits.
 func Ibsend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
+	h, _, n, _, _, err := sendArgs("MPI_Ibsend", c, buf, dest, tag)
+	if err == nil {
+		err = bsendRoom("MPI_Ibsend", n, datatype[T](), h)
+	}
+	if err != nil {
+		return nil, err
+	}
 	return istart("MPI_Ibsend", c, buf, dest, tag, func(p unsafe.Pointer, n C.int, t C.MPI_Datatype, d, tg C.int, h C.MPI_Comm, r *C.MPI_Request) C.int {
 		return C.MPI_Ibsend(p, n, t, d, tg, h, r)
 	})

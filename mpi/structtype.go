@@ -8,70 +8,131 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
-// The struct datatypes built from Go types: each is built by reflection the
-// first time a call meets its Go type, committed, stored in C.goipc_types
-// after the predefined types, and found again by a short scan (or a map
-// lookup, past eight types); Finalize releases them. A type that cannot be built is remembered with its error.
+// The datatypes of the Go types met so far: a basic or Loc type maps to its
+// predefined entry of C.goipc_types; a struct or array type is built by
+// reflection the first time a call meets it, committed and stored in
+// C.goipc_types after the predefined types. Either way the type is then
+// published in a table keyed by its type descriptor, which every later call
+// reads with one atomic load and no lock, and which costs the same for a
+// struct as for float64 (BenchmarkTypeIndex). Finalize releases the built
+// datatypes. A type that cannot be built is remembered with its error.
 var derived struct {
-	index atomic.Pointer[derivedTable] // published, read without a lock
-	mu    sync.Mutex                   // serialises building and guards the rest
-	names []string                     // by index - C.GOIPC_NTYPES
+	known atomic.Pointer[typeTable] // published, read without a lock
+	mu    sync.Mutex                // serialises adding and guards the rest
+	names []string                  // by index - C.GOIPC_NTYPES
 	errs  map[reflect.Type]error
 }
 
-// derivedTable maps Go types to their entries: the first few in a slice,
-// which a call scans faster than it hashes an interface, the rest in a map.
-type derivedTable struct {
-	first []derivedEntry
-	rest  map[reflect.Type]int
+// typeKey identifies T without reflection: the type word of an interface
+// holding a *T, a descriptor the linker makes once per type.
+func typeKey[T any]() unsafe.Pointer {
+	e := any((*T)(nil))
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&e))[0]
 }
 
-type derivedEntry struct {
-	t reflect.Type
-	i int
+// typeTable is an open-addressed hash table from typeKey to an entry of
+// C.goipc_types, at most half full, never changed once published: adding a
+// type publishes a copy.
+type typeTable struct {
+	slots []typeSlot // a power of two of them
+	n     int
 }
 
-const derivedScan = 8 // types kept in derivedTable.first
+type typeSlot struct {
+	key unsafe.Pointer
+	i   int
+}
 
-func (d *derivedTable) lookup(t reflect.Type) (int, bool) {
-	if d == nil {
+// slot is where the search for key starts (Fibonacci hashing of the address).
+func (tt *typeTable) slot(key unsafe.Pointer) uint64 {
+	return uint64(uintptr(key)) * 0x9e3779b97f4a7c15 >> 32 & uint64(len(tt.slots)-1)
+}
+
+func (tt *typeTable) lookup(key unsafe.Pointer) (int, bool) {
+	if tt == nil {
 		return 0, false
 	}
-	for _, e := range d.first {
-		if e.t == t {
-			return e.i, true
+	mask := uint64(len(tt.slots) - 1)
+	for h := tt.slot(key); ; h = (h + 1) & mask {
+		switch s := tt.slots[h]; s.key {
+		case key:
+			return s.i, true
+		case nil:
+			return 0, false
 		}
 	}
-	i, ok := d.rest[t]
-	return i, ok
 }
 
-// with returns a copy of d with t at entry i.
-func (d *derivedTable) with(t reflect.Type, i int) *derivedTable {
-	next := &derivedTable{rest: map[reflect.Type]int{}}
-	if d != nil {
-		next.first = append(next.first, d.first...)
-		for k, v := range d.rest {
-			next.rest[k] = v
+// with returns a copy of tt holding key at entry i, and those of tt's
+// entries that keep says to keep.
+func (tt *typeTable) with(key unsafe.Pointer, i int, keep func(i int) bool) *typeTable {
+	var old []typeSlot
+	if tt != nil {
+		old = tt.slots
+	}
+	size := 16
+	for tt != nil && size < 2*(tt.n+1) {
+		size *= 2
+	}
+	next := &typeTable{slots: make([]typeSlot, size)}
+	put := func(s typeSlot) {
+		mask := uint64(size - 1)
+		h := next.slot(s.key)
+		for next.slots[h].key != nil {
+			h = (h + 1) & mask
+		}
+		next.slots[h] = s
+		next.n++
+	}
+	for _, s := range old {
+		if s.key != nil && keep(s.i) {
+			put(s)
 		}
 	}
-	if len(next.first) < derivedScan {
-		next.first = append(next.first, derivedEntry{t, i})
-	} else {
-		next.rest[t] = i
+	if key != nil {
+		put(typeSlot{key, i})
 	}
 	return next
 }
 
-// derivedIndex returns the entry of C.goipc_types for a struct or array type,
-// building it on first use, or tInvalid.
-func derivedIndex(t reflect.Type) int {
-	if i, ok := derived.index.Load().lookup(t); ok {
-		return i
+func keepAll(int) bool { return true }
+
+// firstIndex finds T's entry the first time a call meets T, building its
+// datatype if it needs one, and publishes it.
+func firstIndex[T Type]() int {
+	t := reflect.TypeFor[T]()
+	k := t.Kind()
+	i := tInvalid
+	if int(k) < len(kindIndex) && (kindIndex[k] != 0 || k == reflect.Int8) {
+		i = kindIndex[k]
+	} else if k == reflect.Struct {
+		switch any((*T)(nil)).(type) {
+		case *Loc[float32]:
+			i = tFloatInt
+		case *Loc[float64]:
+			i = tDoubleInt
+		case *Loc[int32]:
+			i = t2Int
+		case *Loc[int64]:
+			i = tLongInt
+		}
 	}
-	return buildDerived(t)
+	key := typeKey[T]()
+	derived.mu.Lock()
+	defer derived.mu.Unlock()
+	if j, ok := derived.known.Load().lookup(key); ok {
+		return j // another goroutine was first
+	}
+	if i == tInvalid {
+		if i = buildDerived(t); i == tInvalid {
+			return i
+		}
+	}
+	derived.known.Store(derived.known.Load().with(key, i, keepAll))
+	return i
 }
 
 func derivedName(i int) string {
@@ -109,12 +170,10 @@ func (e errUnsupported) Error() string {
 		e.path, e.t, e.t.Kind())
 }
 
+// buildDerived builds, commits and stores the datatype of a struct or array
+// type t, returning its entry of C.goipc_types or tInvalid; the caller holds
+// derived.mu.
 func buildDerived(t reflect.Type) int {
-	derived.mu.Lock()
-	defer derived.mu.Unlock()
-	if i, ok := derived.index.Load().lookup(t); ok {
-		return i
-	}
 	if _, failed := derived.errs[t]; failed {
 		return tInvalid
 	}
@@ -136,7 +195,6 @@ func buildDerived(t reflect.Type) int {
 	}
 	C.goipc_types[i] = dt
 	derived.names = append(derived.names, t.String())
-	derived.index.Store(derived.index.Load().with(t, i))
 	return i
 }
 
@@ -266,7 +324,8 @@ func freeDerived() {
 		C.MPI_Type_free(&C.goipc_types[C.GOIPC_NTYPES+i])
 	}
 	derived.names = nil
-	derived.index.Store(nil)
+	// Go types keep their predefined entries; built ones are gone.
+	derived.known.Store(derived.known.Load().with(nil, 0, func(i int) bool { return i < C.GOIPC_NTYPES }))
 }
 
 // hasPointers reports whether values of t hold Go pointers.

@@ -75,32 +75,15 @@ var kindIndex = [...]int{
 }
 
 // typeIndex returns T's entry in C.goipc_types. It is on the path of every
-// Send and Recv, so the common case costs one table lookup: a few
-// nanoseconds and no allocation; a struct or array type costs a lookup in
-// the cache of derived datatypes (structtype.go). A type MPI cannot describe
-// gives tInvalid, which buffer reports.
+// Send and Recv, so it costs one lookup in the table of types met before
+// (structtype.go), the same for a struct as for float64, and no allocation;
+// only the first call that meets T reflects over it. A type MPI cannot
+// describe gives tInvalid, which buffer reports.
 func typeIndex[T Type]() int {
-	t := reflect.TypeFor[T]()
-	k := t.Kind()
-	if int(k) < len(kindIndex) && (kindIndex[k] != 0 || k == reflect.Int8) {
-		return kindIndex[k]
+	if i, ok := derived.known.Load().lookup(typeKey[T]()); ok {
+		return i
 	}
-	if i, ok := derived.index.Load().lookup(t); ok {
-		return i // a struct or array type met before
-	}
-	if k == reflect.Struct {
-		switch any((*T)(nil)).(type) {
-		case *Loc[float32]:
-			return tFloatInt
-		case *Loc[float64]:
-			return tDoubleInt
-		case *Loc[int32]:
-			return t2Int
-		case *Loc[int64]:
-			return tLongInt
-		}
-	}
-	return derivedIndex(t)
+	return firstIndex[T]()
 }
 
 func datatype[T Type]() C.MPI_Datatype { return C.goipc_types[typeIndex[T]()] }
