@@ -16,11 +16,15 @@ const (
 	ErrRMASync  Class = C.MPI_ERR_RMA_SYNC  // an operation or synchronisation outside its epoch
 	ErrRMARange Class = C.MPI_ERR_RMA_RANGE // a target location outside the window
 	ErrDisp     Class = C.MPI_ERR_DISP      // a bad displacement
+	// ErrRMAAttach: memory that cannot be attached to a dynamic window (it
+	// overlaps memory attached already), or detached (it is not attached).
+	ErrRMAAttach Class = C.MPI_ERR_RMA_ATTACH
 )
 
 func init() {
 	classNames[ErrWin], classNames[ErrRMASync] = "MPI_ERR_WIN", "MPI_ERR_RMA_SYNC"
 	classNames[ErrRMARange], classNames[ErrDisp] = "MPI_ERR_RMA_RANGE", "MPI_ERR_DISP"
+	classNames[ErrRMAAttach] = "MPI_ERR_RMA_ATTACH"
 }
 
 // Replace and NoOp are the operators only one-sided accumulates take:
@@ -41,11 +45,13 @@ var (
 // A Win may be used from several goroutines when the thread level allows it
 // (see Init), but Free must not race with its use.
 type Win struct {
-	w      C.MPI_Win
-	typ    int     // the element type's entry in C.goipc_types
-	sizes  []int64 // every rank's length in elements, to check targets
-	shared bool    // made by WinAllocateShared, so SharedQuery applies
-	memory runtime.Pinner
+	w       C.MPI_Win
+	typ     int     // the element type's entry in C.goipc_types
+	unit    int     // the element type's size: the displacement unit, except in a dynamic window
+	sizes   []int64 // every rank's length in elements, to check targets
+	shared  bool    // made by WinAllocateShared, so SharedQuery applies
+	dynamic bool    // made by WinCreateDynamic: displacements are addresses
+	memory  runtime.Pinner
 
 	mu sync.Mutex // guards what follows
 	// origins pins the origin and result buffers of operations that MPI may
@@ -54,6 +60,7 @@ type Win struct {
 	pendingPins bool
 	locks       int // targets locked with Lock and not yet unlocked
 	lockedAll   bool
+	attached    []*attachment // memory attached to a dynamic window, pinned until detached
 }
 
 // LockKind is the kind of lock Lock takes on a target's window.
@@ -76,7 +83,7 @@ func elemSize[T Type](op string) (int, error) {
 // newWin finishes a window MPI made: errors are returned from now on, and
 // every rank learns every other's length.
 func newWin[T Type](op string, c *Comm, w C.MPI_Win, n int) (*Win, error) {
-	win := &Win{w: w, typ: typeIndex[T]()}
+	win := &Win{w: w, typ: typeIndex[T](), unit: int(reflect.TypeFor[T]().Size())}
 	if err := check("MPI_Win_set_errhandler", C.MPI_Win_set_errhandler(w, C.goipc_errors_return)); err != nil {
 		C.MPI_Win_free(&win.w)
 		return nil, err
@@ -262,6 +269,12 @@ func (w *Win) target(op string, rank, disp, n int) (C.int, C.MPI_Aint, error) {
 	if rank < 0 || rank >= len(w.sizes) {
 		return 0, 0, invalid(op, ErrRank, "target rank %d is outside the window's %d ranks", rank, len(w.sizes))
 	}
+	if w.dynamic { // only the target knows what it attached
+		if disp < 0 {
+			return 0, 0, invalid(op, ErrRMARange, "negative address %d in a dynamic window", disp)
+		}
+		return C.int(rank), C.MPI_Aint(disp), nil
+	}
 	if disp < 0 || n > int(w.sizes[rank]) || disp > int(w.sizes[rank])-n {
 		return 0, 0, invalid(op, ErrRMARange, "%d elements at displacement %d are outside rank %d's window of %d", n, disp, rank, w.sizes[rank])
 	}
@@ -322,12 +335,14 @@ func rmaBuf[T Type](op string, w *Win, buf []T, rank, disp int) (C.MPI_Win, unsa
 
 // accumulateOp returns the C operator of an accumulate: a predefined one
 // (user operators cannot act on windows).
-func accumulateOp[T Type](op string, o *Op) (C.MPI_Op, error) {
-	h, err := opHandle[T](op, o)
-	if err == nil && o.slot >= 0 {
-		err = invalid(op, ErrOp, "one-sided accumulates take predefined operators only, not a NewOp operator")
+func accumulateOp(op string, o *Op) (C.MPI_Op, error) {
+	switch {
+	case o == nil || isZero(o.o):
+		return C.goipc_op_null, nilHandle(op, ErrOp, "operator")
+	case o.slot >= 0:
+		return o.o, invalid(op, ErrOp, "one-sided accumulates take predefined operators only, not a NewOp operator")
 	}
-	return h, err
+	return o.o, nil
 }
 
 // Put writes origin into rank's window at disp (MPI_Put). The transfer
@@ -370,19 +385,15 @@ func Get[T Type](w *Win, result []T, rank, disp int) error {
 // until the epoch completes.
 func Accumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) error {
 	const op = "MPI_Accumulate"
-	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
-	if err != nil {
-		return err
-	}
-	co, err := accumulateOp[T](op, o)
+	a, err := accumulateArgs(op, w, origin, rank, disp, o)
 	if err != nil {
 		return err
 	}
 	t := datatype[T]()
-	if err := check(op, C.MPI_Accumulate(p, n, t, r, d, n, t, co, h)); err != nil {
+	if err := check(op, C.MPI_Accumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h)); err != nil {
 		return err
 	}
-	w.pin(p)
+	w.pin(a.p)
 	return nil
 }
 
@@ -392,31 +403,54 @@ func Accumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) error {
 // and belong to MPI until the epoch completes.
 func GetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) error {
 	const op = "MPI_Get_accumulate"
-	if len(origin) != len(result) {
-		return invalid(op, ErrCount, "origin has %d elements, result %d", len(origin), len(result))
-	}
-	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
-	if err != nil {
-		return err
-	}
-	q := unsafe.Pointer(unsafe.SliceData(result))
-	if n == 0 {
-		q = nil
-	}
-	if p != nil && overlaps(origin, result) {
-		return invalid(op, ErrBuffer, "origin and result overlap")
-	}
-	co, err := accumulateOp[T](op, o)
+	a, err := getAccumulateArgs(op, w, origin, result, rank, disp, o)
 	if err != nil {
 		return err
 	}
 	t := datatype[T]()
-	if err := check(op, C.MPI_Get_accumulate(p, n, t, q, n, t, r, d, n, t, co, h)); err != nil {
+	if err := check(op, C.MPI_Get_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h)); err != nil {
 		return err
 	}
-	w.pin(p)
-	w.pin(q)
+	w.pin(a.p)
+	w.pin(a.q)
 	return nil
+}
+
+// rmaArgs are the checked arguments of an accumulate: the window, origin and
+// result buffers, their count, the target and the operator.
+type rmaArgs struct {
+	h    C.MPI_Win
+	p, q unsafe.Pointer
+	n, r C.int
+	d    C.MPI_Aint
+	o    C.MPI_Op
+}
+
+// accumulateArgs checks the arguments of Accumulate and Raccumulate.
+func accumulateArgs[T Type](op string, w *Win, origin []T, rank, disp int, o *Op) (a rmaArgs, err error) {
+	if a.h, a.p, a.n, a.r, a.d, err = rmaBuf(op, w, origin, rank, disp); err != nil {
+		return a, err
+	}
+	a.o, err = accumulateOp(op, o)
+	return a, err
+}
+
+// getAccumulateArgs checks the arguments of GetAccumulate and RgetAccumulate.
+func getAccumulateArgs[T Type](op string, w *Win, origin, result []T, rank, disp int, o *Op) (rmaArgs, error) {
+	if len(origin) != len(result) {
+		return rmaArgs{}, invalid(op, ErrCount, "origin has %d elements, result %d", len(origin), len(result))
+	}
+	a, err := accumulateArgs(op, w, origin, rank, disp, o)
+	if err != nil {
+		return a, err
+	}
+	if a.n > 0 {
+		a.q = unsafe.Pointer(unsafe.SliceData(result))
+		if overlaps(origin, result) {
+			return a, invalid(op, ErrBuffer, "origin and result overlap")
+		}
+	}
+	return a, nil
 }
 
 // overlaps reports whether two non-empty slices share memory.
@@ -437,7 +471,7 @@ func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error 
 	if err != nil {
 		return err
 	}
-	co, err := accumulateOp[T](op, o)
+	co, err := accumulateOp(op, o)
 	if err != nil {
 		return err
 	}
@@ -632,6 +666,7 @@ func (w *Win) Free() error {
 	}
 	w.memory.Unpin()
 	w.completedAll()
+	w.detachedAll()
 	return nil
 }
 
@@ -707,6 +742,42 @@ func Rget[T Type](w *Win, result []T, rank, disp int) (*Request, error) {
 	return req.started(op, C.MPI_Rget(p, n, t, r, d, n, t, h, &req.r))
 }
 
+// Raccumulate is Accumulate that returns a Request (MPI_Raccumulate), inside
+// a passive-target epoch. The Request completes when origin may be reused,
+// and pins it until then; the result is at the target after Flush or Unlock.
+func Raccumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) (*Request, error) {
+	const op = "MPI_Raccumulate"
+	a, err := accumulateArgs(op, w, origin, rank, disp, o)
+	if err == nil {
+		err = w.passive(op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
+	return req.started(op, C.MPI_Raccumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r))
+}
+
+// RgetAccumulate is GetAccumulate that returns a Request
+// (MPI_Rget_accumulate), inside a passive-target epoch. When the Request
+// completes, result holds the target's elements as they were before; the
+// Request pins origin and result until then.
+func RgetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) (*Request, error) {
+	const op = "MPI_Rget_accumulate"
+	a, err := getAccumulateArgs(op, w, origin, result, rank, disp, o)
+	if err == nil {
+		err = w.passive(op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
+	req.alsoPin(a.q)
+	return req.started(op, C.MPI_Rget_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r))
+}
+
 // passive refuses a request-based operation outside any passive-target
 // epoch, which MPI forbids and Open MPI's osc pt2pt accepts silently,
 // leaving a request that never completes.
@@ -717,4 +788,13 @@ func (w *Win) passive(op string) error {
 		return invalid(op, ErrRMASync, "outside a passive-target epoch (call Lock or LockAll first)")
 	}
 	return nil
+}
+
+// alsoPin pins a second buffer of a Request, until it completes: the result
+// of RgetAccumulate.
+func (r *Request) alsoPin(p unsafe.Pointer) {
+	if p != nil {
+		r.pin.Pin(p)
+		r.pinned = true
+	}
 }
