@@ -80,16 +80,42 @@ func elemSize[T Type](op string) (int, error) {
 	return int(reflect.TypeFor[T]().Size()), nil
 }
 
+// winKind is how a window was made, which says how a rank learns the
+// lengths of the others' parts.
+type winKind int
+
+const (
+	winCreated winKind = iota // WinCreate, WinAllocate: an Allgather of the lengths
+	winShared                 // WinAllocateShared: MPI_Win_shared_query tells
+	winDynamic                // WinCreateDynamic: only the target knows what it attached
+)
+
 // newWin finishes a window MPI made: errors are returned from now on, and
-// every rank learns every other's length.
-func newWin[T Type](op string, c *Comm, w C.MPI_Win, n int) (*Win, error) {
-	win := &Win{w: w, typ: typeIndex[T](), unit: int(reflect.TypeFor[T]().Size())}
-	if err := check("MPI_Win_set_errhandler", C.MPI_Win_set_errhandler(w, C.goipc_errors_return)); err != nil {
-		C.MPI_Win_free(&win.w)
-		return nil, err
-	}
+// every rank learns every other's length. Only WinCreate and WinAllocate
+// windows need a collective of their own for that (an Allgather on c),
+// which a C rank making the same window does not join: those windows are
+// for jobs whose ranks are all Go ranks of this package.
+func newWin[T Type](op string, c *Comm, w C.MPI_Win, n int, kind winKind) (*Win, error) {
+	win := &Win{w: w, typ: typeIndex[T](), unit: int(reflect.TypeFor[T]().Size()),
+		shared: kind == winShared, dynamic: kind == winDynamic}
+	err := check("MPI_Win_set_errhandler", C.MPI_Win_set_errhandler(w, C.goipc_errors_return))
 	win.sizes = make([]int64, c.Size())
-	if err := Allgather(c, []int64{int64(n)}, win.sizes); err != nil {
+	switch {
+	case err != nil:
+	case kind == winCreated:
+		err = Allgather(c, []int64{int64(n)}, win.sizes)
+	case kind == winShared:
+		for q := range win.sizes {
+			var size C.MPI_Aint
+			var unit C.int
+			var base unsafe.Pointer
+			if err = check(op, C.MPI_Win_shared_query(w, C.int(q), &size, &unit, unsafe.Pointer(&base))); err != nil {
+				break
+			}
+			win.sizes[q] = int64(size) / int64(win.unit)
+		}
+	}
+	if err != nil {
 		C.MPI_Win_free(&win.w)
 		return nil, err
 	}
@@ -140,7 +166,7 @@ func WinCreate[T Type](c *Comm, buf []T, info *Info) (*Win, error) {
 		pin.Unpin()
 		return nil, err
 	}
-	win, err := newWin[T](op, c, w, len(buf))
+	win, err := newWin[T](op, c, w, len(buf), winCreated)
 	if err != nil {
 		pin.Unpin()
 		return nil, err
@@ -185,11 +211,14 @@ func allocate[T Type](op string, c *Comm, n int, info *Info, shared bool) (*Win,
 	if err != nil {
 		return nil, nil, err
 	}
-	win, err := newWin[T](op, c, w, n)
+	kind := winCreated
+	if shared {
+		kind = winShared
+	}
+	win, err := newWin[T](op, c, w, n, kind)
 	if err != nil {
 		return nil, nil, err
 	}
-	win.shared = shared
 	return win, memory[T](base, n), nil
 }
 

@@ -43,12 +43,7 @@ func WinCreateDynamic[T Type](c *Comm, info *Info) (*Win, error) {
 	if err := check(op, C.MPI_Win_create_dynamic(in, h, &w)); err != nil {
 		return nil, err
 	}
-	win, err := newWin[T](op, c, w, 0)
-	if err != nil {
-		return nil, err
-	}
-	win.dynamic = true
-	return win, nil
+	return newWin[T](op, c, w, 0, winDynamic)
 }
 
 // Attach attaches buf to this process's part of a dynamic window
