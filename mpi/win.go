@@ -58,7 +58,9 @@ type Win struct {
 	// still read or write, until a synchronisation completes every one.
 	origins     runtime.Pinner
 	pendingPins bool
-	locks       int // targets locked with Lock and not yet unlocked
+	pinTarget   C.int // the target of every pending operation, unless pinTargets
+	pinTargets  bool  // the pending operations have several targets
+	locks       int   // targets locked with Lock and not yet unlocked
 	lockedAll   bool
 	attached    []*attachment // memory attached to a dynamic window, pinned until detached
 }
@@ -310,14 +312,33 @@ func (w *Win) target(op string, rank, disp, n int) (C.int, C.MPI_Aint, error) {
 	return C.int(rank), C.MPI_Aint(disp), nil
 }
 
-// pin keeps a buffer of an operation pinned until a synchronisation completes it.
-func (w *Win) pin(p unsafe.Pointer) {
-	if p != nil {
-		w.mu.Lock()
+// pin keeps the buffers of an operation to rank pinned until a
+// synchronisation completes it.
+func (w *Win) pin(rank C.int, ps ...unsafe.Pointer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		if !w.pendingPins {
+			w.pinTarget, w.pinTargets = rank, false
+		} else if w.pinTarget != rank {
+			w.pinTargets = true // only the end of the epoch, FlushAll and FlushLocalAll release them
+		}
 		w.origins.Pin(p)
 		w.pendingPins = true
-		w.mu.Unlock()
 	}
+}
+
+// flushed releases the operations' buffers after Flush or FlushLocal of
+// rank, if every pending operation was to rank.
+func (w *Win) flushed(rank C.int) {
+	w.mu.Lock()
+	if w.pendingPins && !w.pinTargets && w.pinTarget == rank {
+		w.unpin()
+	}
+	w.mu.Unlock()
 }
 
 // completed applies change (to the lock count) after a synchronisation, and
@@ -387,7 +408,7 @@ func Put[T Type](w *Win, origin []T, rank, disp int) error {
 	if err := check(op, C.MPI_Put(p, n, t, r, d, n, t, h)); err != nil {
 		return err
 	}
-	w.pin(p)
+	w.pin(r, p)
 	return nil
 }
 
@@ -404,7 +425,7 @@ func Get[T Type](w *Win, result []T, rank, disp int) error {
 	if err := check(op, C.MPI_Get(p, n, t, r, d, n, t, h)); err != nil {
 		return err
 	}
-	w.pin(p)
+	w.pin(r, p)
 	return nil
 }
 
@@ -422,7 +443,7 @@ func Accumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) error {
 	if err := check(op, C.MPI_Accumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h)); err != nil {
 		return err
 	}
-	w.pin(a.p)
+	w.pin(a.r, a.p)
 	return nil
 }
 
@@ -440,8 +461,7 @@ func GetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) er
 	if err := check(op, C.MPI_Get_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h)); err != nil {
 		return err
 	}
-	w.pin(a.p)
-	w.pin(a.q)
+	w.pin(a.r, a.p, a.q)
 	return nil
 }
 
@@ -508,8 +528,7 @@ func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error 
 	if err := check(op, C.MPI_Fetch_and_op(p, q, datatype[T](), r, d, co, h)); err != nil {
 		return err
 	}
-	w.pin(p)
-	w.pin(q)
+	w.pin(r, p, q)
 	return nil
 }
 
@@ -531,9 +550,7 @@ func CompareAndSwap[T Type](w *Win, origin, compare, result *T, rank, disp int) 
 	if err := check(op, C.MPI_Compare_and_swap(p, c, q, datatype[T](), r, d, h)); err != nil {
 		return err
 	}
-	w.pin(p)
-	w.pin(c)
-	w.pin(q)
+	w.pin(r, p, c, q)
 	return nil
 }
 
@@ -633,7 +650,11 @@ func (w *Win) Flush(rank int) error {
 	if err != nil {
 		return err
 	}
-	return w.sync("MPI_Win_flush", func(h C.MPI_Win) C.int { return C.MPI_Win_flush(r, h) })
+	err = w.sync("MPI_Win_flush", func(h C.MPI_Win) C.int { return C.MPI_Win_flush(r, h) })
+	if err == nil {
+		w.flushed(r)
+	}
+	return err
 }
 
 // FlushAll is Flush to every rank (MPI_Win_flush_all).
@@ -653,7 +674,11 @@ func (w *Win) FlushLocal(rank int) error {
 	if err != nil {
 		return err
 	}
-	return w.sync("MPI_Win_flush_local", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_local(r, h) })
+	err = w.sync("MPI_Win_flush_local", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_local(r, h) })
+	if err == nil {
+		w.flushed(r)
+	}
+	return err
 }
 
 // FlushLocalAll is FlushLocal to every rank (MPI_Win_flush_local_all).

@@ -95,7 +95,7 @@ func PutBuf(w *Win, origin Buf, t Target) error {
 	if err := check(op, C.MPI_Put(a.p, a.n, a.t, a.r, a.d, a.tn, a.tt, h)); err != nil {
 		return err
 	}
-	w.pin(a.p)
+	w.pin(a.r, a.p)
 	return nil
 }
 
@@ -110,7 +110,7 @@ func GetBuf(w *Win, result Buf, t Target) error {
 	if err := check(op, C.MPI_Get(a.p, a.n, a.t, a.r, a.d, a.tn, a.tt, h)); err != nil {
 		return err
 	}
-	w.pin(a.p)
+	w.pin(a.r, a.p)
 	return nil
 }
 
@@ -130,6 +130,6 @@ func AccumulateBuf(w *Win, origin Buf, t Target, o *Op) error {
 	if err := check(op, C.MPI_Accumulate(a.p, a.n, a.t, a.r, a.d, a.tn, a.tt, co, h)); err != nil {
 		return err
 	}
-	w.pin(a.p)
+	w.pin(a.r, a.p)
 	return nil
 }

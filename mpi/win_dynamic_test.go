@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/goipc/ipc/mpi"
@@ -474,4 +476,86 @@ func must(dt *mpi.Datatype, err error) *mpi.Datatype {
 		panic(err)
 	}
 	return dt
+}
+
+// reclaimed reports whether the garbage collector ran the cleanup that
+// closed done: it collects a buffer only once nothing, no Pinner either,
+// holds it.
+func reclaimed(done <-chan struct{}) bool {
+	for range 3 {
+		runtime.GC()
+		select {
+		case <-done:
+			return true
+		case <-time.After(time.Second): // the cleanups' goroutine may lag behind the GC
+		}
+	}
+	return false
+}
+
+// putCollectable starts a Put to rank from a buffer that only the window
+// holds once it returns, and returns a channel closed when the buffer is
+// collected.
+func putCollectable(win *mpi.Win, rank int) (<-chan struct{}, error) {
+	done := make(chan struct{})
+	buf := make([]int64, 4) // not a tiny allocation, which may share its block and never be collected
+	runtime.AddCleanup(&buf[0], func(ch chan struct{}) { close(ch) }, done)
+	return done, mpi.Put(win, buf[:1], rank, 0)
+}
+
+func init() {
+	rmaMoreChecks = append(rmaMoreChecks, check{"win flush releases the buffers of its target", func(w *mpi.Comm) error {
+		win, _, err := zeroedWin[int64](w, 1)
+		if err != nil {
+			return err
+		}
+		defer win.Free()
+		_, right := neighbours(w)
+		if err := win.LockAll(); err != nil {
+			return err
+		}
+		done, err := putCollectable(win, right)
+		if err != nil {
+			return err
+		}
+		if err := win.Flush(right); err != nil {
+			return err
+		}
+		if !reclaimed(done) {
+			return errors.New("the buffer of a Put stayed pinned after Flush of its target")
+		}
+		if w.Size() > 1 {
+			// Operations to two targets: Flush of one keeps both pinned
+			// (the window does not track them apart), FlushAll releases.
+			if _, err := putCollectable(win, right); err != nil {
+				return err
+			}
+			done, err := putCollectable(win, w.Rank())
+			if err != nil {
+				return err
+			}
+			if err := win.Flush(right); err != nil {
+				return err
+			}
+			// A sentinel's cleanup, queued by the same collections, has run
+			// by the time reclaimed returns.
+			sentinel := make(chan struct{})
+			runtime.AddCleanup(new([64]byte), func(ch chan struct{}) { close(ch) }, sentinel)
+			if !reclaimed(sentinel) {
+				return errors.New("the sentinel was not collected")
+			}
+			select {
+			case <-done:
+				return errors.New("Flush of one target released the buffer of an operation to another one")
+			default:
+			}
+			if err := win.FlushAll(); err != nil {
+				return err
+			}
+			if !reclaimed(done) {
+				return errors.New("the buffers stayed pinned after FlushAll")
+			}
+		}
+		return win.UnlockAll()
+	}})
 }
