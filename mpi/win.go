@@ -1,6 +1,28 @@
 package mpi
 
 // #include "shim.h"
+//
+// // Put, Get and Flush are shaped as shim.h's hottest calls are, so that
+// // one cgo call with nothing for cgo to inspect does each: the buffer as
+// // uint8_t *, the datatype as its index, the window as an integer
+// // (winArg), and the thread checked in C. MPI keeps the buffer of a Put or
+// // Get until the epoch completes: they escape.
+// static inline int goipc_put(const uint8_t *b, int n, int t, int r, MPI_Aint d, uintptr_t w) {
+// 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+// 	return MPI_Put(b, n, goipc_types[t], r, d, n, goipc_types[t], (MPI_Win)w);
+// }
+// static inline int goipc_get(uint8_t *b, int n, int t, int r, MPI_Aint d, uintptr_t w) {
+// 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+// 	return MPI_Get(b, n, goipc_types[t], r, d, n, goipc_types[t], (MPI_Win)w);
+// }
+// static inline int goipc_win_flush(int r, uintptr_t w) {
+// 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+// 	return MPI_Win_flush(r, (MPI_Win)w);
+// }
+// #cgo nocallback goipc_put
+// #cgo nocallback goipc_get
+// #cgo noescape goipc_win_flush
+// #cgo nocallback goipc_win_flush
 import "C"
 
 import (
@@ -269,19 +291,35 @@ func SharedQuery[T Type](w *Win, rank int) ([]T, error) {
 // handle returns the C window, or an error if MPI may not be called now or
 // w is nil, zero or freed.
 func (w *Win) handle(op string) (C.MPI_Win, error) {
+	h, err := w.live(op)
+	if err == nil {
+		err = running(op)
+	}
+	return h, err
+}
+
+// live is handle for the calls whose C wrapper checks the thread itself: it
+// makes no cgo call.
+func (w *Win) live(op string) (C.MPI_Win, error) {
 	if w == nil || isZero(w.w) {
 		return C.goipc_win_null, nilHandle(op, ErrWin, "window")
 	}
 	if w.w == C.goipc_win_null {
 		return w.w, closed(op, "window was freed")
 	}
-	return w.w, running(op)
+	return w.w, ready(op)
 }
 
 // winOf returns the C window for an operation on elements of T, which must
 // be the window's type.
-func winOf[T Type](op string, w *Win) (C.MPI_Win, error) {
-	h, err := w.handle(op)
+func winOf[T Type](op string, w *Win) (C.MPI_Win, error) { return winOfIn[T](op, w, false) }
+
+// winOfIn is winOf, leaving the thread check to the C wrapper if inC.
+func winOfIn[T Type](op string, w *Win, inC bool) (C.MPI_Win, error) {
+	h, err := w.live(op)
+	if err == nil && !inC {
+		err = running(op)
+	}
 	if err != nil {
 		return h, err
 	}
@@ -371,7 +409,12 @@ func (w *Win) completedAll() {
 
 // rmaBuf checks a buffer of an operation on w and its target.
 func rmaBuf[T Type](op string, w *Win, buf []T, rank, disp int) (C.MPI_Win, unsafe.Pointer, C.int, C.int, C.MPI_Aint, error) {
-	h, err := winOf[T](op, w)
+	return rmaBufIn(op, w, buf, rank, disp, false)
+}
+
+// rmaBufIn is rmaBuf, leaving the thread check to the C wrapper if inC.
+func rmaBufIn[T Type](op string, w *Win, buf []T, rank, disp int, inC bool) (C.MPI_Win, unsafe.Pointer, C.int, C.int, C.MPI_Aint, error) {
+	h, err := winOfIn[T](op, w, inC)
 	if err != nil {
 		return h, nil, 0, 0, 0, err
 	}
@@ -400,12 +443,11 @@ func accumulateOp(op string, o *Op) (C.MPI_Op, error) {
 // belongs to MPI and must not be changed.
 func Put[T Type](w *Win, origin []T, rank, disp int) error {
 	const op = "MPI_Put"
-	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
+	h, p, n, r, d, err := rmaBufIn(op, w, origin, rank, disp, true)
 	if err != nil {
 		return err
 	}
-	t := datatype[T]()
-	if err := check(op, C.MPI_Put(p, n, t, r, d, n, t, h)); err != nil {
+	if err := check(op, C.goipc_put((*C.uint8_t)(p), n, C.int(typeIndex[T]()), r, d, winArg(h))); err != nil {
 		return err
 	}
 	w.pin(r, p)
@@ -417,12 +459,11 @@ func Put[T Type](w *Win, origin []T, rank, disp int) error {
 // until then result belongs to MPI.
 func Get[T Type](w *Win, result []T, rank, disp int) error {
 	const op = "MPI_Get"
-	h, p, n, r, d, err := rmaBuf(op, w, result, rank, disp)
+	h, p, n, r, d, err := rmaBufIn(op, w, result, rank, disp, true)
 	if err != nil {
 		return err
 	}
-	t := datatype[T]()
-	if err := check(op, C.MPI_Get(p, n, t, r, d, n, t, h)); err != nil {
+	if err := check(op, C.goipc_get((*C.uint8_t)(p), n, C.int(typeIndex[T]()), r, d, winArg(h))); err != nil {
 		return err
 	}
 	w.pin(r, p)
@@ -650,11 +691,15 @@ func (w *Win) Flush(rank int) error {
 	if err != nil {
 		return err
 	}
-	err = w.sync("MPI_Win_flush", func(h C.MPI_Win) C.int { return C.MPI_Win_flush(r, h) })
-	if err == nil {
-		w.flushed(r)
+	h, err := w.live("MPI_Win_flush")
+	if err != nil {
+		return err
 	}
-	return err
+	if err := check("MPI_Win_flush", C.goipc_win_flush(r, winArg(h))); err != nil {
+		return err
+	}
+	w.flushed(r)
+	return nil
 }
 
 // FlushAll is Flush to every rank (MPI_Win_flush_all).

@@ -559,3 +559,33 @@ func init() {
 		return win.UnlockAll()
 	}})
 }
+
+func init() {
+	rmaMoreChecks = append(rmaMoreChecks, check{"win calls from another thread", func(w *mpi.Comm) error {
+		win, mem, err := zeroedWin[int64](w, 1)
+		if err != nil {
+			return err
+		}
+		defer win.Free()
+		if err := win.LockAll(); err != nil {
+			return err
+		}
+		// Init locked this goroutine to its thread: any other goroutine
+		// runs on another, and none of these may reach MPI from there.
+		errc := make(chan error)
+		go func() {
+			_, err := mpi.Rput(win, []int64{1}, 0, 0)
+			errc <- errors.Join(wrongThread("Put", mpi.Put(win, []int64{1}, 0, 0)),
+				wrongThread("Get", mpi.Get(win, make([]int64, 1), 0, 0)),
+				wrongThread("Flush", win.Flush(0)), wrongThread("FlushAll", win.FlushAll()),
+				wrongThread("Rput", err), wrongThread("Accumulate", mpi.Accumulate(win, []int64{1}, 0, 0, mpi.Sum)))
+		}()
+		if err := <-errc; err != nil {
+			return err
+		}
+		if err := errors.Join(win.UnlockAll(), mpi.Barrier(w)); err != nil {
+			return err
+		}
+		return locally(win, w.Rank(), func() { err = want("window after the refused calls", mem[0], int64(0)) })
+	}})
+}
