@@ -20,10 +20,10 @@
  *   - read-shared-1MiB, read-plain-1MiB: rank 0 sums rank 1's 1 MiB of
  *     doubles in a MPI_Win_allocate_shared window with plain loads, and the
  *     same in malloc'd memory, in GB/s.
- *   - shared-pingpong-8B: the mmap ping-pong of csrc/mmap_pingpong.c (flag
- *     word at 0, ping area at 4096, pong at 8192, spin then sched_yield),
- *     between ranks 0 and 1 through rank 0's part of a shared window, each
- *     rank pinned to a CPU of its own: the median round trip in ns.
+ *   - shared-pingpong-8B: the ping-pong of csrc/mmap_pingpong.c
+ *     (flag_pingpong.h) between ranks 0 and 1 through rank 0's part of a
+ *     shared window, each rank pinned to a CPU of its own: the median round
+ *     trip in ns.
  */
 #define _GNU_SOURCE
 #include <mpi.h>
@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flag_pingpong.h"
 #include "pin.h"
 
 static int shared(void)
@@ -176,21 +177,6 @@ static void reads(MPI_Comm node, int rank, long iters)
 	MPI_Win_fence(0, win);
 	MPI_Win_free(&win);
 	free(plain);
-}
-
-enum { PAGE = 4096, PING_OFF = PAGE, PONG_OFF = 2 * PAGE, SPIN = 10000, WARMUP = 100 };
-enum { FLAG_PING = 1, FLAG_PONG = 2, FLAG_QUIT = 3 };
-
-/* await is csrc/mmap_pingpong.c's. */
-static uint32_t await(uint32_t *flag, uint32_t a, uint32_t b)
-{
-	for (int i = 0;; i++) {
-		uint32_t v = __atomic_load_n(flag, __ATOMIC_SEQ_CST);
-		if (v == a || v == b)
-			return v;
-		if (i >= SPIN)
-			sched_yield();
-	}
 }
 
 static int cmp(const void *a, const void *b)

@@ -13,8 +13,6 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/mpi"
 	"github.com/goipc/ipc/mpi/mpitest"
@@ -210,34 +208,15 @@ func benchReads(node *mpi.Comm, iters int) error {
 	return win.Fence()
 }
 
-// The mmap ping-pong's layout and flag values (csrc/mmap_pingpong.c).
-const (
-	ppPage         = 4096
-	ppPing, ppPong = ppPage, 2 * ppPage
-	ppSpin         = 10000
-	ppWarmup       = 100
-	flagPing       = 1
-	flagPong       = 2
-	flagQuit       = 3
-)
+// warmup is the untimed round trips first, as csrc/flag_pingpong.h's WARMUP.
+const warmup = 100
 
-// await spins until the flag holds one of the wanted values, and yields the
-// CPU on each try after ppSpin (mmap_pingpong.c's await).
-func await(flag *atomic.Uint32, a, b uint32) uint32 {
-	for i := 0; ; i++ {
-		if v := flag.Load(); v == a || v == b {
-			return v
-		}
-		if i >= ppSpin {
-			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-		}
-	}
-}
-
+// benchPingpong is the flag ping-pong of mmap's BenchmarkPingPong
+// (testutil.AwaitFlag) through rank 0's part of a shared window.
 func benchPingpong(node *mpi.Comm, iters int) error {
 	size := 0
 	if node.Rank() == 0 {
-		size = 3 * ppPage
+		size = testutil.FlagArea
 	}
 	win, _, err := mpi.WinAllocateShared[byte](node, size, nil)
 	if err != nil {
@@ -266,26 +245,26 @@ func benchPingpong(node *mpi.Comm, iters int) error {
 	msg, reply := []byte("pingpong"), make([]byte, 8)
 	switch node.Rank() {
 	case 1:
-		for await(flag, flagPing, flagQuit) == flagPing {
-			copy(reply, shm[ppPing:])
-			copy(shm[ppPong:], reply)
-			flag.Store(flagPong)
+		for testutil.AwaitFlag(flag, testutil.FlagPing, testutil.FlagQuit) == testutil.FlagPing {
+			copy(reply, shm[testutil.PingOffset:])
+			copy(shm[testutil.PongOffset:], reply)
+			flag.Store(testutil.FlagPong)
 		}
 	case 0:
 		// The monotonic clock, read as the C program reads MPI_Wtime: Go's
 		// MPI_Wtime would add a cgo call to each reading.
 		samples, base := make([]time.Duration, iters), time.Now()
-		for i := -ppWarmup; i < iters; i++ {
+		for i := -warmup; i < iters; i++ {
 			start := time.Since(base)
-			copy(shm[ppPing:], msg)
-			flag.Store(flagPing)
-			await(flag, flagPong, flagPong)
-			copy(reply, shm[ppPong:ppPong+8])
+			copy(shm[testutil.PingOffset:], msg)
+			flag.Store(testutil.FlagPing)
+			testutil.AwaitFlag(flag, testutil.FlagPong, testutil.FlagPong)
+			copy(reply, shm[testutil.PongOffset:])
 			if i >= 0 {
 				samples[i] = time.Since(base) - start
 			}
 		}
-		flag.Store(flagQuit)
+		flag.Store(testutil.FlagQuit)
 		if string(reply) != string(msg) {
 			return errors.New("the reply differs from the message")
 		}

@@ -61,8 +61,9 @@ var (
 // the others read and write with one-sided operations (Put, Get,
 // Accumulate...) inside epochs that Fence, Lock/Unlock or LockAll/UnlockAll
 // open and close. A window holds elements of the one type T it was made for
-// (WinCreate, WinAllocate, WinAllocateShared), and every displacement counts
-// those elements. The caller frees it with Free, collectively.
+// (WinCreate, WinAllocate, WinAllocateShared, WinCreateDynamic), and every
+// displacement counts those elements, except in a dynamic window, where it
+// is an address (see Disp). The caller frees it with Free, collectively.
 //
 // A Win may be used from several goroutines when the thread level allows it
 // (see Init), but Free must not race with its use.
