@@ -1,13 +1,9 @@
 /* mmap_pingpong SIZE ITERS [--samples]: the C baseline of mmap's BenchmarkPingPong.
  *
  * A parent and a forked child share three pages of MAP_SHARED|MAP_ANONYMOUS
- * memory: a flag word, then a ping and a pong area of a page each. For each of
- * ITERS round trips the parent writes SIZE bytes to ping and sets the flag to
- * PING; the child copies them out, writes them to pong and sets PONG; the
- * parent copies the reply out. Waiting is the Go benchmark's: spin on an
- * atomic load, and sched_yield after SPIN loads (some microseconds) so that a
- * descheduled peer gets the core back; each process is pinned to a CPU of its
- * own; two clock readings per round trip. Prints the median and the 99th
+ * memory laid out as flag_pingpong.h says, and time ITERS round trips of SIZE
+ * bytes of its protocol, waiting as the Go benchmark does; each process is
+ * pinned to a CPU of its own; two clock readings per round trip. Prints the median and the 99th
  * percentile round trip in nanoseconds, or with --samples every round trip.
  */
 #define _GNU_SOURCE
@@ -21,26 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flag_pingpong.h"
 #include "pin.h"
-
-enum { PAGE = 4096, PING_OFF = PAGE, PONG_OFF = 2 * PAGE, SPIN = 10000 };
-enum { FLAG_PING = 1, FLAG_PONG = 2, FLAG_QUIT = 3 };
-/* Untimed round trips first, at least WARMUP of them over at least WARMUP_NS,
- * as the Go benchmark does (its runtime calms down over the first 15 ms). */
-enum { WARMUP = 100 };
-#define WARMUP_NS 20000000LL
-
-static uint32_t await(uint32_t *flag, uint32_t a, uint32_t b)
-{
-	for (int i = 0;; i++) {
-		uint32_t v = __atomic_load_n(flag, __ATOMIC_SEQ_CST);
-		if (v == a || v == b)
-			return v;
-		if (i >= SPIN)
-			sched_yield();
-	}
-}
-
 
 static int64_t now_ns(void)
 {

@@ -9,50 +9,23 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/mmap"
 )
 
-// The ping-pong protocol, the same as csrc/mmap_pingpong.c: a flag word at
-// offset 0 and two message areas on pages of their own. The parent writes a
-// message and sets the flag to ping; the child copies it out, writes it back
-// as the reply and sets the flag to pong; quit ends the child.
+// The ping-pong protocol is testutil's flag ping-pong (csrc/flag_pingpong.h
+// in C).
 const (
-	pingOff         = 4096
-	pongOff         = 8192
-	areaSize        = 3 * 4096
-	flagPing uint32 = 1
-	flagPong uint32 = 2
-	flagQuit uint32 = 3
-	// spinLimit loads of the flag (some microseconds) before each
-	// sched_yield: long enough that a peer answering promptly never finds the
-	// waiter inside a system call (which adds half a microsecond), short
-	// enough to lend the core to other processes when the peer is
-	// descheduled, as it is at times on a busy machine.
-	spinLimit = 10000
+	pingOff  = testutil.PingOffset
+	pongOff  = testutil.PongOffset
+	areaSize = testutil.FlagArea
+	flagPing = testutil.FlagPing
+	flagPong = testutil.FlagPong
+	flagQuit = testutil.FlagQuit
 )
-
-// yield gives the core to another thread (sched_yield). runtime.Gosched would
-// not: it only lets other goroutines run.
-func yield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
-
-// await spins until the flag holds one of the wanted values and returns it.
-func await(flag *atomic.Uint32, want1, want2 uint32) uint32 {
-	for i := 0; ; i++ {
-		if v := flag.Load(); v == want1 || v == want2 {
-			return v
-		}
-		if i >= spinLimit {
-			yield()
-		}
-	}
-}
 
 // BenchmarkPingPong measures round trips between this process and a peer
 // process through shared memory, beside csrc/mmap_pingpong.c doing the same.
@@ -140,7 +113,7 @@ func goRound(b *testing.B, m *mmap.Mapping, size, n int, safe bool) []time.Durat
 			b.Fatal(err)
 		}
 		flag.Store(flagPing)
-		await(flag, flagPong, flagPong)
+		testutil.AwaitFlag(flag, flagPong, flagPong)
 		if err := mv.get(reply, pongOff); err != nil {
 			b.Fatal(err)
 		}
@@ -222,7 +195,7 @@ func childPingPong(args []string) error {
 	}
 	buf, mv := make([]byte, size), newMover(m, safe)
 	fmt.Println("ready")
-	for await(flag, flagPing, flagQuit) == flagPing {
+	for testutil.AwaitFlag(flag, flagPing, flagQuit) == flagPing {
 		if err := mv.get(buf, pingOff); err != nil {
 			return err
 		}

@@ -518,7 +518,7 @@ func count(m *mmap.Mapping) error {
 	}
 	ready.Add(1)
 	for ready.Load() < 2 {
-		yield()
+		testutil.Yield()
 	}
 	for range perProcess {
 		n.Add(1)

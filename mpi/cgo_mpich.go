@@ -10,5 +10,9 @@ import "C"
 // integer because Open MPI's handles are C pointers (see cgo_openmpi.go).
 func commArg(h C.MPI_Comm) C.uintptr_t { return C.uintptr_t(h) }
 
+// winArg passes a window to the wrappers of win.go as an integer, as
+// commArg does a communicator.
+func winArg(h C.MPI_Win) C.uintptr_t { return C.uintptr_t(h) }
+
 // Implementation names the MPI library this package was built against.
 const Implementation = "MPICH"

@@ -15,5 +15,9 @@ import "unsafe"
 // heap on every call.
 func commArg(h C.MPI_Comm) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(h))) }
 
+// winArg passes a window to the wrappers of win.go as an integer, as
+// commArg does a communicator.
+func winArg(h C.MPI_Win) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(h))) }
+
 // Implementation names the MPI library this package was built against.
 const Implementation = "Open MPI"

@@ -133,8 +133,9 @@
 // their origin and result buffers are MPI's, and the window keeps them
 // pinned, releasing them at the first synchronisation that completes every
 // operation (a long passive-target epoch accumulates pins, one per buffer
-// per operation, until FlushAll, FlushLocalAll or its end: Flush of one
-// rank releases none). Free is collective; a second Free returns nil
+// per operation, until FlushAll, FlushLocalAll or its end; Flush and
+// FlushLocal of a rank release them only when every pending operation was
+// to that rank). Free is collective; a second Free returns nil
 // at once and any other call on a freed window an error matching
 // os.ErrClosed. A window never freed keeps its memory until Finalize.
 //
@@ -147,6 +148,46 @@
 // without the CMA single-copy mechanism (forbidden in containers) fails
 // MPI_Win_create with ErrWin; OMPI_MCA_osc=sm,pt2pt selects the shared-memory
 // and message-based components instead, and pt2pt refuses ThreadMultiple.
+//
+// A dynamic window (WinCreateDynamic) has no memory until each process
+// attaches some: Attach pins a Go slice (runtime.Pinner) until Detach or
+// Free and returns its address, an Addr, which is an int64 that ranks
+// exchange like any other value (Allgather of a []Addr). A displacement into
+// a dynamic window is such an address, and Disp gives the one of an element
+// i places further. Only the target knows what it attached, so the origin
+// checks no range; neither library checks either, nor reports a Detach of
+// memory never attached: Detach refuses, with ErrRMAAttach, a slice that
+// Attach did not take, as Attach does one that overlaps attached memory, but
+// an origin that still uses the address of detached memory writes into
+// whatever is there now, as in C. Detach only once the origins are done.
+//
+// Raccumulate and RgetAccumulate are Accumulate and GetAccumulate that
+// return a Request, as Rput and Rget do: only inside a passive-target epoch
+// (refused outside with ErrRMASync, where Open MPI's osc pt2pt would leave a
+// request that never completes), with their buffers pinned by the Request
+// until it completes. PutBuf, GetBuf and AccumulateBuf take a Buf at the
+// origin and a Target (rank, displacement, count and datatype) at the
+// target, so that either side may be a derived datatype: a column of a
+// matrix, one field of every struct of a window; every byte the Target
+// touches must lie in the target's window (ErrRMARange, checked before MPI
+// except in dynamic windows), and both sides must carry as many bytes of
+// data (ErrType).
+//
+// WinCreate and WinAllocate learn the other ranks' lengths with an
+// Allgather of their own on the communicator, which a C rank making the same
+// window does not join: such windows are for jobs of Go ranks only.
+// WinAllocateShared reads the lengths with MPI_Win_shared_query and
+// WinCreateDynamic needs none, so a C rank and a Go rank share those
+// (TestRMASharedWithC: each loads and stores the other's part).
+//
+// Put, Get and Flush are one cgo call each, through C wrappers that check
+// the thread and take nothing cgo inspects, as Send does; with the pin of
+// the origin and its release at Flush, a Put and Flush of 8 bytes cost
+// about 0.2µs from Go against 0.02-0.03µs from C on Open MPI's osc sm, where
+// the operation itself is a memcpy (BenchmarkRMA, on a loaded machine).
+// Loads of a shared window's []T run at the speed of plain memory:
+//
+//	go test -run '^$' -bench RMA -benchtime 1x ./mpi
 //
 // # Dynamic processes and intercommunicators
 //
@@ -269,6 +310,14 @@
 // package uses (PersistentCollectives reports it). MPICH 4.0.2's
 // MPI_Allgather_init gathers stale values after its first round, from C as
 // well.
+//
+// MPICH 4.0.2 can misplace a Put to a process's own WinCreate window when
+// the origin lies just below the window in memory: a C program whose 8-byte
+// origin and 8-byte window are neighbours in one allocation, with a
+// collective between MPI_Win_create and the Put, fails its assertion
+// "memcpy argument memory ranges overlap" (the destination it computes is
+// the origin), and from Go, where the allocator puts two 8-byte objects
+// next to each other, the value often did not land (31 runs of 70).
 //
 // # Performance
 //

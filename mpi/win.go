@@ -1,6 +1,28 @@
 package mpi
 
 // #include "shim.h"
+//
+// // Put, Get and Flush are shaped as shim.h's hottest calls are, so that
+// // one cgo call with nothing for cgo to inspect does each: the buffer as
+// // uint8_t *, the datatype as its index, the window as an integer
+// // (winArg), and the thread checked in C. MPI keeps the buffer of a Put or
+// // Get until the epoch completes: they escape.
+// static inline int goipc_put(const uint8_t *b, int n, int t, int r, MPI_Aint d, uintptr_t w) {
+// 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+// 	return MPI_Put(b, n, goipc_types[t], r, d, n, goipc_types[t], (MPI_Win)w);
+// }
+// static inline int goipc_get(uint8_t *b, int n, int t, int r, MPI_Aint d, uintptr_t w) {
+// 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+// 	return MPI_Get(b, n, goipc_types[t], r, d, n, goipc_types[t], (MPI_Win)w);
+// }
+// static inline int goipc_win_flush(int r, uintptr_t w) {
+// 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+// 	return MPI_Win_flush(r, (MPI_Win)w);
+// }
+// #cgo nocallback goipc_put
+// #cgo nocallback goipc_get
+// #cgo noescape goipc_win_flush
+// #cgo nocallback goipc_win_flush
 import "C"
 
 import (
@@ -16,11 +38,15 @@ const (
 	ErrRMASync  Class = C.MPI_ERR_RMA_SYNC  // an operation or synchronisation outside its epoch
 	ErrRMARange Class = C.MPI_ERR_RMA_RANGE // a target location outside the window
 	ErrDisp     Class = C.MPI_ERR_DISP      // a bad displacement
+	// ErrRMAAttach: memory that cannot be attached to a dynamic window (it
+	// overlaps memory attached already), or detached (it is not attached).
+	ErrRMAAttach Class = C.MPI_ERR_RMA_ATTACH
 )
 
 func init() {
 	classNames[ErrWin], classNames[ErrRMASync] = "MPI_ERR_WIN", "MPI_ERR_RMA_SYNC"
 	classNames[ErrRMARange], classNames[ErrDisp] = "MPI_ERR_RMA_RANGE", "MPI_ERR_DISP"
+	classNames[ErrRMAAttach] = "MPI_ERR_RMA_ATTACH"
 }
 
 // Replace and NoOp are the operators only one-sided accumulates take:
@@ -35,25 +61,31 @@ var (
 // the others read and write with one-sided operations (Put, Get,
 // Accumulate...) inside epochs that Fence, Lock/Unlock or LockAll/UnlockAll
 // open and close. A window holds elements of the one type T it was made for
-// (WinCreate, WinAllocate, WinAllocateShared), and every displacement counts
-// those elements. The caller frees it with Free, collectively.
+// (WinCreate, WinAllocate, WinAllocateShared, WinCreateDynamic), and every
+// displacement counts those elements, except in a dynamic window, where it
+// is an address (see Disp). The caller frees it with Free, collectively.
 //
 // A Win may be used from several goroutines when the thread level allows it
 // (see Init), but Free must not race with its use.
 type Win struct {
-	w      C.MPI_Win
-	typ    int     // the element type's entry in C.goipc_types
-	sizes  []int64 // every rank's length in elements, to check targets
-	shared bool    // made by WinAllocateShared, so SharedQuery applies
-	memory runtime.Pinner
+	w       C.MPI_Win
+	typ     int     // the element type's entry in C.goipc_types
+	unit    int     // the element type's size: the displacement unit, except in a dynamic window
+	sizes   []int64 // every rank's length in elements, to check targets
+	shared  bool    // made by WinAllocateShared, so SharedQuery applies
+	dynamic bool    // made by WinCreateDynamic: displacements are addresses
+	memory  runtime.Pinner
 
 	mu sync.Mutex // guards what follows
 	// origins pins the origin and result buffers of operations that MPI may
 	// still read or write, until a synchronisation completes every one.
 	origins     runtime.Pinner
 	pendingPins bool
-	locks       int // targets locked with Lock and not yet unlocked
+	pinTarget   C.int // the target of every pending operation, unless pinTargets
+	pinTargets  bool  // the pending operations have several targets
+	locks       int   // targets locked with Lock and not yet unlocked
 	lockedAll   bool
+	attached    []*attachment // memory attached to a dynamic window, pinned until detached
 }
 
 // LockKind is the kind of lock Lock takes on a target's window.
@@ -73,16 +105,42 @@ func elemSize[T Type](op string) (int, error) {
 	return int(reflect.TypeFor[T]().Size()), nil
 }
 
+// winKind is how a window was made, which says how a rank learns the
+// lengths of the others' parts.
+type winKind int
+
+const (
+	winCreated winKind = iota // WinCreate, WinAllocate: an Allgather of the lengths
+	winShared                 // WinAllocateShared: MPI_Win_shared_query tells
+	winDynamic                // WinCreateDynamic: only the target knows what it attached
+)
+
 // newWin finishes a window MPI made: errors are returned from now on, and
-// every rank learns every other's length.
-func newWin[T Type](op string, c *Comm, w C.MPI_Win, n int) (*Win, error) {
-	win := &Win{w: w, typ: typeIndex[T]()}
-	if err := check("MPI_Win_set_errhandler", C.MPI_Win_set_errhandler(w, C.goipc_errors_return)); err != nil {
-		C.MPI_Win_free(&win.w)
-		return nil, err
-	}
+// every rank learns every other's length. Only WinCreate and WinAllocate
+// windows need a collective of their own for that (an Allgather on c),
+// which a C rank making the same window does not join: those windows are
+// for jobs whose ranks are all Go ranks of this package.
+func newWin[T Type](op string, c *Comm, w C.MPI_Win, n int, kind winKind) (*Win, error) {
+	win := &Win{w: w, typ: typeIndex[T](), unit: int(reflect.TypeFor[T]().Size()),
+		shared: kind == winShared, dynamic: kind == winDynamic}
+	err := check("MPI_Win_set_errhandler", C.MPI_Win_set_errhandler(w, C.goipc_errors_return))
 	win.sizes = make([]int64, c.Size())
-	if err := Allgather(c, []int64{int64(n)}, win.sizes); err != nil {
+	switch {
+	case err != nil:
+	case kind == winCreated:
+		err = Allgather(c, []int64{int64(n)}, win.sizes)
+	case kind == winShared:
+		for q := range win.sizes {
+			var size C.MPI_Aint
+			var unit C.int
+			var base unsafe.Pointer
+			if err = check(op, C.MPI_Win_shared_query(w, C.int(q), &size, &unit, unsafe.Pointer(&base))); err != nil {
+				break
+			}
+			win.sizes[q] = int64(size) / int64(win.unit)
+		}
+	}
+	if err != nil {
 		C.MPI_Win_free(&win.w)
 		return nil, err
 	}
@@ -133,7 +191,7 @@ func WinCreate[T Type](c *Comm, buf []T, info *Info) (*Win, error) {
 		pin.Unpin()
 		return nil, err
 	}
-	win, err := newWin[T](op, c, w, len(buf))
+	win, err := newWin[T](op, c, w, len(buf), winCreated)
 	if err != nil {
 		pin.Unpin()
 		return nil, err
@@ -178,11 +236,14 @@ func allocate[T Type](op string, c *Comm, n int, info *Info, shared bool) (*Win,
 	if err != nil {
 		return nil, nil, err
 	}
-	win, err := newWin[T](op, c, w, n)
+	kind := winCreated
+	if shared {
+		kind = winShared
+	}
+	win, err := newWin[T](op, c, w, n, kind)
 	if err != nil {
 		return nil, nil, err
 	}
-	win.shared = shared
 	return win, memory[T](base, n), nil
 }
 
@@ -231,19 +292,35 @@ func SharedQuery[T Type](w *Win, rank int) ([]T, error) {
 // handle returns the C window, or an error if MPI may not be called now or
 // w is nil, zero or freed.
 func (w *Win) handle(op string) (C.MPI_Win, error) {
+	h, err := w.live(op)
+	if err == nil {
+		err = running(op)
+	}
+	return h, err
+}
+
+// live is handle for the calls whose C wrapper checks the thread itself: it
+// makes no cgo call.
+func (w *Win) live(op string) (C.MPI_Win, error) {
 	if w == nil || isZero(w.w) {
 		return C.goipc_win_null, nilHandle(op, ErrWin, "window")
 	}
 	if w.w == C.goipc_win_null {
 		return w.w, closed(op, "window was freed")
 	}
-	return w.w, running(op)
+	return w.w, ready(op)
 }
 
 // winOf returns the C window for an operation on elements of T, which must
 // be the window's type.
-func winOf[T Type](op string, w *Win) (C.MPI_Win, error) {
-	h, err := w.handle(op)
+func winOf[T Type](op string, w *Win) (C.MPI_Win, error) { return winOfIn[T](op, w, false) }
+
+// winOfIn is winOf, leaving the thread check to the C wrapper if inC.
+func winOfIn[T Type](op string, w *Win, inC bool) (C.MPI_Win, error) {
+	h, err := w.live(op)
+	if err == nil && !inC {
+		err = running(op)
+	}
 	if err != nil {
 		return h, err
 	}
@@ -262,20 +339,45 @@ func (w *Win) target(op string, rank, disp, n int) (C.int, C.MPI_Aint, error) {
 	if rank < 0 || rank >= len(w.sizes) {
 		return 0, 0, invalid(op, ErrRank, "target rank %d is outside the window's %d ranks", rank, len(w.sizes))
 	}
+	if w.dynamic { // only the target knows what it attached
+		if disp < 0 {
+			return 0, 0, invalid(op, ErrRMARange, "negative address %d in a dynamic window", disp)
+		}
+		return C.int(rank), C.MPI_Aint(disp), nil
+	}
 	if disp < 0 || n > int(w.sizes[rank]) || disp > int(w.sizes[rank])-n {
 		return 0, 0, invalid(op, ErrRMARange, "%d elements at displacement %d are outside rank %d's window of %d", n, disp, rank, w.sizes[rank])
 	}
 	return C.int(rank), C.MPI_Aint(disp), nil
 }
 
-// pin keeps a buffer of an operation pinned until a synchronisation completes it.
-func (w *Win) pin(p unsafe.Pointer) {
-	if p != nil {
-		w.mu.Lock()
+// pin keeps the buffers of an operation to rank pinned until a
+// synchronisation completes it.
+func (w *Win) pin(rank C.int, ps ...unsafe.Pointer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		if !w.pendingPins {
+			w.pinTarget, w.pinTargets = rank, false
+		} else if w.pinTarget != rank {
+			w.pinTargets = true // only the end of the epoch, FlushAll and FlushLocalAll release them
+		}
 		w.origins.Pin(p)
 		w.pendingPins = true
-		w.mu.Unlock()
 	}
+}
+
+// flushed releases the operations' buffers after Flush or FlushLocal of
+// rank, if every pending operation was to rank.
+func (w *Win) flushed(rank C.int) {
+	w.mu.Lock()
+	if w.pendingPins && !w.pinTargets && w.pinTarget == rank {
+		w.unpin()
+	}
+	w.mu.Unlock()
 }
 
 // completed applies change (to the lock count) after a synchronisation, and
@@ -308,7 +410,12 @@ func (w *Win) completedAll() {
 
 // rmaBuf checks a buffer of an operation on w and its target.
 func rmaBuf[T Type](op string, w *Win, buf []T, rank, disp int) (C.MPI_Win, unsafe.Pointer, C.int, C.int, C.MPI_Aint, error) {
-	h, err := winOf[T](op, w)
+	return rmaBufIn(op, w, buf, rank, disp, false)
+}
+
+// rmaBufIn is rmaBuf, leaving the thread check to the C wrapper if inC.
+func rmaBufIn[T Type](op string, w *Win, buf []T, rank, disp int, inC bool) (C.MPI_Win, unsafe.Pointer, C.int, C.int, C.MPI_Aint, error) {
+	h, err := winOfIn[T](op, w, inC)
 	if err != nil {
 		return h, nil, 0, 0, 0, err
 	}
@@ -322,12 +429,14 @@ func rmaBuf[T Type](op string, w *Win, buf []T, rank, disp int) (C.MPI_Win, unsa
 
 // accumulateOp returns the C operator of an accumulate: a predefined one
 // (user operators cannot act on windows).
-func accumulateOp[T Type](op string, o *Op) (C.MPI_Op, error) {
-	h, err := opHandle[T](op, o)
-	if err == nil && o.slot >= 0 {
-		err = invalid(op, ErrOp, "one-sided accumulates take predefined operators only, not a NewOp operator")
+func accumulateOp(op string, o *Op) (C.MPI_Op, error) {
+	switch {
+	case o == nil || isZero(o.o):
+		return C.goipc_op_null, nilHandle(op, ErrOp, "operator")
+	case o.slot >= 0:
+		return o.o, invalid(op, ErrOp, "one-sided accumulates take predefined operators only, not a NewOp operator")
 	}
-	return h, err
+	return o.o, nil
 }
 
 // Put writes origin into rank's window at disp (MPI_Put). The transfer
@@ -335,15 +444,14 @@ func accumulateOp[T Type](op string, o *Op) (C.MPI_Op, error) {
 // belongs to MPI and must not be changed.
 func Put[T Type](w *Win, origin []T, rank, disp int) error {
 	const op = "MPI_Put"
-	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
+	h, p, n, r, d, err := rmaBufIn(op, w, origin, rank, disp, true)
 	if err != nil {
 		return err
 	}
-	t := datatype[T]()
-	if err := check(op, C.MPI_Put(p, n, t, r, d, n, t, h)); err != nil {
+	if err := check(op, C.goipc_put((*C.uint8_t)(p), n, C.int(typeIndex[T]()), r, d, winArg(h))); err != nil {
 		return err
 	}
-	w.pin(p)
+	w.pin(r, p)
 	return nil
 }
 
@@ -352,15 +460,14 @@ func Put[T Type](w *Win, origin []T, rank, disp int) error {
 // until then result belongs to MPI.
 func Get[T Type](w *Win, result []T, rank, disp int) error {
 	const op = "MPI_Get"
-	h, p, n, r, d, err := rmaBuf(op, w, result, rank, disp)
+	h, p, n, r, d, err := rmaBufIn(op, w, result, rank, disp, true)
 	if err != nil {
 		return err
 	}
-	t := datatype[T]()
-	if err := check(op, C.MPI_Get(p, n, t, r, d, n, t, h)); err != nil {
+	if err := check(op, C.goipc_get((*C.uint8_t)(p), n, C.int(typeIndex[T]()), r, d, winArg(h))); err != nil {
 		return err
 	}
-	w.pin(p)
+	w.pin(r, p)
 	return nil
 }
 
@@ -370,19 +477,15 @@ func Get[T Type](w *Win, result []T, rank, disp int) error {
 // until the epoch completes.
 func Accumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) error {
 	const op = "MPI_Accumulate"
-	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
-	if err != nil {
-		return err
-	}
-	co, err := accumulateOp[T](op, o)
+	a, err := accumulateArgs(op, w, origin, rank, disp, o)
 	if err != nil {
 		return err
 	}
 	t := datatype[T]()
-	if err := check(op, C.MPI_Accumulate(p, n, t, r, d, n, t, co, h)); err != nil {
+	if err := check(op, C.MPI_Accumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h)); err != nil {
 		return err
 	}
-	w.pin(p)
+	w.pin(a.r, a.p)
 	return nil
 }
 
@@ -392,31 +495,53 @@ func Accumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) error {
 // and belong to MPI until the epoch completes.
 func GetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) error {
 	const op = "MPI_Get_accumulate"
-	if len(origin) != len(result) {
-		return invalid(op, ErrCount, "origin has %d elements, result %d", len(origin), len(result))
-	}
-	h, p, n, r, d, err := rmaBuf(op, w, origin, rank, disp)
-	if err != nil {
-		return err
-	}
-	q := unsafe.Pointer(unsafe.SliceData(result))
-	if n == 0 {
-		q = nil
-	}
-	if p != nil && overlaps(origin, result) {
-		return invalid(op, ErrBuffer, "origin and result overlap")
-	}
-	co, err := accumulateOp[T](op, o)
+	a, err := getAccumulateArgs(op, w, origin, result, rank, disp, o)
 	if err != nil {
 		return err
 	}
 	t := datatype[T]()
-	if err := check(op, C.MPI_Get_accumulate(p, n, t, q, n, t, r, d, n, t, co, h)); err != nil {
+	if err := check(op, C.MPI_Get_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h)); err != nil {
 		return err
 	}
-	w.pin(p)
-	w.pin(q)
+	w.pin(a.r, a.p, a.q)
 	return nil
+}
+
+// rmaArgs are the checked arguments of an accumulate: the window, origin and
+// result buffers, their count, the target and the operator.
+type rmaArgs struct {
+	h    C.MPI_Win
+	p, q unsafe.Pointer
+	n, r C.int
+	d    C.MPI_Aint
+	o    C.MPI_Op
+}
+
+// accumulateArgs checks the arguments of Accumulate and Raccumulate.
+func accumulateArgs[T Type](op string, w *Win, origin []T, rank, disp int, o *Op) (a rmaArgs, err error) {
+	if a.h, a.p, a.n, a.r, a.d, err = rmaBuf(op, w, origin, rank, disp); err != nil {
+		return a, err
+	}
+	a.o, err = accumulateOp(op, o)
+	return a, err
+}
+
+// getAccumulateArgs checks the arguments of GetAccumulate and RgetAccumulate.
+func getAccumulateArgs[T Type](op string, w *Win, origin, result []T, rank, disp int, o *Op) (rmaArgs, error) {
+	if len(origin) != len(result) {
+		return rmaArgs{}, invalid(op, ErrCount, "origin has %d elements, result %d", len(origin), len(result))
+	}
+	a, err := accumulateArgs(op, w, origin, rank, disp, o)
+	if err != nil {
+		return a, err
+	}
+	if a.n > 0 {
+		a.q = unsafe.Pointer(unsafe.SliceData(result))
+		if overlaps(origin, result) {
+			return a, invalid(op, ErrBuffer, "origin and result overlap")
+		}
+	}
+	return a, nil
 }
 
 // overlaps reports whether two non-empty slices share memory.
@@ -437,7 +562,7 @@ func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error 
 	if err != nil {
 		return err
 	}
-	co, err := accumulateOp[T](op, o)
+	co, err := accumulateOp(op, o)
 	if err != nil {
 		return err
 	}
@@ -445,8 +570,7 @@ func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error 
 	if err := check(op, C.MPI_Fetch_and_op(p, q, datatype[T](), r, d, co, h)); err != nil {
 		return err
 	}
-	w.pin(p)
-	w.pin(q)
+	w.pin(r, p, q)
 	return nil
 }
 
@@ -468,9 +592,7 @@ func CompareAndSwap[T Type](w *Win, origin, compare, result *T, rank, disp int) 
 	if err := check(op, C.MPI_Compare_and_swap(p, c, q, datatype[T](), r, d, h)); err != nil {
 		return err
 	}
-	w.pin(p)
-	w.pin(c)
-	w.pin(q)
+	w.pin(r, p, c, q)
 	return nil
 }
 
@@ -570,7 +692,15 @@ func (w *Win) Flush(rank int) error {
 	if err != nil {
 		return err
 	}
-	return w.sync("MPI_Win_flush", func(h C.MPI_Win) C.int { return C.MPI_Win_flush(r, h) })
+	h, err := w.live("MPI_Win_flush")
+	if err != nil {
+		return err
+	}
+	if err := check("MPI_Win_flush", C.goipc_win_flush(r, winArg(h))); err != nil {
+		return err
+	}
+	w.flushed(r)
+	return nil
 }
 
 // FlushAll is Flush to every rank (MPI_Win_flush_all).
@@ -590,7 +720,11 @@ func (w *Win) FlushLocal(rank int) error {
 	if err != nil {
 		return err
 	}
-	return w.sync("MPI_Win_flush_local", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_local(r, h) })
+	err = w.sync("MPI_Win_flush_local", func(h C.MPI_Win) C.int { return C.MPI_Win_flush_local(r, h) })
+	if err == nil {
+		w.flushed(r)
+	}
+	return err
 }
 
 // FlushLocalAll is FlushLocal to every rank (MPI_Win_flush_local_all).
@@ -632,6 +766,7 @@ func (w *Win) Free() error {
 	}
 	w.memory.Unpin()
 	w.completedAll()
+	w.detachedAll()
 	return nil
 }
 
@@ -707,6 +842,42 @@ func Rget[T Type](w *Win, result []T, rank, disp int) (*Request, error) {
 	return req.started(op, C.MPI_Rget(p, n, t, r, d, n, t, h, &req.r))
 }
 
+// Raccumulate is Accumulate that returns a Request (MPI_Raccumulate), inside
+// a passive-target epoch. The Request completes when origin may be reused,
+// and pins it until then; the result is at the target after Flush or Unlock.
+func Raccumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) (*Request, error) {
+	const op = "MPI_Raccumulate"
+	a, err := accumulateArgs(op, w, origin, rank, disp, o)
+	if err == nil {
+		err = w.passive(op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
+	return req.started(op, C.MPI_Raccumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r))
+}
+
+// RgetAccumulate is GetAccumulate that returns a Request
+// (MPI_Rget_accumulate), inside a passive-target epoch. When the Request
+// completes, result holds the target's elements as they were before; the
+// Request pins origin and result until then.
+func RgetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) (*Request, error) {
+	const op = "MPI_Rget_accumulate"
+	a, err := getAccumulateArgs(op, w, origin, result, rank, disp, o)
+	if err == nil {
+		err = w.passive(op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := datatype[T]()
+	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
+	req.alsoPin(a.q)
+	return req.started(op, C.MPI_Rget_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r))
+}
+
 // passive refuses a request-based operation outside any passive-target
 // epoch, which MPI forbids and Open MPI's osc pt2pt accepts silently,
 // leaving a request that never completes.
@@ -717,4 +888,13 @@ func (w *Win) passive(op string) error {
 		return invalid(op, ErrRMASync, "outside a passive-target epoch (call Lock or LockAll first)")
 	}
 	return nil
+}
+
+// alsoPin pins a second buffer of a Request, until it completes: the result
+// of RgetAccumulate.
+func (r *Request) alsoPin(p unsafe.Pointer) {
+	if p != nil {
+		r.pin.Pin(p)
+		r.pinned = true
+	}
 }
