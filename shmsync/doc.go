@@ -56,7 +56,8 @@
 // The caller repairs what the dead holder may have left half done, then calls
 // Consistent and goes on. Unlocking without Consistent makes the mutex
 // unrecoverable: every later Lock fails with ErrNotRecoverable until some
-// process initialises it again. This is POSIX's robust mutex, and a C holder
+// process initialises it again, and a Wait that was waiting meanwhile returns
+// ErrNotRecoverable without the mutex (and releases the goroutine's thread). This is POSIX's robust mutex, and a C holder
 // and a Go holder die alike.
 //
 // # Cancellation
