@@ -85,6 +85,11 @@
 // or full or to watch seq while spinning; it acts only on what it reads
 // under the lock.
 //
+//   - Corrupt positions: under the lock, head and tail that no sends and
+//     receives can leave (tail - head > capacity in unsigned 64-bit
+//     arithmetic, which tail < head is too, or head or tail not a multiple
+//     of 8) make a send or receive fail with EBADMSG: never read them as a
+//     full or an empty ring.
 //   - Send of L bytes: lock. need = size(L); off = tail % capacity; pad =
 //     capacity - off if off + need > capacity, else 0. If tail - head + pad +
 //     need > capacity the ring is full: unlock (and wait). Otherwise, if
@@ -139,6 +144,7 @@
 // pthread_mutex_t, so every process on a ring uses the same C library ABI
 // (lock_size guards against mixing). The ring is memory like any other: a
 // process with write access can corrupt it, and a reader that finds a record
-// out of bounds fails with an error matching syscall.EBADMSG rather than
-// read past it.
+// out of bounds, or head and tail that the rules never leave, fails with an
+// error matching syscall.EBADMSG rather than read past it or wait forever.
+// A capacity that is not a multiple of 8 is refused, not rounded.
 package ring

@@ -24,7 +24,8 @@ type Options struct {
 	Mode      os.FileMode // permissions of a new named ring, whatever the umask; 0 means 0600
 
 	// Capacity is the size in bytes of a new ring's data area: a multiple
-	// of 8, at least MinCapacity; 0 means DefaultCapacity. An existing ring
+	// of 8 (others are refused, not rounded) from MinCapacity to
+	// MaxCapacity; 0 means DefaultCapacity. An existing ring
 	// keeps its own. The largest message is about half of it (MaxMessage).
 	Capacity int64
 
@@ -63,7 +64,7 @@ func Open(name string, opts *Options) (*Ring, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	capacity, err := capacityOf("shm_open", name, opts)
+	capacity, err := capacityOf(name, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func New(opts *Options) (*Ring, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	capacity, err := capacityOf("memfd_create", "ring", opts)
+	capacity, err := capacityOf("memfd:ring", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -144,16 +145,29 @@ func FromFile(f *os.File, opts *Options) (*Ring, error) {
 	return r, nil
 }
 
-// capacityOf checks opts.Capacity before anything is created.
-func capacityOf(op, name string, opts *Options) (uint64, error) {
-	c := opts.Capacity
-	switch {
+// MaxCapacity is the largest data area a ring may have.
+const MaxCapacity = 1 << 40
+
+// capacityOf checks opts.Capacity before anything is created. A capacity
+// that is not a multiple of 8 is refused, not rounded: the layout needs a
+// multiple of 8, and a rounded one would change MaxMessage behind the
+// caller's back.
+func capacityOf(name string, opts *Options) (uint64, error) {
+	bad := func(format string, args ...any) (uint64, error) {
+		return 0, errs.Path("ring create", name, errs.Invalid("Options.Capacity %d "+format, append([]any{opts.Capacity}, args...)...))
+	}
+	switch c := opts.Capacity; {
 	case c == 0:
 		return DefaultCapacity, nil
-	case c < MinCapacity || c%recordAlign != 0 || c > 1<<40:
-		return 0, errs.Path(op, name, errs.Invalid("ring capacity %d: want a multiple of %d from %d to 1TiB", c, recordAlign, MinCapacity))
+	case c < MinCapacity:
+		return bad("is below the minimum, MinCapacity (%d)", MinCapacity)
+	case c > MaxCapacity:
+		return bad("is above the maximum, MaxCapacity (1 TiB)")
+	case c%recordAlign != 0:
+		return bad("is not a multiple of %d: %d or %d would do", recordAlign, c&^(recordAlign-1), c&^(recordAlign-1)+recordAlign)
+	default:
+		return uint64(c), nil
 	}
-	return uint64(c), nil
 }
 
 // initialise writes a new ring's header into zeroed memory; the magic word
@@ -357,16 +371,22 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 func (r *Ring) trySend(msg []byte, looks int) (sent bool, err error) {
 	h := &r.h
 	if looks == 0 {
-		if r.capacity-(h.tail.Load()-h.head.Load()) < recordSize(len(msg)) { // a hint, read without the lock
+		// A hint, read without the lock; corrupt positions go on, to fail
+		// under it.
+		if used := h.tail.Load() - h.head.Load(); used <= r.capacity && r.capacity-used < recordSize(len(msg)) {
 			return false, nil
 		}
 		r.local.Lock()
 		defer r.local.Unlock()
 	}
-	if e := ringSend(r.base, r.capacity, msg, looks); e != syscall.EAGAIN {
+	switch e := ringSend(r.base, r.capacity, msg, looks); e {
+	case syscall.EAGAIN:
+		return false, nil
+	case syscall.EBADMSG:
+		return false, r.corruptPositions()
+	default:
 		return e == 0, errno(e)
 	}
-	return false, nil
 }
 
 // tryReceive takes a message into buf if there is one, taking the lock as
@@ -389,6 +409,9 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, err erro
 	case syscall.EMSGSIZE:
 		return 0, false, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, len(buf))
 	case syscall.EBADMSG:
+		if err := r.corruptPositions(); err != nil {
+			return 0, false, err
+		}
 		return 0, false, corrupt(n, h.head.Load())
 	}
 	return 0, false, e
@@ -400,6 +423,24 @@ func errno(e syscall.Errno) error {
 		return nil
 	}
 	return e
+}
+
+// sane tells whether head and tail are positions the layout allows (as the
+// shim's r_sane): tail at most capacity past head, both multiples of 8.
+func (r *Ring) sane(head, tail uint64) bool {
+	return tail-head <= r.capacity && (head|tail)%recordAlign == 0
+}
+
+// corruptPositions is the error for head and tail that no sequence of sends
+// and receives can leave, as they are now; nil if they look sane (then a
+// record was corrupt).
+func (r *Ring) corruptPositions() error {
+	head, tail := r.h.head.Load(), r.h.tail.Load()
+	if r.sane(head, tail) {
+		return nil
+	}
+	return errs.Hint(syscall.EBADMSG, "corrupt ring: head %d, tail %d: want head <= tail <= head + capacity %d, both multiples of %d",
+		head, tail, r.capacity, recordAlign)
 }
 
 // corrupt is the error for a record of length bytes at position pos that
@@ -440,6 +481,9 @@ func (r *Ring) Stat() (Stats, error) {
 		return r.locked(func() (bool, error) {
 			h := &r.h
 			head, tail := h.head.Load(), h.tail.Load()
+			if err := r.corruptPositions(); err != nil {
+				return false, err
+			}
 			s = Stats{Capacity: int(r.capacity), MaxMessage: r.MaxMessage(), Used: int(tail - head),
 				Sleepers: int(h.sleepers.Load()), Head: head, Tail: tail}
 			for pos := head; pos != tail; s.Messages++ {

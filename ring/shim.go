@@ -58,6 +58,14 @@ static int r_lock(unsigned char *b, int *died) {
 	return r_locked(b, pthread_mutex_lock(m), died);
 }
 
+// r_sane tells whether head and tail are positions the rules allow: tail
+// at most capacity past head (also false when tail < head: the difference
+// wraps), both multiples of 8. Anything else is a corrupt ring, which must
+// not read as full or empty, and send and receive fail with EBADMSG.
+static int r_sane(uint64_t cap, uint64_t head, uint64_t tail) {
+	return tail - head <= cap && (head | tail) % 8 == 0;
+}
+
 // r_fits tells whether a record of need bytes fits after tail, with the
 // padding before it if it would pass the end.
 static int r_fits(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
@@ -67,10 +75,11 @@ static int r_fits(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
 
 // r_ready tells whether a call could go on now, from a look at head and
 // tail without the lock: a record of need bytes fits (send), or with need
-// 0 the ring holds a record (receive).
+// 0 the ring holds a record (receive); or the positions look corrupt, which
+// the call must see under the lock too, to fail.
 static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
-	return need ? r_fits(cap, head, tail, need) : head != tail;
+	return !r_sane(cap, head, tail) || (need ? r_fits(cap, head, tail, need) : head != tail);
 }
 
 // r_enter takes the lock for a send (need bytes) or a receive (need 0). With
@@ -107,17 +116,17 @@ static void r_unlock(unsigned char *b, int changed) {
 }
 
 // ring_send appends the message of len bytes at msg, taking the lock as
-// r_enter does for looks: 0, EAGAIN when it does not fit now, or the lock's
-// error.
+// r_enter does for looks: 0, EAGAIN when it does not fit now, EBADMSG when
+// head and tail are corrupt, or the lock's error.
 static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, uint32_t len, int looks) {
 	uint64_t need = r_record_size(len);
 	int died, err = r_enter(b, cap, need, looks, &died);
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
-	if (!r_fits(cap, head, tail, need)) {
+	if (!r_sane(cap, head, tail) || !r_fits(cap, head, tail, need)) {
 		r_unlock(b, died);
-		return EAGAIN;
+		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
 	}
 	uint64_t off = tail % cap, pad = off + need > cap ? cap - off : 0;
 	if (pad) {
@@ -135,16 +144,17 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 // ring_receive takes the oldest message into buf, of size bytes, taking the
 // lock as r_enter does for looks, and sets *len to its length: 0, EAGAIN
 // when the ring is empty, EMSGSIZE when the message is longer than size (it
-// stays), EBADMSG for a record out of bounds (longer than max or past
-// tail), or the lock's error.
+// stays), EBADMSG for corrupt positions (*len 0) or a record out of bounds
+// (longer than max or past tail), or the lock's error.
 static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks) {
 	int died, err = r_enter(b, cap, 0, looks, &died);
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
-	if (head == tail) {
+	if (!r_sane(cap, head, tail) || head == tail) {
 		r_unlock(b, died);
-		return EAGAIN;
+		*len = 0;
+		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
 	}
 	uint64_t off = head % cap, skip = 0;
 	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
