@@ -45,6 +45,26 @@
 // leaves the sleepers count one too high, which costs every later change a
 // futex wake-up system call.
 //
+// # Truncation
+//
+// A process that shrinks the file under a mapping (ftruncate) makes every
+// later touch of the pages past the new end raise SIGBUS, which kills a
+// program, even a Go one when the touch is in C. An anonymous ring cannot be
+// shrunk: New seals its memfd at its size (F_SEAL_SHRINK, F_SEAL_GROW,
+// F_SEAL_SEAL), and ftruncate fails with EPERM in every process. A named
+// ring (or a file given to FromFile without that seal) can be: the package
+// then takes SIGBUS for the ring's pages (a handler that passes every other
+// SIGBUS on to Go's), puts private zero pages in place of those that are
+// gone, and every call on the ring, a waiting one too, fails with an error
+// matching syscall.EFAULT that says the ring was truncated; its messages are
+// lost. Close then keeps the ring's address range mapped until the process
+// exits (a lock of it may still be on a thread's robust list). A waiter
+// asleep at that instant notices within a second. The protection ends if the
+// program later calls signal.Notify or signal.Reset for SIGBUS, which
+// reinstall Go's handler. Opening checks that the file holds the whole ring.
+// The C and Python implementations do nothing of the kind: a truncation
+// kills them with SIGBUS, unless a C program handles the signal itself.
+//
 // # Layout, version 1
 //
 // A ring is a header of 256 bytes followed by the data area of capacity

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/mmap"
 	"github.com/goipc/ipc/posix"
@@ -48,8 +50,10 @@ type Ring struct {
 	capacity uint64
 	mu       *shmsync.Mutex
 	spin     time.Duration
-	file     *os.File     // the memfd or file the ring was made from; nil for a named ring
-	release  func() error // unmaps the ring and closes what it came from
+	file     *os.File              // the memfd or file the ring was made from; nil for a named ring
+	release  func() error          // unmaps the ring and closes what it came from
+	size     func() (int64, error) // the size of the file now, for the error a truncation gets
+	guard    *guard                // the ring's pages in the SIGBUS handler; nil for a sealed memfd
 
 	local  sync.Mutex   // one goroutine of this process at a time takes mu: one thread
 	use    sync.RWMutex // held for reading by every call that touches the memory; Close writes
@@ -89,7 +93,7 @@ func Open(name string, opts *Options) (*Ring, error) {
 	if created {
 		initialise(mem, capacity)
 	}
-	r, err := attach(shm.Name(), mem, opts, nil, shm.Close)
+	r, err := attach(shm.Name(), mem, opts, nil, source{shm.Close, shm.Size, false})
 	if err != nil {
 		shm.Close()
 		if created {
@@ -100,25 +104,58 @@ func Open(name string, opts *Options) (*Ring, error) {
 	return r, nil
 }
 
+// source is what a ring's memory came from: how to release it, how large
+// its file is now, and whether a seal keeps the file from shrinking.
+type source struct {
+	release func() error
+	size    func() (int64, error)
+	sealed  bool
+}
+
+// fileSource is the source of a mapping of a whole file or memfd.
+func fileSource(m *mmap.Mapping) source {
+	return source{release: m.Close, size: func() (int64, error) {
+		fi, err := m.File().Stat()
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	}, sealed: sealedSize(m.File())}
+}
+
+// sealedSize tells whether f is a memfd sealed against shrinking
+// (F_SEAL_SHRINK), whose mappings no truncation can reach.
+func sealedSize(f *os.File) bool {
+	seals := 0
+	rc, err := f.SyscallConn()
+	if err == nil {
+		rc.Control(func(fd uintptr) { seals, err = unix.FcntlInt(fd, unix.F_GET_SEALS, 0) })
+	}
+	return err == nil && seals&unix.F_SEAL_SHRINK != 0
+}
+
 // Unlink removes the named ring; processes that have it open keep using it.
 func Unlink(name string) error { return posix.UnlinkSharedMemory(name) }
 
 // New creates an anonymous ring in a memfd. Hand File to other processes
 // (exec.Cmd.ExtraFiles, or a Unix socket), which reach it with FromFile.
+// The memfd is sealed at its size (F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL):
+// no process can truncate it under the processes that map it.
 func New(opts *Options) (*Ring, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	capacity, err := capacityOf("memfd:ring", opts)
+	const name = "memfd:ring"
+	capacity, err := capacityOf(name, opts)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mmap.Shared(headerSize + int64(capacity))
+	m, err := sealedMemory(name, headerSize+int64(capacity))
 	if err != nil {
 		return nil, err
 	}
 	initialise(m.Bytes(), capacity)
-	r, err := attach("memfd:ring", m.Bytes(), opts, m.File(), m.Close)
+	r, err := attach(name, m.Bytes(), opts, m.File(), fileSource(m))
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -137,7 +174,7 @@ func FromFile(f *os.File, opts *Options) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := attach(f.Name(), m.Bytes(), opts, m.File(), m.Close)
+	r, err := attach(f.Name(), m.Bytes(), opts, m.File(), fileSource(m))
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -147,6 +184,27 @@ func FromFile(f *os.File, opts *Options) (*Ring, error) {
 
 // MaxCapacity is the largest data area a ring may have.
 const MaxCapacity = 1 << 40
+
+// sealedMemory maps size bytes of a new memfd, allocated (as mmap.Shared's)
+// and sealed at that size.
+func sealedMemory(name string, size int64) (*mmap.Mapping, error) {
+	if err := errs.FitsInMemory("memfd_create", name, size); err != nil {
+		return nil, err
+	}
+	fd, err := unix.MemfdCreate("goipc-ring", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, errs.Path("memfd_create", name, err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	if err := mmap.Grow(f, size); err != nil {
+		return nil, err
+	}
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL); err != nil {
+		return nil, errs.Path("fcntl F_ADD_SEALS", name, err)
+	}
+	return mmap.Map(f, mmap.ReadWrite, 0, size)
+}
 
 // capacityOf checks opts.Capacity before anything is created. A capacity
 // that is not a multiple of 8 is refused, not rounded: the layout needs a
@@ -183,7 +241,7 @@ func initialise(mem []byte, capacity uint64) {
 }
 
 // attach checks the header of mem and returns the ring it holds.
-func attach(name string, mem []byte, opts *Options, file *os.File, release func() error) (*Ring, error) {
+func attach(name string, mem []byte, opts *Options, file *os.File, src source) (*Ring, error) {
 	bad := func(format string, args ...any) (*Ring, error) {
 		return nil, errs.Path("ring open", name, errs.Invalid(format, args...))
 	}
@@ -209,13 +267,19 @@ func attach(name string, mem []byte, opts *Options, file *os.File, release func(
 	if err != nil {
 		return nil, errs.Path("ring open", name, err)
 	}
+	var g *guard
+	if !src.sealed {
+		if g, err = guardRange(mem); err != nil {
+			return nil, errs.Path("ring open", name, err)
+		}
+	}
 	h.data = mem[headerSize : headerSize+h.capacity.Load()]
 	spin := opts.Spin
 	if spin == 0 {
 		spin = DefaultSpin
 	}
 	return &Ring{name: name, h: h, base: unsafe.Pointer(unsafe.SliceData(mem)), capacity: h.capacity.Load(), mu: mu, spin: spin,
-		file: file, release: release, done: make(chan struct{})}, nil
+		file: file, release: src.release, size: src.size, guard: g, done: make(chan struct{})}, nil
 }
 
 // Name returns the ring's name: "/name" for a named ring; "" for a nil or
@@ -326,7 +390,29 @@ func (r *Ring) call(op string, fn func() error) error {
 	if r.closed.Load() {
 		return errs.Closed(op, r.name)
 	}
-	return errs.Path(op, r.name, fn())
+	if r.guard.faulted() {
+		return errs.Path(op, r.name, r.truncated())
+	}
+	err := fn()
+	if r.guard.faulted() { // what fn did, it did on pages that are gone
+		err = r.truncated()
+	}
+	return errs.Path(op, r.name, err)
+}
+
+// errTruncated ends the wait of a call on a truncated ring, which call
+// turns into truncated's error.
+var errTruncated = errors.New("ring truncated")
+
+// truncated is the error of every call on a ring whose file another process
+// shrank: what the ring held is gone.
+func (r *Ring) truncated() error {
+	size, err := r.size()
+	if err != nil {
+		return errs.Hint(syscall.EFAULT, "the ring's memory was cut short by another process (truncated)")
+	}
+	return errs.Hint(syscall.EFAULT, "another process truncated the ring's file to %d bytes: the ring takes %d, and what it held is lost",
+		size, headerSize+r.capacity)
 }
 
 // locked runs fn holding the ring's lock, after repairing what a holder
@@ -335,7 +421,7 @@ func (r *Ring) call(op string, fn func() error) error {
 func (r *Ring) locked(fn func() (changed bool, err error)) error {
 	r.local.Lock()
 	defer r.local.Unlock()
-	err := r.mu.Lock(context.Background())
+	err := r.mu.Lock(sliced{context.Background()})
 	died := errors.Is(err, shmsync.ErrOwnerDead)
 	if died {
 		// Head and tail are each one store, made after the data they
@@ -361,6 +447,16 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 	}
 	return err
 }
+
+// sliced is a context that never ends but might, as shmsync sees it: its
+// Lock then waits in slices, looking at the lock between them, so that a
+// waiter on a ring truncated meanwhile fails (see fault.go) instead of
+// sleeping on a futex that no one can wake any more.
+type sliced struct{ context.Context }
+
+var never = make(chan struct{})
+
+func (sliced) Done() <-chan struct{} { return never }
 
 // trySend appends msg if it fits. With looks 0 it takes the lock however
 // long another holds it; otherwise it watches the ring in the shim for up
@@ -519,5 +615,14 @@ func (r *Ring) Close() error {
 	// Every call holds use for reading until it returns, the sleeper too.
 	r.use.Lock()
 	defer r.use.Unlock()
+	if r.guard.faulted() {
+		// The mapping stays, with its slot (see guard.release); only
+		// the descriptor of an anonymous ring goes now.
+		if r.file != nil {
+			return r.file.Close()
+		}
+		return nil
+	}
+	r.guard.release()
 	return r.release()
 }

@@ -48,14 +48,29 @@ static int r_locked(unsigned char *b, int err, int *died) {
 	return err;
 }
 
+static const struct timespec r_past;
+
 // r_lock takes the ring's lock, watching it a while first (a robust mutex
 // sleeps in the kernel as soon as it finds itself taken, and holders hold
-// it for a copy).
+// it for a copy). It sleeps in slices of 100ms, each ending with a new look
+// at the lock: a thread asleep on the futex of a ring that another process
+// truncates would never be woken (see fault.go), and its next look fails.
 static int r_lock(unsigned char *b, int *died) {
 	pthread_mutex_t *m = R_LOCK(b);
 	for (int i = 0; i < 1000 && __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; i++)
 		r_relax();
-	return r_locked(b, pthread_mutex_lock(m), died);
+	int err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &r_past);
+	while (err == ETIMEDOUT) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += 100000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &t);
+	}
+	return r_locked(b, err, died);
 }
 
 // r_sane tells whether head and tail are positions the rules allow: tail
@@ -88,7 +103,6 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 // call looks ready and the lock free; it never waits for the lock (a
 // clocklock with a deadline long past), so that a spinning thread never
 // sleeps in the kernel: EAGAIN when it did not take it.
-static const struct timespec r_past;
 
 static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int *died) {
 	if (looks == 0)
