@@ -85,6 +85,10 @@ func Open(name string, opts *Options) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
+	if size, err := shm.Size(); err == nil && size == 0 { // created by someone who has not sized it yet
+		shm.Close()
+		return nil, errs.Path("ring open", name, errs.Invalid("the object is empty: not a ring, or one its creator is still making: try again"))
+	}
 	mem, err := shm.Map(posix.ReadWrite)
 	if err != nil {
 		shm.Close()
