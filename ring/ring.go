@@ -425,7 +425,7 @@ func (r *Ring) truncated() error {
 func (r *Ring) locked(fn func() (changed bool, err error)) error {
 	r.local.Lock()
 	defer r.local.Unlock()
-	err := r.mu.Lock(sliced{context.Background()})
+	err := r.lock()
 	died := errors.Is(err, shmsync.ErrOwnerDead)
 	if died {
 		// Head and tail are each one store, made after the data they
@@ -452,15 +452,27 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 	return err
 }
 
-// sliced is a context that never ends but might, as shmsync sees it: its
-// Lock then waits in slices, looking at the lock between them, so that a
-// waiter on a ring truncated meanwhile fails (see fault.go) instead of
-// sleeping on a futex that no one can wake any more.
-type sliced struct{ context.Context }
+// lock takes the ring's lock, waiting for it in waits of lockSlice, each
+// ending with a new look at the lock, so that a waiter on a ring truncated
+// meanwhile fails (see fault.go) instead of sleeping on a futex that no one
+// can wake any more. An uncontended lock allocates nothing.
+func (r *Ring) lock() error {
+	if err := r.mu.TryLock(); !errors.Is(err, syscall.EBUSY) {
+		return err
+	}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), lockSlice)
+		err := r.mu.Lock(ctx)
+		cancel()
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+	}
+}
 
-var never = make(chan struct{})
-
-func (sliced) Done() <-chan struct{} { return never }
+// lockSlice is the longest a wait for the ring's lock lasts before it looks
+// at the lock again.
+const lockSlice = 100 * time.Millisecond
 
 // trySend appends msg if it fits. With looks 0 it takes the lock however
 // long another holds it; otherwise it watches the ring in the shim for up

@@ -61,6 +61,8 @@ static int self(void) {
 	return self_tid;
 }
 
+static unsigned int *mutex_word(pthread_mutex_t *m) { return (unsigned int *)&m->__data.__lock; }
+
 static int mutex_holding(pthread_mutex_t *m) {
 	return (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) & TID_MASK) == self();
 }
@@ -137,6 +139,7 @@ func mutexChecks(m *mutexT) syscall.Errno     { return syscall.Errno(C.mutex_che
 func mutexUnlock(m *mutexT) syscall.Errno     { return syscall.Errno(C.mutex_unlock(m)) }
 func mutexConsistent(m *mutexT) syscall.Errno { return syscall.Errno(C.mutex_consistent(m)) }
 func mutexHolding(m *mutexT) bool             { return C.mutex_holding(m) != 0 }
+func mutexWord(m *mutexT) *C.uint             { return C.mutex_word(m) }
 
 // mutexLock waits at most d, or forever when d < 0.
 func mutexLock(m *mutexT, d time.Duration) syscall.Errno {
