@@ -71,7 +71,9 @@
 // context interrupts (package internal/blocking signals the thread); once it
 // has the lock it sets the bit again, as glibc does after a wait, so that no
 // other sleeper is forgotten. It wakes only when the lock changes hands or the
-// context ends. A Wait whose context can end still waits in slices of at most
+// context ends. (A priority-inheritance mutex, which C can make, is handed on
+// by the kernel to its own kind of waiter only: Lock waits for one in glibc's
+// calls, in slices of 10ms.) A Wait whose context can end still waits in slices of at most
 // 10ms and looks at the context between them: the thread sleeps on a futex
 // inside glibc's condition variable (a group's signal count, in a protocol
 // glibc rewrote in 2.25 and keeps private), and waking it from outside would

@@ -84,3 +84,43 @@ func TestCondWaitNotRecoverable(t *testing.T) {
 		t.Errorf("%d goroutines parked after Wait, want 1 (the test cannot see the one it checks)", n)
 	}
 }
+
+// TestLockPriorityInheritance: a priority-inheritance mutex that C made is
+// handed on by the kernel to FUTEX_LOCK_PI waiters only; a Lock whose
+// context can end must still get it when its holder unlocks.
+func TestLockPriorityInheritance(t *testing.T) {
+	m, err := mmap.Shared(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cmd := exec.Command(peer(t), "init-pi")
+	cmd.ExtraFiles = []*os.File{m.File()}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("shmsync_peer init-pi: %v %s", err, out)
+	}
+	mu, err := shmsync.MutexAt(m.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mu.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+	defer cancel()
+	locked := make(chan error)
+	go func() {
+		err := mu.Lock(ctx)
+		if err == nil {
+			err = mu.Unlock()
+		}
+		locked <- err
+	}()
+	testutil.WaitGoroutines(t, 1, "syscall", "shmsync.(*Mutex).Lock") // waiting
+	if err := mu.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-locked; err != nil {
+		t.Fatalf("Lock of a priority-inheritance mutex its holder released: %v", err)
+	}
+}

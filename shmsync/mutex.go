@@ -120,6 +120,21 @@ func (m *Mutex) Lock(ctx context.Context) error {
 		if ctx.Done() == nil {
 			return mutexLock(m.m, -1)
 		}
+		if mutexPI(m.m) {
+			// A priority-inheritance mutex (which C may have made) hands
+			// itself on in the kernel to FUTEX_LOCK_PI waiters only: wait
+			// in glibc's calls, in slices.
+			for {
+				wait, ok := slice(ctx)
+				if !ok {
+					cancelled = ended(ctx)
+					return syscall.ETIMEDOUT
+				}
+				if e := mutexLock(m.m, wait); e != syscall.ETIMEDOUT {
+					return e
+				}
+			}
+		}
 		word, waited := m.word(), false
 		for {
 			// Take it if it is free (or its owner died): glibc does the
