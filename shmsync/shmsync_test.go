@@ -356,10 +356,10 @@ func TestLockSleepsUntilUnlock(t *testing.T) {
 	}()
 	waiter := <-tid
 	task := fmt.Sprintf("/proc/self/task/%d/", waiter)
-	testutil.WaitUntil(t, func() bool {
+	testutil.WaitUntil(t, func() bool { // in Lock's futex wait, and asleep there
 		b, _ := os.ReadFile(task + "wchan")
-		return strings.HasPrefix(string(b), "futex")
-	}, "the waiter asleep on a futex")
+		return testutil.Parked("syscall", "shmsync.futexWait") == 1 && strings.HasPrefix(string(b), "futex")
+	}, "the waiter asleep on the lock's futex")
 	switches := func() int {
 		b, _ := os.ReadFile(task + "status")
 		_, after, _ := strings.Cut(string(b), "voluntary_ctxt_switches:")
