@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/mmap"
 	"github.com/goipc/ipc/ring"
 )
 
@@ -95,5 +96,24 @@ func TestSealedRing(t *testing.T) {
 	buf := make([]byte, 64)
 	if n, err := r.TryReceive(buf); err != nil || string(buf[:n]) != "still here" {
 		t.Fatalf("TryReceive: %q, %v", buf[:n], err)
+	}
+}
+
+// TestOtherFaultsReachGo: with the rings' SIGBUS handler installed (a named
+// ring is open), a SIGBUS elsewhere still reaches Go's handler: package
+// mmap's ReadAt of a truncated file fails with EFAULT, as without rings.
+func TestOtherFaultsReachGo(t *testing.T) {
+	newRing(t, 4096) // installs the handler
+	path := t.TempDir() + "/file"
+	m, err := mmap.Create(path, 3*4096, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := os.Truncate(path, 4096); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ReadAt(make([]byte, 8), 2*4096); !errors.Is(err, syscall.EFAULT) {
+		t.Fatalf("mmap ReadAt past the end of a truncated file: %v, want EFAULT", err)
 	}
 }
