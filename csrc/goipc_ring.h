@@ -137,6 +137,15 @@ static inline void goipc_ring_unlock(struct goipc_ring *r, int changed, int died
 		goipc_ring_wake(r);
 }
 
+/* goipc_ring_sane tells whether head and tail are positions the rules
+ * allow: tail at most capacity past head (the unsigned difference also
+ * catches tail < head), both multiples of 8. Others mean a corrupt ring
+ * (EBADMSG), never a full or empty one. */
+static inline int goipc_ring_sane(const struct goipc_ring *r, uint64_t head, uint64_t tail)
+{
+	return tail - head <= r->capacity && (head | tail) % 8 == 0;
+}
+
 static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uint32_t len)
 {
 	if (len > goipc_ring_max_message(r))
@@ -145,6 +154,10 @@ static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uin
 	if (err)
 		return err;
 	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r), need = goipc_ring_record_size(len);
+	if (!goipc_ring_sane(r, head, tail)) {
+		goipc_ring_unlock(r, 0, died);
+		return EBADMSG;
+	}
 	uint64_t off = tail % r->capacity, pad = off + need > r->capacity ? r->capacity - off : 0;
 	if (tail - head + pad + need > r->capacity) {
 		goipc_ring_unlock(r, 0, died);
@@ -167,9 +180,9 @@ static inline int goipc_ring_try_recv(struct goipc_ring *r, void *buf, uint32_t 
 	if (err)
 		return err;
 	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r);
-	if (head == tail) {
+	if (!goipc_ring_sane(r, head, tail) || head == tail) {
 		goipc_ring_unlock(r, 0, died);
-		return EAGAIN;
+		return goipc_ring_sane(r, head, tail) ? EAGAIN : EBADMSG;
 	}
 	uint64_t off = head % r->capacity, skip = 0;
 	uint32_t l = *(uint32_t *)(GR_DATA(r) + off);

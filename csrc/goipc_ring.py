@@ -29,7 +29,7 @@ PAD = 0xFFFFFFFF
 OFF_LOCK, OFF_HEAD, OFF_TAIL, OFF_SEQ, OFF_SLEEPERS = 64, 128, 136, 144, 148
 SYS_FUTEX = {"x86_64": 202, "aarch64": 98}[os.uname().machine]
 FUTEX_WAIT, FUTEX_WAKE = 0, 1
-EOWNERDEAD, EAGAIN = 130, 11
+EOWNERDEAD, EAGAIN, EBADMSG = 130, 11, 74
 LOCK_SIZE = 40 if os.uname().machine == "x86_64" else 48  # sizeof(pthread_mutex_t), glibc
 
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -120,12 +120,26 @@ class Ring:
         if wake:
             _libc.syscall(SYS_FUTEX, self.seq_addr, FUTEX_WAKE, 0x7FFFFFFF, None, None, 0)
 
+    def _positions(self):
+        """Returns head and tail, read under the lock; raises EBADMSG for
+        positions the rules never leave (tail more than capacity past head,
+        tail behind head, either not a multiple of 8): a corrupt ring, not a
+        full or empty one."""
+        head, tail = self._u64(OFF_HEAD), self._u64(OFF_TAIL)
+        if tail < head or tail - head > self.capacity or (head | tail) % 8:
+            raise RingError(EBADMSG, "corrupt ring: head %d, tail %d, capacity %d" % (head, tail, self.capacity))
+        return head, tail
+
     def try_send(self, msg):
         """Sends msg if it fits now; returns whether it did."""
         if len(msg) > self.max_message:
             raise RingError(22, "message of %d bytes > the ring's maximum %d" % (len(msg), self.max_message))
         died = self._lock()
-        head, tail = self._u64(OFF_HEAD), self._u64(OFF_TAIL)
+        try:
+            head, tail = self._positions()
+        except RingError:
+            self._unlock(False, died)
+            raise
         need = record_size(len(msg))
         off = tail % self.capacity
         pad = self.capacity - off if off + need > self.capacity else 0
@@ -144,7 +158,11 @@ class Ring:
     def try_receive(self):
         """Returns the oldest message, or None when the ring is empty."""
         died = self._lock()
-        head, tail = self._u64(OFF_HEAD), self._u64(OFF_TAIL)
+        try:
+            head, tail = self._positions()
+        except RingError:
+            self._unlock(False, died)
+            raise
         if head == tail:
             self._unlock(False, died)
             return None
@@ -155,7 +173,7 @@ class Ring:
             n = self._u32(HEADER)
         if n > self.max_message or head + skip + record_size(n) > tail:
             self._unlock(False, died)
-            raise RingError(74, "corrupt ring: a record of %d bytes at position %d" % (n, head))
+            raise RingError(EBADMSG, "corrupt ring: a record of %d bytes at position %d" % (n, head))
         msg = bytes(self.mem[HEADER + off + 4:HEADER + off + 4 + n])
         struct.pack_into("=Q", self.mem, OFF_HEAD, head + skip + record_size(n))
         self._unlock(True, died)
@@ -262,4 +280,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    try:
+        main(sys.argv)
+    except RingError as e:  # exit status 1, as ring_peer's die
+        sys.exit("goipc_ring.py: %s: %s" % (os.strerror(e.errno), e.strerror))

@@ -5,6 +5,7 @@
  * 144, inside at 152, flag at 160.
  *
  *   init       initialise the mutex (robust, process-shared) and the cond
+ *   init-pi    the same, with a priority-inheritance mutex
  *   count N    lock, count++, unlock, N times
  *   hold       forever: lock, check nobody else is inside, a++, work, b++,
  *              unlock, work; prints "ready" once it has locked once. Killed
@@ -62,11 +63,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *mode = argv[1];
-	if (strcmp(mode, "init") == 0) {
+	if (strcmp(mode, "init") == 0 || strcmp(mode, "init-pi") == 0) {
 		pthread_mutexattr_t ma;
 		pthread_mutexattr_init(&ma);
 		pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
 		pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+		if (strcmp(mode, "init-pi") == 0)
+			pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
 		pthread_condattr_t ca;
 		pthread_condattr_init(&ca);
 		pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/mmap"
 	"github.com/goipc/ipc/posix"
@@ -24,7 +26,8 @@ type Options struct {
 	Mode      os.FileMode // permissions of a new named ring, whatever the umask; 0 means 0600
 
 	// Capacity is the size in bytes of a new ring's data area: a multiple
-	// of 8, at least MinCapacity; 0 means DefaultCapacity. An existing ring
+	// of 8 (others are refused, not rounded) from MinCapacity to
+	// MaxCapacity; 0 means DefaultCapacity. An existing ring
 	// keeps its own. The largest message is about half of it (MaxMessage).
 	Capacity int64
 
@@ -47,8 +50,10 @@ type Ring struct {
 	capacity uint64
 	mu       *shmsync.Mutex
 	spin     time.Duration
-	file     *os.File     // the memfd or file the ring was made from; nil for a named ring
-	release  func() error // unmaps the ring and closes what it came from
+	file     *os.File              // the memfd or file the ring was made from; nil for a named ring
+	release  func() error          // unmaps the ring and closes what it came from
+	size     func() (int64, error) // the size of the file now, for the error a truncation gets
+	guard    *guard                // the ring's pages in the SIGBUS handler; nil for a sealed memfd
 
 	local  sync.Mutex   // one goroutine of this process at a time takes mu: one thread
 	use    sync.RWMutex // held for reading by every call that touches the memory; Close writes
@@ -63,7 +68,7 @@ func Open(name string, opts *Options) (*Ring, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	capacity, err := capacityOf("shm_open", name, opts)
+	capacity, err := capacityOf(name, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +85,10 @@ func Open(name string, opts *Options) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
+	if size, err := shm.Size(); err == nil && size == 0 { // created by someone who has not sized it yet
+		shm.Close()
+		return nil, errs.Path("ring open", name, errs.Invalid("the object is empty: not a ring, or one its creator is still making: try again"))
+	}
 	mem, err := shm.Map(posix.ReadWrite)
 	if err != nil {
 		shm.Close()
@@ -88,7 +97,7 @@ func Open(name string, opts *Options) (*Ring, error) {
 	if created {
 		initialise(mem, capacity)
 	}
-	r, err := attach(shm.Name(), mem, opts, nil, shm.Close)
+	r, err := attach(shm.Name(), mem, opts, nil, source{shm.Close, shm.Size, false})
 	if err != nil {
 		shm.Close()
 		if created {
@@ -99,25 +108,58 @@ func Open(name string, opts *Options) (*Ring, error) {
 	return r, nil
 }
 
+// source is what a ring's memory came from: how to release it, how large
+// its file is now, and whether a seal keeps the file from shrinking.
+type source struct {
+	release func() error
+	size    func() (int64, error)
+	sealed  bool
+}
+
+// fileSource is the source of a mapping of a whole file or memfd.
+func fileSource(m *mmap.Mapping) source {
+	return source{release: m.Close, size: func() (int64, error) {
+		fi, err := m.File().Stat()
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	}, sealed: sealedSize(m.File())}
+}
+
+// sealedSize tells whether f is a memfd sealed against shrinking
+// (F_SEAL_SHRINK), whose mappings no truncation can reach.
+func sealedSize(f *os.File) bool {
+	seals := 0
+	rc, err := f.SyscallConn()
+	if err == nil {
+		rc.Control(func(fd uintptr) { seals, err = unix.FcntlInt(fd, unix.F_GET_SEALS, 0) })
+	}
+	return err == nil && seals&unix.F_SEAL_SHRINK != 0
+}
+
 // Unlink removes the named ring; processes that have it open keep using it.
 func Unlink(name string) error { return posix.UnlinkSharedMemory(name) }
 
 // New creates an anonymous ring in a memfd. Hand File to other processes
 // (exec.Cmd.ExtraFiles, or a Unix socket), which reach it with FromFile.
+// The memfd is sealed at its size (F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL):
+// no process can truncate it under the processes that map it.
 func New(opts *Options) (*Ring, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	capacity, err := capacityOf("memfd_create", "ring", opts)
+	const name = "memfd:ring"
+	capacity, err := capacityOf(name, opts)
 	if err != nil {
 		return nil, err
 	}
-	m, err := mmap.Shared(headerSize + int64(capacity))
+	m, err := sealedMemory(name, headerSize+int64(capacity))
 	if err != nil {
 		return nil, err
 	}
 	initialise(m.Bytes(), capacity)
-	r, err := attach("memfd:ring", m.Bytes(), opts, m.File(), m.Close)
+	r, err := attach(name, m.Bytes(), opts, m.File(), fileSource(m))
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -136,7 +178,7 @@ func FromFile(f *os.File, opts *Options) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := attach(f.Name(), m.Bytes(), opts, m.File(), m.Close)
+	r, err := attach(f.Name(), m.Bytes(), opts, m.File(), fileSource(m))
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -144,16 +186,50 @@ func FromFile(f *os.File, opts *Options) (*Ring, error) {
 	return r, nil
 }
 
-// capacityOf checks opts.Capacity before anything is created.
-func capacityOf(op, name string, opts *Options) (uint64, error) {
-	c := opts.Capacity
-	switch {
+// MaxCapacity is the largest data area a ring may have.
+const MaxCapacity = 1 << 40
+
+// sealedMemory maps size bytes of a new memfd, allocated (as mmap.Shared's)
+// and sealed at that size.
+func sealedMemory(name string, size int64) (*mmap.Mapping, error) {
+	if err := errs.FitsInMemory("memfd_create", name, size); err != nil {
+		return nil, err
+	}
+	fd, err := unix.MemfdCreate("goipc-ring", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, errs.Path("memfd_create", name, err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	if err := mmap.Grow(f, size); err != nil {
+		return nil, err
+	}
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL); err != nil {
+		return nil, errs.Path("fcntl F_ADD_SEALS", name, err)
+	}
+	return mmap.Map(f, mmap.ReadWrite, 0, size)
+}
+
+// capacityOf checks opts.Capacity before anything is created. A capacity
+// that is not a multiple of 8 is refused, not rounded: the layout needs a
+// multiple of 8, and a rounded one would change MaxMessage behind the
+// caller's back.
+func capacityOf(name string, opts *Options) (uint64, error) {
+	bad := func(format string, args ...any) (uint64, error) {
+		return 0, errs.Path("ring create", name, errs.Invalid("Options.Capacity %d "+format, append([]any{opts.Capacity}, args...)...))
+	}
+	switch c := opts.Capacity; {
 	case c == 0:
 		return DefaultCapacity, nil
-	case c < MinCapacity || c%recordAlign != 0 || c > 1<<40:
-		return 0, errs.Path(op, name, errs.Invalid("ring capacity %d: want a multiple of %d from %d to 1TiB", c, recordAlign, MinCapacity))
+	case c < MinCapacity:
+		return bad("is below the minimum, MinCapacity (%d)", MinCapacity)
+	case c > MaxCapacity:
+		return bad("is above the maximum, MaxCapacity (1 TiB)")
+	case c%recordAlign != 0:
+		return bad("is not a multiple of %d: %d or %d would do", recordAlign, c&^(recordAlign-1), c&^(recordAlign-1)+recordAlign)
+	default:
+		return uint64(c), nil
 	}
-	return uint64(c), nil
 }
 
 // initialise writes a new ring's header into zeroed memory; the magic word
@@ -169,7 +245,7 @@ func initialise(mem []byte, capacity uint64) {
 }
 
 // attach checks the header of mem and returns the ring it holds.
-func attach(name string, mem []byte, opts *Options, file *os.File, release func() error) (*Ring, error) {
+func attach(name string, mem []byte, opts *Options, file *os.File, src source) (*Ring, error) {
 	bad := func(format string, args ...any) (*Ring, error) {
 		return nil, errs.Path("ring open", name, errs.Invalid(format, args...))
 	}
@@ -195,13 +271,19 @@ func attach(name string, mem []byte, opts *Options, file *os.File, release func(
 	if err != nil {
 		return nil, errs.Path("ring open", name, err)
 	}
+	var g *guard
+	if !src.sealed {
+		if g, err = guardRange(mem); err != nil {
+			return nil, errs.Path("ring open", name, err)
+		}
+	}
 	h.data = mem[headerSize : headerSize+h.capacity.Load()]
 	spin := opts.Spin
 	if spin == 0 {
 		spin = DefaultSpin
 	}
 	return &Ring{name: name, h: h, base: unsafe.Pointer(unsafe.SliceData(mem)), capacity: h.capacity.Load(), mu: mu, spin: spin,
-		file: file, release: release, done: make(chan struct{})}, nil
+		file: file, release: src.release, size: src.size, guard: g, done: make(chan struct{})}, nil
 }
 
 // Name returns the ring's name: "/name" for a named ring; "" for a nil or
@@ -312,7 +394,29 @@ func (r *Ring) call(op string, fn func() error) error {
 	if r.closed.Load() {
 		return errs.Closed(op, r.name)
 	}
-	return errs.Path(op, r.name, fn())
+	if r.guard.faulted() {
+		return errs.Path(op, r.name, r.truncated())
+	}
+	err := fn()
+	if r.guard.faulted() { // what fn did, it did on pages that are gone
+		err = r.truncated()
+	}
+	return errs.Path(op, r.name, err)
+}
+
+// errTruncated ends the wait of a call on a truncated ring, which call
+// turns into truncated's error.
+var errTruncated = errors.New("ring truncated")
+
+// truncated is the error of every call on a ring whose file another process
+// shrank: what the ring held is gone.
+func (r *Ring) truncated() error {
+	size, err := r.size()
+	if err != nil {
+		return errs.Hint(syscall.EFAULT, "the ring's memory was cut short by another process (truncated)")
+	}
+	return errs.Hint(syscall.EFAULT, "another process truncated the ring's file to %d bytes: the ring takes %d, and what it held is lost",
+		size, headerSize+r.capacity)
 }
 
 // locked runs fn holding the ring's lock, after repairing what a holder
@@ -321,7 +425,7 @@ func (r *Ring) call(op string, fn func() error) error {
 func (r *Ring) locked(fn func() (changed bool, err error)) error {
 	r.local.Lock()
 	defer r.local.Unlock()
-	err := r.mu.Lock(context.Background())
+	err := r.lock()
 	died := errors.Is(err, shmsync.ErrOwnerDead)
 	if died {
 		// Head and tail are each one store, made after the data they
@@ -348,6 +452,28 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 	return err
 }
 
+// lock takes the ring's lock, waiting for it in waits of lockSlice, each
+// ending with a new look at the lock, so that a waiter on a ring truncated
+// meanwhile fails (see fault.go) instead of sleeping on a futex that no one
+// can wake any more. An uncontended lock allocates nothing.
+func (r *Ring) lock() error {
+	if err := r.mu.TryLock(); !errors.Is(err, syscall.EBUSY) {
+		return err
+	}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), lockSlice)
+		err := r.mu.Lock(ctx)
+		cancel()
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+	}
+}
+
+// lockSlice is the longest a wait for the ring's lock lasts before it looks
+// at the lock again.
+const lockSlice = 100 * time.Millisecond
+
 // trySend appends msg if it fits. With looks 0 it takes the lock however
 // long another holds it; otherwise it watches the ring in the shim for up
 // to looks looks and takes the lock only when msg fits and no one holds it
@@ -357,16 +483,22 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 func (r *Ring) trySend(msg []byte, looks int) (sent bool, err error) {
 	h := &r.h
 	if looks == 0 {
-		if r.capacity-(h.tail.Load()-h.head.Load()) < recordSize(len(msg)) { // a hint, read without the lock
+		// A hint, read without the lock; corrupt positions go on, to fail
+		// under it.
+		if used := h.tail.Load() - h.head.Load(); used <= r.capacity && r.capacity-used < recordSize(len(msg)) {
 			return false, nil
 		}
 		r.local.Lock()
 		defer r.local.Unlock()
 	}
-	if e := ringSend(r.base, r.capacity, msg, looks); e != syscall.EAGAIN {
+	switch e := ringSend(r.base, r.capacity, msg, looks); e {
+	case syscall.EAGAIN:
+		return false, nil
+	case syscall.EBADMSG:
+		return false, r.corruptPositions()
+	default:
 		return e == 0, errno(e)
 	}
-	return false, nil
 }
 
 // tryReceive takes a message into buf if there is one, taking the lock as
@@ -389,6 +521,9 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, err erro
 	case syscall.EMSGSIZE:
 		return 0, false, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, len(buf))
 	case syscall.EBADMSG:
+		if err := r.corruptPositions(); err != nil {
+			return 0, false, err
+		}
 		return 0, false, corrupt(n, h.head.Load())
 	}
 	return 0, false, e
@@ -400,6 +535,24 @@ func errno(e syscall.Errno) error {
 		return nil
 	}
 	return e
+}
+
+// sane tells whether head and tail are positions the layout allows (as the
+// shim's r_sane): tail at most capacity past head, both multiples of 8.
+func (r *Ring) sane(head, tail uint64) bool {
+	return tail-head <= r.capacity && (head|tail)%recordAlign == 0
+}
+
+// corruptPositions is the error for head and tail that no sequence of sends
+// and receives can leave, as they are now; nil if they look sane (then a
+// record was corrupt).
+func (r *Ring) corruptPositions() error {
+	head, tail := r.h.head.Load(), r.h.tail.Load()
+	if r.sane(head, tail) {
+		return nil
+	}
+	return errs.Hint(syscall.EBADMSG, "corrupt ring: head %d, tail %d: want head <= tail <= head + capacity %d, both multiples of %d",
+		head, tail, r.capacity, recordAlign)
 }
 
 // corrupt is the error for a record of length bytes at position pos that
@@ -440,6 +593,9 @@ func (r *Ring) Stat() (Stats, error) {
 		return r.locked(func() (bool, error) {
 			h := &r.h
 			head, tail := h.head.Load(), h.tail.Load()
+			if err := r.corruptPositions(); err != nil {
+				return false, err
+			}
 			s = Stats{Capacity: int(r.capacity), MaxMessage: r.MaxMessage(), Used: int(tail - head),
 				Sleepers: int(h.sleepers.Load()), Head: head, Tail: tail}
 			for pos := head; pos != tail; s.Messages++ {
@@ -475,5 +631,14 @@ func (r *Ring) Close() error {
 	// Every call holds use for reading until it returns, the sleeper too.
 	r.use.Lock()
 	defer r.use.Unlock()
+	if r.guard.faulted() {
+		// The mapping stays, with its slot (see guard.release); only
+		// the descriptor of an anonymous ring goes now.
+		if r.file != nil {
+			return r.file.Close()
+		}
+		return nil
+	}
+	r.guard.release()
 	return r.release()
 }

@@ -410,3 +410,24 @@ func TestNilAndZeroRing(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenEmpty: a shared memory object of that name that holds nothing
+// yet (another process's shm_open before its ftruncate, or a stranger's) is
+// refused with the reason, Create or not, and left alone.
+func TestOpenEmpty(t *testing.T) {
+	name := "/" + testutil.Name("ring")
+	shm, err := posix.OpenSharedMemory(name, &posix.ShmOptions{Create: true, Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shm.Unlink()
+	defer shm.Close()
+	for _, opts := range []*ring.Options{nil, {Create: true}} {
+		if _, err := ring.Open(name, opts); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "still making: try again") {
+			t.Errorf("Open(%+v) of an empty object: %v, want EINVAL: ... try again", opts, err)
+		}
+	}
+	if size, err := shm.Size(); err != nil || size != 0 {
+		t.Errorf("the empty object after Open: %d bytes, %v; want it left empty", size, err)
+	}
+}

@@ -48,14 +48,37 @@ static int r_locked(unsigned char *b, int err, int *died) {
 	return err;
 }
 
+static const struct timespec r_past;
+
 // r_lock takes the ring's lock, watching it a while first (a robust mutex
 // sleeps in the kernel as soon as it finds itself taken, and holders hold
-// it for a copy).
+// it for a copy). It sleeps in slices of 100ms, each ending with a new look
+// at the lock: a thread asleep on the futex of a ring that another process
+// truncates would never be woken (see fault.go), and its next look fails.
 static int r_lock(unsigned char *b, int *died) {
 	pthread_mutex_t *m = R_LOCK(b);
 	for (int i = 0; i < 1000 && __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; i++)
 		r_relax();
-	return r_locked(b, pthread_mutex_lock(m), died);
+	int err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &r_past);
+	while (err == ETIMEDOUT) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += 100000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &t);
+	}
+	return r_locked(b, err, died);
+}
+
+// r_sane tells whether head and tail are positions the rules allow: tail
+// at most capacity past head (also false when tail < head: the difference
+// wraps), both multiples of 8. Anything else is a corrupt ring, which must
+// not read as full or empty, and send and receive fail with EBADMSG.
+static int r_sane(uint64_t cap, uint64_t head, uint64_t tail) {
+	return tail - head <= cap && (head | tail) % 8 == 0;
 }
 
 // r_fits tells whether a record of need bytes fits after tail, with the
@@ -67,10 +90,11 @@ static int r_fits(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
 
 // r_ready tells whether a call could go on now, from a look at head and
 // tail without the lock: a record of need bytes fits (send), or with need
-// 0 the ring holds a record (receive).
+// 0 the ring holds a record (receive); or the positions look corrupt, which
+// the call must see under the lock too, to fail.
 static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
-	return need ? r_fits(cap, head, tail, need) : head != tail;
+	return !r_sane(cap, head, tail) || (need ? r_fits(cap, head, tail, need) : head != tail);
 }
 
 // r_enter takes the lock for a send (need bytes) or a receive (need 0). With
@@ -79,7 +103,6 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 // call looks ready and the lock free; it never waits for the lock (a
 // clocklock with a deadline long past), so that a spinning thread never
 // sleeps in the kernel: EAGAIN when it did not take it.
-static const struct timespec r_past;
 
 static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int *died) {
 	if (looks == 0)
@@ -107,17 +130,17 @@ static void r_unlock(unsigned char *b, int changed) {
 }
 
 // ring_send appends the message of len bytes at msg, taking the lock as
-// r_enter does for looks: 0, EAGAIN when it does not fit now, or the lock's
-// error.
+// r_enter does for looks: 0, EAGAIN when it does not fit now, EBADMSG when
+// head and tail are corrupt, or the lock's error.
 static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, uint32_t len, int looks) {
 	uint64_t need = r_record_size(len);
 	int died, err = r_enter(b, cap, need, looks, &died);
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
-	if (!r_fits(cap, head, tail, need)) {
+	if (!r_sane(cap, head, tail) || !r_fits(cap, head, tail, need)) {
 		r_unlock(b, died);
-		return EAGAIN;
+		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
 	}
 	uint64_t off = tail % cap, pad = off + need > cap ? cap - off : 0;
 	if (pad) {
@@ -135,16 +158,17 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 // ring_receive takes the oldest message into buf, of size bytes, taking the
 // lock as r_enter does for looks, and sets *len to its length: 0, EAGAIN
 // when the ring is empty, EMSGSIZE when the message is longer than size (it
-// stays), EBADMSG for a record out of bounds (longer than max or past
-// tail), or the lock's error.
+// stays), EBADMSG for corrupt positions (*len 0) or a record out of bounds
+// (longer than max or past tail), or the lock's error.
 static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks) {
 	int died, err = r_enter(b, cap, 0, looks, &died);
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
-	if (head == tail) {
+	if (!r_sane(cap, head, tail) || head == tail) {
 		r_unlock(b, died);
-		return EAGAIN;
+		*len = 0;
+		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
 	}
 	uint64_t off = head % cap, skip = 0;
 	uint32_t l = *(uint32_t *)(R_DATA(b) + off);

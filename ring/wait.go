@@ -46,6 +46,9 @@ func (r *Ring) wait(ctx context.Context, try func(looks int) (bool, error)) erro
 		if done, err := try(looks); done || err != nil {
 			return err
 		}
+		if r.guard.faulted() {
+			return errTruncated
+		}
 		if err := ended(ctx); err != nil {
 			return err
 		}
@@ -158,7 +161,7 @@ func (r *Ring) sleepFor(ctx context.Context, seen uint32) error {
 		defer close(moved)
 		r.locked(func() (bool, error) { return true, nil })
 	})
-	for r.h.seq.Load() == seen && ctx.Err() == nil && !r.closed.Load() {
+	for r.h.seq.Load() == seen && ctx.Err() == nil && !r.closed.Load() && !r.guard.faulted() {
 		limit := sleepLimitMs * time.Millisecond
 		if d, ok := ctx.Deadline(); ok {
 			if limit = min(limit, time.Until(d)); limit <= 0 {

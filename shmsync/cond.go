@@ -2,6 +2,7 @@ package shmsync
 
 import (
 	"context"
+	"runtime"
 	"syscall"
 
 	"github.com/goipc/ipc/internal/errs"
@@ -49,10 +50,12 @@ func CondAt(mem []byte) (*Cond, error) {
 
 // Wait atomically unlocks m, which the calling goroutine must hold, and
 // waits until Signal or Broadcast wakes it or ctx is done; it returns holding
-// m again in every case. It returns nil, an error matching ErrOwnerDead when
-// m's holder died meanwhile (repair, then m.Consistent), os.ErrDeadlineExceeded
-// for a passed deadline, ctx.Err() when cancelled, or syscall.EPERM when the
-// goroutine does not hold m.
+// m again, except with ErrNotRecoverable. It returns nil, an error matching
+// ErrOwnerDead when m's holder died meanwhile (repair, then m.Consistent),
+// ErrNotRecoverable when a locker repaired nothing after such a death (the
+// goroutine then holds neither m nor its thread: do not Unlock),
+// os.ErrDeadlineExceeded for a passed deadline, ctx.Err() when cancelled, or
+// syscall.EPERM when the goroutine does not hold m.
 //
 // As pthread_cond_wait may, Wait can return nil without a signal: call it in
 // a loop that checks the condition. With a context that can be cancelled it
@@ -66,13 +69,13 @@ func (c *Cond) Wait(ctx context.Context, m *Mutex) error {
 		return errs.Syscall("pthread_cond_wait", notHolder(syscall.EPERM))
 	}
 	if ctx.Done() == nil {
-		return errs.Syscall("pthread_cond_wait", errno(condWait(c.c, m.m)))
+		return errs.Syscall("pthread_cond_wait", m.retaken(condWait(c.c, m.m)))
 	}
 	wait, ok := slice(ctx)
 	if !ok {
 		return ended(ctx)
 	}
-	e := condWaitFor(c.c, m.m, wait)
+	e := m.retaken(condWaitFor(c.c, m.m, wait))
 	if e == syscall.ETIMEDOUT {
 		if _, ok := slice(ctx); !ok {
 			return ended(ctx)
@@ -80,6 +83,16 @@ func (c *Cond) Wait(ctx context.Context, m *Mutex) error {
 		return nil // the slice ended: a spurious wake-up
 	}
 	return errs.Syscall("pthread_cond_wait", errno(e))
+}
+
+// retaken ends a wait that returned e: a wait that could not take m back
+// (ErrNotRecoverable) leaves the goroutine without the lock, so the thread
+// that Lock locked it to is released here, as Unlock would have.
+func (m *Mutex) retaken(e syscall.Errno) syscall.Errno {
+	if e != 0 && !mutexHolding(m.m) {
+		runtime.UnlockOSThread()
+	}
+	return e
 }
 
 // Signal wakes one goroutine or thread waiting on c, in any process.

@@ -8,8 +8,9 @@
 //   - NewMutex: pthread_mutex_init with PTHREAD_PROCESS_SHARED,
 //     PTHREAD_MUTEX_ROBUST and PTHREAD_MUTEX_ERRORCHECK. MutexAt uses a mutex
 //     that another process initialised (robust and process-shared; any type).
-//   - Lock: pthread_mutex_lock, or pthread_mutex_clocklock (CLOCK_MONOTONIC)
-//     when the context can end. TryLock: clocklock with a deadline already
+//   - Lock: pthread_mutex_lock, or when the context can end
+//     pthread_mutex_clocklock (CLOCK_MONOTONIC, a deadline already past) to
+//     take a free lock and FUTEX_WAIT on its lock word while it is taken. TryLock: clocklock with a deadline already
 //     past (glibc 2.36's pthread_mutex_trylock of an unrecoverable mutex
 //     leaves it locked). Unlock, Consistent: pthread_mutex_unlock,
 //     pthread_mutex_consistent.
@@ -56,16 +57,29 @@
 // The caller repairs what the dead holder may have left half done, then calls
 // Consistent and goes on. Unlocking without Consistent makes the mutex
 // unrecoverable: every later Lock fails with ErrNotRecoverable until some
-// process initialises it again. This is POSIX's robust mutex, and a C holder
-// and a Go holder die alike.
+// process initialises it again, and a Wait that was waiting meanwhile returns
+// ErrNotRecoverable without the mutex (and releases the goroutine's thread).
+// This is POSIX's robust mutex, and a C holder and a Go holder die alike.
 //
 // # Cancellation
 //
 // glibc's pthread waits retry EINTR, so no signal can interrupt them. A Lock
-// or Wait whose context can be cancelled waits in slices of at most 10ms and
-// looks at the context between them; a context that cannot end (such as
-// context.Background) waits in one call. Deadlines return errors matching
-// os.ErrDeadlineExceeded, cancellation ctx.Err(). Wait, like
+// whose context can end takes the mutex with glibc when it is free, and
+// otherwise sleeps on the mutex's lock word itself, as glibc's waiters do
+// (it sets the FUTEX_WAITERS bit, so that the holder's unlock, or the kernel
+// when the holder dies, wakes it), in a futex wait that the end of the
+// context interrupts (package internal/blocking signals the thread); once it
+// has the lock it sets the bit again, as glibc does after a wait, so that no
+// other sleeper is forgotten. It wakes only when the lock changes hands or the
+// context ends. (A priority-inheritance mutex, which C can make, is handed on
+// by the kernel to its own kind of waiter only: Lock waits for one in glibc's
+// calls, in slices of 10ms.) A Wait whose context can end still waits in slices of at most
+// 10ms and looks at the context between them: the thread sleeps on a futex
+// inside glibc's condition variable (a group's signal count, in a protocol
+// glibc rewrote in 2.25 and keeps private), and waking it from outside would
+// take writing that protocol too. A context that cannot end (such as
+// context.Background) waits in one glibc call. Deadlines return errors
+// matching os.ErrDeadlineExceeded, cancellation ctx.Err(). Wait, like
 // pthread_cond_wait, may return nil without a signal (at the end of a slice,
 // too): call it in a loop that checks the condition.
 //

@@ -167,8 +167,13 @@ func TestCountToAMillion(t *testing.T) {
 	goChild.ExtraFiles = []*os.File{r.m.File()}
 	procs := []*testutil.Proc{testutil.Start(t, c), testutil.Start(t, goChild)}
 	errs := make(chan error, 2)
-	for range 2 {
-		go func() { errs <- count(r, each) }()
+	// One goroutine waits in glibc's lock, the other in the futex wait of
+	// a Lock whose context can end: they must hand the lock on to each
+	// other and to the C and Go children without a lost wake-up.
+	cancellable, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, ctx := range []context.Context{context.Background(), cancellable} {
+		go func() { errs <- count(ctx, r, each) }()
 	}
 	for range 2 {
 		if err := <-errs; err != nil {
@@ -183,9 +188,9 @@ func TestCountToAMillion(t *testing.T) {
 	}
 }
 
-func count(r *region, n int) error {
+func count(ctx context.Context, r *region, n int) error {
 	for range n {
-		if err := r.mu.Lock(context.Background()); err != nil {
+		if err := r.mu.Lock(ctx); err != nil {
 			return err
 		}
 		*r.count++
@@ -205,7 +210,7 @@ func childCount(args []string) error {
 	if err != nil {
 		return err
 	}
-	return count(r, n)
+	return count(context.Background(), r, n)
 }
 
 // TestCondWithC: a C thread waits and Go broadcasts; then Go waits and C

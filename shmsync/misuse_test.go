@@ -1,10 +1,14 @@
 package shmsync_test
 
 import (
+	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"syscall"
 	"testing"
 
+	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/mmap"
 	"github.com/goipc/ipc/shmsync"
 )
@@ -27,5 +31,97 @@ func TestCondAtUninitialised(t *testing.T) {
 	}
 	if _, err := shmsync.CondAt(m.Bytes()); err != nil {
 		t.Fatalf("CondAt of an initialised condition variable: %v", err)
+	}
+}
+
+// TestCondWaitNotRecoverable: a waiter whose mutex became unrecoverable
+// while it waited (a holder died, and the next locker unlocked without
+// Consistent) gets ErrNotRecoverable from Wait without the mutex, and its
+// goroutine must not stay locked to its thread: Lock locked it, and no
+// Unlock will ever come to undo that.
+func TestCondWaitNotRecoverable(t *testing.T) {
+	r := newRegion(t, false)
+	waited := make(chan error)
+	after := make(chan struct{})
+	go func() {
+		if err := r.mu.Lock(context.Background()); err != nil {
+			waited <- err
+			return
+		}
+		waited <- nil // holding: the dying peer below waits for Wait to release the lock
+		// A context that cannot end: one pthread_cond_wait, woken only
+		// by the Broadcast below.
+		err := r.cond.Wait(context.Background(), r.mu)
+		waited <- err
+		<-after // parked here while the test reads its stack
+	}()
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	die := exec.Command(peer(t), "die") // locks once Wait released the mutex, exits holding it
+	die.ExtraFiles = []*os.File{r.m.File()}
+	if out, err := die.CombinedOutput(); err != nil {
+		t.Fatalf("shmsync_peer die: %v %s", err, out)
+	}
+	if err := r.mu.Lock(context.Background()); !errors.Is(err, shmsync.ErrOwnerDead) {
+		t.Fatalf("Lock after the holder died: %v, want ErrOwnerDead", err)
+	}
+	if err := r.cond.Broadcast(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.mu.Unlock(); err != nil { // without Consistent: unrecoverable
+		t.Fatal(err)
+	}
+	err := <-waited
+	defer close(after)
+	if !errors.Is(err, shmsync.ErrNotRecoverable) {
+		t.Fatalf("Wait on a mutex made unrecoverable: %v, want ErrNotRecoverable", err)
+	}
+	// Parked on <-after (the state reads "chan receive, locked to thread"
+	// for a goroutine locked to its thread).
+	testutil.WaitUntil(t, func() bool { return testutil.Parked("chan receive", "TestCondWaitNotRecoverable") == 1 },
+		"the waiter parked after Wait")
+	if testutil.Parked("chan receive, locked to thread", "TestCondWaitNotRecoverable") != 0 {
+		t.Errorf("the goroutine whose Wait failed with ErrNotRecoverable stays locked to its thread")
+	}
+}
+
+// TestLockPriorityInheritance: a priority-inheritance mutex that C made is
+// handed on by the kernel to FUTEX_LOCK_PI waiters only; a Lock whose
+// context can end must still get it when its holder unlocks.
+func TestLockPriorityInheritance(t *testing.T) {
+	m, err := mmap.Shared(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cmd := exec.Command(peer(t), "init-pi")
+	cmd.ExtraFiles = []*os.File{m.File()}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("shmsync_peer init-pi: %v %s", err, out)
+	}
+	mu, err := shmsync.MutexAt(m.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mu.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+	defer cancel()
+	locked := make(chan error)
+	go func() {
+		err := mu.Lock(ctx)
+		if err == nil {
+			err = mu.Unlock()
+		}
+		locked <- err
+	}()
+	testutil.WaitGoroutines(t, 1, "syscall", "shmsync.(*Mutex).Lock") // waiting
+	if err := mu.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-locked; err != nil {
+		t.Fatalf("Lock of a priority-inheritance mutex its holder released: %v", err)
 	}
 }

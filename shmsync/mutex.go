@@ -3,10 +3,14 @@ package shmsync
 import (
 	"context"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
 )
 
@@ -33,7 +37,7 @@ var ErrOwnerDead error = syscall.EOWNERDEAD
 // syscall.ENOTRECOVERABLE.
 var ErrNotRecoverable error = syscall.ENOTRECOVERABLE
 
-// cancelSlice bounds each wait of a Lock or Wait whose context can be
+// cancelSlice bounds each wait of a Wait whose context can be
 // cancelled: the pthread calls have deadlines but no way to be interrupted
 // (glibc retries EINTR), so the call wakes at least this often to look at the
 // context.
@@ -106,30 +110,102 @@ func place(op string, mem []byte, size int) (unsafe.Pointer, error) {
 // goroutine then stays on its OS thread until Unlock. It returns nil, or an
 // error matching ErrOwnerDead with the lock held (repair, then Consistent),
 // or ErrNotRecoverable, os.ErrDeadlineExceeded for a passed deadline,
-// ctx.Err() when cancelled. A context that can be cancelled is looked at
-// every 10ms while the lock is held by someone else; the waiting goroutine
-// holds an OS thread all along, as every blocking pthread call does.
+// ctx.Err() when cancelled. With a context that can end, it sleeps on the
+// lock's futex until the lock changes hands or ctx ends (see the package
+// documentation); the waiting goroutine holds an OS thread all along, as
+// every blocking pthread call does.
 func (m *Mutex) Lock(ctx context.Context) error {
-	cancelled := false
+	var cancelled error
 	err := m.lock("pthread_mutex_lock", func() syscall.Errno {
 		if ctx.Done() == nil {
 			return mutexLock(m.m, -1)
 		}
-		for {
-			wait, ok := slice(ctx)
-			if !ok {
-				cancelled = true
-				return syscall.ETIMEDOUT
+		if mutexPI(m.m) {
+			// A priority-inheritance mutex (which C may have made) hands
+			// itself on in the kernel to FUTEX_LOCK_PI waiters only: wait
+			// in glibc's calls, in slices.
+			for {
+				wait, ok := slice(ctx)
+				if !ok {
+					cancelled = ended(ctx)
+					return syscall.ETIMEDOUT
+				}
+				if e := mutexLock(m.m, wait); e != syscall.ETIMEDOUT {
+					return e
+				}
 			}
-			if e := mutexLock(m.m, wait); e != syscall.ETIMEDOUT {
+		}
+		word, waited := m.word(), false
+		for {
+			// Take it if it is free (or its owner died): glibc does the
+			// taking, and the robust list with it.
+			if e := mutexLock(m.m, 0); e != syscall.ETIMEDOUT {
+				if waited && (e == 0 || e == syscall.EOWNERDEAD) {
+					// Taking it cleared the waiters bit of the others
+					// asleep, if any: set it again, so that Unlock wakes
+					// one, as glibc's lock does after a wait.
+					word.Or(futexWaiters)
+				}
 				return e
+			}
+			// Sleep on the lock word as glibc's waiters do (the bit tells
+			// the holder's unlock, or the kernel when the holder dies, to
+			// wake one), but in a futex wait that the end of ctx
+			// interrupts: glibc's own waits retry EINTR.
+			v := word.Load()
+			if v&futexTIDMask == 0 { // free, or its holder died since: take it
+				continue
+			}
+			if v&futexWaiters == 0 && !word.CompareAndSwap(v, v|futexWaiters) {
+				continue
+			}
+			waited = true
+			if err := blocking.Call(ctx, func(timeout time.Duration) error { return futexWait(word, v|futexWaiters, timeout) }); err != nil {
+				cancelled = err
+				return syscall.ETIMEDOUT
 			}
 		}
 	})
-	if cancelled {
-		return ended(ctx)
+	if cancelled != nil {
+		return cancelled
 	}
 	return err
+}
+
+// futexWaiters is glibc's FUTEX_WAITERS bit of a mutex's lock word: some
+// thread sleeps, or is about to, waiting for the lock.
+const futexWaiters = 1 << 31
+
+// futexTIDMask is the holder's thread id in the lock word; the bit between
+// is FUTEX_OWNER_DIED, which the kernel sets in a word it empties of a dead
+// holder: such a lock is free, and no one will wake a waiter for it.
+const futexTIDMask = 1<<30 - 1
+
+const futexWaitOp = 0 // FUTEX_WAIT, from linux/futex.h
+
+// word is the mutex's lock word, the futex its waiters sleep on.
+func (m *Mutex) word() *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(mutexWord(m.m))) }
+
+// futexWait sleeps while *word is val (FUTEX_WAIT on a shared futex), for
+// at most timeout: nil when woken, when the word changed, or after an hour
+// with blocking.NoTimeout (a wait needs a timeout to fail with EINTR when a
+// signal comes: without one, the kernel restarts it); errs.ErrTimeout when
+// timeout passed; EINTR when a signal came.
+func futexWait(word *atomic.Uint32, val uint32, timeout time.Duration) error {
+	limit := timeout
+	if timeout == blocking.NoTimeout {
+		limit = time.Hour
+	}
+	ts := unix.NsecToTimespec(int64(limit))
+	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWaitOp, uintptr(val),
+		uintptr(unsafe.Pointer(&ts)), 0, 0)
+	switch {
+	case e == syscall.ETIMEDOUT && timeout != blocking.NoTimeout:
+		return errs.ErrTimeout
+	case e == syscall.EINTR:
+		return e
+	}
+	return nil
 }
 
 // slice returns how long the next wait of a call with a cancellable ctx may

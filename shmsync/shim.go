@@ -61,6 +61,12 @@ static int self(void) {
 	return self_tid;
 }
 
+static unsigned int *mutex_word(pthread_mutex_t *m) { return (unsigned int *)&m->__data.__lock; }
+
+// mutex_pi reports whether m uses priority inheritance (glibc's
+// PTHREAD_MUTEX_PRIO_INHERIT_NP bit in __kind).
+static int mutex_pi(pthread_mutex_t *m) { return (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & 32) != 0; }
+
 static int mutex_holding(pthread_mutex_t *m) {
 	return (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) & TID_MASK) == self();
 }
@@ -137,6 +143,8 @@ func mutexChecks(m *mutexT) syscall.Errno     { return syscall.Errno(C.mutex_che
 func mutexUnlock(m *mutexT) syscall.Errno     { return syscall.Errno(C.mutex_unlock(m)) }
 func mutexConsistent(m *mutexT) syscall.Errno { return syscall.Errno(C.mutex_consistent(m)) }
 func mutexHolding(m *mutexT) bool             { return C.mutex_holding(m) != 0 }
+func mutexWord(m *mutexT) *C.uint             { return C.mutex_word(m) }
+func mutexPI(m *mutexT) bool                  { return C.mutex_pi(m) != 0 }
 
 // mutexLock waits at most d, or forever when d < 0.
 func mutexLock(m *mutexT, d time.Duration) syscall.Errno {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -325,5 +327,57 @@ func TestBadMemory(t *testing.T) {
 	var nilCond *shmsync.Cond
 	if err := nilCond.Signal(); !errors.Is(err, os.ErrInvalid) {
 		t.Errorf("Signal of a nil Cond: %v, want os.ErrInvalid", err)
+	}
+}
+
+// TestLockSleepsUntilUnlock: a Lock whose context can be cancelled sleeps
+// on the lock's futex until the holder unlocks, rather than waking every
+// few milliseconds to look at its context: its thread hardly switches out,
+// however long the holder holds. The holder holds while a program copies 8
+// GB, far longer than a polling wait's slices (10ms); one program, whose
+// end sends one SIGCHLD (which may land on the waiter's thread and wake it).
+func TestLockSleepsUntilUnlock(t *testing.T) {
+	r := newRegion(t, false)
+	if err := r.mu.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tid, locked := make(chan int), make(chan error)
+	go func() {
+		runtime.LockOSThread() // Lock keeps this thread: its id stays the waiter's
+		defer runtime.UnlockOSThread()
+		tid <- unix.Gettid()
+		err := r.mu.Lock(ctx)
+		if err == nil {
+			err = r.mu.Unlock()
+		}
+		locked <- err
+	}()
+	waiter := <-tid
+	task := fmt.Sprintf("/proc/self/task/%d/", waiter)
+	testutil.WaitUntil(t, func() bool { // in Lock's futex wait, and asleep there
+		b, _ := os.ReadFile(task + "wchan")
+		return testutil.Parked("syscall", "shmsync.futexWait") == 1 && strings.HasPrefix(string(b), "futex")
+	}, "the waiter asleep on the lock's futex")
+	switches := func() int {
+		b, _ := os.ReadFile(task + "status")
+		_, after, _ := strings.Cut(string(b), "voluntary_ctxt_switches:")
+		n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(after, "\n", 2)[0]))
+		return n
+	}
+	before := switches()
+	if out, err := exec.Command("dd", "if=/dev/zero", "of=/dev/null", "bs=1M", "count=8000").CombinedOutput(); err != nil {
+		t.Fatalf("dd: %v %s", err, out)
+	}
+	woke := switches() - before
+	if err := r.mu.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-locked; err != nil {
+		t.Fatal(err)
+	}
+	if woke > 5 {
+		t.Errorf("the waiting Lock woke %d times while the holder held the lock, want it asleep", woke)
 	}
 }

@@ -1,0 +1,117 @@
+package ring_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"unsafe"
+
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/posix"
+	"github.com/goipc/ipc/ring"
+)
+
+// rawRing maps the named ring's memory, for a test that writes its header
+// as a buggy or hostile process would.
+func rawRing(t *testing.T, name string) []byte {
+	t.Helper()
+	shm, err := posix.OpenSharedMemory(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shm.Close() })
+	mem, err := shm.Map(posix.ReadWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mem
+}
+
+func word64(mem []byte, off int) *atomic.Uint64 { return (*atomic.Uint64)(unsafe.Pointer(&mem[off])) }
+
+// The positions (head, tail) that no sends and receives can leave: tail
+// more than the capacity past head, tail behind head, a position off the
+// 8-byte grid. Each must fail every call with an error matching
+// syscall.EBADMSG in Go, C and Python, not read as a full ring (a Send
+// would wait forever) or as records.
+var corruptPositions = []struct {
+	name       string
+	head, tail uint64
+}{
+	{"tail past capacity", 0, 256 + 8},
+	{"tail behind head", 16, 8},
+	{"tail off the grid", 0, 12},
+}
+
+func TestCorruptPositions(t *testing.T) {
+	for _, c := range corruptPositions {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRing(t, 256)
+			mem := rawRing(t, r.Name())
+			corrupt := func() { // again before each peer: a buggy one may move them
+				word64(mem, 128).Store(c.head)
+				word64(mem, 136).Store(c.tail)
+			}
+			corrupt()
+			if err := r.TrySend([]byte("x")); !errors.Is(err, syscall.EBADMSG) {
+				t.Errorf("TrySend: %v, want EBADMSG", err)
+			}
+			// A Send that took the ring for full would wait until the deadline.
+			ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+			defer cancel()
+			if err := r.Send(ctx, []byte("x")); !errors.Is(err, syscall.EBADMSG) {
+				t.Errorf("Send: %v, want EBADMSG", err)
+			} else if !strings.Contains(err.Error(), fmt.Sprintf("head %d, tail %d", c.head, c.tail)) {
+				t.Errorf("Send: %v, want the positions in the message", err)
+			}
+			if _, err := r.TryReceive(make([]byte, 256)); !errors.Is(err, syscall.EBADMSG) {
+				t.Errorf("TryReceive: %v, want EBADMSG", err)
+			}
+			if _, err := r.Stat(); !errors.Is(err, syscall.EBADMSG) {
+				t.Errorf("Stat: %v, want EBADMSG", err)
+			}
+			for _, kind := range []string{"c", "python"} {
+				for _, args := range [][]string{{"send", "1", "1", "0"}, {"recv", "1"}} {
+					corrupt()
+					ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+					defer cancel()
+					cmd := peerCmd(t, kind, append([]string{"/dev/shm" + r.Name()}, args...)...)
+					out, err := exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...).CombinedOutput()
+					var exit *exec.ExitError
+					if ctx.Err() != nil || !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "ad message") {
+						t.Errorf("%s peer %s: %v (context %v): %s; want exit status 1 for EBADMSG (Bad message)", kind, args[0], err, ctx.Err(), out)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCapacityErrors: a capacity the layout cannot take is refused before
+// anything is created, with the reason, not blamed on a system call.
+func TestCapacityErrors(t *testing.T) {
+	for c, want := range map[int64]string{
+		100:     "Options.Capacity 100 is not a multiple of 8: 96 or 104 would do",
+		8:       "Options.Capacity 8 is below the minimum, MinCapacity (64)",
+		-64:     "below the minimum",
+		1 << 41: "above the maximum, MaxCapacity (1 TiB)",
+	} {
+		_, err := ring.New(&ring.Options{Capacity: c})
+		if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "ring create") {
+			t.Errorf("New with capacity %d: %v, want EINVAL: ring create ...: %s", c, err, want)
+		}
+		name := "/" + testutil.Name("ring")
+		_, err = ring.Open(name, &ring.Options{Create: true, Capacity: c})
+		if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open with capacity %d: %v, want EINVAL: %s", c, err, want)
+		}
+		if err := ring.Unlink(name); err == nil {
+			t.Errorf("Open with capacity %d created %s", c, name)
+		}
+	}
+}
