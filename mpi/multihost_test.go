@@ -27,7 +27,9 @@ func TestCollectivesAcrossHosts(t *testing.T) {
 // with a message that says why, and leave nothing running on either host.
 // MPICH's Hydra (4.0) cleans up only the exited rank's host, and the job
 // goes on until its timeout (MPIEXEC_TIMEOUT, which mpitest sets) ends it,
-// with messages that vary: there only the ending and the cleanup are checked.
+// with messages that vary; it also loses, now and then, the aborting rank's
+// "MPI_Abort(MPI_COMM_WORLD, 3)" (stderr came back empty in 1 run of 5):
+// there only the ending and the cleanup are checked.
 func TestFailureAcrossHosts(t *testing.T) {
 	defer func(d time.Duration) { mpitest.Timeout = d }(mpitest.Timeout)
 	mpitest.Timeout = 12 * time.Second // the bound on MPICH's exit case
@@ -36,7 +38,7 @@ func TestFailureAcrossHosts(t *testing.T) {
 		child string
 		want  map[string]string // the launcher's message, by library
 	}{
-		{"abort", map[string]string{"openmpi": "MPI_ABORT was invoked on rank 3", "mpich": "MPI_Abort(MPI_COMM_WORLD, 3)"}},
+		{"abort", map[string]string{"openmpi": "MPI_ABORT was invoked on rank 3", "mpich": ""}},
 		{"exit", map[string]string{"openmpi": "exited with non-zero status", "mpich": ""}},
 	} {
 		t.Run(tc.child, func(t *testing.T) {
