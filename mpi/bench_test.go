@@ -3,6 +3,7 @@ package mpi_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -13,46 +14,53 @@ import (
 	"github.com/goipc/ipc/mpi/mpitest"
 )
 
-// BenchmarkProcNull measures what calling MPI from Go costs: an 8-byte Send,
-// Isend + Wait, and the same through a reused Requests set (one and eight
-// operations a round), to ProcNull, which MPI completes at once, beside the
-// same calls from C (csrc/mpi_bench.c procnull) in the same run. Each side is
-// a one-rank job; the figures are theirs (ns/op is the whole job's).
+// BenchmarkProcNull measures what calling MPI from Go costs: an 8-byte Send
+// and Recv, Isend + Wait, and the same through a reused Requests set (one and
+// eight operations a round), to and from ProcNull, which MPI completes at
+// once, beside a cgo call that does nothing (the crossing) and the same MPI
+// calls from C (csrc/mpi_bench.c procnull), the two alternating in one run.
+// Each side is a one-rank job that reports the fastest of several chunks of
+// calls; the metrics are theirs (ns/op is the whole job's), and
+// crossings/send-added is (Go - C) / crossing: what Go adds to a call, in
+// crossings.
 //
 //	go test -run '^$' -bench ProcNull ./mpi
 func BenchmarkProcNull(b *testing.B) {
-	b.Run("go", func(b *testing.B) {
-		var r mpitest.Result
-		for b.Loop() {
-			r = mpitest.Must(b, childEnv("procnull"), mpitest.App{N: 1, Argv: []string{os.Args[0]}})
-		}
-		report(b, r.Stdout)
-	})
-	b.Run("c", func(b *testing.B) {
-		bench := testutil.BuildC(b, "mpi_bench", mpitest.CFlags(b)...)
-		var r mpitest.Result
-		for b.Loop() {
-			r = mpitest.Must(b, nil, mpitest.App{N: 1, Argv: []string{bench, "procnull"}})
-		}
-		report(b, r.Stdout)
-	})
+	bench := testutil.BuildC(b, "mpi_bench", mpitest.CFlags(b)...)
+	var goOut, cOut string
+	for b.Loop() {
+		goOut = mpitest.Must(b, childEnv("procnull"), mpitest.App{N: 1, Argv: []string{os.Args[0]}}).Stdout
+		cOut = mpitest.Must(b, nil, mpitest.App{N: 1, Argv: []string{bench, "procnull"}}).Stdout
+	}
+	g, c := metrics(b, "go-", goOut), metrics(b, "c-", cOut)
+	for _, call := range []string{"send", "recv", "isend-wait"} {
+		b.ReportMetric((g["ns/"+call]-c["ns/"+call])/g["ns/crossing"], "crossings/"+call+"-added")
+	}
 }
 
 // report turns lines "NAME VALUE UNIT" into metrics UNIT/NAME.
-func report(b *testing.B, out string) {
+func report(b *testing.B, out string) { metrics(b, "", out) }
+
+// metrics reports lines "NAME VALUE UNIT" as metrics UNIT/prefixNAME and
+// returns them by UNIT/NAME.
+func metrics(b *testing.B, prefix, out string) map[string]float64 {
+	m := map[string]float64{}
 	for line := range strings.Lines(out) {
 		if f := strings.Fields(line); len(f) == 3 && f[0] != "#" {
 			v, err := strconv.ParseFloat(f[1], 64)
 			if err != nil {
 				b.Fatalf("bad line %q", line)
 			}
-			b.ReportMetric(v, f[2]+"/"+f[0])
+			b.ReportMetric(v, f[2]+"/"+prefix+f[0])
+			m[f[2]+"/"+f[0]] = v
 		}
 	}
+	return m
 }
 
-// childProcNull times each call a million times, as mpi_bench procnull does,
-// on the goroutine that called Init, at the C program's thread level.
+// childProcNull times each call a million times, in chunks of which it
+// reports the fastest, as mpi_bench procnull does, on the goroutine that
+// called Init, at the C program's thread level.
 func childProcNull([]string) error {
 	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
 		return err
@@ -66,7 +74,9 @@ func childProcNull([]string) error {
 		ops  int // MPI operations per call, which the times are divided by
 		call func() error
 	}{
+		{"crossing", 1, func() error { mpi.Crossing(); return nil }},
 		{"send", 1, func() error { return mpi.Send(w, msg, mpi.ProcNull, 0) }},
+		{"recv", 1, func() error { _, err := mpi.Recv(w, msg, mpi.ProcNull, 0); return err }},
 		{"isend-wait", 1, func() error {
 			r, err := mpi.Isend(w, msg, mpi.ProcNull, 0)
 			if err == nil {
@@ -85,15 +95,18 @@ func childProcNull([]string) error {
 			return rs.WaitAll()
 		}},
 	} {
-		const iters = 1000000
-		n := iters / c.ops
-		start := mpi.Wtime()
-		for range n {
-			if err := c.call(); err != nil {
-				failed = err
+		const iters, chunks = 1000000, 20
+		n := iters / c.ops / chunks
+		ns := math.Inf(1)
+		for range chunks {
+			start := mpi.Wtime()
+			for range n {
+				if err := c.call(); err != nil {
+					failed = err
+				}
 			}
+			ns = min(ns, float64(mpi.Wtime()-start)/float64(n*c.ops))
 		}
-		ns := float64(mpi.Wtime()-start) / float64(n*c.ops)
 		allocs := testing.AllocsPerRun(1000, func() { c.call() })
 		fmt.Printf("%s %.1f ns\n%s %g allocs\n", c.name, ns, c.name, allocs/float64(c.ops))
 	}

@@ -18,8 +18,19 @@ package mpi
 // #cgo nocallback MPI_Iprobe
 // #cgo noescape MPI_Get_count
 // #cgo nocallback MPI_Get_count
+// #cgo noescape goipc_crossing
+// #cgo nocallback goipc_crossing
 import "C"
-import "github.com/goipc/ipc/internal/sched"
+import (
+	"math"
+	"unsafe"
+
+	"github.com/goipc/ipc/internal/sched"
+)
+
+// crossing is one cgo call that does nothing, the floor of what any call into
+// MPI costs from Go, measured by BenchmarkProcNull beside the calls.
+func crossing() { C.goipc_crossing() }
 
 // Wildcards and the null process for point-to-point calls.
 const (
@@ -39,6 +50,12 @@ type Status struct {
 func newStatus(st *C.MPI_Status) Status {
 	return Status{Source: int(st.MPI_SOURCE), Tag: int(st.MPI_TAG), raw: *st}
 }
+
+// fill sets Source and Tag from the status MPI wrote into s.raw. The calls
+// on every message's path have MPI write there, in their result: a Status
+// built by newStatus is copied whole to the result, a copy that stalls on
+// the stores that just built it (each costs a few nanoseconds).
+func (s *Status) fill() { s.Source, s.Tag = int(s.raw.MPI_SOURCE), int(s.raw.MPI_TAG) }
 
 // Bytes returns the size of the message in bytes, or Undefined outside
 // Init..Finalize, where MPI cannot read a status.
@@ -73,19 +90,48 @@ func (s Status) Cancelled() bool {
 // may be reused, which for small messages is usually before the receiver has
 // it. An empty buf sends a message of zero elements.
 func Send[T Type](c *Comm, buf []T, dest, tag int) error {
-	h, d, t, err := c.peer("MPI_Send", dest, tag)
+	t, err := p2pType("MPI_Send", c, buf, dest, tag)
 	if err != nil {
 		return err
 	}
-	p, n, err := buffer("MPI_Send", buf)
-	if err != nil {
-		return err
-	}
-	rc := C.goipc_send((*C.uint8_t)(p), n, C.int(typeIndex[T]()), d, t, commArg(h))
+	rc := C.goipc_send(bytes(buf), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c))
 	if long(buf) {
 		sched.AfterLongCall()
 	}
 	return check("MPI_Send", rc)
+}
+
+// p2pType checks the arguments of a point-to-point call as Comm.peer and
+// buffer do, in one pass that looks T up once, and returns T's index in
+// goipc_types, as the wrappers of shim.h take the datatype. It is on the
+// path of every message, where each nanosecond counts against a cgo crossing:
+// it returns two words, which stay in registers (a struct of the call's six
+// arguments went through memory, and its copy stalled on the stores).
+func p2pType[T Type](op string, c *Comm, buf []T, peer, tag int) (C.int, error) {
+	t := typeIndex[T]()
+	if c == nil || t == tInvalid || state.Load() != stateRunning || len(buf) > math.MaxInt32 ||
+		int(int32(peer)) != peer || int(int32(tag)) != tag || tag > tagUB || isZero(c.c) || c.c == C.goipc_comm_null {
+		return 0, p2pError(op, c, buf, peer, tag)
+	}
+	return C.int(t), nil
+}
+
+// bytes returns the address of buf as the wrappers of shim.h take it, nil
+// for an empty buf.
+func bytes[T Type](buf []T) *C.uint8_t {
+	if len(buf) == 0 {
+		return nil
+	}
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(buf)))
+}
+
+// p2pError is p2pType's slow path: the first error of the checks in order.
+func p2pError[T Type](op string, c *Comm, buf []T, peer, tag int) error {
+	if _, _, _, err := c.peer(op, peer, tag); err != nil {
+		return err
+	}
+	_, _, err := buffer(op, buf)
+	return err
 }
 
 // Ssend is Send that returns only once the receiver has started to receive
@@ -110,21 +156,17 @@ func Ssend[T Type](c *Comm, buf []T, dest, tag int) error {
 // AnyTag) into buf (MPI_Recv), blocking the calling thread until it arrives.
 // A message longer than buf fails with ErrTruncate; Count tells how much of
 // buf a shorter one filled. RecvContext is the cancellable form.
-func Recv[T Type](c *Comm, buf []T, source, tag int) (Status, error) {
-	h, s, t, err := c.peer("MPI_Recv", source, tag)
+func Recv[T Type](c *Comm, buf []T, source, tag int) (st Status, err error) {
+	t, err := p2pType("MPI_Recv", c, buf, source, tag)
 	if err != nil {
 		return Status{}, err
 	}
-	p, n, err := buffer("MPI_Recv", buf)
-	if err != nil {
-		return Status{}, err
-	}
-	var st C.MPI_Status
-	rc := C.goipc_recv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), s, t, commArg(h), &st)
+	rc := C.goipc_recv(bytes(buf), C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), &st.raw)
 	if long(buf) {
 		sched.AfterLongCall()
 	}
-	return newStatus(&st), check("MPI_Recv", rc)
+	st.fill()
+	return st, check("MPI_Recv", rc)
 }
 
 // Sendrecv sends send to dest and receives into recv from source in one call

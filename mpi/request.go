@@ -143,31 +143,30 @@ func emptyStatus() Status { return newStatus(&empty) }
 
 // Isend starts sending buf (MPI_Isend).
 func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
-	h, d, t, err := c.peer("MPI_Isend", dest, tag)
+	t, err := p2pType("MPI_Isend", c, buf, dest, tag)
 	if err != nil {
 		return nil, err
 	}
-	p, n, err := buffer("MPI_Isend", buf)
-	if err != nil {
-		return nil, err
-	}
-	req := newRequest(kindSend, p, long(buf), d, t)
-	return req.started("MPI_Isend", C.goipc_isend((*C.uint8_t)(p), n, C.int(typeIndex[T]()), d, t, commArg(h), &req.r))
+	p := bytes(buf)
+	req := newRequest(kindSend, unsafe.Pointer(p), long(buf), C.int(dest), C.int(tag))
+	return req.started("MPI_Isend", C.goipc_isend(p, C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r)))
 }
 
 // Irecv starts receiving into buf (MPI_Irecv).
 func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
-	h, s, t, err := c.peer("MPI_Irecv", source, tag)
+	t, err := p2pType("MPI_Irecv", c, buf, source, tag)
 	if err != nil {
 		return nil, err
 	}
-	p, n, err := buffer("MPI_Irecv", buf)
-	if err != nil {
-		return nil, err
-	}
-	req := newRequest(kindRecv, p, long(buf), s, t)
-	return req.started("MPI_Irecv", C.goipc_irecv((*C.uint8_t)(p), n, C.int(typeIndex[T]()), s, t, commArg(h), &req.r))
+	p := bytes(buf)
+	req := newRequest(kindRecv, unsafe.Pointer(p), long(buf), C.int(source), C.int(tag))
+	return req.started("MPI_Irecv", C.goipc_irecv(p, C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), reqArg(&req.r)))
 }
+
+// reqArg passes the address of request handles to the wrappers of shim.h,
+// which take it as uint8_t * so that cgo does not check the handles (see
+// shim.h).
+func reqArg(r *C.MPI_Request) *C.uint8_t { return (*C.uint8_t)(unsafe.Pointer(r)) }
 
 // RecvContext is Recv that gives up when ctx is done: it posts the receive,
 // cancels it and returns ctx.Err() if ctx ends first. See Request.WaitContext
@@ -191,13 +190,14 @@ func (r *Request) Wait() (Status, error) {
 	if ok, err := r.active("MPI_Wait"); !ok || err != nil {
 		return r.inactive(err)
 	}
-	var st C.MPI_Status
-	rc := C.goipc_wait(&r.r, &st)
+	var st Status
+	rc := C.goipc_wait(reqArg(&r.r), &st.raw)
 	r.settle()
 	if r.long {
 		sched.AfterLongCall()
 	}
-	return newStatus(&st), check("MPI_Wait", rc)
+	st.fill()
+	return st, check("MPI_Wait", rc)
 }
 
 // inactive is what a completion call returns for a request it need not give
@@ -215,14 +215,15 @@ func (r *Request) Test() (Status, bool, error) {
 		st, err := r.inactive(err)
 		return st, err == nil, err
 	}
-	var st C.MPI_Status
+	var st Status
 	var flag C.int
-	rc := C.goipc_test(&r.r, &flag, &st)
+	rc := C.goipc_test(reqArg(&r.r), &flag, &st.raw)
 	r.settle()
 	if err := check("MPI_Test", rc); err != nil || flag == 0 {
 		return Status{}, false, err
 	}
-	return newStatus(&st), true, nil
+	st.fill()
+	return st, true, nil
 }
 
 // Cancel asks MPI to cancel r (MPI_Cancel); r must still be completed with
@@ -458,7 +459,7 @@ func WaitAll(reqs ...*Request) ([]Status, error) {
 		return nil, err
 	}
 	cst := make([]C.MPI_Status, len(reqs))
-	rc := C.goipc_waitall(C.int(len(hs)), &hs[0], &cst[0])
+	rc := C.goipc_waitall(C.int(len(hs)), reqArg(&hs[0]), &cst[0])
 	settleAll(reqs, hs)
 	sched.AfterLongCall()
 	return statuses("MPI_Waitall", rc, cst), check("MPI_Waitall", rc)

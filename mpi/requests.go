@@ -55,35 +55,22 @@ type noCopy struct{}
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
 
-// addArgs are what an Add call gives MPI.
-type addArgs struct {
-	h         C.MPI_Comm
-	p         *C.uint8_t
-	n         C.int
-	peer, tag C.int
-	r         *C.MPI_Request
-}
-
-// add checks an Add call's arguments and pins the buffer; the caller then
-// starts the operation into a.r.
-func add[T Type](op string, rs *Requests, c *Comm, buf []T, peer, tag int) (a addArgs, err error) {
+// add checks an Add call's arguments, pins the buffer and makes room for
+// the operation's handle; the caller then starts the operation into the
+// handle r, with T's datatype t.
+func add[T Type](op string, rs *Requests, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
 	if rs == nil {
-		return a, nilHandle(op, ErrRequest, "request set")
+		return 0, nil, nilHandle(op, ErrRequest, "request set")
 	}
-	if a.h, a.peer, a.tag, err = c.peer(op, peer, tag); err != nil {
-		return a, err
+	if t, err = p2pType(op, c, buf, peer, tag); err != nil {
+		return 0, nil, err
 	}
-	p, n, err := buffer(op, buf)
-	if err != nil {
-		return a, err
-	}
-	if p != nil && p != rs.last {
+	if p := unsafe.Pointer(bytes(buf)); p != nil && p != rs.last {
 		rs.pin.Pin(p)
 		rs.last = p
 	}
 	rs.hs = append(rs.hs, C.goipc_request_null)
-	a.p, a.n, a.r = (*C.uint8_t)(p), n, &rs.hs[len(rs.hs)-1]
-	return a, nil
+	return t, reqArg(&rs.hs[len(rs.hs)-1]), nil
 }
 
 // started puts the set on the list of unfinished operations with its first
@@ -129,21 +116,21 @@ func (rs *Requests) test() {
 // AddIsend starts sending buf to dest (MPI_Isend) as one more operation of
 // rs.
 func AddIsend[T Type](rs *Requests, c *Comm, buf []T, dest, tag int) error {
-	a, err := add("MPI_Isend", rs, c, buf, dest, tag)
+	t, r, err := add("MPI_Isend", rs, c, buf, dest, tag)
 	if err != nil {
 		return err
 	}
-	return rs.started("MPI_Isend", C.goipc_isend(a.p, a.n, C.int(typeIndex[T]()), a.peer, a.tag, commArg(a.h), a.r))
+	return rs.started("MPI_Isend", C.goipc_isend(bytes(buf), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), r))
 }
 
 // AddIrecv starts receiving into buf from source (MPI_Irecv) as one more
 // operation of rs.
 func AddIrecv[T Type](rs *Requests, c *Comm, buf []T, source, tag int) error {
-	a, err := add("MPI_Irecv", rs, c, buf, source, tag)
+	t, r, err := add("MPI_Irecv", rs, c, buf, source, tag)
 	if err != nil {
 		return err
 	}
-	return rs.started("MPI_Irecv", C.goipc_irecv(a.p, a.n, C.int(typeIndex[T]()), a.peer, a.tag, commArg(a.h), a.r))
+	return rs.started("MPI_Irecv", C.goipc_irecv(bytes(buf), C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), r))
 }
 
 // WaitAll blocks the calling thread until every operation of rs has completed
@@ -167,9 +154,9 @@ func (rs *Requests) WaitAll() error {
 	switch n {
 	case 0:
 	case 1: // Open MPI's MPI_Waitall costs more for one request than MPI_Wait
-		rs.rc = C.goipc_wait(&rs.hs[0], &rs.st[0])
+		rs.rc = C.goipc_wait(reqArg(&rs.hs[0]), &rs.st[0])
 	default:
-		rs.rc = C.goipc_waitall(C.int(n), &rs.hs[0], &rs.st[0])
+		rs.rc = C.goipc_waitall(C.int(n), reqArg(&rs.hs[0]), &rs.st[0])
 	}
 	for _, h := range rs.hs {
 		if h != C.goipc_request_null {

@@ -47,7 +47,10 @@ MPI_Status goipc_empty_status(void);
 // what a handle that is a C pointer (Open MPI's) points to. The buffer comes
 // as uint8_t * (package mpi's element types hold no pointers), the datatype
 // as its index in goipc_types and the communicator as an integer (commArg).
-// They check the thread, as the completions do.
+// They check the thread, as the completions do, and take a request's address
+// as uint8_t * too: an Open MPI request is a C pointer, so cgo would look
+// up, in the Go heap, each handle of the Request or Requests set that holds
+// it (a few nanoseconds each, 64 of them for a WaitAll of 64).
 static inline int goipc_send(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Send(b, n, goipc_types[t], dest, tag, (MPI_Comm)c);
@@ -56,26 +59,29 @@ static inline int goipc_recv(uint8_t *b, int n, int t, int src, int tag, uintptr
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Recv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, st);
 }
-static inline int goipc_isend(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c, MPI_Request *r) {
+static inline int goipc_isend(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c, uint8_t *r) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Isend(b, n, goipc_types[t], dest, tag, (MPI_Comm)c, r);
+	return MPI_Isend(b, n, goipc_types[t], dest, tag, (MPI_Comm)c, (MPI_Request *)r);
 }
-static inline int goipc_irecv(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, MPI_Request *r) {
+static inline int goipc_irecv(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, uint8_t *r) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Irecv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, r);
+	return MPI_Irecv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, (MPI_Request *)r);
 }
-static inline int goipc_wait(MPI_Request *r, MPI_Status *st) {
+static inline int goipc_wait(uint8_t *r, MPI_Status *st) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Wait(r, st);
+	return MPI_Wait((MPI_Request *)r, st);
 }
-static inline int goipc_test(MPI_Request *r, int *flag, MPI_Status *st) {
+static inline int goipc_test(uint8_t *r, int *flag, MPI_Status *st) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Test(r, flag, st);
+	return MPI_Test((MPI_Request *)r, flag, st);
 }
-static inline int goipc_waitall(int n, MPI_Request *r, MPI_Status *st) {
+static inline int goipc_waitall(int n, uint8_t *r, MPI_Status *st) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Waitall(n, r, st);
+	return MPI_Waitall(n, (MPI_Request *)r, st);
 }
+// Nothing: one cgo call of it is the floor that BenchmarkProcNull measures
+// every other call against.
+static inline void goipc_crossing(void) {}
 
 // The collectives, with MPI_IN_PLACE for a buffer that Go passes as
 // goipc_in_place (mpi.InPlace): Open MPI's MPI_IN_PLACE is (void *)1, a value
