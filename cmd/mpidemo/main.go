@@ -13,6 +13,7 @@
 //	mpiexec -n 2 mpidemo types [--count N]
 //	mpiexec -n 4 mpidemo stencil [--n N] [--steps S]
 //	mpiexec -n 4 mpidemo rma [--count N]
+//	mpiexec -n 4 mpidemo io write|read PATH [--count N]
 package main
 
 import (
@@ -116,6 +117,7 @@ func init() {
 	rootCmd.AddCommand(piCmd)
 	rootCmd.AddCommand(hostsCmd)
 	rootCmd.AddCommand(rmaCmd)
+	rootCmd.AddCommand(ioCmd)
 }
 
 // ring sends a token from rank 0 through every rank and back to 0.
