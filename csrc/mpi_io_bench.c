@@ -1,7 +1,7 @@
 /* mpi_io_bench: the C baseline for package mpi's BenchmarkFileWrite, the
  * collective write bandwidth of one file.
  *
- *   mpi_io_bench PATH [MiB] [ROUNDS]       defaults 256 and 3
+ *   mpi_io_bench PATH [MiB] [ROUNDS]       defaults 256 and 5
  *
  * Every rank writes its block of the MiB-mebibyte file PATH (float64
  * elements, through a subarray view, as `mpidemo io write` does) with one
@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	long mib = argc > 2 ? atol(argv[2]) : 256;
-	int rounds = argc > 3 ? atoi(argv[3]) : 3;
+	int rounds = argc > 3 ? atoi(argv[3]) : 5;
 	long total = (mib << 20) / 8, n = total / size; /* elements */
 	if (mib < 1 || rounds < 1 || total % size != 0 || n > 1L << 30) {
 		if (rank == 0)

@@ -18,14 +18,14 @@ func init() { children["bench-file"] = childBenchFile }
 // BenchmarkFileWrite measures the collective write bandwidth of a 256 MiB
 // file, written by two ranks through subarray views with one WriteAtAll
 // each, in Go and in C (csrc/mpi_io_bench.c) in the same run. Each side is a
-// two-rank job that writes the file three times and reports its best round,
+// two-rank job that writes the file five times and reports its best round,
 // timed from a barrier to the slowest rank's return (the page cache's
 // speed: no Sync), as MB/s; the file is in the benchmark's temporary
 // directory and deleted by the job.
 //
 //	go test -run '^$' -bench FileWrite -benchtime 1x ./mpi
 func BenchmarkFileWrite(b *testing.B) {
-	const mib, rounds = "256", "3"
+	const mib, rounds = "256", "5"
 	b.Run("go", func(b *testing.B) {
 		var r mpitest.Result
 		for b.Loop() {
