@@ -11,7 +11,8 @@
 // /dev/shm/sem.name). A name without the slash gets one, as Python's modules
 // do, so "psm_21467_46075" as multiprocessing.shared_memory reports it opens
 // "/psm_21467_46075". Bad names are rejected before any call with an error
-// matching syscall.EINVAL.
+// matching syscall.EINVAL, and so is a segment named "/sem.X", which would be
+// the memory of semaphore /X.
 //
 // # Lifetimes
 //

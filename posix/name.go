@@ -39,6 +39,18 @@ func canonical(op, name string, max int) (string, error) {
 	return "/" + base, nil
 }
 
+// segmentName is canonical for a shared memory segment's name. glibc keeps
+// the semaphore /X in /dev/shm as the file sem.X, which shm_open("/sem.X")
+// finds too: such a segment would be the semaphore's memory, and unlinking it
+// would remove the semaphore.
+func segmentName(op, name string) (string, error) {
+	name, err := canonical(op, name, nameMax)
+	if sem, ok := strings.CutPrefix(name, "/"+semPrefix); ok && err == nil {
+		return "", errs.Path(op, name, errs.Invalid("the name of semaphore /%s's memory (glibc keeps semaphores in /dev/shm as sem.NAME)", sem))
+	}
+	return name, err
+}
+
 // createMode is the permission of new objects when the caller gives none.
 const createMode os.FileMode = 0o600
 

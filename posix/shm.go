@@ -58,7 +58,7 @@ func OpenSharedMemory(name string, opts *ShmOptions) (*SharedMemory, error) {
 	if opts == nil {
 		opts = &ShmOptions{}
 	}
-	name, err := canonical("shm_open", name, nameMax)
+	name, err := segmentName("shm_open", name)
 	if err != nil {
 		return nil, err
 	}
@@ -320,6 +320,9 @@ func (m *SharedMemory) Unlink() error {
 // UnlinkSharedMemory removes the segment name. Processes that have it open or
 // mapped keep using it; its memory is freed when the last one lets go.
 func UnlinkSharedMemory(name string) error {
+	if _, err := segmentName("shm_unlink", name); err != nil {
+		return err
+	}
 	return unlink("shm_unlink", name, nameMax, func(n *C.char) (C.int, error) {
 		r, err := C.shm_unlink(n)
 		return r, err

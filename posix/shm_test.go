@@ -90,6 +90,23 @@ func TestShmMapResizeReopen(t *testing.T) {
 	}
 }
 
+// A semaphore /X lives in /dev/shm as sem.X: the segment /sem.X would be
+// the semaphore's memory, and unlinking it would remove the semaphore.
+func TestShmRefusesSemaphoreNames(t *testing.T) {
+	sem := newSemaphore(t, 3)
+	alias := "/sem." + sem.Name()[1:]
+	if m, err := posix.OpenSharedMemory(alias, nil); !isErrno(err, syscall.EINVAL) {
+		m.Close()
+		t.Fatalf("OpenSharedMemory(%q) = %v, want EINVAL", alias, err)
+	}
+	if err := posix.UnlinkSharedMemory(alias); !isErrno(err, syscall.EINVAL) {
+		t.Fatalf("UnlinkSharedMemory(%q) = %v, want EINVAL", alias, err)
+	}
+	if v, err := sem.Value(); err != nil || v != 3 {
+		t.Fatalf("the semaphore after both: value %d, %v; want 3", v, err)
+	}
+}
+
 func TestShmBadInputAndClosed(t *testing.T) {
 	for _, name := range []string{"", "/a/b", "/" + strings.Repeat("n", 256)} {
 		if _, err := posix.OpenSharedMemory(name, &posix.ShmOptions{Create: true}); !isErrno(err, syscall.EINVAL) {

@@ -134,8 +134,11 @@ func TestContractNegativeDuration(t *testing.T) {
 }
 
 // An unknown verb under a group is a usage error, not the group's help with
-// exit status 0; the group alone still shows its help.
+// exit status 0; the group alone still shows its help. An empty word, which
+// a script's unset variable gives, is unknown too, also at the top.
 func TestContractUnknownVerb(t *testing.T) {
+	expectError(t, cli.ExitUsage, `unknown command "" for "ipc"`, "")
+	expectError(t, cli.ExitUsage, `unknown command "" for "ipc posix"`, "posix", "")
 	expectError(t, cli.ExitUsage, `unknown command "bogus" for "ipc posix mq"`, "posix", "mq", "bogus", "x")
 	expectError(t, cli.ExitUsage, `unknown command "bogus" for "ipc sysv"`, "sysv", "bogus")
 	if out := mustIPC(t, "posix", "mq"); !strings.Contains(out, "Available Commands") {

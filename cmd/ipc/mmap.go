@@ -156,7 +156,7 @@ func withNUL(data []byte, off, size int64) []byte {
 func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
 	// Not blocking: opening a FIFO would wait for a writer; it is refused
 	// below, as it cannot be mapped.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := openReading("open", path)
 	if err != nil {
 		return nil, err
 	}

@@ -164,6 +164,29 @@ func openGuarded(op, path string, flag int, perm fs.FileMode, want fs.FileMode, 
 	return f, created, nil
 }
 
+// openReading opens path read-only and without blocking (a FIFO opens at
+// once), after guardPath: it follows a symbolic link only where guardPath
+// allowed that one, so that what was checked is what is opened.
+func openReading(op, path string) (*os.File, error) {
+	fi, err := guardPath(op, path, false)
+	if err != nil {
+		return nil, err
+	}
+	flag := os.O_RDONLY | syscall.O_NONBLOCK
+	if fi == nil || fi.Mode()&fs.ModeSymlink == 0 {
+		flag |= syscall.O_NOFOLLOW
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		err = errors.Unwrap(err)
+		if errors.Is(err, syscall.ELOOP) {
+			err = errs.Hint(err, "the path changed while it was opened")
+		}
+		return nil, errs.Path(op, path, err)
+	}
+	return f, nil
+}
+
 // notKind is the error of a path whose file, of mode m, is not of type want,
 // with why the clause that says what the verb takes.
 func notKind(op, path string, m, want fs.FileMode, why string) error {

@@ -34,21 +34,30 @@ func payloadFlag(c *cobra.Command, min, max int) *payload {
 	p := &payload{cmd: c}
 	c.Flags().StringVar(&p.file, "file", "", `read the message from this file instead of MSG (MSG "-" reads stdin)`)
 	c.Args = cli.Args(func(cmd *cobra.Command, a []string) error {
-		if p.file != "" {
+		if p.given() {
+			if p.file == "" {
+				return errors.New("--file needs a file name")
+			}
 			if len(a) > max {
 				return fmt.Errorf("--file gives the message: accepts at most %d arg(s) beside it, received %d", max, len(a))
 			}
 			return nil
+		}
+		if min == max {
+			return cobra.ExactArgs(max+1)(cmd, a) // "accepts 2 arg(s)", not "between 2 and 2"
 		}
 		return cobra.RangeArgs(min+1, max+1)(cmd, a)
 	})
 	return p
 }
 
+// given reports whether --file is on the command line, even as --file "".
+func (p *payload) given() bool { return p.cmd.Flags().Changed("file") }
+
 // split returns the arguments before the message, and the message: MSG,
 // stdin when MSG is "-", or the --file.
 func (p *payload) split(a []string) ([]string, []byte, error) {
-	if p.file != "" {
+	if p.given() {
 		data, err := readPayload(p.file, nil)
 		return a, data, err
 	}
@@ -66,8 +75,8 @@ func (p *payload) split(a []string) ([]string, []byte, error) {
 func readPayload(path string, f *os.File) ([]byte, error) {
 	if f == nil {
 		var err error
-		if f, err = os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0); err != nil {
-			return nil, errs.Path("open", path, errors.Unwrap(err))
+		if f, err = openReading("open", path); err != nil {
+			return nil, err
 		}
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil && fi.IsDir() {

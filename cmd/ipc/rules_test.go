@@ -416,7 +416,8 @@ func TestRulesLongFileName(t *testing.T) {
 
 // TestRulesStickyDirectory: as root in a sticky, world-writable directory
 // (where the kernel, fs.protected_symlinks=0, protects nothing), a symbolic
-// link that user nobody planted is never followed, and a file of nobody's is
+// link that user nobody planted is never followed, to write or to read
+// (which would disclose root's file), and a file of nobody's is
 // written only with --allow-foreign.
 func TestRulesStickyDirectory(t *testing.T) {
 	testutil.RequireRoot(t)
@@ -450,6 +451,9 @@ func TestRulesStickyDirectory(t *testing.T) {
 		{"file", "send", evil, "x"},
 		{"fifo", "send", evil, "x", "--timeout", "1ms"},
 		{"mmap", "write", evil, "x", "--allow-foreign"}, // no flag follows another's link
+		{"mmap", "read", evil},                          // nor does any read
+		{"file", "recv", evil},
+		{"pipe", "--file", evil},
 	} {
 		expectError(t, exitError, evil+": permission denied (a symbolic link owned by uid 65534 in the sticky, world-writable directory", args...)
 	}
@@ -705,6 +709,8 @@ func TestRulesPayload(t *testing.T) {
 		want string
 	}{
 		{[]string{"pipe", "--file", file, "extra"}, cli.ExitUsage, "--file gives the message"},
+		{[]string{"pipe", "--file", "", "MSG"}, cli.ExitUsage, "--file needs a file name"},
+		{[]string{"unix", "send", "/x"}, cli.ExitUsage, "accepts 2 arg(s), received 1"},
 		{[]string{"pipe", "--file", filepath.Join(dir, "none")}, exitError, "open " + filepath.Join(dir, "none") + ": no such file"},
 		{[]string{"pipe", "--file", dir}, exitError, "read " + dir + ": is a directory"},
 		{[]string{"pipe", "--file", "/dev/zero"}, exitError, "message over 67108864 bytes"},
@@ -732,7 +738,8 @@ func TestRulesNoRawErrors(t *testing.T) {
 		{[]string{"ls", "--kind", "foo"}, `ipc: unknown kind "foo" (want one of`},
 		{[]string{"sysv", "msg", "send", "abc", "x"}, `ipc: invalid key "abc": want a decimal or 0x hex number`},
 		{[]string{"sysv", "msg", "recv", "--type", "x1"}, `ipc: invalid --type "x1": want a whole number`},
-		{[]string{"mmap", "read", "--offset", "9223372036854775807"}, `ipc: invalid --offset "9223372036854775807": invalid size`},
+		{[]string{"mmap", "read", "--offset", "9223372036854775807"}, `ipc: invalid --offset "9223372036854775807": want a whole number of bytes, or of KiB, MiB or GiB`},
+		{[]string{"posix", "shm", "write", "/x", "hi", "--size", "-1"}, `ipc: invalid --size "-1": want a whole number of bytes, or of KiB, MiB or GiB` + "\n"},
 		{[]string{"posix", "sem", "post", "/x", "--value", "-1"}, `ipc: invalid --value "-1": want a whole number, 0 or more`},
 	} {
 		_, stderr, code := runIPC(t, c.args...)

@@ -173,18 +173,19 @@ func passFileRequest(e echoEnd, msg []byte, path string) ([]byte, error) {
 
 // openToPass opens the file at path for reading as os.Open would, but
 // without waiting: open(2) of a FIFO waits for a writer, forever and past
-// --timeout. It opens O_NONBLOCK, which a FIFO opens at once with, then
-// clears the flag, so that the receiver gets an ordinary descriptor.
+// --timeout. openReading opens it O_NONBLOCK, which a FIFO opens at once
+// with; the flag is then cleared, so that the receiver gets an ordinary
+// descriptor.
 func openToPass(path string) (*os.File, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	f, err := openReading("open", path)
 	if err != nil {
-		return nil, errs.Path("open", path, err)
+		return nil, err
 	}
-	if err := unix.SetNonblock(fd, false); err != nil {
-		unix.Close(fd)
+	if err := clearNonblock(f); err != nil {
+		f.Close()
 		return nil, errs.Path("fcntl", path, err)
 	}
-	return os.NewFile(uintptr(fd), path), nil
+	return f, nil
 }
 
 // filesListener is a stream listener whose connections take the

@@ -172,13 +172,14 @@ func flagError(err error) error {
 	return Usagef("invalid --%s %q: %v", f.Name, v, cause)
 }
 
-// rejectUnknownVerbs makes `ipc posix bogus` a usage error: cobra checks
-// the words after the root only, and shows a group's help for any others.
+// rejectUnknownVerbs makes `ipc posix bogus` and `ipc ""` usage errors:
+// cobra checks the words after the root only, passes over an empty one, and
+// shows a group's help for any others.
 func rejectUnknownVerbs(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		rejectUnknownVerbs(sub)
 	}
-	if !c.HasParent() || !c.HasSubCommands() || c.Runnable() {
+	if !c.HasSubCommands() || c.Runnable() {
 		return
 	}
 	c.RunE = func(cmd *cobra.Command, args []string) error {
@@ -220,7 +221,8 @@ func ParseSize(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/scale {
-		return 0, fmt.Errorf("invalid size %q (want bytes, or a number with KiB, MiB or GiB)", v)
+		// The flag's error names the flag and the value: this says what fits.
+		return 0, errors.New("want a whole number of bytes, or of KiB, MiB or GiB")
 	}
 	return n * scale, nil
 }
