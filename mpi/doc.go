@@ -170,9 +170,11 @@
 // Close is collective and refuses (ErrPending) while a nonblocking operation
 // on the file is unfinished, as the standard requires; a second Close returns
 // nil, and every call on a nil, zero or closed File returns an error matching
-// os.ErrClosed (nil and zero ones match os.ErrInvalid too). A File never
-// closed stays open until the process ends: closing is collective, so no
-// finalizer can do it. Files return errors (MPI-IO's default, which Open
+// os.ErrClosed (nil and zero ones match os.ErrInvalid too). Closing is
+// collective, so no finalizer can do it: a File never closed is closed by
+// Open MPI's Finalize (which deletes a ModeDeleteOnClose file) and left to
+// the end of the process by MPICH's (which leaves such a file behind).
+// Files return errors (MPI-IO's default, which Open
 // sets again on each File); the MPI-IO classes are named (ErrNoSuchFile,
 // ErrAccess, ErrAmode...), and the errors that say a file is missing,
 // exists or may not be accessed also match fs.ErrNotExist, fs.ErrExist and

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -149,13 +150,18 @@ const (
 // a nil, zero or closed File returns errors matching os.ErrClosed.
 //
 // A File may be used from several goroutines when the thread level allows
-// it (see Init), but Close must not race with its use.
+// it (see Init), but Close and SetView must not race with its use, and a
+// nonblocking call on f must not race with the completion of another of
+// f's requests (starting one looks at those started before, to forget the
+// completed ones).
 type File struct {
-	f       C.MPI_File
-	state   fileState
-	path    string
-	mode    AccessMode
-	etype   int        // the size of the view's etype in bytes, for ReaderAt and WriterAt
+	f     C.MPI_File
+	state fileState
+	path  string
+	mode  AccessMode
+	etype int // the size of the view's etype in bytes, for ReaderAt and WriterAt
+
+	mu      sync.Mutex
 	pending []*Request // nonblocking operations started on the file, for Close to check
 }
 
@@ -290,7 +296,8 @@ func (f *File) Mode() AccessMode {
 // unfinished it returns an error matching ErrPending and leaves f open: the
 // standard makes closing then erroneous. It is nil-safe, and a second Close
 // returns nil at once. After Finalize it returns an error matching
-// os.ErrClosed. A File never closed stays open until the process ends.
+// os.ErrClosed. A File never closed is closed by Open MPI's Finalize, and
+// by MPICH's not at all (see "Parallel I/O" in the package documentation).
 func (f *File) Close() error {
 	const op = "MPI_File_close"
 	if f == nil || f.state != fileOpen {
@@ -312,12 +319,15 @@ func (f *File) Close() error {
 // track remembers a nonblocking operation on f, and forgets those that
 // have completed.
 func (f *File) track(r *Request) {
-	f.unfinished()
-	f.pending = append(f.pending, r)
+	f.mu.Lock()
+	f.pending = append(deleteDone(f.pending), r)
+	f.mu.Unlock()
 }
 
 // unfinished returns how many of f's nonblocking operations are still active.
 func (f *File) unfinished() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.pending = deleteDone(f.pending)
 	return len(f.pending)
 }
