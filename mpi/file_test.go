@@ -11,7 +11,6 @@ import (
 	"slices"
 	"syscall"
 	"testing"
-	"unsafe"
 
 	"github.com/goipc/ipc/mpi"
 	"github.com/goipc/ipc/mpi/mpitest"
@@ -672,9 +671,13 @@ var fileChecks = []check{
 				return fmt.Errorf("%s: %w", what, err)
 			}
 		}
-		// A count beyond MPI's int: refused before MPI touches the memory.
-		var one byte
-		huge := unsafe.Slice(&one, math.MaxInt32+1)
+		// A count beyond MPI's int: refused before MPI touches the memory,
+		// which is reserved address space only.
+		huge, err := syscall.Mmap(-1, 0, math.MaxInt32+1, syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_NORESERVE)
+		if err != nil {
+			return err
+		}
+		defer syscall.Munmap(huge)
 		for what, err := range map[string]error{
 			"Read":    second(mpi.Read(f, huge)),
 			"WriteAt": second(mpi.WriteAt(f, huge, 0)),
