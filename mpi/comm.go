@@ -15,6 +15,8 @@ type Comm struct {
 	rank, size int
 	name       string // for errors: "world", "self" or "comm"
 	predefined bool
+	inter      bool // an intercommunicator (intercomm.go): size and rank are the local group's
+	remote     int  // the remote group's size, for an intercommunicator
 }
 
 var (
@@ -40,7 +42,7 @@ func (c *Comm) fill() error {
 		return err
 	}
 	c.rank, c.size = int(r), int(s)
-	return nil
+	return c.fillInter()
 }
 
 // handle returns the C communicator, or an error if MPI may not be called
@@ -48,6 +50,9 @@ func (c *Comm) fill() error {
 func (c *Comm) handle(op string) (C.MPI_Comm, error) {
 	if err := c.usable(op); err != nil {
 		return C.goipc_comm_null, err
+	}
+	if c.inter && !interOps[op] {
+		return C.goipc_comm_null, notInter(op, c)
 	}
 	return c.c, running(op)
 }

@@ -194,6 +194,64 @@
 // after it, MPI_File_get_position_shared gave ranks other than 0 a wrong one
 // under both libraries in the tests, though the pointer itself was right.
 //
+// # Dynamic processes and intercommunicators
+//
+// CommSpawn and CommSpawnMultiple start new processes (MPI_Comm_spawn,
+// MPI_Comm_spawn_multiple), Go programs or any other MPI program such as a C
+// one, and return an intercommunicator whose remote group they are; the
+// children find it with CommGetParent, which returns nil in a process that
+// mpiexec started, and the same *Comm on every call. IntercommCreate joins
+// two disjoint groups of one job, IntercommMerge makes an intracommunicator
+// of both groups, and RemoteSize, RemoteGroup and IsInter describe one.
+// OpenPort, CommAccept and CommConnect join two jobs, which pass the port
+// name out of band or through PublishName and LookupName. Disconnect
+// (MPI_Comm_disconnect) waits for pending communication and ends the
+// connection, after which each side finalizes on its own; the
+// intercommunicators these calls make, the parent's included (which MPI
+// gives MPI_ERRORS_ARE_FATAL), return errors.
+//
+// On an intercommunicator, Rank and Size are the local group's and
+// point-to-point calls name ranks of the remote group; Barrier, Dup, Split,
+// Create, Compare, Group, attributes and names work too. The collectives
+// that move data, whose buffers MPI sizes by the remote group and whose
+// roots are MPI_ROOT or MPI_PROC_NULL, and the calls MPI defines only on
+// intracommunicators (topologies, windows, Scan, SplitType, spawning)
+// refuse one before MPI with an ErrComm error matching syscall.EINVAL:
+// merge it first.
+//
+// The arguments that count only at the root (the programs of a spawn, the
+// port of an accept or connect) are checked at the root: maxprocs at least
+// 1, a command that exec.LookPath finds (unless Info sets "wdir" or
+// "path"), no NUL bytes. The root broadcasts its verdict over the
+// communicator first, one Bcast per call, so that every rank returns the
+// same error: otherwise the other ranks wait in MPI forever (both
+// libraries, for a negative maxprocs), and Open MPI ends the whole job
+// for a command that does not exist (an error matching fs.ErrNotExist
+// here). CommSpawn returns one error per child, nil for each that started.
+// A child that fails once started is the runtime's business: Open MPI
+// ends the parents' job too ("Child job 2 terminated normally, but 1
+// process returned a non-zero exit code"). Open MPI 4.1 also waits forever
+// for slots when the children need more than the machine has, unless
+// oversubscription is allowed (mpiexec --oversubscribe,
+// OMPI_MCA_rmaps_base_oversubscribe=1, or Info "map_by" ":OVERSUBSCRIBE" on
+// the spawn). CommAccept holds its thread until a client connects, and MPI
+// cannot cancel it.
+//
+// What the libraries do here: Open MPI 4.1 spawns, from a singleton too,
+// and connects ports inside one mpiexec's processes. Between two mpiexec
+// runs it needs an ompi-server that both reach (ompi-server -r FILE, then
+// mpiexec --ompi-server file:FILE, or OMPI_MCA_pmix_server_uri=file:FILE);
+// without one, MPI_Comm_connect fails with MPI_ERR_INTERN after Open MPI
+// prints that accept/connect "that spans multiple invocations of mpirun"
+// requires it, and the server's CommAccept waits forever. MPICH 4.0.2 as
+// Debian builds it (the ch4:ucx device) has no dynamic processes:
+// MPI_Open_port fails with "The function is currently not supported with
+// ucx netmod", and MPI_Comm_spawn, which opens a port first, with "Error in
+// spawn call". Every rank finds that by itself, and CommSpawn,
+// CommSpawnMultiple, OpenPort, CommAccept, CommConnect and the name calls
+// return an error matching ErrNotSupported that quotes MPICH.
+// IntercommCreate and IntercommMerge work with both libraries.
+//
 // # Threads and goroutines
 //
 // MPI's rules are about OS threads, and Go moves goroutines between them.

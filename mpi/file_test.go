@@ -767,5 +767,3 @@ var fileChecks = []check{
 	}},
 }
 
-// second returns the error of a call's two results.
-func second[T any](_ T, err error) error { return err }

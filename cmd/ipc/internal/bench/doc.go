@@ -10,13 +10,15 @@
 // Python meet the same machine state and a noisy machine shows as a wide
 // spread between rounds rather than as a false ratio. Each round is a fresh
 // peer process with fresh objects. The Go initiator alone times: a warm-up
-// of a tenth of the messages first, then each round trip (latency) or each
-// acknowledged batch (throughput, recorded per message) on the monotonic
-// clock into an HdrHistogram. CPU time is getrusage of both processes over
-// the timed messages. Placement pins every thread of the initiator to one
-// CPU, and starts the peer from a thread pinned to the same CPU (same) or
-// to a second one (cross), so that the peer and every thread it makes start
-// there. The payload's bytes come from a PCG seeded with Config.Seed.
+// of a tenth of the messages first (for mmap, whose waits spin, after 20 ms
+// of spinning on both sides, for the Go runtimes to settle: Settle), then
+// each round trip (latency) or each acknowledged batch (throughput, recorded
+// per message) on the monotonic clock into an HdrHistogram. CPU time is
+// getrusage of both processes over the timed messages. Placement pins every
+// thread of the initiator to one CPU, and starts the peer from a thread
+// pinned to the same CPU (same) or to a second one (cross), so that the peer
+// and every thread it makes start there. The payload's bytes come from a PCG
+// seeded with Config.Seed.
 //
 // # Peer protocol
 //

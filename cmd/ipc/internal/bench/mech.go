@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // A Conn is one side of an exchange. Send and Recv move one message of
@@ -37,6 +38,13 @@ type Mechanism struct {
 	// in throughput mode; 1 for a single slot (shared memory, a file, a
 	// signal), which must be emptied before it is filled again.
 	Window int
+	// Settle, for a mechanism whose waits spin, is how long the initiator
+	// spins after the peer's "ready", while the peer spins waiting for the
+	// first message, before the warm-up: long enough for the monitor thread
+	// of a Go process's runtime (sysmon), which polls every 20 µs after the
+	// process starts or wakes from idle and stalls a spinner on its CPU each
+	// time, to back off (mmap's doc.go, "Performance").
+	Settle time.Duration
 	// NoPython, if set, is why there is no Python peer.
 	NoPython string
 	// Setup creates the objects of one peer run and returns the plan.

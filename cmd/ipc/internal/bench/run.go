@@ -253,6 +253,9 @@ func (r *runner) round(c Case, peer Peer, n int) (roundResult, error) {
 		}
 		conn.Abort()
 	}()
+	// Spin while the peer spins waiting (Mechanism.Settle).
+	for start := time.Now(); time.Since(start) < c.Mech.Settle; {
+	}
 	rr, err := r.exchange(conn, c, warmup, n)
 	if err != nil {
 		if r.ctx.Err() != nil {

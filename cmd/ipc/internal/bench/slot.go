@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/goipc/ipc/mmap"
 	"github.com/goipc/ipc/posix"
@@ -358,6 +359,7 @@ const (
 var mmapMech = &Mechanism{
 	Name:   "mmap",
 	Window: 1,
+	Settle: 20 * time.Millisecond,
 	Setup: func(o *Objects, size int) (*Plan, error) {
 		path := o.Path(".mmap")
 		m, err := mmap.Create(path, int64(segmentSize(size)), 0o600)
@@ -399,7 +401,16 @@ func mmapConn(m *mmap.Mapping, size int, initiator bool) (*slotConn, error) {
 	c.bell = doorbell{
 		ring: func() error { flag.Store(theirs); return nil },
 		wait: func() error {
-			return spinUntil(&c.aborted, spinLoads, func() bool { return flag.Load() == mine })
+			// The first spin loads here, as tight a loop as the C
+			// peer's: through spinUntil's ready, a call each, they
+			// took half as long again, and when both sides share a
+			// CPU the round trip is two such spins.
+			for range spinLoads {
+				if flag.Load() == mine {
+					return nil
+				}
+			}
+			return spinUntil(&c.aborted, 0, func() bool { return flag.Load() == mine })
 		},
 		wake: func() {},
 	}
@@ -414,7 +425,13 @@ func spinUntil(aborted *atomic.Bool, spin int, ready func() bool) error {
 			if aborted.Load() {
 				return errAborted
 			}
-			syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+			// Raw: sched_yield never blocks, but on a busy CPU the
+			// kernel may run others for longer than 20 µs before it
+			// returns, and the runtime would then take the P away
+			// from the "system call" and set its monitor thread
+			// polling every 20 µs again, each poll a stall of the
+			// spinner (mmap's doc.go, "Performance").
+			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 		}
 	}
 	return nil
