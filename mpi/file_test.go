@@ -766,4 +766,3 @@ var fileChecks = []check{
 		return f.Close()
 	}},
 }
-
