@@ -189,6 +189,55 @@
 //
 //	go test -run '^$' -bench RMA -benchtime 1x ./mpi
 //
+// # Parallel I/O
+//
+// Open opens a file on every process of a communicator (MPI_File_open,
+// collectively), with typed access modes (ModeCreate|ModeReadWrite...,
+// checked before MPI) and optional Info hints; a file it creates gets mode
+// 0600. A File's view (SetView) is a displacement, an etype and a filetype,
+// any committed datatype of the package (TypeOf, Subarray, Vector, Resized,
+// Struct...), and a data representation (Native, the bytes numpy.fromfile
+// reads; Internal; External32). Offsets and counts count etypes of the view:
+// bytes until SetView. The data calls are generic over []T, as the
+// point-to-point ones, and return how many elements they moved: Read, Write,
+// ReadAt, WriteAt (independent), ReadAll, WriteAll, ReadAtAll, WriteAtAll
+// (collective, letting MPI merge the processes' pieces), ReadShared,
+// WriteShared, ReadOrdered, WriteOrdered (the shared file pointer), and the
+// nonblocking Iread, Iwrite, IreadAt, IwriteAt, IreadAll, IwriteAll,
+// IreadAtAll, IwriteAtAll, whose Request pins the buffer until it completes,
+// as Isend's does. Both Open MPI 4.1 and MPICH 4.0 have every one of these
+// (the nonblocking collective forms are MPI 3.1's). Seek, SeekShared, Size,
+// SetSize, Preallocate, Sync, SetAtomicity, Atomicity and Info complete the
+// set; Delete deletes a file. ReaderAt and WriterAt make a File an
+// io.ReaderAt and io.WriterAt for independent byte I/O.
+//
+// Close is collective and refuses (ErrPending) while a nonblocking operation
+// on the file is unfinished, as the standard requires; a second Close returns
+// nil, and every call on a nil, zero or closed File returns an error matching
+// os.ErrClosed (nil and zero ones match os.ErrInvalid too). Closing is
+// collective, so no finalizer can do it: a File never closed is closed by
+// Open MPI's Finalize (which deletes a ModeDeleteOnClose file) and left to
+// the end of the process by MPICH's (which leaves such a file behind).
+// Files return errors (MPI-IO's default, which Open
+// sets again on each File); the MPI-IO classes are named (ErrNoSuchFile,
+// ErrAccess, ErrAmode...), and the errors that say a file is missing,
+// exists or may not be accessed also match fs.ErrNotExist, fs.ErrExist and
+// fs.ErrPermission. Negative offsets and sizes, a read of a write-only file,
+// a write of a read-only one, explicit offsets or seeks on a ModeSequential
+// file, uncommitted view datatypes and counts beyond MPI's int are refused
+// before MPI.
+//
+// A read that starts at or past the end of the file returns 0 elements and a
+// nil error. Where the libraries stray from that: Open MPI 4.1's MPI-IO
+// component (ompio) never completes a nonblocking read that meets the end of
+// the file, from C as well, so do not start one there under Open MPI; and a
+// collective read that meets the end may report the count it asked for
+// (ompio with more than two ranks, MPICH's ROMIO with more than one), as may
+// ROMIO's independent read of a struct type with padding, so use Size to
+// learn how much the file holds. SeekShared returns no position: right
+// after it, MPI_File_get_position_shared gave ranks other than 0 a wrong one
+// under both libraries in the tests, though the pointer itself was right.
+//
 // # Dynamic processes and intercommunicators
 //
 // CommSpawn and CommSpawnMultiple start new processes (MPI_Comm_spawn,

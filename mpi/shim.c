@@ -116,3 +116,6 @@ static MPI_User_function *const trampolines[GOIPC_USER_OPS] = {
 int goipc_op_create(int slot, int commute, MPI_Op *op) {
 	return MPI_Op_create(trampolines[slot], commute, op);
 }
+
+// MPI-IO (file.go).
+const MPI_File goipc_file_null = MPI_FILE_NULL;

@@ -107,4 +107,7 @@ int goipc_alltoallv(const void *s, const int *sc, const int *sd, void *r, const 
 // one of a fixed number of trampolines, which passes its slot to Go.
 enum { GOIPC_USER_OPS = 32 };
 int goipc_op_create(int slot, int commute, MPI_Op *op);
+
+// MPI-IO (file.go).
+extern const MPI_File goipc_file_null;
 #endif

@@ -13,6 +13,7 @@
 //	mpiexec -n 2 mpidemo types [--count N]
 //	mpiexec -n 4 mpidemo stencil [--n N] [--steps S]
 //	mpiexec -n 4 mpidemo rma [--count N]
+//	mpiexec -n 4 mpidemo io write|read PATH [--count N]
 //	mpiexec -n 1 mpidemo spawn [--children N]
 package main
 
@@ -124,6 +125,7 @@ func init() {
 	rootCmd.AddCommand(piCmd)
 	rootCmd.AddCommand(hostsCmd)
 	rootCmd.AddCommand(rmaCmd)
+	rootCmd.AddCommand(ioCmd)
 	rootCmd.AddCommand(spawnCmd)
 }
 

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/spf13/cobra"
+
+	"github.com/goipc/ipc/internal/cli"
+	"github.com/goipc/ipc/mpi"
+)
+
+// maxIOCount keeps a rank's block within one MPI count and its bytes within
+// an int.
+const maxIOCount = math.MaxInt32
+
+var ioCmd = func() *cobra.Command {
+	var count int
+	cmd := &cobra.Command{
+		Use:   "io",
+		Short: "Parallel I/O: a collective write and read of a global array in one file",
+		Long: `Rank r owns elements r*N .. r*N+N-1 of a global array of float64, element g
+holding float64(g), stored in native byte order in the one file PATH of
+size*N*8 bytes: numpy.fromfile(PATH) reads it. Each rank's view of the file
+is its block (a subarray datatype), written or read collectively
+(MPI_File_write_all, MPI_File_read_all).`,
+	}
+	check := func() error {
+		if count < 1 || count > maxIOCount {
+			return cli.Usagef("--count must be between 1 and %d, not %d", maxIOCount, count)
+		}
+		return nil
+	}
+	cmd.PersistentFlags().IntVar(&count, "count", 1024, "elements per rank")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "write PATH",
+		Short: "Write the global array into PATH, which becomes size*N*8 bytes long",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := check(); err != nil {
+				return err
+			}
+			return run(1, func(w *mpi.Comm) error { return writeArray(w, args[0], count) })
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "read PATH",
+		Short: `Read the global array from PATH and check every value: "ok K values", or the first wrong element`,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := check(); err != nil {
+				return err
+			}
+			return run(1, func(w *mpi.Comm) error { return readArray(w, args[0], count) })
+		},
+	})
+	return cmd
+}()
+
+// openBlock opens path on every rank of w with a view of this rank's block
+// of n float64.
+func openBlock(w *mpi.Comm, path string, mode mpi.AccessMode, n int) (*mpi.File, error) {
+	f, err := mpi.Open(w, path, mode, nil)
+	if err != nil {
+		return nil, err
+	}
+	f64, err := mpi.TypeOf[float64]()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	block, err := mpi.Subarray([]int{w.Size() * n}, []int{n}, []int{w.Rank() * n}, mpi.OrderC, f64)
+	if err == nil {
+		err = block.Commit()
+	}
+	if err == nil {
+		err = f.SetView(0, f64, block, mpi.Native, nil)
+	}
+	block.Free()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// writeArray writes this rank's block, after cutting the file to its size.
+func writeArray(w *mpi.Comm, path string, n int) error {
+	f, err := openBlock(w, path, mpi.ModeCreate|mpi.ModeWriteOnly, n)
+	if err != nil {
+		return err
+	}
+	if err := f.SetSize(int64(w.Size()) * int64(n) * 8); err != nil {
+		f.Close()
+		return err
+	}
+	buf := make([]float64, n)
+	for i := range buf {
+		buf[i] = float64(w.Rank()*n + i)
+	}
+	if _, err := mpi.WriteAll(f, buf); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// readArray reads this rank's block and checks it; rank 0 reports the first
+// wrong element of the whole array, or that all are right.
+func readArray(w *mpi.Comm, path string, n int) error {
+	f, err := openBlock(w, path, mpi.ModeReadOnly, n)
+	if err != nil {
+		return err
+	}
+	size, err := f.Size()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	buf := make([]float64, n)
+	got, err := mpi.ReadAll(f, buf)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// A collective read may report the count asked for even at the end of
+	// the file, so the file's size says which elements it holds.
+	first := n
+	for i := range buf {
+		g := w.Rank()*n + i
+		if i >= got || int64(g+1)*8 > size || buf[i] != float64(g) {
+			first = i
+			break
+		}
+	}
+	bad := []int64{int64(w.Rank()*n + first)}
+	if first == n {
+		bad[0] = math.MaxInt64
+	}
+	worst := []int64{0}
+	if err := mpi.Allreduce(w, bad, worst, mpi.Min); err != nil {
+		return err
+	}
+	total := int64(w.Size()) * int64(n)
+	switch g := worst[0]; {
+	case g == math.MaxInt64 && size == total*8:
+		if w.Rank() == 0 {
+			fmt.Printf("ok %d values\n", total)
+		}
+		return nil
+	case g == math.MaxInt64:
+		return rankZero(w, fmt.Errorf("%s: %d bytes, want %d (%d ranks of %d values)", path, size, total*8, w.Size(), n))
+	case w.Rank() == int(g)/n:
+		i := int(g) % n
+		if int64(g+1)*8 > size {
+			return fmt.Errorf("%s: element %d is missing (the file has %d bytes, want %d)", path, g, size, total*8)
+		}
+		return fmt.Errorf("%s: element %d is %s, want %s", path, g, pyFloat(buf[i]), pyFloat(float64(g)))
+	}
+	return nil
+}
+
+// rankZero returns err on rank 0 only, so that it is said once.
+func rankZero(w *mpi.Comm, err error) error {
+	if w.Rank() == 0 {
+		return err
+	}
+	return nil
+}
