@@ -95,11 +95,18 @@ func CSamples(b *testing.B, n int, cmd *exec.Cmd) []time.Duration {
 	return samples
 }
 
-// TimeTrips runs trip warmup times, then n times with b's timer running, and
-// returns how long each of the n took. The first error fails b.
+// warmupTime is the least time TimeTrips warms up for: over a Go process's
+// first milliseconds, and again after it idles, its sysmon thread polls every
+// 20 µs, and each poll that lands on a spinning peer's CPU costs a round trip
+// 20-40 µs (mmap's doc, "Performance").
+const warmupTime = 20 * time.Millisecond
+
+// TimeTrips runs trip warmup times and for at least warmupTime, then n times
+// with b's timer running, and returns how long each of the n took. The first
+// error fails b.
 func TimeTrips(b *testing.B, warmup, n int, trip func() error) []time.Duration {
 	b.Helper()
-	for range warmup {
+	for i, begin := 0, time.Now(); i < warmup || time.Since(begin) < warmupTime; i++ {
 		if err := trip(); err != nil {
 			b.Fatal(err)
 		}
