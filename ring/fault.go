@@ -20,9 +20,9 @@ package ring
 // reports the truncation. If the ring's lock was on those pages, the handler
 // gives it a type glibc refuses (every lock and unlock fails with EINVAL):
 // a zeroed mutex would be a plain one, which the robust code cannot unlock,
-// and a thread of this process would wait for it forever. Any other SIGBUS goes to the handler it replaced,
-// Go's, as the os/signal documentation asks of C code that handles
-// synchronous signals.
+// and a thread of this process would wait for it forever. Any other SIGBUS
+// goes to the handler it replaced, Go's, as the os/signal documentation asks
+// of C code that handles synchronous signals.
 #define R_SLOTS 4096
 // R_POISON is a mutex type that glibc knows not: all its calls fail with
 // EINVAL (the types are 0-3, robust 16-19, PI 32-35 and 48-51, PP 64-67).
