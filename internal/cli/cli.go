@@ -91,7 +91,16 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 	}
 	var ue usageError
 	if !started || errors.As(err, &ue) {
-		if !otherRank() {
+		if otherRank() {
+			// Rank 0 says it. Open MPI's mpiexec ends the whole job when a
+			// rank exits non-zero, which could end rank 0 before it has: so
+			// wait for mpiexec to end this rank once rank 0 has exited, and
+			// exit anyway if rank 0 is a program that never does. (Hydra
+			// ends no rank for another's exit status.)
+			if _, ompi := os.LookupEnv("OMPI_COMM_WORLD_RANK"); ompi {
+				time.Sleep(otherRankPatience)
+			}
+		} else {
 			fmt.Fprintf(os.Stderr, "%s: %v\nRun '%s --help' for usage.\n", root.Name(), err, root.Name())
 		}
 		os.Exit(ExitUsage)
@@ -110,6 +119,10 @@ func (w *stdoutWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// otherRankPatience bounds how long a rank other than 0 waits, on a usage
+// error under Open MPI, for mpiexec to end it.
+const otherRankPatience = 10 * time.Second
 
 // otherRank says whether this process is an MPI rank other than 0, as
 // mpiexec tells each rank before MPI is initialised: every rank sees the same
