@@ -44,15 +44,14 @@ func BenchmarkPingPong(b *testing.B) {
 const (
 	pingPongRounds = 10
 	// Every peer, in Go and in C (csrc/mmap_pingpong.c), makes at least
-	// warmup untimed round trips, for at least warmupTime, before it times
-	// any. A Go process's runtime has a monitor thread (sysmon) that polls
+	// warmup untimed round trips, for at least testutil.WarmupTime, before
+	// it times any. A Go process's runtime has a monitor thread (sysmon) that polls
 	// every 20 µs for its first 50 polls after the process starts or wakes
 	// from idle (waiting for the peer to start), then backs off to 10 ms over
 	// about 10 ms more; here each poll that lands on a spinner's CPU stalls the
 	// round trip for 20-40 µs (see doc.go, "Performance"). The benchmark
 	// measures the steady state that follows.
-	warmup     = 100
-	warmupTime = 20 * time.Millisecond
+	warmup = 100
 )
 
 func benchPingPong(b *testing.B, size int) {
@@ -119,9 +118,7 @@ func goRound(b *testing.B, m *mmap.Mapping, size, n int, safe bool) []time.Durat
 		}
 		return time.Since(base) - start
 	}
-	for i, begin := 0, time.Now(); i < warmup || time.Since(begin) < warmupTime; i++ {
-		roundTrip()
-	}
+	testutil.WarmUp(warmup, func() error { roundTrip(); return nil })
 	samples := make([]time.Duration, n)
 	if !safe {
 		b.StartTimer()

@@ -208,7 +208,8 @@ func benchReads(node *mpi.Comm, iters int) error {
 	return win.Fence()
 }
 
-// warmup is the untimed round trips first, as csrc/flag_pingpong.h's WARMUP.
+// warmup is the least number of untimed round trips first, as
+// csrc/flag_pingpong.h's WARMUP (Go's warm up for testutil.WarmupTime too).
 const warmup = 100
 
 // benchPingpong is the flag ping-pong of mmap's BenchmarkPingPong
@@ -254,15 +255,18 @@ func benchPingpong(node *mpi.Comm, iters int) error {
 		// The monotonic clock, read as the C program reads MPI_Wtime: Go's
 		// MPI_Wtime would add a cgo call to each reading.
 		samples, base := make([]time.Duration, iters), time.Now()
-		for i := -warmup; i < iters; i++ {
-			start := time.Since(base)
+		trip := func() error {
 			copy(shm[testutil.PingOffset:], msg)
 			flag.Store(testutil.FlagPing)
 			testutil.AwaitFlag(flag, testutil.FlagPong, testutil.FlagPong)
 			copy(reply, shm[testutil.PongOffset:])
-			if i >= 0 {
-				samples[i] = time.Since(base) - start
-			}
+			return nil
+		}
+		testutil.WarmUp(warmup, trip)
+		for i := range samples {
+			start := time.Since(base)
+			trip()
+			samples[i] = time.Since(base) - start
 		}
 		flag.Store(testutil.FlagQuit)
 		if string(reply) != string(msg) {

@@ -95,21 +95,30 @@ func CSamples(b *testing.B, n int, cmd *exec.Cmd) []time.Duration {
 	return samples
 }
 
-// warmupTime is the least time TimeTrips warms up for: over a Go process's
-// first milliseconds, and again after it idles, its sysmon thread polls every
-// 20 µs, and each poll that lands on a spinning peer's CPU costs a round trip
-// 20-40 µs (mmap's doc, "Performance").
-const warmupTime = 20 * time.Millisecond
+// WarmupTime is the least time the benchmarks warm up for: over a Go
+// process's first milliseconds, and again after it idles, its sysmon thread
+// polls every 20 µs, and each poll that lands on a spinning peer's CPU costs a
+// round trip 20-40 µs (mmap's doc, "Performance").
+const WarmupTime = 20 * time.Millisecond
 
-// TimeTrips runs trip warmup times and for at least warmupTime, then n times
+// WarmUp runs trip at least n times and for at least WarmupTime, and returns
+// the first error.
+func WarmUp(n int, trip func() error) error {
+	for i, begin := 0, time.Now(); i < n || time.Since(begin) < WarmupTime; i++ {
+		if err := trip(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TimeTrips warms up (WarmUp, at least warmup trips), then runs trip n times
 // with b's timer running, and returns how long each of the n took. The first
 // error fails b.
 func TimeTrips(b *testing.B, warmup, n int, trip func() error) []time.Duration {
 	b.Helper()
-	for i, begin := 0, time.Now(); i < warmup || time.Since(begin) < warmupTime; i++ {
-		if err := trip(); err != nil {
-			b.Fatal(err)
-		}
+	if err := WarmUp(warmup, trip); err != nil {
+		b.Fatal(err)
 	}
 	rtt := make([]time.Duration, n)
 	b.StartTimer()
