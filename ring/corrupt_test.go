@@ -54,8 +54,8 @@ func TestCorruptPositions(t *testing.T) {
 			r := newRing(t, 256)
 			mem := rawRing(t, r.Name())
 			corrupt := func() { // again before each peer: a buggy one may move them
-				word64(mem, 128).Store(c.head)
-				word64(mem, 136).Store(c.tail)
+				word64(mem, 64).Store(c.head)
+				word64(mem, 72).Store(c.tail)
 			}
 			corrupt()
 			if err := r.TrySend([]byte("x")); !errors.Is(err, syscall.EBADMSG) {

@@ -258,6 +258,8 @@ func attach(name string, mem []byte, opts *Options, file *os.File, src source) (
 		return bad("not a ring, or one its creator is still initialising (magic 0): try again")
 	case h.magic.Load() != Magic:
 		return bad("not a ring (magic %#x, want %#x)", h.magic.Load(), Magic)
+	case h.version.Load() == 1:
+		return bad("ring version 1, this program speaks %d: the layout changed (positions beside the lock, a mark in every record); make the ring again", Version)
 	case h.version.Load() != Version:
 		return bad("ring version %d, this program speaks %d", h.version.Load(), Version)
 	case h.headerSize.Load() != headerSize:
@@ -331,7 +333,7 @@ func (r *Ring) Send(ctx context.Context, msg []byte) error {
 		if len(msg) > r.MaxMessage() {
 			return r.tooLong(len(msg))
 		}
-		return r.wait(ctx, func(looks int) (bool, error) { return r.trySend(msg, looks) })
+		return r.wait(ctx, func(looks int) (bool, uint32, error) { return r.trySend(msg, looks) })
 	})
 }
 
@@ -342,7 +344,8 @@ func (r *Ring) TrySend(msg []byte) error {
 		if len(msg) > r.MaxMessage() {
 			return r.tooLong(len(msg))
 		}
-		return again(r.trySend(msg, 0))
+		sent, _, err := r.trySend(msg, 0)
+		return again(sent, err)
 	})
 }
 
@@ -353,9 +356,9 @@ func (r *Ring) TrySend(msg []byte) error {
 // always suffices.
 func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 	err = r.call("ring receive", func() error {
-		return r.wait(ctx, func(looks int) (ok bool, err error) {
-			n, ok, err = r.tryReceive(buf, looks)
-			return ok, err
+		return r.wait(ctx, func(looks int) (ok bool, seen uint32, err error) {
+			n, ok, seen, err = r.tryReceive(buf, looks)
+			return ok, seen, err
 		})
 	})
 	return n, err
@@ -366,7 +369,7 @@ func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 func (r *Ring) TryReceive(buf []byte) (n int, err error) {
 	err = r.call("ring receive", func() error {
 		var ok bool
-		n, ok, err = r.tryReceive(buf, 0)
+		n, ok, _, err = r.tryReceive(buf, 0)
 		return again(ok, err)
 	})
 	return n, err
@@ -475,58 +478,58 @@ func (r *Ring) lock() error {
 const lockSlice = 100 * time.Millisecond
 
 // trySend appends msg if it fits. With looks 0 it takes the lock however
-// long another holds it; otherwise it watches the ring in the shim for up
-// to looks looks and takes the lock only when msg fits and no one holds it
-// (so a spinning call never sleeps on the lock, and needs no turn on
-// r.local), which saves a cgo crossing between the moment the ring is ready
-// and the copy.
-func (r *Ring) trySend(msg []byte, looks int) (sent bool, err error) {
-	h := &r.h
+// long another holds it, and when msg does not fit returns the seq that
+// goes with what it saw, for wait; otherwise it watches the ring in the shim
+// for up to looks looks and takes the lock only when msg fits and no one
+// holds it (so a spinning call never sleeps on the lock, and needs no turn
+// on r.local), which saves a cgo crossing between the moment the ring is
+// ready and the copy.
+func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error) {
 	if looks == 0 {
-		// A hint, read without the lock; corrupt positions go on, to fail
-		// under it.
-		if used := h.tail.Load() - h.head.Load(); used <= r.capacity && r.capacity-used < recordSize(len(msg)) {
-			return false, nil
-		}
+		// No look at head and tail first, as a receive makes: they share
+		// the lock's cache line, which the lock then fetches a second time,
+		// for writing (see the shim's r_try).
 		r.local.Lock()
 		defer r.local.Unlock()
 	}
-	switch e := ringSend(r.base, r.capacity, msg, looks); e {
+	switch seen, e := ringSend(r.base, r.capacity, msg, looks); e {
 	case syscall.EAGAIN:
-		return false, nil
+		return false, seen, nil
 	case syscall.EBADMSG:
-		return false, r.corruptPositions()
+		return false, 0, r.corruptPositions()
 	default:
-		return e == 0, errno(e)
+		return e == 0, 0, errno(e)
 	}
 }
 
-// tryReceive takes a message into buf if there is one, taking the lock as
-// trySend does for looks.
-func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, err error) {
+// tryReceive takes a message into buf if there is one, taking the lock and
+// returning seen as trySend does for looks.
+func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uint32, err error) {
 	h := &r.h
 	if looks == 0 {
-		if h.head.Load() == h.tail.Load() { // a hint, read without the lock
-			return 0, false, nil
+		// A hint, read without the lock: seq first, so that any change
+		// after the look moves it from seen.
+		if seen = h.seq.Load(); h.head.Load() == h.tail.Load() {
+			return 0, false, seen, nil
 		}
 		r.local.Lock()
 		defer r.local.Unlock()
 	}
-	n, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks)
+	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks)
 	switch e {
 	case 0:
-		return n, true, nil
+		return n, true, 0, nil
 	case syscall.EAGAIN:
-		return 0, false, nil
+		return 0, false, seen, nil
 	case syscall.EMSGSIZE:
-		return 0, false, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, len(buf))
+		return 0, false, 0, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, len(buf))
 	case syscall.EBADMSG:
 		if err := r.corruptPositions(); err != nil {
-			return 0, false, err
+			return 0, false, 0, err
 		}
-		return 0, false, corrupt(n, h.head.Load())
+		return 0, false, 0, corrupt(n, h.head.Load())
 	}
-	return 0, false, e
+	return 0, false, 0, e
 }
 
 // errno turns a shim result into an error: nil for 0.
