@@ -314,12 +314,14 @@ static inline int goipc_ring_await(struct goipc_ring *r, uint32_t seen, int64_t 
  * long to spin before sleeping. */
 static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_t len, int64_t spin_ns)
 {
-	int64_t spin_end = goipc_ring_now_ns() + spin_ns;
+	int64_t spin_end = 0; /* from the first wait: a clock reading costs as much as a send */
 	for (;;) {
 		uint32_t seen = 0; /* set with EAGAIN */
 		int err = goipc_ring_try_send_seq(r, msg, len, &seen);
 		if (err != EAGAIN)
 			return err;
+		if (!spin_end)
+			spin_end = goipc_ring_now_ns() + spin_ns;
 		if ((err = goipc_ring_await(r, seen, spin_end)))
 			return err;
 	}
@@ -329,7 +331,7 @@ static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_
  * the mark at head until spin_ns have passed, then asleep. */
 static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len, int64_t spin_ns)
 {
-	int64_t spin_end = goipc_ring_now_ns() + spin_ns;
+	int64_t spin_end = 0;
 	int watch_mark = spin_ns > 0;
 	for (;;) {
 		/* seq first: a change after the look at head and tail moves it */
@@ -340,6 +342,8 @@ static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap,
 			err = EAGAIN; /* a hint: skip the lock while it looks empty */
 		else
 			err = goipc_ring_try_recv_seq(r, buf, cap, len, &seen);
+		if (err == EAGAIN && !spin_end)
+			spin_end = goipc_ring_now_ns() + spin_ns;
 		if (err == EAGAIN && watch_mark) {
 			err = goipc_ring_spin_recv(r, head, buf, cap, len, spin_end);
 			/* Once the spin is over, or a mark proved false (one that a
