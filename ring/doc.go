@@ -18,8 +18,8 @@
 // # Waiting and threads
 //
 // A call that must wait first spins for Options.Spin (DefaultSpin, 20µs),
-// watching head and tail and yielding the CPU every few microseconds, then
-// sleeps. A spinning call takes the lock only when it finds it free, never
+// watching the ring (a receive, the mark of the record it waits for; a send,
+// head and tail) and yielding the CPU every few microseconds, then sleeps. A spinning call takes the lock only when it finds it free, never
 // waiting for it, so spinning never puts a thread to sleep in the kernel. Of
 // the sleeping goroutines of one Ring, one sleeps on the futex and wakes the
 // others, which park on a channel: however many goroutines wait, a Ring
@@ -37,13 +37,16 @@
 // and the ring goes on working for everyone else. All changes happen under a
 // robust mutex (package shmsync); the head and tail each move by one store
 // made after the bytes they publish, so a holder that dies has either
-// published its message or not. The next locker sees the owner's death,
-// bumps seq and wakes the sleepers (the dead holder may have moved a
-// position without doing so), and marks the lock consistent. A sender killed
-// after unlocking but before waking delays the sleepers by at most a second
-// (sleepers look again at least that often). A process killed while asleep
-// leaves the sleepers count one too high, which costs every later change a
-// futex wake-up system call.
+// published its message or not (one killed between storing its record's
+// mark and tail leaves a mark on bytes it never published, which costs
+// spinning receivers a needless lock now and then until the next message
+// goes there). The next locker sees the owner's death, bumps seq and wakes
+// the sleepers (the dead holder may have moved a position without doing
+// so), and marks the lock consistent. A sender killed after unlocking but
+// before waking delays the sleepers by at most a second (sleepers look
+// again at least that often). A process killed while asleep leaves the
+// sleepers count one too high, which costs every later change a futex
+// wake-up system call.
 //
 // # Truncation
 //
@@ -65,7 +68,7 @@
 // The C and Python implementations do nothing of the kind: a truncation
 // kills them with SIGBUS, unless a C program handles the signal itself.
 //
-// # Layout, version 1
+// # Layout, version 2
 //
 // A ring is a header of 256 bytes followed by the data area of capacity
 // bytes. Integers are in the machine's byte order (little-endian on x86-64
@@ -74,36 +77,43 @@
 //
 //	offset size name        rule
 //	0      4    magic       0x676e6972 ("ring" in memory): stored last, with release order, by the creator; a reader refuses any other value
-//	4      4    version     1; a reader refuses any other
+//	4      4    version     2; a reader refuses any other (version 1 had the positions on a line of their own and no marks)
 //	8      4    header      256: the offset of the data area
 //	12     4    lock_size   sizeof(pthread_mutex_t) of the creator's C library (40 for x86-64 glibc); a reader whose own differs refuses the ring
 //	16     8    capacity    bytes in the data area: a multiple of 8, at least 64
 //	24     40   reserved    zero
-//	64     64   lock        a pthread_mutex_t, initialised PTHREAD_PROCESS_SHARED and PTHREAD_MUTEX_ROBUST; guards everything below
-//	128    8    head        position of the oldest record: a byte count since creation, never decreasing
-//	136    8    tail        position just past the newest record; tail - head <= capacity
-//	144    4    seq         futex word: += 1 (wrapping) after every change of head or tail, and by a locker that found the owner dead
-//	148    4    sleepers    threads asleep on seq, or about to be
-//	152    104  reserved    zero
+//	64     8    head        position of the oldest record: a byte count since creation, never decreasing
+//	72     8    tail        position just past the newest record; tail - head <= capacity
+//	80     4    seq         futex word: += 1 (wrapping) after every change of head or tail, and by a locker that found the owner dead
+//	84     4    sleepers    threads asleep on seq, or about to be
+//	88     ls   lock        a pthread_mutex_t of lock_size bytes, initialised PTHREAD_PROCESS_SHARED and PTHREAD_MUTEX_ROBUST; guards everything else
+//	88+ls  ...  reserved    zero, up to 256
 //	256    cap  data        records
 //
+// The lock and the positions share the cache line at 64 (on x86-64 glibc
+// exactly: 24 + 40 = 64 bytes), so that a locker finds head, tail, seq and
+// sleepers in the line the lock fetched.
+//
 // Positions are offsets into the data area modulo capacity. A record starts
-// at a multiple of 8: a 4-byte length L, then L bytes of message, then
-// padding up to the next multiple of 8, so it takes size(L) = (4 + L + 7)
-// rounded down to a multiple of 8 bytes, and never wraps. A length of
-// 0xffffffff is a pad marker: the record goes on at the start of the data
-// area, and the bytes from the marker to the end are skipped. The largest
-// message is (capacity/2 rounded down to a multiple of 8) - 4, so a record
-// and the padding before it always fit in an empty ring.
+// at a multiple of 8: a 4-byte length L, a 4-byte mark, then L bytes of
+// message, then padding up to the next multiple of 8, so it takes size(L) =
+// (8 + L + 7) rounded down to a multiple of 8 bytes, and never wraps. A
+// length of 0xffffffff is a pad marker (followed by its mark): the record
+// goes on at the start of the data area, and the bytes from the marker to
+// the end are skipped. The largest message is (capacity/2 rounded down to a
+// multiple of 8) - 8, so a record and the padding before it always fit in an
+// empty ring. The mark of a record or pad marker at position p is mark(p) =
+// p / capacity + 1 (its lap, plus one), truncated to 32 bits: neither zeroed
+// memory nor a record of an earlier lap at the same offset carries it.
 //
 // # Atomic rules
 //
 // Every read and write of head, tail, seq, sleepers and the data happens
 // with the lock held, and head, tail and seq change by single aligned
-// stores. Outside the lock a process may load head, tail and seq (atomic
-// loads) only as hints, to skip taking the lock when the ring looks empty
-// or full or to watch seq while spinning; it acts only on what it reads
-// under the lock.
+// stores. Outside the lock a process may load head, tail and seq, and the
+// mark word of the record at head (atomic loads), only as hints: to skip
+// taking the lock when the ring looks empty or full, or to watch while
+// spinning; it acts only on what it reads under the lock.
 //
 //   - Corrupt positions: under the lock, head and tail that no sends and
 //     receives can leave (tail - head > capacity in unsigned 64-bit
@@ -113,12 +123,14 @@
 //   - Send of L bytes: lock. need = size(L); off = tail % capacity; pad =
 //     capacity - off if off + need > capacity, else 0. If tail - head + pad +
 //     need > capacity the ring is full: unlock (and wait). Otherwise, if
-//     pad > 0, store the pad marker at off and set off = 0; store L at off
-//     and the message after it; then store tail += pad + need.
+//     pad > 0, store the pad marker and mark(tail) at off and set off = 0;
+//     store L at off, the message at off + 8 and mark(tail + pad) at off +
+//     4; then store tail += pad + need. The mark goes before tail, so that
+//     a published record always carries its mark.
 //   - Receive: lock. If head == tail the ring is empty: unlock (and wait).
 //     off = head % capacity; if the length there is the pad marker, skip =
-//     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 4;
-//     store head += skip + size(L).
+//     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 8;
+//     store head += skip + size(L). Marks are not checked: they are hints.
 //   - After moving head or tail, and after finding the owner dead
 //     (EOWNERDEAD: then call pthread_mutex_consistent), store seq += 1 and
 //     read sleepers before unlocking; after unlocking, if sleepers was not 0,
@@ -126,10 +138,24 @@
 //   - To sleep until the ring changes: lock, check the condition, store
 //     sleepers += 1 and read s = seq, unlock; FUTEX_WAIT on seq for the value
 //     s with a timeout of at most one second; lock, store sleepers -= 1,
-//     unlock, and check again.
+//     unlock, and check again. (A seq read before a look at head and tail
+//     without the lock will do too: any change after the look moves seq.)
 //   - Creation: zero the header, initialise the lock, store header,
 //     lock_size, capacity and version, then the magic. Opening: check magic,
 //     version, header, lock_size and that capacity fits the memory.
+//
+// Spinning, the implementations follow two more habits, which the format
+// does not require but its speed depends on. A spinning receiver watches the
+// mark word at head % capacity + 4 for mark(head), in the line the sender
+// writes anyway, and not the line of the lock and the positions: a load of
+// that line while the sender holds the lock takes it away in the middle of
+// the sender's section, and the sender fetches it back for each store after.
+// When the mark is there it tries the lock without waiting. A mark is only
+// a hint (another receiver may have taken the record meanwhile, or a sender
+// killed before publishing left one at tail), so a receiver whose lock finds
+// the ring empty watches seq instead for the rest of its wait. And a locker
+// tries the lock (compare-and-swap) before it looks at it: a load first
+// fetches the line shared and the swap then fetches it again, for writing.
 //
 // # Performance
 //
@@ -137,31 +163,37 @@
 // the whole critical section (lock, check, copy, publish, unlock, wake) and,
 // for a call that spins, also the watching, so that a ring found ready is
 // taken without crossing back into Go: a Go process pays one crossing per
-// message over what C pays. Measured beside C in one run on a loaded 2-core
-// VM (go test -run '^$' -bench . -benchtime 20000x ./ring/), the spinning
-// round trip between two Go processes took 1.5µs at 8 B and 5.9µs at 4 KiB,
-// 1.1 and 1.04 times the C ring's (csrc/goipc_ring.h) and 1.9 times the
-// atomic ping-pong through shared memory (csrc/mmap_pingpong.c); over five
-// runs, 1.8 to 2.3 times the ping-pong at 8 B. The protocol bounds it: the C
-// ring itself takes 1.4 to 1.7 times the ping-pong, since every message takes
-// the robust mutex and moves the lock's, the positions' and the data's cache
-// lines between the CPUs, where the ping-pong moves a flag's and the data's.
+// message over what C pays.
+//
+// The spinning round trip between two processes is bounded by the cache
+// lines that move between the CPUs (perf record -e cpu-clock puts the
+// samples in the waiting loops, not in the work). The atomic ping-pong
+// through shared memory (csrc/mmap_pingpong.c) moves, each way, a flag's
+// line to the writer and back to the reader, then the data's line. A message
+// through the ring moves the lock's line to the sender, the record's line to
+// the sender and to the receiver, and the lock's line to the receiver: four
+// transfers for the ping-pong's three, since the robust lock, which crash
+// safety needs, is a line of its own that both sides write. Version 1 moved
+// five or more: the positions had a line of their own, the receiver watched
+// it while the sender was writing it, and each locker loaded the lock before
+// swapping it.
+//
+// Measured on a loaded 2-core VM (AMD EPYC, KVM), alternating versions and
+// the ping-pong in one run (the VM's two CPUs change places on the host, so
+// that the ping-pong's round trip went from 90 to 830 ns between runs, and
+// only ratios within one run mean anything), at 8 B: the C ring
+// (csrc/goipc_ring.h) took 1.29 to 1.55 times the ping-pong's round trip in
+// version 2, 1.50 to 2.78 in version 1; a Go ring 1.42 to 1.87 times it,
+// from 1.85 to 2.09 (go test -run '^$' -bench RoundTrip/spin -benchtime
+// 20000x ./ring/). The 1.5 times is reached where a cache line
+// transfer costs most (ping-pong at 0.8µs: C 1.21, Go 1.38 to 1.42) and
+// missed where it costs least, since a Go process adds its four cgo
+// crossings a round trip (about 100 ns) to the C ring's. At 4 KiB the copies
+// dominate: C and Go take 1.7 to 2.1 times the ping-pong, in both versions.
 // An uncontended TrySend plus TryReceive costs 150 to 400 ns there (two
 // crossings, two lock and unlock pairs). Sleeping, each message costs a
 // futex wake-up: about 8µs a round trip in Go, 6.5µs in C. At 64 B, a Go
 // sender carries 3.2 million messages a second, 17 times a POSIX queue's.
-//
-// Where the time goes (perf record -e cpu-clock on that VM, which has no
-// hardware counters): a spinning round trip's samples fall in the waiting
-// loops, not in the work, so the critical path is the cache lines moving
-// between the CPUs. In alternating runs, with the ping-pong at 0.2µs the C
-// ring took 0.35 to 0.40µs and Go 0.45 to 0.52µs; with it at 0.8µs, 1.30 to
-// 1.34 and 1.39 to 1.44µs. The lock and the third cache line cost 60 to 75%
-// over the ping-pong, Go's four cgo crossings a round trip 7 to 25% more: the
-// issue's 1.5 times is below what the protocol reaches even in C. Reaching it
-// would take a path without the lock, which the crash safety above rules out
-// in this layout (a sender killed between claiming space and publishing it
-// must not stop everyone, and only the robust lock tells the others it died).
 //
 // # Lifetimes and limits
 //
