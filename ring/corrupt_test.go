@@ -115,3 +115,21 @@ func TestCapacityErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion1Refused: a ring of the older layout (positions on a line of
+// their own, records without marks) is refused by Go, C and Python alike,
+// and Go says why, rather than read its positions where the lock now is.
+func TestVersion1Refused(t *testing.T) {
+	r := newRing(t, 256)
+	(*atomic.Uint32)(unsafe.Pointer(&rawRing(t, r.Name())[4])).Store(1)
+	if _, err := ring.Open(r.Name(), nil); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "ring version 1, this program speaks 2: the layout changed") {
+		t.Errorf("Open of a version 1 ring: %v, want EINVAL saying the layout changed", err)
+	}
+	for kind, want := range map[string]string{"c": "attach: Invalid argument", "python": "ring version 1"} {
+		out, err := peerCmd(t, kind, "/dev/shm"+r.Name(), "recv", "1").CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), want) {
+			t.Errorf("%s peer on a version 1 ring: %v: %s; want exit status 1 and %q", kind, err, out, want)
+		}
+	}
+}
