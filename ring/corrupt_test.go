@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/goipc/ipc/internal/testutil"
@@ -132,4 +134,54 @@ func TestVersion1Refused(t *testing.T) {
 			t.Errorf("%s peer on a version 1 ring: %v: %s; want exit status 1 and %q", kind, err, out, want)
 		}
 	}
+}
+
+// TestStaleMark: a mark at the head of an empty ring, as a sender killed
+// between storing its record's mark and tail leaves it, is only a hint: a
+// receiver spinning in Go, or waiting in C, takes the next message sent,
+// whole, and never the bytes under the mark.
+func TestStaleMark(t *testing.T) {
+	r := newRing(t, 256)
+	mem := rawRing(t, r.Name())
+	staleMark := func(pos int) { // mark(pos) = lap + 1 = 1, over a record never published
+		binary.NativeEndian.PutUint32(mem[256+pos:], 200)
+		(*atomic.Uint32)(unsafe.Pointer(&mem[256+pos+4])).Store(1)
+	}
+	staleMark(0)
+	rx, err := ring.Open(r.Name(), &ring.Options{Spin: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	got := make(chan error, 1)
+	go func() {
+		buf := make([]byte, rx.MaxMessage())
+		n, err := rx.Receive(context.Background(), buf)
+		if err == nil && string(buf[:n]) != "x" {
+			err = fmt.Errorf("received %q, want %q", buf[:n], "x")
+		}
+		got <- err
+	}()
+	testutil.WaitUntil(t, func() bool { return testutil.Parked("syscall", "ring._Cfunc_ring_receive") == 1 }, "the receiver spinning")
+	if err := r.TrySend([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(testutil.Timeout):
+		t.Fatal("the spinning receiver did not take the message")
+	}
+
+	staleMark(16) // the head now
+	c := testutil.Start(t, peerCmd(t, "c", "/dev/shm"+r.Name(), "recv", "1"))
+	c.Expect("ready")
+	if err := r.TrySend(makeMessage(1, 0, 40)); err != nil {
+		t.Fatal(err)
+	}
+	c.Expect("1 0")
+	c.Expect("ok 1")
+	c.MustSucceed()
 }

@@ -38,15 +38,14 @@
 // robust mutex (package shmsync); the head and tail each move by one store
 // made after the bytes they publish, so a holder that dies has either
 // published its message or not (one killed between storing its record's
-// mark and tail leaves a mark on bytes it never published, which costs
-// spinning receivers a needless lock now and then until the next message
-// goes there). The next locker sees the owner's death, bumps seq and wakes
-// the sleepers (the dead holder may have moved a position without doing
-// so), and marks the lock consistent. A sender killed after unlocking but
-// before waking delays the sleepers by at most a second (sleepers look
-// again at least that often). A process killed while asleep leaves the
-// sleepers count one too high, which costs every later change a futex
-// wake-up system call.
+// mark and tail leaves a mark on bytes it never published, which spinning
+// receivers learn to ignore). The next locker sees the owner's death, bumps
+// seq and wakes the sleepers (the dead holder may have moved a position
+// without doing so), and marks the lock consistent. A sender killed after
+// unlocking but before waking delays the sleepers by at most a second
+// (sleepers look again at least that often). A process killed while asleep
+// leaves the sleepers count one too high, which costs every later change a
+// futex wake-up system call.
 //
 // # Truncation
 //
@@ -144,7 +143,7 @@
 //     lock_size, capacity and version, then the magic. Opening: check magic,
 //     version, header, lock_size and that capacity fits the memory.
 //
-// Spinning, the implementations follow two more habits, which the format
+// Spinning, the Go and C implementations follow two more habits, which the format
 // does not require but its speed depends on. A spinning receiver watches the
 // mark word at head % capacity + 4 for mark(head), in the line the sender
 // writes anyway, and not the line of the lock and the positions: a load of
@@ -152,8 +151,9 @@
 // the sender's section, and the sender fetches it back for each store after.
 // When the mark is there it tries the lock without waiting. A mark is only
 // a hint (another receiver may have taken the record meanwhile, or a sender
-// killed before publishing left one at tail), so a receiver whose lock finds
-// the ring empty watches seq instead for the rest of its wait. And a locker
+// killed before publishing left one at tail), so a receiver that finds one
+// at the head of an empty ring, or whose lock finds the ring empty, watches
+// head and tail or seq instead for the rest of its wait. And a locker
 // tries the lock (compare-and-swap) before it looks at it: a load first
 // fetches the line shared and the swap then fetches it again, for writing.
 //

@@ -128,12 +128,16 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 // positions, which the sender is changing: a look at it takes it away from
 // the sender in the middle of its section, and the sender has to fetch it
 // back. The mark is a hint: a record at a head that another receiver took
-// meanwhile has its mark too, and the lock then tells the truth.
+// meanwhile has its mark too, and the lock then tells the truth; a mark
+// already at the head of an empty ring is one that a sender killed before
+// publishing left, and the receiver watches head and tail instead.
 static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int *died) {
 	if (looks == 0)
 		return r_lock(b, died);
 	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_RELAXED);
+	uint32_t *mark = r_mark_at(b, cap, head), want = r_mark(cap, head);
 	int ready = r_ready(b, cap, need);
+	int by_mark = !need && !ready && __atomic_load_n(mark, __ATOMIC_RELAXED) != want;
 	for (int i = 0; i < looks; i++) {
 		if (ready) {
 			int err = r_try(b);
@@ -141,7 +145,7 @@ static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int
 				return r_locked(b, err, died);
 		}
 		r_relax();
-		ready = need ? r_ready(b, cap, need) : __atomic_load_n(r_mark_at(b, cap, head), __ATOMIC_ACQUIRE) == r_mark(cap, head);
+		ready = by_mark ? __atomic_load_n(mark, __ATOMIC_ACQUIRE) == want : r_ready(b, cap, need);
 	}
 	return EAGAIN;
 }
