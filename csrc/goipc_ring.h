@@ -265,6 +265,8 @@ static inline int64_t goipc_ring_now_ns(void)
  * by another receiver meanwhile). */
 static inline int goipc_ring_spin_recv(struct goipc_ring *r, uint64_t head, void *buf, uint32_t cap, uint32_t *len, int64_t spin_end)
 {
+	if (head % 8)
+		return EAGAIN; /* corrupt: its mark could be past the data area */
 	uint32_t *mark = goipc_ring_mark_at(r, head), want = goipc_ring_mark(r, head);
 	for (unsigned i = 1;; i++) {
 		if (__atomic_load_n(mark, __ATOMIC_ACQUIRE) == want)
@@ -338,8 +340,8 @@ static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap,
 		uint32_t seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
 		uint64_t head = __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
 		int err;
-		if (head == __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE))
-			err = EAGAIN; /* a hint: skip the lock while it looks empty */
+		if (head == __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) && head % 8 == 0)
+			err = EAGAIN; /* a hint: skip the lock while it looks empty (and sane) */
 		else
 			err = goipc_ring_try_recv_seq(r, buf, cap, len, &seen);
 		if (err == EAGAIN && !spin_end)

@@ -48,6 +48,7 @@ var corruptPositions = []struct {
 	{"tail past capacity", 0, 256 + 8},
 	{"tail behind head", 16, 8},
 	{"tail off the grid", 0, 12},
+	{"head and tail off the grid, at the end", 255, 255}, // its mark would be past the data area
 }
 
 func TestCorruptPositions(t *testing.T) {

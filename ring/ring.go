@@ -508,8 +508,9 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uin
 	h := &r.h
 	if looks == 0 {
 		// A hint, read without the lock: seq first, so that any change
-		// after the look moves it from seen.
-		if seen = h.seq.Load(); h.head.Load() == h.tail.Load() {
+		// after the look moves it from seen. Positions off the grid go on,
+		// to fail under the lock.
+		if seen = h.seq.Load(); h.head.Load() == h.tail.Load() && h.head.Load()%recordAlign == 0 {
 			return 0, false, seen, nil
 		}
 		r.local.Lock()

@@ -111,9 +111,12 @@ static int r_fits(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
 // tail without the lock: a record of need bytes fits (send), or with need
 // 0 the ring holds a record (receive); or the positions look corrupt, which
 // the call must see under the lock too, to fail.
-static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
-	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
+static int r_ready_at(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
 	return !r_sane(cap, head, tail) || (need ? r_fits(cap, head, tail, need) : head != tail);
+}
+
+static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
+	return r_ready_at(cap, __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE), need);
 }
 
 // r_enter takes the lock for a send (need bytes) or a receive (need 0). With
@@ -134,9 +137,10 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int *died) {
 	if (looks == 0)
 		return r_lock(b, died);
-	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_RELAXED);
+	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
+	int ready = r_ready_at(cap, head, tail, need);
+	// Not ready means sane: head is on the grid, and its mark in the data area.
 	uint32_t *mark = r_mark_at(b, cap, head), want = r_mark(cap, head);
-	int ready = r_ready(b, cap, need);
 	int by_mark = !need && !ready && __atomic_load_n(mark, __ATOMIC_RELAXED) != want;
 	for (int i = 0; i < looks; i++) {
 		if (ready) {
