@@ -41,6 +41,7 @@
 struct goipc_ring {
 	unsigned char *base;
 	uint64_t capacity;
+	int full; /* the last send that took the lock found the ring full: a hint */
 };
 
 #define GR_U32(r, off) ((uint32_t *)((r)->base + (off)))
@@ -79,7 +80,7 @@ static inline uint32_t *goipc_ring_mark_at(const struct goipc_ring *r, uint64_t 
 /* goipc_ring_init makes a new ring in len bytes of zeroed shared memory. */
 static inline int goipc_ring_init(void *mem, size_t len, uint64_t capacity)
 {
-	struct goipc_ring r = {mem, capacity};
+	struct goipc_ring r = {.base = mem, .capacity = capacity};
 	if (capacity < 64 || capacity % 8 || len < GOIPC_RING_HEADER + capacity)
 		return EINVAL;
 	memset(mem, 0, GOIPC_RING_HEADER);
@@ -103,6 +104,7 @@ static inline int goipc_ring_init(void *mem, size_t len, uint64_t capacity)
 static inline int goipc_ring_attach(struct goipc_ring *r, void *mem, size_t len)
 {
 	r->base = mem;
+	r->full = 0;
 	if (len < GOIPC_RING_HEADER + 64 || __atomic_load_n(GR_MAGIC(r), __ATOMIC_ACQUIRE) != GOIPC_RING_MAGIC ||
 	    *GR_VERSION(r) != GOIPC_RING_VERSION || *GR_HEADER(r) != GOIPC_RING_HEADER ||
 	    *GR_LOCK_SIZE(r) != sizeof(pthread_mutex_t))
@@ -186,9 +188,11 @@ static inline int goipc_ring_try_send_seq(struct goipc_ring *r, const void *msg,
 	}
 	uint64_t off = tail % r->capacity, pad = off + need > r->capacity ? r->capacity - off : 0;
 	if (tail - head + pad + need > r->capacity) {
+		r->full = 1;
 		*seq = goipc_ring_unlock(r, 0, died);
 		return EAGAIN;
 	}
+	r->full = 0;
 	if (pad) {
 		*(uint32_t *)(GR_DATA(r) + off) = GOIPC_RING_PAD;
 		__atomic_store_n(goipc_ring_mark_at(r, tail), goipc_ring_mark(r, tail), __ATOMIC_RELAXED);
@@ -319,7 +323,18 @@ static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_
 	int64_t spin_end = 0; /* from the first wait: a clock reading costs as much as a send */
 	for (;;) {
 		uint32_t seen = 0; /* set with EAGAIN */
-		int err = goipc_ring_try_send_seq(r, msg, len, &seen);
+		int err = EAGAIN;
+		/* No look at head and tail first, unless the last send found the
+		 * ring full: they share the lock's line, which the lock then fetches
+		 * a second time, for writing. A look is a hint (seq first); corrupt
+		 * positions go on, to fail under the lock. */
+		if (r->full) {
+			seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
+			uint64_t used = __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) - __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
+			if (used > r->capacity || r->capacity - used >= goipc_ring_record_size(len))
+				err = goipc_ring_try_send_seq(r, msg, len, &seen);
+		} else
+			err = goipc_ring_try_send_seq(r, msg, len, &seen);
 		if (err != EAGAIN)
 			return err;
 		if (!spin_end)

@@ -58,6 +58,7 @@ type Ring struct {
 	local  sync.Mutex   // one goroutine of this process at a time takes mu: one thread
 	use    sync.RWMutex // held for reading by every call that touches the memory; Close writes
 	closed atomic.Bool
+	full   atomic.Bool   // the last send that took the lock found the ring full: a hint
 	done   chan struct{} // closed by Close: wakes local waiters
 	waits  waitSet
 }
@@ -486,13 +487,27 @@ const lockSlice = 100 * time.Millisecond
 // ready and the copy.
 func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error) {
 	if looks == 0 {
-		// No look at head and tail first, as a receive makes: they share
-		// the lock's cache line, which the lock then fetches a second time,
-		// for writing (see the shim's r_try).
+		// No look at head and tail first, unless the last send found the
+		// ring full: they share the lock's cache line, which the lock then
+		// fetches a second time, for writing (see the shim's r_try). A look
+		// is a hint (seq first, as tryReceive's); corrupt positions go on,
+		// to fail under the lock.
+		if h := &r.h; r.full.Load() {
+			seen = h.seq.Load()
+			if used := h.tail.Load() - h.head.Load(); used <= r.capacity && r.capacity-used < recordSize(len(msg)) {
+				return false, seen, nil
+			}
+		}
 		r.local.Lock()
 		defer r.local.Unlock()
 	}
-	switch seen, e := ringSend(r.base, r.capacity, msg, looks); e {
+	seen, e := ringSend(r.base, r.capacity, msg, looks)
+	if e == 0 && r.full.Load() {
+		r.full.Store(false)
+	} else if e == syscall.EAGAIN && looks == 0 && !r.full.Load() {
+		r.full.Store(true) // under the lock: full
+	}
+	switch e {
 	case syscall.EAGAIN:
 		return false, seen, nil
 	case syscall.EBADMSG:

@@ -434,3 +434,32 @@ func TestOpenEmpty(t *testing.T) {
 		t.Errorf("the empty object after Open: %d bytes, %v; want it left empty", size, err)
 	}
 }
+
+// TestSendAfterFull: a send that found the ring full makes the next one
+// look at head and tail before it locks; that look must see the room a
+// receive made, and must not take corrupt positions for a full ring.
+func TestSendAfterFull(t *testing.T) {
+	r := newRing(t, 256)
+	msg, buf := make([]byte, 50), make([]byte, r.MaxMessage())
+	sent := 0
+	for ; r.TrySend(msg) == nil; sent++ {
+	}
+	if err := r.TrySend(msg); !errors.Is(err, syscall.EAGAIN) || sent != 4 {
+		t.Fatalf("after %d sends: %v, want 4 sends of 64-byte records, then EAGAIN", sent, err)
+	}
+	if _, err := r.TryReceive(buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.TrySend(msg); err != nil {
+		t.Fatalf("TrySend after a receive made room: %v", err)
+	}
+	if err := r.TrySend(msg); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("TrySend to a full ring: %v, want EAGAIN", err)
+	}
+	mem := rawRing(t, r.Name())
+	word64(mem, 64).Store(0)
+	word64(mem, 72).Store(512) // tail past capacity: neither full nor empty
+	if err := r.TrySend(msg); !errors.Is(err, syscall.EBADMSG) {
+		t.Errorf("TrySend with corrupt positions after a full ring: %v, want EBADMSG", err)
+	}
+}
