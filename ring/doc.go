@@ -165,35 +165,50 @@
 // taken without crossing back into Go: a Go process pays one crossing per
 // message over what C pays.
 //
-// The spinning round trip between two processes is bounded by the cache
-// lines that move between the CPUs (perf record -e cpu-clock puts the
-// samples in the waiting loops, not in the work). The atomic ping-pong
-// through shared memory (csrc/mmap_pingpong.c) moves, each way, a flag's
-// line to the writer and back to the reader, then the data's line. A message
-// through the ring moves the lock's line to the sender, the record's line to
-// the sender and to the receiver, and the lock's line to the receiver: four
-// transfers for the ping-pong's three, since the robust lock, which crash
-// safety needs, is a line of its own that both sides write. Version 1 moved
-// five or more: the positions had a line of their own, the receiver watched
-// it while the sender was writing it, and each locker loaded the lock before
-// swapping it.
+// A spinning round trip between two processes costs what the cache lines
+// that move between the CPUs cost. Each way, the atomic ping-pong through
+// shared memory (csrc/mmap_pingpong.c) moves a flag's line to the writer and
+// to the reader, and the data's line to the reader. A message through the
+// ring moves the lock's line to the sender, the record's line to the sender
+// and to the receiver, and the lock's line to the receiver: four transfers
+// for the ping-pong's three, since the robust lock that crash safety needs
+// is a line that both sides write. Version 1 moved more: the positions had a
+// line of their own, which a spinning receiver read while the sender was
+// writing it (each read takes the line away, and the sender fetches it back
+// for its next store), and each locker loaded the lock before it swapped it
+// (a transfer for the load, another for the swap).
 //
-// Measured on a loaded 2-core VM (AMD EPYC, KVM), alternating versions and
-// the ping-pong in one run (the VM's two CPUs change places on the host, so
-// that the ping-pong's round trip went from 90 to 830 ns between runs, and
-// only ratios within one run mean anything), at 8 B: the C ring
-// (csrc/goipc_ring.h) took 1.29 to 1.55 times the ping-pong's round trip in
-// version 2, 1.50 to 2.78 in version 1; a Go ring 1.42 to 1.87 times it,
-// from 1.85 to 2.09 (go test -run '^$' -bench RoundTrip/spin -benchtime
-// 20000x ./ring/). The 1.5 times is reached where a cache line
-// transfer costs most (ping-pong at 0.8µs: C 1.21, Go 1.38 to 1.42) and
-// missed where it costs least, since a Go process adds its four cgo
-// crossings a round trip (about 100 ns) to the C ring's. At 4 KiB the copies
-// dominate: C and Go take 1.7 to 2.1 times the ping-pong, in both versions.
-// An uncontended TrySend plus TryReceive costs 150 to 400 ns there (two
-// crossings, two lock and unlock pairs). Sleeping, each message costs a
-// futex wake-up: about 8µs a round trip in Go, 6.5µs in C. At 64 B, a Go
-// sender carries 3.2 million messages a second, 17 times a POSIX queue's.
+// csrc/ring_variants.c measures layouts and spinning habits against the
+// ping-pong, taking turns in one pinned pair of processes (gcc -O2 -pthread
+// -o /tmp/rv csrc/ring_variants.c && /tmp/rv 8 20 2000). On a loaded 2-core
+// VM (AMD EPYC, KVM; load average about 10), median ratios to the ping-pong
+// at 8 B, the ping-pong at 821 ns: version 1 1.47; the positions in the
+// lock's line alone 1.38 (with each side prefetching the record's line
+// before it locks, 1.39; with spinners backing off while the lock is held,
+// 1.35); marks and version 2's spinning on version 1's lines 1.19; version 2
+// 1.16 (with records on 64-byte boundaries, 1.17).
+//
+// Through the package's benchmark, alternating versions 1 and 2 six times
+// each on that VM (load average 6.5 to 7.3; go test -run '^$' -bench
+// RoundTrip/spin/8B -benchtime 20000x ./ring/), the C ring
+// (csrc/goipc_ring.h) took 1.09 to 1.20 times the ping-pong's round trip in
+// version 2 and 1.56 to 1.80 in version 1; a Go ring 1.34 to 1.74 times it,
+// from 1.74 to 2.19. The VM's CPUs move on the host: the ping-pong took
+// 200 ns in most runs and 800 ns in others, and only ratios within one run
+// mean anything. The 1.5 times is reached by the C ring in every
+// run, and by Go where a line transfer costs most (ping-pong at 0.8µs: Go
+// 1.03µs, 1.34 times), but not where it costs least (ping-pong at 0.2µs: Go
+// 0.34 to 0.38µs, 1.59 to 1.74 times, C 0.24µs): a Go round trip adds to
+// the C ring's two cgo crossings on its critical path and the Go code around
+// them, about 110 ns (a cgo call costs 35 ns on that VM), which no layout
+// that keeps the lock as the arbiter takes away.
+//
+// At 4 KiB the copies dominate: C and Go take about 2 times the ping-pong,
+// in both versions. An uncontended TrySend plus TryReceive costs 120 to 400
+// ns (two crossings, two lock and unlock pairs). Sleeping, each message costs
+// a futex wake-up: about 8 to 10µs a round trip in Go, 6 to 7µs in C. At 64 B,
+// a Go sender carries 3 to 4 million messages a second, 11 to 18 times a
+// POSIX queue's.
 //
 // # Lifetimes and limits
 //
