@@ -41,7 +41,8 @@
 struct goipc_ring {
 	unsigned char *base;
 	uint64_t capacity;
-	int full; /* the last send that took the lock found the ring full: a hint */
+	int full;      /* the last send that took the lock found the ring full: a hint */
+	uint64_t next; /* head as the last receive that took the lock left it: a hint */
 };
 
 #define GR_U32(r, off) ((uint32_t *)((r)->base + (off)))
@@ -105,6 +106,7 @@ static inline int goipc_ring_attach(struct goipc_ring *r, void *mem, size_t len)
 {
 	r->base = mem;
 	r->full = 0;
+	r->next = 0;
 	if (len < GOIPC_RING_HEADER + 64 || __atomic_load_n(GR_MAGIC(r), __ATOMIC_ACQUIRE) != GOIPC_RING_MAGIC ||
 	    *GR_VERSION(r) != GOIPC_RING_VERSION || *GR_HEADER(r) != GOIPC_RING_HEADER ||
 	    *GR_LOCK_SIZE(r) != sizeof(pthread_mutex_t))
@@ -222,7 +224,10 @@ static inline int goipc_ring_try_recv_seq(struct goipc_ring *r, void *buf, uint3
 	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r);
 	if (!goipc_ring_sane(r, head, tail) || head == tail) {
 		*seq = goipc_ring_unlock(r, 0, died);
-		return goipc_ring_sane(r, head, tail) ? EAGAIN : EBADMSG;
+		if (!goipc_ring_sane(r, head, tail))
+			return EBADMSG;
+		r->next = head;
+		return EAGAIN;
 	}
 	uint64_t off = head % r->capacity, skip = 0;
 	uint32_t l = *(uint32_t *)(GR_DATA(r) + off);
@@ -241,7 +246,8 @@ static inline int goipc_ring_try_recv_seq(struct goipc_ring *r, void *buf, uint3
 	}
 	memcpy(buf, GR_DATA(r) + off + 8, l);
 	*len = l;
-	__atomic_store_n(GR_HEAD(r), head + skip + goipc_ring_record_size(l), __ATOMIC_RELEASE);
+	r->next = head + skip + goipc_ring_record_size(l);
+	__atomic_store_n(GR_HEAD(r), r->next, __ATOMIC_RELEASE);
 	goipc_ring_unlock(r, 1, died);
 	return 0;
 }
@@ -351,14 +357,22 @@ static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap,
 	int64_t spin_end = 0;
 	int watch_mark = spin_ns > 0;
 	for (;;) {
-		/* seq first: a change after the look at head and tail moves it */
-		uint32_t seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
-		uint64_t head = __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
-		int err;
-		if (head == __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) && head % 8 == 0)
-			err = EAGAIN; /* a hint: skip the lock while it looks empty (and sane) */
-		else
+		/* Hints: the mark of a record at the head this handle last saw,
+		 * in the line the sender wrote, not the lock's (which the lock then
+		 * fetches a second time, for writing); else head and tail, seq
+		 * first, so that a change after the look moves it. Positions off
+		 * the grid go on, to fail under the lock. */
+		uint32_t seen = 0;
+		uint64_t head = r->next;
+		int err = EAGAIN;
+		if (head % 8 == 0 && __atomic_load_n(goipc_ring_mark_at(r, head), __ATOMIC_ACQUIRE) == goipc_ring_mark(r, head))
 			err = goipc_ring_try_recv_seq(r, buf, cap, len, &seen);
+		if (err == EAGAIN) {
+			seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
+			head = __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
+			if (head != __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) || head % 8 != 0)
+				err = goipc_ring_try_recv_seq(r, buf, cap, len, &seen);
+		}
 		if (err == EAGAIN && !spin_end)
 			spin_end = goipc_ring_now_ns() + spin_ns;
 		if (err == EAGAIN && watch_mark) {

@@ -74,6 +74,11 @@ func recordSize(n int) uint64 {
 	return uint64(recordHeader+n+recordAlign-1) &^ (recordAlign - 1)
 }
 
+// mark is the mark word of a record (or pad marker) at position pos: its
+// lap, plus one, which neither zeroed memory nor a record of an earlier lap
+// at the same offset carries.
+func mark(capacity, pos uint64) uint32 { return uint32(pos/capacity + 1) }
+
 // maxMessage is the largest message a ring of capacity bytes takes: one
 // whose record fits in half the data area always fits in an empty ring,
 // wherever its tail stands (the padding at the end is less than a record).

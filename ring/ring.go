@@ -59,6 +59,7 @@ type Ring struct {
 	use    sync.RWMutex // held for reading by every call that touches the memory; Close writes
 	closed atomic.Bool
 	full   atomic.Bool   // the last send that took the lock found the ring full: a hint
+	next   atomic.Uint64 // head as the last receive that took the lock left it: a hint
 	done   chan struct{} // closed by Close: wakes local waiters
 	waits  waitSet
 }
@@ -522,16 +523,23 @@ func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error
 func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uint32, err error) {
 	h := &r.h
 	if looks == 0 {
-		// A hint, read without the lock: seq first, so that any change
-		// after the look moves it from seen. Positions off the grid go on,
-		// to fail under the lock.
-		if seen = h.seq.Load(); h.head.Load() == h.tail.Load() && h.head.Load()%recordAlign == 0 {
-			return 0, false, seen, nil
+		// A hint, read without the lock: the mark of a record at the head
+		// this Ring last saw, which is in the line the sender wrote, not in
+		// the lock's, which the lock then fetches a second time, for writing
+		// (see the shim's r_try); else head and tail, seq first, so that any
+		// change after the look moves it from seen. Positions off the grid go
+		// on, to fail under the lock.
+		if !r.marked(r.next.Load()) {
+			if seen = h.seq.Load(); h.head.Load() == h.tail.Load() && h.head.Load()%recordAlign == 0 {
+				return 0, false, seen, nil
+			}
 		}
 		r.local.Lock()
 		defer r.local.Unlock()
 	}
-	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks)
+	next := r.next.Load()
+	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks, &next)
+	r.next.Store(next)
 	switch e {
 	case 0:
 		return n, true, 0, nil
@@ -546,6 +554,12 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uin
 		return 0, false, 0, corrupt(n, h.head.Load())
 	}
 	return 0, false, 0, e
+}
+
+// marked tells whether the record at position pos carries its mark: a
+// hint that a receive may take it.
+func (r *Ring) marked(pos uint64) bool {
+	return pos%recordAlign == 0 && u32(r.h.data, int(pos%r.capacity)+4).Load() == mark(r.capacity, pos)
 }
 
 // errno turns a shim result into an error: nil for 0.

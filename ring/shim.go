@@ -205,8 +205,9 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 // when the ring is empty (*seq as ring_send sets it), EMSGSIZE when the
 // message is longer than size (it stays), EBADMSG for corrupt positions
 // (*len 0) or a record out of bounds (longer than max or past tail), or the
-// lock's error.
-static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks, uint32_t *seq) {
+// lock's error. When it took the lock of a sane ring, *next is head as it
+// left it.
+static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks, uint32_t *seq, uint64_t *next) {
 	int died, err = r_enter(b, cap, 0, looks, &died);
 	if (err)
 		return err;
@@ -214,8 +215,12 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 	if (!r_sane(cap, head, tail) || head == tail) {
 		*seq = r_unlock(b, died);
 		*len = 0;
-		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
+		if (!r_sane(cap, head, tail))
+			return EBADMSG;
+		*next = head;
+		return EAGAIN;
 	}
+	*next = head;
 	uint64_t off = head % cap, skip = 0;
 	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
 	if (l == R_PAD) {
@@ -233,7 +238,8 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		return EMSGSIZE;
 	}
 	memcpy(buf, R_DATA(b) + off + 8, l);
-	__atomic_store_n(R_HEAD(b), head + skip + r_record_size(l), __ATOMIC_RELEASE);
+	*next = head + skip + r_record_size(l);
+	__atomic_store_n(R_HEAD(b), *next, __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
 }
@@ -257,10 +263,12 @@ func ringSend(base unsafe.Pointer, capacity uint64, msg []byte, looks int) (seq 
 	return uint32(s), e
 }
 
-func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int) (n int, seq uint32, e syscall.Errno) {
+func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int, next *uint64) (n int, seq uint32, e syscall.Errno) {
 	var length, s C.uint32_t
+	nx := C.uint64_t(*next)
 	e = syscall.Errno(C.ring_receive((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max),
-		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s))
+		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s, &nx))
+	*next = uint64(nx)
 	return int(length), uint32(s), e
 }
 
