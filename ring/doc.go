@@ -179,14 +179,17 @@
 // (a transfer for the load, another for the swap).
 //
 // csrc/ring_variants.c measures layouts and spinning habits against the
-// ping-pong, taking turns in one pinned pair of processes (gcc -O2 -pthread
-// -o /tmp/rv csrc/ring_variants.c && /tmp/rv 8 20 2000). On a loaded 2-core
-// VM (AMD EPYC, KVM; load average about 10), median ratios to the ping-pong
-// at 8 B, the ping-pong at 821 ns: version 1 1.47; the positions in the
-// lock's line alone 1.38 (with each side prefetching the record's line
-// before it locks, 1.39; with spinners backing off while the lock is held,
-// 1.35); marks and version 2's spinning on version 1's lines 1.19; version 2
-// 1.16 (with records on 64-byte boundaries, 1.17).
+// ping-pong, taking turns in one pinned pair of processes (make build &&
+// bin/ring_variants 8 20 2000). On a loaded 2-core VM (AMD EPYC, KVM; load
+// average 7 to 10), median ratios to the ping-pong at 8 B in two runs, the
+// ping-pong at 821 and at 230 ns: version 1 1.47 and 1.39; the positions in
+// the lock's line alone 1.38 and 1.48 (with each side prefetching the
+// record's line before it locks, 1.39 and 1.48; with spinners backing off
+// while the lock is held, 1.35 and 1.43); marks and version 2's spinning on
+// version 1's lines 1.19 and 1.21; version 2 1.16 and 1.13 (with records on
+// 64-byte boundaries, 1.17 and 1.17). The positions' line alone gains
+// nothing while the receiver watches it; the mark, which moves the watching
+// to the record's line, does.
 //
 // Through the package's benchmark, alternating versions 1 and 2 six times
 // each on that VM (load average 6.5 to 7.3; go test -run '^$' -bench
@@ -203,12 +206,13 @@
 // them, about 110 ns (a cgo call costs 35 ns on that VM), which no layout
 // that keeps the lock as the arbiter takes away.
 //
-// At 4 KiB the copies dominate: C and Go take about 2 times the ping-pong,
-// in both versions. An uncontended TrySend plus TryReceive costs 120 to 400
-// ns (two crossings, two lock and unlock pairs). Sleeping, each message costs
-// a futex wake-up: about 8 to 10µs a round trip in Go, 6 to 7µs in C. At 64 B,
-// a Go sender carries 3 to 4 million messages a second, 11 to 18 times a
-// POSIX queue's.
+// At 4 KiB the copies dominate: C and Go take 1.9 to 2.3 times the
+// ping-pong in both versions (and 1.2 and 1.7 in one run where the
+// ping-pong took 0.4µs). An uncontended TrySend plus TryReceive costs 120 to
+// 250 ns (two crossings, two lock and unlock pairs). Sleeping, each message
+// costs a futex wake-up: about 8 to 9µs a round trip in Go, 6 to 7µs in C,
+// as in version 1. At 64 B, a Go sender carries 3.3 to 4.5 million messages
+// a second (version 1: 3.8 to 4.3), 11 to 15 times a POSIX queue's.
 //
 // # Lifetimes and limits
 //
