@@ -158,7 +158,7 @@ func echoChild(name, cpu string, args ...string) *exec.Cmd {
 
 // pingPongMQ starts an echo peer with waiters goroutines on a new pair of
 // queues and returns one round trip.
-func pingPongMQ(b testing.TB, size int, echoCPU string, waiters int) func() error {
+func pingPongMQ(b *testing.B, size int, echoCPU string, waiters int) func() error {
 	ping, pong := newQueue(b, 1, size), newQueue(b, 1, size)
 	echo := testutil.Start(b, echoChild("mq-echo", echoCPU, ping.Name(), pong.Name(), strconv.Itoa(waiters)))
 	echo.Expect("ready")
