@@ -225,8 +225,9 @@
 // wakes the next in line (a channel send), and the runtime wakes an idle
 // thread for it, which on the shared CPU is a futex wake and a stop about
 // every third message (uprobes on runtime.wakep, startm, stopm: 1, 0.36 and
-// 0.36 per message); the p99 stays 2-5x c-block's. GOMAXPROCS=1, where no P
-// is idle, gave the same medians and no better p99.
+// 0.36 per message); the p99 stays 2-5x c-block's, and in some runs at 4 KiB
+// on one CPU 20-50x, a tail of milliseconds, before as after. GOMAXPROCS=1,
+// where no P is idle, gave the same medians and no better p99.
 //
 // Tried and not kept: waiting up to 20us in ppoll instead of spinning (8 B,
 // after the change above: 26.0 against 9.2 us unpinned, 13.2 against 8.8 on
