@@ -228,9 +228,9 @@ func (q *MessageQueue) wait(c *call, op string) error {
 	} else {
 		l.queue = append(l.queue, c)
 	}
+	queued := !c.leading // once q.mu is let go, a leader leaving may set it
 	q.mu.Unlock()
 
-	queued := !c.leading
 	err := q.awaitTurn(c)
 	if err == nil {
 		err = q.lead(c, queued)
