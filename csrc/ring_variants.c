@@ -228,13 +228,7 @@ int main(int argc, char **argv)
 	}
 	static unsigned char msg[PAGE], buf[PAGE];
 	memset(msg, 'p', size);
-	cpu_set_t mask = pin_mask();
-	pid_t pid = fork();
-	if (pid < 0) {
-		perror("fork");
-		return 1;
-	}
-	pin(&mask, pid == 0 ? 1 : 0);
+	pid_t pid = fork_pinned();
 	if (pid == 0) { /* the echo: turn n serves variant (n-1) % NV */
 		for (uint32_t n = 1;; n++) {
 			uint32_t t;
