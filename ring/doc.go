@@ -191,17 +191,18 @@
 // nothing while the receiver watches it; the mark, which moves the watching
 // to the record's line, does.
 //
-// Through the package's benchmark, alternating versions 1 and 2 six times
-// each on that VM (load average 6.5 to 7.3; go test -run '^$' -bench
-// RoundTrip/spin/8B -benchtime 20000x ./ring/), the C ring
-// (csrc/goipc_ring.h) took 1.09 to 1.20 times the ping-pong's round trip in
-// version 2 and 1.56 to 1.80 in version 1; a Go ring 1.34 to 1.74 times it,
-// from 1.74 to 2.19. The VM's CPUs move on the host: the ping-pong took
+// Through the package's benchmark, alternating versions 1 and 2 ten times
+// each on that VM in two sessions (load average 6.5 to 10.5; go test -run
+// '^$' -bench RoundTrip/spin/8B -benchtime 20000x ./ring/), the C ring
+// (csrc/goipc_ring.h) took 1.05 to 1.24 times the ping-pong's round trip in
+// version 2 and 1.56 to 2.40 in version 1; a Go ring 1.34 to 1.77 times it,
+// from 1.74 to 2.62. The VM's CPUs move on the host: the ping-pong took
 // 200 ns in most runs and 800 ns in others, and only ratios within one run
 // mean anything. The 1.5 times is reached by the C ring in every
 // run, and by Go where a line transfer costs most (ping-pong at 0.8µs: Go
-// 1.03µs, 1.34 times), but not where it costs least (ping-pong at 0.2µs: Go
-// 0.34 to 0.38µs, 1.59 to 1.74 times, C 0.24µs): a Go round trip adds to
+// 1.03 to 1.13µs, 1.34 to 1.39 times), but not where it costs least
+// (ping-pong at 0.2µs: Go 0.34 to 0.38µs, 1.59 to 1.77 times, C 0.24 to
+// 0.26µs): a Go round trip adds to
 // the C ring's two cgo crossings on its critical path and the Go code around
 // them, about 110 ns (a cgo call costs 35 ns on that VM), which no layout
 // that keeps the lock as the arbiter takes away.
