@@ -202,10 +202,10 @@
 // run, and by Go where a line transfer costs most (ping-pong at 0.8µs: Go
 // 1.03 to 1.13µs, 1.34 to 1.39 times), but not where it costs least
 // (ping-pong at 0.2µs: Go 0.34 to 0.38µs, 1.59 to 1.77 times, C 0.24 to
-// 0.26µs): a Go round trip adds to
-// the C ring's two cgo crossings on its critical path and the Go code around
-// them, about 110 ns (a cgo call costs 35 ns on that VM), which no layout
-// that keeps the lock as the arbiter takes away.
+// 0.26µs): a Go round trip adds to the C ring's two cgo crossings on its
+// critical path and the Go code around them, about 110 ns (a cgo call costs
+// 35 ns on that VM), which no layout that keeps the lock as the arbiter
+// takes away.
 //
 // At 4 KiB the copies dominate: C and Go take 1.9 to 2.3 times the
 // ping-pong in both versions (and 1.2 and 1.7 in one run where the
