@@ -143,19 +143,26 @@
 //     lock_size, capacity and version, then the magic. Opening: check magic,
 //     version, header, lock_size and that capacity fits the memory.
 //
-// Spinning, the Go and C implementations follow two more habits, which the format
-// does not require but its speed depends on. A spinning receiver watches the
-// mark word at head % capacity + 4 for mark(head), in the line the sender
-// writes anyway, and not the line of the lock and the positions: a load of
-// that line while the sender holds the lock takes it away in the middle of
-// the sender's section, and the sender fetches it back for each store after.
-// When the mark is there it tries the lock without waiting. A mark is only
-// a hint (another receiver may have taken the record meanwhile, or a sender
-// killed before publishing left one at tail), so a receiver that finds one
-// at the head of an empty ring, or whose lock finds the ring empty, watches
-// head and tail or seq instead for the rest of its wait. And a locker
-// tries the lock (compare-and-swap) before it looks at it: a load first
-// fetches the line shared and the swap then fetches it again, for writing.
+// The Go and C implementations follow habits that the format does not
+// require but its speed depends on: every process keeps off the line of the
+// lock and the positions until it locks, since a load of that line while
+// the other side holds the lock takes it away in the middle of its section
+// (the holder fetches it back for each store after), and a load just before
+// a lock fetches the line shared, and the lock's swap again, for writing.
+//
+//   - A locker tries the lock (compare-and-swap) before it looks at it. A
+//     sender locks without a look at head and tail, unless its last send
+//     found the ring full.
+//   - A receive first looks at the mark at the head its last receive left:
+//     if the record there carries its mark, it locks at once; only if not
+//     does it look at head and tail.
+//   - A spinning receiver watches the mark word at head % capacity + 4 for
+//     mark(head), in the line the sender writes anyway, and tries the lock,
+//     without waiting, when it is there. A mark is only a hint: another
+//     receiver may have taken the record meanwhile, or a sender killed
+//     before publishing left one at tail. A receiver that finds one at the
+//     head of an empty ring, or whose lock finds the ring empty, watches
+//     head and tail, or seq, instead.
 //
 // # Performance
 //
