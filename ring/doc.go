@@ -144,11 +144,12 @@
 //     version, header, lock_size and that capacity fits the memory.
 //
 // The Go and C implementations follow habits that the format does not
-// require but its speed depends on: every process keeps off the line of the
-// lock and the positions until it locks, since a load of that line while
-// the other side holds the lock takes it away in the middle of its section
-// (the holder fetches it back for each store after), and a load just before
-// a lock fetches the line shared, and the lock's swap again, for writing.
+// require but its speed depends on: a process looks at the line of the
+// lock and the positions as little as it can before it locks, since a load
+// of it while the other side holds the lock takes it away in the middle of
+// its section (the holder fetches it back for each store after), and a load
+// just before a lock fetches the line shared, and the lock's swap again,
+// for writing.
 //
 //   - A locker tries the lock (compare-and-swap) before it looks at it. A
 //     sender locks without a look at head and tail, unless its last send
