@@ -105,8 +105,8 @@ func writeArray(w *mpi.Comm, path string, n int) error {
 	return f.Close()
 }
 
-// readArray reads this rank's block and checks it; rank 0 reports the first
-// wrong element of the whole array, or that all are right.
+// readArray reads this rank's block and checks it: the rank that holds the first
+// wrong element of the whole array reports it, rank 0 that all are right.
 func readArray(w *mpi.Comm, path string, n int) error {
 	f, err := openBlock(w, path, mpi.ModeReadOnly, n)
 	if err != nil {
@@ -156,17 +156,18 @@ func readArray(w *mpi.Comm, path string, n int) error {
 	case w.Rank() == int(g)/n:
 		i := int(g) % n
 		if int64(g+1)*8 > size {
-			return fmt.Errorf("%s: element %d is missing (the file has %d bytes, want %d)", path, g, size, total*8)
+			return verdict{fmt.Errorf("%s: element %d is missing (the file has %d bytes, want %d)", path, g, size, total*8)}
 		}
-		return fmt.Errorf("%s: element %d is %s, want %s", path, g, pyFloat(buf[i]), pyFloat(float64(g)))
+		return verdict{fmt.Errorf("%s: element %d is %s, want %s", path, g, pyFloat(buf[i]), pyFloat(float64(g)))}
 	}
 	return nil
 }
 
-// rankZero returns err on rank 0 only, so that it is said once.
+// rankZero returns err on rank 0 only, so that it is said once, as a
+// verdict: every rank got to this point.
 func rankZero(w *mpi.Comm, err error) error {
 	if w.Rank() == 0 {
-		return err
+		return verdict{err}
 	}
 	return nil
 }

@@ -61,11 +61,17 @@ func run(minRanks int, body func(w *mpi.Comm) error) error {
 		return fmt.Errorf("needs at least %d ranks, the job has %d (run it as: mpiexec -n %d mpidemo ...)", minRanks, w.Size(), minRanks)
 	}
 	if err := body(w); err != nil {
-		// A call the library lacks fails alike on every rank, which all end
-		// by themselves (Hydra may lose what an aborting rank printed).
+		// A call the library lacks fails alike on every rank, and a verdict
+		// is known to every rank: all of them end by themselves, since Hydra
+		// may lose what an aborting rank printed.
 		if errors.Is(err, mpi.ErrNotSupported) {
 			mpi.Finalize()
 			return err
+		}
+		var v verdict
+		if errors.As(err, &v) {
+			mpi.Finalize()
+			return fmt.Errorf("rank %d: %w", w.Rank(), v.error)
 		}
 		// Peers may be blocked waiting for this rank: end the whole job.
 		fmt.Fprintf(os.Stderr, "mpidemo: rank %d: %v\n", w.Rank(), err)
@@ -73,6 +79,11 @@ func run(minRanks int, body func(w *mpi.Comm) error) error {
 	}
 	return mpi.Finalize()
 }
+
+// verdict is a failure that the job has agreed on: every rank reaches
+// Finalize, with nobody left waiting for the rank that says it, so the job
+// ends without MPI_Abort.
+type verdict struct{ error }
 
 // pyFloat formats x as Python's repr does, so that Go, C and Python ranks print
 // the same number the same way.
