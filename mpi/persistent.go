@@ -364,8 +364,9 @@ func activePersistents() []string {
 }
 
 // freePersistents releases, before MPI_Finalize, the persistent requests
-// never freed (none is active then), and unpins their buffers.
+// and sets never freed (none is active then), and unpins their buffers.
 func freePersistents() {
+	freeSets()
 	persistents.Lock()
 	defer persistents.Unlock()
 	for p := range persistents.live {

@@ -517,6 +517,7 @@ type link struct{ prev, next *link }
 var (
 	_ = [1]int{}[unsafe.Offsetof(Request{}.link)] // link must come first
 	_ = [1]int{}[unsafe.Offsetof(Requests{}.link)]
+	_ = [1]int{}[unsafe.Offsetof(Persistents{}.link)]
 )
 
 // list is a circular list of links around its sentinel. Only ThreadMultiple
@@ -570,7 +571,7 @@ func (ls *list) remove(l *link) {
 // entries returns the owners of the entries of ls, in the order they were
 // started, for Finalize to go through without the lock held (it removes
 // some).
-func entries[T Request | Requests](ls *list) []*T {
+func entries[T Request | Requests | Persistents](ls *list) []*T {
 	ls.lock()
 	defer ls.unlock()
 	var out []*T
@@ -600,6 +601,7 @@ func unfinished() error {
 		}
 	}
 	what = append(what, activePersistents()...)
+	what = append(what, activeSets()...)
 	if len(what) == 0 {
 		return nil
 	}

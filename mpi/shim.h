@@ -79,6 +79,20 @@ static inline int goipc_waitall(int n, uint8_t *r, MPI_Status *st) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Waitall(n, (MPI_Request *)r, st);
 }
+// Persistent sends and receives set up into a Persistents set, and the
+// start of a whole round of them.
+static inline int goipc_send_init(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c, uint8_t *r) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Send_init(b, n, goipc_types[t], dest, tag, (MPI_Comm)c, (MPI_Request *)r);
+}
+static inline int goipc_recv_init(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, uint8_t *r) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Recv_init(b, n, goipc_types[t], src, tag, (MPI_Comm)c, (MPI_Request *)r);
+}
+static inline int goipc_startall(int n, uint8_t *r) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Startall(n, (MPI_Request *)r);
+}
 // Nothing: one cgo call of it is the floor that BenchmarkProcNull measures
 // every other call against.
 static inline void goipc_crossing(void) {}
