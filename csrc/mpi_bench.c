@@ -3,7 +3,8 @@
  * and a mixed job (one rank of each) checks that they agree.
  *
  *   mpi_bench pingpong [--sizes LIST] [--iters N]             osu_latency style
- *   mpi_bench bw [--sizes LIST] [--iters N] [--window N]      osu_bw style
+ *   mpi_bench bw [--sizes LIST] [--iters N] [--window N] [--persistent]
+ *                                                             osu_bw style
  *   mpi_bench procnull [--iters N]                            the cost of a call
  *
  * It runs at MPI_THREAD_FUNNELED, as mpidemo does.
@@ -14,6 +15,9 @@
  * and reports the fastest of PROCNULL_CHUNKS chunks of the iterations.
  *
  * LIST is comma-separated sizes in bytes, or with a KiB or MiB suffix.
+ * bw --persistent sets each size's window up once (MPI_Send_init,
+ * MPI_Recv_init) and runs it with MPI_Startall and MPI_Waitall, as mpidemo's
+ * Persistents set does.
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -58,7 +62,7 @@ int main(int argc, char **argv) {
 	int nsizes = 7, rank, nranks;
 	int bw = argc > 1 && strcmp(argv[1], "bw") == 0;
 	int procnull = argc > 1 && strcmp(argv[1], "procnull") == 0;
-	int iters = bw ? 100 : procnull ? 1000000 : 10000, window = bw ? 64 : 1;
+	int iters = bw ? 100 : procnull ? 1000000 : 10000, window = bw ? 64 : 1, persistent = 0;
 
 	/* mpidemo asks for MPI_THREAD_FUNNELED (a Go process always has several
 	 * threads), and above MPI_THREAD_SINGLE Open MPI locks inside every call,
@@ -72,8 +76,13 @@ int main(int argc, char **argv) {
 		fprintf(stderr, "usage: mpi_bench pingpong|bw|procnull [--sizes LIST] [--iters N] [--window N]\n");
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--sizes") == 0)
+	for (int i = 2; i < argc; i += 2) {
+		if (strcmp(argv[i], "--persistent") == 0 && bw) {
+			persistent = 1;
+			i--; /* a flag without a value */
+		} else if (i + 1 == argc)
+			nsizes = -1;
+		else if (strcmp(argv[i], "--sizes") == 0)
 			nsizes = parse_sizes(argv[i + 1], sizes);
 		else if (strcmp(argv[i], "--iters") == 0)
 			iters = atoi(argv[i + 1]);
@@ -82,7 +91,7 @@ int main(int argc, char **argv) {
 		else
 			nsizes = -1;
 	}
-	if (nsizes <= 0 || iters < 1 || window < 1 || (argc % 2) != 0) {
+	if (nsizes <= 0 || iters < 1 || window < 1) {
 		fprintf(stderr, "mpi_bench: bad arguments\n");
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
@@ -127,13 +136,19 @@ int main(int argc, char **argv) {
 	MPI_Status *stats = calloc(window, sizeof *stats); /* as Go's WaitAll */
 	if (rank == 0) {
 		if (bw)
-			printf("# mpi_bench bw: C, %s, window %d\n# %-10s %14s\n", IMPL, window, "size (B)", "bandwidth (MB/s)");
+			printf("# mpi_bench bw: C, %s, window %d%s\n# %-10s %14s\n", IMPL, window, persistent ? ", persistent" : "", "size (B)", "bandwidth (MB/s)");
 		else
 			printf("# mpi_bench pingpong: C, %s\n# %-10s %14s\n", IMPL, "size (B)", "latency (us)");
 	}
 	for (int s = 0; s < nsizes && rank < 2; s++) {
 		int size = (int)sizes[s], n = iterations(iters, size);
 		double start = 0;
+		for (int j = 0; j < window && bw && persistent; j++) {
+			if (rank == 0)
+				MPI_Send_init(buf, size, MPI_UINT8_T, 1, 100, MPI_COMM_WORLD, &reqs[j]);
+			else
+				MPI_Recv_init(buf, size, MPI_UINT8_T, 0, 100, MPI_COMM_WORLD, &reqs[j]);
+		}
 		for (int i = 0; i < n + n / 10; i++) {
 			if (i == n / 10)
 				start = MPI_Wtime();
@@ -144,7 +159,9 @@ int main(int argc, char **argv) {
 				MPI_Recv(buf, size, MPI_UINT8_T, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 				MPI_Send(buf, size, MPI_UINT8_T, 0, 1, MPI_COMM_WORLD);
 			} else {
-				for (int j = 0; j < window; j++) {
+				if (persistent)
+					MPI_Startall(window, reqs);
+				for (int j = 0; j < window && !persistent; j++) {
 					if (rank == 0)
 						MPI_Isend(buf, size, MPI_UINT8_T, 1, 100, MPI_COMM_WORLD, &reqs[j]);
 					else
@@ -158,6 +175,8 @@ int main(int argc, char **argv) {
 			}
 		}
 		double t = MPI_Wtime() - start;
+		for (int j = 0; j < window && bw && persistent; j++)
+			MPI_Request_free(&reqs[j]);
 		if (rank == 0 && bw)
 			printf("%-12d %14.2f\n", size, (double)size * window * n / t / 1e6);
 		else if (rank == 0)

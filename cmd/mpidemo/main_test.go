@@ -162,9 +162,28 @@ func checkLatencyTable(t *testing.T, r mpitest.Result) {
 	}
 }
 
-func TestBandwidth(t *testing.T) { checkBandwidthTable(t, mpitest.Must(t, env, mpidemo(3, bwArgs...))) }
+func TestBandwidth(t *testing.T) {
+	for _, args := range [][]string{bwArgs, bwPersistentArgs} {
+		checkBandwidthTable(t, mpitest.Must(t, env, mpidemo(3, args...)))
+	}
+}
 
-var bwArgs = []string{"bw", "--sizes", "1KiB,64KiB", "--iters", "10", "--window", "8"}
+var (
+	bwArgs           = []string{"bw", "--sizes", "1KiB,64KiB", "--iters", "10", "--window", "8"}
+	bwPersistentArgs = append(bwArgs[:len(bwArgs):len(bwArgs)], "--persistent")
+)
+
+// TestBandwidthWithC runs Go's bw against the C baseline's, both ways round,
+// with a call per message and with persistent requests: each pattern is the
+// same protocol in both programs, so each rank can be either.
+func TestBandwidthWithC(t *testing.T) {
+	peer := testutil.BuildC(t, "mpi_bench", mpitest.CFlags(t)...)
+	for _, args := range [][]string{bwArgs, bwPersistentArgs} {
+		c := mpitest.App{N: 1, Argv: append([]string{peer}, args...)}
+		checkBandwidthTable(t, mpitest.Must(t, env, mpidemo(1, args...), c))
+		checkBandwidthTable(t, mpitest.Must(t, env, c, mpidemo(1, args...)))
+	}
+}
 
 func checkBandwidthTable(t *testing.T, r mpitest.Result) {
 	t.Helper()
