@@ -2,8 +2,8 @@
  * same flags, protocol and output, so that a run of each compares Go with C
  * and a mixed job (one rank of each) checks that they agree.
  *
- *   mpi_bench pingpong [--sizes LIST] [--iters N]             osu_latency style
- *   mpi_bench bw [--sizes LIST] [--iters N] [--window N] [--persistent]
+ *   mpi_bench pingpong [--sizes LIST] [--iters N] [--samples]  osu_latency style
+ *   mpi_bench bw [--sizes LIST] [--iters N] [--window N] [--persistent] [--samples]
  *                                                             osu_bw style
  *   mpi_bench procnull [--iters N]                            the cost of a call
  *
@@ -17,12 +17,15 @@
  * LIST is comma-separated sizes in bytes, or with a KiB or MiB suffix.
  * bw --persistent sets each size's window up once (MPI_Send_init,
  * MPI_Recv_init) and runs it with MPI_Startall and MPI_Waitall, as mpidemo's
- * Persistents set does.
+ * Persistents set does. --samples makes rank 0 print each timed round trip
+ * or window as "SIZE NS" (monotonic clock) instead of the average, as
+ * mpidemo's does.
  */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef OPEN_MPI
 #define IMPL "Open MPI"
@@ -31,6 +34,12 @@
 #endif
 
 enum { MAX_SIZES = 64, PROCNULL_CHUNKS = 20 };
+
+static long long now_ns(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static int parse_sizes(char *list, long *sizes) {
 	int n = 0;
@@ -62,7 +71,7 @@ int main(int argc, char **argv) {
 	int nsizes = 7, rank, nranks;
 	int bw = argc > 1 && strcmp(argv[1], "bw") == 0;
 	int procnull = argc > 1 && strcmp(argv[1], "procnull") == 0;
-	int iters = bw ? 100 : procnull ? 1000000 : 10000, window = bw ? 64 : 1, persistent = 0;
+	int iters = bw ? 100 : procnull ? 1000000 : 10000, window = bw ? 64 : 1, persistent = 0, samples = 0;
 
 	/* mpidemo asks for MPI_THREAD_FUNNELED (a Go process always has several
 	 * threads), and above MPI_THREAD_SINGLE Open MPI locks inside every call,
@@ -80,6 +89,9 @@ int main(int argc, char **argv) {
 		if (strcmp(argv[i], "--persistent") == 0 && bw) {
 			persistent = 1;
 			i--; /* a flag without a value */
+		} else if (strcmp(argv[i], "--samples") == 0 && !procnull) {
+			samples = 1;
+			i--;
 		} else if (i + 1 == argc)
 			nsizes = -1;
 		else if (strcmp(argv[i], "--sizes") == 0)
@@ -152,6 +164,7 @@ int main(int argc, char **argv) {
 		for (int i = 0; i < n + n / 10; i++) {
 			if (i == n / 10)
 				start = MPI_Wtime();
+			long long t0 = samples && rank == 0 && i >= n / 10 ? now_ns() : 0;
 			if (!bw && rank == 0) {
 				MPI_Send(buf, size, MPI_UINT8_T, 1, 1, MPI_COMM_WORLD);
 				MPI_Recv(buf, size, MPI_UINT8_T, 1, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -173,13 +186,15 @@ int main(int argc, char **argv) {
 				else
 					MPI_Send(ack, 4, MPI_UINT8_T, 0, 101, MPI_COMM_WORLD);
 			}
+			if (t0)
+				printf("%d %lld\n", size, now_ns() - t0);
 		}
 		double t = MPI_Wtime() - start;
 		for (int j = 0; j < window && bw && persistent; j++)
 			MPI_Request_free(&reqs[j]);
-		if (rank == 0 && bw)
+		if (rank == 0 && bw && !samples)
 			printf("%-12d %14.2f\n", size, (double)size * window * n / t / 1e6);
-		else if (rank == 0)
+		else if (rank == 0 && !samples)
 			printf("%-12d %14.2f\n", size, t * 1e6 / (2.0 * n));
 	}
 	free(buf);

@@ -121,6 +121,17 @@ func checkPi(t *testing.T, r mpitest.Result, n int) {
 func table(t testing.TB, out string) map[int]float64 {
 	t.Helper()
 	rows := map[int]float64{}
+	for size, vs := range sizedRows(t, out) {
+		rows[size] = vs[len(vs)-1]
+	}
+	return rows
+}
+
+// sizedRows parses the lines "SIZE FIGURE" of a benchmark's output (its
+// table, or its samples), by size in the order they came.
+func sizedRows(t testing.TB, out string) map[int][]float64 {
+	t.Helper()
+	rows := map[int][]float64{}
 	for line := range strings.Lines(out) {
 		f := strings.Fields(line)
 		if len(f) != 2 || strings.HasPrefix(line, "#") {
@@ -131,7 +142,7 @@ func table(t testing.TB, out string) map[int]float64 {
 		if err1 != nil || err2 != nil || v <= 0 {
 			t.Fatalf("bad row %q in:\n%s", line, out)
 		}
-		rows[size] = v
+		rows[size] = append(rows[size], v)
 	}
 	return rows
 }
