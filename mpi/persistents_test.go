@@ -1,6 +1,7 @@
 package mpi_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -74,16 +75,48 @@ var persistentsChecks = []check{
 		}
 		return nil
 	}},
-	{"a round allocates nothing", func(w *mpi.Comm) error {
+	{"the nonblocking fast paths allocate nothing", func(w *mpi.Comm) error {
 		buf := make([]byte, 64)
 		var ps mpi.Persistents
 		defer ps.Free()
 		if err := errors.Join(mpi.AddRecvInit(&ps, w, buf[:32], mpi.AnySource, 41), mpi.AddSendInit(&ps, w, buf[32:], w.Rank(), 41)); err != nil {
 			return err
 		}
-		var err error
-		allocs := testing.AllocsPerRun(100, func() { err = errors.Join(err, ps.StartAll(), ps.WaitAll()) })
-		return errors.Join(err, want("allocations per round", allocs, 0.0))
+		var rs mpi.Requests
+		cancellable, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var failed error
+		// A receive of a message on its way, with each kind of context. The
+		// message is a persistent send, which allocates nothing either (a
+		// blocking Send to itself waits forever in a one-rank MPICH job).
+		var sender mpi.Persistents
+		defer sender.Free()
+		if err := mpi.AddSendInit(&sender, w, buf[:8], w.Rank(), 44); err != nil {
+			return err
+		}
+		recv := func(ctx context.Context) func() {
+			return func() {
+				failed = errors.Join(failed, sender.StartAll())
+				_, err := mpi.RecvContext(ctx, w, buf[8:16], w.Rank(), 44)
+				failed = errors.Join(failed, err, sender.WaitAll())
+			}
+		}
+		for _, path := range []struct {
+			name string
+			call func()
+		}{
+			{"a Persistents round", func() { failed = errors.Join(failed, ps.StartAll(), ps.WaitAll()) }},
+			{"a Requests round", func() {
+				failed = errors.Join(failed, mpi.AddIrecv(&rs, w, buf[:8], w.Rank(), 45), mpi.AddIsend(&rs, w, buf[8:16], w.Rank(), 45), rs.WaitAll())
+			}},
+			{"RecvContext with context.Background", recv(context.Background())},
+			{"RecvContext with a cancellable context", recv(cancellable)},
+		} {
+			if allocs := testing.AllocsPerRun(100, path.call); allocs != 0 || failed != nil {
+				return fmt.Errorf("%s: %v allocations a call, want 0 (%v)", path.name, allocs, failed)
+			}
+		}
+		return nil
 	}},
 	{"misuse", func(w *mpi.Comm) error {
 		var nilSet *mpi.Persistents

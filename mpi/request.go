@@ -86,13 +86,24 @@ const (
 // it until the request completes. kind, peer and tag describe it in
 // Finalize's report of unfinished requests.
 func newRequest(kind requestKind, p unsafe.Pointer, large bool, peer, tag C.int) *Request {
-	req := &Request{r: C.goipc_request_null, kind: kind, long: large, peer: int32(peer), tag: int32(tag)}
-	if p != nil {
-		req.pin.Pin(p)
-		req.pinned = true
-	}
-	return req
+	return new(Request).prepare(kind, p, large, peer, tag)
 }
+
+// prepare is newRequest for a Request that is new or, from the package's own
+// pool, complete.
+func (r *Request) prepare(kind requestKind, p unsafe.Pointer, large bool, peer, tag C.int) *Request {
+	r.r, r.state, r.kind, r.long, r.peer, r.tag = C.goipc_request_null, requestZero, kind, large, int32(peer), int32(tag)
+	if p != nil {
+		r.pin.Pin(p)
+		r.pinned = true
+	}
+	return r
+}
+
+// ownRequests holds the completed Requests of the calls that start and
+// complete one inside themselves (RecvContext), which no caller ever sees,
+// for such calls to use again instead of allocating.
+var ownRequests = sync.Pool{New: func() any { return new(Request) }}
 
 // started returns r, now active, if MPI accepted the call op (rc), or
 // unpins its buffer.
@@ -154,12 +165,17 @@ func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 
 // Irecv starts receiving into buf (MPI_Irecv).
 func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
+	return irecv(new(Request), c, buf, source, tag)
+}
+
+// irecv is Irecv into req, new or complete.
+func irecv[T Type](req *Request, c *Comm, buf []T, source, tag int) (*Request, error) {
 	t, err := p2pType("MPI_Irecv", c, buf, source, tag)
 	if err != nil {
 		return nil, err
 	}
 	p := bytes(buf)
-	req := newRequest(kindRecv, unsafe.Pointer(p), long(buf), C.int(source), C.int(tag))
+	req.prepare(kindRecv, unsafe.Pointer(p), long(buf), C.int(source), C.int(tag))
 	return req.started("MPI_Irecv", C.goipc_irecv(p, C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), reqArg(&req.r)))
 }
 
@@ -178,11 +194,20 @@ func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int)
 	if err := ctx.Err(); err != nil {
 		return Status{}, err
 	}
-	r, err := Irecv(c, buf, source, tag)
+	// The Request never leaves this call: once complete, which a receive
+	// always is when WaitContext returns unless MPI failed to cancel it, it
+	// goes back to the pool, so that a receive allocates nothing.
+	own := ownRequests.Get().(*Request)
+	r, err := irecv(own, c, buf, source, tag)
 	if err != nil {
+		ownRequests.Put(own)
 		return Status{}, err
 	}
-	return r.WaitContext(ctx)
+	st, err := r.WaitContext(ctx)
+	if r.state == requestDone {
+		ownRequests.Put(r)
+	}
+	return st, err
 }
 
 // Wait blocks the calling thread until r completes (MPI_Wait).
