@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 	"weak"
 
 	"github.com/goipc/ipc/mpi"
@@ -72,6 +73,34 @@ var persistentsChecks = []check{
 		// A completed round is inert: WaitAll returns at once.
 		if err := ps.WaitAll(); err != nil || ps.Active() {
 			return fmt.Errorf("WaitAll of a completed round: %v, active %v", err, ps.Active())
+		}
+		return nil
+	}},
+	{"isends small and large", func(w *mpi.Comm) error {
+		// A send of at most 256 bytes goes from a copy in C memory, a larger
+		// one from the pinned buffer: both arrive whole, struct padding and
+		// all, round after round.
+		next, prev := (w.Rank()+1)%w.Size(), (w.Rank()+w.Size()-1)%w.Size()
+		for _, n := range []int{1, 256 / int(unsafe.Sizeof(particle{})), 256/int(unsafe.Sizeof(particle{})) + 1, 1000} {
+			out, in := make([]particle, n), make([]particle, n)
+			for round := range 3 {
+				for i := range out {
+					out[i] = particle{ID: int32(1000*w.Rank() + i), Pos: [3]float64{float64(round)}, Name: [8]byte{byte(round)}}
+				}
+				r, err1 := mpi.Irecv(w, in, prev, 46)
+				s, err2 := mpi.Isend(w, out, next, 46)
+				if err := errors.Join(err1, err2); err != nil {
+					return err
+				}
+				if _, err := mpi.WaitAll(r, s); err != nil {
+					return err
+				}
+				for i, p := range in {
+					if p != (particle{ID: int32(1000*prev + i), Pos: [3]float64{float64(round)}, Name: [8]byte{byte(round)}}) {
+						return fmt.Errorf("%d particles, round %d: particle %d is %+v", n, round, i, p)
+					}
+				}
+			}
 		}
 		return nil
 	}},

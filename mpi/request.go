@@ -7,6 +7,8 @@ package mpi
 // // MPI's progress could run), so the statuses stay on the stack. Starting
 // // one keeps the buffer: goipc_isend and goipc_irecv escape.
 // #cgo nocallback goipc_isend
+// #cgo noescape goipc_isend_copy
+// #cgo nocallback goipc_isend_copy
 // #cgo nocallback goipc_irecv
 // #cgo noescape goipc_wait
 // #cgo nocallback goipc_wait
@@ -52,7 +54,8 @@ type Request struct {
 	link   link // on requestList while active, or freed before it completed
 	r      C.MPI_Request
 	pin    runtime.Pinner
-	peer   int32 // the destination or source, for Finalize's report
+	copy   unsafe.Pointer // C memory holding what a small Isend sends, instead of a pin
+	peer   int32          // the destination or source, for Finalize's report
 	tag    int32
 	state  requestState
 	kind   requestKind
@@ -109,7 +112,7 @@ var ownRequests = sync.Pool{New: func() any { return new(Request) }}
 // unpins its buffer.
 func (r *Request) started(op string, rc C.int) (*Request, error) {
 	if err := check(op, rc); err != nil {
-		r.unpin()
+		r.release()
 		return nil, err
 	}
 	r.state = requestActive
@@ -117,10 +120,16 @@ func (r *Request) started(op string, rc C.int) (*Request, error) {
 	return r, nil
 }
 
-func (r *Request) unpin() {
+// release gives back what r holds for MPI: the pin of its buffer, or the
+// copy of a small send.
+func (r *Request) release() {
 	if r.pinned {
 		r.pin.Unpin()
 		r.pinned = false
+	}
+	if r.copy != nil {
+		copies.put(r.copy)
+		r.copy = nil
 	}
 }
 
@@ -128,7 +137,7 @@ func (r *Request) unpin() {
 // MPI_REQUEST_NULL: the buffer is the caller's again.
 func (r *Request) settle() {
 	if r.state == requestActive && r.r == C.goipc_request_null {
-		r.unpin()
+		r.release()
 		requestList.remove(&r.link)
 		r.state = requestDone
 	}
@@ -152,15 +161,48 @@ func (r *Request) active(op string) (bool, error) {
 // emptyStatus is the Status of a request that was already complete.
 func emptyStatus() Status { return newStatus(&empty) }
 
-// Isend starts sending buf (MPI_Isend).
+// Isend starts sending buf (MPI_Isend). A message of at most 256 bytes is
+// copied in the call, and MPI sends the copy; the buffer still belongs to MPI
+// until the Request completes, as the standard says.
 func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	t, err := p2pType("MPI_Isend", c, buf, dest, tag)
 	if err != nil {
 		return nil, err
 	}
 	p := bytes(buf)
+	if size := uintptr(len(buf)) * unsafe.Sizeof(*new(T)); p != nil && size <= C.GOIPC_COPY {
+		req := newRequest(kindSend, nil, false, C.int(dest), C.int(tag))
+		req.copy = copies.get()
+		return req.started("MPI_Isend", C.goipc_isend_copy(p, C.size_t(size), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r), (*C.uint8_t)(req.copy)))
+	}
 	req := newRequest(kindSend, unsafe.Pointer(p), long(buf), C.int(dest), C.int(tag))
 	return req.started("MPI_Isend", C.goipc_isend(p, C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r)))
+}
+
+// copies are blocks of GOIPC_COPY bytes of C memory for small Isends, kept
+// for reuse: one is malloc'd only when all are in use.
+var copies copyPool
+
+type copyPool struct {
+	mu   lock
+	free []unsafe.Pointer
+}
+
+func (cp *copyPool) get() unsafe.Pointer {
+	cp.mu.lock()
+	defer cp.mu.unlock()
+	if n := len(cp.free); n > 0 {
+		b := cp.free[n-1]
+		cp.free = cp.free[:n-1]
+		return b
+	}
+	return C.malloc(C.GOIPC_COPY)
+}
+
+func (cp *copyPool) put(b unsafe.Pointer) {
+	cp.mu.lock()
+	cp.free = append(cp.free, b)
+	cp.mu.unlock()
 }
 
 // Irecv starts receiving into buf (MPI_Irecv).
@@ -551,8 +593,24 @@ var (
 // (below ThreadSerialized, the C wrappers refuse any other thread before a
 // list is touched), and a round of Requests costs no lock.
 type list struct {
-	mu   sync.Mutex
+	mu   lock
 	head link
+}
+
+// lock is a mutex taken only at ThreadMultiple, the one level at which two
+// goroutines may start or complete operations at once.
+type lock struct{ mu sync.Mutex }
+
+func (l *lock) lock() {
+	if provided == ThreadMultiple {
+		l.mu.Lock()
+	}
+}
+
+func (l *lock) unlock() {
+	if provided == ThreadMultiple {
+		l.mu.Unlock()
+	}
 }
 
 var (
@@ -560,17 +618,8 @@ var (
 	setList     list // of Requests
 )
 
-func (ls *list) lock() {
-	if provided == ThreadMultiple {
-		ls.mu.Lock()
-	}
-}
-
-func (ls *list) unlock() {
-	if provided == ThreadMultiple {
-		ls.mu.Unlock()
-	}
-}
+func (ls *list) lock()   { ls.mu.lock() }
+func (ls *list) unlock() { ls.mu.unlock() }
 
 func (ls *list) insert(l *link) {
 	ls.lock()
@@ -647,11 +696,11 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// releaseFreed unpins the buffers of requests freed while unfinished, which
-// MPI has finished with once it has finalized.
+// releaseFreed unpins the buffers of requests freed while unfinished, and
+// gives back their copies, which MPI has finished with once it has finalized.
 func releaseFreed() {
 	for _, r := range entries[Request](&requestList) {
-		r.unpin()
+		r.release()
 		requestList.remove(&r.link)
 	}
 }
