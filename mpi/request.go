@@ -42,7 +42,8 @@ import (
 // inert: completing it again returns at once, with an empty Status, without
 // reaching MPI. Free releases it; a freed Request's methods return an error
 // matching os.ErrClosed. Each Isend or Irecv allocates its Request; a loop
-// that starts many should use Requests.
+// that starts many should use Requests, or Persistents for the same
+// messages round after round.
 //
 // A Request that is dropped before it completes is not garbage: MPI still
 // owns its buffer. The package keeps it (and its buffer) until it completes
