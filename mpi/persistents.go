@@ -10,10 +10,7 @@ package mpi
 // #cgo nocallback goipc_startall
 import "C"
 
-import (
-	"fmt"
-	"unsafe"
-)
+import "fmt"
 
 // Persistents is a set of persistent sends and receives that run in rounds,
 // as a C program keeps an array of requests from MPI_Send_init and
@@ -58,8 +55,8 @@ func (ps *Persistents) Len() int {
 // completed it.
 func (ps *Persistents) Active() bool { return ps != nil && ps.active }
 
-// setUp checks an Add call's arguments, pins the buffer and makes room for
-// the operation's handle, which the caller sets up with T's datatype t.
+// setUp is addTo for an Add call of a Persistents set, which must be
+// between rounds; its buffers stay pinned until Free.
 func setUp[T Type](op string, ps *Persistents, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
 	if ps == nil {
 		return 0, nil, nilHandle(op, ErrRequest, "persistent request set")
@@ -67,26 +64,7 @@ func setUp[T Type](op string, ps *Persistents, c *Comm, buf []T, peer, tag int) 
 	if ps.active {
 		return 0, nil, invalid(op, ErrRequest, "the set is in a round: WaitAll before adding to it")
 	}
-	if t, err = p2pType(op, c, buf, peer, tag); err != nil {
-		return 0, nil, err
-	}
-	return t, ps.addHandle(unsafe.Pointer(bytes(buf))), nil
-}
-
-// added lists the set with its first operation, or drops the handle of one
-// that MPI refused (its buffer stays pinned until Free).
-func (ps *Persistents) added(op string, rc C.int) error {
-	if err := check(op, rc); err != nil {
-		ps.hs = ps.hs[:len(ps.hs)-1]
-		if len(ps.hs) == 0 {
-			ps.release()
-		}
-		return err
-	}
-	if len(ps.hs) == 1 {
-		persistentsList.insert(&ps.link)
-	}
-	return nil
+	return addTo(op, &ps.batch, c, buf, peer, tag)
 }
 
 // release unpins the buffers of a set that has no operation left.
@@ -103,7 +81,7 @@ func AddSendInit[T Type](ps *Persistents, c *Comm, buf []T, dest, tag int) error
 	if err != nil {
 		return err
 	}
-	return ps.added("MPI_Send_init", C.goipc_send_init(bytes(buf), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), r))
+	return ps.added("MPI_Send_init", C.goipc_send_init(bytes(buf), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), r), &persistentsList, &ps.link)
 }
 
 // AddRecvInit sets up a persistent receive into buf from source
@@ -113,7 +91,7 @@ func AddRecvInit[T Type](ps *Persistents, c *Comm, buf []T, source, tag int) err
 	if err != nil {
 		return err
 	}
-	return ps.added("MPI_Recv_init", C.goipc_recv_init(bytes(buf), C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), r))
+	return ps.added("MPI_Recv_init", C.goipc_recv_init(bytes(buf), C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), r), &persistentsList, &ps.link)
 }
 
 // StartAll starts a round of every operation of ps (MPI_Startall), in one

@@ -46,16 +46,38 @@ type batch struct {
 	rounds uint32         // rounds completed, for sched.AfterLongCall
 }
 
-// addHandle pins buf, unless the operation before used it too, and makes
-// room for one more operation's handle, which it returns as the wrappers of
-// shim.h take it.
-func (b *batch) addHandle(p unsafe.Pointer) *C.uint8_t {
-	if p != nil && p != b.last {
+// addTo checks the arguments of an operation to add to b, pins its buffer,
+// unless the operation before used it too, and makes room for its handle;
+// the caller then starts or sets up the operation into the handle r, with
+// T's datatype t, and passes what MPI returned to added.
+func addTo[T Type](op string, b *batch, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
+	if t, err = p2pType(op, c, buf, peer, tag); err != nil {
+		return 0, nil, err
+	}
+	if p := unsafe.Pointer(bytes(buf)); p != nil && p != b.last {
 		b.pin.Pin(p)
 		b.last = p
 	}
 	b.hs = append(b.hs, C.goipc_request_null)
-	return reqArg(&b.hs[len(b.hs)-1])
+	return t, reqArg(&b.hs[len(b.hs)-1]), nil
+}
+
+// added puts the set, by its link l, on ls with its first operation, or
+// drops the handle of one that MPI refused (rc), whose buffer stays pinned
+// while the set has other operations.
+func (b *batch) added(op string, rc C.int, ls *list, l *link) error {
+	if err := check(op, rc); err != nil {
+		b.hs = b.hs[:len(b.hs)-1]
+		if len(b.hs) == 0 {
+			b.unpinAll()
+			ls.remove(l)
+		}
+		return err
+	}
+	if len(b.hs) == 1 {
+		ls.insert(l)
+	}
+	return nil
 }
 
 // unpinAll releases the buffers of every operation.
@@ -136,35 +158,17 @@ type noCopy struct{}
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
 
-// add checks an Add call's arguments, pins the buffer and makes room for
-// the operation's handle; the caller then starts the operation into the
-// handle r, with T's datatype t.
+// add is addTo for an Add call of a Requests set, whose buffers stay pinned
+// until the WaitAll that completes them.
 func add[T Type](op string, rs *Requests, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
 	if rs == nil {
 		return 0, nil, nilHandle(op, ErrRequest, "request set")
 	}
-	if t, err = p2pType(op, c, buf, peer, tag); err != nil {
-		return 0, nil, err
-	}
-	return t, rs.addHandle(unsafe.Pointer(bytes(buf))), nil
+	return addTo(op, &rs.batch, c, buf, peer, tag)
 }
 
-// started puts the set on the list of unfinished operations with its first
-// one, or drops the handle of an operation MPI refused, whose buffer stays
-// pinned until the WaitAll that the set's other operations need, if any.
-func (rs *Requests) started(op string, rc C.int) error {
-	if err := check(op, rc); err != nil {
-		rs.hs = rs.hs[:len(rs.hs)-1]
-		if len(rs.hs) == 0 {
-			rs.empty()
-		}
-		return err
-	}
-	if len(rs.hs) == 1 {
-		setList.insert(&rs.link)
-	}
-	return nil
-}
+// started is added for the list of sets with unfinished operations.
+func (rs *Requests) started(op string, rc C.int) error { return rs.added(op, rc, &setList, &rs.link) }
 
 // empty releases the set once it has no operation left.
 func (rs *Requests) empty() {
