@@ -110,7 +110,7 @@ func (r *Request) prepare(kind requestKind, p unsafe.Pointer, large bool, peer, 
 var ownRequests = sync.Pool{New: func() any { return new(Request) }}
 
 // started returns r, now active, if MPI accepted the call op (rc), or
-// unpins its buffer.
+// releases its buffer.
 func (r *Request) started(op string, rc C.int) (*Request, error) {
 	if err := check(op, rc); err != nil {
 		r.release()
@@ -181,7 +181,8 @@ func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 }
 
 // copies are blocks of GOIPC_COPY bytes of C memory for small Isends, kept
-// for reuse: one is malloc'd only when all are in use.
+// for reuse for the life of the process: one is malloc'd only when all are
+// in use, so there are as many as small Isends were ever active at once.
 var copies copyPool
 
 type copyPool struct {
