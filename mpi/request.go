@@ -634,13 +634,14 @@ func (ls *list) insert(l *link) {
 	ls.unlock()
 }
 
+// remove takes l off ls if it is on it. It reads l.next under the lock: an
+// insert of another entry writes the next of the last one, which l may be.
 func (ls *list) remove(l *link) {
-	if l.next == nil {
-		return
-	}
 	ls.lock()
-	l.prev.next, l.next.prev = l.next, l.prev
-	l.prev, l.next = nil, nil
+	if l.next != nil {
+		l.prev.next, l.next.prev = l.next, l.prev
+		l.prev, l.next = nil, nil
+	}
 	ls.unlock()
 }
 
