@@ -143,16 +143,12 @@ func windows(t testing.TB, out string) map[figure]float64 {
 	figs := map[figure]float64{}
 	for size, ns := range sizedRows(t, out) {
 		bytes := float64(size*bwWindow) * 1e3 // per ns is GB/s: this is MB/s
-		figs[figure{"", size}] = bytes * float64(len(ns)) / sum(ns)
+		var total float64
+		for _, t := range ns {
+			total += t
+		}
+		figs[figure{"", size}] = bytes * float64(len(ns)) / total
 		figs[figure{"-fast", size}] = bytes / quantile(ns, 0.1)
 	}
 	return figs
-}
-
-func sum(vs []float64) float64 {
-	var s float64
-	for _, v := range vs {
-		s += v
-	}
-	return s
 }
