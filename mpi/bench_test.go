@@ -15,8 +15,9 @@ import (
 )
 
 // BenchmarkProcNull measures what calling MPI from Go costs: an 8-byte Send
-// and Recv, Isend + Wait, and the same through a reused Requests set (one and
-// eight operations a round), to and from ProcNull, which MPI completes at
+// and Recv, Isend + Wait, the same through a reused Requests set (one and
+// eight operations a round), and persistent sends in a Persistents set
+// (StartAll + WaitAll of one, and of eight), to and from ProcNull, which MPI completes at
 // once, beside a cgo call that does nothing (the crossing) and the same MPI
 // calls from C (csrc/mpi_bench.c procnull), the two alternating in one run.
 // Each side is a one-rank job that reports the fastest of several chunks of
@@ -33,7 +34,7 @@ func BenchmarkProcNull(b *testing.B) {
 		cOut = mpitest.Must(b, nil, mpitest.App{N: 1, Argv: []string{bench, "procnull"}}).Stdout
 	}
 	g, c := metrics(b, "go-", goOut), metrics(b, "c-", cOut)
-	for _, call := range []string{"send", "recv", "isend-wait"} {
+	for _, call := range []string{"send", "recv", "isend-wait", "start-wait", "startall8-waitall"} {
 		b.ReportMetric((g["ns/"+call]-c["ns/"+call])/g["ns/crossing"], "crossings/"+call+"-added")
 	}
 }
@@ -67,7 +68,14 @@ func childProcNull([]string) error {
 	}
 	w, msg := mpi.World(), make([]byte, 8)
 	var rs mpi.Requests
+	var one, eight mpi.Persistents
 	var failed error
+	for i := range 8 {
+		if i == 0 {
+			failed = mpi.AddSendInit(&one, w, msg, mpi.ProcNull, 0)
+		}
+		failed = errors.Join(failed, mpi.AddSendInit(&eight, w, msg, mpi.ProcNull, 0))
+	}
 	isend := func() error { return mpi.AddIsend(&rs, w, msg, mpi.ProcNull, 0) }
 	for _, c := range []struct {
 		name string
@@ -94,6 +102,8 @@ func childProcNull([]string) error {
 			}
 			return rs.WaitAll()
 		}},
+		{"start-wait", 1, func() error { return errors.Join(one.StartAll(), one.WaitAll()) }},
+		{"startall8-waitall", 8, func() error { return errors.Join(eight.StartAll(), eight.WaitAll()) }},
 	} {
 		const iters, chunks = 1000000, 20
 		n := iters / c.ops / chunks
@@ -110,5 +120,5 @@ func childProcNull([]string) error {
 		allocs := testing.AllocsPerRun(1000, func() { c.call() })
 		fmt.Printf("%s %.1f ns\n%s %g allocs\n", c.name, ns, c.name, allocs/float64(c.ops))
 	}
-	return errors.Join(failed, mpi.Finalize())
+	return errors.Join(failed, one.Free(), eight.Free(), mpi.Finalize())
 }

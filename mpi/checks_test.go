@@ -529,6 +529,33 @@ var p2pChecks = []check{
 		wg.Wait()
 		return errors.Join(errs...)
 	}},
+	{"goroutines with nonblocking calls", func(w *mpi.Comm) error {
+		// Small Isends (their copies), RecvContext (the package's own
+		// Requests) and Persistents sets, from goroutines at once.
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for g := range errs {
+			wg.Go(func() {
+				got, round := make([]int, 1), make([]int, 1)
+				var ps mpi.Persistents
+				defer ps.Free()
+				errs[g] = errors.Join(mpi.AddRecvInit(&ps, w, round, peer(w), 400+g), mpi.AddSendInit(&ps, w, []int{g + w.Rank()}, peer(w), 400+g))
+				for i := 0; i < 20 && errs[g] == nil; i++ {
+					r, err := mpi.Isend(w, []int{g*w.Rank() + i}, peer(w), 300+g)
+					if err != nil {
+						errs[g] = err
+						break
+					}
+					_, err = mpi.RecvContext(context.Background(), w, got, peer(w), 300+g)
+					_, werr := r.Wait()
+					errs[g] = errors.Join(err, werr, ps.StartAll(), ps.WaitAll(),
+						want("goroutine's message", got[0], g*peer(w)+i), want("goroutine's round", round[0], g+peer(w)))
+				}
+			})
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}},
 	{"no allocations", func(w *mpi.Comm) error {
 		buf := make([]byte, 8)
 		allocs := testing.AllocsPerRun(100, func() {

@@ -585,8 +585,16 @@ var misuseChecks = []check{
 		if err != nil {
 			return err
 		}
+		var ps mpi.Persistents
+		if err := mpi.AddSendInit(&ps, w, x, mpi.ProcNull, 0); err != nil {
+			return err
+		}
 		errc := make(chan error)
 		go func() {
+			var fresh mpi.Persistents
+			setUp := wrongThread("AddSendInit", mpi.AddSendInit(&fresh, w, x, mpi.ProcNull, 0))
+			persistents := errors.Join(setUp, want("Len of the new set", fresh.Len(), 0),
+				wrongThread("Persistents.StartAll", ps.StartAll()), wrongThread("Persistents.Free", ps.Free()))
 			var rs mpi.Requests
 			_, err1 := mpi.Isend(w, x, 0, 41)
 			_, _, err2 := r.Test()
@@ -597,7 +605,7 @@ var misuseChecks = []check{
 				wrongThread("Test", err2), wrongThread("Iprobe", err3), wrongThread("TestAll", err4),
 				wrongThread("Dup", err5), wrongThread("Barrier", mpi.Barrier(w)), wrongThread("Cancel", r.Cancel()),
 				wrongThread("AddIsend", mpi.AddIsend(&rs, w, x, mpi.ProcNull, 0)), wrongThread("Finalize", mpi.Finalize()),
-				wrongThread("Datatype.Free", pair.Free()), want("Len of the set", rs.Len(), 0))
+				wrongThread("Datatype.Free", pair.Free()), want("Len of the set", rs.Len(), 0), persistents)
 		}()
 		if err := <-errc; err != nil {
 			return err
@@ -607,6 +615,10 @@ var misuseChecks = []check{
 			return err
 		}
 		if err := pair.Free(); err != nil {
+			return err
+		}
+		// The set is untouched, and runs and is freed here.
+		if err := errors.Join(want("Active", ps.Active(), false), ps.StartAll(), ps.WaitAll(), ps.Free()); err != nil {
 			return err
 		}
 		// The request is untouched, and completes here.

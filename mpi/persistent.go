@@ -179,13 +179,16 @@ func (p *Persistent) Start() error {
 	return nil
 }
 
-// StartAll starts a round of each of ps (MPI_Startall), none of which may be
-// active.
+// StartAll starts a round of each of ps (MPI_Startall), in one call, none of
+// which may be active. It allocates nothing for up to 16 requests; a set
+// started round after round is better set up as a Persistents, whose
+// WaitAll completes the round in one call too.
 func StartAll(ps ...*Persistent) error {
 	if err := running("MPI_Startall"); err != nil || len(ps) == 0 {
 		return err
 	}
-	hs := make([]C.MPI_Request, len(ps))
+	var few [16]C.MPI_Request // MPI_Startall takes the handles side by side
+	hs := few[:0]
 	for i, p := range ps {
 		if err := p.usable("MPI_Startall"); err != nil {
 			return err
@@ -198,9 +201,9 @@ func StartAll(ps ...*Persistent) error {
 		if j := slices.Index(ps[:i], p); j >= 0 {
 			return invalid("MPI_Startall", ErrRequest, "request %d is listed twice (also at %d)", i, j)
 		}
-		hs[i] = p.r
+		hs = append(hs, p.r)
 	}
-	if err := check("MPI_Startall", C.MPI_Startall(C.int(len(hs)), &hs[0])); err != nil {
+	if err := check("MPI_Startall", C.goipc_startall(C.int(len(hs)), reqArg(&hs[0]))); err != nil {
 		return err
 	}
 	for _, p := range ps {
@@ -219,7 +222,7 @@ func (p *Persistent) Wait() (Status, error) {
 		return Status{Source: AnySource, Tag: AnyTag}, nil
 	}
 	var st C.MPI_Status
-	rc := C.MPI_Wait(&p.r, &st)
+	rc := C.goipc_wait(reqArg(&p.r), &st)
 	p.active = false
 	if p.long {
 		sched.AfterLongCall()
@@ -237,7 +240,7 @@ func (p *Persistent) Test() (Status, bool, error) {
 	}
 	var st C.MPI_Status
 	var flag C.int
-	if err := check("MPI_Test", C.MPI_Test(&p.r, &flag, &st)); err != nil || flag == 0 {
+	if err := check("MPI_Test", C.goipc_test(reqArg(&p.r), &flag, &st)); err != nil || flag == 0 {
 		return Status{}, false, err
 	}
 	p.active = false
@@ -364,8 +367,9 @@ func activePersistents() []string {
 }
 
 // freePersistents releases, before MPI_Finalize, the persistent requests
-// never freed (none is active then), and unpins their buffers.
+// and sets never freed (none is active then), and unpins their buffers.
 func freePersistents() {
+	freeSets()
 	persistents.Lock()
 	defer persistents.Unlock()
 	for p := range persistents.live {

@@ -170,7 +170,13 @@ var persistentChecks = []check{
 				return err
 			}
 		}
-		return nil
+		var err error
+		allocs := testing.AllocsPerRun(100, func() {
+			_, err1 := r.Wait()
+			_, err2 := s.Wait()
+			err = errors.Join(err, mpi.StartAll(r, s), err1, err2)
+		})
+		return errors.Join(err, want("allocations of StartAll", allocs, 0.0))
 	}},
 	{"persistent collectives", func(w *mpi.Comm) error {
 		b, err := mpi.BarrierInit(w)

@@ -7,6 +7,8 @@ package mpi
 // // MPI's progress could run), so the statuses stay on the stack. Starting
 // // one keeps the buffer: goipc_isend and goipc_irecv escape.
 // #cgo nocallback goipc_isend
+// #cgo noescape goipc_isend_copy
+// #cgo nocallback goipc_isend_copy
 // #cgo nocallback goipc_irecv
 // #cgo noescape goipc_wait
 // #cgo nocallback goipc_wait
@@ -40,7 +42,8 @@ import (
 // inert: completing it again returns at once, with an empty Status, without
 // reaching MPI. Free releases it; a freed Request's methods return an error
 // matching os.ErrClosed. Each Isend or Irecv allocates its Request; a loop
-// that starts many should use Requests.
+// that starts many should use Requests, or Persistents for the same
+// messages round after round.
 //
 // A Request that is dropped before it completes is not garbage: MPI still
 // owns its buffer. The package keeps it (and its buffer) until it completes
@@ -52,7 +55,8 @@ type Request struct {
 	link   link // on requestList while active, or freed before it completed
 	r      C.MPI_Request
 	pin    runtime.Pinner
-	peer   int32 // the destination or source, for Finalize's report
+	copy   unsafe.Pointer // C memory holding what a small Isend sends, instead of a pin
+	peer   int32          // the destination or source, for Finalize's report
 	tag    int32
 	state  requestState
 	kind   requestKind
@@ -86,19 +90,30 @@ const (
 // it until the request completes. kind, peer and tag describe it in
 // Finalize's report of unfinished requests.
 func newRequest(kind requestKind, p unsafe.Pointer, large bool, peer, tag C.int) *Request {
-	req := &Request{r: C.goipc_request_null, kind: kind, long: large, peer: int32(peer), tag: int32(tag)}
-	if p != nil {
-		req.pin.Pin(p)
-		req.pinned = true
-	}
-	return req
+	return new(Request).prepare(kind, p, large, peer, tag)
 }
 
+// prepare is newRequest for a Request that is new or, from the package's own
+// pool, complete.
+func (r *Request) prepare(kind requestKind, p unsafe.Pointer, large bool, peer, tag C.int) *Request {
+	r.r, r.state, r.kind, r.long, r.peer, r.tag = C.goipc_request_null, requestZero, kind, large, int32(peer), int32(tag)
+	if p != nil {
+		r.pin.Pin(p)
+		r.pinned = true
+	}
+	return r
+}
+
+// ownRequests holds the completed Requests of the calls that start and
+// complete one inside themselves (RecvContext), which no caller ever sees,
+// for such calls to use again instead of allocating.
+var ownRequests = sync.Pool{New: func() any { return new(Request) }}
+
 // started returns r, now active, if MPI accepted the call op (rc), or
-// unpins its buffer.
+// releases its buffer.
 func (r *Request) started(op string, rc C.int) (*Request, error) {
 	if err := check(op, rc); err != nil {
-		r.unpin()
+		r.release()
 		return nil, err
 	}
 	r.state = requestActive
@@ -106,10 +121,16 @@ func (r *Request) started(op string, rc C.int) (*Request, error) {
 	return r, nil
 }
 
-func (r *Request) unpin() {
+// release gives back what r holds for MPI: the pin of its buffer, or the
+// copy of a small send.
+func (r *Request) release() {
 	if r.pinned {
 		r.pin.Unpin()
 		r.pinned = false
+	}
+	if r.copy != nil {
+		copies.put(r.copy)
+		r.copy = nil
 	}
 }
 
@@ -117,7 +138,7 @@ func (r *Request) unpin() {
 // MPI_REQUEST_NULL: the buffer is the caller's again.
 func (r *Request) settle() {
 	if r.state == requestActive && r.r == C.goipc_request_null {
-		r.unpin()
+		r.release()
 		requestList.remove(&r.link)
 		r.state = requestDone
 	}
@@ -141,25 +162,64 @@ func (r *Request) active(op string) (bool, error) {
 // emptyStatus is the Status of a request that was already complete.
 func emptyStatus() Status { return newStatus(&empty) }
 
-// Isend starts sending buf (MPI_Isend).
+// Isend starts sending buf (MPI_Isend). A message of at most 256 bytes is
+// copied in the call, and MPI sends the copy; the buffer still belongs to MPI
+// until the Request completes, as the standard says.
 func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
 	t, err := p2pType("MPI_Isend", c, buf, dest, tag)
 	if err != nil {
 		return nil, err
 	}
 	p := bytes(buf)
+	if size := uintptr(len(buf)) * unsafe.Sizeof(*new(T)); p != nil && size <= C.GOIPC_COPY {
+		req := newRequest(kindSend, nil, false, C.int(dest), C.int(tag))
+		req.copy = copies.get()
+		return req.started("MPI_Isend", C.goipc_isend_copy(p, C.size_t(size), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r), (*C.uint8_t)(req.copy)))
+	}
 	req := newRequest(kindSend, unsafe.Pointer(p), long(buf), C.int(dest), C.int(tag))
 	return req.started("MPI_Isend", C.goipc_isend(p, C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r)))
 }
 
+// copies are blocks of GOIPC_COPY bytes of C memory for small Isends, kept
+// for reuse for the life of the process: one is malloc'd only when all are
+// in use, so there are as many as small Isends were ever active at once.
+var copies copyPool
+
+type copyPool struct {
+	mu   lock
+	free []unsafe.Pointer
+}
+
+func (cp *copyPool) get() unsafe.Pointer {
+	cp.mu.lock()
+	defer cp.mu.unlock()
+	if n := len(cp.free); n > 0 {
+		b := cp.free[n-1]
+		cp.free = cp.free[:n-1]
+		return b
+	}
+	return C.malloc(C.GOIPC_COPY)
+}
+
+func (cp *copyPool) put(b unsafe.Pointer) {
+	cp.mu.lock()
+	cp.free = append(cp.free, b)
+	cp.mu.unlock()
+}
+
 // Irecv starts receiving into buf (MPI_Irecv).
 func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
+	return irecv(new(Request), c, buf, source, tag)
+}
+
+// irecv is Irecv into req, new or complete.
+func irecv[T Type](req *Request, c *Comm, buf []T, source, tag int) (*Request, error) {
 	t, err := p2pType("MPI_Irecv", c, buf, source, tag)
 	if err != nil {
 		return nil, err
 	}
 	p := bytes(buf)
-	req := newRequest(kindRecv, unsafe.Pointer(p), long(buf), C.int(source), C.int(tag))
+	req.prepare(kindRecv, unsafe.Pointer(p), long(buf), C.int(source), C.int(tag))
 	return req.started("MPI_Irecv", C.goipc_irecv(p, C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), reqArg(&req.r)))
 }
 
@@ -178,11 +238,20 @@ func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int)
 	if err := ctx.Err(); err != nil {
 		return Status{}, err
 	}
-	r, err := Irecv(c, buf, source, tag)
+	// The Request never leaves this call: once complete, which a receive
+	// always is when WaitContext returns unless MPI failed to cancel it, it
+	// goes back to the pool, so that a receive allocates nothing.
+	own := ownRequests.Get().(*Request)
+	r, err := irecv(own, c, buf, source, tag)
 	if err != nil {
+		ownRequests.Put(own)
 		return Status{}, err
 	}
-	return r.WaitContext(ctx)
+	st, err := r.WaitContext(ctx)
+	if r.state == requestDone {
+		ownRequests.Put(r)
+	}
+	return st, err
 }
 
 // Wait blocks the calling thread until r completes (MPI_Wait).
@@ -517,6 +586,7 @@ type link struct{ prev, next *link }
 var (
 	_ = [1]int{}[unsafe.Offsetof(Request{}.link)] // link must come first
 	_ = [1]int{}[unsafe.Offsetof(Requests{}.link)]
+	_ = [1]int{}[unsafe.Offsetof(Persistents{}.link)]
 )
 
 // list is a circular list of links around its sentinel. Only ThreadMultiple
@@ -525,8 +595,24 @@ var (
 // (below ThreadSerialized, the C wrappers refuse any other thread before a
 // list is touched), and a round of Requests costs no lock.
 type list struct {
-	mu   sync.Mutex
+	mu   lock
 	head link
+}
+
+// lock is a mutex taken only at ThreadMultiple, the one level at which two
+// goroutines may start or complete operations at once.
+type lock struct{ mu sync.Mutex }
+
+func (l *lock) lock() {
+	if provided == ThreadMultiple {
+		l.mu.Lock()
+	}
+}
+
+func (l *lock) unlock() {
+	if provided == ThreadMultiple {
+		l.mu.Unlock()
+	}
 }
 
 var (
@@ -534,17 +620,8 @@ var (
 	setList     list // of Requests
 )
 
-func (ls *list) lock() {
-	if provided == ThreadMultiple {
-		ls.mu.Lock()
-	}
-}
-
-func (ls *list) unlock() {
-	if provided == ThreadMultiple {
-		ls.mu.Unlock()
-	}
-}
+func (ls *list) lock()   { ls.mu.lock() }
+func (ls *list) unlock() { ls.mu.unlock() }
 
 func (ls *list) insert(l *link) {
 	ls.lock()
@@ -557,20 +634,21 @@ func (ls *list) insert(l *link) {
 	ls.unlock()
 }
 
+// remove takes l off ls if it is on it. It reads l.next under the lock: an
+// insert of another entry writes the next of the last one, which l may be.
 func (ls *list) remove(l *link) {
-	if l.next == nil {
-		return
-	}
 	ls.lock()
-	l.prev.next, l.next.prev = l.next, l.prev
-	l.prev, l.next = nil, nil
+	if l.next != nil {
+		l.prev.next, l.next.prev = l.next, l.prev
+		l.prev, l.next = nil, nil
+	}
 	ls.unlock()
 }
 
 // entries returns the owners of the entries of ls, in the order they were
 // started, for Finalize to go through without the lock held (it removes
 // some).
-func entries[T Request | Requests](ls *list) []*T {
+func entries[T Request | Requests | Persistents](ls *list) []*T {
 	ls.lock()
 	defer ls.unlock()
 	var out []*T
@@ -600,6 +678,7 @@ func unfinished() error {
 		}
 	}
 	what = append(what, activePersistents()...)
+	what = append(what, activeSets()...)
 	if len(what) == 0 {
 		return nil
 	}
@@ -620,11 +699,11 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// releaseFreed unpins the buffers of requests freed while unfinished, which
-// MPI has finished with once it has finalized.
+// releaseFreed unpins the buffers of requests freed while unfinished, and
+// gives back their copies, which MPI has finished with once it has finalized.
 func releaseFreed() {
 	for _, r := range entries[Request](&requestList) {
-		r.unpin()
+		r.release()
 		requestList.remove(&r.link)
 	}
 }

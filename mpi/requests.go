@@ -29,14 +29,117 @@ import (
 // The zero Requests is an empty set, ready to use. A Requests belongs to one
 // goroutine at a time and must not be copied (go vet reports copies).
 type Requests struct {
-	link   link // on setList while Len > 0
-	_      noCopy
+	link link // on setList while Len > 0
+	_    noCopy
+	batch
+}
+
+// batch is what Requests and Persistents share: the handles of a round's
+// operations, contiguous as MPI_Waitall takes them, the statuses of the last
+// round, and the pins of the operations' buffers.
+type batch struct {
 	hs     []C.MPI_Request
 	st     []C.MPI_Status // the statuses of the last WaitAll
 	rc     C.int          // what the last WaitAll returned
 	pin    runtime.Pinner
 	last   unsafe.Pointer // the buffer pinned last, which needs no second pin
 	rounds uint32         // rounds completed, for sched.AfterLongCall
+}
+
+// addTo checks the arguments of an operation to add to b, pins its buffer,
+// unless the operation before used it too, and makes room for its handle;
+// the caller then starts or sets up the operation into the handle r, with
+// T's datatype t, and passes what MPI returned to added.
+func addTo[T Type](op string, b *batch, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
+	if t, err = p2pType(op, c, buf, peer, tag); err != nil {
+		return 0, nil, err
+	}
+	if p := unsafe.Pointer(bytes(buf)); p != nil && p != b.last {
+		b.pin.Pin(p)
+		b.last = p
+	}
+	b.hs = append(b.hs, C.goipc_request_null)
+	return t, reqArg(&b.hs[len(b.hs)-1]), nil
+}
+
+// added puts the set, by its link l, on ls with its first operation, or
+// drops the handle of one that MPI refused (rc), whose buffer stays pinned
+// while the set has other operations.
+func (b *batch) added(op string, rc C.int, ls *list, l *link) error {
+	if err := check(op, rc); err != nil {
+		b.hs = b.hs[:len(b.hs)-1]
+		if len(b.hs) == 0 {
+			b.unpinAll()
+			ls.remove(l)
+		}
+		return err
+	}
+	if len(b.hs) == 1 {
+		ls.insert(l)
+	}
+	return nil
+}
+
+// unpinAll releases the buffers of every operation.
+func (b *batch) unpinAll() {
+	b.pin.Unpin()
+	b.last = nil
+}
+
+// statuses makes room for the statuses of the set's n operations.
+func (b *batch) statuses() []C.MPI_Status {
+	n := len(b.hs)
+	if cap(b.st) < n {
+		b.st = make([]C.MPI_Status, n)
+	}
+	b.st = b.st[:n]
+	return b.st
+}
+
+// waitAll completes every operation (MPI_Waitall), in one cgo call.
+func (b *batch) waitAll() {
+	st := b.statuses()
+	b.rc = C.MPI_SUCCESS
+	switch len(b.hs) {
+	case 0:
+	case 1: // Open MPI's MPI_Waitall costs more for one request than MPI_Wait
+		b.rc = C.goipc_wait(reqArg(&b.hs[0]), &st[0])
+	default:
+		b.rc = C.goipc_waitall(C.int(len(b.hs)), reqArg(&b.hs[0]), &st[0])
+	}
+}
+
+// testAll is waitAll that does not block (MPI_Testall), for Finalize.
+func (b *batch) testAll() bool {
+	if len(b.hs) == 0 {
+		return true
+	}
+	st := b.statuses()
+	var flag C.int
+	return C.MPI_Testall(C.int(len(b.hs)), &b.hs[0], &flag, &st[0]) == C.MPI_SUCCESS && flag != 0
+}
+
+// endRound lets the scheduler in now and then (see sched.AfterLongCall) after
+// a round of n operations. Reading the clock would cost a round of one a
+// tenth more: look every 16th round, or after every round of 16 operations
+// or more.
+func (b *batch) endRound(n int) {
+	if b.rounds++; n >= 16 || b.rounds%16 == 0 {
+		sched.AfterLongCall()
+	}
+}
+
+// status is Status(i) of a set, from the statuses of its last round.
+func (b *batch) status(i int) Status {
+	if i < 0 || i >= len(b.st) {
+		return Status{Source: Undefined, Tag: Undefined, Err: invalid("MPI_Waitall", ErrArg, "no status %d in the request set", i)}
+	}
+	st := newStatus(&b.st[i])
+	// MPI cannot look up an error class outside Init..Finalize.
+	if b.rc != C.MPI_SUCCESS && ready("MPI_Error_class") == nil && mpiClass(b.rc) == ErrInStatus {
+		st.Err = check("MPI_Waitall", b.st[i].MPI_ERROR)
+	}
+	return st
 }
 
 // Len returns the number of operations started since the last WaitAll that
@@ -55,59 +158,26 @@ type noCopy struct{}
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
 
-// add checks an Add call's arguments, pins the buffer and makes room for
-// the operation's handle; the caller then starts the operation into the
-// handle r, with T's datatype t.
+// add is addTo for an Add call of a Requests set, whose buffers stay pinned
+// until the WaitAll that completes them.
 func add[T Type](op string, rs *Requests, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
 	if rs == nil {
 		return 0, nil, nilHandle(op, ErrRequest, "request set")
 	}
-	if t, err = p2pType(op, c, buf, peer, tag); err != nil {
-		return 0, nil, err
-	}
-	if p := unsafe.Pointer(bytes(buf)); p != nil && p != rs.last {
-		rs.pin.Pin(p)
-		rs.last = p
-	}
-	rs.hs = append(rs.hs, C.goipc_request_null)
-	return t, reqArg(&rs.hs[len(rs.hs)-1]), nil
+	return addTo(op, &rs.batch, c, buf, peer, tag)
 }
 
-// started puts the set on the list of unfinished operations with its first
-// one, or drops the handle of an operation MPI refused, whose buffer stays
-// pinned until the WaitAll that the set's other operations need, if any.
-func (rs *Requests) started(op string, rc C.int) error {
-	if err := check(op, rc); err != nil {
-		rs.hs = rs.hs[:len(rs.hs)-1]
-		if len(rs.hs) == 0 {
-			rs.empty()
-		}
-		return err
-	}
-	if len(rs.hs) == 1 {
-		setList.insert(&rs.link)
-	}
-	return nil
-}
+// started is added for the list of sets with unfinished operations.
+func (rs *Requests) started(op string, rc C.int) error { return rs.added(op, rc, &setList, &rs.link) }
 
 // empty releases the set once it has no operation left.
 func (rs *Requests) empty() {
-	rs.pin.Unpin()
-	rs.last = nil
+	rs.unpinAll()
 	setList.remove(&rs.link)
 }
 
 func (rs *Requests) test() {
-	n := len(rs.hs)
-	if n == 0 {
-		return
-	}
-	if cap(rs.st) < n {
-		rs.st = make([]C.MPI_Status, n)
-	}
-	rs.st = rs.st[:n]
-	var flag C.int
-	if C.MPI_Testall(C.int(n), &rs.hs[0], &flag, &rs.st[0]) == C.MPI_SUCCESS && flag != 0 {
+	if len(rs.hs) > 0 && rs.testAll() {
 		rs.hs = rs.hs[:0]
 		rs.empty()
 	}
@@ -146,18 +216,7 @@ func (rs *Requests) WaitAll() error {
 		return err
 	}
 	n := len(rs.hs)
-	if cap(rs.st) < n {
-		rs.st = make([]C.MPI_Status, n)
-	}
-	rs.st = rs.st[:n]
-	rs.rc = C.MPI_SUCCESS
-	switch n {
-	case 0:
-	case 1: // Open MPI's MPI_Waitall costs more for one request than MPI_Wait
-		rs.rc = C.goipc_wait(reqArg(&rs.hs[0]), &rs.st[0])
-	default:
-		rs.rc = C.goipc_waitall(C.int(n), reqArg(&rs.hs[0]), &rs.st[0])
-	}
+	rs.waitAll()
 	for _, h := range rs.hs {
 		if h != C.goipc_request_null {
 			return check("MPI_Waitall", rs.rc)
@@ -165,11 +224,7 @@ func (rs *Requests) WaitAll() error {
 	}
 	rs.hs = rs.hs[:0]
 	rs.empty()
-	// Reading the clock would cost a round of one a tenth more: look every
-	// 16th round, or after every round of 16 operations or more.
-	if rs.rounds++; n >= 16 || rs.rounds%16 == 0 {
-		sched.AfterLongCall()
-	}
+	rs.endRound(n)
 	return check("MPI_Waitall", rs.rc)
 }
 
@@ -179,13 +234,5 @@ func (rs *Requests) Status(i int) Status {
 	if rs == nil {
 		return Status{Source: Undefined, Tag: Undefined, Err: nilHandle("MPI_Waitall", ErrRequest, "request set")}
 	}
-	if i < 0 || i >= len(rs.st) {
-		return Status{Source: Undefined, Tag: Undefined, Err: invalid("MPI_Waitall", ErrArg, "no status %d in the request set", i)}
-	}
-	st := newStatus(&rs.st[i])
-	// MPI cannot look up an error class outside Init..Finalize.
-	if rs.rc != C.MPI_SUCCESS && ready("MPI_Error_class") == nil && mpiClass(rs.rc) == ErrInStatus {
-		st.Err = check("MPI_Waitall", rs.st[i].MPI_ERROR)
-	}
-	return st
+	return rs.status(i)
 }

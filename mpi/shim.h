@@ -6,6 +6,7 @@
 #define GOIPC_MPI_SHIM_H
 #include <mpi.h>
 #include <stdint.h>
+#include <string.h>
 
 extern const MPI_Comm goipc_comm_world, goipc_comm_self, goipc_comm_null;
 extern const MPI_Group goipc_group_null, goipc_group_empty;
@@ -63,6 +64,16 @@ static inline int goipc_isend(const uint8_t *b, int n, int t, int dest, int tag,
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Isend(b, n, goipc_types[t], dest, tag, (MPI_Comm)c, (MPI_Request *)r);
 }
+// An Isend of at most GOIPC_COPY bytes sends a copy that this call makes in
+// C memory (copy), so that MPI keeps no Go pointer and the Go buffer needs no
+// pin: the copy costs a few nanoseconds, a pin and its release several
+// crossings' worth.
+enum { GOIPC_COPY = 256 };
+static inline int goipc_isend_copy(const uint8_t *b, size_t size, int n, int t, int dest, int tag, uintptr_t c, uint8_t *r, uint8_t *copy) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	memcpy(copy, b, size);
+	return MPI_Isend(copy, n, goipc_types[t], dest, tag, (MPI_Comm)c, (MPI_Request *)r);
+}
 static inline int goipc_irecv(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, uint8_t *r) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Irecv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, (MPI_Request *)r);
@@ -78,6 +89,20 @@ static inline int goipc_test(uint8_t *r, int *flag, MPI_Status *st) {
 static inline int goipc_waitall(int n, uint8_t *r, MPI_Status *st) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Waitall(n, (MPI_Request *)r, st);
+}
+// Persistent sends and receives set up into a Persistents set, and the
+// start of a whole round of them.
+static inline int goipc_send_init(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c, uint8_t *r) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Send_init(b, n, goipc_types[t], dest, tag, (MPI_Comm)c, (MPI_Request *)r);
+}
+static inline int goipc_recv_init(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, uint8_t *r) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Recv_init(b, n, goipc_types[t], src, tag, (MPI_Comm)c, (MPI_Request *)r);
+}
+static inline int goipc_startall(int n, uint8_t *r) {
+	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+	return MPI_Startall(n, (MPI_Request *)r);
 }
 // Nothing: one cgo call of it is the floor that BenchmarkProcNull measures
 // every other call against.

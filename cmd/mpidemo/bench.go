@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,6 +56,9 @@ type benchFlags struct {
 	// samples: rank 0 prints every timed round trip (pingpong) or window
 	// (bw) as "SIZE NS" instead of the table's average, for `ipc bench`.
 	samples bool
+	// persistent: bw sets the window up once per size as persistent
+	// requests and starts and completes each window in one call each.
+	persistent bool
 }
 
 func benchCommand(use, short string, defIters int, body func(w *mpi.Comm, f *benchFlags) error) *cobra.Command {
@@ -83,6 +87,7 @@ waits (see "Performance" in its documentation).`,
 	cmd.Flags().BoolVar(&f.samples, "samples", false, `rank 0 prints each timed iteration as "SIZE NS" (monotonic clock) instead of the average`)
 	if use == "bw" {
 		cmd.Flags().IntVar(&f.window, "window", 64, "messages in flight per iteration")
+		cmd.Flags().BoolVar(&f.persistent, "persistent", false, "persistent requests (MPI_Send_init/MPI_Recv_init), a window started with MPI_Startall, instead of an MPI_Isend/MPI_Irecv per message")
 	} else {
 		f.window = 1
 	}
@@ -149,7 +154,11 @@ func pingpong(w *mpi.Comm, f *benchFlags) error {
 func bandwidth(w *mpi.Comm, f *benchFlags) error {
 	r := w.Rank()
 	if r == 0 {
-		fmt.Printf("# mpidemo bw: Go, %s, window %d\n# %-10s %14s\n", mpi.Implementation, f.window, "size (B)", "bandwidth (MB/s)")
+		how := ""
+		if f.persistent {
+			how = ", persistent"
+		}
+		fmt.Printf("# mpidemo bw: Go, %s, window %d%s\n# %-10s %14s\n", mpi.Implementation, f.window, how, "size (B)", "bandwidth (MB/s)")
 	}
 	if r > 1 {
 		return nil
@@ -159,6 +168,10 @@ func bandwidth(w *mpi.Comm, f *benchFlags) error {
 	var reqs mpi.Requests // reused: a window allocates nothing and pins buf once
 	for _, size := range f.sizes {
 		msg := buf[:size]
+		run, free, err := windowCalls(w, msg, f.window, f.persistent, &reqs)
+		if err != nil {
+			return err
+		}
 		n := iterations(f.iters, size)
 		var start float64
 		var t time.Time
@@ -169,21 +182,9 @@ func bandwidth(w *mpi.Comm, f *benchFlags) error {
 			if f.samples && r == 0 && i >= n/10 {
 				t = time.Now()
 			}
-			for range f.window {
-				var err error
-				if r == 0 {
-					err = mpi.AddIsend(&reqs, w, msg, 1, 100)
-				} else {
-					err = mpi.AddIrecv(&reqs, w, msg, 0, 100)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			if err := reqs.WaitAll(); err != nil {
+			if err := run(); err != nil {
 				return err
 			}
-			var err error
 			if r == 0 {
 				_, err = mpi.Recv(w, ack, 1, 101)
 			} else {
@@ -199,8 +200,54 @@ func bandwidth(w *mpi.Comm, f *benchFlags) error {
 		if r == 0 && !f.samples {
 			fmt.Printf("%-12d %14.2f\n", size, float64(size*f.window*n)/(seconds()-start)/1e6)
 		}
+		if err := free(); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// windowCalls returns the call that moves one window of n messages msg from
+// rank 0 to rank 1, and the one that releases what it set up. By default
+// each message is an MPI_Isend or MPI_Irecv started in reqs, a reused
+// Requests set, and the window ends with one MPI_Waitall; persistent sets
+// the window up once as a Persistents set, which starts it with one
+// MPI_Startall.
+func windowCalls(w *mpi.Comm, msg []byte, n int, persistent bool, reqs *mpi.Requests) (run, free func() error, err error) {
+	sender := w.Rank() == 0
+	if !persistent {
+		return func() error {
+			for range n {
+				var err error
+				if sender {
+					err = mpi.AddIsend(reqs, w, msg, 1, 100)
+				} else {
+					err = mpi.AddIrecv(reqs, w, msg, 0, 100)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return reqs.WaitAll()
+		}, func() error { return nil }, nil
+	}
+	ps := new(mpi.Persistents)
+	for range n {
+		if sender {
+			err = mpi.AddSendInit(ps, w, msg, 1, 100)
+		} else {
+			err = mpi.AddRecvInit(ps, w, msg, 0, 100)
+		}
+		if err != nil {
+			return nil, nil, errors.Join(err, ps.Free())
+		}
+	}
+	return func() error {
+		if err := ps.StartAll(); err != nil {
+			return err
+		}
+		return ps.WaitAll()
+	}, ps.Free, nil
 }
 
 func (s sizesValue) max() int {

@@ -121,6 +121,17 @@ func checkPi(t *testing.T, r mpitest.Result, n int) {
 func table(t testing.TB, out string) map[int]float64 {
 	t.Helper()
 	rows := map[int]float64{}
+	for size, vs := range sizedRows(t, out) {
+		rows[size] = vs[len(vs)-1]
+	}
+	return rows
+}
+
+// sizedRows parses the lines "SIZE FIGURE" of a benchmark's output (its
+// table, or its samples), by size in the order they came.
+func sizedRows(t testing.TB, out string) map[int][]float64 {
+	t.Helper()
+	rows := map[int][]float64{}
 	for line := range strings.Lines(out) {
 		f := strings.Fields(line)
 		if len(f) != 2 || strings.HasPrefix(line, "#") {
@@ -131,7 +142,7 @@ func table(t testing.TB, out string) map[int]float64 {
 		if err1 != nil || err2 != nil || v <= 0 {
 			t.Fatalf("bad row %q in:\n%s", line, out)
 		}
-		rows[size] = v
+		rows[size] = append(rows[size], v)
 	}
 	return rows
 }
@@ -162,9 +173,28 @@ func checkLatencyTable(t *testing.T, r mpitest.Result) {
 	}
 }
 
-func TestBandwidth(t *testing.T) { checkBandwidthTable(t, mpitest.Must(t, env, mpidemo(3, bwArgs...))) }
+func TestBandwidth(t *testing.T) {
+	for _, args := range [][]string{bwArgs, bwPersistentArgs} {
+		checkBandwidthTable(t, mpitest.Must(t, env, mpidemo(3, args...)))
+	}
+}
 
-var bwArgs = []string{"bw", "--sizes", "1KiB,64KiB", "--iters", "10", "--window", "8"}
+var (
+	bwArgs           = []string{"bw", "--sizes", "1KiB,64KiB", "--iters", "10", "--window", "8"}
+	bwPersistentArgs = append(bwArgs[:len(bwArgs):len(bwArgs)], "--persistent")
+)
+
+// TestBandwidthWithC runs Go's bw against the C baseline's, both ways round,
+// with a call per message and with persistent requests: each pattern is the
+// same protocol in both programs, so each rank can be either.
+func TestBandwidthWithC(t *testing.T) {
+	peer := testutil.BuildC(t, "mpi_bench", mpitest.CFlags(t)...)
+	for _, args := range [][]string{bwArgs, bwPersistentArgs} {
+		c := mpitest.App{N: 1, Argv: append([]string{peer}, args...)}
+		checkBandwidthTable(t, mpitest.Must(t, env, mpidemo(1, args...), c))
+		checkBandwidthTable(t, mpitest.Must(t, env, c, mpidemo(1, args...)))
+	}
+}
 
 func checkBandwidthTable(t *testing.T, r mpitest.Result) {
 	t.Helper()
