@@ -1,6 +1,13 @@
 package mpi
 
-import "testing"
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/goipc/ipc/internal/sched"
+)
 
 // TestLong checks the threshold in bytes, whatever the element type.
 func TestLong(t *testing.T) {
@@ -16,6 +23,27 @@ func TestLong(t *testing.T) {
 	} {
 		if c.got != c.want {
 			t.Errorf("case %d: long = %v, want %v", i, c.got, c.want)
+		}
+	}
+}
+
+// TestCheckYields checks that a goroutine whose every call is short still
+// passes through the scheduler within a few YieldEvery: check, which every
+// call's result goes through, counts the calls and yields when one is due.
+// With one P, another goroutine runs only when the looping one yields (or
+// when sysmon preempts it, which it does no sooner than 10ms into its tick).
+func TestCheckYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	runtime.Gosched() // a fresh tick: sysmon leaves it alone for 10ms
+	var ran atomic.Bool
+	go ran.Store(true)
+	start := time.Now()
+	for !ran.Load() {
+		if err := check("MPI_Send", 0); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 3*sched.YieldEvery {
+			t.Fatalf("the loop of checks did not yield in %v (every %v wanted)", d, sched.YieldEvery)
 		}
 	}
 }
