@@ -461,7 +461,12 @@
 // (at the latest during MPI_Init, which is one long call), sysmon looks
 // every 20µs, then backs off to 10ms within another 10ms. 20,000 8-byte
 // round trips on one host last about 10ms, so their mean is mostly that
-// start-up: sysmon woke 59-95 times during such a loop, 171 during one ten
-// times longer. Go's steady state shows with --iters 200000 or more, or
-// after a warm-up of 20ms (testutil.WarmupTime).
+// start-up: sysmon woke 59-95 times during such a loop and 12-15 times
+// during one ten times longer, where the rank's main thread was switched
+// out 72-85 times, about once per yield. Go's steady state shows with
+// --iters 200000 or more, or after a warm-up of 20ms (testutil.WarmupTime).
+// With one P (a rank bound to one core), a call that lasts longer than two
+// of sysmon's looks also has its P taken, which starts the 20µs looks
+// again; GOMAXPROCS=2, which avoids that, switched the main thread out
+// more often, not less (135-154 times in the same loop).
 package mpi
