@@ -66,10 +66,12 @@ func benchCommand(use, short string, defIters int, body func(w *mpi.Comm, f *ben
 
 It runs at MPI_THREAD_FUNNELED, as its C twin csrc/mpi_bench.c does: above
 MPI_THREAD_SINGLE Open MPI locks inside every call. Each MPI call from Go
-costs about 30ns more than from C (BenchmarkProcNull in package mpi). Large messages keep the rank in long calls
-into C, which the Go scheduler answers by waking threads of its own unless the
-goroutine yields now and then; package mpi does that for Send, Recv and the
-waits (see "Performance" in its documentation).`,
+costs about 30ns more than from C (BenchmarkProcNull in package mpi). A rank
+that only calls into C never passes through the Go scheduler, which from 10ms
+on answers by taking the rank's processor at every look unless the goroutine
+yields now and then; package mpi yields every 2ms, and the 8-byte row of a
+run shorter than about 20ms measures the scheduler's start-up (see
+"Performance" in its documentation).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if f.iters < 1 || f.window < 1 {
