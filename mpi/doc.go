@@ -463,8 +463,11 @@
 // round trips on one host last about 10ms, so their mean is mostly that
 // start-up: sysmon woke 59-95 times during such a loop and 12-15 times
 // during one ten times longer, where the rank's main thread was switched
-// out 72-85 times, about once per yield. Go's steady state shows with
-// --iters 200000 or more, or after a warm-up of 20ms (testutil.WarmupTime).
+// out 72-85 times, about once per yield. So mpidemo's pingpong and bw call
+// MPI on their own for 20ms (internal/sched.SettleTime) before their first
+// message, as the repository's Go benchmarks warm up (testutil.WarmupTime):
+// in 20,000-trip loops that cut the main thread's switches from 40-183 to
+// 14-116, three alternating pairs.
 // With one P (a rank bound to one core), a call that lasts longer than two
 // of sysmon's looks also has its P taken, which starts the 20µs looks
 // again; GOMAXPROCS=2, which avoids that, switched the main thread out

@@ -34,6 +34,12 @@ func Tick() {
 	}
 }
 
+// SettleTime is about how long sysmon takes to back off after it last took a
+// P (as during any long call, MPI_Init's at the latest): it looks every 20µs
+// until 50 looks in a row found nothing to do, then doubles its sleep up to
+// 10ms. A benchmark that starts timing sooner measures those looks.
+const SettleTime = 20 * time.Millisecond
+
 // YieldEvery is the longest AfterLongCall lets pass between yields.
 const YieldEvery = 2 * time.Millisecond
 
