@@ -1,6 +1,6 @@
 /* posix_pingpong: the C baseline of goipc's POSIX ping-pong benchmark.
  *
- *   posix_pingpong mq|shm block|spin SIZE ITERS [split]
+ *   posix_pingpong mq|shm block|spin SIZE ITERS [split] [waiters=N]
  *
  * forks an echo peer and times ITERS round trips of SIZE bytes after a warm-up,
  * then prints each round trip in nanoseconds, one per line.
@@ -13,7 +13,10 @@
  * block waits in the kernel at once (mq_receive, sem_wait); spin waits as
  * package posix does (spin.h), then in poll for a queue, as Go parks on its
  * poller. split pins the two processes to CPUs of their own (pin.h), as
- * BenchmarkPingPongSplit pins the Go peers; without it the kernel places them.
+ * BenchmarkPingPongPinned pins the Go peers; without it the kernel places them.
+ * waiters=N (mq block only) gives the echo peer N threads blocked in
+ * mq_receive on the ping queue, as BenchmarkPingPongWaiters gives the Go echo
+ * N goroutines: the kernel wakes one, which answers and waits again.
  * The objects are unlinked as soon as both processes hold them, so nothing is
  * left behind, whatever happens. The Go benchmark runs the same protocol. */
 #define _GNU_SOURCE /* sched_setaffinity, CPU_SET (pin.h) */
@@ -21,6 +24,8 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,20 +76,51 @@ static void sem_take(sem_t *s) {
 			die("sem_wait");
 }
 
+/* The echo threads of waiters=N, and how many have started: the initiator
+ * waits for all before it warms up. */
+struct echo_pool {
+	mqd_t ping, pong;
+	size_t size;
+	atomic_int *started;
+};
+
+static void *echo_thread(void *arg) {
+	struct echo_pool *p = arg;
+	char *buf = calloc(1, p->size);
+	atomic_fetch_add(p->started, 1);
+	for (;;) {
+		mq_move(0, p->ping, buf, p->size);
+		mq_move(1, p->pong, buf, p->size);
+	}
+	return NULL;
+}
+
 struct shm_area {
 	sem_t ping, pong;
 	char data[];
 };
 
+static int usage(void) {
+	fprintf(stderr, "usage: posix_pingpong mq|shm block|spin SIZE ITERS [split] [waiters=N]\n"
+	                "       (waiters=N only with mq block)\n");
+	return 2;
+}
+
 int main(int argc, char **argv) {
-	if ((argc != 5 && (argc != 6 || strcmp(argv[5], "split"))) ||
-	    (strcmp(argv[1], "mq") && strcmp(argv[1], "shm")) ||
-	    (strcmp(argv[2], "block") && strcmp(argv[2], "spin"))) {
-		fprintf(stderr, "usage: posix_pingpong mq|shm block|spin SIZE ITERS [split]\n");
-		return 2;
-	}
+	if (argc < 5 || (strcmp(argv[1], "mq") && strcmp(argv[1], "shm")) ||
+	    (strcmp(argv[2], "block") && strcmp(argv[2], "spin")))
+		return usage();
 	int mq = !strcmp(argv[1], "mq");
 	spin = !strcmp(argv[2], "spin");
+	int split = 0, waiters = 1;
+	for (int i = 5; i < argc; i++) {
+		if (!strcmp(argv[i], "split"))
+			split = 1;
+		else if (sscanf(argv[i], "waiters=%d", &waiters) != 1 || waiters < 1)
+			return usage();
+	}
+	if (waiters > 1 && (!mq || spin))
+		return usage();
 	size_t size = strtoul(argv[3], NULL, 10);
 	long iters = atol(argv[4]);
 	if (size == 0 || iters <= 0) {
@@ -123,12 +159,25 @@ int main(int argc, char **argv) {
 			die("sem_init");
 	}
 
+	atomic_int *started = mmap(NULL, sizeof *started, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (started == MAP_FAILED)
+		die("mmap");
 	cpu_set_t mask = pin_mask();
 	pid_t child = fork();
 	if (child < 0)
 		die("fork");
-	if (argc == 6)
+	if (split)
 		pin(&mask, child == 0 ? 1 : 0);
+	if (child == 0 && waiters > 1) { /* the echo threads, until killed */
+		struct echo_pool pool = {ping, pong, size, started};
+		for (int i = 0; i < waiters; i++) {
+			pthread_t t;
+			if ((errno = pthread_create(&t, NULL, echo_thread, &pool)))
+				die("pthread_create");
+		}
+		for (;;)
+			pause();
+	}
 	if (child == 0) { /* the echo peer, until killed */
 		for (;;) {
 			if (mq) {
@@ -144,6 +193,8 @@ int main(int argc, char **argv) {
 		}
 	}
 
+	while (waiters > 1 && atomic_load(started) < waiters)
+		sched_yield();
 	for (long i = -WARMUP; i < iters; i++) {
 		long long start = now_ns();
 		if (mq) {

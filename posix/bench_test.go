@@ -50,6 +50,30 @@ func BenchmarkPingPongPinned(b *testing.B) {
 	}
 }
 
+// BenchmarkPingPongWaiters is the queue ping-pong with 50 waiters on the
+// echo's side: 50 goroutines of the Go echo wait in Receive on the ping queue,
+// and 50 threads of the C echo in mq_receive (posix_pingpong waiters=50,
+// blocking at once); whichever gets the message answers and waits again. It
+// runs unpinned and with the placements of BenchmarkPingPongPinned, and
+// reports Go's ratios to that C.
+//
+//	go test -run '^$' -bench PingPongWaiters -benchtime 20000x ./posix/
+func BenchmarkPingPongWaiters(b *testing.B) {
+	const waiters = 50
+	cbin := testutil.BuildC(b, "posix_pingpong", "-lrt", "-pthread")
+	for _, placement := range []string{"", "same", "split"} {
+		for _, size := range []int{8, 4096} {
+			name := fmt.Sprintf("%s/%dB", placement, size)
+			if placement == "" {
+				name = fmt.Sprintf("unpinned/%dB", size)
+			}
+			b.Run(name, func(b *testing.B) {
+				pingPongCase(b, cbin, placement, "mq", size, waiters, "block")
+			})
+		}
+	}
+}
+
 // pingPong runs the ping-pongs with the peers placed as placement says: ""
 // (not pinned), "same" or "split".
 func pingPong(b *testing.B, placement string) {
@@ -57,40 +81,54 @@ func pingPong(b *testing.B, placement string) {
 	for _, mech := range []string{"mq", "shm"} {
 		for _, size := range []int{8, 4096} {
 			b.Run(fmt.Sprintf("%s/%dB", mech, size), func(b *testing.B) {
-				echoCPU, cSplit := "", []string(nil)
-				pinGo := func() (restore func()) { return func() {} }
-				switch placement {
-				case "same": // this process, its echo and the C programs on the last CPU
-					restore := pin(b, -1)
-					b.Cleanup(restore)
-					echoCPU = "-1"
-				case "split": // the initiators on the first CPU, the echoes on the second
-					echoCPU, cSplit = "1", []string{"split"}
-					pinGo = func() func() { return pin(b, 0) }
-				}
-				var trip func() error
-				if mech == "mq" {
-					trip = pingPongMQ(b, size, echoCPU)
-				} else {
-					trip = pingPongShm(b, size, echoCPU)
-				}
-				var lat testutil.Latencies
-				b.ReportAllocs()
-				b.ResetTimer()
-				b.StopTimer()
-				testutil.Turns(b.N, turns, func(n int) {
-					unpin := pinGo()
-					lat.Add("go", testutil.TimeTrips(b, warmup, n, trip)...)
-					unpin()
-					for _, mode := range []string{"block", "spin"} {
-						c := exec.Command(cbin, append([]string{mech, mode, strconv.Itoa(size), strconv.Itoa(n)}, cSplit...)...)
-						lat.Add("c-"+mode, testutil.CSamples(b, n, c)...)
-					}
-				})
-				lat.Report(b, "go/c-block", "go/c-spin")
+				pingPongCase(b, cbin, placement, mech, size, 1, "block", "spin")
 			})
 		}
 	}
+}
+
+// pingPongCase times the round trips of one mechanism and size, the Go peers
+// and the C program cbin in each of its modes taking turns, with waiters
+// waiting on the echo's side (mq only), and reports Go's ratios to each mode.
+func pingPongCase(b *testing.B, cbin, placement, mech string, size, waiters int, modes ...string) {
+	echoCPU, cArgs := "", []string(nil)
+	pinGo := func() (restore func()) { return func() {} }
+	switch placement {
+	case "same": // this process, its echo and the C programs on the last CPU
+		restore := pin(b, -1)
+		b.Cleanup(restore)
+		echoCPU = "-1"
+	case "split": // the initiators on the first CPU, the echoes on the second
+		echoCPU, cArgs = "1", []string{"split"}
+		pinGo = func() func() { return pin(b, 0) }
+	}
+	if waiters > 1 {
+		cArgs = append(cArgs, fmt.Sprintf("waiters=%d", waiters))
+	}
+	var trip func() error
+	if mech == "mq" {
+		trip = pingPongMQ(b, size, echoCPU, waiters)
+	} else {
+		trip = pingPongShm(b, size, echoCPU)
+	}
+	var lat testutil.Latencies
+	var ratios []string
+	for _, mode := range modes {
+		ratios = append(ratios, "go/c-"+mode)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.StopTimer()
+	testutil.Turns(b.N, turns, func(n int) {
+		unpin := pinGo()
+		lat.Add("go", testutil.TimeTrips(b, warmup, n, trip)...)
+		unpin()
+		for _, mode := range modes {
+			c := exec.Command(cbin, append([]string{mech, mode, strconv.Itoa(size), strconv.Itoa(n)}, cArgs...)...)
+			lat.Add("c-"+mode, testutil.CSamples(b, n, c)...)
+		}
+	})
+	lat.Report(b, ratios...)
 }
 
 const (
@@ -118,11 +156,11 @@ func echoChild(name, cpu string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// pingPongMQ starts an echo peer on a new pair of queues and returns one
-// round trip.
-func pingPongMQ(b *testing.B, size int, echoCPU string) func() error {
+// pingPongMQ starts an echo peer with waiters goroutines on a new pair of
+// queues and returns one round trip.
+func pingPongMQ(b *testing.B, size int, echoCPU string, waiters int) func() error {
 	ping, pong := newQueue(b, 1, size), newQueue(b, 1, size)
-	echo := testutil.Start(b, echoChild("mq-echo", echoCPU, ping.Name(), pong.Name()))
+	echo := testutil.Start(b, echoChild("mq-echo", echoCPU, ping.Name(), pong.Name(), strconv.Itoa(waiters)))
 	echo.Expect("ready")
 	ctx := context.Background()
 	buf := make([]byte, size)

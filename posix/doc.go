@@ -87,7 +87,10 @@
 // same way. Close wakes every waiting goroutine with an error matching
 // os.ErrClosed (the kernel itself would not wake a blocked mq_receive).
 // BenchmarkReceivePool compares the CPU per message of a pool of goroutines
-// with that of a pool of C threads blocked in mq_receive.
+// with that of a pool of C threads blocked in mq_receive, and
+// BenchmarkPingPongWaiters the round trip of a ping-pong whose echo has 50
+// goroutines waiting in Receive with one whose echo has 50 threads blocked in
+// mq_receive.
 //
 // A semaphore gives no descriptor: a goroutine waiting in Semaphore.Wait holds
 // an OS thread while it waits in sem_clockwait. Cancellation, deadlines and
@@ -95,10 +98,17 @@
 //
 // Before it waits, a call tries again for up to 20µs, yielding its CPU
 // between tries (at most one spinning goroutine per CPU), unless other calls
-// already wait for the same thing: the message would wake one of them. In a
-// request and reply exchange the answer usually comes sooner than a parked
-// goroutine can be woken. BenchmarkPingPong measures the effect beside C that
-// blocks at once and C that spins the same way.
+// already wait for the same thing: the message would wake one of them. The
+// goroutine whose turn comes next spins so in its turn, before it waits on the
+// poller. In a request and reply exchange the answer usually comes sooner than
+// a parked goroutine can be woken. BenchmarkPingPong measures the effect
+// beside C that blocks at once and C that spins the same way.
+//
+// Every 64th call of a process (Send, Receive, Semaphore.Wait and Post)
+// yields to the scheduler (runtime.Gosched), as package sysv's calls do: a
+// goroutine whose calls all succeed while spinning never passes through the
+// scheduler otherwise, and once it has run 10ms so, the runtime's monitor
+// takes its P away at every pass (see "Performance").
 //
 // Send and Receive that proceed at once allocate nothing, whatever the
 // context. A call that comes to wait on the poller while no other call of
@@ -178,9 +188,53 @@
 //     Go process: 40% of its samples in the spin's sched_yield, 22% in
 //     mq_receive, 16% in mq_send, 7% in sysmon, 6% in os.(*rawConn).Control.
 //
+// On one CPU, now (perf record -e raw_syscalls:sys_enter -e
+// sched:sched_switch over BenchmarkPingPongPinned/same/mq/8B), a Go round
+// trip makes the system calls of c-spin's and no more: per process 2
+// mq_timedreceive (one EAGAIN), 1 mq_timedsend, 1 sched_yield and 1.1
+// context switches, against c-block's 1, 1, 0 and 1. So Go/c-block is
+// c-spin/c-block (1.09-1.25: the extra try and the yield) times Go/c-spin
+// (1.2-1.36: the CPU of each call, in Go and in the kernel after Go code ran,
+// as package sysv's probe found), and blocking at once instead would cost
+// far more: a park on the poller and an epoll wake-up per message.
+//
+// The p99: the round trips of a run, in order, showed Go's slow trips (35-50
+// us) in phases where every 7th trip was slow, and uprobes (perf probe -x on
+// the test binary, runtime.handoffp and runtime.preemptone) counted 500-900
+// handoffp per process in a run: a goroutine that loops on calls that succeed
+// while spinning never reschedules, so after 10ms sysmon asks for a
+// preemption that does not land at each pass, takes the P, and, having work,
+// keeps polling every 20us. With the yield every 64th call there are 9-13
+// per run, and Go/c-block's p99 on one CPU went from 2.8-10.4 to 1.1-2.5 for
+// queues (BenchmarkPingPongPinned/same/mq, 8 runs before and 12 after,
+// alternating, loaded 2-vCPU VM) and, for the shm ping-pong, from 5.9 to 1.5 in
+// one run (the echo's handoffp 667 -> 12). Each yield itself wakes an idle
+// thread that finds nothing to do (startm and stopm once per Gosched), which
+// is in the p99 that remains. (Tried with the descriptor still in the
+// poller's epoll set, the yield had made the ping-pong 2.5x slower.)
+//
+// With 50 goroutines waiting (BenchmarkPingPongWaiters), every message used
+// to park its receiver on the poller, as the others wait and none spun: three
+// mq_timedreceive per message (the new leader's EAGAIN, the receipt, the
+// receiver's return), two epoll_pwait and 1.8 futex calls, 3.3 context
+// switches against C's 1.3, and Go/c-block was 1.9-2.6 on one CPU and 1.6-2.8
+// unpinned. Now the goroutine whose turn comes spins before it waits, as a
+// lone call does, and the ratios are about a lone waiter's: 1.2-1.9 on one
+// CPU, 1.1-2.0 unpinned, over 10 and 8 runs; with a CPU each, C that blocks
+// at once takes 30-60 us and Go 5-50. What stays is the hand-off: the goroutine that got the message
+// wakes the next in line (a channel send), and the runtime wakes an idle
+// thread for it, which on the shared CPU is a futex wake and a stop about
+// every third message (uprobes on runtime.wakep, startm, stopm: 1, 0.36 and
+// 0.36 per message); the p99 stays 2-5x c-block's, and in some runs at 4 KiB
+// on one CPU 20-50x, a tail of milliseconds, before as after. GOMAXPROCS=1,
+// where no P is idle, gave the same medians and no better p99.
+//
 // Tried and not kept: waiting up to 20us in ppoll instead of spinning (8 B,
 // after the change above: 26.0 against 9.2 us unpinned, 13.2 against 8.8 on
-// one CPU, 54.5 against 4.8 on two), the Gosched of package sysv every 64
-// calls (before it: 30.9 against 12.4 us, as a Gosched in the spin did
-// before), and sched_yield through RawSyscall (no better).
+// one CPU, 54.5 against 4.8 on two), sched_yield through RawSyscall (no
+// better), and, against the hand-off's wake-up, a goroutine coming back to
+// a line with a leader spinning for up to 20us as its next, to be handed the
+// lead without a wake-up: with 50 waiters on one CPU that extra spinning
+// thread took the CPU from the peer, Go/c-block 2.8-3.2 against 1.5-2.6
+// (two alternating runs, load average 11).
 package posix

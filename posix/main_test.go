@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/inventory/inventorytest"
@@ -88,10 +89,17 @@ func pinAsAsked() error {
 	return err
 }
 
-// mqEcho sends back on queue args[1] every message that arrives on args[0].
+// mqEcho sends back on queue args[1] every message that arrives on args[0],
+// with args[2] goroutines (1 if not given) that each receive and answer, as
+// csrc/posix_pingpong's echo threads (waiters=N) do. It prints "ready" once
+// all of them wait in Receive.
 func mqEcho(args []string) error {
 	if err := pinAsAsked(); err != nil {
 		return err
+	}
+	waiters := 1
+	if len(args) > 2 {
+		waiters, _ = strconv.Atoi(args[2])
 	}
 	ping, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.ReadOnly})
 	if err != nil {
@@ -101,8 +109,22 @@ func mqEcho(args []string) error {
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, ping.MessageSize())
+	failed := make(chan error, waiters)
+	for range waiters {
+		go func() { failed <- echo(ping, pong) }()
+	}
+	if waiters > 1 {
+		if err := awaitParked(waiters, failed); err != nil {
+			return err
+		}
+	}
 	fmt.Println("ready")
+	return <-failed
+}
+
+// echo answers the messages of ping on pong until a call fails.
+func echo(ping, pong *posix.MessageQueue) error {
+	buf := make([]byte, ping.MessageSize())
 	ctx := context.Background()
 	for {
 		n, _, err := ping.Receive(ctx, buf)
@@ -113,6 +135,24 @@ func mqEcho(args []string) error {
 			return err
 		}
 	}
+}
+
+// awaitParked waits until n goroutines wait in Receive, one leading on the
+// poller and the others in line (mq_test.go's parked, for a child, which has
+// no testing.TB), or one of them fails.
+func awaitParked(n int, failed <-chan error) error {
+	for deadline := time.Now().Add(testutil.Timeout); time.Now().Before(deadline); {
+		if testutil.Parked("IO wait", "posix.(*MessageQueue).lead(") == 1 &&
+			testutil.Parked("select", "posix.(*MessageQueue).awaitTurn(") == n-1 {
+			return nil
+		}
+		select {
+		case err := <-failed:
+			return err
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%d goroutines did not all wait in Receive within %v", n, testutil.Timeout)
 }
 
 // shmLayout is the segment of the shared memory ping-pong: two semaphores,

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // MaxPriority is one more than the highest message priority (MQ_PRIO_MAX).
@@ -231,6 +232,7 @@ func (q *MessageQueue) Send(ctx context.Context, data []byte, priority uint) err
 	c.buf, c.prio = data, C.uint(priority)
 	err := q.run(c, op)
 	q.calls.Put(c.reset())
+	sched.Tick() // see internal/sched
 	return err
 }
 
@@ -252,6 +254,7 @@ func (q *MessageQueue) Receive(ctx context.Context, buf []byte) (n int, priority
 	err = q.run(c, op)
 	n, priority = c.n, uint(c.prio)
 	q.calls.Put(c.reset())
+	sched.Tick() // see internal/sched
 	if err != nil {
 		return 0, 0, err
 	}

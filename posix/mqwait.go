@@ -184,18 +184,31 @@ func (q *MessageQueue) run(c *call, op string) error {
 	}
 	// Spin only while no other call waits: a message for this direction
 	// would wake one of those, and this call's spin would be lost CPU.
-	for c.spin = (spinner{}); c.l.waiting.Load() == 0 && c.spin.again(dl); {
-		if err := q.rc.Control(c.tryFn); err != nil {
-			c.spin.done()
-			return q.failure(op, err)
-		}
-		if c.errno != syscall.EAGAIN {
-			c.spin.done()
+	if c.l.waiting.Load() == 0 {
+		if done, err := q.spin(c, dl); done {
+			if err != nil {
+				return q.failure(op, err)
+			}
 			return q.outcome(c, op)
 		}
 	}
-	c.spin.done()
 	return q.wait(c, op)
+}
+
+// spin tries c's call again until it is done (true) or its spin runs out
+// (false, or the deadline dl passes; see spinner); err is the poller's
+// refusal, when the queue was closed.
+func (q *MessageQueue) spin(c *call, dl time.Time) (done bool, err error) {
+	defer c.spin.done()
+	for c.spin = (spinner{}); c.spin.again(dl); {
+		if err := q.rc.Control(c.tryFn); err != nil {
+			return true, err
+		}
+		if c.errno != syscall.EAGAIN {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // wait puts c in line and returns when it is done.
@@ -215,11 +228,12 @@ func (q *MessageQueue) wait(c *call, op string) error {
 	} else {
 		l.queue = append(l.queue, c)
 	}
+	queued := !c.leading // once q.mu is let go, a leader leaving may set it
 	q.mu.Unlock()
 
 	err := q.awaitTurn(c)
 	if err == nil {
-		err = q.lead(c)
+		err = q.lead(c, queued)
 	}
 
 	q.mu.Lock()
@@ -284,8 +298,18 @@ func (q *MessageQueue) awaitTurn(c *call) error {
 }
 
 // lead waits on the poller until c's call is done, with c's deadline on the
-// descriptor and c's context hooked to move that deadline into the past.
-func (q *MessageQueue) lead(c *call) error {
+// descriptor and c's context hooked to move that deadline into the past. A
+// call that waited in line (queued) first spins, as a lone call does before
+// it waits (run): its turn came because the leader before it got a message,
+// and in a request and reply exchange the next comes within microseconds,
+// sooner than the poller could wake it. Only a leader spins, so the message
+// it gets is its own.
+func (q *MessageQueue) lead(c *call, queued bool) error {
+	if queued {
+		if done, err := q.spin(c, earlier(c.deadline(), c.ctxDL)); done {
+			return err
+		}
+	}
 	q.mu.Lock()
 	if q.closed.Load() {
 		q.mu.Unlock()

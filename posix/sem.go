@@ -34,6 +34,7 @@ import (
 
 	"github.com/goipc/ipc/internal/blocking"
 	"github.com/goipc/ipc/internal/errs"
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // SemaphoreSize is the number of bytes an unnamed semaphore takes in shared
@@ -242,6 +243,7 @@ func (s *Semaphore) enter(op string) error {
 // or Close is called, whichever comes first.
 func (s *Semaphore) Wait(ctx context.Context) error {
 	const op = "sem_wait"
+	sched.Tick() // see internal/sched
 	if err := s.enter(op); err != nil {
 		return err
 	}
@@ -317,6 +319,7 @@ func (s *Semaphore) TryWait() error {
 // Post increments the semaphore, waking one waiter.
 func (s *Semaphore) Post() error {
 	const op = "sem_post"
+	sched.Tick() // see internal/sched
 	if err := s.enter(op); err != nil {
 		return err
 	}

@@ -121,4 +121,31 @@
 // never yielding lets sysmon take the P away every 10ms, a p99 of 120-530
 // us), and GODEBUG=cgocheck=0, which skips cgo's pointer checks (the same
 // median).
+//
+// The p99, profiled again (msg 8 B, everything on one CPU as the benchmark
+// runs; commands below): a Go process makes the system calls C makes, one
+// msgsnd and one msgrcv per round trip, and no GC runs while round trips are
+// timed (GODEBUG=gctrace=1 shows only the testing package's forced ones).
+// Sysmon no longer intervenes: runtime.handoffp ran 10-20 times per process
+// in a run of about 65,000 round trips. What remains is the yield itself:
+// each Gosched of the 64-call tick wakes an idle thread (runtime.startm,
+// 1,960 times for 1,979 Gosched), which finds nothing and stops again, a
+// thread more to run on the one CPU (each Go process switched 66,600 times
+// in those round trips, C once a round trip). The round trips of a run, in
+// order, show a slow one (over 15 us, the median being 7-8 us) every 32nd
+// trip, 64 calls, in each process: about 6% of the round trips, which is
+// where Go's p95-p99 sit. A tick of 1,024 calls, alternated with 64 in one
+// run (8 rounds of 20,000 round trips), gave p99s of 15-55 us for either at
+// load average 5-6, and at load average 12 was worse in 3 pairs of 4
+// (2,000-2,700 round trips over 15 us, against 650-1,700), presumably as a
+// goroutine whose calls the load slows passes the 10ms after which sysmon
+// takes its P before its 1,024th call. Yielding by time instead would need a
+// clock read and let one goroutine of several take every yield. Nothing was
+// changed.
+//
+//	go test -c -o /tmp/sysv.test ./sysv
+//	perf probe -x /tmp/sysv.test -a 'q:handoffp=runtime.handoffp' -a 'q:startm=runtime.startm' -a 'q:gosched=runtime.goschedImpl'
+//	perf record -e 'q:*' -e sched:sched_switch -a -- /tmp/sysv.test -test.run '^$' -test.bench 'PingPong/msg/8B' -test.benchtime 20000x
+//	perf script -F comm,pid,event | sort | uniq -c
+//	perf probe -d 'q:*'
 package sysv
