@@ -41,7 +41,7 @@ $(BIN)/%: csrc/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lrt -pthread
 $(BIN)/bench_peer: csrc/goipc_ring.h
-$(BIN)/mmap_pingpong $(BIN)/openmpi/mpi_rma $(BIN)/mpich/mpi_rma: csrc/flag_pingpong.h
+$(BIN)/mmap_pingpong $(BIN)/ring_variants $(BIN)/openmpi/mpi_rma $(BIN)/mpich/mpi_rma: csrc/flag_pingpong.h
 
 $(BIN)/openmpi/mpi_%: csrc/mpi_%.c
 	@mkdir -p $(@D)

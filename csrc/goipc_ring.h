@@ -1,5 +1,5 @@
 /* goipc_ring.h: header-only C implementation of goipc's shared-memory
- * message ring, version 1, written from the layout table and atomic rules in
+ * message ring, version 2, written from the layout table and atomic rules in
  * package ring's documentation (ring/doc.go). Link with -pthread.
  *
  *   struct goipc_ring r;
@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define GOIPC_RING_MAGIC 0x676e6972u
-#define GOIPC_RING_VERSION 1u
+#define GOIPC_RING_VERSION 2u
 #define GOIPC_RING_HEADER 256u
 #define GOIPC_RING_PAD 0xffffffffu
 
@@ -41,6 +41,8 @@
 struct goipc_ring {
 	unsigned char *base;
 	uint64_t capacity;
+	int full;      /* the last send that took the lock found the ring full: a hint */
+	uint64_t next; /* head as the last receive that took the lock left it: a hint */
 };
 
 #define GR_U32(r, off) ((uint32_t *)((r)->base + (off)))
@@ -50,24 +52,36 @@ struct goipc_ring {
 #define GR_HEADER(r) GR_U32(r, 8)
 #define GR_LOCK_SIZE(r) GR_U32(r, 12)
 #define GR_CAPACITY(r) GR_U64(r, 16)
-#define GR_LOCK(r) ((pthread_mutex_t *)((r)->base + 64))
-#define GR_HEAD(r) GR_U64(r, 128)
-#define GR_TAIL(r) GR_U64(r, 136)
-#define GR_SEQ(r) GR_U32(r, 144)
-#define GR_SLEEPERS(r) GR_U32(r, 148)
+#define GR_HEAD(r) GR_U64(r, 64)
+#define GR_TAIL(r) GR_U64(r, 72)
+#define GR_SEQ(r) GR_U32(r, 80)
+#define GR_SLEEPERS(r) GR_U32(r, 84)
+#define GR_LOCK(r) ((pthread_mutex_t *)((r)->base + 88))
 #define GR_DATA(r) ((r)->base + GOIPC_RING_HEADER)
 
-static inline uint64_t goipc_ring_record_size(uint32_t len) { return ((uint64_t)len + 4 + 7) & ~(uint64_t)7; }
+_Static_assert(88 + sizeof(pthread_mutex_t) <= GOIPC_RING_HEADER, "the lock fits the header");
+
+static inline uint64_t goipc_ring_record_size(uint32_t len) { return ((uint64_t)len + 8 + 7) & ~(uint64_t)7; }
 
 static inline uint32_t goipc_ring_max_message(const struct goipc_ring *r)
 {
-	return (uint32_t)((r->capacity / 2) & ~(uint64_t)7) - 4;
+	return (uint32_t)((r->capacity / 2) & ~(uint64_t)7) - 8;
+}
+
+/* The mark word of the record (or pad marker) at position pos, and where it
+ * is: the lap of pos plus one, which neither zeroed memory nor a record of
+ * an earlier lap at the same offset carries. */
+static inline uint32_t goipc_ring_mark(const struct goipc_ring *r, uint64_t pos) { return (uint32_t)(pos / r->capacity + 1); }
+
+static inline uint32_t *goipc_ring_mark_at(const struct goipc_ring *r, uint64_t pos)
+{
+	return (uint32_t *)(GR_DATA(r) + pos % r->capacity + 4);
 }
 
 /* goipc_ring_init makes a new ring in len bytes of zeroed shared memory. */
 static inline int goipc_ring_init(void *mem, size_t len, uint64_t capacity)
 {
-	struct goipc_ring r = {mem, capacity};
+	struct goipc_ring r = {.base = mem, .capacity = capacity};
 	if (capacity < 64 || capacity % 8 || len < GOIPC_RING_HEADER + capacity)
 		return EINVAL;
 	memset(mem, 0, GOIPC_RING_HEADER);
@@ -91,6 +105,8 @@ static inline int goipc_ring_init(void *mem, size_t len, uint64_t capacity)
 static inline int goipc_ring_attach(struct goipc_ring *r, void *mem, size_t len)
 {
 	r->base = mem;
+	r->full = 0;
+	r->next = 0;
 	if (len < GOIPC_RING_HEADER + 64 || __atomic_load_n(GR_MAGIC(r), __ATOMIC_ACQUIRE) != GOIPC_RING_MAGIC ||
 	    *GR_VERSION(r) != GOIPC_RING_VERSION || *GR_HEADER(r) != GOIPC_RING_HEADER ||
 	    *GR_LOCK_SIZE(r) != sizeof(pthread_mutex_t))
@@ -106,15 +122,22 @@ static inline void goipc_ring_wake(struct goipc_ring *r)
 	syscall(SYS_futex, GR_SEQ(r), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* goipc_ring_lock takes the lock; *woke is set when the owner had died, in
+/* goipc_ring_lock takes the lock; *died is set when the owner had died, in
  * which case seq moved and the caller wakes the sleepers after unlocking. */
 static inline int goipc_ring_lock(struct goipc_ring *r, int *died)
 {
-	/* A robust mutex sleeps in the kernel at once when it is taken; the
-	 * ring's holders hold it for a copy, so watch it for a while first. */
-	for (int i = 0; i < 1000 && __atomic_load_n(&GR_LOCK(r)->__data.__lock, __ATOMIC_RELAXED) != 0; i++)
+	/* Try first, without a look at the lock: a load would fetch its line
+	 * shared, and the swap again, for writing. A robust mutex sleeps in the
+	 * kernel at once when it is taken; the ring's holders hold it for a
+	 * copy, so watch it for a while before that. */
+	int err = pthread_mutex_trylock(GR_LOCK(r));
+	for (int i = 0; err == EBUSY && i < 1000; i++) {
 		goipc_ring_relax();
-	int err = pthread_mutex_lock(GR_LOCK(r));
+		if (__atomic_load_n(&GR_LOCK(r)->__data.__lock, __ATOMIC_RELAXED) == 0)
+			err = pthread_mutex_trylock(GR_LOCK(r));
+	}
+	if (err == EBUSY)
+		err = pthread_mutex_lock(GR_LOCK(r));
 	*died = err == EOWNERDEAD;
 	if (*died) {
 		__atomic_store_n(GR_SEQ(r), *GR_SEQ(r) + 1, __ATOMIC_RELEASE);
@@ -123,18 +146,23 @@ static inline int goipc_ring_lock(struct goipc_ring *r, int *died)
 	return err;
 }
 
-/* goipc_ring_unlock ends a locked section that changed the ring (moved head
- * or tail, or repaired it): seq moves on and the sleepers wake. */
-static inline void goipc_ring_unlock(struct goipc_ring *r, int changed, int died)
+/* goipc_ring_unlock ends a locked section; if it changed the ring (moved
+ * head or tail, or repaired it) seq moves on and the sleepers wake. It
+ * returns seq as it left it: the value that goes with what the holder saw,
+ * for a caller that waits for the next change (a load of seq before the
+ * lock would fetch the lock's line once more). */
+static inline uint32_t goipc_ring_unlock(struct goipc_ring *r, int changed, int died)
 {
 	int wake = 0;
+	uint32_t seq = *GR_SEQ(r);
 	if (changed)
-		__atomic_store_n(GR_SEQ(r), *GR_SEQ(r) + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(GR_SEQ(r), ++seq, __ATOMIC_RELEASE);
 	if (changed || died)
 		wake = *GR_SLEEPERS(r) != 0;
 	pthread_mutex_unlock(GR_LOCK(r));
 	if (wake)
 		goipc_ring_wake(r);
+	return seq;
 }
 
 /* goipc_ring_sane tells whether head and tail are positions the rules
@@ -146,7 +174,9 @@ static inline int goipc_ring_sane(const struct goipc_ring *r, uint64_t head, uin
 	return tail - head <= r->capacity && (head | tail) % 8 == 0;
 }
 
-static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uint32_t len)
+/* goipc_ring_try_send_seq is goipc_ring_try_send that, when the ring is
+ * full (EAGAIN), sets *seq as goipc_ring_unlock returns it. */
+static inline int goipc_ring_try_send_seq(struct goipc_ring *r, const void *msg, uint32_t len, uint32_t *seq)
 {
 	if (len > goipc_ring_max_message(r))
 		return EINVAL;
@@ -160,29 +190,44 @@ static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uin
 	}
 	uint64_t off = tail % r->capacity, pad = off + need > r->capacity ? r->capacity - off : 0;
 	if (tail - head + pad + need > r->capacity) {
-		goipc_ring_unlock(r, 0, died);
+		r->full = 1;
+		*seq = goipc_ring_unlock(r, 0, died);
 		return EAGAIN;
 	}
+	r->full = 0;
 	if (pad) {
 		*(uint32_t *)(GR_DATA(r) + off) = GOIPC_RING_PAD;
+		__atomic_store_n(goipc_ring_mark_at(r, tail), goipc_ring_mark(r, tail), __ATOMIC_RELAXED);
 		off = 0;
 	}
 	*(uint32_t *)(GR_DATA(r) + off) = len;
-	memcpy(GR_DATA(r) + off + 4, msg, len);
+	memcpy(GR_DATA(r) + off + 8, msg, len);
+	__atomic_store_n(goipc_ring_mark_at(r, tail + pad), goipc_ring_mark(r, tail + pad), __ATOMIC_RELAXED);
 	__atomic_store_n(GR_TAIL(r), tail + pad + need, __ATOMIC_RELEASE);
 	goipc_ring_unlock(r, 1, died);
 	return 0;
 }
 
-static inline int goipc_ring_try_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len)
+static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uint32_t len)
+{
+	uint32_t seq;
+	return goipc_ring_try_send_seq(r, msg, len, &seq);
+}
+
+/* goipc_ring_try_recv_seq is goipc_ring_try_recv that, when the ring is
+ * empty (EAGAIN), sets *seq as goipc_ring_unlock returns it. */
+static inline int goipc_ring_try_recv_seq(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len, uint32_t *seq)
 {
 	int died, err = goipc_ring_lock(r, &died);
 	if (err)
 		return err;
 	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r);
 	if (!goipc_ring_sane(r, head, tail) || head == tail) {
-		goipc_ring_unlock(r, 0, died);
-		return goipc_ring_sane(r, head, tail) ? EAGAIN : EBADMSG;
+		*seq = goipc_ring_unlock(r, 0, died);
+		if (!goipc_ring_sane(r, head, tail))
+			return EBADMSG;
+		r->next = head;
+		return EAGAIN;
 	}
 	uint64_t off = head % r->capacity, skip = 0;
 	uint32_t l = *(uint32_t *)(GR_DATA(r) + off);
@@ -199,11 +244,18 @@ static inline int goipc_ring_try_recv(struct goipc_ring *r, void *buf, uint32_t 
 		goipc_ring_unlock(r, 0, died);
 		return EMSGSIZE;
 	}
-	memcpy(buf, GR_DATA(r) + off + 4, l);
+	memcpy(buf, GR_DATA(r) + off + 8, l);
 	*len = l;
-	__atomic_store_n(GR_HEAD(r), head + skip + goipc_ring_record_size(l), __ATOMIC_RELEASE);
+	r->next = head + skip + goipc_ring_record_size(l);
+	__atomic_store_n(GR_HEAD(r), r->next, __ATOMIC_RELEASE);
 	goipc_ring_unlock(r, 1, died);
 	return 0;
+}
+
+static inline int goipc_ring_try_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len)
+{
+	uint32_t seq;
+	return goipc_ring_try_recv_seq(r, buf, cap, len, &seq);
 }
 
 static inline int64_t goipc_ring_now_ns(void)
@@ -213,10 +265,34 @@ static inline int64_t goipc_ring_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* goipc_ring_spin_recv spins until spin_end (with a sched_yield every 1024
+ * looks, for a peer that waits for this CPU) watching the mark of the record
+ * at head, which is in the line the sender writes anyway, not the line of
+ * the lock and the positions, which the sender is changing (a look at it in
+ * the middle of the sender's section takes it away from the sender). When
+ * the mark is there it tries to receive: EAGAIN if spin_end passed or the
+ * mark was a hint that the lock proved false (the record at head was taken
+ * by another receiver meanwhile). */
+static inline int goipc_ring_spin_recv(struct goipc_ring *r, uint64_t head, void *buf, uint32_t cap, uint32_t *len, int64_t spin_end)
+{
+	if (head % 8)
+		return EAGAIN; /* corrupt: its mark could be past the data area */
+	uint32_t *mark = goipc_ring_mark_at(r, head), want = goipc_ring_mark(r, head);
+	for (unsigned i = 1;; i++) {
+		if (__atomic_load_n(mark, __ATOMIC_ACQUIRE) == want)
+			return goipc_ring_try_recv(r, buf, cap, len);
+		if (i % 1024 == 0) {
+			if (goipc_ring_now_ns() >= spin_end)
+				return EAGAIN;
+			sched_yield();
+		} else
+			goipc_ring_relax();
+	}
+}
+
 /* goipc_ring_await waits until seq moves from seen: spinning until
- * spin_end (with a sched_yield every 1024 looks, for a peer that waits for
- * this CPU), then asleep on the futex, counted among the sleepers, for at
- * most a second. */
+ * spin_end (with a sched_yield every 1024 looks), then asleep on the futex,
+ * counted among the sleepers, for at most a second. */
 static inline int goipc_ring_await(struct goipc_ring *r, uint32_t seen, int64_t spin_end)
 {
 	for (unsigned i = 1; goipc_ring_now_ns() < spin_end; i++) {
@@ -250,31 +326,65 @@ static inline int goipc_ring_await(struct goipc_ring *r, uint32_t seen, int64_t 
  * long to spin before sleeping. */
 static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_t len, int64_t spin_ns)
 {
-	int64_t spin_end = goipc_ring_now_ns() + spin_ns;
+	int64_t spin_end = 0; /* from the first wait: a clock reading costs as much as a send */
 	for (;;) {
-		uint32_t seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
-		int err = goipc_ring_try_send(r, msg, len);
+		uint32_t seen = 0; /* set with EAGAIN */
+		int err = EAGAIN;
+		/* No look at head and tail first, unless the last send found the
+		 * ring full: they share the lock's line, which the lock then fetches
+		 * a second time, for writing. A look is a hint (seq first); corrupt
+		 * positions go on, to fail under the lock. */
+		if (r->full) {
+			seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
+			uint64_t used = __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) - __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
+			if (used > r->capacity || r->capacity - used >= goipc_ring_record_size(len))
+				err = goipc_ring_try_send_seq(r, msg, len, &seen);
+		} else
+			err = goipc_ring_try_send_seq(r, msg, len, &seen);
 		if (err != EAGAIN)
 			return err;
+		if (!spin_end)
+			spin_end = goipc_ring_now_ns() + spin_ns;
 		if ((err = goipc_ring_await(r, seen, spin_end)))
 			return err;
 	}
 }
 
-/* goipc_ring_recv receives, waiting while the ring is empty. */
+/* goipc_ring_recv receives, waiting while the ring is empty: spinning on
+ * the mark at head until spin_ns have passed, then asleep. */
 static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len, int64_t spin_ns)
 {
-	int64_t spin_end = goipc_ring_now_ns() + spin_ns;
+	int64_t spin_end = 0;
+	int watch_mark = spin_ns > 0;
 	for (;;) {
-		uint32_t seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
-		int err;
-		if (__atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE) == __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE))
-			err = EAGAIN; /* a hint: skip the lock while it looks empty */
-		else
-			err = goipc_ring_try_recv(r, buf, cap, len);
-		if (err != EAGAIN)
-			return err;
-		if ((err = goipc_ring_await(r, seen, spin_end)))
+		/* Hints: the mark of a record at the head this handle last saw,
+		 * in the line the sender wrote, not the lock's (which the lock then
+		 * fetches a second time, for writing); else head and tail, seq
+		 * first, so that a change after the look moves it. Positions off
+		 * the grid go on, to fail under the lock. */
+		uint32_t seen = 0;
+		uint64_t head = r->next;
+		int err = EAGAIN;
+		if (head % 8 == 0 && __atomic_load_n(goipc_ring_mark_at(r, head), __ATOMIC_ACQUIRE) == goipc_ring_mark(r, head))
+			err = goipc_ring_try_recv_seq(r, buf, cap, len, &seen);
+		if (err == EAGAIN) {
+			seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
+			head = __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
+			if (head != __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) || head % 8 != 0)
+				err = goipc_ring_try_recv_seq(r, buf, cap, len, &seen);
+		}
+		if (err == EAGAIN && !spin_end)
+			spin_end = goipc_ring_now_ns() + spin_ns;
+		if (err == EAGAIN && watch_mark) {
+			err = goipc_ring_spin_recv(r, head, buf, cap, len, spin_end);
+			/* Once the spin is over, or a mark proved false (one that a
+			 * sender killed before publishing left at tail would stay
+			 * true), watch seq instead. */
+			watch_mark = 0;
+			if (err == EAGAIN)
+				continue;
+		}
+		if (err != EAGAIN || (err = goipc_ring_await(r, seen, spin_end)))
 			return err;
 	}
 }

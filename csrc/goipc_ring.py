@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """goipc_ring: a Python implementation of goipc's shared-memory message ring,
-version 1, written from the layout table and atomic rules in package ring's
+version 2, written from the layout table and atomic rules in package ring's
 documentation (ring/doc.go): mmap for the memory, ctypes for glibc's
 pthread_mutex_* (the ring's robust lock) and the futex system call.
 
@@ -23,10 +23,10 @@ import sys
 import time
 
 MAGIC = 0x676E6972
-VERSION = 1
+VERSION = 2
 HEADER = 256
 PAD = 0xFFFFFFFF
-OFF_LOCK, OFF_HEAD, OFF_TAIL, OFF_SEQ, OFF_SLEEPERS = 64, 128, 136, 144, 148
+OFF_HEAD, OFF_TAIL, OFF_SEQ, OFF_SLEEPERS, OFF_LOCK = 64, 72, 80, 84, 88
 SYS_FUTEX = {"x86_64": 202, "aarch64": 98}[os.uname().machine]
 FUTEX_WAIT, FUTEX_WAKE = 0, 1
 EOWNERDEAD, EAGAIN, EBADMSG = 130, 11, 74
@@ -43,7 +43,7 @@ class Timespec(ctypes.Structure):
 
 
 def record_size(n):
-    return (n + 4 + 7) & ~7
+    return (n + 8 + 7) & ~7
 
 
 class RingError(OSError):
@@ -83,6 +83,8 @@ class Ring:
         magic, version, header, lock_size, capacity = struct.unpack_from("=IIIIQ", mem, 0)
         if magic != MAGIC:
             raise RingError(22, "not a ring (magic %#x)" % magic)
+        if version == 1:
+            raise RingError(22, "ring version 1, this peer speaks %d: the layout changed; make the ring again" % VERSION)
         if version != VERSION or header != HEADER or lock_size != LOCK_SIZE:
             raise RingError(22, "ring version %d, header %d, lock %d: not what this peer speaks"
                             % (version, header, lock_size))
@@ -90,8 +92,12 @@ class Ring:
             raise RingError(22, "capacity %d does not fit %d bytes" % (capacity, len(mem)))
         r = cls(mem)
         r.capacity = capacity
-        r.max_message = (capacity // 2 & ~7) - 4
+        r.max_message = (capacity // 2 & ~7) - 8
         return r
+
+    def _mark(self, pos):
+        """The mark word of a record (or pad marker) at position pos."""
+        return (pos // self.capacity + 1) & 0xFFFFFFFF
 
     def _u32(self, off):
         return struct.unpack_from("=I", self.mem, off)[0]
@@ -147,10 +153,11 @@ class Ring:
             self._unlock(False, died)
             return False
         if pad:
-            struct.pack_into("=I", self.mem, HEADER + off, PAD)
+            struct.pack_into("=II", self.mem, HEADER + off, PAD, self._mark(tail))
             off = 0
         struct.pack_into("=I", self.mem, HEADER + off, len(msg))
-        self.mem[HEADER + off + 4:HEADER + off + 4 + len(msg)] = msg
+        self.mem[HEADER + off + 8:HEADER + off + 8 + len(msg)] = msg
+        struct.pack_into("=I", self.mem, HEADER + off + 4, self._mark(tail + pad))  # before tail
         struct.pack_into("=Q", self.mem, OFF_TAIL, tail + pad + need)
         self._unlock(True, died)
         return True
@@ -174,7 +181,7 @@ class Ring:
         if n > self.max_message or head + skip + record_size(n) > tail:
             self._unlock(False, died)
             raise RingError(EBADMSG, "corrupt ring: a record of %d bytes at position %d" % (n, head))
-        msg = bytes(self.mem[HEADER + off + 4:HEADER + off + 4 + n])
+        msg = bytes(self.mem[HEADER + off + 8:HEADER + off + 8 + n])
         struct.pack_into("=Q", self.mem, OFF_HEAD, head + skip + record_size(n))
         self._unlock(True, died)
         return msg

@@ -69,13 +69,7 @@ int main(int argc, char **argv)
 	}
 	memset(msg, 'p', size);
 
-	cpu_set_t mask = pin_mask();
-	pid_t pid = fork();
-	if (pid < 0) {
-		perror("fork");
-		return 1;
-	}
-	pin(&mask, pid == 0 ? 1 : 0);
+	pid_t pid = fork_pinned();
 	if (pid == 0) {
 		while (await(flag, FLAG_PING, FLAG_QUIT) == FLAG_PING) {
 			memcpy(reply, shm + PING_OFF, size);

@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/goipc/ipc/internal/testutil"
@@ -46,6 +48,7 @@ var corruptPositions = []struct {
 	{"tail past capacity", 0, 256 + 8},
 	{"tail behind head", 16, 8},
 	{"tail off the grid", 0, 12},
+	{"head and tail off the grid, at the end", 255, 255}, // its mark would be past the data area
 }
 
 func TestCorruptPositions(t *testing.T) {
@@ -54,8 +57,8 @@ func TestCorruptPositions(t *testing.T) {
 			r := newRing(t, 256)
 			mem := rawRing(t, r.Name())
 			corrupt := func() { // again before each peer: a buggy one may move them
-				word64(mem, 128).Store(c.head)
-				word64(mem, 136).Store(c.tail)
+				word64(mem, 64).Store(c.head)
+				word64(mem, 72).Store(c.tail)
 			}
 			corrupt()
 			if err := r.TrySend([]byte("x")); !errors.Is(err, syscall.EBADMSG) {
@@ -114,4 +117,72 @@ func TestCapacityErrors(t *testing.T) {
 			t.Errorf("Open with capacity %d created %s", c, name)
 		}
 	}
+}
+
+// TestVersion1Refused: a ring of the older layout (positions on a line of
+// their own, records without marks) is refused by Go, C and Python alike,
+// and Go says why, rather than read its positions where the lock now is.
+func TestVersion1Refused(t *testing.T) {
+	r := newRing(t, 256)
+	(*atomic.Uint32)(unsafe.Pointer(&rawRing(t, r.Name())[4])).Store(1)
+	if _, err := ring.Open(r.Name(), nil); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "ring version 1, this program speaks 2: the layout changed") {
+		t.Errorf("Open of a version 1 ring: %v, want EINVAL saying the layout changed", err)
+	}
+	for kind, want := range map[string]string{"c": "attach: Invalid argument", "python": "ring version 1"} {
+		out, err := peerCmd(t, kind, "/dev/shm"+r.Name(), "recv", "1").CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), want) {
+			t.Errorf("%s peer on a version 1 ring: %v: %s; want exit status 1 and %q", kind, err, out, want)
+		}
+	}
+}
+
+// TestStaleMark: a mark at the head of an empty ring, as a sender killed
+// between storing its record's mark and tail leaves it, is only a hint: a
+// receiver spinning in Go, or waiting in C, takes the next message sent,
+// whole, and never the bytes under the mark.
+func TestStaleMark(t *testing.T) {
+	r := newRing(t, 256)
+	mem := rawRing(t, r.Name())
+	staleMark := func(pos int) { // mark(pos) = lap + 1 = 1, over a record never published
+		binary.NativeEndian.PutUint32(mem[256+pos:], 200)
+		(*atomic.Uint32)(unsafe.Pointer(&mem[256+pos+4])).Store(1)
+	}
+	staleMark(0)
+	rx, err := ring.Open(r.Name(), &ring.Options{Spin: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	got := make(chan error, 1)
+	go func() {
+		buf := make([]byte, rx.MaxMessage())
+		n, err := rx.Receive(context.Background(), buf)
+		if err == nil && string(buf[:n]) != "x" {
+			err = fmt.Errorf("received %q, want %q", buf[:n], "x")
+		}
+		got <- err
+	}()
+	testutil.WaitUntil(t, func() bool { return testutil.Parked("syscall", "ring._Cfunc_ring_receive") == 1 }, "the receiver spinning")
+	if err := r.TrySend([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(testutil.Timeout):
+		t.Fatal("the spinning receiver did not take the message")
+	}
+
+	staleMark(16) // the head now
+	c := testutil.Start(t, peerCmd(t, "c", "/dev/shm"+r.Name(), "recv", "1"))
+	c.Expect("ready")
+	if err := r.TrySend(makeMessage(1, 0, 40)); err != nil {
+		t.Fatal(err)
+	}
+	c.Expect("1 0")
+	c.Expect("ok 1")
+	c.MustSucceed()
 }

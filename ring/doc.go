@@ -18,8 +18,8 @@
 // # Waiting and threads
 //
 // A call that must wait first spins for Options.Spin (DefaultSpin, 20µs),
-// watching head and tail and yielding the CPU every few microseconds, then
-// sleeps. A spinning call takes the lock only when it finds it free, never
+// watching the ring (a receive, the mark of the record it waits for; a send,
+// head and tail) and yielding the CPU every few microseconds, then sleeps. A spinning call takes the lock only when it finds it free, never
 // waiting for it, so spinning never puts a thread to sleep in the kernel. Of
 // the sleeping goroutines of one Ring, one sleeps on the futex and wakes the
 // others, which park on a channel: however many goroutines wait, a Ring
@@ -37,10 +37,12 @@
 // and the ring goes on working for everyone else. All changes happen under a
 // robust mutex (package shmsync); the head and tail each move by one store
 // made after the bytes they publish, so a holder that dies has either
-// published its message or not. The next locker sees the owner's death,
-// bumps seq and wakes the sleepers (the dead holder may have moved a
-// position without doing so), and marks the lock consistent. A sender killed
-// after unlocking but before waking delays the sleepers by at most a second
+// published its message or not (one killed between storing its record's
+// mark and tail leaves a mark on bytes it never published, which spinning
+// receivers learn to ignore). The next locker sees the owner's death, bumps
+// seq and wakes the sleepers (the dead holder may have moved a position
+// without doing so), and marks the lock consistent. A sender killed after
+// unlocking but before waking delays the sleepers by at most a second
 // (sleepers look again at least that often). A process killed while asleep
 // leaves the sleepers count one too high, which costs every later change a
 // futex wake-up system call.
@@ -65,7 +67,7 @@
 // The C and Python implementations do nothing of the kind: a truncation
 // kills them with SIGBUS, unless a C program handles the signal itself.
 //
-// # Layout, version 1
+// # Layout, version 2
 //
 // A ring is a header of 256 bytes followed by the data area of capacity
 // bytes. Integers are in the machine's byte order (little-endian on x86-64
@@ -74,36 +76,43 @@
 //
 //	offset size name        rule
 //	0      4    magic       0x676e6972 ("ring" in memory): stored last, with release order, by the creator; a reader refuses any other value
-//	4      4    version     1; a reader refuses any other
+//	4      4    version     2; a reader refuses any other (version 1 had the positions on a line of their own and no marks)
 //	8      4    header      256: the offset of the data area
 //	12     4    lock_size   sizeof(pthread_mutex_t) of the creator's C library (40 for x86-64 glibc); a reader whose own differs refuses the ring
 //	16     8    capacity    bytes in the data area: a multiple of 8, at least 64
 //	24     40   reserved    zero
-//	64     64   lock        a pthread_mutex_t, initialised PTHREAD_PROCESS_SHARED and PTHREAD_MUTEX_ROBUST; guards everything below
-//	128    8    head        position of the oldest record: a byte count since creation, never decreasing
-//	136    8    tail        position just past the newest record; tail - head <= capacity
-//	144    4    seq         futex word: += 1 (wrapping) after every change of head or tail, and by a locker that found the owner dead
-//	148    4    sleepers    threads asleep on seq, or about to be
-//	152    104  reserved    zero
+//	64     8    head        position of the oldest record: a byte count since creation, never decreasing
+//	72     8    tail        position just past the newest record; tail - head <= capacity
+//	80     4    seq         futex word: += 1 (wrapping) after every change of head or tail, and by a locker that found the owner dead
+//	84     4    sleepers    threads asleep on seq, or about to be
+//	88     ls   lock        a pthread_mutex_t of lock_size bytes, initialised PTHREAD_PROCESS_SHARED and PTHREAD_MUTEX_ROBUST; guards everything else
+//	88+ls  ...  reserved    zero, up to 256
 //	256    cap  data        records
 //
+// The lock and the positions share the cache line at 64 (on x86-64 glibc
+// exactly: 24 + 40 = 64 bytes), so that a locker finds head, tail, seq and
+// sleepers in the line the lock fetched.
+//
 // Positions are offsets into the data area modulo capacity. A record starts
-// at a multiple of 8: a 4-byte length L, then L bytes of message, then
-// padding up to the next multiple of 8, so it takes size(L) = (4 + L + 7)
-// rounded down to a multiple of 8 bytes, and never wraps. A length of
-// 0xffffffff is a pad marker: the record goes on at the start of the data
-// area, and the bytes from the marker to the end are skipped. The largest
-// message is (capacity/2 rounded down to a multiple of 8) - 4, so a record
-// and the padding before it always fit in an empty ring.
+// at a multiple of 8: a 4-byte length L, a 4-byte mark, then L bytes of
+// message, then padding up to the next multiple of 8, so it takes size(L) =
+// (8 + L + 7) rounded down to a multiple of 8 bytes, and never wraps. A
+// length of 0xffffffff is a pad marker (followed by its mark): the record
+// goes on at the start of the data area, and the bytes from the marker to
+// the end are skipped. The largest message is (capacity/2 rounded down to a
+// multiple of 8) - 8, so a record and the padding before it always fit in an
+// empty ring. The mark of a record or pad marker at position p is mark(p) =
+// p / capacity + 1 (its lap, plus one), truncated to 32 bits: neither zeroed
+// memory nor a record of an earlier lap at the same offset carries it.
 //
 // # Atomic rules
 //
 // Every read and write of head, tail, seq, sleepers and the data happens
 // with the lock held, and head, tail and seq change by single aligned
-// stores. Outside the lock a process may load head, tail and seq (atomic
-// loads) only as hints, to skip taking the lock when the ring looks empty
-// or full or to watch seq while spinning; it acts only on what it reads
-// under the lock.
+// stores. Outside the lock a process may load head, tail and seq, and the
+// mark word of the record at head (atomic loads), only as hints: to skip
+// taking the lock when the ring looks empty or full, or to watch while
+// spinning; it acts only on what it reads under the lock.
 //
 //   - Corrupt positions: under the lock, head and tail that no sends and
 //     receives can leave (tail - head > capacity in unsigned 64-bit
@@ -113,12 +122,14 @@
 //   - Send of L bytes: lock. need = size(L); off = tail % capacity; pad =
 //     capacity - off if off + need > capacity, else 0. If tail - head + pad +
 //     need > capacity the ring is full: unlock (and wait). Otherwise, if
-//     pad > 0, store the pad marker at off and set off = 0; store L at off
-//     and the message after it; then store tail += pad + need.
+//     pad > 0, store the pad marker and mark(tail) at off and set off = 0;
+//     store L at off, the message at off + 8 and mark(tail + pad) at off +
+//     4; then store tail += pad + need. The mark goes before tail, so that
+//     a published record always carries its mark.
 //   - Receive: lock. If head == tail the ring is empty: unlock (and wait).
 //     off = head % capacity; if the length there is the pad marker, skip =
-//     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 4;
-//     store head += skip + size(L).
+//     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 8;
+//     store head += skip + size(L). Marks are not checked: they are hints.
 //   - After moving head or tail, and after finding the owner dead
 //     (EOWNERDEAD: then call pthread_mutex_consistent), store seq += 1 and
 //     read sleepers before unlocking; after unlocking, if sleepers was not 0,
@@ -126,10 +137,33 @@
 //   - To sleep until the ring changes: lock, check the condition, store
 //     sleepers += 1 and read s = seq, unlock; FUTEX_WAIT on seq for the value
 //     s with a timeout of at most one second; lock, store sleepers -= 1,
-//     unlock, and check again.
+//     unlock, and check again. (A seq read before a look at head and tail
+//     without the lock will do too: any change after the look moves seq.)
 //   - Creation: zero the header, initialise the lock, store header,
 //     lock_size, capacity and version, then the magic. Opening: check magic,
 //     version, header, lock_size and that capacity fits the memory.
+//
+// The Go and C implementations follow habits that the format does not
+// require but its speed depends on: a process looks at the line of the
+// lock and the positions as little as it can before it locks, since a load
+// of it while the other side holds the lock takes it away in the middle of
+// its section (the holder fetches it back for each store after), and a load
+// just before a lock fetches the line shared, and the lock's swap again,
+// for writing.
+//
+//   - A locker tries the lock (compare-and-swap) before it looks at it. A
+//     sender locks without a look at head and tail, unless its last send
+//     found the ring full.
+//   - A receive first looks at the mark at the head its last receive left:
+//     if the record there carries its mark, it locks at once; only if not
+//     does it look at head and tail.
+//   - A spinning receiver watches the mark word at head % capacity + 4 for
+//     mark(head), in the line the sender writes anyway, and tries the lock,
+//     without waiting, when it is there. A mark is only a hint: another
+//     receiver may have taken the record meanwhile, or a sender killed
+//     before publishing left one at tail. A receiver that finds one at the
+//     head of an empty ring, or whose lock finds the ring empty, watches
+//     head and tail, or seq, instead.
 //
 // # Performance
 //
@@ -137,31 +171,57 @@
 // the whole critical section (lock, check, copy, publish, unlock, wake) and,
 // for a call that spins, also the watching, so that a ring found ready is
 // taken without crossing back into Go: a Go process pays one crossing per
-// message over what C pays. Measured beside C in one run on a loaded 2-core
-// VM (go test -run '^$' -bench . -benchtime 20000x ./ring/), the spinning
-// round trip between two Go processes took 1.5µs at 8 B and 5.9µs at 4 KiB,
-// 1.1 and 1.04 times the C ring's (csrc/goipc_ring.h) and 1.9 times the
-// atomic ping-pong through shared memory (csrc/mmap_pingpong.c); over five
-// runs, 1.8 to 2.3 times the ping-pong at 8 B. The protocol bounds it: the C
-// ring itself takes 1.4 to 1.7 times the ping-pong, since every message takes
-// the robust mutex and moves the lock's, the positions' and the data's cache
-// lines between the CPUs, where the ping-pong moves a flag's and the data's.
-// An uncontended TrySend plus TryReceive costs 150 to 400 ns there (two
-// crossings, two lock and unlock pairs). Sleeping, each message costs a
-// futex wake-up: about 8µs a round trip in Go, 6.5µs in C. At 64 B, a Go
-// sender carries 3.2 million messages a second, 17 times a POSIX queue's.
+// message over what C pays.
 //
-// Where the time goes (perf record -e cpu-clock on that VM, which has no
-// hardware counters): a spinning round trip's samples fall in the waiting
-// loops, not in the work, so the critical path is the cache lines moving
-// between the CPUs. In alternating runs, with the ping-pong at 0.2µs the C
-// ring took 0.35 to 0.40µs and Go 0.45 to 0.52µs; with it at 0.8µs, 1.30 to
-// 1.34 and 1.39 to 1.44µs. The lock and the third cache line cost 60 to 75%
-// over the ping-pong, Go's four cgo crossings a round trip 7 to 25% more: the
-// issue's 1.5 times is below what the protocol reaches even in C. Reaching it
-// would take a path without the lock, which the crash safety above rules out
-// in this layout (a sender killed between claiming space and publishing it
-// must not stop everyone, and only the robust lock tells the others it died).
+// A spinning round trip between two processes costs what the cache lines
+// that move between the CPUs cost. Each way, the atomic ping-pong through
+// shared memory (csrc/mmap_pingpong.c) moves a flag's line to the writer and
+// to the reader, and the data's line to the reader. A message through the
+// ring moves the lock's line to the sender, the record's line to the sender
+// and to the receiver, and the lock's line to the receiver: four transfers
+// for the ping-pong's three, since the robust lock that crash safety needs
+// is a line that both sides write. Version 1 moved more: the positions had a
+// line of their own, which a spinning receiver read while the sender was
+// writing it (each read takes the line away, and the sender fetches it back
+// for its next store), and each locker loaded the lock before it swapped it
+// (a transfer for the load, another for the swap).
+//
+// csrc/ring_variants.c measures layouts and spinning habits against the
+// ping-pong, taking turns in one pinned pair of processes (make build &&
+// bin/ring_variants 8 20 2000). On a loaded 2-core VM (AMD EPYC, KVM; load
+// average 7 to 10), median ratios to the ping-pong at 8 B in two runs, the
+// ping-pong at 821 and at 230 ns: version 1 1.47 and 1.39; the positions in
+// the lock's line alone 1.38 and 1.48 (with each side prefetching the
+// record's line before it locks, 1.39 and 1.48; with spinners backing off
+// while the lock is held, 1.35 and 1.43); marks and version 2's spinning on
+// version 1's lines 1.19 and 1.21; version 2 1.16 and 1.13 (with records on
+// 64-byte boundaries, 1.17 and 1.17). The positions' line alone gains
+// nothing while the receiver watches it; the mark, which moves the watching
+// to the record's line, does.
+//
+// Through the package's benchmark, alternating versions 1 and 2 ten times
+// each on that VM in two sessions (load average 6.5 to 10.5; go test -run
+// '^$' -bench RoundTrip/spin/8B -benchtime 20000x ./ring/), the C ring
+// (csrc/goipc_ring.h) took 1.05 to 1.24 times the ping-pong's round trip in
+// version 2 and 1.56 to 2.40 in version 1; a Go ring 1.34 to 1.77 times it,
+// from 1.74 to 2.62. The VM's CPUs move on the host: the ping-pong took
+// 200 ns in most runs and 800 ns in others, and only ratios within one run
+// mean anything. The 1.5 times is reached by the C ring in every
+// run, and by Go where a line transfer costs most (ping-pong at 0.8µs: Go
+// 1.03 to 1.13µs, 1.34 to 1.39 times), but not where it costs least
+// (ping-pong at 0.2µs: Go 0.34 to 0.38µs, 1.59 to 1.77 times, C 0.24 to
+// 0.26µs): a Go round trip adds to the C ring's two cgo crossings on its
+// critical path and the Go code around them, about 110 ns (a cgo call costs
+// 35 ns on that VM), which no layout that keeps the lock as the arbiter
+// takes away.
+//
+// At 4 KiB the copies dominate: C and Go take 1.9 to 2.3 times the
+// ping-pong in both versions (and 1.2 and 1.7 in one run where the
+// ping-pong took 0.4µs). An uncontended TrySend plus TryReceive costs 120 to
+// 250 ns (two crossings, two lock and unlock pairs). Sleeping, each message
+// costs a futex wake-up: about 8 to 9µs a round trip in Go, 6 to 7µs in C,
+// as in version 1. At 64 B, a Go sender carries 3.3 to 4.5 million messages
+// a second (version 1: 3.8 to 4.3), 11 to 15 times a POSIX queue's.
 //
 // # Lifetimes and limits
 //

@@ -54,5 +54,5 @@ func ExampleNew() {
 	}
 	st, _ := r.Stat()
 	fmt.Println(st.Messages, "message,", st.Used, "bytes of", st.Capacity)
-	// Output: 1 message, 16 bytes of 1024
+	// Output: 1 message, 24 bytes of 1024
 }

@@ -7,25 +7,26 @@ import (
 	"github.com/goipc/ipc/shmsync"
 )
 
-// The layout of version 1, as the package documentation's table gives it.
+// The layout of version 2, as the package documentation's table gives it.
 const (
 	Magic   uint32 = 0x676e6972 // "ring" in memory order on a little-endian machine
-	Version uint32 = 1
+	Version uint32 = 2
 
 	offMagic      = 0
 	offVersion    = 4
 	offHeaderSize = 8
 	offLockSize   = 12
 	offCapacity   = 16
-	offLock       = 64
-	offHead       = 128
-	offTail       = 136
-	offSeq        = 144
-	offSleepers   = 148
+	offHead       = 64
+	offTail       = 72
+	offSeq        = 80
+	offSleepers   = 84
+	offLock       = 88
 	headerSize    = 256
 
-	recordAlign = 8
-	padMarker   = 0xffffffff // a length word that sends the reader to the start
+	recordAlign  = 8
+	recordHeader = 8          // a record's length word and mark word
+	padMarker    = 0xffffffff // a length word that sends the reader to the start
 	// sleepLimit is the longest a sleeper may wait on seq before it looks
 	// again: a sender killed between changing seq and waking the sleepers
 	// delays them at most this long.
@@ -68,14 +69,26 @@ func headerOf(mem []byte) header {
 }
 
 // recordSize is the bytes a message of n bytes takes in the data area: its
-// length word and the payload, rounded up to recordAlign.
-func recordSize(n int) uint64 { return uint64(4+n+recordAlign-1) &^ (recordAlign - 1) }
+// length and mark words and the payload, rounded up to recordAlign.
+func recordSize(n int) uint64 {
+	return uint64(recordHeader+n+recordAlign-1) &^ (recordAlign - 1)
+}
+
+// mark is the mark word of a record (or pad marker) at position pos: its
+// lap, plus one, which neither zeroed memory nor a record of an earlier lap
+// at the same offset carries.
+func mark(capacity, pos uint64) uint32 { return uint32(pos/capacity + 1) }
 
 // maxMessage is the largest message a ring of capacity bytes takes: one
 // whose record fits in half the data area always fits in an empty ring,
 // wherever its tail stands (the padding at the end is less than a record).
-func maxMessage(capacity uint64) int { return int(capacity/2&^(recordAlign-1)) - 4 }
+func maxMessage(capacity uint64) int { return int(capacity/2&^(recordAlign-1)) - recordHeader }
 
 // lockSize is sizeof(pthread_mutex_t), which the header records so that a
 // peer with another C library refuses the ring instead of corrupting it.
 const lockSize = shmsync.MutexSize
+
+// The lock and the positions share one cache line, with the lock last: a
+// C library whose lock is larger spills into the reserved bytes, never over
+// the data.
+var _ [headerSize - offLock - lockSize]struct{}

@@ -58,6 +58,8 @@ type Ring struct {
 	local  sync.Mutex   // one goroutine of this process at a time takes mu: one thread
 	use    sync.RWMutex // held for reading by every call that touches the memory; Close writes
 	closed atomic.Bool
+	full   atomic.Bool   // the last send that took the lock found the ring full: a hint
+	next   atomic.Uint64 // head as the last receive that took the lock left it: a hint
 	done   chan struct{} // closed by Close: wakes local waiters
 	waits  waitSet
 }
@@ -258,6 +260,8 @@ func attach(name string, mem []byte, opts *Options, file *os.File, src source) (
 		return bad("not a ring, or one its creator is still initialising (magic 0): try again")
 	case h.magic.Load() != Magic:
 		return bad("not a ring (magic %#x, want %#x)", h.magic.Load(), Magic)
+	case h.version.Load() == 1:
+		return bad("ring version 1, this program speaks %d: the layout changed (positions beside the lock, a mark in every record); make the ring again", Version)
 	case h.version.Load() != Version:
 		return bad("ring version %d, this program speaks %d", h.version.Load(), Version)
 	case h.headerSize.Load() != headerSize:
@@ -331,7 +335,7 @@ func (r *Ring) Send(ctx context.Context, msg []byte) error {
 		if len(msg) > r.MaxMessage() {
 			return r.tooLong(len(msg))
 		}
-		return r.wait(ctx, func(looks int) (bool, error) { return r.trySend(msg, looks) })
+		return r.wait(ctx, func(looks int) (bool, uint32, error) { return r.trySend(msg, looks) })
 	})
 }
 
@@ -342,7 +346,8 @@ func (r *Ring) TrySend(msg []byte) error {
 		if len(msg) > r.MaxMessage() {
 			return r.tooLong(len(msg))
 		}
-		return again(r.trySend(msg, 0))
+		sent, _, err := r.trySend(msg, 0)
+		return again(sent, err)
 	})
 }
 
@@ -353,9 +358,9 @@ func (r *Ring) TrySend(msg []byte) error {
 // always suffices.
 func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 	err = r.call("ring receive", func() error {
-		return r.wait(ctx, func(looks int) (ok bool, err error) {
-			n, ok, err = r.tryReceive(buf, looks)
-			return ok, err
+		return r.wait(ctx, func(looks int) (ok bool, seen uint32, err error) {
+			n, ok, seen, err = r.tryReceive(buf, looks)
+			return ok, seen, err
 		})
 	})
 	return n, err
@@ -366,7 +371,7 @@ func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 func (r *Ring) TryReceive(buf []byte) (n int, err error) {
 	err = r.call("ring receive", func() error {
 		var ok bool
-		n, ok, err = r.tryReceive(buf, 0)
+		n, ok, _, err = r.tryReceive(buf, 0)
 		return again(ok, err)
 	})
 	return n, err
@@ -475,58 +480,86 @@ func (r *Ring) lock() error {
 const lockSlice = 100 * time.Millisecond
 
 // trySend appends msg if it fits. With looks 0 it takes the lock however
-// long another holds it; otherwise it watches the ring in the shim for up
-// to looks looks and takes the lock only when msg fits and no one holds it
-// (so a spinning call never sleeps on the lock, and needs no turn on
-// r.local), which saves a cgo crossing between the moment the ring is ready
-// and the copy.
-func (r *Ring) trySend(msg []byte, looks int) (sent bool, err error) {
-	h := &r.h
+// long another holds it, and when msg does not fit returns the seq that
+// goes with what it saw, for wait; otherwise it watches the ring in the shim
+// for up to looks looks and takes the lock only when msg fits and no one
+// holds it (so a spinning call never sleeps on the lock, and needs no turn
+// on r.local), which saves a cgo crossing between the moment the ring is
+// ready and the copy.
+func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error) {
 	if looks == 0 {
-		// A hint, read without the lock; corrupt positions go on, to fail
-		// under it.
-		if used := h.tail.Load() - h.head.Load(); used <= r.capacity && r.capacity-used < recordSize(len(msg)) {
-			return false, nil
+		// No look at head and tail first, unless the last send found the
+		// ring full: they share the lock's cache line, which the lock then
+		// fetches a second time, for writing (see the shim's r_try). A look
+		// is a hint (seq first, as tryReceive's); corrupt positions go on,
+		// to fail under the lock.
+		if h := &r.h; r.full.Load() {
+			seen = h.seq.Load()
+			if used := h.tail.Load() - h.head.Load(); used <= r.capacity && r.capacity-used < recordSize(len(msg)) {
+				return false, seen, nil
+			}
 		}
 		r.local.Lock()
 		defer r.local.Unlock()
 	}
-	switch e := ringSend(r.base, r.capacity, msg, looks); e {
+	seen, e := ringSend(r.base, r.capacity, msg, looks)
+	if e == 0 && r.full.Load() {
+		r.full.Store(false)
+	} else if e == syscall.EAGAIN && looks == 0 && !r.full.Load() {
+		r.full.Store(true) // under the lock: full
+	}
+	switch e {
 	case syscall.EAGAIN:
-		return false, nil
+		return false, seen, nil
 	case syscall.EBADMSG:
-		return false, r.corruptPositions()
+		return false, 0, r.corruptPositions()
 	default:
-		return e == 0, errno(e)
+		return e == 0, 0, errno(e)
 	}
 }
 
-// tryReceive takes a message into buf if there is one, taking the lock as
-// trySend does for looks.
-func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, err error) {
+// tryReceive takes a message into buf if there is one, taking the lock and
+// returning seen as trySend does for looks.
+func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uint32, err error) {
 	h := &r.h
 	if looks == 0 {
-		if h.head.Load() == h.tail.Load() { // a hint, read without the lock
-			return 0, false, nil
+		// A hint, read without the lock: the mark of a record at the head
+		// this Ring last saw, which is in the line the sender wrote, not in
+		// the lock's, which the lock then fetches a second time, for writing
+		// (see the shim's r_try); else head and tail, seq first, so that any
+		// change after the look moves it from seen. Positions off the grid go
+		// on, to fail under the lock.
+		if !r.marked(r.next.Load()) {
+			if seen = h.seq.Load(); h.head.Load() == h.tail.Load() && h.head.Load()%recordAlign == 0 {
+				return 0, false, seen, nil
+			}
 		}
 		r.local.Lock()
 		defer r.local.Unlock()
 	}
-	n, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks)
+	next := r.next.Load()
+	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks, &next)
+	r.next.Store(next)
 	switch e {
 	case 0:
-		return n, true, nil
+		return n, true, 0, nil
 	case syscall.EAGAIN:
-		return 0, false, nil
+		return 0, false, seen, nil
 	case syscall.EMSGSIZE:
-		return 0, false, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, len(buf))
+		return 0, false, 0, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, len(buf))
 	case syscall.EBADMSG:
 		if err := r.corruptPositions(); err != nil {
-			return 0, false, err
+			return 0, false, 0, err
 		}
-		return 0, false, corrupt(n, h.head.Load())
+		return 0, false, 0, corrupt(n, h.head.Load())
 	}
-	return 0, false, e
+	return 0, false, 0, e
+}
+
+// marked tells whether the record at position pos carries its mark: a
+// hint that a receive may take it.
+func (r *Ring) marked(pos uint64) bool {
+	return pos%recordAlign == 0 && u32(r.h.data, int(pos%r.capacity)+4).Load() == mark(r.capacity, pos)
 }
 
 // errno turns a shim result into an error: nil for 0.

@@ -50,7 +50,7 @@ func newRing(t testing.TB, capacity int64) *ring.Ring {
 func TestSendReceive(t *testing.T) {
 	r := newRing(t, 256)
 	ctx := context.Background()
-	if got, want := r.MaxMessage(), 124; got != want {
+	if got, want := r.MaxMessage(), 120; got != want {
 		t.Errorf("MaxMessage of a 256-byte ring: %d, want %d", got, want)
 	}
 	buf := make([]byte, r.MaxMessage())
@@ -78,7 +78,7 @@ func TestSendReceive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Messages != 1 || st.Used != (len(msgOf(499))+4+7)/8*8 {
+	if st.Messages != 1 || st.Used != (len(msgOf(499))+8+7)/8*8 {
 		t.Errorf("Stat %+v: want the one message queued", st)
 	}
 }
@@ -182,7 +182,8 @@ func TestNotARing(t *testing.T) {
 	}{
 		{func() {}, "creator is still initialising"},
 		{func() { header(0, 1, 2, 3, 4) }, "not a ring (magic 0x4030201"},
-		{func() { header(0, 'r', 'i', 'n', 'g', 2) }, "ring version 2, this program speaks 1"},
+		{func() { header(0, 'r', 'i', 'n', 'g', 1) }, "ring version 1, this program speaks 2: the layout changed"},
+		{func() { header(0, 'r', 'i', 'n', 'g', 3) }, "ring version 3, this program speaks 2"},
 	} {
 		c.poke()
 		if _, err := ring.FromFile(f, nil); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), c.want) {
@@ -333,7 +334,7 @@ func TestSpinEndsWithATry(t *testing.T) {
 		t.Fatal(err)
 	}
 	word := func(off int) *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(&mem[off])) }
-	lock, err := shmsync.MutexAt(mem[64:])
+	lock, err := shmsync.MutexAt(mem[88:])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,17 +356,19 @@ func TestSpinEndsWithATry(t *testing.T) {
 	// waits for the lock already (FUTEX_WAITERS, the high bit of the lock
 	// word, the mutex's first): either way it must take what is sent now.
 	testutil.WaitUntil(t, func() bool {
-		return testutil.Parked("syscall", "ring._Cfunc_ring_receive") == 1 || word(64).Load()&(1<<31) != 0
+		return testutil.Parked("syscall", "ring._Cfunc_ring_receive") == 1 || word(88).Load()&(1<<31) != 0
 	}, "the receiver spinning or waiting for the lock")
-	// Send "x" by the layout's rules, holding the lock: a record of 8
-	// bytes at the start of the data area, tail, then seq.
+	// Send "x" by the layout's rules, holding the lock: a record of 16
+	// bytes at the start of the data area with its mark (lap 0, plus one),
+	// tail, then seq.
 	word(256).Store(1)
-	mem[260] = 'x'
-	(*atomic.Uint64)(unsafe.Pointer(&mem[136])).Store(8)
-	word(144).Add(1)
+	mem[264] = 'x'
+	word(260).Store(1)
+	(*atomic.Uint64)(unsafe.Pointer(&mem[72])).Store(16)
+	word(80).Add(1)
 	// The spin is over once the receiver waits for the lock: glibc sets
 	// FUTEX_WAITERS in the lock word (the mutex's first) when one does.
-	testutil.WaitUntil(t, func() bool { return word(64).Load()&(1<<31) != 0 }, "a waiter for the lock")
+	testutil.WaitUntil(t, func() bool { return word(88).Load()&(1<<31) != 0 }, "a waiter for the lock")
 	if err := lock.Unlock(); err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +381,7 @@ func TestSpinEndsWithATry(t *testing.T) {
 			return true
 		default:
 		}
-		if word(148).Load() != 0 {
+		if word(84).Load() != 0 {
 			t.Fatal("the receiver sleeps on seq with a message in the ring")
 		}
 		return false
@@ -429,5 +432,34 @@ func TestOpenEmpty(t *testing.T) {
 	}
 	if size, err := shm.Size(); err != nil || size != 0 {
 		t.Errorf("the empty object after Open: %d bytes, %v; want it left empty", size, err)
+	}
+}
+
+// TestSendAfterFull: a send that found the ring full makes the next one
+// look at head and tail before it locks; that look must see the room a
+// receive made, and must not take corrupt positions for a full ring.
+func TestSendAfterFull(t *testing.T) {
+	r := newRing(t, 256)
+	msg, buf := make([]byte, 50), make([]byte, r.MaxMessage())
+	sent := 0
+	for ; r.TrySend(msg) == nil; sent++ {
+	}
+	if err := r.TrySend(msg); !errors.Is(err, syscall.EAGAIN) || sent != 4 {
+		t.Fatalf("after %d sends: %v, want 4 sends of 64-byte records, then EAGAIN", sent, err)
+	}
+	if _, err := r.TryReceive(buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.TrySend(msg); err != nil {
+		t.Fatalf("TrySend after a receive made room: %v", err)
+	}
+	if err := r.TrySend(msg); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("TrySend to a full ring: %v, want EAGAIN", err)
+	}
+	mem := rawRing(t, r.Name())
+	word64(mem, 64).Store(0)
+	word64(mem, 72).Store(512) // tail past capacity: neither full nor empty
+	if err := r.TrySend(msg); !errors.Is(err, syscall.EBADMSG) {
+		t.Errorf("TrySend with corrupt positions after a full ring: %v, want EBADMSG", err)
 	}
 }

@@ -20,11 +20,11 @@ package ring
 // A send's or a receive's whole critical section, as the package
 // documentation's atomic rules give it, in one call from Go: each cgo
 // crossing costs more than the section itself. The offsets are layout.go's.
-#define R_LOCK(b) ((pthread_mutex_t *)((b) + 64))
-#define R_HEAD(b) ((uint64_t *)((b) + 128))
-#define R_TAIL(b) ((uint64_t *)((b) + 136))
-#define R_SEQ(b) ((uint32_t *)((b) + 144))
-#define R_SLEEPERS(b) ((uint32_t *)((b) + 148))
+#define R_HEAD(b) ((uint64_t *)((b) + 64))
+#define R_TAIL(b) ((uint64_t *)((b) + 72))
+#define R_SEQ(b) ((uint32_t *)((b) + 80))
+#define R_SLEEPERS(b) ((uint32_t *)((b) + 84))
+#define R_LOCK(b) ((pthread_mutex_t *)((b) + 88))
 #define R_DATA(b) ((b) + 256)
 #define R_PAD 0xffffffffu
 
@@ -36,7 +36,16 @@ package ring
 #define r_relax()
 #endif
 
-static uint64_t r_record_size(uint32_t len) { return ((uint64_t)len + 4 + 7) & ~(uint64_t)7; }
+static uint64_t r_record_size(uint32_t len) { return ((uint64_t)len + 8 + 7) & ~(uint64_t)7; }
+
+// r_mark is the mark word of a record (or pad marker) at position pos: its
+// lap, plus one, so that neither zeroed memory nor a record of an earlier
+// lap at the same offset carries it.
+static uint32_t r_mark(uint64_t cap, uint64_t pos) { return (uint32_t)(pos / cap + 1); }
+
+static uint32_t *r_mark_at(unsigned char *b, uint64_t cap, uint64_t pos) {
+	return (uint32_t *)(R_DATA(b) + pos % cap + 4);
+}
 
 // r_locked completes taking the lock with the result err: *died tells that
 // the holder had died; the lock is then consistent again, and r_unlock(b, 1)
@@ -50,16 +59,26 @@ static int r_locked(unsigned char *b, int err, int *died) {
 
 static const struct timespec r_past;
 
-// r_lock takes the ring's lock, watching it a while first (a robust mutex
-// sleeps in the kernel as soon as it finds itself taken, and holders hold
-// it for a copy). It sleeps in slices of 100ms, each ending with a new look
-// at the lock: a thread asleep on the futex of a ring that another process
-// truncates would never be woken (see fault.go), and its next look fails.
+// r_try takes the lock if it is free, never waiting: ETIMEDOUT if not. It
+// does not look at the lock first: the compare-and-swap fetches the line
+// for writing at once, where a load would fetch it shared and the swap
+// again.
+static int r_try(unsigned char *b) { return pthread_mutex_clocklock(R_LOCK(b), CLOCK_MONOTONIC, &r_past); }
+
+// r_lock takes the ring's lock, watching it a while when it is taken (a
+// robust mutex sleeps in the kernel as soon as it finds itself taken, and
+// holders hold it for a copy). It sleeps in slices of 100ms, each ending
+// with a new look at the lock: a thread asleep on the futex of a ring that
+// another process truncates would never be woken (see fault.go), and its
+// next look fails.
 static int r_lock(unsigned char *b, int *died) {
 	pthread_mutex_t *m = R_LOCK(b);
-	for (int i = 0; i < 1000 && __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; i++)
+	int err = r_try(b);
+	for (int i = 0; err == ETIMEDOUT && i < 1000; i++) {
 		r_relax();
-	int err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &r_past);
+		if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0)
+			err = r_try(b);
+	}
 	while (err == ETIMEDOUT) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
@@ -92,64 +111,90 @@ static int r_fits(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
 // tail without the lock: a record of need bytes fits (send), or with need
 // 0 the ring holds a record (receive); or the positions look corrupt, which
 // the call must see under the lock too, to fail.
-static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
-	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
+static int r_ready_at(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
 	return !r_sane(cap, head, tail) || (need ? r_fits(cap, head, tail, need) : head != tail);
+}
+
+static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
+	return r_ready_at(cap, __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE), need);
 }
 
 // r_enter takes the lock for a send (need bytes) or a receive (need 0). With
 // looks 0 it takes it at once, waiting for a holder. Otherwise it watches the
 // ring up to looks times, a pause apart, and takes the lock as soon as the
-// call looks ready and the lock free; it never waits for the lock (a
-// clocklock with a deadline long past), so that a spinning thread never
-// sleeps in the kernel: EAGAIN when it did not take it.
-
+// call looks ready; it never waits for the lock, so that a spinning thread
+// never sleeps in the kernel: EAGAIN when it did not take it.
+//
+// A sender waits for room, watching head and tail. A receiver looks at
+// them once, then watches the mark word of the record at head, which is in
+// the line the sender writes anyway, and not the line of the lock and the
+// positions, which the sender is changing: a look at it takes it away from
+// the sender in the middle of its section, and the sender has to fetch it
+// back. The mark is a hint: a record at a head that another receiver took
+// meanwhile has its mark too, and the lock then tells the truth; a mark
+// already at the head of an empty ring is one that a sender killed before
+// publishing left, and the receiver watches head and tail instead.
 static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int *died) {
 	if (looks == 0)
 		return r_lock(b, died);
+	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
+	int ready = r_ready_at(cap, head, tail, need);
+	// Not ready means sane: head is on the grid, and its mark in the data area.
+	uint32_t *mark = r_mark_at(b, cap, head), want = r_mark(cap, head);
+	int by_mark = !need && !ready && __atomic_load_n(mark, __ATOMIC_RELAXED) != want;
 	for (int i = 0; i < looks; i++) {
-		if (r_ready(b, cap, need) && __atomic_load_n(&R_LOCK(b)->__data.__lock, __ATOMIC_RELAXED) == 0) {
-			int err = pthread_mutex_clocklock(R_LOCK(b), CLOCK_MONOTONIC, &r_past);
+		if (ready) {
+			int err = r_try(b);
 			if (err != ETIMEDOUT)
 				return r_locked(b, err, died);
 		}
 		r_relax();
+		ready = by_mark ? __atomic_load_n(mark, __ATOMIC_ACQUIRE) == want : r_ready(b, cap, need);
 	}
 	return EAGAIN;
 }
 
-static void r_unlock(unsigned char *b, int changed) {
+// r_unlock unlocks, moving seq on and waking the sleepers if the ring
+// changed, and returns seq as it left it: the value that goes with what the
+// holder saw, for a caller that waits for the next change (a load of seq
+// before the lock would fetch the lock's line once more).
+static uint32_t r_unlock(unsigned char *b, int changed) {
 	int wake = 0;
+	uint32_t seq = *R_SEQ(b);
 	if (changed) {
-		__atomic_store_n(R_SEQ(b), *R_SEQ(b) + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(R_SEQ(b), ++seq, __ATOMIC_RELEASE);
 		wake = __atomic_load_n(R_SLEEPERS(b), __ATOMIC_RELAXED) != 0;
 	}
 	pthread_mutex_unlock(R_LOCK(b));
 	if (wake)
 		syscall(SYS_futex, R_SEQ(b), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	return seq;
 }
 
 // ring_send appends the message of len bytes at msg, taking the lock as
-// r_enter does for looks: 0, EAGAIN when it does not fit now, EBADMSG when
-// head and tail are corrupt, or the lock's error.
-static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, uint32_t len, int looks) {
+// r_enter does for looks: 0, EAGAIN when it does not fit now (with *seq
+// what r_unlock returned, when it took the lock), EBADMSG when head and
+// tail are corrupt, or the lock's error.
+static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, uint32_t len, int looks, uint32_t *seq) {
 	uint64_t need = r_record_size(len);
 	int died, err = r_enter(b, cap, need, looks, &died);
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
 	if (!r_sane(cap, head, tail) || !r_fits(cap, head, tail, need)) {
-		r_unlock(b, died);
+		*seq = r_unlock(b, died);
 		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
 	}
 	uint64_t off = tail % cap, pad = off + need > cap ? cap - off : 0;
 	if (pad) {
 		*(uint32_t *)(R_DATA(b) + off) = R_PAD;
+		__atomic_store_n(r_mark_at(b, cap, tail), r_mark(cap, tail), __ATOMIC_RELAXED);
 		off = 0;
 	}
 	*(uint32_t *)(R_DATA(b) + off) = len;
 	if (len)
-		memcpy(R_DATA(b) + off + 4, msg, len);
+		memcpy(R_DATA(b) + off + 8, msg, len);
+	__atomic_store_n(r_mark_at(b, cap, tail + pad), r_mark(cap, tail + pad), __ATOMIC_RELAXED);
 	__atomic_store_n(R_TAIL(b), tail + pad + need, __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
@@ -157,19 +202,25 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 
 // ring_receive takes the oldest message into buf, of size bytes, taking the
 // lock as r_enter does for looks, and sets *len to its length: 0, EAGAIN
-// when the ring is empty, EMSGSIZE when the message is longer than size (it
-// stays), EBADMSG for corrupt positions (*len 0) or a record out of bounds
-// (longer than max or past tail), or the lock's error.
-static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks) {
+// when the ring is empty (*seq as ring_send sets it), EMSGSIZE when the
+// message is longer than size (it stays), EBADMSG for corrupt positions
+// (*len 0) or a record out of bounds (longer than max or past tail), or the
+// lock's error. When it took the lock of a sane ring, *next is head as it
+// left it.
+static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks, uint32_t *seq, uint64_t *next) {
 	int died, err = r_enter(b, cap, 0, looks, &died);
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
 	if (!r_sane(cap, head, tail) || head == tail) {
-		r_unlock(b, died);
+		*seq = r_unlock(b, died);
 		*len = 0;
-		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
+		if (!r_sane(cap, head, tail))
+			return EBADMSG;
+		*next = head;
+		return EAGAIN;
 	}
+	*next = head;
 	uint64_t off = head % cap, skip = 0;
 	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
 	if (l == R_PAD) {
@@ -186,8 +237,9 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		r_unlock(b, died);
 		return EMSGSIZE;
 	}
-	memcpy(buf, R_DATA(b) + off + 4, l);
-	__atomic_store_n(R_HEAD(b), head + skip + r_record_size(l), __ATOMIC_RELEASE);
+	memcpy(buf, R_DATA(b) + off + 8, l);
+	*next = head + skip + r_record_size(l);
+	__atomic_store_n(R_HEAD(b), *next, __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
 }
@@ -204,16 +256,20 @@ import (
 // *C.uchar, not unsafe.Pointer: cgo then knows they hold no Go pointers and
 // skips the pointer check it makes on every call.
 
-func ringSend(base unsafe.Pointer, capacity uint64, msg []byte, looks int) syscall.Errno {
-	return syscall.Errno(C.ring_send((*C.uchar)(base), C.uint64_t(capacity),
-		cBytes(msg), C.uint32_t(len(msg)), C.int(looks)))
+func ringSend(base unsafe.Pointer, capacity uint64, msg []byte, looks int) (seq uint32, e syscall.Errno) {
+	var s C.uint32_t
+	e = syscall.Errno(C.ring_send((*C.uchar)(base), C.uint64_t(capacity),
+		cBytes(msg), C.uint32_t(len(msg)), C.int(looks), &s))
+	return uint32(s), e
 }
 
-func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int) (n int, e syscall.Errno) {
-	var length C.uint32_t
+func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int, next *uint64) (n int, seq uint32, e syscall.Errno) {
+	var length, s C.uint32_t
+	nx := C.uint64_t(*next)
 	e = syscall.Errno(C.ring_receive((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max),
-		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks)))
-	return int(length), e
+		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s, &nx))
+	*next = uint64(nx)
+	return int(length), uint32(s), e
 }
 
 // cBytes is the start of b for C (nil for a nil slice).

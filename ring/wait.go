@@ -13,8 +13,8 @@ import (
 	"github.com/goipc/ipc/internal/errs"
 )
 
-// Waiting. A call that cannot go on now reads seq, tries, and if it still
-// cannot, spins in the shim for up to r.spin watching head and tail
+// Waiting. A call that cannot go on now tries, which tells the seq that goes
+// with what it saw, and if it still cannot, spins in the shim for up to r.spin watching head and tail
 // (yielding the CPU now and then), then sleeps until seq moves. Of the goroutines of one Ring that
 // sleep, one at a time (the sleeper) sleeps on the futex, holding the only
 // OS thread, and wakes the others, which park on a channel: cancellation and
@@ -31,19 +31,22 @@ type waitSet struct {
 }
 
 // wait runs try until it reports done or fails, waiting for seq to move
-// between tries, until ctx is done or the ring is closed. try(0) tries once;
+// between tries, until ctx is done or the ring is closed. try(0) tries once
+// and, when it cannot go on, returns seen, the seq that goes with what it
+// saw (read under the lock, or before a hint): a change after that moves seq
+// from seen, so a sleep on it is never too late;
 // try(spinLooks) spins in the shim, watching the ring spinLooks times, as
 // long as r.spin lasts, with a sched_yield between spins (not
 // runtime.Gosched: the peer may wait for this very CPU), as
 // csrc/goipc_ring.h does. A spin that ends unready is followed by a try(0)
 // before sleeping: a spin never waits for the lock, and the ring may be
 // ready with seq unmoved since.
-func (r *Ring) wait(ctx context.Context, try func(looks int) (bool, error)) error {
+func (r *Ring) wait(ctx context.Context, try func(looks int) (done bool, seen uint32, err error)) error {
 	var spinUntil time.Time
 	looks := 0
 	for {
-		seen := r.h.seq.Load()
-		if done, err := try(looks); done || err != nil {
+		done, seen, err := try(looks)
+		if done || err != nil {
 			return err
 		}
 		if r.guard.faulted() {

@@ -22,7 +22,7 @@ func TestRing(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustIPC(t, "ring", "stat", name, "--json")), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st["mode"] != "0600" || st["capacity"] != 1024.0 || st["max_message"] != 508.0 || st["messages"] != 2.0 {
+	if st["mode"] != "0600" || st["capacity"] != 1024.0 || st["max_message"] != 504.0 || st["messages"] != 2.0 {
 		t.Fatalf("stat --json = %v", st)
 	}
 	if out := mustIPC(t, "ring", "recv", name); out != "first\n" {
@@ -37,11 +37,11 @@ func TestRing(t *testing.T) {
 	if _, _, code := runIPC(t, "ring", "recv", name, "--timeout", "50ms"); code != exitTimeout {
 		t.Fatalf("recv --timeout: exit %d, want 3", code)
 	}
-	long := strings.Repeat("x", 509)
-	if _, stderr, code := runIPC(t, "ring", "send", name, long); code != exitError || !strings.Contains(stderr, "maximum 508") {
+	long := strings.Repeat("x", 505)
+	if _, stderr, code := runIPC(t, "ring", "send", name, long); code != exitError || !strings.Contains(stderr, "maximum 504") {
 		t.Fatalf("send of a message too long: exit %d, %q", code, stderr)
 	}
-	for range 3 { // three records of 304 bytes fit in 1 KiB, a fourth does not
+	for range 3 { // three records of 312 bytes fit in 1 KiB, a fourth does not
 		mustIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait")
 	}
 	if _, stderr, code := runIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait"); code != exitEmpty || !strings.Contains(stderr, "full") {
