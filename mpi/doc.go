@@ -466,18 +466,49 @@
 // (`mpiexec --bind-to none` and GOMAXPROCS made no difference). So the calls that take long (Send and Recv of 64KiB or more,
 // Wait of such a request, WaitAll, Requests.WaitAll) yield the goroutine
 // (runtime.Gosched) once every 2ms, which brings the 1MiB ping-pong to within
-// a few percent of C. Collectives and other calls do not; a loop that makes
-// only long calls of those can call runtime.Gosched every millisecond or so
-// itself.
+// a few percent of C. Collectives and other calls yield only as short calls
+// do (below), reading the clock every 64th call; a loop of long ones can
+// call runtime.Gosched every millisecond or so itself.
 //
-// Short calls do not yield, although sysmon treats an 8-byte ping-pong the
-// same way after its first 10ms: it preempted each rank, or handed its P
-// off, about 900 times a second each (uprobes on runtime.preemptone and
-// runtime.handoffp). A yield costs more than it saves there: Init locks the
-// goroutine to its thread, and runtime.Gosched of a locked goroutine hands
-// the thread over and back (8-55µs each on the loaded machine). A yield
-// every 0.4ms cut a ping-pong rank's context switches from 9-13 to 3-5
-// thousand a second (preemptions from about 900 to 10), but neither it nor
-// one every 2ms changed the latency by as much as the loaded runs could
-// show, so neither was kept.
+// Short calls yield too, by time: every call's result goes through one
+// check, which counts the calls, reads the clock every 64th, and yields if
+// 2ms have passed since the last yield (internal/sched.CallDue); the count
+// and the extra call cost about half a nanosecond. Without it, a loop of
+// short calls (an 8-byte ping-pong) never passes through the scheduler, and
+// from 10ms on sysmon finds it on the same tick at every look: it signals a
+// preemption that cannot land in C, takes the P, and, having done work,
+// keeps its shortest sleep (20µs, 70-90µs with the kernel's timer slack).
+// Open MPI binds each rank to a core, so GOMAXPROCS is 1 and all of the
+// rank's threads share that core: sysmon ran there 3,400-10,000 times a
+// second, and each P it took woke a spinning M there as well, which the MPI
+// call then waited for. Counted on a loaded machine (per-thread
+// /proc/PID/task/*/status; uprobes on runtime.handoffp; perf stat on a
+// rank), in a two-rank 8-byte ping-pong of 200,000 round trips under Open
+// MPI, rank 0's threads switched 500-1,500 times during the loop before,
+// 66-207 after (mostly the yields themselves), and round trips over 10µs
+// fell from 700-2,300 to 120-630 (C: 37-49). Between two test hosts (20,000
+// round trips), sysmon's sleeps fell from 6,135 to 725 and futex calls from
+// 11,350 to 2,166 under Open MPI (C: 0 and 153); under MPICH from 2,418 to
+// 303 and 2,535 to 1,048, context switches from 7,937 to 1,494 (C: 865).
+//
+// A yield is not free: runtime.Gosched of the locked goroutine hands its
+// thread to another M and back, 5-8µs when the rank's threads share a core
+// and about 30µs when they float (a loop of it, loaded machine), so once
+// every 2ms it costs 0.3-1.5% of the time.
+//
+// What is left is sysmon's start-up: for about 5ms after it last took a P
+// (at the latest during MPI_Init, which is one long call), sysmon looks
+// every 20µs, then backs off to 10ms within another 10ms. 20,000 8-byte
+// round trips on one host last about 10ms, so their mean is mostly that
+// start-up: sysmon woke 59-95 times during such a loop and 12-15 times
+// during one ten times longer, where the rank's main thread was switched
+// out 72-85 times, about once per yield. So mpidemo's pingpong and bw call
+// MPI on their own for 20ms (internal/sched.SettleTime) before their first
+// message, as the repository's Go benchmarks warm up (testutil.WarmupTime):
+// in 20,000-trip loops that cut the main thread's switches from 40-183 to
+// 14-116, three alternating pairs.
+// With one P (a rank bound to one core), a call that lasts longer than two
+// of sysmon's looks also has its P taken, which starts the 20µs looks
+// again; GOMAXPROCS=2, which avoids that, switched the main thread out
+// more often, not less (135-154 times in the same loop).
 package mpi

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // Error is every error this package returns: an MPI call that failed (Code is
@@ -89,19 +91,25 @@ func (c Class) Error() string {
 	return fmt.Sprintf("MPI error class %d", int(c))
 }
 
-// check turns an MPI return code into nil or an *Error.
+// check turns an MPI return code into nil or an *Error. It also counts the
+// call towards the goroutine's next yield (sched.CallDue; "Performance" in
+// doc.go says why every call must).
 func check(op string, rc C.int) error {
-	if rc == C.MPI_SUCCESS {
+	if rc == C.MPI_SUCCESS && !sched.CallDue() {
 		return nil
 	}
 	return mpiError(op, rc)
 }
 
 // mpiError is check's slow path, kept out of line so that the calls that
-// succeed stay cheap.
+// succeed stay cheap: an error, or the call after which to yield if due.
 //
 //go:noinline
 func mpiError(op string, rc C.int) error {
+	if rc == C.MPI_SUCCESS {
+		sched.AfterLongCall()
+		return nil
+	}
 	if rc == C.GOIPC_ERR_THREAD {
 		return invalid(op, ErrOther, "called from a thread other than the one that called Init, at thread level %v (call MPI only from Init's goroutine, or ask Init for ThreadSerialized)", provided)
 	}

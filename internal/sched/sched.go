@@ -10,7 +10,9 @@
 // trip of ten, and a 1 MiB MPI ping-pong 1,200 to 2,400 hand-offs in 8,800
 // calls (counted with uprobes on runtime.handoffp). runtime.Gosched starts a
 // new tick for ~0.2 us, so the calls that loop yield now and then: by count
-// when calls are short (Tick), by time when they may be long (AfterLongCall).
+// when calls are short (Tick), by time when they may be long (AfterLongCall),
+// and by time read every so many calls (CallDue) when the goroutine is locked
+// to its thread, whose yield costs tens of microseconds.
 package sched
 
 import (
@@ -32,6 +34,12 @@ func Tick() {
 	}
 }
 
+// SettleTime is about how long sysmon takes to back off after it last took a
+// P (as during any long call, MPI_Init's at the latest): it looks every 20µs
+// until 50 looks in a row found nothing to do, then doubles its sleep up to
+// 10ms. A benchmark that starts timing sooner measures those looks.
+const SettleTime = 20 * time.Millisecond
+
 // YieldEvery is the longest AfterLongCall lets pass between yields.
 const YieldEvery = 2 * time.Millisecond
 
@@ -39,6 +47,29 @@ var (
 	epoch     = time.Now()
 	lastYield atomic.Int64 // time.Since(epoch) at the last yield
 )
+
+// clockEvery is how many calls CallDue lets pass between readings of the
+// clock: calls of a microsecond read it every 64µs or so, for well under a
+// nanosecond a call.
+const clockEvery = 64
+
+var lockedCalls atomic.Uint32
+
+// CallDue counts one cgo call of a goroutine locked to its thread (MPI's)
+// and reports, once every clockEvery calls, that the caller should now call
+// AfterLongCall. A locked goroutine's yield hands its thread to another and
+// back, tens of microseconds, so it cannot yield by count as Tick does; but
+// it must yield now and then even when every call is short: from 10ms after
+// it last passed through the scheduler, sysmon takes its P at every look,
+// and then looks every 20-100µs, each time waking threads on the rank's CPU.
+func CallDue() bool {
+	// Load and Store, not Add: a count lost between concurrent callers only
+	// delays a yield, and the locked instruction of an Add would be most of
+	// what this costs.
+	n := lockedCalls.Load() + 1
+	lockedCalls.Store(n)
+	return n%clockEvery == 0
+}
 
 // AfterLongCall yields unless a call did within the last YieldEvery. It reads
 // the clock (tens of ns), so it suits calls that take microseconds or more.

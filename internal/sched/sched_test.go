@@ -28,3 +28,20 @@ func TestTickCounts(t *testing.T) {
 		t.Fatalf("Tick counted %d calls, want %d", got, tickEvery)
 	}
 }
+
+// TestCallDue checks that one call in clockEvery is due, wherever the count
+// starts.
+func TestCallDue(t *testing.T) {
+	for _, start := range []uint32{0, 5, ^uint32(0) - 3} {
+		lockedCalls.Store(start)
+		due := 0
+		for range 3 * clockEvery {
+			if CallDue() {
+				due++
+			}
+		}
+		if due != 3 {
+			t.Errorf("from %d: %d of %d calls due, want 3", start, due, 3*clockEvery)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // Latencies collects the round trips of the variants of a latency benchmark
@@ -99,7 +101,7 @@ func CSamples(b *testing.B, n int, cmd *exec.Cmd) []time.Duration {
 // process's first milliseconds, and again after it idles, its sysmon thread
 // polls every 20 µs, and each poll that lands on a spinning peer's CPU costs a
 // round trip 20-40 µs (mmap's doc, "Performance").
-const WarmupTime = 20 * time.Millisecond
+const WarmupTime = sched.SettleTime
 
 // WarmUp runs trip at least n times and for at least WarmupTime, and returns
 // the first error.
