@@ -193,7 +193,7 @@
 // 1.45 to 1.59 where the ping-pong took 0.8µs, 2.0 to 2.1 where it took
 // 0.23µs): no faster, and perhaps a little slower, which the measurements
 // could not pin down. A Go client in SendReceive with a C echo took what
-// one in Send and Receive did (0.97 to 1.05 times, 4 runs).
+// one in Send and Receive did (0.98 to 1.06 times, 4 runs).
 //
 // A spinning round trip between two processes costs what the cache lines
 // that move between the CPUs cost. Each way, the atomic ping-pong through
