@@ -270,21 +270,13 @@ func mqCapacity() int {
 //
 //	go test -run '^$' -bench TrySendReceive ./ring/
 func BenchmarkTrySendReceive(b *testing.B) {
-	r, err := ring.New(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	msg, buf := make([]byte, 8), make([]byte, 64)
-	b.ReportAllocs()
-	for b.Loop() {
+	benchOneRing(b, func(r *ring.Ring, msg, buf []byte) error {
 		if err := r.TrySend(msg); err != nil {
-			b.Fatal(err)
+			return err
 		}
-		if _, err := r.TryReceive(buf); err != nil {
-			b.Fatal(err)
-		}
-	}
+		_, err := r.TryReceive(buf)
+		return err
+	})
 }
 
 // BenchmarkSendReceive times, in one process and on one ring, a Send and a
@@ -293,30 +285,37 @@ func BenchmarkTrySendReceive(b *testing.B) {
 //
 //	go test -run '^$' -bench 'SendReceive$' ./ring/
 func BenchmarkSendReceive(b *testing.B) {
+	ctx := context.Background()
+	b.Run("Send+Receive", func(b *testing.B) {
+		benchOneRing(b, func(r *ring.Ring, msg, buf []byte) error {
+			if err := r.Send(ctx, msg); err != nil {
+				return err
+			}
+			_, err := r.Receive(ctx, buf)
+			return err
+		})
+	})
+	b.Run("SendReceive", func(b *testing.B) {
+		benchOneRing(b, func(r *ring.Ring, msg, buf []byte) error {
+			_, err := r.SendReceive(ctx, msg, r, buf)
+			return err
+		})
+	})
+}
+
+// benchOneRing times calls, each sending msg (8 bytes) on a new ring r and
+// receiving it back into buf.
+func benchOneRing(b *testing.B, calls func(r *ring.Ring, msg, buf []byte) error) {
 	r, err := ring.New(nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer r.Close()
 	msg, buf := make([]byte, 8), make([]byte, 64)
-	ctx := context.Background()
-	b.Run("Send+Receive", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := r.Send(ctx, msg); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := r.Receive(ctx, buf); err != nil {
-				b.Fatal(err)
-			}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := calls(r, msg, buf); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("SendReceive", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := r.SendReceive(ctx, msg, r, buf); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	}
 }
