@@ -6,11 +6,17 @@ import (
 	"github.com/goipc/ipc/internal/testutil"
 )
 
-// Send and Receive that proceed at once (room in the ring, a message in it),
-// and TrySend and TryReceive, allocate nothing, whatever the context.
+var msg0 = []byte("zero allocations")
+
+// Send, Receive and SendReceive that proceed at once (room in the ring, a
+// message in it), and TrySend and TryReceive, allocate nothing, whatever the
+// context.
 func TestNoAllocs(t *testing.T) {
-	r := newRing(t, 4096)
-	msg, buf := []byte("zero allocations"), make([]byte, 64)
+	r, other := newRing(t, 4096), newRing(t, 4096)
+	if err := other.TrySend(msg0); err != nil {
+		t.Fatal(err)
+	}
+	msg, buf := msg0, make([]byte, 64)
 	received := func(n int, err error) {
 		if err != nil || n != len(msg) {
 			t.Fatal(n, err)
@@ -30,6 +36,11 @@ func TestNoAllocs(t *testing.T) {
 				t.Fatal(err)
 			}
 			received(r.Receive(ctx, buf))
+		}
+		paths["SendReceive on one ring with "+name] = func() { received(r.SendReceive(ctx, msg, r, buf)) }
+		paths["SendReceive on two rings with "+name] = func() { // a message in other, as found
+			received(r.SendReceive(ctx, msg, other, buf))
+			received(other.SendReceive(ctx, msg, r, buf))
 		}
 	}
 	testutil.NoAllocs(t, paths)

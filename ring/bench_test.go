@@ -32,6 +32,8 @@ const (
 // the same run, taking turns:
 //
 //   - go: this process and a Go child (childEcho), over two memfd rings;
+//   - go-sr: the same with SendReceive on both sides, the child's echo
+//     taking each request with the reply before it in one call;
 //   - go-c: this process and a C child (csrc/ring_peer.c echo);
 //   - c: two C processes (ring_peer bench), the ring's C baseline;
 //   - mmap-c: csrc/mmap_pingpong.c, the atomic ping-pong through shared
@@ -61,8 +63,9 @@ func benchRoundTrip(b *testing.B, mode string, size int) {
 	if mode == "spin" {
 		spinNs, opts.Spin = strconv.FormatInt(int64(spinFor), 10), spinFor
 	}
-	goTrip := echoPeer(b, size, opts, testutil.Child("echo", spinNs))
-	cTrip := echoPeer(b, size, opts, exec.Command(ringC, "/proc/self/fd/3", "echo", "/proc/self/fd/4", spinNs))
+	goTrip := echoPeer(b, size, opts, testutil.Child("echo", spinNs), false)
+	srTrip := echoPeer(b, size, opts, testutil.Child("echo", spinNs, "sendreceive"), true)
+	cTrip := echoPeer(b, size, opts, exec.Command(ringC, "/proc/self/fd/3", "echo", "/proc/self/fd/4", spinNs), false)
 	// A spinning Go peer runs pinned, as the C ones do; only while it is
 	// timed, since the C programs started meanwhile would inherit the mask.
 	timeTrips := func(n int, trip func() error) []time.Duration {
@@ -85,6 +88,7 @@ func benchRoundTrip(b *testing.B, mode string, size int) {
 	b.StopTimer()
 	testutil.Turns(b.N, turns, func(n int) {
 		lat.Add("go", timeTrips(n, goTrip)...)
+		lat.Add("go-sr", timeTrips(n, srTrip)...)
 		lat.Add("go-c", timeTrips(n, cTrip)...)
 		lat.Add("c", testutil.CSamples(b, n, exec.Command(ringC, "bench", strconv.Itoa(size), strconv.Itoa(n), spinNs))...)
 		lat.Add("mq-c", testutil.CSamples(b, n, exec.Command(mqC, "mq", mqMode, strconv.Itoa(size), strconv.Itoa(n)))...)
@@ -92,17 +96,18 @@ func benchRoundTrip(b *testing.B, mode string, size int) {
 			lat.Add("mmap-c", testutil.CSamples(b, n, exec.Command(mmapC, strconv.Itoa(size), strconv.Itoa(n), "--samples"))...)
 		}
 	})
-	ratios := []string{"go/c", "go-c/c", "go/mq-c", "c/mq-c"}
+	ratios := []string{"go/c", "go-sr/c", "go-sr/go", "go-c/c", "go/mq-c", "c/mq-c"}
 	if mode == "spin" {
-		ratios = append(ratios, "go/mmap-c", "c/mmap-c")
+		ratios = append(ratios, "go/mmap-c", "go-sr/mmap-c", "c/mmap-c")
 	}
 	lat.Report(b, ratios...)
 }
 
 // echoPeer starts peer, an echo child that takes a ping ring as descriptor
-// 3 and a pong ring as 4, and returns one round trip of size bytes. The
-// child ends with an empty message at cleanup.
-func echoPeer(b *testing.B, size int, opts *ring.Options, peer *exec.Cmd) func() error {
+// 3 and a pong ring as 4, and returns one round trip of size bytes: a Send
+// and a Receive, or with sendReceive one SendReceive. The child ends with an
+// empty message at cleanup.
+func echoPeer(b *testing.B, size int, opts *ring.Options, peer *exec.Cmd, sendReceive bool) func() error {
 	b.Helper()
 	rings := [2]*ring.Ring{}
 	for i := range rings {
@@ -124,10 +129,13 @@ func echoPeer(b *testing.B, size int, opts *ring.Options, peer *exec.Cmd) func()
 	msg, buf := make([]byte, size), make([]byte, ping.MaxMessage())
 	ctx := context.Background()
 	return func() error {
-		if err := ping.Send(ctx, msg); err != nil {
-			return err
+		var k int
+		var err error
+		if sendReceive {
+			k, err = ping.SendReceive(ctx, msg, pong, buf)
+		} else if err = ping.Send(ctx, msg); err == nil {
+			k, err = pong.Receive(ctx, buf)
 		}
-		k, err := pong.Receive(ctx, buf)
 		if err == nil && k != len(msg) {
 			err = fmt.Errorf("echo of %d bytes, want %d", k, len(msg))
 		}
@@ -262,6 +270,42 @@ func mqCapacity() int {
 //
 //	go test -run '^$' -bench TrySendReceive ./ring/
 func BenchmarkTrySendReceive(b *testing.B) {
+	benchOneRing(b, func(r *ring.Ring, msg, buf []byte) error {
+		if err := r.TrySend(msg); err != nil {
+			return err
+		}
+		_, err := r.TryReceive(buf)
+		return err
+	})
+}
+
+// BenchmarkSendReceive times, in one process and on one ring, a Send and a
+// Receive of 8 bytes (two cgo calls) beside one SendReceive (one): what the
+// combined call saves a side of a round trip in CPU time, without a peer:
+//
+//	go test -run '^$' -bench 'SendReceive$' ./ring/
+func BenchmarkSendReceive(b *testing.B) {
+	ctx := context.Background()
+	b.Run("Send+Receive", func(b *testing.B) {
+		benchOneRing(b, func(r *ring.Ring, msg, buf []byte) error {
+			if err := r.Send(ctx, msg); err != nil {
+				return err
+			}
+			_, err := r.Receive(ctx, buf)
+			return err
+		})
+	})
+	b.Run("SendReceive", func(b *testing.B) {
+		benchOneRing(b, func(r *ring.Ring, msg, buf []byte) error {
+			_, err := r.SendReceive(ctx, msg, r, buf)
+			return err
+		})
+	})
+}
+
+// benchOneRing times calls, each sending msg (8 bytes) on a new ring r and
+// receiving it back into buf.
+func benchOneRing(b *testing.B, calls func(r *ring.Ring, msg, buf []byte) error) {
 	r, err := ring.New(nil)
 	if err != nil {
 		b.Fatal(err)
@@ -270,10 +314,7 @@ func BenchmarkTrySendReceive(b *testing.B) {
 	msg, buf := make([]byte, 8), make([]byte, 64)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := r.TrySend(msg); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := r.TryReceive(buf); err != nil {
+		if err := calls(r, msg, buf); err != nil {
 			b.Fatal(err)
 		}
 	}

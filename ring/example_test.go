@@ -56,3 +56,49 @@ func ExampleNew() {
 	fmt.Println(st.Messages, "message,", st.Used, "bytes of", st.Capacity)
 	// Output: 1 message, 24 bytes of 1024
 }
+
+// A client and a server, here two goroutines (two processes would each map
+// the rings, with FromFile): every turn of each is one SendReceive, the
+// server's sending a reply and taking the next request.
+func ExampleRing_SendReceive() {
+	requests, err := ring.New(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer requests.Close()
+	replies, err := ring.New(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer replies.Close()
+
+	ctx := context.Background()
+	served := make(chan error)
+	go func() {
+		buf := make([]byte, requests.MaxMessage())
+		n, err := requests.Receive(ctx, buf)
+		for err == nil && n > 0 { // an empty request ends the service
+			reply := append([]byte("re: "), buf[:n]...)
+			n, err = replies.SendReceive(ctx, reply, requests, buf)
+		}
+		served <- err
+	}()
+
+	buf := make([]byte, replies.MaxMessage())
+	for _, request := range []string{"one", "two"} {
+		n, err := requests.SendReceive(ctx, []byte(request), replies, buf)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s\n", buf[:n])
+	}
+	if err := requests.Send(ctx, nil); err != nil {
+		log.Fatal(err)
+	}
+	if err := <-served; err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// re: one
+	// re: two
+}

@@ -130,7 +130,9 @@ func childRecv(args []string) error {
 
 // childEcho answers every message on the ring inherited as descriptor 3
 // with it on descriptor 4's, until an empty message: args SPIN (ns; 0: sleep
-// at once). Spinning, it runs on a thread pinned to the second CPU.
+// at once) [sendreceive] (each reply and the next request in one
+// SendReceive, not a Send and a Receive). Spinning, it runs on a thread
+// pinned to the second CPU.
 func childEcho(args []string) error {
 	spin, err := strconv.ParseInt(args[0], 10, 64)
 	if err != nil {
@@ -152,16 +154,22 @@ func childEcho(args []string) error {
 		}
 	}
 	buf := make([]byte, ping.MaxMessage())
-	fmt.Println("ready")
-	for {
-		n, err := ping.Receive(context.Background(), buf)
-		if err != nil || n == 0 {
-			return err
+	ctx := context.Background()
+	reply := func(n int) (next int, err error) {
+		if err := pong.Send(ctx, buf[:n]); err != nil {
+			return 0, err
 		}
-		if err := pong.Send(context.Background(), buf[:n]); err != nil {
-			return err
-		}
+		return ping.Receive(ctx, buf)
 	}
+	if len(args) > 1 && args[1] == "sendreceive" {
+		reply = func(n int) (int, error) { return pong.SendReceive(ctx, buf[:n], ping, buf) }
+	}
+	fmt.Println("ready")
+	n, err := ping.Receive(ctx, buf)
+	for err == nil && n > 0 {
+		n, err = reply(n)
+	}
+	return err
 }
 
 // TestInterop: every kind of peer sends to every kind, through a ring that

@@ -377,6 +377,86 @@ func (r *Ring) TryReceive(buf []byte) (n int, err error) {
 	return n, err
 }
 
+// SendReceive sends msg on r, then receives the next message from from (r
+// itself, or another ring) into buf and returns its length, as MPI_Sendrecv
+// does: the request and reply of a client, or the reply and next request of
+// a server, in one call. The send follows Send's rules, the receive
+// Receive's, and ctx bounds both. When r has room and a message reaches
+// from within a spin, the call is one crossing into the C shim where Send
+// and Receive take two: less CPU time, but not a shorter round trip (see
+// Performance in the package documentation).
+//
+// msg is sent at most once, and the error says which half failed: its Op
+// (*os.PathError, or *os.SyscallError for a nil ring) is "ring send" when
+// nothing was sent (msg longer than MaxMessage, r or from nil or closed,
+// ctx done while r was full), and "ring receive" when msg was sent and the
+// receive failed (ctx done, from closed meanwhile, buf too small). msg and
+// buf may be the same memory: msg is copied out before anything comes in.
+func (r *Ring) SendReceive(ctx context.Context, msg []byte, from *Ring, buf []byte) (n int, err error) {
+	var sent, received bool
+	var recvErr error
+	err = r.call("ring send", func() error {
+		switch {
+		case len(msg) > r.MaxMessage():
+			return r.tooLong(len(msg))
+		case from == nil || from.mu == nil:
+			return errs.Hint(os.ErrInvalid, "nil or zero ring.Ring to receive from: nothing sent")
+		case from.closed.Load():
+			return errs.Hint(os.ErrClosed, "the ring to receive from, %s, is closed: nothing sent", from.name)
+		}
+		var err error
+		n, sent, received, recvErr, err = r.sendFirst(msg, from, buf)
+		return err
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case recvErr != nil:
+		return 0, from.result("ring receive", recvErr)
+	case received:
+		return n, nil
+	case !sent:
+		if err := r.Send(ctx, msg); err != nil {
+			return 0, err
+		}
+	}
+	return from.Receive(ctx, buf)
+}
+
+// sendFirst is SendReceive's crossing into the shim, with r.use held: it
+// sends msg if r's lock is free and r has room (not sent: Send's path
+// follows) and then, spinning if from spins, receives from from (not
+// received: Receive's path follows). It takes from's memory only if Close
+// is not taking it away (TryRLock: waiting for from.use while holding r.use
+// could deadlock with a SendReceive the other way round).
+func (r *Ring) sendFirst(msg []byte, from *Ring, buf []byte) (n int, sent, received bool, recvErr, err error) {
+	if r.full.Load() { // Send looks at head and tail first
+		return 0, false, false, nil, nil
+	}
+	looks := 0
+	if from.spin > 0 {
+		looks = spinLooks
+	}
+	if from != r {
+		if from.use.TryRLock() {
+			defer from.use.RUnlock()
+		} else {
+			looks = 0
+		}
+	}
+	if from.closed.Load() || from.guard.faulted() {
+		looks = 0 // Receive says why
+	}
+	next := from.next.Load()
+	n, _, se, re := ringSendReceive(r.base, r.capacity, msg, from.base, from.capacity, from.MaxMessage(), buf, looks, &next)
+	if sent, err = r.sendResult(se); !sent || looks == 0 {
+		return 0, sent, false, nil, err
+	}
+	from.next.Store(next)
+	n, received, recvErr = from.receiveResult(n, re, len(buf))
+	return n, true, received, recvErr, nil
+}
+
 func again(ok bool, err error) error {
 	if err == nil && !ok {
 		return syscall.EAGAIN
@@ -402,8 +482,13 @@ func (r *Ring) call(op string, fn func() error) error {
 	if r.guard.faulted() {
 		return errs.Path(op, r.name, r.truncated())
 	}
-	err := fn()
-	if r.guard.faulted() { // what fn did, it did on pages that are gone
+	return r.result(op, fn())
+}
+
+// result is the error of op that ended with err: the ring's truncation if
+// it happened meanwhile, named after op and the ring.
+func (r *Ring) result(op string, err error) error {
+	if r.guard.faulted() { // what op did, it did on pages that are gone
 		err = r.truncated()
 	}
 	return errs.Path(op, r.name, err)
@@ -508,13 +593,20 @@ func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error
 	} else if e == syscall.EAGAIN && looks == 0 && !r.full.Load() {
 		r.full.Store(true) // under the lock: full
 	}
+	sent, err = r.sendResult(e)
+	return sent, seen, err
+}
+
+// sendResult is what the shim's send result e means: sent, not now (EAGAIN,
+// or EBADMSG on positions that look sane again), or an error.
+func (r *Ring) sendResult(e syscall.Errno) (sent bool, err error) {
 	switch e {
 	case syscall.EAGAIN:
-		return false, seen, nil
+		return false, nil
 	case syscall.EBADMSG:
-		return false, 0, r.corruptPositions()
+		return false, r.corruptPositions()
 	default:
-		return e == 0, 0, errno(e)
+		return e == 0, errno(e)
 	}
 }
 
@@ -540,20 +632,28 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uin
 	next := r.next.Load()
 	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks, &next)
 	r.next.Store(next)
+	n, received, err = r.receiveResult(n, e, len(buf))
+	return n, received, seen, err
+}
+
+// receiveResult is what the shim's receive result e means, with n the
+// length it found, for a buffer of size bytes: received, not now (EAGAIN),
+// or an error.
+func (r *Ring) receiveResult(n int, e syscall.Errno, size int) (int, bool, error) {
 	switch e {
 	case 0:
-		return n, true, 0, nil
+		return n, true, nil
 	case syscall.EAGAIN:
-		return 0, false, seen, nil
+		return 0, false, nil
 	case syscall.EMSGSIZE:
-		return 0, false, 0, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, len(buf))
+		return 0, false, errs.Hint(e, "message of %d bytes > buffer of %d; it stays in the ring", n, size)
 	case syscall.EBADMSG:
 		if err := r.corruptPositions(); err != nil {
-			return 0, false, 0, err
+			return 0, false, err
 		}
-		return 0, false, 0, corrupt(n, h.head.Load())
+		return 0, false, corrupt(n, r.h.head.Load())
 	}
-	return 0, false, 0, e
+	return 0, false, e
 }
 
 // marked tells whether the record at position pos carries its mark: a

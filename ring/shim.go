@@ -6,6 +6,8 @@ package ring
 #cgo nocallback ring_send
 #cgo noescape ring_receive
 #cgo nocallback ring_receive
+#cgo noescape ring_send_receive
+#cgo nocallback ring_send_receive
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -120,7 +122,8 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 }
 
 // r_enter takes the lock for a send (need bytes) or a receive (need 0). With
-// looks 0 it takes it at once, waiting for a holder. Otherwise it watches the
+// looks 0 it takes it at once, waiting for a holder; with looks -1 only if
+// it is free (EAGAIN if not), without a look at the ring. Otherwise it watches the
 // ring up to looks times, a pause apart, and takes the lock as soon as the
 // call looks ready; it never waits for the lock, so that a spinning thread
 // never sleeps in the kernel: EAGAIN when it did not take it.
@@ -137,6 +140,10 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int *died) {
 	if (looks == 0)
 		return r_lock(b, died);
+	if (looks < 0) {
+		int err = r_try(b);
+		return err == ETIMEDOUT ? EAGAIN : r_locked(b, err, died);
+	}
 	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
 	int ready = r_ready_at(cap, head, tail, need);
 	// Not ready means sane: head is on the grid, and its mark in the data area.
@@ -243,6 +250,24 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 	r_unlock(b, 1);
 	return 0;
 }
+
+// ring_send_receive is ring_send on the ring at sb with looks -1 (the lock
+// only if it is free: no wait, hence no turn on the sender's local mutex)
+// and then, if the message went, ring_receive on the ring at rb with looks
+// (> 0: spinning; 0 skips the receive, which then fails with EAGAIN):
+// MPI_Sendrecv's two halves in one crossing from Go. It returns the send's
+// result (EAGAIN: not sent, the lock being taken or the ring full) and sets
+// *recv_err to the receive's, which it leaves alone when the send failed.
+// msg is copied before anything is written to buf: they may overlap.
+static int ring_send_receive(unsigned char *sb, uint64_t scap, const unsigned char *msg, uint32_t mlen,
+		unsigned char *rb, uint64_t rcap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len,
+		int looks, uint32_t *seq, uint64_t *next, int *recv_err) {
+	int err = ring_send(sb, scap, msg, mlen, -1, seq);
+	if (err)
+		return err;
+	*recv_err = looks > 0 ? ring_receive(rb, rcap, max, buf, size, len, looks, seq, next) : EAGAIN;
+	return 0;
+}
 */
 import "C"
 
@@ -270,6 +295,20 @@ func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, look
 		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s, &nx))
 	*next = uint64(nx)
 	return int(length), uint32(s), e
+}
+
+// ringSendReceive is ring_send_receive: send is the send's result, recv the
+// receive's (EAGAIN when the send failed or looks is 0).
+func ringSendReceive(to unsafe.Pointer, toCapacity uint64, msg []byte, from unsafe.Pointer, fromCapacity uint64, max int,
+	buf []byte, looks int, next *uint64) (n int, seq uint32, send, recv syscall.Errno) {
+	var length, s C.uint32_t
+	nx := C.uint64_t(*next)
+	re := C.int(syscall.EAGAIN)
+	send = syscall.Errno(C.ring_send_receive((*C.uchar)(to), C.uint64_t(toCapacity), cBytes(msg), C.uint32_t(len(msg)),
+		(*C.uchar)(from), C.uint64_t(fromCapacity), C.uint32_t(max), cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length,
+		C.int(looks), &s, &nx, &re))
+	*next = uint64(nx)
+	return int(length), uint32(s), send, syscall.Errno(re)
 }
 
 // cBytes is the start of b for C (nil for a nil slice).
