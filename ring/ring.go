@@ -392,6 +392,9 @@ func (r *Ring) TryReceive(buf []byte) (n int, err error) {
 // ctx done while r was full), and "ring receive" when msg was sent and the
 // receive failed (ctx done, from closed meanwhile, buf too small). msg and
 // buf may be the same memory: msg is copied out before anything comes in.
+// One error comes with a message: when r turns out truncated (EFAULT) after
+// the same crossing took a message from from, the call returns that
+// message's length with the error, and buf[:n] holds it.
 func (r *Ring) SendReceive(ctx context.Context, msg []byte, from *Ring, buf []byte) (n int, err error) {
 	var sent, received bool
 	var recvErr error
@@ -409,6 +412,8 @@ func (r *Ring) SendReceive(ctx context.Context, msg []byte, from *Ring, buf []by
 		return err
 	})
 	switch {
+	case err != nil && received: // r faulted; what from gave is the caller's
+		return n, err
 	case err != nil:
 		return 0, err
 	case recvErr != nil:

@@ -326,3 +326,25 @@ func TestSendReceiveLockTaken(t *testing.T) {
 		t.Errorf("%d messages left, want 0: sent twice", n)
 	}
 }
+
+// TestSendReceiveTruncatedSender: the ring sent on is truncated, so the
+// send of the one crossing faults after the receive half is under way; the
+// message the call took from the other ring is not lost with the error.
+func TestSendReceiveTruncatedSender(t *testing.T) {
+	r, from := newRing(t, 64<<10), newRing(t, 64<<10)
+	want := []byte("the reply that must not be lost")
+	if err := from.TrySend(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate("/dev/shm"+r.Name(), 4096); err != nil { // header kept, data gone
+		t.Fatal(err)
+	}
+	buf := make([]byte, from.MaxMessage())
+	n, err := r.SendReceive(context.Background(), make([]byte, 8000), from, buf)
+	if !errors.Is(err, syscall.EFAULT) || opOf(err) != "ring send" {
+		t.Fatalf("SendReceive on a truncated ring: %v (op %q), want EFAULT from ring send", err, opOf(err))
+	}
+	if got := queued(t, from); n != len(want) || !bytes.Equal(buf[:n], want) || got != 0 {
+		t.Errorf("SendReceive returned %d bytes %q with the error, %d left in from; want the message %q taken", n, buf[:n], got, want)
+	}
+}
