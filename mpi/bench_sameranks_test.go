@@ -90,11 +90,13 @@ type bwLoop interface {
 // bytes a block moves (at least one window).
 func childBandwidthSameRanks(args []string) error {
 	pairs, blockBytes := 20, 128<<20
-	if len(args) == 2 {
+	if len(args) > 0 {
 		var err1, err2 error
 		pairs, err1 = strconv.Atoi(args[0])
-		blockBytes, err2 = strconv.Atoi(args[1])
-		if err1 != nil || err2 != nil || pairs < 1 {
+		if len(args) == 2 {
+			blockBytes, err2 = strconv.Atoi(args[1])
+		}
+		if len(args) != 2 || err1 != nil || err2 != nil || pairs < 1 {
 			return fmt.Errorf("usage: bwsame [PAIRS BLOCK-BYTES], got %q", args)
 		}
 	}

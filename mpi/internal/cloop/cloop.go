@@ -20,7 +20,7 @@ import (
 	"unsafe"
 )
 
-// Loop moves windows of Window messages of Size bytes from rank 0 to rank 1
+// Loop moves windows of messages of one size from rank 0 to rank 1
 // of MPI_COMM_WORLD, each window followed by a 4-byte ack, in C memory.
 type Loop struct {
 	l *C.goipc_cloop
