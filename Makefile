@@ -37,17 +37,20 @@ build: deps
 .PHONY: csrc
 csrc: $(C_PLAIN) $(C_MPI)
 
-$(BIN)/%: csrc/%.c
+# Every program depends on every header of csrc/: they are few and quick to
+# build, and a change to goipc_ring.h or pin.h must reach the programs that
+# include it.
+C_HEADERS := $(wildcard csrc/*.h)
+
+$(BIN)/%: csrc/%.c $(C_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lrt -pthread
-$(BIN)/bench_peer: csrc/goipc_ring.h
-$(BIN)/mmap_pingpong $(BIN)/ring_variants $(BIN)/openmpi/mpi_rma $(BIN)/mpich/mpi_rma: csrc/flag_pingpong.h
 
-$(BIN)/openmpi/mpi_%: csrc/mpi_%.c
+$(BIN)/openmpi/mpi_%: csrc/mpi_%.c $(C_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs ompi-c)
 
-$(BIN)/mpich/mpi_%: csrc/mpi_%.c
+$(BIN)/mpich/mpi_%: csrc/mpi_%.c $(C_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs mpich)
 

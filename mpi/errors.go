@@ -157,6 +157,12 @@ func nilHandle(op string, class Class, what string) error {
 	return &Error{Op: op, Class: class, Msg: "nil or zero " + what + " (not made by this package)", cause: os.ErrInvalid}
 }
 
+// nilSet reports a nil pointer to a set whose zero value is ready to use
+// (Requests, Persistents), which nilHandle's "or zero" would misdescribe.
+func nilSet(op, what string) error {
+	return &Error{Op: op, Class: ErrRequest, Msg: "nil " + what, cause: os.ErrInvalid}
+}
+
 // isZero reports whether h is the zero value of its C handle type (a nil
 // pointer in Open MPI, 0 in MPICH), which no MPI call returns: the handle
 // of a zero Go value, never set by this package.

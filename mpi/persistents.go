@@ -59,7 +59,7 @@ func (ps *Persistents) Active() bool { return ps != nil && ps.active }
 // between rounds; its buffers stay pinned until Free.
 func setUp[T Type](op string, ps *Persistents, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
 	if ps == nil {
-		return 0, nil, nilHandle(op, ErrRequest, "persistent request set")
+		return 0, nil, nilSet(op, "persistent request set")
 	}
 	if ps.active {
 		return 0, nil, invalid(op, ErrRequest, "the set is in a round: WaitAll before adding to it")
@@ -98,7 +98,7 @@ func AddRecvInit[T Type](ps *Persistents, c *Comm, buf []T, source, tag int) err
 // call; ps must not be active. Starting an empty set does nothing.
 func (ps *Persistents) StartAll() error {
 	if ps == nil {
-		return nilHandle("MPI_Startall", ErrRequest, "persistent request set")
+		return nilSet("MPI_Startall", "persistent request set")
 	}
 	if ps.active {
 		return invalid("MPI_Startall", ErrRequest, "the set's round is still active: WaitAll first")
@@ -121,7 +121,7 @@ func (ps *Persistents) StartAll() error {
 // (MPI_ERR_PENDING), for another WaitAll to complete.
 func (ps *Persistents) WaitAll() error {
 	if ps == nil {
-		return nilHandle("MPI_Waitall", ErrRequest, "persistent request set")
+		return nilSet("MPI_Waitall", "persistent request set")
 	}
 	if !ps.active {
 		return nil
@@ -153,7 +153,7 @@ func (ps *Persistents) pending() bool {
 // them up) as the last WaitAll left it.
 func (ps *Persistents) Status(i int) Status {
 	if ps == nil {
-		return Status{Source: Undefined, Tag: Undefined, Err: nilHandle("MPI_Waitall", ErrRequest, "persistent request set")}
+		return Status{Source: Undefined, Tag: Undefined, Err: nilSet("MPI_Waitall", "persistent request set")}
 	}
 	return ps.status(i)
 }

@@ -162,7 +162,7 @@ func (*noCopy) Unlock() {}
 // until the WaitAll that completes them.
 func add[T Type](op string, rs *Requests, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
 	if rs == nil {
-		return 0, nil, nilHandle(op, ErrRequest, "request set")
+		return 0, nil, nilSet(op, "request set")
 	}
 	return addTo(op, &rs.batch, c, buf, peer, tag)
 }
@@ -210,7 +210,7 @@ func AddIrecv[T Type](rs *Requests, c *Comm, buf []T, source, tag int) error {
 // rs, pinned, for another WaitAll.
 func (rs *Requests) WaitAll() error {
 	if rs == nil {
-		return nilHandle("MPI_Waitall", ErrRequest, "request set")
+		return nilSet("MPI_Waitall", "request set")
 	}
 	if err := ready("MPI_Waitall"); err != nil {
 		return err
@@ -232,7 +232,7 @@ func (rs *Requests) WaitAll() error {
 // started them) as the last WaitAll left it.
 func (rs *Requests) Status(i int) Status {
 	if rs == nil {
-		return Status{Source: Undefined, Tag: Undefined, Err: nilHandle("MPI_Waitall", ErrRequest, "request set")}
+		return Status{Source: Undefined, Tag: Undefined, Err: nilSet("MPI_Waitall", "request set")}
 	}
 	return rs.status(i)
 }
