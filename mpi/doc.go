@@ -434,6 +434,19 @@
 // of one as the two crossings (runtime.cgocall, entersyscall, exitsyscall:
 // over half the samples), MPI (6%) and this package's code (6%).
 //
+// mpidemo bw and mpi_bench bw are separate jobs, and on a VM whose CPUs
+// move on the host, separate jobs meet different placements: the Go/C ratio of
+// one pattern swung from 0.47 to 1.53 between runs minutes apart.
+// BenchmarkBandwidthSameRanks runs both loops in the same two rank
+// processes instead, block by block in turns (Go C, C Go, ...): the Go loop
+// through this package's API, the C loop plain C calling MPI directly
+// (internal/cloop, one cgo call a block). Adjacent blocks meet the same
+// placement, so the median of the pairs' ratios says what Go costs; the
+// receiver checks each block's data. Figures of a loaded machine are in
+// README:
+//
+//	go test -run '^$' -bench BandwidthSameRanks -benchtime 1x ./mpi
+//
 // Isend + Wait cannot come down to one crossing per call without another
 // API. Isend returns a *Request, which must stay valid, and inert, after
 // Wait (a second Wait returns at once), so each Isend allocates it (64

@@ -26,6 +26,7 @@ var children = map[string]func([]string) error{
 	"procnull":   childProcNull,
 	"unfinished": childUnfinished,
 	"finalized":  childFinalized,
+	"bwsame":     childBandwidthSameRanks,
 }
 
 func TestMain(m *testing.M) {

@@ -1,0 +1,6 @@
+//go:build mpich
+
+package cloop
+
+// #cgo pkg-config: mpich
+import "C"
