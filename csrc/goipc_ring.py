@@ -75,7 +75,7 @@ class Ring:
             raise RingError(err, "pthread_mutex_init")
         struct.pack_into("=IIQ", mem, 8, HEADER, LOCK_SIZE, capacity)
         struct.pack_into("=I", mem, 4, VERSION)
-        struct.pack_into("=I", mem, 0, MAGIC)  # last (x86-64 stores are ordered)
+        r._store(ctypes.c_uint32, 0, MAGIC)  # last (x86-64 stores are ordered)
         return cls.attach(mem)
 
     @classmethod
@@ -99,6 +99,13 @@ class Ring:
         """The mark word of a record (or pad marker) at position pos."""
         return (pos // self.capacity + 1) & 0xFFFFFFFF
 
+    def _store(self, ctype, off, value):
+        """Stores value at off in one aligned store, as the atomic rules ask.
+        Not struct.pack_into: it zeroes the bytes before it writes them, so a
+        peer killed in between left tail 0, and a look from outside the lock
+        could see 0 in any word."""
+        ctype.from_buffer(self.mem, off).value = value
+
     def _u32(self, off):
         return struct.unpack_from("=I", self.mem, off)[0]
 
@@ -116,7 +123,7 @@ class Ring:
         return died
 
     def _bump(self):
-        struct.pack_into("=I", self.mem, OFF_SEQ, (self._u32(OFF_SEQ) + 1) & 0xFFFFFFFF)
+        self._store(ctypes.c_uint32, OFF_SEQ, (self._u32(OFF_SEQ) + 1) & 0xFFFFFFFF)
 
     def _unlock(self, changed, died):
         if changed:
@@ -153,12 +160,13 @@ class Ring:
             self._unlock(False, died)
             return False
         if pad:
-            struct.pack_into("=II", self.mem, HEADER + off, PAD, self._mark(tail))
+            self._store(ctypes.c_uint32, HEADER + off, PAD)
+            self._store(ctypes.c_uint32, HEADER + off + 4, self._mark(tail))
             off = 0
-        struct.pack_into("=I", self.mem, HEADER + off, len(msg))
+        self._store(ctypes.c_uint32, HEADER + off, len(msg))
         self.mem[HEADER + off + 8:HEADER + off + 8 + len(msg)] = msg
-        struct.pack_into("=I", self.mem, HEADER + off + 4, self._mark(tail + pad))  # before tail
-        struct.pack_into("=Q", self.mem, OFF_TAIL, tail + pad + need)
+        self._store(ctypes.c_uint32, HEADER + off + 4, self._mark(tail + pad))  # before tail
+        self._store(ctypes.c_uint64, OFF_TAIL, tail + pad + need)
         self._unlock(True, died)
         return True
 
@@ -182,7 +190,7 @@ class Ring:
             self._unlock(False, died)
             raise RingError(EBADMSG, "corrupt ring: a record of %d bytes at position %d" % (n, head))
         msg = bytes(self.mem[HEADER + off + 8:HEADER + off + 8 + n])
-        struct.pack_into("=Q", self.mem, OFF_HEAD, head + skip + record_size(n))
+        self._store(ctypes.c_uint64, OFF_HEAD, head + skip + record_size(n))
         self._unlock(True, died)
         return msg
 
@@ -192,14 +200,14 @@ class Ring:
         s = self._u32(OFF_SEQ)
         asleep = s == seen
         if asleep:
-            struct.pack_into("=I", self.mem, OFF_SLEEPERS, self._u32(OFF_SLEEPERS) + 1)
+            self._store(ctypes.c_uint32, OFF_SLEEPERS, self._u32(OFF_SLEEPERS) + 1)
         self._unlock(False, died)
         if not asleep:
             return
         ts = Timespec(int(timeout), int(timeout % 1 * 1e9))
         _libc.syscall(SYS_FUTEX, self.seq_addr, FUTEX_WAIT, s, ctypes.byref(ts), None, 0)
         died = self._lock()
-        struct.pack_into("=I", self.mem, OFF_SLEEPERS, self._u32(OFF_SLEEPERS) - 1)
+        self._store(ctypes.c_uint32, OFF_SLEEPERS, self._u32(OFF_SLEEPERS) - 1)
         self._unlock(False, died)
 
     def send(self, msg, timeout=None):
