@@ -102,8 +102,11 @@ func main() {
 		}
 		echo := exec.Command(os.Args[0], "echo", mode)
 		echo.Stderr = os.Stderr
-		echo.Start()
-		time.Sleep(100 * time.Millisecond)
+		// No wait for the echo to start: the queues exist, and the 200
+		// untimed round trips below wait for it.
+		if err := echo.Start(); err != nil {
+			panic(err)
+		}
 		if os.Getenv("PIPE_WAITER") != "" { // a goroutine parked on the poller, as testutil.Start's reader is
 			r, _, _ := os.Pipe()
 			go func() { var b [1]byte; r.Read(b[:]) }()
