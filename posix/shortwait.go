@@ -79,9 +79,9 @@ var (
 )
 
 // oneCPU reports whether the calling thread may run on one CPU only, as
-// sched_getaffinity said within the last affinityEvery. A spin cannot help
-// there, since the peer runs only when this thread lets go of the CPU, if
-// it shares it; it may also have one of its own (see run).
+// sched_getaffinity said within the last affinityEvery. A peer that shares
+// that CPU runs only when this thread lets go of it (see yieldsFirst); the
+// peer may also have a CPU of its own.
 func oneCPU() bool {
 	if now := int64(time.Since(epoch)); now >= affinityDue.Load() {
 		affinityDue.Store(now + int64(affinityEvery))

@@ -25,9 +25,9 @@ import (
 // count alone (every 64th call, as Tick did before) cost a slow round trip
 // each time, as runtime.Gosched wakes an idle thread (runtime.startm) that
 // takes the CPU from the peer: with round trips of 5-10us that was one in
-// 32, the whole of the System V and POSIX queues' p95-p99. By time it is one
-// in several hundred, and still well inside the 10ms after which sysmon takes
-// a P whose goroutine never passed through the scheduler.
+// 32, where the System V queue's p95 sat. By time it is one in some 250, and
+// still well inside the 10ms after which sysmon takes a P whose goroutine
+// never passed through the scheduler.
 func Tick() {
 	if CallDue() {
 		AfterLongCall()
