@@ -204,8 +204,10 @@ func (q *MessageQueue) run(c *call, op string) error {
 // about to answer, and on a shared CPU it cannot before this thread lets go;
 // a try before then is a system call that fails (and the spin's first
 // sched_yield comes next anyway). A peer on another CPU costs the yield, a
-// system call that returns at once. With other calls waiting, a message
-// would wake one of those: see the spin's condition below.
+// system call that returns at once, and so does a message already queued: a
+// receiver that drains a queue on one CPU makes a sched_yield per message.
+// With other calls waiting, a message would wake one of those: see the
+// spin's condition below.
 func (q *MessageQueue) yieldsFirst(c *call) bool {
 	return c.l == &q.recv && c.l.waiting.Load() == 0 && oneCPU()
 }
