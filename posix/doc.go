@@ -219,7 +219,7 @@
 // CPU each the yield returns at once (nothing else waits for the CPU); Go's
 // median was 4.3 and 5.4 us after (the two sets) against 5.5 and 4.7 before
 // at 8 B, and 7.8 and 12.5 against 12.3 and 8.5 at 4 KiB: within the noise of
-// that placement, which a system call more per message would not exceed. The 1.15x is still not reached
+// that placement. The 1.15x is still not reached
 // on one CPU, and the p99 moved within its noise (1.61 and 1.64 against
 // 1.94 and 2.59).
 // Tried and not kept, blocking at once on one CPU, alternated with the
