@@ -104,8 +104,9 @@
 // a parked goroutine can be woken. BenchmarkPingPong measures the effect
 // beside C that blocks at once and C that spins the same way.
 //
-// Every 64th call of a process (Send, Receive, Semaphore.Wait and Post)
-// yields to the scheduler (runtime.Gosched), as package sysv's calls do: a
+// The calls of a process (Send, Receive, Semaphore.Wait and Post) yield to
+// the scheduler (runtime.Gosched) at most every 2ms, the clock read every
+// 64th call, as package sysv's calls do: a
 // goroutine whose calls all succeed while spinning never passes through the
 // scheduler otherwise, and once it has run 10ms so, the runtime's monitor
 // takes its P away at every pass (see "Performance").

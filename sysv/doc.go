@@ -61,9 +61,10 @@
 // nothing; calls still blocked after about 0.1s (one that /proc showed in
 // another system call) are ended by interrupting every thread of the process
 // that is in a system call, which cgo code elsewhere that does not retry EINTR
-// could see once. Every
-// 64th call yields to the scheduler, so that a goroutine looping on these calls
-// keeps its thread instead of being handed between threads by the runtime.
+// could see once. The
+// calls yield to the scheduler at most every 2ms (the clock read every 64th
+// call), so that a goroutine looping on these calls keeps its thread instead
+// of being handed between threads by the runtime.
 //
 // All methods are safe for concurrent use. Send, Receive and Op allocate
 // nothing: messages travel through a buffer on the C stack (malloc above 64
