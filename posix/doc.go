@@ -102,7 +102,10 @@
 // goroutine whose turn comes next spins so in its turn, before it waits on the
 // poller. In a request and reply exchange the answer usually comes sooner than
 // a parked goroutine can be woken. BenchmarkPingPong measures the effect
-// beside C that blocks at once and C that spins the same way.
+// beside C that blocks at once and C that spins the same way. In a process
+// that may run on one CPU only, a queue Receive that no other call waits with
+// yields that CPU once before its first try, so that a peer sharing it
+// answers first (see "Performance").
 //
 // The calls of a process (Send, Receive, Semaphore.Wait and Post) yield to
 // the scheduler (runtime.Gosched) at most every 2ms, the clock read every
