@@ -14,6 +14,7 @@ import (
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/posix"
 	"github.com/goipc/ipc/ring"
+	"github.com/goipc/ipc/ring/internal/cloop"
 )
 
 // spinFor is how long a spinning waiter spins in the benchmarks, Go and C:
@@ -317,5 +318,76 @@ func benchOneRing(b *testing.B, calls func(r *ring.Ring, msg, buf []byte) error)
 		if err := calls(r, msg, buf); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkGoOverC times, in one process and on one ring, n sends of 8
+// bytes each followed by the receive that takes it back: in Go, and in C
+// (ring/internal/cloop over csrc/goipc_ring.h, the whole loop in one cgo
+// call), taking turns, beside n empty cgo calls. "try" uses TrySend and
+// TryReceive, "spin" Send and Receive with a spin (they never wait: the
+// message is always there). It reports nanoseconds per pair of calls in
+// each language, per empty crossing, and go-added-ns, what Go adds to each
+// call over C ((go - c) / 2), of which a crossing is cgo-ns:
+//
+//	go test -run '^$' -bench GoOverC -benchtime 2000000x ./ring/
+func BenchmarkGoOverC(b *testing.B) {
+	const size = 8
+	for _, kind := range []string{"try", "spin"} {
+		b.Run(kind, func(b *testing.B) {
+			r, err := ring.New(&ring.Options{Spin: spinFor})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			ctx := context.Background()
+			msg, buf := make([]byte, size), make([]byte, 64)
+			pair := func() error {
+				if err := r.TrySend(msg); err != nil {
+					return err
+				}
+				_, err := r.TryReceive(buf)
+				return err
+			}
+			cLoop := func(n int) (time.Duration, error) { return cloop.TrySendReceive(r.File(), size, n) }
+			if kind == "spin" {
+				pair = func() error {
+					if err := r.Send(ctx, msg); err != nil {
+						return err
+					}
+					_, err := r.Receive(ctx, buf)
+					return err
+				}
+				cLoop = func(n int) (time.Duration, error) { return cloop.SendReceive(r.File(), size, n, spinFor) }
+			}
+			var goTime, cTime, cgoTime time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			testutil.Turns(b.N, turns, func(n int) {
+				start := time.Now()
+				for range n {
+					if err := pair(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				goTime += time.Since(start)
+				d, err := cLoop(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cTime += d
+				start = time.Now()
+				for range n {
+					cloop.Empty()
+				}
+				cgoTime += time.Since(start)
+			})
+			b.StopTimer()
+			per := func(d time.Duration) float64 { return float64(d) / float64(b.N) }
+			b.ReportMetric(per(goTime), "go-ns/pair")
+			b.ReportMetric(per(cTime), "c-ns/pair")
+			b.ReportMetric(per(cgoTime), "cgo-ns")
+			b.ReportMetric((per(goTime)-per(cTime))/2, "go-added-ns")
+		})
 	}
 }
