@@ -67,13 +67,10 @@ static const struct timespec r_past;
 // again.
 static int r_try(unsigned char *b) { return pthread_mutex_clocklock(R_LOCK(b), CLOCK_MONOTONIC, &r_past); }
 
-// r_lock takes the ring's lock, watching it a while when it is taken (a
-// robust mutex sleeps in the kernel as soon as it finds itself taken, and
-// holders hold it for a copy). It sleeps in slices of 100ms, each ending
-// with a new look at the lock: a thread asleep on the futex of a ring that
-// another process truncates would never be woken (see fault.go), and its
-// next look fails.
-static int r_lock(unsigned char *b, int *died) {
+// r_spin_lock takes the ring's lock if it is free or freed while it
+// watches it a while (a robust mutex sleeps in the kernel as soon as it
+// finds itself taken, and holders hold it for a copy): ETIMEDOUT if not.
+static int r_spin_lock(unsigned char *b) {
 	pthread_mutex_t *m = R_LOCK(b);
 	int err = r_try(b);
 	for (int i = 0; err == ETIMEDOUT && i < 1000; i++) {
@@ -81,6 +78,16 @@ static int r_lock(unsigned char *b, int *died) {
 		if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0)
 			err = r_try(b);
 	}
+	return err;
+}
+
+// r_lock takes the ring's lock, watching it a while first (r_spin_lock),
+// then sleeping in slices of 100ms, each ending with a new look at the
+// lock: a thread asleep on the futex of a ring that another process
+// truncates would never be woken (see fault.go), and its next look fails.
+static int r_lock(unsigned char *b, int *died) {
+	pthread_mutex_t *m = R_LOCK(b);
+	int err = r_spin_lock(b);
 	while (err == ETIMEDOUT) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
@@ -123,7 +130,8 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 
 // r_enter takes the lock for a send (need bytes) or a receive (need 0). With
 // looks 0 it takes it at once, waiting for a holder; with looks -1 only if
-// it is free (EAGAIN if not), without a look at the ring. Otherwise it watches the
+// it is free or freed within r_spin_lock's watch, never asleep in the kernel
+// (EBUSY if not), without a look at the ring. Otherwise it watches the
 // ring up to looks times, a pause apart, and takes the lock as soon as the
 // call looks ready; it never waits for the lock, so that a spinning thread
 // never sleeps in the kernel: EAGAIN when it did not take it.
@@ -141,8 +149,8 @@ static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int
 	if (looks == 0)
 		return r_lock(b, died);
 	if (looks < 0) {
-		int err = r_try(b);
-		return err == ETIMEDOUT ? EAGAIN : r_locked(b, err, died);
+		int err = r_spin_lock(b);
+		return err == ETIMEDOUT ? EBUSY : r_locked(b, err, died);
 	}
 	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
 	int ready = r_ready_at(cap, head, tail, need);
@@ -180,8 +188,9 @@ static uint32_t r_unlock(unsigned char *b, int changed) {
 
 // ring_send appends the message of len bytes at msg, taking the lock as
 // r_enter does for looks: 0, EAGAIN when it does not fit now (with *seq
-// what r_unlock returned, when it took the lock), EBADMSG when head and
-// tail are corrupt, or the lock's error.
+// what r_unlock returned, when it took the lock), EBUSY when it did not
+// take the lock with looks -1, EBADMSG when head and tail are corrupt, or
+// the lock's error.
 static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, uint32_t len, int looks, uint32_t *seq) {
 	uint64_t need = r_record_size(len);
 	int died, err = r_enter(b, cap, need, looks, &died);
@@ -252,11 +261,11 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 }
 
 // ring_send_receive is ring_send on the ring at sb with looks -1 (the lock
-// only if it is free: no wait, hence no turn on the sender's local mutex)
+// only if it is free soon: no sleep, hence no turn on the sender's local mutex)
 // and then, if the message went, ring_receive on the ring at rb with looks
 // (> 0: spinning; 0 skips the receive, which then fails with EAGAIN):
 // MPI_Sendrecv's two halves in one crossing from Go. It returns the send's
-// result (EAGAIN: not sent, the lock being taken or the ring full) and sets
+// result (EBUSY: not sent, the lock being taken; EAGAIN: the ring full) and sets
 // *recv_err to the receive's, which it leaves alone when the send failed.
 // msg is copied before anything is written to buf: they may overlap.
 static int ring_send_receive(unsigned char *sb, uint64_t scap, const unsigned char *msg, uint32_t mlen,
