@@ -148,8 +148,10 @@ func echoPeer(b *testing.B, size int, opts *ring.Options, peer *exec.Cmd, sendRe
 // child that takes them as fast as it can: through a ring to a Go child
 // ("go"), two C processes through a ring ("c", ring_peer throughput), and
 // through a POSIX queue of the system's largest capacity to a Go child
-// ("mq-go"). It reports messages per second for each and the ratios; ns/op
-// is go's time per message:
+// ("mq-go"). The ring's peers, Go and C, spin for spinFor before they sleep
+// and run pinned to a CPU each; the queue's are left where the scheduler
+// puts them, as in the sleeping round trip. It reports messages per second
+// for each and the ratios; ns/op is go's time per message:
 //
 //	go test -run '^$' -bench Throughput -benchtime 200000x ./ring/
 func BenchmarkThroughput64B(b *testing.B) {
@@ -163,7 +165,7 @@ func BenchmarkThroughput64B(b *testing.B) {
 	b.ResetTimer()
 	b.StopTimer()
 	testutil.Turns(b.N, turns, func(n int) {
-		r, err := ring.New(&ring.Options{Capacity: 64 << 10})
+		r, err := ring.New(&ring.Options{Capacity: 64 << 10, Spin: spinFor})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -202,14 +204,25 @@ func BenchmarkThroughput64B(b *testing.B) {
 
 // drain starts a Go child that takes n messages from the ring inherited as
 // descriptor 3 (file) or from the POSIX queue named queue, and returns how
-// long send, called n times, took until the child had them all.
+// long send, called n times, took until the child had them all. Through a
+// ring, this goroutine sends pinned to the first CPU and the child takes
+// pinned to the second, as ring_peer throughput does.
 func drain(b *testing.B, file *os.File, queue string, n int, send func() error) time.Duration {
-	cmd := testutil.Child("drain", queue, strconv.Itoa(n))
+	cmd := testutil.Child("drain", queue, strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10))
 	if file != nil {
 		cmd.ExtraFiles = []*os.File{file}
 	}
 	p := testutil.Start(b, cmd)
 	p.Expect("ready")
+	if file != nil {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		unpin, err := testutil.PinThread(0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer unpin()
+	}
 	start := time.Now()
 	for range n {
 		if err := send(); err != nil {
@@ -222,20 +235,28 @@ func drain(b *testing.B, file *os.File, queue string, n int, send func() error) 
 	return d
 }
 
-// childDrain is drain's child: args QUEUE N (QUEUE empty: the ring on
-// descriptor 3).
+// childDrain is drain's child: args QUEUE N SPIN_NS (QUEUE empty: the ring
+// on descriptor 3, which it waits on spinning SPIN_NS, pinned).
 func childDrain(args []string) error {
 	n, err := strconv.Atoi(args[1])
 	if err != nil {
 		return err
 	}
+	spin, err := strconv.ParseInt(args[2], 10, 64)
+	if err != nil {
+		return err
+	}
 	receive := func(buf []byte) error { return nil }
 	if args[0] == "" {
-		r, err := ring.FromFile(os.NewFile(3, "ring"), nil)
+		r, err := ring.FromFile(os.NewFile(3, "ring"), &ring.Options{Spin: spinOf(spin)})
 		if err != nil {
 			return err
 		}
 		defer r.Close()
+		runtime.LockOSThread()
+		if _, err := testutil.PinThread(1); err != nil {
+			return err
+		}
 		receive = func(buf []byte) error { _, err := r.Receive(context.Background(), buf); return err }
 	} else {
 		q, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.ReadOnly})
