@@ -1,0 +1,89 @@
+package ring_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/testutil"
+	"github.com/goipc/ipc/ring"
+	"github.com/goipc/ipc/shmsync"
+)
+
+// TestSpinOnTakenLockStaysInUserSpace: a receiver that spins on a ring
+// with a message in it while another holds the lock tries the lock again
+// and again without entering the kernel: glibc would set FUTEX_WAITERS, the
+// high bit of the lock word (the mutex's first), for a try that waited
+// there, even with a deadline already past, and the holder's unlock would
+// enter the kernel too, to wake no one (a syscall on each side for every
+// collision of two processes streaming through one ring).
+func TestSpinOnTakenLockStaysInUserSpace(t *testing.T) {
+	r := newRing(t, 256)
+	if err := r.TrySend([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	rx, err := ring.Open(r.Name(), &ring.Options{Spin: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	mem := rawRing(t, r.Name())
+	lockWord := (*atomic.Uint32)(unsafe.Pointer(&mem[88]))
+	lock, err := shmsync.MutexAt(mem[88:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock() // on failure, before rx.Close, which waits for the receiver
+	tid, got := make(chan int, 1), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- unix.Gettid()
+		buf := make([]byte, 16)
+		n, err := rx.Receive(context.Background(), buf)
+		if err == nil && string(buf[:n]) != "x" {
+			err = fmt.Errorf("received %q, want %q", buf[:n], "x")
+		}
+		got <- err
+	}()
+	// Each of the receiver's looks tries the lock: once it has spun a
+	// while in user space, it has tried it thousands of times.
+	stat := fmt.Sprintf("/proc/self/task/%d/stat", testutil.Recv(t, tid))
+	testutil.WaitUntil(t, func() bool { return userTicks(t, stat) >= 10 }, "the receiver spinning for 10 ticks of user time")
+	if w := lockWord.Load(); w&(1<<31) != 0 {
+		t.Errorf("lock word %#x: a spinning receiver waited for the lock in the kernel", w)
+	}
+	if err := lock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := testutil.Recv(t, got); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// userTicks is the user time of the thread whose /proc stat file is stat,
+// in clock ticks (utime, the 14th field: the 12th after the command's ")").
+func userTicks(t *testing.T, stat string) int {
+	b, err := os.ReadFile(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	n, err := strconv.Atoi(fields[11])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
