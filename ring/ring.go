@@ -63,7 +63,7 @@ type Ring struct {
 	drained chan struct{} // closed when the last call in flight after Close returns
 	drain   sync.Once
 	full    atomic.Bool   // the last send that took the lock found the ring full: a hint
-	next    atomic.Uint64 // head as the last receive that took the lock left it: a hint
+	next    uint64        // head as the last receive that took the lock left it, stored by the shim: a hint
 	done    chan struct{} // closed by Close: wakes local waiters
 	waits   waitSet
 }
@@ -470,12 +470,10 @@ func (r *Ring) sendFirst(msg []byte, from *Ring, buf []byte) (n int, sent, recei
 	if from.isClosed() || from.guard.faulted() {
 		looks = 0 // Receive says why
 	}
-	next := from.next.Load()
-	n, _, se, re := ringSendReceive(r.base, r.capacity, msg, from.base, from.capacity, from.MaxMessage(), buf, looks, &next)
+	n, _, se, re := ringSendReceive(r.base, r.capacity, msg, from.base, from.capacity, from.MaxMessage(), buf, looks, &from.next)
 	if sent, err = r.sendResult(se); !sent || looks == 0 {
 		return 0, sent, false, nil, err
 	}
-	from.next.Store(next)
 	n, received, recvErr = from.receiveResult(n, re, len(buf))
 	return n, true, received, recvErr, nil
 }
@@ -690,20 +688,18 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uin
 		// (see the shim's r_try); else head and tail, seq first, so that any
 		// change after the look moves it from seen. Positions off the grid go
 		// on, to fail under the lock.
-		if !r.marked(r.next.Load()) {
+		if !r.marked(atomic.LoadUint64(&r.next)) {
 			if seen = h.seq.Load(); h.head.Load() == h.tail.Load() && h.head.Load()%recordAlign == 0 {
 				return 0, false, seen, nil
 			}
 		}
 	}
-	next := r.next.Load()
-	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, firstLooks(looks), &next)
+	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, firstLooks(looks), &r.next)
 	if e == syscall.EBUSY && looks == 0 {
 		r.local.Lock()
-		n, seen, e = ringReceive(r.base, r.capacity, r.MaxMessage(), buf, 0, &next)
+		n, seen, e = ringReceive(r.base, r.capacity, r.MaxMessage(), buf, 0, &r.next)
 		r.local.Unlock()
 	}
-	r.next.Store(next)
 	n, received, err = r.receiveResult(n, e, len(buf))
 	return n, received, seen, err
 }

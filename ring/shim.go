@@ -235,8 +235,8 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 // when the ring is empty (*seq as ring_send sets it), EMSGSIZE when the
 // message is longer than size (it stays), EBADMSG for corrupt positions
 // (*len 0) or a record out of bounds (longer than max or past tail), or the
-// lock's error. When it took the lock of a sane ring, *next is head as it
-// left it.
+// lock's error. When it took the lock of a sane ring, it stores head as it
+// left it in *next (atomically: a hint that Go reads without the lock).
 static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks, uint32_t *seq, uint64_t *next) {
 	int died, err = r_enter(b, cap, 0, looks, &died);
 	if (err)
@@ -247,10 +247,10 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		*len = 0;
 		if (!r_sane(cap, head, tail))
 			return EBADMSG;
-		*next = head;
+		__atomic_store_n(next, head, __ATOMIC_RELAXED);
 		return EAGAIN;
 	}
-	*next = head;
+	__atomic_store_n(next, head, __ATOMIC_RELAXED);
 	uint64_t off = head % cap, skip = 0;
 	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
 	if (l == R_PAD) {
@@ -268,8 +268,9 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		return EMSGSIZE;
 	}
 	memcpy(buf, R_DATA(b) + off + 8, l);
-	*next = head + skip + r_record_size(l);
-	__atomic_store_n(R_HEAD(b), *next, __ATOMIC_RELEASE);
+	head += skip + r_record_size(l);
+	__atomic_store_n(next, head, __ATOMIC_RELAXED);
+	__atomic_store_n(R_HEAD(b), head, __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
 }
@@ -300,7 +301,10 @@ import (
 )
 
 // The 1:1 calls into the shim; each returns its result as an Errno (0 when
-// it succeeded). msg and buf are only borrowed for the call. They go as
+// it succeeded). msg, buf and next are only borrowed for the call; the
+// shim stores into next atomically, for readers that load it with
+// atomic.LoadUint64 (a store in Go would be one more locked instruction
+// per receive). They go as
 // *C.uchar, not unsafe.Pointer: cgo then knows they hold no Go pointers and
 // skips the pointer check it makes on every call.
 
@@ -313,10 +317,8 @@ func ringSend(base unsafe.Pointer, capacity uint64, msg []byte, looks int) (seq 
 
 func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int, next *uint64) (n int, seq uint32, e syscall.Errno) {
 	var length, s C.uint32_t
-	nx := C.uint64_t(*next)
 	e = syscall.Errno(C.ring_receive((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max),
-		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s, &nx))
-	*next = uint64(nx)
+		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s, (*C.uint64_t)(next)))
 	return int(length), uint32(s), e
 }
 
@@ -325,12 +327,10 @@ func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, look
 func ringSendReceive(to unsafe.Pointer, toCapacity uint64, msg []byte, from unsafe.Pointer, fromCapacity uint64, max int,
 	buf []byte, looks int, next *uint64) (n int, seq uint32, send, recv syscall.Errno) {
 	var length, s C.uint32_t
-	nx := C.uint64_t(*next)
 	re := C.int(syscall.EAGAIN)
 	send = syscall.Errno(C.ring_send_receive((*C.uchar)(to), C.uint64_t(toCapacity), cBytes(msg), C.uint32_t(len(msg)),
 		(*C.uchar)(from), C.uint64_t(fromCapacity), C.uint32_t(max), cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length,
-		C.int(looks), &s, &nx, &re))
-	*next = uint64(nx)
+		C.int(looks), &s, (*C.uint64_t)(next), &re))
 	return int(length), uint32(s), send, syscall.Errno(re)
 }
 
