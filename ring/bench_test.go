@@ -71,13 +71,7 @@ func benchRoundTrip(b *testing.B, mode string, size int) {
 	// timed, since the C programs started meanwhile would inherit the mask.
 	timeTrips := func(n int, trip func() error) []time.Duration {
 		if mode == "spin" {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			unpin, err := testutil.PinThread(0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer unpin()
+			defer pinFirstCPU(b)()
 		}
 		return testutil.TimeTrips(b, warmup, n, trip)
 	}
@@ -215,13 +209,7 @@ func drain(b *testing.B, file *os.File, queue string, n int, send func() error) 
 	p := testutil.Start(b, cmd)
 	p.Expect("ready")
 	if file != nil {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		unpin, err := testutil.PinThread(0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer unpin()
+		defer pinFirstCPU(b)()
 	}
 	start := time.Now()
 	for range n {
@@ -233,6 +221,22 @@ func drain(b *testing.B, file *os.File, queue string, n int, send func() error) 
 	d := time.Since(start)
 	p.MustSucceed()
 	return d
+}
+
+// pinFirstCPU locks the calling goroutine to its thread and pins the
+// thread to the first CPU, as the C baselines pin their first process,
+// until the function it returns runs.
+func pinFirstCPU(b *testing.B) (unpin func()) {
+	runtime.LockOSThread()
+	restore, err := testutil.PinThread(0)
+	if err != nil {
+		runtime.UnlockOSThread()
+		b.Fatal(err)
+	}
+	return func() {
+		restore()
+		runtime.UnlockOSThread()
+	}
 }
 
 // childDrain is drain's child: args QUEUE N SPIN_NS (QUEUE empty: the ring

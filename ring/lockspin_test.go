@@ -38,13 +38,7 @@ func TestSpinOnTakenLockStaysInUserSpace(t *testing.T) {
 	defer rx.Close()
 	mem := rawRing(t, r.Name())
 	lockWord := (*atomic.Uint32)(unsafe.Pointer(&mem[88]))
-	lock, err := shmsync.MutexAt(mem[88:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lock.Lock(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	lock := lockRing(t, mem)
 	defer lock.Unlock() // on failure, before rx.Close, which waits for the receiver
 	tid, got := make(chan int, 1), make(chan error, 1)
 	go func() {
@@ -71,6 +65,20 @@ func TestSpinOnTakenLockStaysInUserSpace(t *testing.T) {
 	if err := testutil.Recv(t, got); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// lockRing takes the lock of the ring mapped at mem, as another process
+// would, and returns it, held.
+func lockRing(t *testing.T, mem []byte) *shmsync.Mutex {
+	t.Helper()
+	lock, err := shmsync.MutexAt(mem[88:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return lock
 }
 
 // userTicks is the user time of the thread whose /proc stat file is stat,

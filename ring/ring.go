@@ -337,31 +337,25 @@ func (r *Ring) File() *os.File {
 // Send appends msg to the ring, waiting while the ring is too full, until
 // ctx is done or the ring is closed. It fails at once, with an error
 // matching syscall.EINVAL, for a message longer than MaxMessage.
-func (r *Ring) Send(ctx context.Context, msg []byte) error {
-	const op = "ring send"
-	if err := r.enter(op); err != nil {
-		return err
-	}
-	var err error
-	if len(msg) > r.MaxMessage() {
-		err = r.tooLong(len(msg))
-	} else {
-		err = r.wait(ctx, &attempt{msg: msg})
-	}
-	return r.exit(op, err)
-}
+func (r *Ring) Send(ctx context.Context, msg []byte) error { return r.send(ctx, msg, true) }
 
 // TrySend appends msg if it fits now; otherwise it fails with an error
 // matching syscall.EAGAIN.
-func (r *Ring) TrySend(msg []byte) error {
+func (r *Ring) TrySend(msg []byte) error { return r.send(context.Background(), msg, false) }
+
+// send is Send, or TrySend when it must not wait.
+func (r *Ring) send(ctx context.Context, msg []byte, wait bool) error {
 	const op = "ring send"
 	if err := r.enter(op); err != nil {
 		return err
 	}
 	var err error
-	if len(msg) > r.MaxMessage() {
+	switch {
+	case len(msg) > r.MaxMessage():
 		err = r.tooLong(len(msg))
-	} else {
+	case wait:
+		err = r.wait(ctx, &attempt{msg: msg})
+	default:
 		var sent bool
 		sent, _, err = r.trySend(msg, 0)
 		err = again(sent, err)
