@@ -2,12 +2,14 @@ package ring_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -94,4 +96,55 @@ func userTicks(t *testing.T, stat string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestCloseDuringCalls: Close, with goroutines in every kind of call on the
+// ring, waits for the calls in the shim before it unmaps (a call that
+// touched unmapped memory would kill the process), and every call after it
+// fails with an error matching os.ErrClosed.
+func TestCloseDuringCalls(t *testing.T) {
+	r, err := ring.New(&ring.Options{Capacity: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	msg := []byte("in flight")
+	calls := map[string]func(buf []byte) error{
+		"TrySend":    func([]byte) error { return r.TrySend(msg) },
+		"TryReceive": func(buf []byte) error { _, err := r.TryReceive(buf); return err },
+		"Send":       func([]byte) error { return r.Send(ctx, msg) },
+		"Receive":    func(buf []byte) error { _, err := r.Receive(ctx, buf); return err },
+		"SendReceive": func(buf []byte) error {
+			_, err := r.SendReceive(ctx, msg, r, buf)
+			return err
+		},
+	}
+	var made atomic.Int64
+	ended := make(chan error, len(calls))
+	for name, call := range calls {
+		go func() {
+			buf := make([]byte, 64)
+			for {
+				made.Add(1)
+				err := call(buf)
+				if errors.Is(err, os.ErrClosed) {
+					ended <- nil
+					return
+				}
+				if err != nil && !errors.Is(err, syscall.EAGAIN) {
+					ended <- fmt.Errorf("%s: %w", name, err)
+					return
+				}
+			}
+		}()
+	}
+	testutil.WaitUntil(t, func() bool { return made.Load() > 10000 }, "10000 calls made")
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range calls {
+		if err := testutil.Recv(t, ended); err != nil {
+			t.Error(err)
+		}
+	}
 }
