@@ -143,9 +143,11 @@ func echoPeer(b *testing.B, size int, opts *ring.Options, peer *exec.Cmd, sendRe
 // ("go"), two C processes through a ring ("c", ring_peer throughput), and
 // through a POSIX queue of the system's largest capacity to a Go child
 // ("mq-go"). The ring's peers, Go and C, spin for spinFor before they sleep
-// and run pinned to a CPU each; the queue's are left where the scheduler
-// puts them, as in the sleeping round trip. It reports messages per second
-// for each and the ratios; ns/op is go's time per message:
+// and run pinned to a CPU each, as ring_peer's do; "go-free" is the Go pair
+// left where the scheduler puts it, as the queue's are. On a machine that
+// others load, a pinned pair waits whenever another program takes one of its
+// CPUs, and an unpinned one moves. It reports messages per second for each
+// and the ratios; ns/op is go's time per message:
 //
 //	go test -run '^$' -bench Throughput -benchtime 200000x ./ring/
 func BenchmarkThroughput64B(b *testing.B) {
@@ -159,14 +161,20 @@ func BenchmarkThroughput64B(b *testing.B) {
 	b.ResetTimer()
 	b.StopTimer()
 	testutil.Turns(b.N, turns, func(n int) {
-		r, err := ring.New(&ring.Options{Capacity: 64 << 10, Spin: spinFor})
-		if err != nil {
-			b.Fatal(err)
+		for _, pinned := range []bool{true, false} {
+			r, err := ring.New(&ring.Options{Capacity: 64 << 10, Spin: spinFor})
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := drain(b, r.File(), "", n, pinned, func() error { return r.Send(ctx, msg) })
+			r.Close()
+			if pinned {
+				goTime += d
+				rate("go", n, d)
+			} else {
+				rate("go-free", n, d)
+			}
 		}
-		d := drain(b, r.File(), "", n, func() error { return r.Send(ctx, msg) })
-		r.Close()
-		goTime += d
-		rate("go", n, d)
 
 		out, err := exec.Command(ringC, "throughput", strconv.Itoa(size), strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10)).Output()
 		if err != nil {
@@ -183,32 +191,33 @@ func BenchmarkThroughput64B(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rate("mq-go", n, drain(b, nil, q.Name(), n, func() error { return q.Send(ctx, msg, 0) }))
+		rate("mq-go", n, drain(b, nil, q.Name(), n, false, func() error { return q.Send(ctx, msg, 0) }))
 		q.Unlink()
 		q.Close()
 	})
 	b.ReportMetric(float64(goTime)/float64(b.N), "ns/op")
-	for _, name := range []string{"go", "c", "mq-go"} {
+	for _, name := range []string{"go", "go-free", "c", "mq-go"} {
 		b.ReportMetric(rates[name], name+"-msgs/s")
 	}
 	b.ReportMetric(rates["go"]/rates["c"], "go/c")
 	b.ReportMetric(rates["go"]/rates["mq-go"], "go/mq-go")
+	b.ReportMetric(rates["go-free"]/rates["mq-go"], "go-free/mq-go")
 	b.ReportMetric(rates["c"]/rates["mq-go"], "c/mq-go")
 }
 
 // drain starts a Go child that takes n messages from the ring inherited as
 // descriptor 3 (file) or from the POSIX queue named queue, and returns how
-// long send, called n times, took until the child had them all. Through a
-// ring, this goroutine sends pinned to the first CPU and the child takes
-// pinned to the second, as ring_peer throughput does.
-func drain(b *testing.B, file *os.File, queue string, n int, send func() error) time.Duration {
-	cmd := testutil.Child("drain", queue, strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10))
+// long send, called n times, took until the child had them all. Pinned,
+// this goroutine sends from the first CPU and the child takes on the
+// second, as ring_peer throughput does.
+func drain(b *testing.B, file *os.File, queue string, n int, pinned bool, send func() error) time.Duration {
+	cmd := testutil.Child("drain", queue, strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10), strconv.FormatBool(pinned))
 	if file != nil {
 		cmd.ExtraFiles = []*os.File{file}
 	}
 	p := testutil.Start(b, cmd)
 	p.Expect("ready")
-	if file != nil {
+	if pinned {
 		defer pinFirstCPU(b)()
 	}
 	start := time.Now()
@@ -239,8 +248,9 @@ func pinFirstCPU(b *testing.B) (unpin func()) {
 	}
 }
 
-// childDrain is drain's child: args QUEUE N SPIN_NS (QUEUE empty: the ring
-// on descriptor 3, which it waits on spinning SPIN_NS, pinned).
+// childDrain is drain's child: args QUEUE N SPIN_NS PINNED (QUEUE empty:
+// the ring on descriptor 3, which it waits on spinning SPIN_NS; PINNED
+// true: on the second CPU).
 func childDrain(args []string) error {
 	n, err := strconv.Atoi(args[1])
 	if err != nil {
@@ -250,6 +260,16 @@ func childDrain(args []string) error {
 	if err != nil {
 		return err
 	}
+	pinned, err := strconv.ParseBool(args[3])
+	if err != nil {
+		return err
+	}
+	if pinned {
+		runtime.LockOSThread()
+		if _, err := testutil.PinThread(1); err != nil {
+			return err
+		}
+	}
 	receive := func(buf []byte) error { return nil }
 	if args[0] == "" {
 		r, err := ring.FromFile(os.NewFile(3, "ring"), &ring.Options{Spin: spinOf(spin)})
@@ -257,10 +277,6 @@ func childDrain(args []string) error {
 			return err
 		}
 		defer r.Close()
-		runtime.LockOSThread()
-		if _, err := testutil.PinThread(1); err != nil {
-			return err
-		}
 		receive = func(buf []byte) error { _, err := r.Receive(context.Background(), buf); return err }
 	} else {
 		q, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.ReadOnly})
