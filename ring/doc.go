@@ -276,8 +276,15 @@
 // 250 ns (two crossings, two lock and unlock pairs; 120 to 150 in this
 // build). Sleeping, each message
 // costs a futex wake-up: about 8 to 9µs a round trip in Go, 6 to 7µs in C,
-// as in version 1. At 64 B, a Go sender carries 3.3 to 4.5 million messages
-// a second (version 1: 3.8 to 4.3), 11 to 15 times a POSIX queue's.
+// as in version 1. At 64 B, a Go sender carried 3.3 to 4.5 million messages
+// a second (version 1: 3.8 to 4.3), 11 to 15 times a POSIX queue's, before
+// the lock try stayed in user space. After it, taking turns with the build
+// before it four times at load average 9 to 10 (BenchmarkThroughput64B):
+// pinned as ring_peer's pair is, Go sent 0.69 to 1.48 times what C did
+// (before: 0.26 to 1.09); unpinned, 2.7 to 4.4 million a second in both
+// builds, 10 to 16 times the queue's. The spinning 8 B round trip took 1.27
+// to 1.79 times the ping-pong's (before: 1.36 to 1.82), which that load
+// cannot tell apart.
 //
 // # Lifetimes and limits
 //
