@@ -281,8 +281,8 @@
 // the lock try stayed in user space. After it, taking turns with the build
 // before it four times at load average 9 to 10 (BenchmarkThroughput64B):
 // pinned as ring_peer's pair is, Go sent 0.69 to 1.48 times what C did
-// (before: 0.26 to 1.09); unpinned, 2.7 to 4.4 million a second in both
-// builds, 10 to 16 times the queue's. The spinning 8 B round trip took 1.27
+// (before: 0.26 to 1.09); unpinned, 2.7 to 4.4 million a second
+// (before: 3.8 to 4.3), 10 to 16 times the queue's (before: 12 to 17). The spinning 8 B round trip took 1.27
 // to 1.79 times the ping-pong's (before: 1.36 to 1.82), which that load
 // cannot tell apart.
 //
