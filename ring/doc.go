@@ -213,7 +213,7 @@
 // unpinned, the two processes often share a CPU and collide less, and both
 // sent 2.3 to 5.5 million. The round trip did not change measurably.
 // Sampling head and tail every 256 sends of that probe: pinned, the 64 KiB
-// ring was less than a quarter full in 53 to 64% of the samples and full in
+// ring was less than a quarter full in 42 to 64% of the samples and full in
 // 1 to 8% (the receiver keeps up; a sender that finds it full spins in the
 // shim watching head and tail, as goipc_ring.h's watches seq); unpinned,
 // the fill was spread evenly from empty to full, the two processes taking
