@@ -219,6 +219,17 @@
 // the fill was spread evenly from empty to full, the two processes taking
 // turns on a CPU.
 //
+// Through the package's benchmarks, taking turns with the build before this
+// pass four times at load average 9 to 10: BenchmarkThroughput64B, pinned
+// as ring_peer's pair is, had Go send 0.69 to 1.48 times what C did
+// (before: 0.26 to 1.09); unpinned, 2.7 to 4.4 million messages a second
+// (before: 3.8 to 4.3), 10 to 16 times the queue's (before: 12 to 17). The
+// spinning 8 B round trip took 1.27 to 1.79 times the ping-pong's (before:
+// 1.36 to 1.82), which that load cannot tell apart. An uncontended TrySend
+// plus TryReceive (BenchmarkTrySendReceive) took 120 to 126 ns where the
+// build before took 135 to 213 (three turns each at load average 2 to 3),
+// and 270 to 600 ns where it took 205 to 470 at load 9.
+//
 // That halves a request-reply loop's crossings and its CPU time in Go
 // (BenchmarkSendReceive, one process and ring: 117 to 135 ns for
 // SendReceive, 205 ns and more for Send and Receive, on the loaded VM
@@ -279,18 +290,10 @@
 // At 4 KiB the copies dominate: C and Go take 1.9 to 2.3 times the
 // ping-pong in both versions (and 1.2 and 1.7 in one run where the
 // ping-pong took 0.4µs). An uncontended TrySend plus TryReceive costs 120 to
-// 250 ns (two crossings, two lock and unlock pairs; 120 to 150 in this
-// build). Sleeping, each message
+// 250 ns (two crossings, two lock and unlock pairs). Sleeping, each message
 // costs a futex wake-up: about 8 to 9µs a round trip in Go, 6 to 7µs in C,
-// as in version 1. At 64 B, a Go sender carried 3.3 to 4.5 million messages
-// a second (version 1: 3.8 to 4.3), 11 to 15 times a POSIX queue's, before
-// the lock try stayed in user space. After it, taking turns with the build
-// before it four times at load average 9 to 10 (BenchmarkThroughput64B):
-// pinned as ring_peer's pair is, Go sent 0.69 to 1.48 times what C did
-// (before: 0.26 to 1.09); unpinned, 2.7 to 4.4 million a second
-// (before: 3.8 to 4.3), 10 to 16 times the queue's (before: 12 to 17). The spinning 8 B round trip took 1.27
-// to 1.79 times the ping-pong's (before: 1.36 to 1.82), which that load
-// cannot tell apart.
+// as in version 1. At 64 B, a Go sender carries 3.3 to 4.5 million messages
+// a second (version 1: 3.8 to 4.3), 11 to 15 times a POSIX queue's.
 //
 // # Lifetimes and limits
 //
