@@ -95,13 +95,14 @@ static int r_spin_lock(unsigned char *b) {
 	return err;
 }
 
-// r_lock takes the ring's lock, watching it a while first (r_spin_lock),
-// then sleeping in slices of 100ms, each ending with a new look at the
-// lock: a thread asleep on the futex of a ring that another process
-// truncates would never be woken (see fault.go), and its next look fails.
+// r_lock takes the ring's lock, trying it once and then sleeping in slices
+// of 100ms, each ending with a new look at the lock: a thread asleep on the
+// futex of a ring that another process truncates would never be woken (see
+// fault.go), and its next look fails. Go calls it only after a watch of
+// the lock (looks -1) ended with the lock taken, so it does not watch again.
 static int r_lock(unsigned char *b, int *died) {
 	pthread_mutex_t *m = R_LOCK(b);
-	int err = r_spin_lock(b);
+	int err = r_try(b);
 	while (err == ETIMEDOUT) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
