@@ -186,12 +186,12 @@
 // process, in Go and in C (ring/internal/cloop over csrc/goipc_ring.h, the
 // whole loop in one cgo call), beside an empty cgo call. On the loaded VM
 // below (load average 5; go test -run '^$' -bench GoOverC -benchtime
-// 2000000x ./ring/, three runs), C took 30 to 57 ns a pair, Go 135 to 330,
-// an empty crossing 30 to 54 ns; Go added 47 to 139 ns a call, about a
+// 2000000x ./ring/, four runs), C took 32 to 45 ns a pair, Go 117 to 210,
+// an empty crossing 32 to 47 ns; Go added 41 to 83 ns a call, about a
 // crossing and a little (with the calls' Go code as it was before, an
-// RWMutex and a closed flag, closures, a sync.Mutex on every call, 55 to 59
-// ns where this build's took 49 to 53, builds taking turns, three runs
-// each). A CPU profile of the Go loop has most of it in
+// RWMutex and a closed flag, closures, a sync.Mutex on every call, 63 to
+// 138 in the try loop where this build added 41 to 57, builds taking
+// turns). A CPU profile of the Go loop has most of it in
 // runtime.cgocall and its entersyscall and exitsyscall; of the Go code
 // around the crossing, each call keeps two locked instructions (it counts
 // itself in and out of the Ring's calls in flight, for Close) and takes no
@@ -220,15 +220,17 @@
 // turns on a CPU.
 //
 // Through the package's benchmarks, taking turns with the build before this
-// pass four times at load average 9 to 10: BenchmarkThroughput64B, pinned
-// as ring_peer's pair is, had Go send 0.69 to 1.48 times what C did
-// (before: 0.26 to 1.09); unpinned, 2.7 to 4.4 million messages a second
-// (before: 3.8 to 4.3), 10 to 16 times the queue's (before: 12 to 17). The
-// spinning 8 B round trip took 1.27 to 1.79 times the ping-pong's (before:
-// 1.36 to 1.82), which that load cannot tell apart. An uncontended TrySend
-// plus TryReceive (BenchmarkTrySendReceive) took 120 to 126 ns where the
-// build before took 135 to 213 (three turns each at load average 2 to 3),
-// and 270 to 600 ns where it took 205 to 470 at load 9.
+// pass four times at load average 4.5 to 5.4 (the ping-pong at 200 to 240
+// ns): the spinning 8 B round trip took Go 331 to 371 ns (before: 351 to
+// 361), 1.44 to 1.71 times the ping-pong (before: 1.50 to 1.57), and a Go
+// client of the C echo 290 to 310 ns (before: 330 to 350), C 230 to 241 ns;
+// BenchmarkThroughput64B, pinned as ring_peer's pair is, had Go send 2.0 to
+// 4.5 million messages a second (before: 0.57 to 1.9), 0.59 to 1.42 times
+// what C did (before: 0.16 to 0.85) and 5.5 to 10.1 times the queue's
+// (before: 1.2 to 4.3); unpinned, 3.6 to 7.0 million (before: 3.3 to 5.9),
+// 9.8 to 19 times the queue's (before: 8.1 to 12.1); BenchmarkGoOverC's
+// go-added-ns 41 to 57 for TrySend and TryReceive (before: 63 to 138). At
+// load 9 to 10 the round trips of the two builds could not be told apart.
 //
 // That halves a request-reply loop's crossings and its CPU time in Go
 // (BenchmarkSendReceive, one process and ring: 117 to 135 ns for
