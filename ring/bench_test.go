@@ -14,6 +14,7 @@ import (
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/posix"
 	"github.com/goipc/ipc/ring"
+	"github.com/goipc/ipc/ring/internal/cloop"
 )
 
 // spinFor is how long a spinning waiter spins in the benchmarks, Go and C:
@@ -70,13 +71,7 @@ func benchRoundTrip(b *testing.B, mode string, size int) {
 	// timed, since the C programs started meanwhile would inherit the mask.
 	timeTrips := func(n int, trip func() error) []time.Duration {
 		if mode == "spin" {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			unpin, err := testutil.PinThread(0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer unpin()
+			defer pinFirstCPU(b)()
 		}
 		return testutil.TimeTrips(b, warmup, n, trip)
 	}
@@ -147,8 +142,12 @@ func echoPeer(b *testing.B, size int, opts *ring.Options, peer *exec.Cmd, sendRe
 // child that takes them as fast as it can: through a ring to a Go child
 // ("go"), two C processes through a ring ("c", ring_peer throughput), and
 // through a POSIX queue of the system's largest capacity to a Go child
-// ("mq-go"). It reports messages per second for each and the ratios; ns/op
-// is go's time per message:
+// ("mq-go"). The ring's peers, Go and C, spin for spinFor before they sleep
+// and run pinned to a CPU each, as ring_peer's do; "go-free" is the Go pair
+// left where the scheduler puts it, as the queue's are. On a machine that
+// others load, a pinned pair waits whenever another program takes one of its
+// CPUs, and an unpinned one moves. It reports messages per second for each
+// and the ratios; ns/op is go's time per message:
 //
 //	go test -run '^$' -bench Throughput -benchtime 200000x ./ring/
 func BenchmarkThroughput64B(b *testing.B) {
@@ -162,14 +161,20 @@ func BenchmarkThroughput64B(b *testing.B) {
 	b.ResetTimer()
 	b.StopTimer()
 	testutil.Turns(b.N, turns, func(n int) {
-		r, err := ring.New(&ring.Options{Capacity: 64 << 10})
-		if err != nil {
-			b.Fatal(err)
+		for _, pinned := range []bool{true, false} {
+			r, err := ring.New(&ring.Options{Capacity: 64 << 10, Spin: spinFor})
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := drain(b, r.File(), "", n, pinned, func() error { return r.Send(ctx, msg) })
+			r.Close()
+			if pinned {
+				goTime += d
+				rate("go", n, d)
+			} else {
+				rate("go-free", n, d)
+			}
 		}
-		d := drain(b, r.File(), "", n, func() error { return r.Send(ctx, msg) })
-		r.Close()
-		goTime += d
-		rate("go", n, d)
 
 		out, err := exec.Command(ringC, "throughput", strconv.Itoa(size), strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10)).Output()
 		if err != nil {
@@ -186,29 +191,35 @@ func BenchmarkThroughput64B(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rate("mq-go", n, drain(b, nil, q.Name(), n, func() error { return q.Send(ctx, msg, 0) }))
+		rate("mq-go", n, drain(b, nil, q.Name(), n, false, func() error { return q.Send(ctx, msg, 0) }))
 		q.Unlink()
 		q.Close()
 	})
 	b.ReportMetric(float64(goTime)/float64(b.N), "ns/op")
-	for _, name := range []string{"go", "c", "mq-go"} {
+	for _, name := range []string{"go", "go-free", "c", "mq-go"} {
 		b.ReportMetric(rates[name], name+"-msgs/s")
 	}
 	b.ReportMetric(rates["go"]/rates["c"], "go/c")
 	b.ReportMetric(rates["go"]/rates["mq-go"], "go/mq-go")
+	b.ReportMetric(rates["go-free"]/rates["mq-go"], "go-free/mq-go")
 	b.ReportMetric(rates["c"]/rates["mq-go"], "c/mq-go")
 }
 
 // drain starts a Go child that takes n messages from the ring inherited as
 // descriptor 3 (file) or from the POSIX queue named queue, and returns how
-// long send, called n times, took until the child had them all.
-func drain(b *testing.B, file *os.File, queue string, n int, send func() error) time.Duration {
-	cmd := testutil.Child("drain", queue, strconv.Itoa(n))
+// long send, called n times, took until the child had them all. Pinned,
+// this goroutine sends from the first CPU and the child takes on the
+// second, as ring_peer throughput does.
+func drain(b *testing.B, file *os.File, queue string, n int, pinned bool, send func() error) time.Duration {
+	cmd := testutil.Child("drain", queue, strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10), strconv.FormatBool(pinned))
 	if file != nil {
 		cmd.ExtraFiles = []*os.File{file}
 	}
 	p := testutil.Start(b, cmd)
 	p.Expect("ready")
+	if pinned {
+		defer pinFirstCPU(b)()
+	}
 	start := time.Now()
 	for range n {
 		if err := send(); err != nil {
@@ -221,16 +232,47 @@ func drain(b *testing.B, file *os.File, queue string, n int, send func() error) 
 	return d
 }
 
-// childDrain is drain's child: args QUEUE N (QUEUE empty: the ring on
-// descriptor 3).
+// pinFirstCPU locks the calling goroutine to its thread and pins the
+// thread to the first CPU, as the C baselines pin their first process,
+// until the function it returns runs.
+func pinFirstCPU(b *testing.B) (unpin func()) {
+	runtime.LockOSThread()
+	restore, err := testutil.PinThread(0)
+	if err != nil {
+		runtime.UnlockOSThread()
+		b.Fatal(err)
+	}
+	return func() {
+		restore()
+		runtime.UnlockOSThread()
+	}
+}
+
+// childDrain is drain's child: args QUEUE N SPIN_NS PINNED (QUEUE empty:
+// the ring on descriptor 3, which it waits on spinning SPIN_NS; PINNED
+// true: on the second CPU).
 func childDrain(args []string) error {
 	n, err := strconv.Atoi(args[1])
 	if err != nil {
 		return err
 	}
+	spin, err := strconv.ParseInt(args[2], 10, 64)
+	if err != nil {
+		return err
+	}
+	pinned, err := strconv.ParseBool(args[3])
+	if err != nil {
+		return err
+	}
+	if pinned {
+		runtime.LockOSThread()
+		if _, err := testutil.PinThread(1); err != nil {
+			return err
+		}
+	}
 	receive := func(buf []byte) error { return nil }
 	if args[0] == "" {
-		r, err := ring.FromFile(os.NewFile(3, "ring"), nil)
+		r, err := ring.FromFile(os.NewFile(3, "ring"), &ring.Options{Spin: spinOf(spin)})
 		if err != nil {
 			return err
 		}
@@ -317,5 +359,76 @@ func benchOneRing(b *testing.B, calls func(r *ring.Ring, msg, buf []byte) error)
 		if err := calls(r, msg, buf); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkGoOverC times, in one process and on one ring, n sends of 8
+// bytes each followed by the receive that takes it back: in Go, and in C
+// (ring/internal/cloop over csrc/goipc_ring.h, the whole loop in one cgo
+// call), taking turns, beside n empty cgo calls. "try" uses TrySend and
+// TryReceive, "spin" Send and Receive with a spin (they never wait: the
+// message is always there). It reports nanoseconds per pair of calls in
+// each language, per empty crossing, and go-added-ns, what Go adds to each
+// call over C ((go - c) / 2), of which a crossing is cgo-ns:
+//
+//	go test -run '^$' -bench GoOverC -benchtime 2000000x ./ring/
+func BenchmarkGoOverC(b *testing.B) {
+	const size = 8
+	for _, kind := range []string{"try", "spin"} {
+		b.Run(kind, func(b *testing.B) {
+			r, err := ring.New(&ring.Options{Spin: spinFor})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			ctx := context.Background()
+			msg, buf := make([]byte, size), make([]byte, 64)
+			pair := func() error {
+				if err := r.TrySend(msg); err != nil {
+					return err
+				}
+				_, err := r.TryReceive(buf)
+				return err
+			}
+			cLoop := func(n int) (time.Duration, error) { return cloop.TrySendReceive(r.File(), size, n) }
+			if kind == "spin" {
+				pair = func() error {
+					if err := r.Send(ctx, msg); err != nil {
+						return err
+					}
+					_, err := r.Receive(ctx, buf)
+					return err
+				}
+				cLoop = func(n int) (time.Duration, error) { return cloop.SendReceive(r.File(), size, n, spinFor) }
+			}
+			var goTime, cTime, cgoTime time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			testutil.Turns(b.N, turns, func(n int) {
+				start := time.Now()
+				for range n {
+					if err := pair(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				goTime += time.Since(start)
+				d, err := cLoop(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cTime += d
+				start = time.Now()
+				for range n {
+					cloop.Empty()
+				}
+				cgoTime += time.Since(start)
+			})
+			b.StopTimer()
+			per := func(d time.Duration) float64 { return float64(d) / float64(b.N) }
+			b.ReportMetric(per(goTime), "go-ns/pair")
+			b.ReportMetric(per(cTime), "c-ns/pair")
+			b.ReportMetric(per(cgoTime), "cgo-ns")
+			b.ReportMetric((per(goTime)-per(cTime))/2, "go-added-ns")
+		})
 	}
 }

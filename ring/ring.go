@@ -55,14 +55,21 @@ type Ring struct {
 	size     func() (int64, error) // the size of the file now, for the error a truncation gets
 	guard    *guard                // the ring's pages in the SIGBUS handler; nil for a sealed memfd
 
-	local  sync.Mutex   // one goroutine of this process at a time takes mu: one thread
-	use    sync.RWMutex // held for reading by every call that touches the memory; Close writes
-	closed atomic.Bool
-	full   atomic.Bool   // the last send that took the lock found the ring full: a hint
-	next   atomic.Uint64 // head as the last receive that took the lock left it: a hint
-	done   chan struct{} // closed by Close: wakes local waiters
-	waits  waitSet
+	local sync.Mutex // one goroutine of this process at a time waits for mu in the kernel: one thread
+	// state counts the calls in flight, which touch the memory, and has
+	// closedBit once Close began: one atomic add on the way in and one on
+	// the way out of every call.
+	state   atomic.Int64
+	drained chan struct{} // closed when the last call in flight after Close returns
+	drain   sync.Once
+	full    atomic.Bool   // the last send that took the lock found the ring full: a hint
+	next    uint64        // head as the last receive that took the lock left it, stored by the shim: a hint
+	done    chan struct{} // closed by Close: wakes local waiters
+	waits   waitSet
 }
+
+// closedBit is the bit of Ring.state that Close sets.
+const closedBit = 1 << 62
 
 // Open opens the ring in the POSIX shared memory object name ("/name", as
 // package posix takes it), or with opts.Create creates it.
@@ -287,7 +294,7 @@ func attach(name string, mem []byte, opts *Options, file *os.File, src source) (
 		spin = DefaultSpin
 	}
 	return &Ring{name: name, h: h, base: unsafe.Pointer(unsafe.SliceData(mem)), capacity: h.capacity.Load(), mu: mu, spin: spin,
-		file: file, release: src.release, size: src.size, guard: g, done: make(chan struct{})}, nil
+		file: file, release: src.release, size: src.size, guard: g, done: make(chan struct{}), drained: make(chan struct{})}, nil
 }
 
 // Name returns the ring's name: "/name" for a named ring; "" for a nil or
@@ -330,25 +337,30 @@ func (r *Ring) File() *os.File {
 // Send appends msg to the ring, waiting while the ring is too full, until
 // ctx is done or the ring is closed. It fails at once, with an error
 // matching syscall.EINVAL, for a message longer than MaxMessage.
-func (r *Ring) Send(ctx context.Context, msg []byte) error {
-	return r.call("ring send", func() error {
-		if len(msg) > r.MaxMessage() {
-			return r.tooLong(len(msg))
-		}
-		return r.wait(ctx, func(looks int) (bool, uint32, error) { return r.trySend(msg, looks) })
-	})
-}
+func (r *Ring) Send(ctx context.Context, msg []byte) error { return r.send(ctx, msg, true) }
 
 // TrySend appends msg if it fits now; otherwise it fails with an error
 // matching syscall.EAGAIN.
-func (r *Ring) TrySend(msg []byte) error {
-	return r.call("ring send", func() error {
-		if len(msg) > r.MaxMessage() {
-			return r.tooLong(len(msg))
-		}
-		sent, _, err := r.trySend(msg, 0)
-		return again(sent, err)
-	})
+func (r *Ring) TrySend(msg []byte) error { return r.send(context.Background(), msg, false) }
+
+// send is Send, or TrySend when it must not wait.
+func (r *Ring) send(ctx context.Context, msg []byte, wait bool) error {
+	const op = "ring send"
+	if err := r.enter(op); err != nil {
+		return err
+	}
+	var err error
+	switch {
+	case len(msg) > r.MaxMessage():
+		err = r.tooLong(len(msg))
+	case wait:
+		err = r.wait(ctx, &attempt{msg: msg})
+	default:
+		var sent bool
+		sent, _, err = r.trySend(msg, 0)
+		err = again(sent, err)
+	}
+	return r.exit(op, err)
 }
 
 // Receive takes the oldest message into buf and returns its length,
@@ -357,24 +369,24 @@ func (r *Ring) TrySend(msg []byte) error {
 // with an error matching syscall.EMSGSIZE: a buffer of MaxMessage bytes
 // always suffices.
 func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
-	err = r.call("ring receive", func() error {
-		return r.wait(ctx, func(looks int) (ok bool, seen uint32, err error) {
-			n, ok, seen, err = r.tryReceive(buf, looks)
-			return ok, seen, err
-		})
-	})
-	return n, err
+	const op = "ring receive"
+	if err := r.enter(op); err != nil {
+		return 0, err
+	}
+	a := attempt{buf: buf, receive: true}
+	err = r.exit(op, r.wait(ctx, &a))
+	return a.n, err
 }
 
 // TryReceive takes the oldest message into buf if there is one; otherwise
 // it fails with an error matching syscall.EAGAIN.
 func (r *Ring) TryReceive(buf []byte) (n int, err error) {
-	err = r.call("ring receive", func() error {
-		var ok bool
-		n, ok, _, err = r.tryReceive(buf, 0)
-		return again(ok, err)
-	})
-	return n, err
+	const op = "ring receive"
+	if err := r.enter(op); err != nil {
+		return 0, err
+	}
+	n, ok, _, err := r.tryReceive(buf, 0)
+	return n, r.exit(op, again(ok, err))
 }
 
 // SendReceive sends msg on r, then receives the next message from from (r
@@ -398,19 +410,21 @@ func (r *Ring) TryReceive(buf []byte) (n int, err error) {
 func (r *Ring) SendReceive(ctx context.Context, msg []byte, from *Ring, buf []byte) (n int, err error) {
 	var sent, received bool
 	var recvErr error
-	err = r.call("ring send", func() error {
-		switch {
-		case len(msg) > r.MaxMessage():
-			return r.tooLong(len(msg))
-		case from == nil || from.mu == nil:
-			return errs.Hint(os.ErrInvalid, "nil or zero ring.Ring to receive from: nothing sent")
-		case from.closed.Load():
-			return errs.Hint(os.ErrClosed, "the ring to receive from, %s, is closed: nothing sent", from.name)
-		}
-		var err error
+	const op = "ring send"
+	if err := r.enter(op); err != nil {
+		return 0, err
+	}
+	switch {
+	case len(msg) > r.MaxMessage():
+		err = r.tooLong(len(msg))
+	case from == nil || from.mu == nil:
+		err = errs.Hint(os.ErrInvalid, "nil or zero ring.Ring to receive from: nothing sent")
+	case from.isClosed():
+		err = errs.Hint(os.ErrClosed, "the ring to receive from, %s, is closed: nothing sent", from.name)
+	default:
 		n, sent, received, recvErr, err = r.sendFirst(msg, from, buf)
-		return err
-	})
+	}
+	err = r.exit(op, err)
 	switch {
 	case err != nil && received: // r faulted; what from gave is the caller's
 		return n, err
@@ -428,12 +442,11 @@ func (r *Ring) SendReceive(ctx context.Context, msg []byte, from *Ring, buf []by
 	return from.Receive(ctx, buf)
 }
 
-// sendFirst is SendReceive's crossing into the shim, with r.use held: it
+// sendFirst is SendReceive's crossing into the shim, in a call on r: it
 // sends msg if r's lock is free and r has room (not sent: Send's path
 // follows) and then, spinning if from spins, receives from from (not
 // received: Receive's path follows). It takes from's memory only if Close
-// is not taking it away (TryRLock: waiting for from.use while holding r.use
-// could deadlock with a SendReceive the other way round).
+// is not taking it away (a call counted in from's state, or none).
 func (r *Ring) sendFirst(msg []byte, from *Ring, buf []byte) (n int, sent, received bool, recvErr, err error) {
 	if r.full.Load() { // Send looks at head and tail first
 		return 0, false, false, nil, nil
@@ -443,21 +456,18 @@ func (r *Ring) sendFirst(msg []byte, from *Ring, buf []byte) (n int, sent, recei
 		looks = spinLooks
 	}
 	if from != r {
-		if from.use.TryRLock() {
-			defer from.use.RUnlock()
-		} else {
+		if from.state.Add(1)&closedBit != 0 {
 			looks = 0
 		}
+		defer from.leave()
 	}
-	if from.closed.Load() || from.guard.faulted() {
+	if from.isClosed() || from.guard.faulted() {
 		looks = 0 // Receive says why
 	}
-	next := from.next.Load()
-	n, _, se, re := ringSendReceive(r.base, r.capacity, msg, from.base, from.capacity, from.MaxMessage(), buf, looks, &next)
+	n, _, se, re := ringSendReceive(r.base, r.capacity, msg, from.base, from.capacity, from.MaxMessage(), buf, looks, &from.next)
 	if sent, err = r.sendResult(se); !sent || looks == 0 {
 		return 0, sent, false, nil, err
 	}
-	from.next.Store(next)
 	n, received, recvErr = from.receiveResult(n, re, len(buf))
 	return n, true, received, recvErr, nil
 }
@@ -473,21 +483,49 @@ func (r *Ring) tooLong(n int) error {
 	return errs.Invalid("message of %d bytes > the ring's maximum %d", n, r.MaxMessage())
 }
 
-// call runs fn while the memory stays mapped, and names op and the ring in
-// its error.
-func (r *Ring) call(op string, fn func() error) error {
+// enter begins a call named op, which may touch the memory until its exit
+// (Close waits for that), or tells why it cannot.
+func (r *Ring) enter(op string) error {
 	if r == nil || r.mu == nil {
 		return errs.NotOpen(op, "ring.Ring")
 	}
-	r.use.RLock()
-	defer r.use.RUnlock()
-	if r.closed.Load() {
+	if r.state.Add(1)&closedBit != 0 {
+		r.leave()
 		return errs.Closed(op, r.name)
 	}
 	if r.guard.faulted() {
-		return errs.Path(op, r.name, r.truncated())
+		return r.exit(op, errTruncated)
 	}
-	return r.result(op, fn())
+	return nil
+}
+
+// exit ends a call that enter began, which ended with err, and returns the
+// error: err named after op and the ring (result).
+func (r *Ring) exit(op string, err error) error {
+	if err != nil || r.guard.faulted() {
+		err = r.result(op, err)
+	}
+	r.leave()
+	return err
+}
+
+// leave uncounts a call in flight; the last after Close lets Close go on.
+func (r *Ring) leave() {
+	if r.state.Add(-1) == closedBit {
+		r.drain.Do(func() { close(r.drained) })
+	}
+}
+
+// isClosed tells whether Close began.
+func (r *Ring) isClosed() bool { return r.state.Load()&closedBit != 0 }
+
+// call runs fn as a call named op (see enter), for the calls off the hot
+// path.
+func (r *Ring) call(op string, fn func() error) error {
+	if err := r.enter(op); err != nil {
+		return err
+	}
+	return r.exit(op, fn())
 }
 
 // result is the error of op that ended with err: the ring's truncation if
@@ -589,10 +627,13 @@ func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error
 				return false, seen, nil
 			}
 		}
-		r.local.Lock()
-		defer r.local.Unlock()
 	}
-	seen, e := ringSend(r.base, r.capacity, msg, looks)
+	seen, e := ringSend(r.base, r.capacity, msg, firstLooks(looks))
+	if e == syscall.EBUSY && looks == 0 {
+		r.local.Lock()
+		seen, e = ringSend(r.base, r.capacity, msg, 0)
+		r.local.Unlock()
+	}
 	if e == 0 && r.full.Load() {
 		r.full.Store(false)
 	} else if e == syscall.EAGAIN && looks == 0 && !r.full.Load() {
@@ -602,11 +643,26 @@ func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error
 	return sent, seen, err
 }
 
+// firstLooks is the looks of a send's or receive's first crossing for
+// looks: with 0, lockSoon, so that a call waits for a taken lock in the
+// kernel, on its second crossing, only with its turn on r.local, and most
+// calls take no turn.
+func firstLooks(looks int) int {
+	if looks == 0 {
+		return lockSoon
+	}
+	return looks
+}
+
+// lockSoon is the shim's looks for taking the lock if it is free or soon
+// freed, never sleeping in the kernel (EBUSY if not).
+const lockSoon = -1
+
 // sendResult is what the shim's send result e means: sent, not now (EAGAIN,
 // or EBADMSG on positions that look sane again), or an error.
 func (r *Ring) sendResult(e syscall.Errno) (sent bool, err error) {
 	switch e {
-	case syscall.EAGAIN:
+	case syscall.EAGAIN, syscall.EBUSY:
 		return false, nil
 	case syscall.EBADMSG:
 		return false, r.corruptPositions()
@@ -626,17 +682,18 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uin
 		// (see the shim's r_try); else head and tail, seq first, so that any
 		// change after the look moves it from seen. Positions off the grid go
 		// on, to fail under the lock.
-		if !r.marked(r.next.Load()) {
+		if !r.marked(atomic.LoadUint64(&r.next)) {
 			if seen = h.seq.Load(); h.head.Load() == h.tail.Load() && h.head.Load()%recordAlign == 0 {
 				return 0, false, seen, nil
 			}
 		}
-		r.local.Lock()
-		defer r.local.Unlock()
 	}
-	next := r.next.Load()
-	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, looks, &next)
-	r.next.Store(next)
+	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, firstLooks(looks), &r.next)
+	if e == syscall.EBUSY && looks == 0 {
+		r.local.Lock()
+		n, seen, e = ringReceive(r.base, r.capacity, r.MaxMessage(), buf, 0, &r.next)
+		r.local.Unlock()
+	}
 	n, received, err = r.receiveResult(n, e, len(buf))
 	return n, received, seen, err
 }
@@ -759,16 +816,17 @@ func (r *Ring) Close() error {
 		return nil
 	}
 	r.waits.mu.Lock() // no new sleeper after this
-	if r.closed.Swap(true) {
+	if r.state.Or(closedBit)&closedBit != 0 {
 		r.waits.mu.Unlock()
 		return nil
 	}
 	close(r.done)
 	r.waits.mu.Unlock()
 	r.locked(func() (bool, error) { return true, nil }) // moves seq: the sleeper wakes
-	// Every call holds use for reading until it returns, the sleeper too.
-	r.use.Lock()
-	defer r.use.Unlock()
+	// Every call counts in state until it returns, the sleeper too.
+	if r.state.Load() != closedBit {
+		<-r.drained
+	}
 	if r.guard.faulted() {
 		// The mapping stays, with its slot (see guard.release); only
 		// the descriptor of an anonymous ring goes now.

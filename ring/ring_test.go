@@ -20,7 +20,6 @@ import (
 	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/posix"
 	"github.com/goipc/ipc/ring"
-	"github.com/goipc/ipc/shmsync"
 )
 
 func TestMain(m *testing.M) {
@@ -334,13 +333,7 @@ func TestSpinEndsWithATry(t *testing.T) {
 		t.Fatal(err)
 	}
 	word := func(off int) *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(&mem[off])) }
-	lock, err := shmsync.MutexAt(mem[88:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lock.Lock(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	lock := lockRing(t, mem)
 	defer lock.Unlock() // on failure, before rx.Close, which waits for the receiver
 	got := make(chan error, 1)
 	go func() {

@@ -59,21 +59,32 @@ static int r_locked(unsigned char *b, int err, int *died) {
 	return err;
 }
 
-static const struct timespec r_past;
+#if defined(__x86_64__) || defined(__i386__)
+#define r_prefetch_write(p) __asm__ __volatile__("prefetchw %0" : : "m"(*(p)))
+#else
+#define r_prefetch_write(p) __builtin_prefetch((p), 1)
+#endif
 
 // r_try takes the lock if it is free, never waiting: ETIMEDOUT if not. It
-// does not look at the lock first: the compare-and-swap fetches the line
-// for writing at once, where a load would fetch it shared and the swap
-// again.
-static int r_try(unsigned char *b) { return pthread_mutex_clocklock(R_LOCK(b), CLOCK_MONOTONIC, &r_past); }
+// fetches the lock's line for writing first (PREFETCHW: a no-op where there
+// is none): pthread_mutex_trylock loads the lock word before its
+// compare-and-swap, and a load would fetch the line shared, the swap
+// again, for writing. Not pthread_mutex_clocklock with a time past, whose
+// swap comes first but which, finding the lock taken, marks it as waited
+// for and enters the kernel, where the deadline ends the wait; the
+// holder's unlock then enters it too, to wake no one: a syscall on each
+// side for every collision, which two processes streaming through one ring
+// meet at almost every message.
+static int r_try(unsigned char *b) {
+	r_prefetch_write(&R_LOCK(b)->__data.__lock);
+	int err = pthread_mutex_trylock(R_LOCK(b));
+	return err == EBUSY ? ETIMEDOUT : err;
+}
 
-// r_lock takes the ring's lock, watching it a while when it is taken (a
-// robust mutex sleeps in the kernel as soon as it finds itself taken, and
-// holders hold it for a copy). It sleeps in slices of 100ms, each ending
-// with a new look at the lock: a thread asleep on the futex of a ring that
-// another process truncates would never be woken (see fault.go), and its
-// next look fails.
-static int r_lock(unsigned char *b, int *died) {
+// r_spin_lock takes the ring's lock if it is free or freed while it
+// watches it a while (a robust mutex sleeps in the kernel as soon as it
+// finds itself taken, and holders hold it for a copy): ETIMEDOUT if not.
+static int r_spin_lock(unsigned char *b) {
 	pthread_mutex_t *m = R_LOCK(b);
 	int err = r_try(b);
 	for (int i = 0; err == ETIMEDOUT && i < 1000; i++) {
@@ -81,6 +92,17 @@ static int r_lock(unsigned char *b, int *died) {
 		if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0)
 			err = r_try(b);
 	}
+	return err;
+}
+
+// r_lock takes the ring's lock, trying it once and then sleeping in slices
+// of 100ms, each ending with a new look at the lock: a thread asleep on the
+// futex of a ring that another process truncates would never be woken (see
+// fault.go), and its next look fails. Go calls it only after a watch of
+// the lock (looks -1) ended with the lock taken, so it does not watch again.
+static int r_lock(unsigned char *b, int *died) {
+	pthread_mutex_t *m = R_LOCK(b);
+	int err = r_try(b);
 	while (err == ETIMEDOUT) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
@@ -123,7 +145,8 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 
 // r_enter takes the lock for a send (need bytes) or a receive (need 0). With
 // looks 0 it takes it at once, waiting for a holder; with looks -1 only if
-// it is free (EAGAIN if not), without a look at the ring. Otherwise it watches the
+// it is free or freed within r_spin_lock's watch, never asleep in the kernel
+// (EBUSY if not), without a look at the ring. Otherwise it watches the
 // ring up to looks times, a pause apart, and takes the lock as soon as the
 // call looks ready; it never waits for the lock, so that a spinning thread
 // never sleeps in the kernel: EAGAIN when it did not take it.
@@ -141,8 +164,8 @@ static int r_enter(unsigned char *b, uint64_t cap, uint64_t need, int looks, int
 	if (looks == 0)
 		return r_lock(b, died);
 	if (looks < 0) {
-		int err = r_try(b);
-		return err == ETIMEDOUT ? EAGAIN : r_locked(b, err, died);
+		int err = r_spin_lock(b);
+		return err == ETIMEDOUT ? EBUSY : r_locked(b, err, died);
 	}
 	uint64_t head = __atomic_load_n(R_HEAD(b), __ATOMIC_ACQUIRE), tail = __atomic_load_n(R_TAIL(b), __ATOMIC_ACQUIRE);
 	int ready = r_ready_at(cap, head, tail, need);
@@ -180,8 +203,9 @@ static uint32_t r_unlock(unsigned char *b, int changed) {
 
 // ring_send appends the message of len bytes at msg, taking the lock as
 // r_enter does for looks: 0, EAGAIN when it does not fit now (with *seq
-// what r_unlock returned, when it took the lock), EBADMSG when head and
-// tail are corrupt, or the lock's error.
+// what r_unlock returned, when it took the lock), EBUSY when it did not
+// take the lock with looks -1, EBADMSG when head and tail are corrupt, or
+// the lock's error.
 static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, uint32_t len, int looks, uint32_t *seq) {
 	uint64_t need = r_record_size(len);
 	int died, err = r_enter(b, cap, need, looks, &died);
@@ -212,8 +236,8 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 // when the ring is empty (*seq as ring_send sets it), EMSGSIZE when the
 // message is longer than size (it stays), EBADMSG for corrupt positions
 // (*len 0) or a record out of bounds (longer than max or past tail), or the
-// lock's error. When it took the lock of a sane ring, *next is head as it
-// left it.
+// lock's error. When it took the lock of a sane ring, it stores head as it
+// left it in *next (atomically: a hint that Go reads without the lock).
 static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks, uint32_t *seq, uint64_t *next) {
 	int died, err = r_enter(b, cap, 0, looks, &died);
 	if (err)
@@ -224,10 +248,10 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		*len = 0;
 		if (!r_sane(cap, head, tail))
 			return EBADMSG;
-		*next = head;
+		__atomic_store_n(next, head, __ATOMIC_RELAXED);
 		return EAGAIN;
 	}
-	*next = head;
+	__atomic_store_n(next, head, __ATOMIC_RELAXED);
 	uint64_t off = head % cap, skip = 0;
 	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
 	if (l == R_PAD) {
@@ -245,18 +269,19 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		return EMSGSIZE;
 	}
 	memcpy(buf, R_DATA(b) + off + 8, l);
-	*next = head + skip + r_record_size(l);
-	__atomic_store_n(R_HEAD(b), *next, __ATOMIC_RELEASE);
+	head += skip + r_record_size(l);
+	__atomic_store_n(next, head, __ATOMIC_RELAXED);
+	__atomic_store_n(R_HEAD(b), head, __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
 }
 
 // ring_send_receive is ring_send on the ring at sb with looks -1 (the lock
-// only if it is free: no wait, hence no turn on the sender's local mutex)
+// only if it is free soon: no sleep, hence no turn on the sender's local mutex)
 // and then, if the message went, ring_receive on the ring at rb with looks
 // (> 0: spinning; 0 skips the receive, which then fails with EAGAIN):
 // MPI_Sendrecv's two halves in one crossing from Go. It returns the send's
-// result (EAGAIN: not sent, the lock being taken or the ring full) and sets
+// result (EBUSY: not sent, the lock being taken; EAGAIN: the ring full) and sets
 // *recv_err to the receive's, which it leaves alone when the send failed.
 // msg is copied before anything is written to buf: they may overlap.
 static int ring_send_receive(unsigned char *sb, uint64_t scap, const unsigned char *msg, uint32_t mlen,
@@ -277,7 +302,10 @@ import (
 )
 
 // The 1:1 calls into the shim; each returns its result as an Errno (0 when
-// it succeeded). msg and buf are only borrowed for the call. They go as
+// it succeeded). msg, buf and next are only borrowed for the call; the
+// shim stores into next atomically, for readers that load it with
+// atomic.LoadUint64 (a store in Go would be one more locked instruction
+// per receive). They go as
 // *C.uchar, not unsafe.Pointer: cgo then knows they hold no Go pointers and
 // skips the pointer check it makes on every call.
 
@@ -290,10 +318,8 @@ func ringSend(base unsafe.Pointer, capacity uint64, msg []byte, looks int) (seq 
 
 func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int, next *uint64) (n int, seq uint32, e syscall.Errno) {
 	var length, s C.uint32_t
-	nx := C.uint64_t(*next)
 	e = syscall.Errno(C.ring_receive((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max),
-		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s, &nx))
-	*next = uint64(nx)
+		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s, (*C.uint64_t)(next)))
 	return int(length), uint32(s), e
 }
 
@@ -302,12 +328,10 @@ func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, look
 func ringSendReceive(to unsafe.Pointer, toCapacity uint64, msg []byte, from unsafe.Pointer, fromCapacity uint64, max int,
 	buf []byte, looks int, next *uint64) (n int, seq uint32, send, recv syscall.Errno) {
 	var length, s C.uint32_t
-	nx := C.uint64_t(*next)
 	re := C.int(syscall.EAGAIN)
 	send = syscall.Errno(C.ring_send_receive((*C.uchar)(to), C.uint64_t(toCapacity), cBytes(msg), C.uint32_t(len(msg)),
 		(*C.uchar)(from), C.uint64_t(fromCapacity), C.uint32_t(max), cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length,
-		C.int(looks), &s, &nx, &re))
-	*next = uint64(nx)
+		C.int(looks), &s, (*C.uint64_t)(next), &re))
 	return int(length), uint32(s), send, syscall.Errno(re)
 }
 

@@ -30,22 +30,30 @@ type waitSet struct {
 	sleeping bool          // a waiter sleeps on the futex
 }
 
-// wait runs try until it reports done or fails, waiting for seq to move
-// between tries, until ctx is done or the ring is closed. try(0) tries once
-// and, when it cannot go on, returns seen, the seq that goes with what it
-// saw (read under the lock, or before a hint): a change after that moves seq
-// from seen, so a sleep on it is never too late;
-// try(spinLooks) spins in the shim, watching the ring spinLooks times, as
-// long as r.spin lasts, with a sched_yield between spins (not
-// runtime.Gosched: the peer may wait for this very CPU), as
-// csrc/goipc_ring.h does. A spin that ends unready is followed by a try(0)
-// before sleeping: a spin never waits for the lock, and the ring may be
-// ready with seq unmoved since.
-func (r *Ring) wait(ctx context.Context, try func(looks int) (done bool, seen uint32, err error)) error {
+// wait makes attempt a until it is done or fails, waiting for seq to move
+// between tries, until ctx is done or the ring is closed. A try with looks 0
+// tries once and, when it cannot go on, returns seen, the seq that goes
+// with what it saw (read under the lock, or before a hint): a change after
+// that moves seq from seen, so a sleep on it is never too late; a try with
+// spinLooks spins in the shim, watching the ring spinLooks times, as long
+// as r.spin lasts, with a sched_yield between spins (not runtime.Gosched:
+// the peer may wait for this very CPU), as csrc/goipc_ring.h does. A spin
+// that ends unready is followed by a try with looks 0 before sleeping: a
+// spin never waits for the lock, and the ring may be ready with seq
+// unmoved since.
+//
+// A receive that spins spins first: its spin looks at head and tail once,
+// as a try would, then watches the mark at head, and a message that is
+// there is taken in the same crossing. The clock is read only once a spin
+// failed.
+func (r *Ring) wait(ctx context.Context, a *attempt) error {
 	var spinUntil time.Time
 	looks := 0
+	if a.receive && r.spin > 0 {
+		looks = spinLooks
+	}
 	for {
-		done, seen, err := try(looks)
+		done, seen, err := r.try(a, looks)
 		if done || err != nil {
 			return err
 		}
@@ -55,7 +63,7 @@ func (r *Ring) wait(ctx context.Context, try func(looks int) (done bool, seen ui
 		if err := ended(ctx); err != nil {
 			return err
 		}
-		if r.closed.Load() {
+		if r.isClosed() {
 			return os.ErrClosed
 		}
 		if r.spin > 0 {
@@ -79,6 +87,23 @@ func (r *Ring) wait(ctx context.Context, try func(looks int) (done bool, seen ui
 			return err
 		}
 	}
+}
+
+// An attempt is what a waiting call tries: a send of msg, or a receive into
+// buf, which sets n.
+type attempt struct {
+	msg, buf []byte
+	receive  bool
+	n        int
+}
+
+// try makes a once, as trySend or tryReceive does for looks.
+func (r *Ring) try(a *attempt, looks int) (done bool, seen uint32, err error) {
+	if !a.receive {
+		return r.trySend(a.msg, looks)
+	}
+	a.n, done, seen, err = r.tryReceive(a.buf, looks)
+	return done, seen, err
 }
 
 // spinLooks is how many looks at the ring a spin in the shim makes, a
@@ -105,7 +130,7 @@ func ended(ctx context.Context) error {
 func (r *Ring) sleep(ctx context.Context, seen uint32) error {
 	w := &r.waits
 	w.mu.Lock()
-	if r.closed.Load() {
+	if r.isClosed() {
 		w.mu.Unlock()
 		return os.ErrClosed
 	}
@@ -164,7 +189,7 @@ func (r *Ring) sleepFor(ctx context.Context, seen uint32) error {
 		defer close(moved)
 		r.locked(func() (bool, error) { return true, nil })
 	})
-	for r.h.seq.Load() == seen && ctx.Err() == nil && !r.closed.Load() && !r.guard.faulted() {
+	for r.h.seq.Load() == seen && ctx.Err() == nil && !r.isClosed() && !r.guard.faulted() {
 		limit := sleepLimitMs * time.Millisecond
 		if d, ok := ctx.Deadline(); ok {
 			if limit = min(limit, time.Until(d)); limit <= 0 {
@@ -181,7 +206,7 @@ func (r *Ring) sleepFor(ctx context.Context, seen uint32) error {
 	w.sleeping = false
 	w.wakeAll()
 	w.mu.Unlock()
-	if r.closed.Load() {
+	if r.isClosed() {
 		return os.ErrClosed
 	}
 	return ended(ctx)
