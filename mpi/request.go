@@ -41,18 +41,22 @@ import (
 // WaitAll, WaitAny, TestAll reports it complete. A completed Request is
 // inert: completing it again returns at once, with an empty Status, without
 // reaching MPI. Free releases it; a freed Request's methods return an error
-// matching os.ErrClosed. Each Isend or Irecv allocates its Request; a loop
-// that starts many should use Requests, or Persistents for the same
-// messages round after round.
+// matching os.ErrClosed. Each Isend or Irecv allocates its Request;
+// IsendInto and IrecvInto start an operation in a Request the caller owns,
+// new (the zero Request) or completed, so that a loop of one message at a
+// time allocates nothing; Requests and Persistents do the same for windows
+// of many.
 //
 // A Request that is dropped before it completes is not garbage: MPI still
 // owns its buffer. The package keeps it (and its buffer) until it completes
 // or Finalize, which refuses to run while it is unfinished (see "Lifetimes"
 // in the package documentation).
 //
-// A Request belongs to one goroutine at a time.
+// A Request belongs to one goroutine at a time, and must not be copied (go
+// vet reports copies): an active one is on a list by its address.
 type Request struct {
 	link   link // on requestList while active, or freed before it completed
+	_      noCopy
 	r      C.MPI_Request
 	pin    runtime.Pinner
 	copy   unsafe.Pointer // C memory holding what a small Isend sends, instead of a pin
@@ -66,7 +70,8 @@ type Request struct {
 }
 
 // requestState is where a Request is in its life. The zero state is that of
-// a Request this package did not make.
+// a Request that no call has started an operation in: new, for IsendInto or
+// IrecvInto, or made outside this package.
 type requestState uint8
 
 const (
@@ -166,20 +171,58 @@ func emptyStatus() Status { return newStatus(&empty) }
 // copied in the call, and MPI sends the copy; the buffer still belongs to MPI
 // until the Request completes, as the standard says.
 func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
+	return isend(new(Request), c, buf, dest, tag)
+}
+
+// IsendInto is Isend that starts the send in r, a Request the caller owns,
+// instead of allocating one: a loop that sends one message at a time keeps
+// one Request and allocates nothing. r must be inactive: new (the zero
+// Request) or completed by Wait, Test or one of WaitAll, WaitAny, TestAll,
+// which IsendInto then makes active again. It refuses, without touching r or
+// what it is sending, a nil r (os.ErrInvalid), an r still active
+// (syscall.EINVAL: complete it first) and a freed one (os.ErrClosed).
+//
+// Starting a completed Request again is the caller's decision, as it is in
+// C: a Wait after it waits for the new operation, so whoever still held r
+// from the last one must be done with it.
+func IsendInto[T Type](r *Request, c *Comm, buf []T, dest, tag int) error {
+	if err := r.reusable("MPI_Isend"); err != nil {
+		return err
+	}
+	_, err := isend(r, c, buf, dest, tag)
+	return err
+}
+
+// isend is Isend into req, new or complete.
+func isend[T Type](req *Request, c *Comm, buf []T, dest, tag int) (*Request, error) {
 	t, err := p2pType("MPI_Isend", c, buf, dest, tag)
 	if err != nil {
 		return nil, err
 	}
 	p := bytes(buf)
 	if size := uintptr(len(buf)) * unsafe.Sizeof(*new(T)); p != nil && size <= C.GOIPC_COPY {
-		req := newRequest(kindSend, nil, false, C.int(dest), C.int(tag))
+		req.prepare(kindSend, nil, false, C.int(dest), C.int(tag))
 		req.copy = copies.get()
 		var rc C.int
 		C.goipc_isend_copy(p, C.size_t(size), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r), (*C.uint8_t)(req.copy), &rc)
 		return req.started("MPI_Isend", rc)
 	}
-	req := newRequest(kindSend, unsafe.Pointer(p), long(buf), C.int(dest), C.int(tag))
+	req.prepare(kindSend, unsafe.Pointer(p), long(buf), C.int(dest), C.int(tag))
 	return req.started("MPI_Isend", C.goipc_isend(p, C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r)))
+}
+
+// reusable reports why r cannot have an operation started in it: nil,
+// still active, or freed.
+func (r *Request) reusable(op string) error {
+	switch {
+	case r == nil:
+		return nilSet(op, "request")
+	case r.state == requestActive:
+		return invalid(op, ErrRequest, "request is still active (%v): complete it with Wait or Test before starting another operation in it", r)
+	case r.state == requestFreed:
+		return closed(op, "request was freed")
+	}
+	return nil
 }
 
 // copies are blocks of GOIPC_COPY bytes of C memory for small Isends, kept
@@ -212,6 +255,17 @@ func (cp *copyPool) put(b unsafe.Pointer) {
 // Irecv starts receiving into buf (MPI_Irecv).
 func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 	return irecv(new(Request), c, buf, source, tag)
+}
+
+// IrecvInto is Irecv that starts the receive in r, a Request the caller
+// owns, as IsendInto starts a send: r must be new or completed, and a nil,
+// active or freed r is refused in the same way.
+func IrecvInto[T Type](r *Request, c *Comm, buf []T, source, tag int) error {
+	if err := r.reusable("MPI_Irecv"); err != nil {
+		return err
+	}
+	_, err := irecv(r, c, buf, source, tag)
+	return err
 }
 
 // irecv is Irecv into req, new or complete.
