@@ -150,18 +150,14 @@ func (r *Request) settle() {
 }
 
 // active reports whether r has an operation for MPI to complete, or why it
-// cannot be used.
+// cannot be used. An active Request needs no check that MPI is running:
+// Finalize refuses to run while one is.
 func (r *Request) active(op string) (bool, error) {
-	if r == nil || r.state == requestZero {
-		return false, nilHandle(op, ErrRequest, "request")
+	if r != nil && r.state == requestActive {
+		return true, nil
 	}
-	switch r.state {
-	case requestDone:
-		return false, nil
-	case requestFreed:
-		return false, closed(op, "request was freed")
-	}
-	return true, ready(op)
+	_, err := r.inactive(op)
+	return false, err
 }
 
 // emptyStatus is the Status of a request that was already complete.
@@ -214,15 +210,20 @@ func isend[T Type](req *Request, c *Comm, buf []T, dest, tag int) (*Request, err
 // reusable reports why r cannot have an operation started in it: nil,
 // still active, or freed.
 func (r *Request) reusable(op string) error {
+	if r != nil && (r.state == requestZero || r.state == requestDone) {
+		return nil
+	}
+	return r.notReusable(op)
+}
+
+func (r *Request) notReusable(op string) error {
 	switch {
 	case r == nil:
 		return nilSet(op, "request")
 	case r.state == requestActive:
 		return invalid(op, ErrRequest, "request is still active (%v): complete it with Wait or Test before starting another operation in it", r)
-	case r.state == requestFreed:
-		return closed(op, "request was freed")
 	}
-	return nil
+	return closed(op, "request was freed")
 }
 
 // copies are blocks of GOIPC_COPY bytes of C memory for small Isends, kept
@@ -237,13 +238,15 @@ type copyPool struct {
 
 func (cp *copyPool) get() unsafe.Pointer {
 	cp.mu.lock()
-	defer cp.mu.unlock()
-	if n := len(cp.free); n > 0 {
-		b := cp.free[n-1]
-		cp.free = cp.free[:n-1]
-		return b
+	n := len(cp.free)
+	if n == 0 {
+		cp.mu.unlock()
+		return C.malloc(C.GOIPC_COPY)
 	}
-	return C.malloc(C.GOIPC_COPY)
+	b := cp.free[n-1]
+	cp.free = cp.free[:n-1]
+	cp.mu.unlock()
+	return b
 }
 
 func (cp *copyPool) put(b unsafe.Pointer) {
@@ -316,8 +319,8 @@ func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int)
 // local Status returned was copied whole to a temporary first, whose wide
 // loads stalled on MPI's narrow stores (perf annotate, about 5ns).
 func (r *Request) Wait() (st Status, err error) {
-	if ok, err := r.active("MPI_Wait"); !ok || err != nil {
-		return r.inactive(err)
+	if r == nil || r.state != requestActive { // active(), inlined
+		return r.inactive("MPI_Wait")
 	}
 	var rc C.int
 	C.goipc_wait(reqArg(&r.r), &st.raw, &rc)
@@ -331,9 +334,12 @@ func (r *Request) Wait() (st Status, err error) {
 
 // inactive is what a completion call returns for a request it need not give
 // MPI: an empty Status for a completed one, or the reason it cannot be used.
-func (r *Request) inactive(err error) (Status, error) {
-	if err != nil {
-		return Status{}, err
+func (r *Request) inactive(op string) (Status, error) {
+	switch {
+	case r == nil || r.state == requestZero:
+		return Status{}, nilHandle(op, ErrRequest, "request")
+	case r.state == requestFreed:
+		return Status{}, closed(op, "request was freed")
 	}
 	return emptyStatus(), nil
 }
@@ -341,8 +347,8 @@ func (r *Request) inactive(err error) (Status, error) {
 // Test reports whether r has completed, without blocking (MPI_Test).
 // Its Status is a named result for the reason Wait's is.
 func (r *Request) Test() (st Status, done bool, err error) {
-	if ok, err := r.active("MPI_Test"); !ok || err != nil {
-		st, err := r.inactive(err)
+	if r == nil || r.state != requestActive {
+		st, err := r.inactive("MPI_Test")
 		return st, err == nil, err
 	}
 	var flag C.int
@@ -682,37 +688,34 @@ var (
 	setList     list // of Requests
 )
 
-func (ls *list) lock()   { ls.mu.lock() }
-func (ls *list) unlock() { ls.mu.unlock() }
-
 func (ls *list) insert(l *link) {
-	ls.lock()
+	ls.mu.lock()
 	if ls.head.next == nil {
 		ls.head.next, ls.head.prev = &ls.head, &ls.head
 	}
 	l.prev, l.next = ls.head.prev, &ls.head
 	ls.head.prev.next = l
 	ls.head.prev = l
-	ls.unlock()
+	ls.mu.unlock()
 }
 
 // remove takes l off ls if it is on it. It reads l.next under the lock: an
 // insert of another entry writes the next of the last one, which l may be.
 func (ls *list) remove(l *link) {
-	ls.lock()
+	ls.mu.lock()
 	if l.next != nil {
 		l.prev.next, l.next.prev = l.next, l.prev
 		l.prev, l.next = nil, nil
 	}
-	ls.unlock()
+	ls.mu.unlock()
 }
 
 // entries returns the owners of the entries of ls, in the order they were
 // started, for Finalize to go through without the lock held (it removes
 // some).
 func entries[T Request | Requests | Persistents](ls *list) []*T {
-	ls.lock()
-	defer ls.unlock()
+	ls.mu.lock()
+	defer ls.mu.unlock()
 	var out []*T
 	for l := ls.head.next; l != nil && l != &ls.head; l = l.next {
 		out = append(out, (*T)(unsafe.Pointer(l)))
