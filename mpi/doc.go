@@ -419,9 +419,10 @@
 // BenchmarkProcNull measures these calls to ProcNull beside a cgo call that
 // does nothing and the same calls from C, and reports what Go adds in
 // crossings; on a loaded machine, with Open MPI, a crossing took 28ns, Send
-// 38ns against 3.8ns from C (1.2 crossings added), Recv 42ns against 4.4ns
-// (1.3; C passes MPI_STATUS_IGNORE), and a round of 8 AddIsend + WaitAll
-// 67ns per operation (277ns before the handles went as uint8_t *):
+// 38ns against 4.3-6.4ns from C (1.13-1.20 crossings added; MPICH
+// 1.21-1.30), Recv 41-42ns against 4.7-8.3ns (1.19-1.30; MPICH 1.32-1.34;
+// C passes MPI_STATUS_IGNORE), and a round of 8 AddIsend + WaitAll 63-67ns
+// per operation (277ns before the handles went as uint8_t *):
 //
 //	go test -run '^$' -bench ProcNull -benchtime 1x ./mpi
 //
@@ -480,9 +481,10 @@
 // buffer and unpinning it at completion took another 24% (runtime.setPinned
 // takes the span's lock both times): an Isend of at most 256 bytes does not
 // pin, copying the message into C memory in the same call instead. To
-// ProcNull, Isend + Wait added 3.1-4.3 crossings to C's 10ns and IsendInto +
-// Wait 2.3-3.2 (BenchmarkProcNull, loaded machine, a crossing 28ns), short of
-// the two that its two calls are. perf of an IsendInto + Wait loop: the two
+// ProcNull, Isend + Wait added 3.8-6.7 crossings to C's 10-15ns and
+// IsendInto + Wait 2.8-4.2 (MPICH 3.7-5.4 and 2.9-3.6; BenchmarkProcNull,
+// three runs on a loaded machine, a crossing 28ns), short of the two that
+// its two calls are. perf of an IsendInto + Wait loop: the two
 // crossings' runtime code 52% of the samples, MPI 7%, this package 30%, 1.15
 // crossings, in some twenty steps of 1-4% each: the argument checks and
 // T's datatype (isend, p2pType, typeIndex: 10%), check of both results
