@@ -20,17 +20,24 @@ import (
 // window ended by a 4-byte ack, as mpi_bench bw does, in blocks that take
 // turns between the Go loop (the public API: AddIsend/AddIrecv + WaitAll,
 // or a Persistents set's StartAll + WaitAll) and the C loop (package
-// cloop: the same MPI calls from C, one cgo call a block), Go C C Go Go C
-// ... Separate jobs meet different placements of the VM's CPUs on the host,
-// which swung the Go/C ratio of cmd/mpidemo's BenchmarkBandwidth by 3x from
-// run to run; two blocks next to each other in the same processes meet the
-// same. For each size and pattern it reports the median of the pairs' Go/C
-// ratios, the lowest and the highest, and the median bandwidth of each side.
+// cloop: the same MPI calls from C, one cgo call a block). Separate jobs
+// meet different placements of the VM's CPUs on the host, which swung the
+// Go/C ratio of cmd/mpidemo's BenchmarkBandwidth by 3x from run to run;
+// blocks next to each other in the same processes meet the same. For each
+// size and pattern it reports the median of the rounds' Go/C ratios, the
+// lowest and the highest, and the median bandwidth of each side.
+//
+// A second C loop takes its turn in every round too, as a control: the same
+// code as the first, on a buffer of its own (Go C C', then C' C Go, ...).
+// The ratio of the two C loops (c/c-median, -low, -high) is what the
+// machine's noise alone makes of a comparison: a Go/C median further from 1
+// than the control's, with a spread like it, is a cost of Go's; one within
+// it is noise.
 //
 //	go test -run '^$' -bench BandwidthSameRanks -benchtime 1x ./mpi
 func BenchmarkBandwidthSameRanks(b *testing.B) {
 	defer func(d time.Duration) { mpitest.Timeout = d }(mpitest.Timeout)
-	mpitest.Timeout = 5 * time.Minute // a loaded machine moves 20 GiB slowly
+	mpitest.Timeout = 8 * time.Minute // a loaded machine moves 30 GiB slowly
 	var out string
 	for b.Loop() {
 		out = mpitest.Must(b, childEnv("bwsame"), mpitest.App{N: 2, Argv: []string{os.Args[0]}}).Stdout
@@ -42,14 +49,14 @@ func BenchmarkBandwidthSameRanks(b *testing.B) {
 // that rank 1 verified the data of every block of both loops, so that the
 // benchmark cannot compare loops that move nothing.
 func TestBandwidthSameRanksMovesData(t *testing.T) {
-	const pairs = 2
-	r := mpitest.Must(t, childEnv("bwsame"), mpitest.App{N: 2, Argv: []string{os.Args[0], strconv.Itoa(pairs), "1"}})
+	const rounds = 2
+	r := mpitest.Must(t, childEnv("bwsame"), mpitest.App{N: 2, Argv: []string{os.Args[0], strconv.Itoa(rounds), "1"}})
 	for _, p := range sameRanksPatterns() {
-		want := fmt.Sprintf("verified %s go %d c %d\n", p.name, pairs+1, pairs+1) // and the warm-up
+		want := fmt.Sprintf("verified %s go %d c %d control %d\n", p.name, rounds+1, rounds+1, rounds+1) // and the warm-up
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("rank 1 did not print %q; stdout:\n%s\nstderr:\n%s", want, r.Stdout, r.Stderr)
 		}
-		if !strings.Contains(r.Stdout, p.name+" ") || !strings.Contains(r.Stdout, " go/c-median\n") {
+		if !strings.Contains(r.Stdout, p.name+" ") || !strings.Contains(r.Stdout, " go/c-median\n") || !strings.Contains(r.Stdout, " c/c-median\n") {
 			t.Errorf("rank 0 reported no ratio for %s; stdout:\n%s", p.name, r.Stdout)
 		}
 	}
@@ -86,18 +93,18 @@ type bwLoop interface {
 }
 
 // childBandwidthSameRanks is the job of BenchmarkBandwidthSameRanks, on two
-// ranks. Its arguments, for the test: the number of block pairs and the
+// ranks. Its arguments, for the test: the number of rounds of blocks and the
 // bytes a block moves (at least one window).
 func childBandwidthSameRanks(args []string) error {
-	pairs, blockBytes := 20, 128<<20
+	rounds, blockBytes := 20, 128<<20
 	if len(args) > 0 {
 		var err1, err2 error
-		pairs, err1 = strconv.Atoi(args[0])
+		rounds, err1 = strconv.Atoi(args[0])
 		if len(args) == 2 {
 			blockBytes, err2 = strconv.Atoi(args[1])
 		}
-		if len(args) != 2 || err1 != nil || err2 != nil || pairs < 1 {
-			return fmt.Errorf("usage: bwsame [PAIRS BLOCK-BYTES], got %q", args)
+		if len(args) != 2 || err1 != nil || err2 != nil || rounds < 1 {
+			return fmt.Errorf("usage: bwsame [ROUNDS BLOCK-BYTES], got %q", args)
 		}
 	}
 	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
@@ -108,72 +115,75 @@ func childBandwidthSameRanks(args []string) error {
 		return fmt.Errorf("bwsame needs 2 ranks, the job has %d", w.Size())
 	}
 	for _, p := range sameRanksPatterns() {
-		if err := compareSameRanks(w, p, pairs, blockBytes); err != nil {
+		if err := compareSameRanks(w, p, rounds, blockBytes); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
 	return mpi.Finalize()
 }
 
-// compareSameRanks runs pairs pairs of blocks of pattern p, one Go block and
-// one C block each, the Go block first in every other pair, after one
-// unreported block of each, and prints rank 0's figures.
-func compareSameRanks(w *mpi.Comm, p sameRanksPattern, pairs, blockBytes int) (err error) {
+// compareSameRanks runs rounds rounds of blocks of pattern p, one Go block
+// and one block of each C loop a round, in the order Go C C' in every other
+// round and C' C Go in the others, after one unreported round, and prints
+// rank 0's figures.
+func compareSameRanks(w *mpi.Comm, p sameRanksPattern, rounds, blockBytes int) (err error) {
 	const window = 64
 	sender := w.Rank() == 0
 	windows := max(1, blockBytes/(p.size*window))
-	c, err := cloop.New(sender, p.size, window, p.persistent)
-	if err != nil {
+	var loops [3]bwLoop // Go, C, and the control C'
+	defer func() {
+		for _, l := range loops {
+			if l != nil {
+				err = errors.Join(err, l.Free())
+			}
+		}
+	}()
+	if loops[0], err = newGoLoop(w, p.size, window, p.persistent); err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, c.Free()) }()
-	g, err := newGoLoop(w, p.size, window, p.persistent)
-	if err != nil {
-		return err
+	for i := 1; i < 3; i++ {
+		if loops[i], err = cloop.New(sender, p.size, window, p.persistent); err != nil {
+			return err
+		}
 	}
-	defer func() { err = errors.Join(err, g.Free()) }()
 
-	verified := map[bwLoop]int{}
+	var verified [3]int
 	blocks := 0
-	block := func(l bwLoop) (time.Duration, error) {
-		blocks++
-		d, err := sameRanksBlock(w, l, sender, windows, byte(blocks))
-		if err == nil {
-			verified[l]++
-		}
-		return d, err
-	}
-	var ratios, goMBs, cMBs []float64
-	for i := -1; i < pairs; i++ { // i == -1: the warm-up
-		order := []bwLoop{g, c}
+	var ratios, controls, goMBs, cMBs []float64
+	for i := -1; i < rounds; i++ { // i == -1: the warm-up
+		order := []int{0, 1, 2}
 		if i%2 != 0 {
-			order = []bwLoop{c, g}
+			order = []int{2, 1, 0}
 		}
-		var took [2]time.Duration
-		for j, l := range order {
-			if took[j], err = block(l); err != nil {
+		var took [3]time.Duration
+		for _, j := range order {
+			blocks++
+			if took[j], err = sameRanksBlock(w, loops[j], sender, windows, byte(blocks)); err != nil {
 				return err
 			}
+			verified[j]++
 		}
 		if i < 0 {
 			continue
 		}
-		tGo, tC := took[0], took[1]
-		if order[0] == c {
-			tGo, tC = tC, tGo
-		}
 		bytes := float64(windows * window * p.size)
-		ratios = append(ratios, tC.Seconds()/tGo.Seconds())
-		goMBs = append(goMBs, bytes/tGo.Seconds()/1e6)
-		cMBs = append(cMBs, bytes/tC.Seconds()/1e6)
+		ratios = append(ratios, took[1].Seconds()/took[0].Seconds())
+		controls = append(controls, took[1].Seconds()/took[2].Seconds())
+		goMBs = append(goMBs, bytes/took[0].Seconds()/1e6)
+		cMBs = append(cMBs, bytes/took[1].Seconds()/1e6)
 	}
 	if !sender {
-		fmt.Printf("verified %s go %d c %d\n", p.name, verified[g], verified[c])
+		fmt.Printf("verified %s go %d c %d control %d\n", p.name, verified[0], verified[1], verified[2])
 		return nil
 	}
-	mid := median(ratios) // sorts ratios
-	fmt.Printf("# %s: %d pairs of blocks of %d windows of %d messages of %d B, %s\n", p.name, pairs, windows, window, p.size, mpi.Implementation)
-	fmt.Printf("%s %.3f go/c-median\n%s %.3f go/c-low\n%s %.3f go/c-high\n", p.name, mid, p.name, ratios[0], p.name, ratios[len(ratios)-1])
+	fmt.Printf("# %s: %d rounds of blocks of %d windows of %d messages of %d B, %s\n", p.name, rounds, windows, window, p.size, mpi.Implementation)
+	for _, r := range []struct {
+		name string
+		xs   []float64
+	}{{"go/c", ratios}, {"c/c", controls}} {
+		mid := median(r.xs) // sorts xs
+		fmt.Printf("%s %.3f %s-median\n%s %.3f %s-low\n%s %.3f %s-high\n", p.name, mid, r.name, p.name, r.xs[0], r.name, p.name, r.xs[len(r.xs)-1], r.name)
+	}
 	fmt.Printf("%s %.0f MB/s-go\n%s %.0f MB/s-c\n", p.name, median(goMBs), p.name, median(cMBs))
 	return nil
 }

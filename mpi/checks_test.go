@@ -236,7 +236,7 @@ var basicChecks = []check{
 }
 
 func childP2P([]string) error {
-	return suite(mpi.ThreadMultiple, slices.Concat(p2pChecks, requestChecks))
+	return suite(mpi.ThreadMultiple, slices.Concat(p2pChecks, requestChecks, inPlaceChecks))
 }
 
 // peer returns the other rank of a two-rank job.

@@ -65,8 +65,8 @@ func TestAny(reqs ...*Request) (index int, st Status, ok bool, err error) {
 // completing it (MPI_Request_get_status): r stays to be completed by Wait,
 // Test or the like, which return the same status.
 func (r *Request) Status() (Status, bool, error) {
-	if ok, err := r.active("MPI_Request_get_status"); !ok || err != nil {
-		st, err := r.inactive(err)
+	if ok, _ := r.active("MPI_Request_get_status"); !ok {
+		st, err := r.inactive("MPI_Request_get_status")
 		return st, err == nil, err
 	}
 	if err := running("MPI_Request_get_status"); err != nil {

@@ -96,8 +96,16 @@
 //     is left active, with the cancellation requested, for the caller to
 //     Wait, Test or Free (see Request.WaitContext).
 //
-// Each Isend and Irecv allocates its Request. A loop that starts operations
-// round after round uses a Requests set instead, which the caller owns and
+// Each Isend and Irecv allocates its Request. IsendInto and IrecvInto start
+// the operation in a Request the caller owns instead, as MPI_Isend does in
+// C with the caller's MPI_Request: it must be inactive, new (the zero
+// Request) or completed, and becomes active again; one still active is
+// refused (EINVAL), as are a nil one (os.ErrInvalid) and a freed one
+// (os.ErrClosed), and the refusal leaves it and its operation untouched.
+// Starting a completed Request again is the caller's explicit step, so "done
+// is done" holds until then; a loop of one message at a time keeps one
+// Request and allocates nothing. A loop that starts operations round after
+// round uses a Requests set instead, which the caller owns and
 // reuses: AddIsend and AddIrecv start operations in it, Requests.WaitAll
 // completes the round, and no handle to a single operation leaves the set, so
 // none can be used after its round; a round allocates nothing and pins a
@@ -399,21 +407,35 @@
 // and Recv, Wait and Test have MPI write the status into their result: a
 // struct of six arguments returned through memory, and a Status built in a
 // temporary and copied, each stalled the processor on a failed
-// store-to-load forward (perf annotate), 5-10ns a call. An Isend also
+// store-to-load forward (perf annotate), 5-10ns a call. The wrappers whose
+// pointers do not escape return nothing and store MPI's code through a
+// pointer: for a C function that returns a value, cgo's wrapper asks the
+// runtime for the top of the goroutine's stack before and after the call
+// (_cgo_topofstack, twice), which with the wrapper took 10% of a loop of
+// Sends to ProcNull under perf, 2.7% after. An Isend also
 // allocates its Request and, above 256 bytes, pins its buffer (the runtime
 // takes a lock to pin and to unpin), which Requests pays once per round for
 // a shared buffer and Persistents once for its life.
 // BenchmarkProcNull measures these calls to ProcNull beside a cgo call that
 // does nothing and the same calls from C, and reports what Go adds in
 // crossings; on a loaded machine, with Open MPI, a crossing took 28ns, Send
-// 38ns against 3.8ns from C (1.2 crossings added), Recv 42ns against 4.4ns
-// (1.3; C passes MPI_STATUS_IGNORE), and a round of 8 AddIsend + WaitAll
-// 67ns per operation (277ns before the handles went as uint8_t *):
+// 38ns against 4.3-6.4ns from C (1.13-1.20 crossings added; MPICH
+// 1.21-1.30), Recv 41-42ns against 4.7-8.3ns (1.19-1.30; MPICH 1.32-1.34;
+// C passes MPI_STATUS_IGNORE), and a round of 8 AddIsend + WaitAll 63-67ns
+// per operation (277ns before the handles went as uint8_t *):
 //
 //	go test -run '^$' -bench ProcNull -benchtime 1x ./mpi
 //
-// What is left of the checks is mostly the lookup of T's datatype, a chain
-// of dependent loads through the generic function's dictionary. An 8-byte
+// T's datatype is found by comparing T's type word with those of the common
+// element types (byte, float64, int32, int64, float32, int) before the
+// table of the others: a type switch jumped through a table on the type's
+// hash, which stalled after every cgo call (typeIndex 11.7% of the samples
+// of the Send loop, 6.3% with the compares). What perf shows of that loop
+// now: the crossing's runtime code (cgocall, entersyscall, exitsyscall,
+// asmcgocall) 52-55% of the samples, this package 21% (typeIndex 6, Send 5,
+// the argument checks 4, the C wrapper 3, check 3), MPI_Send 5%: Go's own
+// code costs 0.4 of a crossing per Send, spread over five functions of a
+// few instructions each, and the generic function's dictionary loads. An 8-byte
 // ping-pong has one MPI call of each rank on the path of each message, so
 // its one-way latency from Go can come within two crossings of C's: the
 // fastest round trips of a loaded run were 288ns from C and 373ns from Go
@@ -438,28 +460,39 @@
 // move on the host, separate jobs meet different placements: the Go/C ratio of
 // one pattern swung from 0.47 to 1.53 between runs minutes apart.
 // BenchmarkBandwidthSameRanks runs both loops in the same two rank
-// processes instead, block by block in turns (Go C, C Go, ...): the Go loop
-// through this package's API, the C loop plain C calling MPI directly
-// (internal/cloop, one cgo call a block). Adjacent blocks meet the same
-// placement, so the median of the pairs' ratios says what Go costs; the
-// receiver checks each block's data. Figures of a loaded machine are in
-// README:
+// processes instead, block by block in turns: the Go loop through this
+// package's API, the C loop plain C calling MPI directly (internal/cloop,
+// one cgo call a block), and a second C loop as a control (Go C C', then
+// C' C Go, ...). Adjacent blocks meet the same placement, so the median of
+// the rounds' ratios says what Go costs, and the control's ratio of two
+// identical C loops says how far noise alone moves such a median: a Go/C
+// median outside the control's distance from 1 is Go's. The receiver checks
+// each block's data. Figures are in README:
 //
 //	go test -run '^$' -bench BandwidthSameRanks -benchtime 1x ./mpi
 //
-// Isend + Wait cannot come down to one crossing per call without another
-// API. Isend returns a *Request, which must stay valid, and inert, after
-// Wait (a second Wait returns at once), so each Isend allocates it (64
-// bytes), and the allocation and the garbage collector's work it brings
-// (mallocgc, heap bits, write barriers on the list that keeps unfinished
-// Requests alive) took 17% of the samples of an Isend + Wait loop under
-// perf, about one crossing. Pinning the buffer and unpinning it at
-// completion took another 24% (runtime.setPinned takes the span's lock both
-// times): an Isend of at most 256 bytes no longer pins, copying the message
-// into C memory in the same call instead, which brought Isend + Wait to
-// ProcNull from about 200ns to 150ns (medians of 6 alternating runs,
-// loaded). What is left is about 5 crossings over C's 10ns, of which the
-// two calls are two; a Persistents set of one is the path at one crossing
+// Isend returns a *Request, which must stay valid, and inert, after Wait (a
+// second Wait returns at once), so each Isend allocates it (64 bytes), and
+// the allocation and the garbage collector's work it brings (mallocgc, heap
+// bits, write barriers on the list that keeps unfinished Requests alive)
+// took 17% of the samples of an Isend + Wait loop under perf, about one
+// crossing. IsendInto and IrecvInto start the operation in a Request of the
+// caller's instead, new or completed, and allocate nothing. Pinning the
+// buffer and unpinning it at completion took another 24% (runtime.setPinned
+// takes the span's lock both times): an Isend of at most 256 bytes does not
+// pin, copying the message into C memory in the same call instead. To
+// ProcNull, Isend + Wait added 3.8-6.7 crossings to C's 10-15ns and
+// IsendInto + Wait 2.8-4.2 (MPICH 3.7-5.4 and 2.9-3.6; BenchmarkProcNull,
+// three runs on a loaded machine, a crossing 28ns), short of the two that
+// its two calls are. perf of an IsendInto + Wait loop: the two
+// crossings' runtime code 52% of the samples, MPI 7%, this package 30%, 1.15
+// crossings, in some twenty steps of 1-4% each: the argument checks and
+// T's datatype (isend, p2pType, typeIndex: 10%), check of both results
+// (3%), the C wrappers with the copy (4%), the list of active Requests that
+// Finalize reports and that keeps a dropped one from the collector (insert,
+// remove: 3%), the pool of C copies (2.6%), and the Request's state
+// (prepare, started, settle, release, Wait: 6%). None is large enough to
+// remove on its own; a Persistents set of one is the path at one crossing
 // per call, for a message sent again and again from the same buffer.
 //
 // Above ThreadSingle, Open MPI takes a lock inside every call. A Go process

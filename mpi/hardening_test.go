@@ -313,10 +313,18 @@ func childFinalized([]string) error {
 	if err != nil {
 		return err
 	}
+	var done mpi.Request // complete, and so ready to start again, but not after Finalize
+	if err := mpi.IsendInto(&done, w, []byte{1}, mpi.ProcNull, 0); err != nil {
+		return err
+	}
+	if _, err := done.Wait(); err != nil {
+		return err
+	}
 	if err := mpi.Finalize(); err != nil {
 		return err
 	}
-	for what, err := range map[string]error{"Comm.Free": dup.Free(), "Group.Free": g.Free(), "Op.Free": op.Free()} {
+	for what, err := range map[string]error{"Comm.Free": dup.Free(), "Group.Free": g.Free(), "Op.Free": op.Free(),
+		"IsendInto": mpi.IsendInto(&done, w, []byte{1}, mpi.ProcNull, 0)} {
 		if !errors.Is(err, os.ErrClosed) {
 			return fmt.Errorf("%s after Finalize: %v, want ErrClosed", what, err)
 		}
@@ -360,6 +368,9 @@ func outside() error {
 	closed("Iprobe", err)
 	_, _, err = mpi.Mprobe(w, 0, 0)
 	closed("Mprobe", err)
+	var r mpi.Request
+	closed("IsendInto", mpi.IsendInto(&r, w, buf, 0, 0))
+	closed("IrecvInto", mpi.IrecvInto(&r, w, buf, 0, 0))
 	var rs mpi.Requests
 	closed("AddIsend", mpi.AddIsend(&rs, w, buf, 0, 0))
 	closed("AddIrecv", mpi.AddIrecv(&rs, w, buf, 0, 0))

@@ -68,7 +68,7 @@ func TestBasicOneRank(t *testing.T) {
 }
 
 func TestPointToPointTwoRanks(t *testing.T) {
-	expectChecks(t, job(t, "p2p", 2), slices.Concat(p2pChecks, requestChecks))
+	expectChecks(t, job(t, "p2p", 2), slices.Concat(p2pChecks, requestChecks, inPlaceChecks))
 }
 
 func TestCollectivesFourRanks(t *testing.T) {

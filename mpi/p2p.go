@@ -94,7 +94,8 @@ func Send[T Type](c *Comm, buf []T, dest, tag int) error {
 	if err != nil {
 		return err
 	}
-	rc := C.goipc_send(bytes(buf), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c))
+	var rc C.int
+	C.goipc_send(bytes(buf), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), &rc)
 	if long(buf) {
 		sched.AfterLongCall()
 	}
@@ -161,7 +162,8 @@ func Recv[T Type](c *Comm, buf []T, source, tag int) (st Status, err error) {
 	if err != nil {
 		return Status{}, err
 	}
-	rc := C.goipc_recv(bytes(buf), C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), &st.raw)
+	var rc C.int
+	C.goipc_recv(bytes(buf), C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), &st.raw, &rc)
 	if long(buf) {
 		sched.AfterLongCall()
 	}

@@ -203,7 +203,9 @@ func StartAll(ps ...*Persistent) error {
 		}
 		hs = append(hs, p.r)
 	}
-	if err := check("MPI_Startall", C.goipc_startall(C.int(len(hs)), reqArg(&hs[0]))); err != nil {
+	var rc C.int
+	C.goipc_startall(C.int(len(hs)), reqArg(&hs[0]), &rc)
+	if err := check("MPI_Startall", rc); err != nil {
 		return err
 	}
 	for _, p := range ps {
@@ -222,7 +224,8 @@ func (p *Persistent) Wait() (Status, error) {
 		return Status{Source: AnySource, Tag: AnyTag}, nil
 	}
 	var st C.MPI_Status
-	rc := C.goipc_wait(reqArg(&p.r), &st)
+	var rc C.int
+	C.goipc_wait(reqArg(&p.r), &st, &rc)
 	p.active = false
 	if p.long {
 		sched.AfterLongCall()
@@ -239,8 +242,9 @@ func (p *Persistent) Test() (Status, bool, error) {
 		return Status{Source: AnySource, Tag: AnyTag}, true, nil
 	}
 	var st C.MPI_Status
-	var flag C.int
-	if err := check("MPI_Test", C.goipc_test(reqArg(&p.r), &flag, &st)); err != nil || flag == 0 {
+	var flag, rc C.int
+	C.goipc_test(reqArg(&p.r), &flag, &st, &rc)
+	if err := check("MPI_Test", rc); err != nil || flag == 0 {
 		return Status{}, false, err
 	}
 	p.active = false

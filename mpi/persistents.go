@@ -106,7 +106,9 @@ func (ps *Persistents) StartAll() error {
 	if err := ready("MPI_Startall"); err != nil || len(ps.hs) == 0 {
 		return err
 	}
-	if err := check("MPI_Startall", C.goipc_startall(C.int(len(ps.hs)), reqArg(&ps.hs[0]))); err != nil {
+	var rc C.int
+	C.goipc_startall(C.int(len(ps.hs)), reqArg(&ps.hs[0]), &rc)
+	if err := check("MPI_Startall", rc); err != nil {
 		return err
 	}
 	ps.active = true

@@ -41,18 +41,22 @@ import (
 // WaitAll, WaitAny, TestAll reports it complete. A completed Request is
 // inert: completing it again returns at once, with an empty Status, without
 // reaching MPI. Free releases it; a freed Request's methods return an error
-// matching os.ErrClosed. Each Isend or Irecv allocates its Request; a loop
-// that starts many should use Requests, or Persistents for the same
-// messages round after round.
+// matching os.ErrClosed. Each Isend or Irecv allocates its Request;
+// IsendInto and IrecvInto start an operation in a Request the caller owns,
+// new (the zero Request) or completed, so that a loop of one message at a
+// time allocates nothing; Requests and Persistents do the same for windows
+// of many.
 //
 // A Request that is dropped before it completes is not garbage: MPI still
 // owns its buffer. The package keeps it (and its buffer) until it completes
 // or Finalize, which refuses to run while it is unfinished (see "Lifetimes"
 // in the package documentation).
 //
-// A Request belongs to one goroutine at a time.
+// A Request belongs to one goroutine at a time, and must not be copied (go
+// vet reports copies): an active one is on a list by its address.
 type Request struct {
 	link   link // on requestList while active, or freed before it completed
+	_      noCopy
 	r      C.MPI_Request
 	pin    runtime.Pinner
 	copy   unsafe.Pointer // C memory holding what a small Isend sends, instead of a pin
@@ -66,7 +70,8 @@ type Request struct {
 }
 
 // requestState is where a Request is in its life. The zero state is that of
-// a Request this package did not make.
+// a Request that no call has started an operation in: new, for IsendInto or
+// IrecvInto, or made outside this package.
 type requestState uint8
 
 const (
@@ -145,18 +150,14 @@ func (r *Request) settle() {
 }
 
 // active reports whether r has an operation for MPI to complete, or why it
-// cannot be used.
+// cannot be used. An active Request needs no check that MPI is running:
+// Finalize refuses to run while one is.
 func (r *Request) active(op string) (bool, error) {
-	if r == nil || r.state == requestZero {
-		return false, nilHandle(op, ErrRequest, "request")
+	if r != nil && r.state == requestActive {
+		return true, nil
 	}
-	switch r.state {
-	case requestDone:
-		return false, nil
-	case requestFreed:
-		return false, closed(op, "request was freed")
-	}
-	return true, ready(op)
+	_, err := r.inactive(op)
+	return false, err
 }
 
 // emptyStatus is the Status of a request that was already complete.
@@ -166,18 +167,63 @@ func emptyStatus() Status { return newStatus(&empty) }
 // copied in the call, and MPI sends the copy; the buffer still belongs to MPI
 // until the Request completes, as the standard says.
 func Isend[T Type](c *Comm, buf []T, dest, tag int) (*Request, error) {
+	return isend(new(Request), c, buf, dest, tag)
+}
+
+// IsendInto is Isend that starts the send in r, a Request the caller owns,
+// instead of allocating one: a loop that sends one message at a time keeps
+// one Request and allocates nothing. r must be inactive: new (the zero
+// Request) or completed by Wait, Test or one of WaitAll, WaitAny, TestAll,
+// which IsendInto then makes active again. It refuses, without touching r or
+// what it is sending, a nil r (os.ErrInvalid), an r still active
+// (syscall.EINVAL: complete it first) and a freed one (os.ErrClosed).
+//
+// Starting a completed Request again is the caller's decision, as it is in
+// C: a Wait after it waits for the new operation, so whoever still held r
+// from the last one must be done with it.
+func IsendInto[T Type](r *Request, c *Comm, buf []T, dest, tag int) error {
+	if err := r.reusable("MPI_Isend"); err != nil {
+		return err
+	}
+	_, err := isend(r, c, buf, dest, tag)
+	return err
+}
+
+// isend is Isend into req, new or complete.
+func isend[T Type](req *Request, c *Comm, buf []T, dest, tag int) (*Request, error) {
 	t, err := p2pType("MPI_Isend", c, buf, dest, tag)
 	if err != nil {
 		return nil, err
 	}
 	p := bytes(buf)
 	if size := uintptr(len(buf)) * unsafe.Sizeof(*new(T)); p != nil && size <= C.GOIPC_COPY {
-		req := newRequest(kindSend, nil, false, C.int(dest), C.int(tag))
+		req.prepare(kindSend, nil, false, C.int(dest), C.int(tag))
 		req.copy = copies.get()
-		return req.started("MPI_Isend", C.goipc_isend_copy(p, C.size_t(size), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r), (*C.uint8_t)(req.copy)))
+		var rc C.int
+		C.goipc_isend_copy(p, C.size_t(size), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r), (*C.uint8_t)(req.copy), &rc)
+		return req.started("MPI_Isend", rc)
 	}
-	req := newRequest(kindSend, unsafe.Pointer(p), long(buf), C.int(dest), C.int(tag))
+	req.prepare(kindSend, unsafe.Pointer(p), long(buf), C.int(dest), C.int(tag))
 	return req.started("MPI_Isend", C.goipc_isend(p, C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r)))
+}
+
+// reusable reports why r cannot have an operation started in it: nil,
+// still active, or freed.
+func (r *Request) reusable(op string) error {
+	if r != nil && (r.state == requestZero || r.state == requestDone) {
+		return nil
+	}
+	return r.notReusable(op)
+}
+
+func (r *Request) notReusable(op string) error {
+	switch {
+	case r == nil:
+		return nilSet(op, "request")
+	case r.state == requestActive:
+		return invalid(op, ErrRequest, "request is still active (%v): complete it with Wait or Test before starting another operation in it", r)
+	}
+	return closed(op, "request was freed")
 }
 
 // copies are blocks of GOIPC_COPY bytes of C memory for small Isends, kept
@@ -192,13 +238,15 @@ type copyPool struct {
 
 func (cp *copyPool) get() unsafe.Pointer {
 	cp.mu.lock()
-	defer cp.mu.unlock()
-	if n := len(cp.free); n > 0 {
-		b := cp.free[n-1]
-		cp.free = cp.free[:n-1]
-		return b
+	n := len(cp.free)
+	if n == 0 {
+		cp.mu.unlock()
+		return C.malloc(C.GOIPC_COPY)
 	}
-	return C.malloc(C.GOIPC_COPY)
+	b := cp.free[n-1]
+	cp.free = cp.free[:n-1]
+	cp.mu.unlock()
+	return b
 }
 
 func (cp *copyPool) put(b unsafe.Pointer) {
@@ -210,6 +258,17 @@ func (cp *copyPool) put(b unsafe.Pointer) {
 // Irecv starts receiving into buf (MPI_Irecv).
 func Irecv[T Type](c *Comm, buf []T, source, tag int) (*Request, error) {
 	return irecv(new(Request), c, buf, source, tag)
+}
+
+// IrecvInto is Irecv that starts the receive in r, a Request the caller
+// owns, as IsendInto starts a send: r must be new or completed, and a nil,
+// active or freed r is refused in the same way.
+func IrecvInto[T Type](r *Request, c *Comm, buf []T, source, tag int) error {
+	if err := r.reusable("MPI_Irecv"); err != nil {
+		return err
+	}
+	_, err := irecv(r, c, buf, source, tag)
+	return err
 }
 
 // irecv is Irecv into req, new or complete.
@@ -255,12 +314,16 @@ func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int)
 }
 
 // Wait blocks the calling thread until r completes (MPI_Wait).
-func (r *Request) Wait() (Status, error) {
-	if ok, err := r.active("MPI_Wait"); !ok || err != nil {
-		return r.inactive(err)
+//
+// The Status is the named result that MPI writes into, as Recv's is: a
+// local Status returned was copied whole to a temporary first, whose wide
+// loads stalled on MPI's narrow stores (perf annotate, about 5ns).
+func (r *Request) Wait() (st Status, err error) {
+	if r == nil || r.state != requestActive { // active(), inlined
+		return r.inactive("MPI_Wait")
 	}
-	var st Status
-	rc := C.goipc_wait(reqArg(&r.r), &st.raw)
+	var rc C.int
+	C.goipc_wait(reqArg(&r.r), &st.raw, &rc)
 	r.settle()
 	if r.long {
 		sched.AfterLongCall()
@@ -271,22 +334,26 @@ func (r *Request) Wait() (Status, error) {
 
 // inactive is what a completion call returns for a request it need not give
 // MPI: an empty Status for a completed one, or the reason it cannot be used.
-func (r *Request) inactive(err error) (Status, error) {
-	if err != nil {
-		return Status{}, err
+func (r *Request) inactive(op string) (Status, error) {
+	switch {
+	case r == nil || r.state == requestZero:
+		return Status{}, nilHandle(op, ErrRequest, "request")
+	case r.state == requestFreed:
+		return Status{}, closed(op, "request was freed")
 	}
 	return emptyStatus(), nil
 }
 
 // Test reports whether r has completed, without blocking (MPI_Test).
-func (r *Request) Test() (Status, bool, error) {
-	if ok, err := r.active("MPI_Test"); !ok || err != nil {
-		st, err := r.inactive(err)
+// Its Status is a named result for the reason Wait's is.
+func (r *Request) Test() (st Status, done bool, err error) {
+	if r == nil || r.state != requestActive {
+		st, err := r.inactive("MPI_Test")
 		return st, err == nil, err
 	}
-	var st Status
 	var flag C.int
-	rc := C.goipc_test(reqArg(&r.r), &flag, &st.raw)
+	var rc C.int
+	C.goipc_test(reqArg(&r.r), &flag, &st.raw, &rc)
 	r.settle()
 	if err := check("MPI_Test", rc); err != nil || flag == 0 {
 		return Status{}, false, err
@@ -528,7 +595,8 @@ func WaitAll(reqs ...*Request) ([]Status, error) {
 		return nil, err
 	}
 	cst := make([]C.MPI_Status, len(reqs))
-	rc := C.goipc_waitall(C.int(len(hs)), reqArg(&hs[0]), &cst[0])
+	var rc C.int
+	C.goipc_waitall(C.int(len(hs)), reqArg(&hs[0]), &cst[0], &rc)
 	settleAll(reqs, hs)
 	sched.AfterLongCall()
 	return statuses("MPI_Waitall", rc, cst), check("MPI_Waitall", rc)
@@ -620,37 +688,34 @@ var (
 	setList     list // of Requests
 )
 
-func (ls *list) lock()   { ls.mu.lock() }
-func (ls *list) unlock() { ls.mu.unlock() }
-
 func (ls *list) insert(l *link) {
-	ls.lock()
+	ls.mu.lock()
 	if ls.head.next == nil {
 		ls.head.next, ls.head.prev = &ls.head, &ls.head
 	}
 	l.prev, l.next = ls.head.prev, &ls.head
 	ls.head.prev.next = l
 	ls.head.prev = l
-	ls.unlock()
+	ls.mu.unlock()
 }
 
 // remove takes l off ls if it is on it. It reads l.next under the lock: an
 // insert of another entry writes the next of the last one, which l may be.
 func (ls *list) remove(l *link) {
-	ls.lock()
+	ls.mu.lock()
 	if l.next != nil {
 		l.prev.next, l.next.prev = l.next, l.prev
 		l.prev, l.next = nil, nil
 	}
-	ls.unlock()
+	ls.mu.unlock()
 }
 
 // entries returns the owners of the entries of ls, in the order they were
 // started, for Finalize to go through without the lock held (it removes
 // some).
 func entries[T Request | Requests | Persistents](ls *list) []*T {
-	ls.lock()
-	defer ls.unlock()
+	ls.mu.lock()
+	defer ls.mu.unlock()
 	var out []*T
 	for l := ls.head.next; l != nil && l != &ls.head; l = l.next {
 		out = append(out, (*T)(unsafe.Pointer(l)))

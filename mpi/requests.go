@@ -103,9 +103,9 @@ func (b *batch) waitAll() {
 	switch len(b.hs) {
 	case 0:
 	case 1: // Open MPI's MPI_Waitall costs more for one request than MPI_Wait
-		b.rc = C.goipc_wait(reqArg(&b.hs[0]), &st[0])
+		C.goipc_wait(reqArg(&b.hs[0]), &st[0], &b.rc)
 	default:
-		b.rc = C.goipc_waitall(C.int(len(b.hs)), reqArg(&b.hs[0]), &st[0])
+		C.goipc_waitall(C.int(len(b.hs)), reqArg(&b.hs[0]), &st[0], &b.rc)
 	}
 }
 

@@ -52,13 +52,20 @@ MPI_Status goipc_empty_status(void);
 // as uint8_t * too: an Open MPI request is a C pointer, so cgo would look
 // up, in the Go heap, each handle of the Request or Requests set that holds
 // it (a few nanoseconds each, 64 of them for a WaitAll of 64).
-static inline int goipc_send(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c) {
-	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Send(b, n, goipc_types[t], dest, tag, (MPI_Comm)c);
+//
+// Those whose pointers do not escape return nothing and store MPI's code in
+// *rc, which stays on the Go stack: for a C function that returns a value,
+// cgo's wrapper asks the Go runtime for the top of the goroutine's stack
+// before and after the call (_cgo_topofstack, in case a callback moved the
+// stack), two calls that took a tenth of a Send to ProcNull under perf.
+// goipc_isend and goipc_irecv, whose buffers escape, return the code: an
+// rc of their caller's would escape with them, one allocation a call.
+#define GOIPC_CALL(call) (*rc = goipc_thread_ok() ? (call) : GOIPC_ERR_THREAD)
+static inline void goipc_send(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c, int *rc) {
+	GOIPC_CALL(MPI_Send(b, n, goipc_types[t], dest, tag, (MPI_Comm)c));
 }
-static inline int goipc_recv(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, MPI_Status *st) {
-	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Recv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, st);
+static inline void goipc_recv(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, MPI_Status *st, int *rc) {
+	GOIPC_CALL(MPI_Recv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, st));
 }
 static inline int goipc_isend(const uint8_t *b, int n, int t, int dest, int tag, uintptr_t c, uint8_t *r) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
@@ -69,26 +76,26 @@ static inline int goipc_isend(const uint8_t *b, int n, int t, int dest, int tag,
 // pin: the copy costs a few nanoseconds, a pin and its release several
 // crossings' worth.
 enum { GOIPC_COPY = 256 };
-static inline int goipc_isend_copy(const uint8_t *b, size_t size, int n, int t, int dest, int tag, uintptr_t c, uint8_t *r, uint8_t *copy) {
-	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
+static inline void goipc_isend_copy(const uint8_t *b, size_t size, int n, int t, int dest, int tag, uintptr_t c, uint8_t *r, uint8_t *copy, int *rc) {
+	if (!goipc_thread_ok()) {
+		*rc = GOIPC_ERR_THREAD;
+		return;
+	}
 	memcpy(copy, b, size);
-	return MPI_Isend(copy, n, goipc_types[t], dest, tag, (MPI_Comm)c, (MPI_Request *)r);
+	*rc = MPI_Isend(copy, n, goipc_types[t], dest, tag, (MPI_Comm)c, (MPI_Request *)r);
 }
 static inline int goipc_irecv(uint8_t *b, int n, int t, int src, int tag, uintptr_t c, uint8_t *r) {
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Irecv(b, n, goipc_types[t], src, tag, (MPI_Comm)c, (MPI_Request *)r);
 }
-static inline int goipc_wait(uint8_t *r, MPI_Status *st) {
-	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Wait((MPI_Request *)r, st);
+static inline void goipc_wait(uint8_t *r, MPI_Status *st, int *rc) {
+	GOIPC_CALL(MPI_Wait((MPI_Request *)r, st));
 }
-static inline int goipc_test(uint8_t *r, int *flag, MPI_Status *st) {
-	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Test((MPI_Request *)r, flag, st);
+static inline void goipc_test(uint8_t *r, int *flag, MPI_Status *st, int *rc) {
+	GOIPC_CALL(MPI_Test((MPI_Request *)r, flag, st));
 }
-static inline int goipc_waitall(int n, uint8_t *r, MPI_Status *st) {
-	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Waitall(n, (MPI_Request *)r, st);
+static inline void goipc_waitall(int n, uint8_t *r, MPI_Status *st, int *rc) {
+	GOIPC_CALL(MPI_Waitall(n, (MPI_Request *)r, st));
 }
 // Persistent sends and receives set up into a Persistents set, and the
 // start of a whole round of them.
@@ -100,9 +107,8 @@ static inline int goipc_recv_init(uint8_t *b, int n, int t, int src, int tag, ui
 	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
 	return MPI_Recv_init(b, n, goipc_types[t], src, tag, (MPI_Comm)c, (MPI_Request *)r);
 }
-static inline int goipc_startall(int n, uint8_t *r) {
-	if (!goipc_thread_ok()) return GOIPC_ERR_THREAD;
-	return MPI_Startall(n, (MPI_Request *)r);
+static inline void goipc_startall(int n, uint8_t *r, int *rc) {
+	GOIPC_CALL(MPI_Startall(n, (MPI_Request *)r));
 }
 // Nothing: one cgo call of it is the floor that BenchmarkProcNull measures
 // every other call against.

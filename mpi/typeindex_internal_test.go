@@ -16,8 +16,9 @@ var indexSink int
 // BenchmarkTypeIndex measures what finding an element type's datatype costs
 // on every call: a predefined type against a struct type already in the
 // table (published here by hand, without MPI), alone and among 200 other
-// types, the lookup that replaces reflecting over the struct. All three cost
-// the same and allocate nothing.
+// types, the lookup that replaces reflecting over the struct. float64 is
+// found before the table (typeIndex's switch) and costs least; the struct
+// cases cost the same, with or without the others; none allocates.
 //
 //	go test -run '^$' -bench TypeIndex -benchmem ./mpi
 func BenchmarkTypeIndex(b *testing.B) {
