@@ -108,6 +108,14 @@ var inPlaceChecks = []check{
 		if err := mpi.IrecvInto(&r, w, buf, mpi.ProcNull, 0); !errors.Is(err, os.ErrClosed) {
 			return fmt.Errorf("IrecvInto on a freed request: %v, want os.ErrClosed", err)
 		}
+		// A new Request freed is freed too.
+		var freedNew mpi.Request
+		if err := freedNew.Free(); err != nil {
+			return err
+		}
+		if err := mpi.IsendInto(&freedNew, w, buf, mpi.ProcNull, 0); !errors.Is(err, os.ErrClosed) {
+			return fmt.Errorf("IsendInto on a new request freed: %v, want os.ErrClosed", err)
+		}
 		// Bad arguments leave the request as it was: new, and usable.
 		var fresh mpi.Request
 		if err := wantClass(mpi.IsendInto(&fresh, w, buf, 9, 0), mpi.ErrRank); err != nil {

@@ -398,7 +398,7 @@ func (r *Request) collective(op string) error {
 // freed, as the standard says: Free refuses it (EINVAL) and it must be
 // completed.
 func (r *Request) Free() error {
-	if r == nil || r.state == requestZero || r.state == requestFreed {
+	if r == nil || r.state == requestFreed {
 		return nil
 	}
 	if r.state == requestActive {
