@@ -124,8 +124,17 @@ var inPlaceChecks = []check{
 		if err := mpi.IsendInto(&fresh, w, buf, mpi.ProcNull, 0); err != nil {
 			return fmt.Errorf("IsendInto after a refused one: %w", err)
 		}
-		_, err := fresh.Wait()
-		return err
+		if _, err := fresh.Wait(); err != nil {
+			return err
+		}
+		// A completed one stays completed: Wait returns at once.
+		if err := wantClass(mpi.IrecvInto(&fresh, w, buf, 0, -7), mpi.ErrTag); err != nil {
+			return fmt.Errorf("IrecvInto with tag -7: %w", err)
+		}
+		if _, err := fresh.Wait(); err != nil {
+			return fmt.Errorf("Wait on a completed request whose restart was refused: %w", err)
+		}
+		return nil
 	}},
 	{"requests started in place allocate nothing", func(w *mpi.Comm) error {
 		var r mpi.Request

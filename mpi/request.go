@@ -98,10 +98,10 @@ func newRequest(kind requestKind, p unsafe.Pointer, large bool, peer, tag C.int)
 	return new(Request).prepare(kind, p, large, peer, tag)
 }
 
-// prepare is newRequest for a Request that is new or, from the package's own
-// pool, complete.
+// prepare is newRequest for a Request that is new or complete, which it
+// leaves so until started: one whose start MPI refuses is as it was.
 func (r *Request) prepare(kind requestKind, p unsafe.Pointer, large bool, peer, tag C.int) *Request {
-	r.r, r.state, r.kind, r.long, r.peer, r.tag = C.goipc_request_null, requestZero, kind, large, int32(peer), int32(tag)
+	r.r, r.kind, r.long, r.peer, r.tag = C.goipc_request_null, kind, large, int32(peer), int32(tag)
 	if p != nil {
 		r.pin.Pin(p)
 		r.pinned = true
