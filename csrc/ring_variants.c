@@ -221,7 +221,7 @@ static void send(struct ring *r, const void *msg, uint32_t len)
 		if (r->v->late) {
 			/* the payload past the mark's line, then that line, then the pad
 			 * marker's (a spinner watches the first mark) */
-			uint64_t at = pad ? 0 : off, first = 64 - (at + 8) % 64;
+			uint64_t at = pad ? 0 : off, first = (64 - (at + 8) % 64) % 64;
 			if (first > len)
 				first = len;
 			copy(r->v, DATA(r) + at + 8 + first, (const char *)msg + first, len - first, 1);
