@@ -183,6 +183,39 @@ static inline int goipc_ring_sane(const struct goipc_ring *r, uint64_t head, uin
 	return tail - head <= r->capacity && (head | tail) % 8 == 0;
 }
 
+/* goipc_ring_pad is the padding a send of a record of need bytes puts
+ * before it: up to the end of the data area if it would pass the end, or,
+ * when the ring is empty and the record fits before tail's offset, to go
+ * home to the start of the data area, so that a ring that is mostly empty
+ * reuses its first lines, warm in both caches, instead of walking its
+ * capacity (ring/doc.go, Performance). */
+static inline uint64_t goipc_ring_pad(const struct goipc_ring *r, uint64_t head, uint64_t tail, uint64_t need)
+{
+	uint64_t off = tail % r->capacity;
+	return off + need > r->capacity || (head == tail && off >= need) ? r->capacity - off : 0;
+}
+
+static inline int goipc_ring_fits(const struct goipc_ring *r, uint64_t head, uint64_t tail, uint64_t need)
+{
+	return tail - head + goipc_ring_pad(r, head, tail, need) + need <= r->capacity;
+}
+
+/* goipc_ring_skip_pad skips a pad marker at head, as a receive would, for
+ * a send that finds the ring full: the padding of a send that went home
+ * holds the rest of the data area until a receiver passes it, which would
+ * leave a streaming sender room for a message or two. It moves head (and the
+ * caller seq) only past a marker with a record after it, as in a sane ring,
+ * and tells whether it did. */
+static inline int goipc_ring_skip_pad(struct goipc_ring *r, uint64_t *head, uint64_t tail)
+{
+	uint64_t off = *head % r->capacity;
+	if (*head == tail || *(uint32_t *)(GR_DATA(r) + off) != GOIPC_RING_PAD || *head + (r->capacity - off) >= tail)
+		return 0;
+	*head += r->capacity - off;
+	__atomic_store_n(GR_HEAD(r), *head, __ATOMIC_RELEASE);
+	return 1;
+}
+
 /* goipc_ring_try_send_seq is goipc_ring_try_send that, when the ring is
  * full (EAGAIN), sets *seq as goipc_ring_unlock returns it. */
 static inline int goipc_ring_try_send_seq(struct goipc_ring *r, const void *msg, uint32_t len, uint32_t *seq)
@@ -197,15 +230,11 @@ static inline int goipc_ring_try_send_seq(struct goipc_ring *r, const void *msg,
 		goipc_ring_unlock(r, 0, died);
 		return EBADMSG;
 	}
-	uint64_t off = tail % r->capacity, pad = off + need > r->capacity ? r->capacity - off : 0;
-	/* An empty ring: go home, to the start of the data area, so that a
-	 * ring that is mostly empty reuses its first lines, warm in both
-	 * caches, instead of walking its capacity (ring/doc.go, Performance). */
-	if (head == tail && off >= need)
-		pad = r->capacity - off;
-	if (tail - head + pad + need > r->capacity) {
+	int skipped = !goipc_ring_fits(r, head, tail, need) && goipc_ring_skip_pad(r, &head, tail);
+	uint64_t off = tail % r->capacity, pad = goipc_ring_pad(r, head, tail, need);
+	if (!goipc_ring_fits(r, head, tail, need)) {
 		r->full = 1;
-		*seq = goipc_ring_unlock(r, 0, died);
+		*seq = goipc_ring_unlock(r, skipped, died);
 		return EAGAIN;
 	}
 	r->full = 0;

@@ -44,9 +44,13 @@
  *   v2-home   v2 whose sender, finding the ring empty, pads to the start of
  *             the data area (receivers skip a pad marker wherever it is), so
  *             that a ring that is mostly empty reuses its first lines
+ *   v2-late   v2 whose sender stores the line of the record's mark after the
+ *             rest of the record, and a pad marker after that
+ *   v2-hl     v2-home and v2-late
+ *   goipc     goipc_ring.h itself (64 KiB rings, spinning)
  *
- * The rings here are this program's own, small and spin-only (no futex):
- * goipc_ring.h is the implementation. */
+ * The rings here, but goipc's, are this program's own, small and spin-only
+ * (no futex): goipc_ring.h is the implementation. */
 #include "goipc_ring.h" /* first (_GNU_SOURCE); for goipc_ring_relax and goipc_ring_now_ns */
 #include "flag_pingpong.h"
 #include "pin.h"
@@ -60,6 +64,7 @@
 #define relax() goipc_ring_relax()
 
 enum { CAP = 65536, RING = 256 + CAP };
+#define SPIN_NS 1000000 /* goipc_ring.h's spin, as the benchmarks' (ring/bench_test.go) */
 #define PAD GOIPC_RING_PAD
 
 typedef void copy_fn(void *dst, const void *src, size_t n);
@@ -102,6 +107,7 @@ struct variant {
 	int pull;      /* prefetch every line of the record before copying it */
 	int home;      /* a sender finding the ring empty pads to its start */
 	int late;      /* a sender writes the line of the record's mark last */
+	int header;    /* not this program's ring: goipc_ring.h's */
 };
 
 #define V1 .lock = 64, .head = 128, .tail = 136, .seq = 144, .sleepers = 148
@@ -128,6 +134,7 @@ static const struct variant variants[] = {
 	{.name = "v2-home", COPY_V2, .home = 1},
 	{.name = "v2-late", COPY_V2, .late = 1},
 	{.name = "v2-hl", COPY_V2, .home = 1, .late = 1},
+	{.name = "goipc", .copy_set = 1, .header = 1},
 };
 enum { NV = sizeof variants / sizeof variants[0] };
 
@@ -350,11 +357,17 @@ int main(int argc, char **argv)
 	unsigned char *ping_area = mem + PAGE + PING_OFF, *pong_area = mem + PAGE + PONG_OFF;
 	struct ring ping[NV], pong[NV];
 	struct walk ping_walk[NV], pong_walk[NV];
+	struct goipc_ring gping, gpong;
 	for (int v = 1; v < NV; v++) {
 		unsigned char *slot = mem + 4 * PAGE + (size_t)(2 * v) * RING;
 		ping_walk[v] = (struct walk){slot, 0};
 		pong_walk[v] = (struct walk){slot + RING, 0};
-		if (variants[v].walk)
+		if (variants[v].header) {
+			if (goipc_ring_init(slot, RING, CAP) || goipc_ring_init(slot + RING, RING, CAP) ||
+			    goipc_ring_attach(&gping, slot, RING) || goipc_ring_attach(&gpong, slot + RING, RING))
+				abort();
+		}
+		if (variants[v].walk || variants[v].header)
 			continue;
 		ping[v] = (struct ring){slot, &variants[v], 0};
 		pong[v] = (struct ring){slot + RING, &variants[v], 0};
@@ -379,6 +392,10 @@ int main(int argc, char **argv)
 					memcpy(buf, area(&ping_walk[v], vv, ping_area, size), size);
 					memcpy(area(&pong_walk[v], vv, pong_area, size), buf, size);
 					__atomic_store_n(flag, FLAG_PONG, __ATOMIC_SEQ_CST);
+				} else if (vv->header) {
+					uint32_t k;
+					if (goipc_ring_recv(&gping, buf, PAGE, &k, SPIN_NS) || goipc_ring_send(&gpong, buf, k, SPIN_NS))
+						abort();
 				} else
 					send(&pong[v], buf, receive(&ping[v], buf));
 			}
@@ -399,6 +416,10 @@ int main(int argc, char **argv)
 					__atomic_store_n(flag, FLAG_PING, __ATOMIC_SEQ_CST);
 					await(flag, FLAG_PONG, FLAG_PONG);
 					memcpy(buf, area(&pong_walk[v], vv, pong_area, size), size);
+				} else if (vv->header) {
+					uint32_t k;
+					if (goipc_ring_send(&gping, msg, size, SPIN_NS) || goipc_ring_recv(&gpong, buf, PAGE, &k, SPIN_NS))
+						abort();
 				} else {
 					send(&ping[v], msg, size);
 					receive(&pong[v], buf);

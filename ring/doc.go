@@ -107,7 +107,9 @@
 // multiple of 8) - 8, so a record and the padding before it always fit in an
 // empty ring. The mark of a record or pad marker at position p is mark(p) =
 // p / capacity + 1 (its lap, plus one), truncated to 32 bits: neither zeroed
-// memory nor a record of an earlier lap at the same offset carries it.
+// memory nor a record of an earlier lap at the same offset carries it (but
+// one 2^32 laps earlier may: a ring whose senders go home, below, can make a
+// lap a message; marks are only hints).
 //
 // # Atomic rules
 //
@@ -124,12 +126,17 @@
 //     of 8) make a send or receive fail with EBADMSG: never read them as a
 //     full or an empty ring.
 //   - Send of L bytes: lock. need = size(L); off = tail % capacity; pad =
-//     capacity - off if off + need > capacity, else 0. If tail - head + pad +
-//     need > capacity the ring is full: unlock (and wait). Otherwise, if
-//     pad > 0, store the pad marker and mark(tail) at off and set off = 0;
-//     store L at off, the message at off + 8 and mark(tail + pad) at off +
-//     4; then store tail += pad + need. The mark goes before tail, so that
-//     a published record always carries its mark.
+//     capacity - off if off + need > capacity, else 0; a sender may also
+//     pad (pad = capacity - off) when the ring is empty (head == tail) and
+//     need <= off, to go home to the start of the data area (the Go and C
+//     implementations do; see Performance). If tail - head + pad + need >
+//     capacity the ring is full: unlock (and wait). Otherwise store the
+//     record at at = 0 if pad > 0, else at = off: L at at, the message at
+//     at + 8 and mark(tail + pad) at at + 4; if pad > 0, the pad marker and
+//     mark(tail) at off; in any order (Go and C store the line of a mark
+//     after the rest of what they store, and the pad marker's last), then
+//     store tail += pad + need. The marks go before tail, so that a
+//     published record always carries its mark.
 //   - Receive: lock. If head == tail the ring is empty: unlock (and wait).
 //     off = head % capacity; if the length there is the pad marker, skip =
 //     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 8;

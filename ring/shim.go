@@ -195,6 +195,21 @@ static uint32_t r_unlock(unsigned char *b, int changed) {
 	return seq;
 }
 
+// r_skip_pad skips a pad marker at head, as a receive would, for a send
+// that finds the ring full: the padding of a send that went home holds the
+// rest of the data area until a receiver passes it, which would leave a
+// streaming sender room for a message or two. It moves head (and the caller
+// seq) only past a marker with a record after it, as in a sane ring, and
+// tells whether it did.
+static int r_skip_pad(unsigned char *b, uint64_t cap, uint64_t *head, uint64_t tail) {
+	uint64_t off = *head % cap;
+	if (*head == tail || *(uint32_t *)(R_DATA(b) + off) != R_PAD || *head + (cap - off) >= tail)
+		return 0;
+	*head += cap - off;
+	__atomic_store_n(R_HEAD(b), *head, __ATOMIC_RELEASE);
+	return 1;
+}
+
 // ring_send appends the message of len bytes at msg, taking the lock as
 // r_enter does for looks: 0, EAGAIN when it does not fit now (with *seq
 // what r_unlock returned, when it took the lock), EBADMSG when head and
@@ -205,8 +220,9 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
+	int skipped = r_sane(cap, head, tail) && !r_fits(cap, head, tail, need) && r_skip_pad(b, cap, &head, tail);
 	if (!r_sane(cap, head, tail) || !r_fits(cap, head, tail, need)) {
-		*seq = r_unlock(b, died);
+		*seq = r_unlock(b, died || skipped);
 		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
 	}
 	uint64_t off = tail % cap, pad = r_pad(cap, head, tail, need);
