@@ -181,6 +181,10 @@
 //     before publishing left one at tail. A receiver that finds one at the
 //     head of an empty ring, or whose lock finds the ring empty, watches
 //     head and tail, or seq, instead.
+//   - A sender goes home when it finds the ring empty, stores the line of
+//     the record's mark after the rest of the record and the pad marker's
+//     last, and skips a pad marker at head when it finds the ring full
+//     (see Performance).
 //
 // # Performance
 //
