@@ -102,10 +102,14 @@
 // goroutine whose turn comes next spins so in its turn, before it waits on the
 // poller. In a request and reply exchange the answer usually comes sooner than
 // a parked goroutine can be woken. BenchmarkPingPong measures the effect
-// beside C that blocks at once and C that spins the same way.
+// beside C that blocks at once and C that spins the same way. In a process
+// that may run on one CPU only, a queue Receive that no other call waits with
+// yields that CPU once before its first try, so that a peer sharing it
+// answers first (see "Performance").
 //
-// Every 64th call of a process (Send, Receive, Semaphore.Wait and Post)
-// yields to the scheduler (runtime.Gosched), as package sysv's calls do: a
+// The calls of a process (Send, Receive, Semaphore.Wait and Post) yield to
+// the scheduler (runtime.Gosched) at most every 2ms, the clock read every
+// 64th call, as package sysv's calls do: a
 // goroutine whose calls all succeed while spinning never passes through the
 // scheduler otherwise, and once it has run 10ms so, the runtime's monitor
 // takes its P away at every pass (see "Performance").
@@ -198,6 +202,41 @@
 // as package sysv's probe found), and blocking at once instead would cost
 // far more: a park on the poller and an epoll wake-up per message.
 //
+// Now a Receive that no other call waits with, in a process that may run on
+// one CPU only (sched_getaffinity, asked again every 10ms), yields before its
+// first try (MessageQueue.yieldsFirst): the peer that its request woke
+// answers first, and the try that would fail is not made. Per round trip and
+// process, 1 mq_timedreceive (none failing) and 1 sched_yield, against 2 (1
+// failing) and 1 before (perf record -e syscalls:sys_exit_mq_timedreceive
+// -e syscalls:sys_enter_sched_yield over BenchmarkPingPongPinned/same/mq/8B,
+// 20,000 round trips). Go/c-block on one CPU, medians of four alternating
+// runs each (loaded 2-vCPU VM, load average 5-7):
+//
+//	                           before  after  (Go/c-spin before, after)
+//	one CPU 8 B                1.46    1.31   (1.31, 1.17)
+//	one CPU 4 KiB              1.38    1.27   (1.26, 1.15)
+//	50 waiters, one CPU 8 B    1.53    1.36
+//	50 waiters, one CPU 4 KiB  1.44    1.39
+//
+// A second set of four at load average 8-10 gave 1.46 -> 1.30 (8 B), 1.40
+// -> 1.30 (4 KiB), and with 50 waiters 1.46 -> 1.38 and 1.46 -> 1.44. With a
+// CPU each the yield returns at once (nothing else waits for the CPU); Go's
+// median was 4.3 and 5.4 us after (the two sets) against 5.5 and 4.7 before
+// at 8 B, and 7.8 and 12.5 against 12.3 and 8.5 at 4 KiB: within the noise of
+// that placement. The 1.15x is still not reached
+// on one CPU, and the p99 moved within its noise (1.61 and 1.64 against
+// 1.94 and 2.59).
+// Tried and not kept, blocking at once on one CPU, alternated with the
+// spin in three pairs of runs: parking on the poller at once made Go/c-block
+// 5.0 (8 B) and 4.1 (4 KiB) against 1.48 and 1.39, and with a CPU each 64.5
+// against 4.7 us (a process alone on its CPU may still have its peer on
+// another); and waiting up to 20us in mq_timedreceive on a blocking
+// descriptor of the queue (opened again through /proc/self/fd, since
+// O_NONBLOCK belongs to the open file a dup shares) made it 3.6 and 3.0, 21
+// against 9 us: each timed wait arms and cancels a kernel timer, and a trace
+// showed the failing try that followed each send taking 10-20 us instead of
+// 1.
+//
 // The p99: the round trips of a run, in order, showed Go's slow trips (35-50
 // us) in phases where every 7th trip was slow, and uprobes (perf probe -x on
 // the test binary, runtime.handoffp and runtime.preemptone) counted 500-900
@@ -211,7 +250,16 @@
 // one run (the echo's handoffp 667 -> 12). Each yield itself wakes an idle
 // thread that finds nothing to do (startm and stopm once per Gosched), which
 // is in the p99 that remains. (Tried with the descriptor still in the
-// poller's epoll set, the yield had made the ping-pong 2.5x slower.)
+// poller's epoll set, the yield had made the ping-pong 2.5x slower.) So the
+// yield is now by time (internal/sched.Tick: the clock read every 64th
+// call, a yield at most every 2ms): in a run of BenchmarkPingPongPinned/
+// same/mq/8B the echo's Gosched went from 783 to 176 and its startm from 788
+// to 181, handoffp staying at 1. Go/c-block, medians of four alternating
+// runs (load average 1.5-1.7), 64-call tick against by time: one CPU 8 B
+// median 1.47 and 1.47, p99 2.53 and 2.21; 4 KiB 1.35 and 1.40, p99 2.09 and
+// 1.91; 50 waiters on one CPU 8 B 1.50 and 1.49, p99 4.59 and 4.77; a CPU
+// each, Go/c-spin 8 B 1.43 and 1.48, 4 KiB 1.95 and 1.85. The medians did not
+// move; the p99 on one CPU came down within its noise.
 //
 // With 50 goroutines waiting (BenchmarkPingPongWaiters), every message used
 // to park its receiver on the poller, as the others wait and none spun: three
@@ -237,4 +285,14 @@
 // lead without a wake-up: with 50 waiters on one CPU that extra spinning
 // thread took the CPU from the peer, Go/c-block 2.8-3.2 against 1.5-2.6
 // (two alternating runs, load average 11).
+//
+// The hand-off, profiled again after the changes above (uprobes on
+// runtime.wakep, startm and stopm, BenchmarkPingPongWaiters/same/8B, 20,000
+// messages): the echo called wakep 22,400 times, 1.06 per message, and
+// startm and stopm 9,760 each, 0.46; it switched 2.8 times per message,
+// against 1.6 for the C echo with 50 threads blocked. The goroutine that gets
+// the message readies the next in line (a channel send), and readying a
+// goroutine while a P is idle wakes a thread: on one CPU, that thread's
+// futex wake and stop are the switches more than C's. The p99 of 2-5x C's
+// stays.
 package posix

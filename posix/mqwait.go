@@ -176,6 +176,9 @@ func (q *MessageQueue) run(c *call, op string) error {
 			return errs.Path(op, q.name, errs.Expired(c.ctx))
 		}
 	}
+	if wait && q.yieldsFirst(c) {
+		yieldCPU()
+	}
 	if err := q.rc.Control(c.tryFn); err != nil {
 		return q.failure(op, err)
 	}
@@ -193,6 +196,20 @@ func (q *MessageQueue) run(c *call, op string) error {
 		}
 	}
 	return q.wait(c, op)
+}
+
+// yieldsFirst reports whether c, a call that may wait, lets the CPU go before
+// its first try: a Receive that no other call waits with, on one CPU. In a
+// request and reply exchange the peer that this process's request woke is
+// about to answer, and on a shared CPU it cannot before this thread lets go;
+// a try before then is a system call that fails (and the spin's first
+// sched_yield comes next anyway). A peer on another CPU costs the yield, a
+// system call that returns at once, and so does a message already queued: a
+// receiver that drains a queue on one CPU makes a sched_yield per message.
+// With other calls waiting, a message would wake one of those: see the
+// spin's condition below.
+func (q *MessageQueue) yieldsFirst(c *call) bool {
+	return c.l == &q.recv && c.l.waiting.Load() == 0 && oneCPU()
 }
 
 // spin tries c's call again until it is done (true) or its spin runs out

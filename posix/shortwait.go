@@ -48,9 +48,7 @@ func (s *spinner) again(dl time.Time) bool {
 		}
 	}
 	if now.Before(s.until) {
-		// sched_yield, not runtime.Gosched: the peer may be waiting for
-		// this very CPU to send what this call waits for.
-		unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		yieldCPU()
 		return true
 	}
 	s.done()
@@ -63,4 +61,32 @@ func (s *spinner) done() {
 		s.holding = false
 		spinners.Add(-1)
 	}
+}
+
+// yieldCPU gives the CPU to any thread that waits for it (sched_yield), not
+// only to goroutines (runtime.Gosched): the peer may be waiting for this very
+// CPU to send what the caller waits for.
+func yieldCPU() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
+
+// affinityEvery is how long oneCPU trusts what sched_getaffinity said: a
+// process may be pinned after it started (taskset -p, as the benchmarks do).
+const affinityEvery = 10 * time.Millisecond
+
+var (
+	epoch       = time.Now()
+	affinityDue atomic.Int64 // time.Since(epoch) of the next sched_getaffinity
+	onlyOneCPU  atomic.Bool
+)
+
+// oneCPU reports whether the calling thread may run on one CPU only, as
+// sched_getaffinity said within the last affinityEvery. A peer that shares
+// that CPU runs only when this thread lets go of it (see yieldsFirst); the
+// peer may also have a CPU of its own.
+func oneCPU() bool {
+	if now := int64(time.Since(epoch)); now >= affinityDue.Load() {
+		affinityDue.Store(now + int64(affinityEvery))
+		var set unix.CPUSet
+		onlyOneCPU.Store(unix.SchedGetaffinity(0, &set) == nil && set.Count() == 1)
+	}
+	return onlyOneCPU.Load()
 }

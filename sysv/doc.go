@@ -61,9 +61,10 @@
 // nothing; calls still blocked after about 0.1s (one that /proc showed in
 // another system call) are ended by interrupting every thread of the process
 // that is in a system call, which cgo code elsewhere that does not retry EINTR
-// could see once. Every
-// 64th call yields to the scheduler, so that a goroutine looping on these calls
-// keeps its thread instead of being handed between threads by the runtime.
+// could see once. The
+// calls yield to the scheduler at most every 2ms (the clock read every 64th
+// call), so that a goroutine looping on these calls keeps its thread instead
+// of being handed between threads by the runtime.
 //
 // All methods are safe for concurrent use. Send, Receive and Op allocate
 // nothing: messages travel through a buffer on the C stack (malloc above 64
@@ -139,13 +140,51 @@
 // load average 5-6, and at load average 12 was worse in 3 pairs of 4
 // (2,000-2,700 round trips over 15 us, against 650-1,700), presumably as a
 // goroutine whose calls the load slows passes the 10ms after which sysmon
-// takes its P before its 1,024th call. Yielding by time instead would need a
-// clock read and let one goroutine of several take every yield. Nothing was
-// changed.
+// takes its P before its 1,024th call.
+//
+// So sched.Tick now yields by time: it reads the clock every 64th call and
+// yields only if no call did in the last 2ms, one yield in some 250 round
+// trips instead of one in 32, well inside the 10ms after which sysmon takes
+// a P (the process's goroutines share that clock: while more than four loop
+// on calls at once, some may pass 10ms without a yield). The echo's Gosched
+// went from 776 to 135 in a run (msg 8 B, 20,000 round trips; startm 787 ->
+// 147, handoffp 8 -> 9), and the p95 came down, but not the p99. Go's round
+// trips, msg 8 B, three pairs of alternating runs (the 64-call tick, then by
+// time; loaded 2-vCPU VM, load average 2-3):
+//
+//	p95                      13.6-14.1 us -> 10.8-11.5 us
+//	p97                      14.4-15.1 us -> 11.4-12.3 us
+//	p99                      17.7-19.1 us -> 19.0-24.2 us
+//	trips over 15 us         472-629 -> 361-444 of 20,000 (C: 100-120)
+//
+// Go/c-block in ten pairs of alternating runs, as two sets (six pairs at
+// load average 0.6-1.7, four at 1.5-5), the median of each set's runs:
+//
+//	             median, either build   p99, 64-call tick -> by time
+//	msg 8 B      1.20-1.23              1.38, 1.81 -> 1.50, 1.94
+//	msg 4 KiB    1.20-1.21              1.49, 1.88 -> 1.45, 1.77
+//	shm 8 B      1.18-1.20              1.55, 1.78 -> 1.34, 1.94
+//	shm 4 KiB    1.17-1.20              1.61, 1.84 -> 1.43, 1.74
+//
+// The rest of the tail is not sysmon: uprobes on testing.(*B).StartTimer and
+// StopTimer, runtime.handoffp and the nanosleep of sysmon, over the same
+// benchmark, found no handoffp while round trips were timed and 6-7 sysmon
+// wake-ups in each process per timed turn of 5,000 round trips (60-80ms),
+// one every 10ms; the 20us looks that follow a handoffp fall in the warm-up
+// (testutil.WarmUp). About 2% of Go's round trips still take over 15us,
+// against C's 0.5%; the yield itself, each a slow round trip, is a quarter of
+// a percent of them, and no count this VM offers (it has no hardware
+// counters) shows where the rest go. (A full trace of system calls and
+// switches doubles every round trip, and its slow trips are sysmon's, so it
+// cannot answer.)
+//
+// Commands (the first record counts the yields, the second times sysmon):
 //
 //	go test -c -o /tmp/sysv.test ./sysv
 //	perf probe -x /tmp/sysv.test -a 'q:handoffp=runtime.handoffp' -a 'q:startm=runtime.startm' -a 'q:gosched=runtime.goschedImpl'
+//	perf probe -x /tmp/sysv.test -a 'q:start=testing.(*B).StartTimer' -a 'q:stop=testing.(*B).StopTimer'
 //	perf record -e 'q:*' -e sched:sched_switch -a -- /tmp/sysv.test -test.run '^$' -test.bench 'PingPong/msg/8B' -test.benchtime 20000x
+//	perf record -e 'q:*' -e syscalls:sys_enter_nanosleep -a -- /tmp/sysv.test -test.run '^$' -test.bench 'PingPong/msg/8B' -test.benchtime 20000x
 //	perf script -F comm,pid,event | sort | uniq -c
 //	perf probe -d 'q:*'
 package sysv

@@ -9,10 +9,9 @@
 // on another thread: the System V ping-pong saw stalls of ~30 us in one round
 // trip of ten, and a 1 MiB MPI ping-pong 1,200 to 2,400 hand-offs in 8,800
 // calls (counted with uprobes on runtime.handoffp). runtime.Gosched starts a
-// new tick for ~0.2 us, so the calls that loop yield now and then: by count
-// when calls are short (Tick), by time when they may be long (AfterLongCall),
-// and by time read every so many calls (CallDue) when the goroutine is locked
-// to its thread, whose yield costs tens of microseconds.
+// new tick for ~0.2 us, so the calls that loop yield now and then, by time:
+// read every so many calls when calls are short (Tick, CallDue), and
+// read after every call when calls may be long (AfterLongCall).
 package sched
 
 import (
@@ -21,16 +20,17 @@ import (
 	"time"
 )
 
-// tickEvery is how many calls Tick lets pass between yields: frequent enough
-// for calls of a few microseconds, rare enough to cost nothing measurable.
-const tickEvery = 64
-
-var calls atomic.Uint32
-
-// Tick counts one cgo call and yields every tickEvery-th call.
+// Tick counts one short cgo call and, once the count says the clock is due
+// (CallDue), yields unless a call did within the last YieldEvery. A yield by
+// count alone (every 64th call, as Tick did before) cost a slow round trip
+// each time, as runtime.Gosched wakes an idle thread (runtime.startm) that
+// takes the CPU from the peer: with round trips of 5-10us that was one in
+// 32, where the System V queue's p95 sat. By time it is one in some 250, and
+// still well inside the 10ms after which sysmon takes a P whose goroutine
+// never passed through the scheduler.
 func Tick() {
-	if calls.Add(1)%tickEvery == 0 {
-		runtime.Gosched()
+	if CallDue() {
+		AfterLongCall()
 	}
 }
 
@@ -53,21 +53,23 @@ var (
 // nanosecond a call.
 const clockEvery = 64
 
-var lockedCalls atomic.Uint32
+var calls atomic.Uint32
 
-// CallDue counts one cgo call of a goroutine locked to its thread (MPI's)
-// and reports, once every clockEvery calls, that the caller should now call
-// AfterLongCall. A locked goroutine's yield hands its thread to another and
-// back, tens of microseconds, so it cannot yield by count as Tick does; but
-// it must yield now and then even when every call is short: from 10ms after
-// it last passed through the scheduler, sysmon takes its P at every look,
-// and then looks every 20-100µs, each time waking threads on the rank's CPU.
+// CallDue counts one cgo call and reports, once every clockEvery calls, that
+// the caller should now call AfterLongCall. A goroutine that loops on short
+// calls must yield now and then, since from 10ms after it last passed
+// through the scheduler sysmon takes its P at every look, and then looks
+// every 20-100µs, each time waking threads on the process's CPU; but a
+// yield costs a slow call (Tick says why), and a yield of a goroutine locked
+// to its thread (MPI's) hands the thread to another and back, tens of
+// microseconds. Tick calls it; MPI, which yields on its own slow path, calls
+// it directly.
 func CallDue() bool {
 	// Load and Store, not Add: a count lost between concurrent callers only
 	// delays a yield, and the locked instruction of an Add would be most of
 	// what this costs.
-	n := lockedCalls.Load() + 1
-	lockedCalls.Store(n)
+	n := calls.Load() + 1
+	calls.Store(n)
 	return n%clockEvery == 0
 }
 
@@ -79,6 +81,9 @@ func AfterLongCall() {
 	now := time.Since(epoch)
 	if now-time.Duration(lastYield.Load()) >= YieldEvery {
 		lastYield.Store(int64(now))
-		runtime.Gosched()
+		yield()
 	}
 }
+
+// yield is runtime.Gosched; the tests count the yields.
+var yield = runtime.Gosched

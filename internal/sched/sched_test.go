@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -19,13 +20,27 @@ func TestAfterLongCall(t *testing.T) {
 	}
 }
 
-func TestTickCounts(t *testing.T) {
-	before := calls.Load()
-	for range tickEvery {
+// TestTickYieldsByTime checks that Tick yields by time, not by count: no
+// number of calls yields within YieldEvery of the last yield, and the first
+// call due after it does.
+func TestTickYieldsByTime(t *testing.T) {
+	yields := 0
+	yield = func() { yields++ }
+	t.Cleanup(func() { yield = runtime.Gosched })
+
+	lastYield.Store(int64(time.Since(epoch) + time.Hour)) // a yield that stays recent
+	for range 100 * clockEvery {
 		Tick()
 	}
-	if got := calls.Load() - before; got != tickEvery {
-		t.Fatalf("Tick counted %d calls, want %d", got, tickEvery)
+	if yields != 0 {
+		t.Fatalf("%d yields in %d calls within YieldEvery of the last", yields, 100*clockEvery)
+	}
+	lastYield.Store(int64(-YieldEvery))
+	for range clockEvery {
+		Tick()
+	}
+	if yields != 1 {
+		t.Fatalf("%d yields in %d calls after YieldEvery, want 1", yields, clockEvery)
 	}
 }
 
@@ -33,7 +48,7 @@ func TestTickCounts(t *testing.T) {
 // starts.
 func TestCallDue(t *testing.T) {
 	for _, start := range []uint32{0, 5, ^uint32(0) - 3} {
-		lockedCalls.Store(start)
+		calls.Store(start)
 		due := 0
 		for range 3 * clockEvery {
 			if CallDue() {
