@@ -47,6 +47,8 @@
  *   v2-late   v2 whose sender stores the line of the record's mark after the
  *             rest of the record, and a pad marker after that
  *   v2-hl     v2-home and v2-late
+ *   v2-hl-pf  v2-hl whose sender prefetches the lines at home for writing
+ *             before it locks
  *   goipc     goipc_ring.h itself (64 KiB rings, spinning)
  *
  * The rings here, but goipc's, are this program's own, small and spin-only
@@ -108,6 +110,7 @@ struct variant {
 	int home;      /* a sender finding the ring empty pads to its start */
 	int late;      /* a sender writes the line of the record's mark last */
 	int header;    /* not this program's ring: goipc_ring.h's */
+	int early;     /* a sender prefetches the lines at home before locking */
 };
 
 #define V1 .lock = 64, .head = 128, .tail = 136, .seq = 144, .sleepers = 148
@@ -134,6 +137,7 @@ static const struct variant variants[] = {
 	{.name = "v2-home", COPY_V2, .home = 1},
 	{.name = "v2-late", COPY_V2, .late = 1},
 	{.name = "v2-hl", COPY_V2, .home = 1, .late = 1},
+	{.name = "v2-hl-pf", COPY_V2, .home = 1, .late = 1, .early = 1},
 	{.name = "goipc", .copy_set = 1, .header = 1},
 };
 enum { NV = sizeof variants / sizeof variants[0] };
@@ -212,6 +216,8 @@ static void send(struct ring *r, const void *msg, uint32_t len)
 			if (r->v->prefetch)
 				__builtin_prefetch(DATA(r) + tail % cap, 1);
 		}
+		for (uint64_t i = 0; r->v->early && i < need; i += 64)
+			__builtin_prefetch(DATA(r) + i, 1);
 		if (pthread_mutex_trylock(LOCK(r)) != 0) {
 			wait_turn(r);
 			continue;

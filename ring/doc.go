@@ -298,7 +298,8 @@
 // and 1.14 (rep movsb 1.92, AVX2 1.97, AVX-512 1.92, prefetching 2.01, two
 // records' capacity 2.38); going home 1.36 and 1.00; the mark's line last
 // 1.97 and 1.19; both 1.21 and 1.00; csrc/goipc_ring.h with both 1.21 and
-// 1.09.
+// 1.09. (In a later run at 4 KiB, both with the sender prefetching the
+// lines at home for writing before it locks took 2.04 to both's 1.18.)
 //
 // Through the package's benchmark, alternating test binaries before and
 // after the change eight times on the same VM (load average 5.5 to 5.9; go
