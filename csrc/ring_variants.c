@@ -57,7 +57,6 @@
 #include "flag_pingpong.h"
 #include "pin.h"
 
-#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -70,6 +69,9 @@ enum { CAP = 65536, RING = 256 + CAP };
 #define PAD GOIPC_RING_PAD
 
 typedef void copy_fn(void *dst, const void *src, size_t n);
+
+#if defined(__x86_64__)
+#include <immintrin.h>
 
 static void copy_rep(void *dst, const void *src, size_t n)
 {
@@ -95,6 +97,7 @@ __attribute__((target("avx512f"))) static void copy_avx512(void *dst, const void
 		_mm512_storeu_si512(d + i, _mm512_loadu_si512(s + i));
 	memcpy(d + i, s + i, n - i);
 }
+#endif
 
 struct variant {
 	const char *name;
@@ -106,6 +109,7 @@ struct variant {
 	int prefetch, backoff;
 	uint64_t cap;  /* the data area: CAP if 0; 1 for two records of SIZE */
 	copy_fn *copy; /* memcpy if NULL */
+	const char *cpu; /* the x86 feature copy needs: the variant is left out without it */
 	int pull;      /* prefetch every line of the record before copying it */
 	int home;      /* a sender finding the ring empty pads to its start */
 	int late;      /* a sender writes the line of the record's mark last */
@@ -129,9 +133,11 @@ static const struct variant variants[] = {
 	{.name = "pp-walk", .copy_set = 1, .walk = 8},
 	{.name = "pp-page", .copy_set = 1, .walk = 4096},
 	{.name = "v2", COPY_V2},
+#if defined(__x86_64__)
 	{.name = "v2-rep", COPY_V2, .copy = copy_rep},
-	{.name = "v2-avx2", COPY_V2, .copy = copy_avx2},
-	{.name = "v2-avx512", COPY_V2, .copy = copy_avx512},
+	{.name = "v2-avx2", COPY_V2, .copy = copy_avx2, .cpu = "avx2"},
+	{.name = "v2-avx512", COPY_V2, .copy = copy_avx512, .cpu = "avx512f"},
+#endif
 	{.name = "v2-pf", COPY_V2, .pull = 1},
 	{.name = "v2-8k", COPY_V2, .cap = 1},
 	{.name = "v2-home", COPY_V2, .home = 1},
@@ -323,6 +329,18 @@ static unsigned char *area(struct walk *w, const struct variant *v, unsigned cha
 	return w->base + (v->walk == 8 ? 256 : 0) + off + hdr;
 }
 
+/* cpu_has tells whether this CPU has the x86 feature (any if NULL). */
+static int cpu_has(const char *feature)
+{
+#if defined(__x86_64__)
+	if (feature && strcmp(feature, "avx2") == 0)
+		return __builtin_cpu_supports("avx2");
+	if (feature && strcmp(feature, "avx512f") == 0)
+		return __builtin_cpu_supports("avx512f");
+#endif
+	return feature == NULL;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -349,7 +367,7 @@ int main(int argc, char **argv)
 	}
 	int set[NV], ns_ = 0; /* the variants of this run: the ping-pong first */
 	for (int v = 0; v < NV; v++)
-		if (v == 0 || variants[v].copy_set == copy_set)
+		if (v == 0 || (variants[v].copy_set == copy_set && cpu_has(variants[v].cpu)))
 			set[ns_++] = v;
 	/* a control page (the variant the child serves next), the ping-pong's
 	 * three pages, then a pair of rings (or of walks) per variant */
