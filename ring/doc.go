@@ -136,7 +136,7 @@
 //     sender may skip the marker as a receive would (the padding of a send
 //     that went home holds the rest of the data area until someone passes
 //     it): store head += capacity - head % capacity, and look again (the Go
-//     and C implementations go home and skip, the Python one does neither).
+//     and C implementations go home and skip, the Python one only skips).
 //     If the ring is still full: unlock (and wait). Otherwise store the
 //     record at at = 0 if pad > 0, else at = off: L at at, the message at
 //     at + 8 and mark(tail + pad) at at + 4; if pad > 0, the pad marker and

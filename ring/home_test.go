@@ -133,3 +133,33 @@ func receive(t *testing.T, r *ring.Ring, kind string, want ...[]byte) {
 		t.Fatalf("%s recv: %v %q, want %q", kind, err, out, lines)
 	}
 }
+
+// TestPythonSendSkipsHomePad: a Python sender, which never goes home
+// itself, also passes the pad marker that a Go sender going home left at
+// head when it needs the room, instead of waiting for a receiver; and Stat
+// does not count that pad as used.
+func TestPythonSendSkipsHomePad(t *testing.T) {
+	const capacity = 1024
+	first, second := makeMessage(1, 0, 200), makeMessage(1, 1, 200) // records of 32 and 72
+	r := newRing(t, capacity)
+	mem := rawRing(t, r.Name())
+	if err := r.TrySend(make([]byte, 50)); err != nil { // empty at 64: the next send goes home
+		t.Fatal(err)
+	}
+	if _, err := r.TryReceive(make([]byte, 50)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.TrySend(first); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.Stat(); err != nil || st.Used != 32 || st.Messages != 1 {
+		t.Errorf("Stat after going home: %+v, %v; want 1 message, 32 bytes used", st, err)
+	}
+	// Python sends 1 0 (32 bytes: fits before the pad) and 1 1 (72: only
+	// once the pad is passed).
+	testutil.Start(t, peerCmd(t, "python", "/dev/shm"+r.Name(), "send", "1", "2", "200")).MustSucceed()
+	if head, tail := word64(mem, 64).Load(), word64(mem, 72).Load(); head != capacity || tail != capacity+32+32+72 {
+		t.Errorf("head %d, tail %d, want %d and %d", head, tail, capacity, capacity+32+32+72)
+	}
+	receive(t, r, "go", first, first, second)
+}
