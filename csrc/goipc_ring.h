@@ -78,6 +78,15 @@ static inline uint32_t *goipc_ring_mark_at(const struct goipc_ring *r, uint64_t 
 	return (uint32_t *)(GR_DATA(r) + pos % r->capacity + 4);
 }
 
+/* goipc_ring_in_mark_line is how many of the len bytes of a message in a
+ * record at offset off of the data area (which starts on a cache line) share
+ * the line of the record's mark. */
+static inline uint32_t goipc_ring_in_mark_line(uint64_t off, uint32_t len)
+{
+	uint32_t n = (64 - (off + 8) % 64) % 64;
+	return n < len ? n : len;
+}
+
 /* goipc_ring_init makes a new ring in len bytes of zeroed shared memory. */
 static inline int goipc_ring_init(void *mem, size_t len, uint64_t capacity)
 {
@@ -174,6 +183,39 @@ static inline int goipc_ring_sane(const struct goipc_ring *r, uint64_t head, uin
 	return tail - head <= r->capacity && (head | tail) % 8 == 0;
 }
 
+/* goipc_ring_pad is the padding a send of a record of need bytes puts
+ * before it: up to the end of the data area if it would pass the end, or,
+ * when the ring is empty and the record fits before tail's offset, to go
+ * home to the start of the data area, so that a ring that is mostly empty
+ * reuses its first lines, warm in both caches, instead of walking its
+ * capacity (ring/doc.go, Performance). */
+static inline uint64_t goipc_ring_pad(const struct goipc_ring *r, uint64_t head, uint64_t tail, uint64_t need)
+{
+	uint64_t off = tail % r->capacity;
+	return off + need > r->capacity || (head == tail && off >= need) ? r->capacity - off : 0;
+}
+
+static inline int goipc_ring_fits(const struct goipc_ring *r, uint64_t head, uint64_t tail, uint64_t need)
+{
+	return tail - head + goipc_ring_pad(r, head, tail, need) + need <= r->capacity;
+}
+
+/* goipc_ring_skip_pad skips a pad marker at head, as a receive would, for
+ * a send that finds the ring full: the padding of a send that went home
+ * holds the rest of the data area until a receiver passes it, which would
+ * leave a streaming sender room for a message or two. It moves head (and the
+ * caller seq) only past a marker with a record after it, as in a sane ring,
+ * and tells whether it did. */
+static inline int goipc_ring_skip_pad(struct goipc_ring *r, uint64_t *head, uint64_t tail)
+{
+	uint64_t off = *head % r->capacity;
+	if (*head == tail || *(uint32_t *)(GR_DATA(r) + off) != GOIPC_RING_PAD || *head + (r->capacity - off) >= tail)
+		return 0;
+	*head += r->capacity - off;
+	__atomic_store_n(GR_HEAD(r), *head, __ATOMIC_RELEASE);
+	return 1;
+}
+
 /* goipc_ring_try_send_seq is goipc_ring_try_send that, when the ring is
  * full (EAGAIN), sets *seq as goipc_ring_unlock returns it. */
 static inline int goipc_ring_try_send_seq(struct goipc_ring *r, const void *msg, uint32_t len, uint32_t *seq)
@@ -188,21 +230,28 @@ static inline int goipc_ring_try_send_seq(struct goipc_ring *r, const void *msg,
 		goipc_ring_unlock(r, 0, died);
 		return EBADMSG;
 	}
-	uint64_t off = tail % r->capacity, pad = off + need > r->capacity ? r->capacity - off : 0;
-	if (tail - head + pad + need > r->capacity) {
+	int skipped = !goipc_ring_fits(r, head, tail, need) && goipc_ring_skip_pad(r, &head, tail);
+	uint64_t off = tail % r->capacity, pad = goipc_ring_pad(r, head, tail, need);
+	if (!goipc_ring_fits(r, head, tail, need)) {
 		r->full = 1;
-		*seq = goipc_ring_unlock(r, 0, died);
+		*seq = goipc_ring_unlock(r, skipped, died);
 		return EAGAIN;
 	}
 	r->full = 0;
+	/* The line that a spinning receiver watches last: the message past the
+	 * line of the record's mark, then that line, then the pad marker's, so
+	 * that a spinner sees a mark only once the message is whole and never
+	 * takes a line from the sender while it copies. */
+	unsigned char *rec = GR_DATA(r) + (pad ? 0 : off);
+	uint32_t first = goipc_ring_in_mark_line(pad ? 0 : off, len);
+	memcpy(rec + 8 + first, (const unsigned char *)msg + first, len - first);
+	*(uint32_t *)rec = len;
+	memcpy(rec + 8, msg, first);
+	__atomic_store_n(goipc_ring_mark_at(r, tail + pad), goipc_ring_mark(r, tail + pad), __ATOMIC_RELAXED);
 	if (pad) {
 		*(uint32_t *)(GR_DATA(r) + off) = GOIPC_RING_PAD;
 		__atomic_store_n(goipc_ring_mark_at(r, tail), goipc_ring_mark(r, tail), __ATOMIC_RELAXED);
-		off = 0;
 	}
-	*(uint32_t *)(GR_DATA(r) + off) = len;
-	memcpy(GR_DATA(r) + off + 8, msg, len);
-	__atomic_store_n(goipc_ring_mark_at(r, tail + pad), goipc_ring_mark(r, tail + pad), __ATOMIC_RELAXED);
 	__atomic_store_n(GR_TAIL(r), tail + pad + need, __ATOMIC_RELEASE);
 	goipc_ring_unlock(r, 1, died);
 	return 0;

@@ -143,6 +143,18 @@ class Ring:
             raise RingError(EBADMSG, "corrupt ring: head %d, tail %d, capacity %d" % (head, tail, self.capacity))
         return head, tail
 
+    def _fits(self, head, tail, need):
+        """Whether a record of need bytes fits after tail, with the padding
+        to the next lap that it may need."""
+        off = tail % self.capacity
+        pad = self.capacity - off if off + need > self.capacity else 0
+        return tail - head + pad + need <= self.capacity
+
+    def _pad_at(self, head, tail):
+        """Whether a pad marker is at head with a record after it."""
+        off = head % self.capacity
+        return head != tail and self._u32(HEADER + off) == PAD and head + self.capacity - off < tail
+
     def try_send(self, msg):
         """Sends msg if it fits now; returns whether it did."""
         if len(msg) > self.max_message:
@@ -154,11 +166,18 @@ class Ring:
             self._unlock(False, died)
             raise
         need = record_size(len(msg))
+        skipped = False
+        if not self._fits(head, tail, need) and self._pad_at(head, tail):
+            # The padding of a sender that went home holds the rest of the
+            # data area until someone passes it: pass it, as a receive would.
+            head += self.capacity - head % self.capacity
+            self._store(ctypes.c_uint64, OFF_HEAD, head)
+            skipped = True
+        if not self._fits(head, tail, need):
+            self._unlock(skipped, died)
+            return False
         off = tail % self.capacity
         pad = self.capacity - off if off + need > self.capacity else 0
-        if tail - head + pad + need > self.capacity:
-            self._unlock(False, died)
-            return False
         if pad:
             self._store(ctypes.c_uint32, HEADER + off, PAD)
             self._store(ctypes.c_uint32, HEADER + off + 4, self._mark(tail))

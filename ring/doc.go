@@ -108,7 +108,9 @@
 // multiple of 8) - 8, so a record and the padding before it always fit in an
 // empty ring. The mark of a record or pad marker at position p is mark(p) =
 // p / capacity + 1 (its lap, plus one), truncated to 32 bits: neither zeroed
-// memory nor a record of an earlier lap at the same offset carries it.
+// memory nor a record of an earlier lap at the same offset carries it (but
+// one 2^32 laps earlier may: a ring whose senders go home, below, can make a
+// lap a message; marks are only hints).
 //
 // # Atomic rules
 //
@@ -125,12 +127,23 @@
 //     of 8) make a send or receive fail with EBADMSG: never read them as a
 //     full or an empty ring.
 //   - Send of L bytes: lock. need = size(L); off = tail % capacity; pad =
-//     capacity - off if off + need > capacity, else 0. If tail - head + pad +
-//     need > capacity the ring is full: unlock (and wait). Otherwise, if
-//     pad > 0, store the pad marker and mark(tail) at off and set off = 0;
-//     store L at off, the message at off + 8 and mark(tail + pad) at off +
-//     4; then store tail += pad + need. The mark goes before tail, so that
-//     a published record always carries its mark.
+//     capacity - off if off + need > capacity, else 0; a sender may also
+//     pad (pad = capacity - off) when the ring is empty (head == tail) and
+//     need <= off, to go home to the start of the data area (see
+//     Performance). If tail - head + pad + need >
+//     capacity the ring is full. Then, if the length at head % capacity is
+//     the pad marker and head + (capacity - head % capacity) < tail, a
+//     sender may skip the marker as a receive would (the padding of a send
+//     that went home holds the rest of the data area until someone passes
+//     it): store head += capacity - head % capacity, and look again (the Go
+//     and C implementations go home and skip, the Python one only skips).
+//     If the ring is still full: unlock (and wait). Otherwise store the
+//     record at at = 0 if pad > 0, else at = off: L at at, the message at
+//     at + 8 and mark(tail + pad) at at + 4; if pad > 0, the pad marker and
+//     mark(tail) at off; in any order (Go and C store the line of a mark
+//     after the rest of what they store, and the pad marker's last), then
+//     store tail += pad + need. The marks go before tail, so that a
+//     published record always carries its mark.
 //   - Receive: lock. If head == tail the ring is empty: unlock (and wait).
 //     off = head % capacity; if the length there is the pad marker, skip =
 //     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 8;
@@ -169,6 +182,10 @@
 //     before publishing left one at tail. A receiver that finds one at the
 //     head of an empty ring, or whose lock finds the ring empty, watches
 //     head and tail, or seq, instead.
+//   - A sender goes home when it finds the ring empty, stores the line of
+//     the record's mark after the rest of the record and the pad marker's
+//     last, and skips a pad marker at head when it finds the ring full
+//     (see Performance).
 //
 // # Performance
 //
@@ -289,13 +306,80 @@
 // 35 ns on that VM), which no layout that keeps the lock as the arbiter
 // takes away.
 //
-// At 4 KiB the copies dominate: C and Go take 1.9 to 2.3 times the
-// ping-pong in both versions (and 1.2 and 1.7 in one run where the
-// ping-pong took 0.4µs). An uncontended TrySend plus TryReceive costs 120 to
-// 250 ns (two crossings, two lock and unlock pairs). Sleeping, each message
-// costs a futex wake-up: about 8 to 9µs a round trip in Go, 6 to 7µs in C,
-// as in version 1. At 64 B, a Go sender carries 3.3 to 4.5 million messages
-// a second (version 1: 3.8 to 4.3), 11 to 15 times a POSIX queue's.
+// At 4 KiB the ping-pong does as much copying as the ring: each side
+// copies the message into shared memory and the other copies it out into a
+// buffer of its own (the echo, in C and in Go, copies out and back in), four
+// copies of 4 KiB a round trip in both. Each copy in stores to 64 lines
+// that the other CPU read last (its copies are invalidated) and each copy
+// out reads 64 lines that the other CPU has just written, at some 0.2µs a
+// copy on the VM below, where the same copy between lines of one CPU takes
+// 45 to 65 ns. What the ping-pong does that the ring did not is reuse one
+// page: a ring wrote each record after the last, walking its capacity (15
+// records of 4 KiB a lap in the benchmark's 64 KiB rings), and the
+// ping-pong made to walk 64 KiB the same way took 1.6 to 1.8 times its
+// fixed-page self, whether it walked as records do or a page at a time
+// (page-aligned: not a matter of alignment). How the bytes are copied does
+// not matter: glibc 2.36's memcpy (on this CPU rep movsb from 2112 bytes,
+// never non-temporal below 240 MiB), rep movsb, AVX2 and AVX-512 loops all
+// took the same; prefetching every line of the record before copying was
+// a little slower, and a ring of two records' capacity slower still (for
+// reasons the measurements do not show).
+//
+// Hence two habits of the Go and C senders, which the format allows and the
+// receivers (Python's too) need not know: a send that finds the ring empty
+// goes home, padding to the start of the data area, so that a ring that is
+// mostly empty, as a request-reply pair's is, reuses its first lines; and a
+// sender stores the message past the line of the record's mark first, then
+// that line, then the pad marker's, so that a receiver spinning on a mark
+// never takes a line from the sender in the middle of its copy, nor sees the
+// mark before the message is whole and takes the lock's line from the
+// sender with its tries. Going home alone gains two thirds of it (its pad
+// marker's mark, stored first, sent spinners to the lock while the copy
+// went on), the order alone nothing, both together nearly all. The
+// padding holds the rest of the data area until someone passes it, and a
+// Go sender streaming 64 B to a faster receiver then found the ring full
+// after nearly every message (0.1 to 0.6 million messages a second instead
+// of 2.2 to 4.9); so a send that finds the ring full skips a pad marker at
+// head, as a receive would.
+//
+// csrc/ring_variants.c's copy set measures this (make build &&
+// bin/ring_variants 4096 20 2000 copy; the same at 8 B), in one run on the
+// loaded VM below (load average 6.5 to 6.8), median ratios to the ping-pong
+// at 4 KiB (881 ns) and at 8 B (220 ns): the ping-pong walking as records
+// 1.80 and 0.96, a page at a time 1.80 and 1.00; version 2 as it was 1.99
+// and 1.14 (rep movsb 1.92, AVX2 1.97, AVX-512 1.92, prefetching 2.01, two
+// records' capacity 2.38); going home 1.36 and 1.00; the mark's line last
+// 1.97 and 1.19; both 1.21 and 1.00; csrc/goipc_ring.h with both 1.21 and
+// 1.09. (In a later run at 4 KiB, both with the sender prefetching the
+// lines at home for writing before it locks took 2.04 to both's 1.18.)
+//
+// Through the package's benchmark, alternating test binaries before and
+// after the change eight times on the same VM (load average 5.5 to 5.9; go
+// test -run '^$' -bench RoundTrip/spin/4096B -benchtime 20000x ./ring/,
+// the ping-pong at 0.74 to 4.1µs), the C ring took 1.06 to 1.37 times the
+// ping-pong's 4 KiB round trip (before: 1.73 to 2.77), a Go ring 1.12 to
+// 1.54 (before: 1.82 to 2.68; 1.5 or less in six of the eight runs), go-sr
+// 1.15 to 1.62. At 8 B (five alternations, load 5.8 to 6.7) C took 0.66 to
+// 1.10 times the ping-pong (before 1.10 to 1.32) and Go 0.84 to 1.75
+// (before 1.35 to 1.90; 1.75 where the ping-pong took 0.2µs). What remains
+// is the lock's line, which each message moves to the sender and to the
+// receiver, and for Go the cgo crossings. Copying outside the lock would not
+// shorten a round trip, in which no one waits for the lock while a copy
+// runs (the other side waits for a mark), and the rules forbid it: a
+// receiver copying before it locks could copy a record that a sender killed
+// before publishing left, as the next sender overwrites it, and take a torn
+// message for the next sender's.
+//
+// An uncontended TrySend plus TryReceive costs 120 to 250 ns (two
+// crossings, two lock and unlock pairs). Sleeping, each message costs a
+// futex wake-up: about 8 to 9µs a round trip in Go, 6 to 7µs in C, as in
+// version 1. At 64 B, a Go sender carries 3.3 to 4.5 million messages a
+// second (version 1: 3.8 to 4.3), 11 to 15 times a POSIX queue's. Going
+// home (with the skip) left that within the noise: in 11 alternating runs
+// at load 6 (-bench Throughput -benchtime 200000x), Go 4.35 million before
+// and 4.37 after on average, C 4.54 and 3.85 with overlapping ranges (2.8
+// to 5.5, 1.9 to 5.4); C alone (ring_peer throughput 64 2000000 1000000,
+// eight alternations on a busier machine) 1.00 and 1.04 million.
 //
 // # Lifetimes and limits
 //

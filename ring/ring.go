@@ -775,7 +775,7 @@ func (r *Ring) record(head, tail uint64) (off, skip uint64, size int, err error)
 type Stats struct {
 	Capacity   int    // bytes of the data area
 	MaxMessage int    // the largest message it takes
-	Used       int    // bytes the queued records take, with padding
+	Used       int    // bytes the queued records take, with the padding between them
 	Messages   int    // messages queued
 	Sleepers   int    // threads of any process asleep waiting on it
 	Head, Tail uint64 // the read and write positions
@@ -797,6 +797,11 @@ func (r *Ring) Stat() (Stats, error) {
 				_, skip, size, err := r.record(pos, tail)
 				if err != nil {
 					return false, err
+				}
+				if pos == head {
+					// A pad at head holds no record, and the next send
+					// that needs its room skips it (see the send rule).
+					s.Used -= int(skip)
 				}
 				pos += skip + recordSize(size)
 			}

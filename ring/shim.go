@@ -124,11 +124,28 @@ static int r_sane(uint64_t cap, uint64_t head, uint64_t tail) {
 	return tail - head <= cap && (head | tail) % 8 == 0;
 }
 
+// r_pad is the padding a send of a record of need bytes puts before it:
+// up to the end of the data area if it would pass the end, or if the ring
+// is empty and the record fits before tail's offset, to go home to the start
+// of the data area (a ring that is mostly empty then reuses its first lines,
+// warm in both caches, instead of walking its capacity).
+static uint64_t r_pad(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
+	uint64_t off = tail % cap;
+	return off + need > cap || (head == tail && off >= need) ? cap - off : 0;
+}
+
 // r_fits tells whether a record of need bytes fits after tail, with the
-// padding before it if it would pass the end.
+// padding before it.
 static int r_fits(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
-	uint64_t off = tail % cap, pad = off + need > cap ? cap - off : 0;
-	return tail - head + pad + need <= cap;
+	return tail - head + r_pad(cap, head, tail, need) + need <= cap;
+}
+
+// r_in_mark_line is how many of the len bytes of a message in a record at
+// offset off of the data area (which starts on a cache line) share the
+// line of the record's mark.
+static uint32_t r_in_mark_line(uint64_t off, uint32_t len) {
+	uint32_t n = (64 - (off + 8) % 64) % 64;
+	return n < len ? n : len;
 }
 
 // r_ready tells whether a call could go on now, from a look at head and
@@ -201,6 +218,21 @@ static uint32_t r_unlock(unsigned char *b, int changed) {
 	return seq;
 }
 
+// r_skip_pad skips a pad marker at head, as a receive would, for a send
+// that finds the ring full: the padding of a send that went home holds the
+// rest of the data area until a receiver passes it, which would leave a
+// streaming sender room for a message or two. It moves head (and the caller
+// seq) only past a marker with a record after it, as in a sane ring, and
+// tells whether it did.
+static int r_skip_pad(unsigned char *b, uint64_t cap, uint64_t *head, uint64_t tail) {
+	uint64_t off = *head % cap;
+	if (*head == tail || *(uint32_t *)(R_DATA(b) + off) != R_PAD || *head + (cap - off) >= tail)
+		return 0;
+	*head += cap - off;
+	__atomic_store_n(R_HEAD(b), *head, __ATOMIC_RELEASE);
+	return 1;
+}
+
 // ring_send appends the message of len bytes at msg, taking the lock as
 // r_enter does for looks: 0, EAGAIN when it does not fit now (with *seq
 // what r_unlock returned, when it took the lock), EBUSY when it did not
@@ -212,20 +244,28 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
+	int skipped = r_sane(cap, head, tail) && !r_fits(cap, head, tail, need) && r_skip_pad(b, cap, &head, tail);
 	if (!r_sane(cap, head, tail) || !r_fits(cap, head, tail, need)) {
-		*seq = r_unlock(b, died);
+		*seq = r_unlock(b, died || skipped);
 		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
 	}
-	uint64_t off = tail % cap, pad = off + need > cap ? cap - off : 0;
+	uint64_t off = tail % cap, pad = r_pad(cap, head, tail, need);
+	// The line that a spinning receiver watches last: the message past the
+	// line of the record's mark, then that line, then the pad marker's, so
+	// that a spinner sees a mark only once the message is whole, and never
+	// takes a line from the sender while it copies.
+	unsigned char *rec = R_DATA(b) + (pad ? 0 : off);
+	uint32_t first = r_in_mark_line(pad ? 0 : off, len);
+	if (len > first)
+		memcpy(rec + 8 + first, msg + first, len - first);
+	*(uint32_t *)rec = len;
+	if (first)
+		memcpy(rec + 8, msg, first);
+	__atomic_store_n(r_mark_at(b, cap, tail + pad), r_mark(cap, tail + pad), __ATOMIC_RELAXED);
 	if (pad) {
 		*(uint32_t *)(R_DATA(b) + off) = R_PAD;
 		__atomic_store_n(r_mark_at(b, cap, tail), r_mark(cap, tail), __ATOMIC_RELAXED);
-		off = 0;
 	}
-	*(uint32_t *)(R_DATA(b) + off) = len;
-	if (len)
-		memcpy(R_DATA(b) + off + 8, msg, len);
-	__atomic_store_n(r_mark_at(b, cap, tail + pad), r_mark(cap, tail + pad), __ATOMIC_RELAXED);
 	__atomic_store_n(R_TAIL(b), tail + pad + need, __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
