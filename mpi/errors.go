@@ -157,6 +157,12 @@ func nilHandle(op string, class Class, what string) error {
 	return &Error{Op: op, Class: class, Msg: "nil or zero " + what + " (not made by this package)", cause: os.ErrInvalid}
 }
 
+// unstarted reports a new Request given to a completion call: it has no
+// operation to complete until IsendInto or IrecvInto starts one.
+func unstarted(op, what string) error {
+	return &Error{Op: op, Class: ErrRequest, Msg: what + " never started (a new Request: IsendInto or IrecvInto starts one)", cause: os.ErrInvalid}
+}
+
 // nilSet reports a nil pointer to a set whose zero value is ready to use
 // (Requests, Persistents), which nilHandle's "or zero" would misdescribe.
 func nilSet(op, what string) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -93,8 +94,15 @@ var inPlaceChecks = []check{
 			return err
 		}
 		var r mpi.Request
+		// A new Request has nothing to complete, and the error says so.
+		if _, err := r.Wait(); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "never started") {
+			return fmt.Errorf("Wait on a new request: %v, want ErrInvalid saying it never started", err)
+		}
 		if err := mpi.IsendInto(&r, w, buf, mpi.ProcNull, 0); err != nil {
 			return err
+		}
+		if got, want := r.String(), "a send to ProcNull tag 0"; got != want {
+			return fmt.Errorf("String of a send to ProcNull: %q, want %q", got, want)
 		}
 		if _, err := r.Wait(); err != nil {
 			return err

@@ -28,6 +28,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -336,8 +337,10 @@ func (r *Request) Wait() (st Status, err error) {
 // MPI: an empty Status for a completed one, or the reason it cannot be used.
 func (r *Request) inactive(op string) (Status, error) {
 	switch {
-	case r == nil || r.state == requestZero:
+	case r == nil:
 		return Status{}, nilHandle(op, ErrRequest, "request")
+	case r.state == requestZero:
+		return Status{}, unstarted(op, "request")
 	case r.state == requestFreed:
 		return Status{}, closed(op, "request was freed")
 	}
@@ -424,9 +427,9 @@ func (r *Request) String() string {
 	case r.state == requestZero:
 		return "<zero>"
 	case r.kind == kindSend:
-		return fmt.Sprintf("a send to rank %d tag %d", r.peer, r.tag)
+		return fmt.Sprintf("a send to %s tag %s", peerName(int(r.peer)), tagName(int(r.tag)))
 	case r.kind == kindRecv:
-		return fmt.Sprintf("a receive from rank %d tag %d", r.peer, r.tag)
+		return fmt.Sprintf("a receive from %s tag %s", peerName(int(r.peer)), tagName(int(r.tag)))
 	}
 	return "a collective"
 }
@@ -529,7 +532,7 @@ func handles(op string, reqs []*Request) ([]C.MPI_Request, error) {
 		}
 		switch r.state {
 		case requestZero:
-			err = nilHandle(op, ErrRequest, fmt.Sprintf("request (index %d)", i))
+			err = unstarted(op, fmt.Sprintf("request (index %d)", i))
 		case requestFreed:
 			err = closed(op, fmt.Sprintf("request %d was freed", i))
 		case requestActive:
@@ -771,4 +774,23 @@ func releaseFreed() {
 		r.release()
 		requestList.remove(&r.link)
 	}
+}
+
+// peerName names a rank as String shows it, the special ones by name.
+func peerName(rank int) string {
+	switch rank {
+	case ProcNull:
+		return "ProcNull"
+	case AnySource:
+		return "AnySource"
+	}
+	return fmt.Sprintf("rank %d", rank)
+}
+
+// tagName is a tag as String shows it: AnyTag by name.
+func tagName(tag int) string {
+	if tag == AnyTag {
+		return "AnyTag"
+	}
+	return strconv.Itoa(tag)
 }
