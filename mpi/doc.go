@@ -471,7 +471,8 @@
 //
 //	go test -run '^$' -bench BandwidthSameRanks -benchtime 1x ./mpi
 //
-// On a quiet machine (load average about 2; five runs of each library),
+// On a quiet machine (load average about 2; nine runs of each library,
+// four of them with one of the changes tried below),
 // the control's medians stayed within 0.97 to 1.04, and Go's at 1 MiB within
 // 0.92 to 1.02, but at 8 KiB Go's were 0.74 to 0.95 with Isend and 0.75 to
 // 1.02 with Persistents: a gap at 8 KiB that is Go's, not noise, some
