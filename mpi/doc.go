@@ -483,7 +483,7 @@
 // receiving into C memory: 0.77-0.85 with Isend), nor pinning one buffer 64
 // times a window (a buffer per message: 0.62-0.94). With Isend, Go took
 // 0.2-0.4µs more a message than C (e.g. 5,342 against 6,998 MB/s, Open
-// MPI; 11,085 against 15,266, MPICH), some ten crossings, where
+// MPI; 11,085 against 15,266, MPICH), 7 to 14 crossings, where
 // BenchmarkProcNull's AddIsend + WaitAll of eight adds about two: the
 // difference comes with a real peer, and what it is, no measurement here
 // has shown yet.
