@@ -491,10 +491,10 @@
 // the ranks' environment the 8 KiB medians rose from 0.66-0.86 to 0.86-0.97
 // with Isend and from 0.69-0.88 to 0.96-1.04 with Persistents (five
 // alternating runs; at 1 MiB, in three of them, 0.92-1.00 against
-// 0.96-1.01). A guess, not yet
-// measured: a WaitAll longer than sysmon's 20µs look loses the only P, and
-// the return from C takes the slow path. MPICH's ranks are not bound, and
-// have two Ps, and show the rest of the gap.
+// 0.96-1.01). A guess, not yet measured: a WaitAll longer than sysmon's
+// 20µs look loses the only P, and the return from C takes the slow path.
+// MPICH's ranks are not bound, and have two Ps, and show the rest of the
+// gap.
 //
 // Isend returns a *Request, which must stay valid, and inert, after Wait (a
 // second Wait returns at once), so each Isend allocates it (64 bytes), and
