@@ -382,11 +382,14 @@ static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_
 		/* No look at head and tail first, unless the last send found the
 		 * ring full: they share the lock's line, which the lock then fetches
 		 * a second time, for writing. A look is a hint (seq first); corrupt
-		 * positions go on, to fail under the lock. */
+		 * positions go on, to fail under the lock. A pad marker at head (a
+		 * sender went home) is room the send takes by skipping it. */
 		if (r->full) {
 			seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
-			uint64_t used = __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) - __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
-			if (used > r->capacity || r->capacity - used >= goipc_ring_record_size(len))
+			uint64_t head = __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
+			uint64_t used = __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) - head;
+			uint32_t at_head = __atomic_load_n((uint32_t *)(GR_DATA(r) + head % r->capacity), __ATOMIC_RELAXED);
+			if (used > r->capacity || r->capacity - used >= goipc_ring_record_size(len) || at_head == GOIPC_RING_PAD)
 				err = goipc_ring_try_send_seq(r, msg, len, &seen);
 		} else
 			err = goipc_ring_try_send_seq(r, msg, len, &seen);

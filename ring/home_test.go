@@ -3,8 +3,10 @@ package ring_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
@@ -162,4 +164,44 @@ func TestPythonSendSkipsHomePad(t *testing.T) {
 		t.Errorf("head %d, tail %d, want %d and %d", head, tail, capacity, capacity+32+32+72)
 	}
 	receive(t, r, "go", first, first, second)
+}
+
+// TestSendAfterFullPassesHomePad: a Ring whose last send found the ring
+// full looks at head and tail before it locks, and must not take the
+// padding of a sender that went home since for a full ring: the send skips
+// it under the lock and fits.
+func TestSendAfterFullPassesHomePad(t *testing.T) {
+	const capacity = 1024
+	r := newRing(t, capacity)
+	other, err := ring.Open(r.Name(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	try := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	receive := func(n int) {
+		t.Helper()
+		for range n {
+			_, err := other.TryReceive(make([]byte, other.MaxMessage()))
+			try(err)
+		}
+	}
+	try(other.TrySend(make([]byte, 504))) // records of 512 and 408: tail 920
+	try(other.TrySend(make([]byte, 400)))
+	if err := r.TrySend(make([]byte, 200)); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("TrySend of 200 bytes to a ring with 104 free: %v, want EAGAIN", err)
+	}
+	receive(2)
+	try(other.TrySend(make([]byte, 100))) // empty at 920: home, then empty at 1136
+	receive(1)
+	try(other.TrySend(make([]byte, 8))) // empty at 112 of its lap: home, behind a pad of 912
+	try(r.TrySend(make([]byte, 200)))
+	if st, err := r.Stat(); err != nil || st.Messages != 2 || st.Used != 16+208 {
+		t.Errorf("Stat: %+v, %v; want 2 messages, %d bytes used", st, err, 16+208)
+	}
 }

@@ -620,10 +620,13 @@ func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error
 		// ring full: they share the lock's cache line, which the lock then
 		// fetches a second time, for writing (see the shim's r_try). A look
 		// is a hint (seq first, as tryReceive's); corrupt positions go on,
-		// to fail under the lock.
+		// to fail under the lock. A pad marker at head (a sender went home)
+		// is room the shim takes by skipping it.
 		if h := &r.h; r.full.Load() {
 			seen = h.seq.Load()
-			if used := h.tail.Load() - h.head.Load(); used <= r.capacity && r.capacity-used < recordSize(len(msg)) {
+			head := h.head.Load()
+			if used := h.tail.Load() - head; used <= r.capacity && r.capacity-used < recordSize(len(msg)) &&
+				u32(h.data, int(head%r.capacity)).Load() != padMarker {
 				return false, seen, nil
 			}
 		}
