@@ -244,10 +244,14 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 	if (err)
 		return err;
 	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
-	int skipped = r_sane(cap, head, tail) && !r_fits(cap, head, tail, need) && r_skip_pad(b, cap, &head, tail);
-	if (!r_sane(cap, head, tail) || !r_fits(cap, head, tail, need)) {
+	if (!r_sane(cap, head, tail)) {
+		*seq = r_unlock(b, died);
+		return EBADMSG;
+	}
+	int skipped = !r_fits(cap, head, tail, need) && r_skip_pad(b, cap, &head, tail);
+	if (!r_fits(cap, head, tail, need)) {
 		*seq = r_unlock(b, died || skipped);
-		return r_sane(cap, head, tail) ? EAGAIN : EBADMSG;
+		return EAGAIN;
 	}
 	uint64_t off = tail % cap, pad = r_pad(cap, head, tail, need);
 	// The line that a spinning receiver watches last: the message past the
