@@ -194,8 +194,16 @@ func TestBenchInterrupt(t *testing.T) {
 	}
 	pid := cmd.Process.Pid
 	t.Cleanup(func() { cmd.Process.Kill() })
-	// posix-sem is done once the sysv-shm segment exists.
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// posix-sem is done once the sysv-shm segment exists. A run that ends
+	// before says why, rather than leaving the wait to time out.
 	testutil.WaitUntil(t, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("ipc bench ended before its System V segment appeared: %v\nstderr: %s\nstdout: %s", err, stderr.String(), stdout.String())
+		default:
+		}
 		return slices.ContainsFunc(benchObjects(t, pid), func(o inventory.Object) bool {
 			return o.Kind == inventory.SysvShm
 		})
@@ -203,8 +211,6 @@ func TestBenchInterrupt(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	err := testutil.Recv(t, done)
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "interrupted") {
 		t.Fatalf("interrupted bench: %v, exit %d, stderr %q; want exit 1 and interrupted", err, code, stderr.String())
