@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // A call that must wait first tries again for a short while (spinMax) before
@@ -73,8 +75,7 @@ func yieldCPU() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
 const affinityEvery = 10 * time.Millisecond
 
 var (
-	epoch       = time.Now()
-	affinityDue atomic.Int64 // time.Since(epoch) of the next sched_getaffinity
+	affinityDue atomic.Int64 // sched.Since() of the next sched_getaffinity
 	onlyOneCPU  atomic.Bool
 )
 
@@ -83,7 +84,7 @@ var (
 // that CPU runs only when this thread lets go of it (see yieldsFirst); the
 // peer may also have a CPU of its own.
 func oneCPU() bool {
-	if now := int64(time.Since(epoch)); now >= affinityDue.Load() {
+	if now := int64(sched.Since()); now >= affinityDue.Load() {
 		affinityDue.Store(now + int64(affinityEvery))
 		var set unix.CPUSet
 		onlyOneCPU.Store(unix.SchedGetaffinity(0, &set) == nil && set.Count() == 1)

@@ -45,8 +45,13 @@ const YieldEvery = 2 * time.Millisecond
 
 var (
 	epoch     = time.Now()
-	lastYield atomic.Int64 // time.Since(epoch) at the last yield
+	lastYield atomic.Int64 // Since() at the last yield
 )
+
+// Since is the time since the process started using this package: a
+// monotonic clock whose readings fit an atomic.Int64, for the packages that
+// keep deadlines of their own on it.
+func Since() time.Duration { return time.Since(epoch) }
 
 // clockEvery is how many calls CallDue lets pass between readings of the
 // clock: calls of a microsecond read it every 64µs or so, for well under a
@@ -78,7 +83,7 @@ func CallDue() bool {
 // The clock is the process's: goroutines that make long calls at once share
 // the yields, which is enough while they are few.
 func AfterLongCall() {
-	now := time.Since(epoch)
+	now := Since()
 	if now-time.Duration(lastYield.Load()) >= YieldEvery {
 		lastYield.Store(int64(now))
 		yield()
