@@ -96,7 +96,7 @@ func IsendBuf(c *Comm, b Buf, dest, tag int) (*Request, error) {
 		return nil, err
 	}
 	req := newRequest(kindSend, p, b.bytes >= longCall, d, tg)
-	return req.started("MPI_Isend", C.MPI_Isend(p, n, t, d, tg, h, &req.r))
+	return req.started(check("MPI_Isend", C.MPI_Isend(p, n, t, d, tg, h, &req.r)))
 }
 
 // IrecvBuf is Irecv into a Buf (MPI_Irecv); the slice is pinned until the
@@ -115,7 +115,7 @@ func IrecvBuf(c *Comm, b Buf, source, tag int) (*Request, error) {
 		return nil, err
 	}
 	req := newRequest(kindRecv, p, b.bytes >= longCall, s, tg)
-	return req.started("MPI_Irecv", C.MPI_Irecv(p, n, t, s, tg, h, &req.r))
+	return req.started(check("MPI_Irecv", C.MPI_Irecv(p, n, t, s, tg, h, &req.r)))
 }
 
 // BcastBuf is Bcast of a Buf (MPI_Bcast).

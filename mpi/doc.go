@@ -418,11 +418,16 @@
 // a shared buffer and Persistents once for its life.
 // BenchmarkProcNull measures these calls to ProcNull beside a cgo call that
 // does nothing and the same calls from C, and reports what Go adds in
-// crossings; on a loaded machine, with Open MPI, a crossing took 28ns, Send
-// 38ns against 4.3-6.4ns from C (1.13-1.20 crossings added; MPICH
-// 1.21-1.30), Recv 41-42ns against 4.7-8.3ns (1.19-1.30; MPICH 1.32-1.34;
-// C passes MPI_STATUS_IGNORE), and a round of 8 AddIsend + WaitAll 63-67ns
-// per operation (277ns before the handles went as uint8_t *):
+// crossings. Five runs of each library (a crossing 23-24ns) spread by 0.07
+// crossings or less per row; in three runs that alternated with the
+// version before, Send added 1.20-1.23 crossings (Open MPI; 1.36-1.39
+// before) and 1.19 (MPICH; 1.34-1.42), Recv 1.30 (1.51-1.52) and 1.25-1.29
+// (1.47-1.52; C passes MPI_STATUS_IGNORE), IsendInto + Wait 2.78-2.85 for
+// its two calls (3.18-3.21) and 2.79-2.89 (3.16-3.29). The change: the calls
+// on a message's path count themselves towards the next look at the clock
+// in their C wrapper, a relaxed load and store, where sched.CallDue's atomic
+// Store is an xchg that waited for the crossing's stores to drain (check 13%
+// of a loop of Sends under perf, 86% of it on that instruction):
 //
 //	go test -run '^$' -bench ProcNull -benchtime 1x ./mpi
 //
@@ -431,11 +436,14 @@
 // table of the others: a type switch jumped through a table on the type's
 // hash, which stalled after every cgo call (typeIndex 11.7% of the samples
 // of the Send loop, 6.3% with the compares). What perf shows of that loop
-// now: the crossing's runtime code (cgocall, entersyscall, exitsyscall,
-// asmcgocall) 52-55% of the samples, this package 21% (typeIndex 6, Send 5,
-// the argument checks 4, the C wrapper 3, check 3), MPI_Send 5%: Go's own
-// code costs 0.4 of a crossing per Send, spread over five functions of a
-// few instructions each, and the generic function's dictionary loads. An 8-byte
+// now (Open MPI, 36ns a Send under load): the crossing's runtime code
+// (reentersyscall, exitsyscall, cgocall, asmcgocall, cgoNoCallback, save)
+// 67% of the samples, this package 20% (Send with its inlined check 5.7,
+// the cgo wrapper's Go and C halves, with the thread check and the count,
+// 8.7, p2pType 4.5, typeIndex 1.7), MPI_Send 4.6%: Go's own code costs
+// about 0.2 of a crossing per Send, spread over functions of a few
+// instructions each, which is why Send still misses one crossing by that
+// much. An 8-byte
 // ping-pong has one MPI call of each rank on the path of each message, so
 // its one-way latency from Go can come within two crossings of C's: the
 // fastest round trips of a loaded run were 288ns from C and 373ns from Go
@@ -543,8 +551,10 @@
 //
 // Short calls yield too, by time: every call's result goes through one
 // check, which counts the calls, reads the clock every 64th, and yields if
-// 2ms have passed since the last yield (internal/sched.CallDue); the count
-// and the extra call cost about half a nanosecond. Without it, a loop of
+// 2ms have passed since the last yield (internal/sched.CallDue; the calls
+// on a message's path count in their C wrapper, where the count costs two
+// plain moves instead of CallDue's xchg: 3-4ns less a Send to ProcNull,
+// 35.1-35.7ns to 31.3-32.7ns in BenchmarkProcNull). Without it, a loop of
 // short calls (an 8-byte ping-pong) never passes through the scheduler, and
 // from 10ms on sysmon finds it on the same tick at every look: it signals a
 // preemption that cannot land in C, takes the P, and, having done work,

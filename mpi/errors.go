@@ -101,12 +101,22 @@ func check(op string, rc C.int) error {
 	return mpiError(op, rc)
 }
 
+// checkCounted is check for the code of a call that counted itself in C
+// (GOIPC_COUNTED in shim.h), which is GOIPC_DUE for a success after which
+// to yield if the clock says so.
+func checkCounted(op string, rc C.int) error {
+	if rc == C.MPI_SUCCESS {
+		return nil
+	}
+	return mpiError(op, rc)
+}
+
 // mpiError is check's slow path, kept out of line so that the calls that
 // succeed stay cheap: an error, or the call after which to yield if due.
 //
 //go:noinline
 func mpiError(op string, rc C.int) error {
-	if rc == C.MPI_SUCCESS {
+	if rc == C.MPI_SUCCESS || rc == C.GOIPC_DUE {
 		sched.AfterLongCall()
 		return nil
 	}

@@ -64,7 +64,7 @@ func startColl(op string, large bool, call func(r *C.MPI_Request) C.int, keep ..
 	h := C.goipc_request_null
 	rc := call(&h)
 	req.r = h
-	return req.started(op, rc)
+	return req.started(check(op, rc))
 }
 
 // The addresses of arrays to pin, nil for empty ones.

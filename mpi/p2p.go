@@ -99,7 +99,7 @@ func Send[T Type](c *Comm, buf []T, dest, tag int) error {
 	if long(buf) {
 		sched.AfterLongCall()
 	}
-	return check("MPI_Send", rc)
+	return checkCounted("MPI_Send", rc)
 }
 
 // p2pType checks the arguments of a point-to-point call as Comm.peer and
@@ -168,7 +168,7 @@ func Recv[T Type](c *Comm, buf []T, source, tag int) (st Status, err error) {
 		sched.AfterLongCall()
 	}
 	st.fill()
-	return st, check("MPI_Recv", rc)
+	return st, checkCounted("MPI_Recv", rc)
 }
 
 // Sendrecv sends send to dest and receives into recv from source in one call

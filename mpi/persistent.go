@@ -230,7 +230,7 @@ func (p *Persistent) Wait() (Status, error) {
 	if p.long {
 		sched.AfterLongCall()
 	}
-	return newStatus(&st), check("MPI_Wait", rc)
+	return newStatus(&st), checkCounted("MPI_Wait", rc)
 }
 
 // Test reports whether p's round has completed (MPI_Test).
@@ -244,7 +244,7 @@ func (p *Persistent) Test() (Status, bool, error) {
 	var st C.MPI_Status
 	var flag, rc C.int
 	C.goipc_test(reqArg(&p.r), &flag, &st, &rc)
-	if err := check("MPI_Test", rc); err != nil || flag == 0 {
+	if err := checkCounted("MPI_Test", rc); err != nil || flag == 0 {
 		return Status{}, false, err
 	}
 	p.active = false

@@ -81,7 +81,7 @@ func AddSendInit[T Type](ps *Persistents, c *Comm, buf []T, dest, tag int) error
 	if err != nil {
 		return err
 	}
-	return ps.added("MPI_Send_init", C.goipc_send_init(bytes(buf), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), r), &persistentsList, &ps.link)
+	return ps.added(check("MPI_Send_init", C.goipc_send_init(bytes(buf), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), r)), &persistentsList, &ps.link)
 }
 
 // AddRecvInit sets up a persistent receive into buf from source
@@ -91,7 +91,7 @@ func AddRecvInit[T Type](ps *Persistents, c *Comm, buf []T, source, tag int) err
 	if err != nil {
 		return err
 	}
-	return ps.added("MPI_Recv_init", C.goipc_recv_init(bytes(buf), C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), r), &persistentsList, &ps.link)
+	return ps.added(check("MPI_Recv_init", C.goipc_recv_init(bytes(buf), C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), r)), &persistentsList, &ps.link)
 }
 
 // StartAll starts a round of every operation of ps (MPI_Startall), in one

@@ -115,10 +115,10 @@ func (r *Request) prepare(kind requestKind, p unsafe.Pointer, large bool, peer, 
 // for such calls to use again instead of allocating.
 var ownRequests = sync.Pool{New: func() any { return new(Request) }}
 
-// started returns r, now active, if MPI accepted the call op (rc), or
-// releases its buffer.
-func (r *Request) started(op string, rc C.int) (*Request, error) {
-	if err := check(op, rc); err != nil {
+// started returns r, now active, if MPI accepted the call that started it
+// (err is its check), or releases its buffer.
+func (r *Request) started(err error) (*Request, error) {
+	if err != nil {
 		r.release()
 		return nil, err
 	}
@@ -202,10 +202,10 @@ func isend[T Type](req *Request, c *Comm, buf []T, dest, tag int) (*Request, err
 		req.copy = copies.get()
 		var rc C.int
 		C.goipc_isend_copy(p, C.size_t(size), C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r), (*C.uint8_t)(req.copy), &rc)
-		return req.started("MPI_Isend", rc)
+		return req.started(checkCounted("MPI_Isend", rc))
 	}
 	req.prepare(kindSend, unsafe.Pointer(p), long(buf), C.int(dest), C.int(tag))
-	return req.started("MPI_Isend", C.goipc_isend(p, C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r)))
+	return req.started(checkCounted("MPI_Isend", C.goipc_isend(p, C.int(len(buf)), t, C.int(dest), C.int(tag), commArg(c.c), reqArg(&req.r))))
 }
 
 // reusable reports why r cannot have an operation started in it: nil,
@@ -280,7 +280,7 @@ func irecv[T Type](req *Request, c *Comm, buf []T, source, tag int) (*Request, e
 	}
 	p := bytes(buf)
 	req.prepare(kindRecv, unsafe.Pointer(p), long(buf), C.int(source), C.int(tag))
-	return req.started("MPI_Irecv", C.goipc_irecv(p, C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), reqArg(&req.r)))
+	return req.started(checkCounted("MPI_Irecv", C.goipc_irecv(p, C.int(len(buf)), t, C.int(source), C.int(tag), commArg(c.c), reqArg(&req.r))))
 }
 
 // reqArg passes the address of request handles to the wrappers of shim.h,
@@ -330,7 +330,7 @@ func (r *Request) Wait() (st Status, err error) {
 		sched.AfterLongCall()
 	}
 	st.fill()
-	return st, check("MPI_Wait", rc)
+	return st, checkCounted("MPI_Wait", rc)
 }
 
 // inactive is what a completion call returns for a request it need not give
@@ -358,7 +358,7 @@ func (r *Request) Test() (st Status, done bool, err error) {
 	var rc C.int
 	C.goipc_test(reqArg(&r.r), &flag, &st.raw, &rc)
 	r.settle()
-	if err := check("MPI_Test", rc); err != nil || flag == 0 {
+	if err := checkCounted("MPI_Test", rc); err != nil || flag == 0 {
 		return Status{}, false, err
 	}
 	st.fill()

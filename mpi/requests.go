@@ -63,10 +63,10 @@ func addTo[T Type](op string, b *batch, c *Comm, buf []T, peer, tag int) (t C.in
 }
 
 // added puts the set, by its link l, on ls with its first operation, or
-// drops the handle of one that MPI refused (rc), whose buffer stays pinned
-// while the set has other operations.
-func (b *batch) added(op string, rc C.int, ls *list, l *link) error {
-	if err := check(op, rc); err != nil {
+// drops the handle of one that MPI refused (err is the call's check), whose
+// buffer stays pinned while the set has other operations.
+func (b *batch) added(err error, ls *list, l *link) error {
+	if err != nil {
 		b.hs = b.hs[:len(b.hs)-1]
 		if len(b.hs) == 0 {
 			b.unpinAll()
@@ -104,6 +104,9 @@ func (b *batch) waitAll() {
 	case 0:
 	case 1: // Open MPI's MPI_Waitall costs more for one request than MPI_Wait
 		C.goipc_wait(reqArg(&b.hs[0]), &st[0], &b.rc)
+		if b.rc == C.GOIPC_DUE { // endRound looks at the clock for rounds
+			b.rc = C.MPI_SUCCESS
+		}
 	default:
 		C.goipc_waitall(C.int(len(b.hs)), reqArg(&b.hs[0]), &st[0], &b.rc)
 	}
@@ -168,7 +171,9 @@ func add[T Type](op string, rs *Requests, c *Comm, buf []T, peer, tag int) (t C.
 }
 
 // started is added for the list of sets with unfinished operations.
-func (rs *Requests) started(op string, rc C.int) error { return rs.added(op, rc, &setList, &rs.link) }
+func (rs *Requests) started(op string, rc C.int) error {
+	return rs.added(checkCounted(op, rc), &setList, &rs.link)
+}
 
 // empty releases the set once it has no operation left.
 func (rs *Requests) empty() {

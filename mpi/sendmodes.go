@@ -84,7 +84,7 @@ func istart[T Type](op string, c *Comm, buf []T, dest, tag int,
 	hr := C.goipc_request_null // not &req.r: cgo would check the whole Request
 	rc := call(p, n, datatype[T](), d, tg, h, &hr)
 	req.r = hr
-	return req.started(op, rc)
+	return req.started(check(op, rc))
 }
 
 // Issend starts a synchronous send (MPI_Issend): the Request completes once

@@ -29,6 +29,7 @@ const MPI_Op goipc_ops[GOIPC_NOPS] = {
 
 int goipc_funneled = 1;
 __thread int goipc_main_thread;
+unsigned goipc_calls;
 
 int goipc_init(int want, int *got) {
 	int rc = MPI_Init_thread(NULL, NULL, want, got);

@@ -822,7 +822,7 @@ func Rput[T Type](w *Win, origin []T, rank, disp int) (*Request, error) {
 	}
 	t := datatype[T]()
 	req := newRequest(kindOther, p, long(origin), r, 0)
-	return req.started(op, C.MPI_Rput(p, n, t, r, d, n, t, h, &req.r))
+	return req.started(check(op, C.MPI_Rput(p, n, t, r, d, n, t, h, &req.r)))
 }
 
 // Rget is Get that returns a Request (MPI_Rget), inside a passive-target
@@ -839,7 +839,7 @@ func Rget[T Type](w *Win, result []T, rank, disp int) (*Request, error) {
 	}
 	t := datatype[T]()
 	req := newRequest(kindOther, p, long(result), r, 0)
-	return req.started(op, C.MPI_Rget(p, n, t, r, d, n, t, h, &req.r))
+	return req.started(check(op, C.MPI_Rget(p, n, t, r, d, n, t, h, &req.r)))
 }
 
 // Raccumulate is Accumulate that returns a Request (MPI_Raccumulate), inside
@@ -856,7 +856,7 @@ func Raccumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) (*Request, e
 	}
 	t := datatype[T]()
 	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
-	return req.started(op, C.MPI_Raccumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r))
+	return req.started(check(op, C.MPI_Raccumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r)))
 }
 
 // RgetAccumulate is GetAccumulate that returns a Request
@@ -875,7 +875,7 @@ func RgetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) (
 	t := datatype[T]()
 	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
 	req.alsoPin(a.q)
-	return req.started(op, C.MPI_Rget_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r))
+	return req.started(check(op, C.MPI_Rget_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r)))
 }
 
 // passive refuses a request-based operation outside any passive-target
