@@ -9,7 +9,7 @@ import (
 
 // SendBatch sends msgs in order, each as its own message, as many Sends
 // would, but appends as many as fit under one taking of the ring's lock (up
-// to 16 a call into the shim): the way to stream small messages, whose cost
+// to 32 a call into the shim): the way to stream small messages, whose cost
 // is the lock's cache line moving between processes more than the copy.
 // Each message is published as Send publishes it, so a receiver of any
 // implementation takes them one by one, and a sender killed mid-batch has
@@ -46,7 +46,7 @@ func (r *Ring) sendBatch(ctx context.Context, msgs [][]byte, wait bool) (int, er
 
 // ReceiveBatch takes up to len(bufs) messages, oldest first, the i-th into
 // bufs[i], setting lens[i] to its length, under one taking of the ring's
-// lock (up to 16 a call into the shim), and returns how many it took. It
+// lock (up to 32 a call into the shim), and returns how many it took. It
 // waits, as Receive does, only while the ring is empty: it returns as soon
 // as it took at least one, with what was there. lens must be at least as
 // long as bufs.

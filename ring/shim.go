@@ -8,10 +8,10 @@ package ring
 #cgo nocallback ring_receive
 #cgo noescape ring_send_receive
 #cgo nocallback ring_send_receive
-#cgo noescape ring_send_batch16
-#cgo nocallback ring_send_batch16
-#cgo noescape ring_receive_batch16
-#cgo nocallback ring_receive_batch16
+#cgo noescape ring_send_batch_n
+#cgo nocallback ring_send_batch_n
+#cgo noescape ring_receive_batch_n
+#cgo nocallback ring_receive_batch_n
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -415,21 +415,25 @@ static int ring_receive_batch(unsigned char *b, uint64_t cap, uint32_t max, unsi
 
 // R_BATCH is how many messages one crossing from Go carries: cgo lets Go
 // pass a pointer to memory only if that memory holds no Go pointers, so
-// the messages come as arguments, which the _16 forms put in an array.
-#define R_BATCH 16
-#define R_ARGS16(T, p) T p##0, T p##1, T p##2, T p##3, T p##4, T p##5, T p##6, T p##7, \
-	T p##8, T p##9, T p##10, T p##11, T p##12, T p##13, T p##14, T p##15
-#define R_ARRAY16(p) {p##0, p##1, p##2, p##3, p##4, p##5, p##6, p##7, p##8, p##9, p##10, p##11, p##12, p##13, p##14, p##15}
+// the messages come as arguments, which the _n forms put in an array.
+#define R_BATCH 32
+#define R_ARGS(T, p) T p##0, T p##1, T p##2, T p##3, T p##4, T p##5, T p##6, T p##7, T p##8, T p##9, T p##10, \
+	T p##11, T p##12, T p##13, T p##14, T p##15, T p##16, T p##17, T p##18, T p##19, T p##20, \
+	T p##21, T p##22, T p##23, T p##24, T p##25, T p##26, T p##27, T p##28, T p##29, T p##30, \
+	T p##31
+#define R_ARRAY(p) {p##0, p##1, p##2, p##3, p##4, p##5, p##6, p##7, p##8, p##9, p##10, p##11, p##12, p##13, \
+	p##14, p##15, p##16, p##17, p##18, p##19, p##20, p##21, p##22, p##23, p##24, p##25, p##26, \
+	p##27, p##28, p##29, p##30, p##31}
 
-static int ring_send_batch16(unsigned char *b, uint64_t cap, const uint32_t *lens, int count, int looks, uint32_t *seq, int *sent,
-		R_ARGS16(const unsigned char *, m)) {
-	const unsigned char *msgs[R_BATCH] = R_ARRAY16(m);
+static int ring_send_batch_n(unsigned char *b, uint64_t cap, const uint32_t *lens, int count, int looks, uint32_t *seq, int *sent,
+		R_ARGS(const unsigned char *, m)) {
+	const unsigned char *msgs[R_BATCH] = R_ARRAY(m);
 	return ring_send_batch(b, cap, msgs, lens, count, looks, seq, sent);
 }
 
-static int ring_receive_batch16(unsigned char *b, uint64_t cap, uint32_t max, const uint32_t *sizes, uint32_t *lens, int count,
-		int looks, uint32_t *seq, uint64_t *next, int *got, R_ARGS16(unsigned char *, p)) {
-	unsigned char *bufs[R_BATCH] = R_ARRAY16(p);
+static int ring_receive_batch_n(unsigned char *b, uint64_t cap, uint32_t max, const uint32_t *sizes, uint32_t *lens, int count,
+		int looks, uint32_t *seq, uint64_t *next, int *got, R_ARGS(unsigned char *, p)) {
+	unsigned char *bufs[R_BATCH] = R_ARRAY(p);
 	return ring_receive_batch(b, cap, max, bufs, sizes, lens, count, looks, seq, next, got);
 }
 */
@@ -491,8 +495,11 @@ func ringSendBatch(base unsafe.Pointer, capacity uint64, msgs [][]byte, looks in
 	}
 	var s C.uint32_t
 	var n C.int
-	e = syscall.Errno(C.ring_send_batch16((*C.uchar)(base), C.uint64_t(capacity), &lens[0], C.int(count), C.int(looks), &s, &n,
-		m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15]))
+	e = syscall.Errno(C.ring_send_batch_n((*C.uchar)(base), C.uint64_t(capacity), &lens[0], C.int(count), C.int(looks), &s, &n,
+		m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7],
+		m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15],
+		m[16], m[17], m[18], m[19], m[20], m[21], m[22], m[23],
+		m[24], m[25], m[26], m[27], m[28], m[29], m[30], m[31]))
 	return int(n), uint32(s), e
 }
 
@@ -507,9 +514,12 @@ func ringReceiveBatch(base unsafe.Pointer, capacity uint64, max int, bufs [][]by
 	}
 	var s C.uint32_t
 	var n C.int
-	e = syscall.Errno(C.ring_receive_batch16((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max), &sizes[0], &ls[0], C.int(count),
+	e = syscall.Errno(C.ring_receive_batch_n((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max), &sizes[0], &ls[0], C.int(count),
 		C.int(looks), &s, (*C.uint64_t)(next), &n,
-		p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]))
+		p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
+		p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15],
+		p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23],
+		p[24], p[25], p[26], p[27], p[28], p[29], p[30], p[31]))
 	lens[0] = int(ls[0])
 	for i := 1; i < int(n); i++ {
 		lens[i] = int(ls[i])
