@@ -154,6 +154,10 @@ func BenchmarkThroughput64B(b *testing.B) {
 	const size = 64
 	ringC := testutil.BuildC(b, "ring_peer", "-pthread")
 	msg := make([]byte, size)
+	batch := make([][]byte, batchSize)
+	for i := range batch {
+		batch[i] = msg
+	}
 	ctx := context.Background()
 	rates := map[string]float64{}
 	var goTime time.Duration
@@ -166,7 +170,7 @@ func BenchmarkThroughput64B(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			d := drain(b, r.File(), "", n, pinned, func() error { return r.Send(ctx, msg) })
+			d := drain(b, r.File(), "", n, pinned, false, func(int) (int, error) { return 1, r.Send(ctx, msg) })
 			r.Close()
 			if pinned {
 				goTime += d
@@ -175,6 +179,15 @@ func BenchmarkThroughput64B(b *testing.B) {
 				rate("go-free", n, d)
 			}
 		}
+
+		r, err := ring.New(&ring.Options{Capacity: 64 << 10, Spin: spinFor})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rate("go-batch", n, drain(b, r.File(), "", n, true, true, func(left int) (int, error) {
+			return r.SendBatch(ctx, batch[:min(left, len(batch))])
+		}))
+		r.Close()
 
 		out, err := exec.Command(ringC, "throughput", strconv.Itoa(size), strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10)).Output()
 		if err != nil {
@@ -191,27 +204,31 @@ func BenchmarkThroughput64B(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rate("mq-go", n, drain(b, nil, q.Name(), n, false, func() error { return q.Send(ctx, msg, 0) }))
+		rate("mq-go", n, drain(b, nil, q.Name(), n, false, false, func(int) (int, error) { return 1, q.Send(ctx, msg, 0) }))
 		q.Unlink()
 		q.Close()
 	})
 	b.ReportMetric(float64(goTime)/float64(b.N), "ns/op")
-	for _, name := range []string{"go", "go-free", "c", "mq-go"} {
+	for _, name := range []string{"go", "go-free", "go-batch", "c", "mq-go"} {
 		b.ReportMetric(rates[name], name+"-msgs/s")
 	}
 	b.ReportMetric(rates["go"]/rates["c"], "go/c")
 	b.ReportMetric(rates["go"]/rates["mq-go"], "go/mq-go")
 	b.ReportMetric(rates["go-free"]/rates["mq-go"], "go-free/mq-go")
+	b.ReportMetric(rates["go-batch"]/rates["mq-go"], "go-batch/mq-go")
+	b.ReportMetric(rates["go-batch"]/rates["c"], "go-batch/c")
 	b.ReportMetric(rates["c"]/rates["mq-go"], "c/mq-go")
 }
 
 // drain starts a Go child that takes n messages from the ring inherited as
-// descriptor 3 (file) or from the POSIX queue named queue, and returns how
-// long send, called n times, took until the child had them all. Pinned,
-// this goroutine sends from the first CPU and the child takes on the
-// second, as ring_peer throughput does.
-func drain(b *testing.B, file *os.File, queue string, n int, pinned bool, send func() error) time.Duration {
-	cmd := testutil.Child("drain", queue, strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10), strconv.FormatBool(pinned))
+// descriptor 3 (file) or from the POSIX queue named queue (with batch, up to
+// batchSize at a time with ReceiveBatch), and returns how long send, called
+// with the number of messages left until they went, took until the child
+// had them all; send returns how many it sent. Pinned, this goroutine sends
+// from the first CPU and the child takes on the second, as ring_peer
+// throughput does.
+func drain(b *testing.B, file *os.File, queue string, n int, pinned, batch bool, send func(left int) (int, error)) time.Duration {
+	cmd := testutil.Child("drain", queue, strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10), strconv.FormatBool(pinned), strconv.FormatBool(batch))
 	if file != nil {
 		cmd.ExtraFiles = []*os.File{file}
 	}
@@ -221,10 +238,12 @@ func drain(b *testing.B, file *os.File, queue string, n int, pinned bool, send f
 		defer pinFirstCPU(b)()
 	}
 	start := time.Now()
-	for range n {
-		if err := send(); err != nil {
+	for left := n; left > 0; {
+		k, err := send(left)
+		if err != nil {
 			b.Fatal(err)
 		}
+		left -= k
 	}
 	p.Expect("done")
 	d := time.Since(start)
@@ -248,9 +267,9 @@ func pinFirstCPU(b *testing.B) (unpin func()) {
 	}
 }
 
-// childDrain is drain's child: args QUEUE N SPIN_NS PINNED (QUEUE empty:
-// the ring on descriptor 3, which it waits on spinning SPIN_NS; PINNED
-// true: on the second CPU).
+// childDrain is drain's child: args QUEUE N SPIN_NS PINNED BATCH (QUEUE
+// empty: the ring on descriptor 3, which it waits on spinning SPIN_NS;
+// PINNED true: on the second CPU; BATCH true: ReceiveBatch).
 func childDrain(args []string) error {
 	n, err := strconv.Atoi(args[1])
 	if err != nil {
@@ -270,32 +289,49 @@ func childDrain(args []string) error {
 			return err
 		}
 	}
-	receive := func(buf []byte) error { return nil }
+	batch, err := strconv.ParseBool(args[4])
+	if err != nil {
+		return err
+	}
+	receive := func(buf []byte) (int, error) { return 0, nil }
 	if args[0] == "" {
 		r, err := ring.FromFile(os.NewFile(3, "ring"), &ring.Options{Spin: spinOf(spin)})
 		if err != nil {
 			return err
 		}
 		defer r.Close()
-		receive = func(buf []byte) error { _, err := r.Receive(context.Background(), buf); return err }
+		receive = func(buf []byte) (int, error) { _, err := r.Receive(context.Background(), buf); return 1, err }
+		if batch {
+			bufs, lens := make([][]byte, batchSize), make([]int, batchSize)
+			for i := range bufs {
+				bufs[i] = make([]byte, 64<<10)
+			}
+			receive = func([]byte) (int, error) { return r.ReceiveBatch(context.Background(), bufs, lens) }
+		}
 	} else {
 		q, err := posix.OpenQueue(args[0], &posix.QueueOptions{Access: posix.ReadOnly})
 		if err != nil {
 			return err
 		}
 		defer q.Close()
-		receive = func(buf []byte) error { _, _, err := q.Receive(context.Background(), buf); return err }
+		receive = func(buf []byte) (int, error) { _, _, err := q.Receive(context.Background(), buf); return 1, err }
 	}
 	buf := make([]byte, 64<<10)
 	fmt.Println("ready")
-	for range n {
-		if err := receive(buf); err != nil {
+	for got := 0; got < n; {
+		k, err := receive(buf)
+		if err != nil {
 			return err
 		}
+		got += k
 	}
 	fmt.Println("done")
 	return nil
 }
+
+// batchSize is how many messages a SendBatch and a ReceiveBatch of the
+// go-batch row carry: one crossing into the shim.
+const batchSize = 32
 
 // mqCapacity is the most messages a POSIX queue may hold here
 // (fs.mqueue.msg_max).

@@ -38,11 +38,12 @@ func killAtRandom(t *testing.T, p *testutil.Proc) []string {
 	return lines
 }
 
-// TestKilledProducers kills C, Go and Python producers at random instants while
-// this process receives. Every message must be whole, and each producer's
-// messages must arrive without a gap: a killed producer loses at most the
-// message it was sending, its last. Then the ring must still carry a last
-// producer's messages.
+// TestKilledProducers kills C, Go (Send, SendBatch) and Python producers at
+// random instants while this process receives. Every message must be whole,
+// and each producer's messages must arrive without a gap: a killed producer
+// loses at most the message it was sending, its last (a batch sender, the
+// rest of its batch). Then the ring must still carry a last producer's
+// messages.
 func TestKilledProducers(t *testing.T) {
 	path := makeRing(t, "go", 4096)
 	r, err := openPath(path)
@@ -92,8 +93,11 @@ func TestKilledProducers(t *testing.T) {
 			t.Fatalf("the consumer stopped after %d kills: %v", k, err)
 		default:
 		}
-		kind := []string{"c", "go", "python"}[k%3]
-		p := testutil.Start(t, peerCmd(t, kind, path, "send", strconv.Itoa(k+1), "0", "300"))
+		kind, mode := []string{"c", "go", "python", "go"}[k%4], "send"
+		if k%4 == 3 {
+			mode = "sendbatch" // killed mid-batch, it has sent a prefix of it
+		}
+		p := testutil.Start(t, peerCmd(t, kind, path, mode, strconv.Itoa(k+1), "0", "300"))
 		p.Expect("ready")
 		killAtRandom(t, p)
 	}

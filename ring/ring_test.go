@@ -24,10 +24,11 @@ import (
 
 func TestMain(m *testing.M) {
 	inventorytest.Main(m, map[string]func([]string) error{
-		"send":  childSend,
-		"recv":  childRecv,
-		"echo":  childEcho,
-		"drain": childDrain,
+		"send":      childSend,
+		"sendbatch": childSendBatch,
+		"recv":      childRecv,
+		"echo":      childEcho,
+		"drain":     childDrain,
 	})
 }
 

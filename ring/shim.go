@@ -8,6 +8,10 @@ package ring
 #cgo nocallback ring_receive
 #cgo noescape ring_send_receive
 #cgo nocallback ring_send_receive
+#cgo noescape ring_send_batch_n
+#cgo nocallback ring_send_batch_n
+#cgo noescape ring_receive_batch_n
+#cgo nocallback ring_receive_batch_n
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -233,6 +237,32 @@ static int r_skip_pad(unsigned char *b, uint64_t cap, uint64_t *head, uint64_t t
 	return 1;
 }
 
+// r_put writes the record of the message of len bytes at msg at tail, with
+// the padding before it, in a ring where it fits, and publishes it (moves
+// tail): ring_send's copy, and each of ring_send_batch's.
+static uint64_t r_put(unsigned char *b, uint64_t cap, uint64_t head, uint64_t tail, const unsigned char *msg, uint32_t len) {
+	uint64_t need = r_record_size(len);
+	uint64_t off = tail % cap, pad = r_pad(cap, head, tail, need);
+	// The line that a spinning receiver watches last: the message past the
+	// line of the record's mark, then that line, then the pad marker's, so
+	// that a spinner sees a mark only once the message is whole, and never
+	// takes a line from the sender while it copies.
+	unsigned char *rec = R_DATA(b) + (pad ? 0 : off);
+	uint32_t first = r_in_mark_line(pad ? 0 : off, len);
+	if (len > first)
+		memcpy(rec + 8 + first, msg + first, len - first);
+	*(uint32_t *)rec = len;
+	if (first)
+		memcpy(rec + 8, msg, first);
+	__atomic_store_n(r_mark_at(b, cap, tail + pad), r_mark(cap, tail + pad), __ATOMIC_RELAXED);
+	if (pad) {
+		*(uint32_t *)(R_DATA(b) + off) = R_PAD;
+		__atomic_store_n(r_mark_at(b, cap, tail), r_mark(cap, tail), __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(R_TAIL(b), tail + pad + need, __ATOMIC_RELEASE);
+	return tail + pad + need;
+}
+
 // ring_send appends the message of len bytes at msg, taking the lock as
 // r_enter does for looks: 0, EAGAIN when it does not fit now (with *seq
 // what r_unlock returned, when it took the lock), EBUSY when it did not
@@ -253,25 +283,32 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 		*seq = r_unlock(b, died || skipped);
 		return EAGAIN;
 	}
-	uint64_t off = tail % cap, pad = r_pad(cap, head, tail, need);
-	// The line that a spinning receiver watches last: the message past the
-	// line of the record's mark, then that line, then the pad marker's, so
-	// that a spinner sees a mark only once the message is whole, and never
-	// takes a line from the sender while it copies.
-	unsigned char *rec = R_DATA(b) + (pad ? 0 : off);
-	uint32_t first = r_in_mark_line(pad ? 0 : off, len);
-	if (len > first)
-		memcpy(rec + 8 + first, msg + first, len - first);
-	*(uint32_t *)rec = len;
-	if (first)
-		memcpy(rec + 8, msg, first);
-	__atomic_store_n(r_mark_at(b, cap, tail + pad), r_mark(cap, tail + pad), __ATOMIC_RELAXED);
-	if (pad) {
-		*(uint32_t *)(R_DATA(b) + off) = R_PAD;
-		__atomic_store_n(r_mark_at(b, cap, tail), r_mark(cap, tail), __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(R_TAIL(b), tail + pad + need, __ATOMIC_RELEASE);
+	r_put(b, cap, head, tail, msg, len);
 	r_unlock(b, 1);
+	return 0;
+}
+
+// r_get takes the record at *head, in a sane ring that holds one, into
+// buf, of size bytes, sets *len to its length and moves head past it (in the
+// ring and in *head): 0, or EBADMSG for a record out of bounds and EMSGSIZE
+// for one longer than size, which stays. ring_receive's copy, and each of
+// ring_receive_batch's.
+static int r_get(unsigned char *b, uint64_t cap, uint32_t max, uint64_t *head, uint64_t tail, unsigned char *buf, uint32_t size, uint32_t *len) {
+	uint64_t off = *head % cap, skip = 0;
+	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
+	if (l == R_PAD) {
+		skip = cap - off;
+		off = 0;
+		l = *(uint32_t *)R_DATA(b);
+	}
+	*len = l;
+	if (l > max || *head + skip + r_record_size(l) > tail)
+		return EBADMSG;
+	if (l > size)
+		return EMSGSIZE;
+	memcpy(buf, R_DATA(b) + off + 8, l);
+	*head += skip + r_record_size(l);
+	__atomic_store_n(R_HEAD(b), *head, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -296,26 +333,11 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		return EAGAIN;
 	}
 	__atomic_store_n(next, head, __ATOMIC_RELAXED);
-	uint64_t off = head % cap, skip = 0;
-	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
-	if (l == R_PAD) {
-		skip = cap - off;
-		off = 0;
-		l = *(uint32_t *)R_DATA(b);
-	}
-	*len = l;
-	if (l > max || head + skip + r_record_size(l) > tail) {
+	if ((err = r_get(b, cap, max, &head, tail, buf, size, len))) {
 		r_unlock(b, died);
-		return EBADMSG;
+		return err;
 	}
-	if (l > size) {
-		r_unlock(b, died);
-		return EMSGSIZE;
-	}
-	memcpy(buf, R_DATA(b) + off + 8, l);
-	head += skip + r_record_size(l);
 	__atomic_store_n(next, head, __ATOMIC_RELAXED);
-	__atomic_store_n(R_HEAD(b), head, __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
 }
@@ -336,6 +358,83 @@ static int ring_send_receive(unsigned char *sb, uint64_t scap, const unsigned ch
 		return err;
 	*recv_err = looks > 0 ? ring_receive(rb, rcap, max, buf, size, len, looks, seq, next) : EAGAIN;
 	return 0;
+}
+// ring_send_batch appends the count messages at msgs[i], of lens[i] bytes,
+// in order, each its own record published as ring_send publishes it, as
+// many as fit, under one lock taken as r_enter does for looks (ready when
+// the first fits), and sets *sent to how many went: ring_send's results,
+// EAGAIN when none fit.
+static int ring_send_batch(unsigned char *b, uint64_t cap, const unsigned char *const *msgs, const uint32_t *lens, int count, int looks, uint32_t *seq, int *sent) {
+	*sent = 0;
+	int died, err = r_enter(b, cap, r_record_size(lens[0]), looks, &died);
+	if (err)
+		return err;
+	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
+	if (!r_sane(cap, head, tail)) {
+		*seq = r_unlock(b, died);
+		return EBADMSG;
+	}
+	int skipped = 0;
+	for (; *sent < count; ++*sent) {
+		uint64_t need = r_record_size(lens[*sent]);
+		if (!r_fits(cap, head, tail, need) && !skipped)
+			skipped = r_skip_pad(b, cap, &head, tail);
+		if (!r_fits(cap, head, tail, need))
+			break;
+		tail = r_put(b, cap, head, tail, msgs[*sent], lens[*sent]);
+	}
+	*seq = r_unlock(b, died || skipped || *sent);
+	return *sent ? 0 : EAGAIN;
+}
+
+// ring_receive_batch takes up to count messages, oldest first, into bufs[i],
+// of sizes[i] bytes, setting lens[i], under one lock taken as r_enter does
+// for looks, and sets *got to how many it took: ring_receive's results for
+// the first (EMSGSIZE: lens[0] is its length), and it stops without an error
+// before a later one that is too long or out of bounds, which the next call
+// meets first. It stores head as it left it in *next.
+static int ring_receive_batch(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *const *bufs, const uint32_t *sizes, uint32_t *lens, int count,
+		int looks, uint32_t *seq, uint64_t *next, int *got) {
+	*got = 0;
+	lens[0] = 0;
+	int died, err = r_enter(b, cap, 0, looks, &died);
+	if (err)
+		return err;
+	uint64_t head = *R_HEAD(b), tail = *R_TAIL(b);
+	if (!r_sane(cap, head, tail)) {
+		*seq = r_unlock(b, died);
+		return EBADMSG;
+	}
+	for (; *got < count && head != tail; ++*got)
+		if ((err = r_get(b, cap, max, &head, tail, bufs[*got], sizes[*got], &lens[*got])))
+			break;
+	__atomic_store_n(next, head, __ATOMIC_RELAXED);
+	*seq = r_unlock(b, died || *got);
+	return *got ? 0 : err ? err : EAGAIN;
+}
+
+// R_BATCH is how many messages one crossing from Go carries: cgo lets Go
+// pass a pointer to memory only if that memory holds no Go pointers, so
+// the messages come as arguments, which the _n forms put in an array.
+#define R_BATCH 32
+#define R_ARGS(T, p) T p##0, T p##1, T p##2, T p##3, T p##4, T p##5, T p##6, T p##7, T p##8, T p##9, T p##10, \
+	T p##11, T p##12, T p##13, T p##14, T p##15, T p##16, T p##17, T p##18, T p##19, T p##20, \
+	T p##21, T p##22, T p##23, T p##24, T p##25, T p##26, T p##27, T p##28, T p##29, T p##30, \
+	T p##31
+#define R_ARRAY(p) {p##0, p##1, p##2, p##3, p##4, p##5, p##6, p##7, p##8, p##9, p##10, p##11, p##12, p##13, \
+	p##14, p##15, p##16, p##17, p##18, p##19, p##20, p##21, p##22, p##23, p##24, p##25, p##26, \
+	p##27, p##28, p##29, p##30, p##31}
+
+static int ring_send_batch_n(unsigned char *b, uint64_t cap, const uint32_t *lens, int count, int looks, uint32_t *seq, int *sent,
+		R_ARGS(const unsigned char *, m)) {
+	const unsigned char *msgs[R_BATCH] = R_ARRAY(m);
+	return ring_send_batch(b, cap, msgs, lens, count, looks, seq, sent);
+}
+
+static int ring_receive_batch_n(unsigned char *b, uint64_t cap, uint32_t max, const uint32_t *sizes, uint32_t *lens, int count,
+		int looks, uint32_t *seq, uint64_t *next, int *got, R_ARGS(unsigned char *, p)) {
+	unsigned char *bufs[R_BATCH] = R_ARRAY(p);
+	return ring_receive_batch(b, cap, max, bufs, sizes, lens, count, looks, seq, next, got);
 }
 */
 import "C"
@@ -381,3 +480,49 @@ func ringSendReceive(to unsafe.Pointer, toCapacity uint64, msg []byte, from unsa
 
 // cBytes is the start of b for C (nil for a nil slice).
 func cBytes(b []byte) *C.uchar { return (*C.uchar)(unsafe.SliceData(b)) }
+
+// batchMax is how many messages one batch crossing carries (R_BATCH).
+const batchMax = C.R_BATCH
+
+// ringSendBatch is ring_send_batch on the first batchMax of msgs (at least
+// one): how many went.
+func ringSendBatch(base unsafe.Pointer, capacity uint64, msgs [][]byte, looks int) (sent int, seq uint32, e syscall.Errno) {
+	var lens [batchMax]C.uint32_t
+	var m [batchMax]*C.uchar
+	count := min(len(msgs), batchMax)
+	for i, msg := range msgs[:count] {
+		lens[i], m[i] = C.uint32_t(len(msg)), cBytes(msg)
+	}
+	var s C.uint32_t
+	var n C.int
+	e = syscall.Errno(C.ring_send_batch_n((*C.uchar)(base), C.uint64_t(capacity), &lens[0], C.int(count), C.int(looks), &s, &n,
+		m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7],
+		m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15],
+		m[16], m[17], m[18], m[19], m[20], m[21], m[22], m[23],
+		m[24], m[25], m[26], m[27], m[28], m[29], m[30], m[31]))
+	return int(n), uint32(s), e
+}
+
+// ringReceiveBatch is ring_receive_batch into the first batchMax of bufs
+// (at least one), setting lens: how many it took.
+func ringReceiveBatch(base unsafe.Pointer, capacity uint64, max int, bufs [][]byte, lens []int, looks int, next *uint64) (got int, seq uint32, e syscall.Errno) {
+	var sizes, ls [batchMax]C.uint32_t
+	var p [batchMax]*C.uchar
+	count := min(len(bufs), batchMax)
+	for i, buf := range bufs[:count] {
+		sizes[i], p[i] = C.uint32_t(min(len(buf), 1<<32-1)), cBytes(buf)
+	}
+	var s C.uint32_t
+	var n C.int
+	e = syscall.Errno(C.ring_receive_batch_n((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max), &sizes[0], &ls[0], C.int(count),
+		C.int(looks), &s, (*C.uint64_t)(next), &n,
+		p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
+		p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15],
+		p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23],
+		p[24], p[25], p[26], p[27], p[28], p[29], p[30], p[31]))
+	lens[0] = int(ls[0])
+	for i := 1; i < int(n); i++ {
+		lens[i] = int(ls[i])
+	}
+	return int(n), uint32(s), e
+}

@@ -90,15 +90,24 @@ func (r *Ring) wait(ctx context.Context, a *attempt) error {
 }
 
 // An attempt is what a waiting call tries: a send of msg, or a receive into
-// buf, which sets n.
+// buf, which sets n; or a batch.
 type attempt struct {
 	msg, buf []byte
 	receive  bool
 	n        int
+
+	// A batch (batch.go): the messages of SendBatch, or the buffers and
+	// lengths of ReceiveBatch, of which n are done.
+	batch      bool
+	msgs, bufs [][]byte
+	lens       []int
 }
 
 // try makes a once, as trySend or tryReceive does for looks.
 func (r *Ring) try(a *attempt, looks int) (done bool, seen uint32, err error) {
+	if a.batch {
+		return r.tryBatch(a, looks)
+	}
 	if !a.receive {
 		return r.trySend(a.msg, looks)
 	}
