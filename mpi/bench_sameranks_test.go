@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -148,6 +149,8 @@ func compareSameRanks(w *mpi.Comm, p sameRanksPattern, rounds, blockBytes int) (
 	}
 
 	var verified [3]int
+	var use [3]threadUse // summed over the reported rounds, with GOIPC_BWSAME_THREADS set
+	countThreads, tid := os.Getenv("GOIPC_BWSAME_THREADS") != "", syscall.Gettid()
 	blocks := 0
 	var ratios, controls, goMBs, cMBs []float64
 	for i := -1; i < rounds; i++ { // i == -1: the warm-up
@@ -158,8 +161,17 @@ func compareSameRanks(w *mpi.Comm, p sameRanksPattern, rounds, blockBytes int) (
 		var took [3]time.Duration
 		for _, j := range order {
 			blocks++
+			var before threadUse
+			var start int64
+			if countThreads {
+				before, start = readThreadUse(tid), monotonicNs()
+			}
 			if took[j], err = sameRanksBlock(w, loops[j], sender, windows, byte(blocks)); err != nil {
 				return err
+			}
+			if countThreads && i >= 0 {
+				use[j] = use[j].add(readThreadUse(tid).sub(before))
+				fmt.Printf("# block rank %d %s %s %d %d\n", w.Rank(), p.name, [3]string{"go", "c", "control"}[j], start, monotonicNs())
 			}
 			verified[j]++
 		}
@@ -171,6 +183,11 @@ func compareSameRanks(w *mpi.Comm, p sameRanksPattern, rounds, blockBytes int) (
 		controls = append(controls, took[1].Seconds()/took[2].Seconds())
 		goMBs = append(goMBs, bytes/took[0].Seconds()/1e6)
 		cMBs = append(cMBs, bytes/took[1].Seconds()/1e6)
+	}
+	for j, name := range []string{"go", "c", "control"} {
+		if countThreads {
+			fmt.Printf("# rank %d %s %s: %v\n", w.Rank(), p.name, name, use[j])
+		}
 	}
 	if !sender {
 		fmt.Printf("verified %s go %d c %d control %d\n", p.name, verified[0], verified[1], verified[2])
