@@ -493,16 +493,34 @@
 // 0.2-0.4µs more a message than C (e.g. 5,342 against 6,998 MB/s, Open
 // MPI; 11,085 against 15,266, MPICH), 7 to 14 crossings, where
 // BenchmarkProcNull's AddIsend + WaitAll of eight adds about two: the
-// difference comes with a real peer, and what it is, no measurement here
-// has shown yet. One part of it goes with GOMAXPROCS: Open MPI binds each
+// difference comes with a real peer. Most of it goes with the runtime's
+// monitor thread. One part of it goes with GOMAXPROCS: Open MPI binds each
 // rank to one CPU, so the runtime gives it one P, and with GOMAXPROCS=2 in
 // the ranks' environment the 8 KiB medians rose from 0.66-0.86 to 0.86-0.97
 // with Isend and from 0.69-0.88 to 0.96-1.04 with Persistents (five
 // alternating runs; at 1 MiB, in three of them, 0.92-1.00 against
-// 0.96-1.01). A guess, not yet measured: a WaitAll longer than sysmon's
-// 20µs look loses the only P, and the return from C takes the slow path.
-// MPICH's ranks are not bound, and have two Ps, and show the rest of the
-// gap.
+// 0.96-1.01). Measured since (GOIPC_BWSAME_THREADS=1 makes the benchmark
+// count each block's thread switches and run times per rank; uprobes on the
+// test binary's runtime.retake, handoffp, startm and gosched_m): with one P
+// there is never an idle one, so a WaitAll that spans two of sysmon's looks
+// (a window of 64 takes about 65µs) always has its P taken and handed to a
+// thread woken on the rank's only CPU, and each such retake keeps sysmon at
+// its 20µs looks. Under Open MPI, in 8KiB Isend blocks, the probes counted
+// 1,657 handoffp and startm for Go against 67 for C, 7,312 retake looks
+// against 156 and 17,980 context switches against 621 (both ranks, probes
+// slowing the loop); without probes rank 0's MPI thread was switched out
+// 1,025 times in Go's blocks against 73 in C's and waited 18ms for its CPU
+// against 2.8ms, while the other threads ran 14ms against 1.6ms, in Go blocks
+// of about 400ms (medians 0.82 Isend, 0.93 Persistents). The return from C
+// always took exitsyscall's fast path. A WaitAll in 10µs slices (MPI_Testall
+// in C) stopped the retakes (handoffp fell to the yields' count) but moved
+// the 8KiB median only from 0.87-0.93 to 0.91-0.98 (Isend) and cost 1MiB a
+// third (0.67-0.85), so it was not kept; the rest of the gap under Open MPI
+// is the 2ms yields and sysmon's short looks on the one CPU, not yet
+// separated. MPICH's ranks are not bound, have two Ps and show no retakes
+// beyond the yields (handoffp 312, gosched_m 311), and their 8KiB medians,
+// 0.92-0.94 Isend and 0.98-1.00 Persistents against a control of 0.91-0.98,
+// are mostly within the noise.
 //
 // Isend returns a *Request, which must stay valid, and inert, after Wait (a
 // second Wait returns at once), so each Isend allocates it (64 bytes), and
