@@ -23,6 +23,16 @@
 // removes a named ring. The ring outlives every process: nothing is lost
 // when all of them exit.
 //
+// SendBatch and ReceiveBatch (and TrySendBatch, TryReceiveBatch) stream
+// small messages: each message is still its own record, which a receiver
+// of any implementation takes one by one, but up to 32 of them go under one
+// taking of the lock, in one cgo call. SendBatch returns how many messages
+// went (all, or fewer with the error: the rest were not sent; a message
+// over MaxMessage fails the batch before anything goes); ReceiveBatch waits
+// only while the ring is empty and returns what it took, into bufs[i] with
+// lens[i], stopping before a message longer than its buffer, which fails
+// the next call with EMSGSIZE if it comes first. Neither allocates.
+//
 // # Waiting and threads
 //
 // A call that must wait first spins for Options.Spin (DefaultSpin, 20µs),
@@ -384,6 +394,23 @@
 // and 4.37 after on average, C 4.54 and 3.85 with overlapping ranges (2.8
 // to 5.5, 1.9 to 5.4); C alone (ring_peer throughput 64 2000000 1000000,
 // eight alternations on a busier machine) 1.00 and 1.04 million.
+//
+// At 200,000 messages of 64 B, the POSIX queue's Go pair made 0.85 to 1.2
+// million a second on this machine and the rings' pairs 1.3 to 2.1 million
+// (C 1.6 to 2.6), about 2 times the queue. It is not the futex: over one
+// run of the benchmark (1.6 million messages through the Go rings, 0.8
+// million through C's) perf stat counted 33 shared FUTEX_WAIT and 188
+// FUTEX_WAKE calls, and ring_peer throughput 64 200000 1000000 alone 9 to
+// 11 futex calls, at the same 500 ns a message as at 20,000. What a message
+// costs is the lock's and the positions' cache line going from one CPU to
+// the other and back twice, once for the sender's section and once for the
+// receiver's. A batch pays that once for up to 32 messages: SendBatch to
+// ReceiveBatch, 32 at a time (go-batch), carried 8.7 to 9.4 million a second,
+// 8.2 to 9.2 times the queue's, in 3 runs of
+//
+//	go test -run '^$' -bench Throughput -benchtime 200000x ./ring/
+//
+// against 7.0 to 8.4 million with 16 a crossing (and 6.4 to 7.2 with 8).
 //
 // # Lifetimes and limits
 //
