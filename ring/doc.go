@@ -14,11 +14,7 @@
 // SendReceive sends on one ring and then receives from another (or the
 // same), as MPI_Sendrecv does: a client's request and its reply, or a
 // server's reply and the next request, in one call whose error names the
-// half that failed ("ring send": nothing sent; "ring receive": sent once).
-// SendBatch and ReceiveBatch (and their Try forms) stream small messages:
-// up to 32 messages under one taking of the lock and one crossing into C,
-// each still its own record, so any peer takes them one by one and a sender
-// killed mid-batch has sent a whole prefix; they return how many went. Close
+// half that failed ("ring send": nothing sent; "ring receive": sent once). Close
 // unmaps the ring and wakes this process's waiters (os.ErrClosed); Unlink
 // removes a named ring. The ring outlives every process: nothing is lost
 // when all of them exit.
