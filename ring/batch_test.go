@@ -150,7 +150,7 @@ func TestBatchWaits(t *testing.T) {
 	go func() { _, err := r.ReceiveBatch(ctx, bufs, lens); done <- err }()
 	waitSleepers(t, r, 1)
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := testutil.Recv(t, done); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled ReceiveBatch: %v, want context.Canceled", err)
 	}
 	// A waiting receive takes a batch sent meanwhile.
@@ -162,13 +162,13 @@ func TestBatchWaits(t *testing.T) {
 	if n, err := r.TrySendBatch(msgs[:3]); n != 3 || err != nil {
 		t.Fatal(n, err)
 	}
-	if err := <-done; err != nil {
+	if err := testutil.Recv(t, done); err != nil {
 		t.Errorf("ReceiveBatch woken by a batch: %v", err)
 	}
 	go func() { _, err := r.ReceiveBatch(context.Background(), bufs, lens); done <- err }()
 	waitSleepers(t, r, 1)
 	r.Close()
-	if err := <-done; !errors.Is(err, os.ErrClosed) {
+	if err := testutil.Recv(t, done); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("ReceiveBatch woken by Close: %v, want os.ErrClosed", err)
 	}
 	if n, err := r.SendBatch(context.Background(), msgs); n != 0 || !errors.Is(err, os.ErrClosed) {
@@ -221,15 +221,21 @@ func TestBatchStream(t *testing.T) {
 func TestBatchNoAllocs(t *testing.T) {
 	r := newRing(t, 4096)
 	msgs, bufs, lens := batchOf(20, 64)
+	cancellable, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sendReceive := func(ctx context.Context) func() {
+		return func() {
+			if n, err := r.SendBatch(ctx, msgs); n != len(msgs) || err != nil {
+				t.Fatal(n, err)
+			}
+			if n, err := r.ReceiveBatch(ctx, bufs, lens); n != len(msgs) || err != nil {
+				t.Fatal(n, err)
+			}
+		}
+	}
 	testutil.NoAllocs(t, map[string]func(){
-		"SendBatch+ReceiveBatch": func() {
-			if n, err := r.SendBatch(context.Background(), msgs); n != len(msgs) || err != nil {
-				t.Fatal(n, err)
-			}
-			if n, err := r.ReceiveBatch(context.Background(), bufs, lens); n != len(msgs) || err != nil {
-				t.Fatal(n, err)
-			}
-		},
+		"SendBatch+ReceiveBatch":                      sendReceive(context.Background()),
+		"SendBatch+ReceiveBatch, cancellable context": sendReceive(cancellable),
 	})
 }
 
