@@ -15,12 +15,22 @@ comm = MPI.COMM_WORLD
 rank = comm.Get_rank()
 if comm.Get_size() < 2:
     sys.exit("mpi_classic.py: needs at least 2 ranks")
+
+
+def say(line):
+    """Print line with one write: print() writes the newline apart when
+    unbuffered (PYTHONUNBUFFERED), and mpiexec can put another rank's line
+    between the two."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 buf = np.zeros(1)
 if rank == 0:
-    print(f"Process 0 before receiving has the number {float(buf[0])!r}", flush=True)
+    say(f"Process 0 before receiving has the number {float(buf[0])!r}")
     comm.Recv([buf, MPI.DOUBLE], source=1, tag=0)
-    print(f"Process 0 received the number {float(buf[0])!r}", flush=True)
+    say(f"Process 0 received the number {float(buf[0])!r}")
 elif rank == 1:
     buf[0] = random.random()
-    print(f"Process 1 drew the number {float(buf[0])!r}", flush=True)
+    say(f"Process 1 drew the number {float(buf[0])!r}")
     comm.Send([buf, MPI.DOUBLE], dest=0, tag=0)
