@@ -192,9 +192,12 @@ func IsendInto[T Type](r *Request, c *Comm, buf []T, dest, tag int) error {
 
 // isend is Isend into req, new or complete.
 func isend[T Type](req *Request, c *Comm, buf []T, dest, tag int) (*Request, error) {
-	t, err := p2pType("MPI_Isend", c, buf, dest, tag)
-	if err != nil {
-		return nil, err
+	t := C.int(commonIndex[T]())
+	if !p2pOK(c, len(buf), dest, tag, t) {
+		var err error
+		if t, err = p2pType("MPI_Isend", c, buf, dest, tag); err != nil {
+			return nil, err
+		}
 	}
 	p := bytes(buf)
 	if size := uintptr(len(buf)) * unsafe.Sizeof(*new(T)); p != nil && size <= C.GOIPC_COPY {
@@ -274,9 +277,12 @@ func IrecvInto[T Type](r *Request, c *Comm, buf []T, source, tag int) error {
 
 // irecv is Irecv into req, new or complete.
 func irecv[T Type](req *Request, c *Comm, buf []T, source, tag int) (*Request, error) {
-	t, err := p2pType("MPI_Irecv", c, buf, source, tag)
-	if err != nil {
-		return nil, err
+	t := C.int(commonIndex[T]())
+	if !p2pOK(c, len(buf), source, tag, t) {
+		var err error
+		if t, err = p2pType("MPI_Irecv", c, buf, source, tag); err != nil {
+			return nil, err
+		}
 	}
 	p := bytes(buf)
 	req.prepare(kindRecv, unsafe.Pointer(p), long(buf), C.int(source), C.int(tag))

@@ -51,8 +51,10 @@ type batch struct {
 // the caller then starts or sets up the operation into the handle r, with
 // T's datatype t, and passes what MPI returned to added.
 func addTo[T Type](op string, b *batch, c *Comm, buf []T, peer, tag int) (t C.int, r *C.uint8_t, err error) {
-	if t, err = p2pType(op, c, buf, peer, tag); err != nil {
-		return 0, nil, err
+	if t = C.int(commonIndex[T]()); !p2pOK(c, len(buf), peer, tag, t) {
+		if t, err = p2pType(op, c, buf, peer, tag); err != nil {
+			return 0, nil, err
+		}
 	}
 	if p := unsafe.Pointer(bytes(buf)); p != nil && p != b.last {
 		b.pin.Pin(p)

@@ -88,3 +88,31 @@ func TestTypeTable(t *testing.T) {
 		t.Fatal("typeKey does not tell types apart")
 	}
 }
+
+// TestCommonIndex checks that the fast path of the calls on a message's path
+// gives each common type the entry that reflecting over it gives, and -1 (so
+// the full lookup) for the others.
+func TestCommonIndex(t *testing.T) {
+	type celsius float64
+	for _, c := range []struct {
+		name         string
+		common, full int
+	}{
+		{"byte", commonIndex[byte](), firstIndex[byte]()},
+		{"float64", commonIndex[float64](), firstIndex[float64]()},
+		{"int32", commonIndex[int32](), firstIndex[int32]()},
+		{"int64", commonIndex[int64](), firstIndex[int64]()},
+		{"float32", commonIndex[float32](), firstIndex[float32]()},
+		{"int", commonIndex[int](), firstIndex[int]()},
+	} {
+		if c.common != c.full || c.common < 0 {
+			t.Errorf("commonIndex[%s] = %d, reflection gives %d", c.name, c.common, c.full)
+		}
+	}
+	if i := commonIndex[uint16](); i != -1 {
+		t.Errorf("commonIndex[uint16] = %d, want -1", i)
+	}
+	if i := commonIndex[celsius](); i != -1 {
+		t.Errorf("commonIndex[celsius] = %d, want -1 (a named type takes the table)", i)
+	}
+}

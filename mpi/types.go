@@ -90,8 +90,21 @@ var kindIndex = [...]int{
 // runtime code 52-55%), on a path where Go's whole cost is measured against
 // a crossing.
 func typeIndex[T Type]() int {
-	key := typeKey[T]()
-	switch key {
+	if i := commonIndex[T](); i >= 0 {
+		return i
+	}
+	if i, ok := derived.known.Load().lookup(typeKey[T]()); ok {
+		return i
+	}
+	return firstIndex[T]()
+}
+
+// commonIndex is typeIndex for the common element types, and -1 for the
+// others. It makes no call, so that it inlines into the calls on a
+// message's path (p2pType): a call there, even one that returns at once,
+// makes its caller keep every argument on the stack across it.
+func commonIndex[T Type]() int {
+	switch typeKey[T]() {
 	case keyByte:
 		return tUint8
 	case keyFloat64:
@@ -105,10 +118,7 @@ func typeIndex[T Type]() int {
 	case keyInt:
 		return tInt32 + bits.UintSize/64
 	}
-	if i, ok := derived.known.Load().lookup(key); ok {
-		return i
-	}
-	return firstIndex[T]()
+	return -1
 }
 
 // The type words of the element types typeIndex tries first.
