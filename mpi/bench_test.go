@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +34,9 @@ func BenchmarkProcNull(b *testing.B) {
 	for b.Loop() {
 		goOut = mpitest.Must(b, childEnv("procnull"), mpitest.App{N: 1, Argv: []string{os.Args[0]}}).Stdout
 		cOut = mpitest.Must(b, nil, mpitest.App{N: 1, Argv: []string{bench, "procnull"}}).Stdout
+	}
+	if os.Getenv(procNullOnly) != "" {
+		return // one Go call, for perf, with nothing to compare it with
 	}
 	g, c := metrics(b, "go-", goOut), metrics(b, "c-", cOut)
 	for _, call := range []string{"send", "recv", "isend-wait", "start-wait", "startall8-waitall"} {
@@ -63,6 +67,15 @@ func metrics(b *testing.B, prefix, out string) map[string]float64 {
 	return m
 }
 
+// procNullOnly names the one call (send, recv, isendinto-wait...) that
+// childProcNull then makes, twenty times as often, for a profile of it
+// alone:
+//
+//	GOIPC_PROCNULL_ONLY=send perf record -e cpu-clock -F 20000 -o send.data -- \
+//		go test -run '^$' -bench ProcNull -benchtime 1x ./mpi
+//	perf report -i send.data --comm mpi.test --no-children --sort symbol
+const procNullOnly = "GOIPC_PROCNULL_ONLY"
+
 // childProcNull times each call a million times, in chunks of which it
 // reports the fastest, as mpi_bench procnull does, on the goroutine that
 // called Init, at the C program's thread level.
@@ -82,11 +95,12 @@ func childProcNull([]string) error {
 		failed = errors.Join(failed, mpi.AddSendInit(&eight, w, msg, mpi.ProcNull, 0))
 	}
 	isend := func() error { return mpi.AddIsend(&rs, w, msg, mpi.ProcNull, 0) }
-	calls := []struct {
+	type call struct {
 		name string
 		ops  int // MPI operations per call, which the times are divided by
 		call func() error
-	}{
+	}
+	calls := []call{
 		{"crossing", 1, func() error { mpi.Crossing(); return nil }},
 		{"send", 1, func() error { return mpi.Send(w, msg, mpi.ProcNull, 0) }},
 		{"recv", 1, func() error { _, err := mpi.Recv(w, msg, mpi.ProcNull, 0); return err }},
@@ -120,7 +134,11 @@ func childProcNull([]string) error {
 	}
 	// The calls take turns chunk by chunk, so that each call's fastest chunk
 	// and the crossing's come from the same stretches of a loaded machine.
-	const iters, chunks = 1000000, 20
+	iters, chunks := 1000000, 20
+	if only := os.Getenv(procNullOnly); only != "" {
+		calls = slices.DeleteFunc(calls, func(c call) bool { return c.name != only })
+		iters *= 20
+	}
 	ns := make([]float64, len(calls))
 	for i := range ns {
 		ns[i] = math.Inf(1)
