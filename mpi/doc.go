@@ -435,16 +435,38 @@
 // element types (byte, float64, int32, int64, float32, int) before the
 // table of the others: a type switch jumped through a table on the type's
 // hash, which stalled after every cgo call (typeIndex 11.7% of the samples
-// of the Send loop, 6.3% with the compares). What perf shows of that loop
-// now (Open MPI, 36ns a Send under load): the crossing's runtime code
-// (reentersyscall, exitsyscall, cgocall, asmcgocall, cgoNoCallback, save)
-// 67% of the samples, this package 20% (Send with its inlined check 5.7,
-// the cgo wrapper's Go and C halves, with the thread check and the count,
-// 8.7, p2pType 4.5, typeIndex 1.7), MPI_Send 4.6%: Go's own code costs
-// about 0.2 of a crossing per Send, spread over functions of a few
-// instructions each, which is why Send still misses one crossing by that
-// much. An 8-byte
-// ping-pong has one MPI call of each rank on the path of each message, so
+// of the Send loop, 6.3% with the compares). Those compares (commonIndex)
+// and the argument checks (p2pOK) make no call, so they inline into Send,
+// Recv, Isend, Irecv and the Requests adds, which call p2pType only when
+// they fail: the call to p2pType, and p2pType's to typeIndex, made each
+// keep its arguments on the stack across them (the package's share of a
+// Send loop 17.5% before, 12% after). In BenchmarkProcNull, three runs of
+// each library that alternated with the version before (load average 6-8,
+// a crossing 24-28ns), Send added 0.99-1.14 crossings (Open MPI; 1.30-1.41
+// before) and 1.06-1.29 (MPICH; 1.21-1.36), Recv 1.06-1.29 (1.75-1.77)
+// and 1.09-1.31 (1.18-1.39), IsendInto + Wait 2.57-2.94 (2.69-2.96) and
+// 2.31-2.96 (2.86-2.98); four more at load average 7-20 spread wider (Send
+// 1.00-1.26 against 0.92-1.84, Open MPI; 1.10-1.74 against 1.15-1.37,
+// MPICH). What perf shows of
+// each call alone now (Open MPI, load average 12-16):
+//
+//	GOIPC_PROCNULL_ONLY=send perf record -e cpu-clock -F 20000 -o send.data -- \
+//		go test -run '^$' -bench ProcNull -benchtime 1x ./mpi
+//	perf report -i send.data --comm mpi.test --percentage relative --no-children --sort symbol
+//
+// Send: the crossing's runtime code (reentersyscall 20.3, exitsyscall
+// 15.7, cgocall 6.2, asmcgocall 5.2, cgoNoCallback 4.4, getcallerfp 2.2,
+// save 1.2) 55% of the samples, the kernel (a loaded machine's preemptions)
+// 11%, this package 12% (Send with its inlined checks 6.4, the cgo
+// wrapper's Go and C halves, with the thread check and the count, 5.8),
+// MPI_Send 4.3%, the benchmark's loop 2.8%. Send's own code, 6.4% against
+// the crossing's 55%, is about a tenth of a crossing, and its wrapper's
+// six arguments, thread check and count, beyond those of the empty call
+// the crossing is, the rest of what Send misses one crossing by. Recv
+// (recv): the same, but Recv 7.2% (it fills Source and Tag from the status)
+// and MPI_Recv 5.5% against MPI_Send's 4.3%: MPI writes the status, which
+// C's loop asks it not to (MPI_STATUS_IGNORE), so Recv misses by more.
+// An 8-byte ping-pong has one MPI call of each rank on the path of each message, so
 // its one-way latency from Go can come within two crossings of C's: the
 // fastest round trips of a loaded run were 288ns from C and 373ns from Go
 // (398ns before), 42ns more one way, 1.5 crossings.
@@ -535,16 +557,17 @@
 // ProcNull, Isend + Wait added 3.8-6.7 crossings to C's 10-15ns and
 // IsendInto + Wait 2.8-4.2 (MPICH 3.7-5.4 and 2.9-3.6; BenchmarkProcNull,
 // three runs on a loaded machine, a crossing 28ns), short of the two that
-// its two calls are. perf of an IsendInto + Wait loop: the two
-// crossings' runtime code 52% of the samples, MPI 7%, this package 30%, 1.15
-// crossings, in some twenty steps of 1-4% each: the argument checks and
-// T's datatype (isend, p2pType, typeIndex: 10%), check of both results
-// (3%), the C wrappers with the copy (4%), the list of active Requests that
-// Finalize reports and that keeps a dropped one from the collector (insert,
-// remove: 3%), the pool of C copies (2.6%), and the Request's state
-// (prepare, started, settle, release, Wait: 6%). None is large enough to
-// remove on its own; a Persistents set of one is the path at one crossing
-// per call, for a message sent again and again from the same buffer.
+// its two calls are. perf of an IsendInto + Wait loop (isendinto-wait, as
+// above): the two crossings' runtime code 50% of the samples, MPI 7%, this
+// package 28%, about 0.55 of a crossing each call, in some fifteen steps of
+// 1-5% each: isend with its inlined checks (5.1%), IsendInto (2.6%) and
+// Wait (4.3%), the C wrappers with the copy (6.7%), the list of active
+// Requests that Finalize reports and that keeps a dropped one from the
+// collector (insert, remove: 2.8%), the pool of C copies (get, put: 2.3%),
+// and the Request's state (prepare, started, settle, release: 4.1%). None
+// is large enough to remove on its own; a Persistents set of one is the
+// path at one crossing per call, for a message sent again and again from
+// the same buffer.
 //
 // Above ThreadSingle, Open MPI takes a lock inside every call. A Go process
 // always runs several threads, so ThreadFunneled is the level the standard
