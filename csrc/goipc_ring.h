@@ -219,8 +219,10 @@ static inline int goipc_ring_skip_pad(struct goipc_ring *r, uint64_t *head, uint
 }
 
 /* goipc_ring_put writes the record of the message of len bytes at msg at
- * tail, with the padding before it, in a ring where it fits, and publishes
- * it (moves tail): it returns the new tail. */
+ * tail, with the padding before it, in a ring where it fits, and returns the
+ * tail that publishes it, which a batch stores once after all its records:
+ * tail shares the lock's line, which a peer waiting for the lock keeps taking
+ * away, and a store for each record would fetch it back each time. */
 static inline uint64_t goipc_ring_put(struct goipc_ring *r, uint64_t head, uint64_t tail, const void *msg, uint32_t len)
 {
 	uint64_t need = goipc_ring_record_size(len), off = tail % r->capacity, pad = goipc_ring_pad(r, head, tail, need);
@@ -238,7 +240,6 @@ static inline uint64_t goipc_ring_put(struct goipc_ring *r, uint64_t head, uint6
 		*(uint32_t *)(GR_DATA(r) + off) = GOIPC_RING_PAD;
 		__atomic_store_n(goipc_ring_mark_at(r, tail), goipc_ring_mark(r, tail), __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(GR_TAIL(r), tail + pad + need, __ATOMIC_RELEASE);
 	return tail + pad + need;
 }
 
@@ -270,6 +271,8 @@ static inline int goipc_ring_try_send_batch_seq(struct goipc_ring *r, const void
 			break;
 		tail = goipc_ring_put(r, head, tail, msgs[*sent], lens[*sent]);
 	}
+	if (*sent)
+		__atomic_store_n(GR_TAIL(r), tail, __ATOMIC_RELEASE);
 	r->full = *sent < count;
 	*seq = goipc_ring_unlock(r, skipped || *sent, died);
 	return *sent ? 0 : EAGAIN;
@@ -288,9 +291,10 @@ static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uin
 }
 
 /* goipc_ring_get takes the record at *head, in a sane ring that holds one,
- * into buf, of cap bytes, sets *len to its length and moves head past it
- * (in the ring and in *head): 0, or EBADMSG for a record out of bounds and
- * EMSGSIZE for one longer than cap, which stays. */
+ * into buf, of cap bytes, sets *len to its length and moves *head past it,
+ * which a batch stores once in the ring after all its records (as tail,
+ * goipc_ring_put): 0, or EBADMSG for a record out of bounds and EMSGSIZE for
+ * one longer than cap, which stays. */
 static inline int goipc_ring_get(struct goipc_ring *r, uint64_t *head, uint64_t tail, void *buf, uint32_t cap, uint32_t *len)
 {
 	uint64_t off = *head % r->capacity, skip = 0;
@@ -307,7 +311,6 @@ static inline int goipc_ring_get(struct goipc_ring *r, uint64_t *head, uint64_t 
 	memcpy(buf, GR_DATA(r) + off + 8, l);
 	*len = l;
 	*head += skip + goipc_ring_record_size(l);
-	__atomic_store_n(GR_HEAD(r), *head, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -333,6 +336,8 @@ static inline int goipc_ring_try_recv_batch_seq(struct goipc_ring *r, void *cons
 	for (; *got < count && head != tail; ++*got)
 		if ((err = goipc_ring_get(r, &head, tail, bufs[*got], caps[*got], &lens[*got])))
 			break;
+	if (*got)
+		__atomic_store_n(GR_HEAD(r), head, __ATOMIC_RELEASE);
 	r->next = head;
 	*seq = goipc_ring_unlock(r, *got, died);
 	return *got ? 0 : err ? err : EAGAIN;

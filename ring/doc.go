@@ -158,6 +158,11 @@
 //     off = head % capacity; if the length there is the pad marker, skip =
 //     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 8;
 //     store head += skip + size(L). Marks are not checked: they are hints.
+//   - Batches: several sends (or receives) under one lock may store tail
+//     (head) once, after the last record, since others read it only under
+//     the lock or as a hint; the Go and C batches do, because tail and head
+//     share the lock's line, which a peer waiting for the lock takes away
+//     between the records.
 //   - After moving head or tail, and after finding the owner dead
 //     (EOWNERDEAD: then call pthread_mutex_consistent), store seq += 1 and
 //     read sleepers before unlocking; after unlocking, if sleepers was not 0,

@@ -238,8 +238,11 @@ static int r_skip_pad(unsigned char *b, uint64_t cap, uint64_t *head, uint64_t t
 }
 
 // r_put writes the record of the message of len bytes at msg at tail, with
-// the padding before it, in a ring where it fits, and publishes it (moves
-// tail): ring_send's copy, and each of ring_send_batch's.
+// the padding before it, in a ring where it fits, and returns the tail that
+// publishes it, for the caller to store: ring_send's copy, and each of
+// ring_send_batch's, which stores tail once after all its records. tail
+// shares the lock's line, which a peer waiting for the lock keeps taking
+// away; a store of it for each record fetched it back each time.
 static uint64_t r_put(unsigned char *b, uint64_t cap, uint64_t head, uint64_t tail, const unsigned char *msg, uint32_t len) {
 	uint64_t need = r_record_size(len);
 	uint64_t off = tail % cap, pad = r_pad(cap, head, tail, need);
@@ -259,7 +262,6 @@ static uint64_t r_put(unsigned char *b, uint64_t cap, uint64_t head, uint64_t ta
 		*(uint32_t *)(R_DATA(b) + off) = R_PAD;
 		__atomic_store_n(r_mark_at(b, cap, tail), r_mark(cap, tail), __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(R_TAIL(b), tail + pad + need, __ATOMIC_RELEASE);
 	return tail + pad + need;
 }
 
@@ -283,16 +285,16 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 		*seq = r_unlock(b, died || skipped);
 		return EAGAIN;
 	}
-	r_put(b, cap, head, tail, msg, len);
+	__atomic_store_n(R_TAIL(b), r_put(b, cap, head, tail, msg, len), __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
 }
 
 // r_get takes the record at *head, in a sane ring that holds one, into
-// buf, of size bytes, sets *len to its length and moves head past it (in the
-// ring and in *head): 0, or EBADMSG for a record out of bounds and EMSGSIZE
-// for one longer than size, which stays. ring_receive's copy, and each of
-// ring_receive_batch's.
+// buf, of size bytes, sets *len to its length and moves *head past it, for
+// the caller to store (as r_put leaves tail): 0, or EBADMSG for a record out
+// of bounds and EMSGSIZE for one longer than size, which stays.
+// ring_receive's copy, and each of ring_receive_batch's.
 static int r_get(unsigned char *b, uint64_t cap, uint32_t max, uint64_t *head, uint64_t tail, unsigned char *buf, uint32_t size, uint32_t *len) {
 	uint64_t off = *head % cap, skip = 0;
 	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
@@ -308,7 +310,6 @@ static int r_get(unsigned char *b, uint64_t cap, uint32_t max, uint64_t *head, u
 		return EMSGSIZE;
 	memcpy(buf, R_DATA(b) + off + 8, l);
 	*head += skip + r_record_size(l);
-	__atomic_store_n(R_HEAD(b), *head, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -337,6 +338,7 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		r_unlock(b, died);
 		return err;
 	}
+	__atomic_store_n(R_HEAD(b), head, __ATOMIC_RELEASE);
 	__atomic_store_n(next, head, __ATOMIC_RELAXED);
 	r_unlock(b, 1);
 	return 0;
@@ -383,6 +385,8 @@ static int ring_send_batch(unsigned char *b, uint64_t cap, const unsigned char *
 			break;
 		tail = r_put(b, cap, head, tail, msgs[*sent], lens[*sent]);
 	}
+	if (*sent)
+		__atomic_store_n(R_TAIL(b), tail, __ATOMIC_RELEASE);
 	*seq = r_unlock(b, died || skipped || *sent);
 	return *sent ? 0 : EAGAIN;
 }
@@ -408,6 +412,8 @@ static int ring_receive_batch(unsigned char *b, uint64_t cap, uint32_t max, unsi
 	for (; *got < count && head != tail; ++*got)
 		if ((err = r_get(b, cap, max, &head, tail, bufs[*got], sizes[*got], &lens[*got])))
 			break;
+	if (*got)
+		__atomic_store_n(R_HEAD(b), head, __ATOMIC_RELEASE);
 	__atomic_store_n(next, head, __ATOMIC_RELAXED);
 	*seq = r_unlock(b, died || *got);
 	return *got ? 0 : err ? err : EAGAIN;
