@@ -413,6 +413,30 @@
 //
 // against 7.0 to 8.4 million with 16 a crossing (and 6.4 to 7.2 with 8).
 //
+// A batch stores tail (a receive batch, head) once after its records,
+// where it stored it after each: that word shares the lock's line, which the
+// peer waiting for the lock takes away, so each store fetched the line back
+// in the middle of the section. Main and this build taking turns eight times
+// each, with a probe of ten go-batch drains of 200,000 messages a run (the
+// benchmark's pair): at load average 7.4 to 7.6, a run's mean went from 2.8
+// to 22.6 million messages a second (median 4.6) to 6.1 to 18.7 (median
+// 7.3); at 9.5 to 9.7, its best drain from 24.6 to 31.3 million (median 27.0)
+// to 25.1 to 37.2 (median 30.0). In the benchmark itself (four runs each,
+// load 6.7 to 7.1) go-batch made 5.4 to 16.4 million before and 7.4 to 25.1
+// after, 14.7 to 53.3 times the queue's Go pair in both builds (under load
+// the queue slows more than the rings). C's batch (goipc_ring_send_batch and
+// goipc_ring_recv_batch in csrc/goipc_ring.h, 32 a call: the c-batch row)
+// made 9.1 to 37.5 million beside it, 0.81 to 1.68 times Go's.
+//
+// Tried on top of that and left out, the probe's best drains showing nothing
+// beside the build without it (six or eight alternations, load 11 to 17):
+// software prefetch of the records' lines ahead of the copies (the receiver
+// those of [head, tail), the sender PREFETCHW on those it will write),
+// median 28.0 million against 29.5; offsets and laps kept from record to
+// record instead of up to four 64-bit divisions a record, 28.8 against 28.7;
+// and in the receiver 1 KiB buffers instead of 64 KiB ones (32 of which
+// share a cache set), 30.3 against 28.3.
+
 // # Lifetimes and limits
 //
 // A Ring owns its mapping: Close unmaps it. A Ring that is never closed keeps
