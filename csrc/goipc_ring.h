@@ -232,9 +232,11 @@ static inline uint64_t goipc_ring_put(struct goipc_ring *r, uint64_t head, uint6
 	 * takes a line from the sender while it copies. */
 	unsigned char *rec = GR_DATA(r) + (pad ? 0 : off);
 	uint32_t first = goipc_ring_in_mark_line(pad ? 0 : off, len);
-	memcpy(rec + 8 + first, (const unsigned char *)msg + first, len - first);
+	if (len > first) /* msg may be NULL for an empty message */
+		memcpy(rec + 8 + first, (const unsigned char *)msg + first, len - first);
 	*(uint32_t *)rec = len;
-	memcpy(rec + 8, msg, first);
+	if (first)
+		memcpy(rec + 8, msg, first);
 	__atomic_store_n(goipc_ring_mark_at(r, tail + pad), goipc_ring_mark(r, tail + pad), __ATOMIC_RELAXED);
 	if (pad) {
 		*(uint32_t *)(GR_DATA(r) + off) = GOIPC_RING_PAD;
@@ -291,10 +293,10 @@ static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uin
 }
 
 /* goipc_ring_get takes the record at *head, in a sane ring that holds one,
- * into buf, of cap bytes, sets *len to its length and moves *head past it,
- * which a batch stores once in the ring after all its records (as tail,
- * goipc_ring_put): 0, or EBADMSG for a record out of bounds and EMSGSIZE for
- * one longer than cap, which stays. */
+ * into buf, of cap bytes, sets *len to its length (also for EMSGSIZE, to tell
+ * how long it is) and moves *head past it, which a batch stores once in the
+ * ring after all its records (as tail, goipc_ring_put): 0, or EBADMSG for a
+ * record out of bounds and EMSGSIZE for one longer than cap, which stays. */
 static inline int goipc_ring_get(struct goipc_ring *r, uint64_t *head, uint64_t tail, void *buf, uint32_t cap, uint32_t *len)
 {
 	uint64_t off = *head % r->capacity, skip = 0;
@@ -304,12 +306,12 @@ static inline int goipc_ring_get(struct goipc_ring *r, uint64_t *head, uint64_t 
 		off = 0;
 		l = *(uint32_t *)GR_DATA(r);
 	}
+	*len = l;
 	if (l > goipc_ring_max_message(r) || *head + skip + goipc_ring_record_size(l) > tail)
 		return EBADMSG;
 	if (l > cap)
 		return EMSGSIZE;
 	memcpy(buf, GR_DATA(r) + off + 8, l);
-	*len = l;
 	*head += skip + goipc_ring_record_size(l);
 	return 0;
 }
