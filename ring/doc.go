@@ -436,8 +436,8 @@
 // beside the build without it (six or eight alternations, load 11 to 17):
 // software prefetch of the records' lines ahead of the copies (the receiver
 // those of [head, tail), the sender PREFETCHW on those it will write),
-// median 28.0 million against 29.5; offsets and laps kept from record to
-// record instead of up to four 64-bit divisions a record, 28.8 against 28.7;
+// median 28.0 million against 29.6; offsets and laps kept from record to
+// record instead of up to four 64-bit divisions a record, 27.8 against 28.7;
 // and in the receiver 1 KiB buffers instead of 64 KiB ones (32 of which
 // share a cache set), 30.3 against 28.3.
 
