@@ -6,6 +6,8 @@
  *   goipc_ring_attach(&r, mem, len);        // mem: the mapped ring, page-aligned
  *   goipc_ring_send(&r, msg, len, spin_ns); // waits while full
  *   goipc_ring_recv(&r, buf, cap, &len, spin_ns);
+ *   goipc_ring_send_batch(&r, msgs, lens, count, &sent, spin_ns);  // many, one lock a ringful
+ *   goipc_ring_recv_batch(&r, bufs, caps, lens, count, &got, spin_ns);
  *
  * Every function returns 0 or an errno value: EAGAIN (try_: full or empty),
  * EINVAL (bad header, message too long), EMSGSIZE (buffer too short: the
@@ -216,95 +218,143 @@ static inline int goipc_ring_skip_pad(struct goipc_ring *r, uint64_t *head, uint
 	return 1;
 }
 
-/* goipc_ring_try_send_seq is goipc_ring_try_send that, when the ring is
- * full (EAGAIN), sets *seq as goipc_ring_unlock returns it. */
-static inline int goipc_ring_try_send_seq(struct goipc_ring *r, const void *msg, uint32_t len, uint32_t *seq)
+/* goipc_ring_put writes the record of the message of len bytes at msg at
+ * tail, with the padding before it, in a ring where it fits, and returns the
+ * tail that publishes it, which a batch stores once after all its records:
+ * tail shares the lock's line, which a peer waiting for the lock keeps taking
+ * away, and a store for each record would fetch it back each time. */
+static inline uint64_t goipc_ring_put(struct goipc_ring *r, uint64_t head, uint64_t tail, const void *msg, uint32_t len)
 {
-	if (len > goipc_ring_max_message(r))
-		return EINVAL;
-	int died, err = goipc_ring_lock(r, &died);
-	if (err)
-		return err;
-	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r), need = goipc_ring_record_size(len);
-	if (!goipc_ring_sane(r, head, tail)) {
-		goipc_ring_unlock(r, 0, died);
-		return EBADMSG;
-	}
-	int skipped = !goipc_ring_fits(r, head, tail, need) && goipc_ring_skip_pad(r, &head, tail);
-	uint64_t off = tail % r->capacity, pad = goipc_ring_pad(r, head, tail, need);
-	if (!goipc_ring_fits(r, head, tail, need)) {
-		r->full = 1;
-		*seq = goipc_ring_unlock(r, skipped, died);
-		return EAGAIN;
-	}
-	r->full = 0;
+	uint64_t need = goipc_ring_record_size(len), off = tail % r->capacity, pad = goipc_ring_pad(r, head, tail, need);
 	/* The line that a spinning receiver watches last: the message past the
 	 * line of the record's mark, then that line, then the pad marker's, so
 	 * that a spinner sees a mark only once the message is whole and never
 	 * takes a line from the sender while it copies. */
 	unsigned char *rec = GR_DATA(r) + (pad ? 0 : off);
 	uint32_t first = goipc_ring_in_mark_line(pad ? 0 : off, len);
-	memcpy(rec + 8 + first, (const unsigned char *)msg + first, len - first);
+	if (len > first) /* msg may be NULL for an empty message */
+		memcpy(rec + 8 + first, (const unsigned char *)msg + first, len - first);
 	*(uint32_t *)rec = len;
-	memcpy(rec + 8, msg, first);
+	if (first)
+		memcpy(rec + 8, msg, first);
 	__atomic_store_n(goipc_ring_mark_at(r, tail + pad), goipc_ring_mark(r, tail + pad), __ATOMIC_RELAXED);
 	if (pad) {
 		*(uint32_t *)(GR_DATA(r) + off) = GOIPC_RING_PAD;
 		__atomic_store_n(goipc_ring_mark_at(r, tail), goipc_ring_mark(r, tail), __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(GR_TAIL(r), tail + pad + need, __ATOMIC_RELEASE);
-	goipc_ring_unlock(r, 1, died);
-	return 0;
+	return tail + pad + need;
 }
 
-static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uint32_t len)
+/* goipc_ring_try_send_batch_seq sends, under one taking of the lock, as
+ * many of the count messages msgs[i] of lens[i] bytes as fit, in order, each
+ * its own record, and sets *sent to how many went: 0, or EAGAIN when not
+ * even the first fits (the ring is full), EINVAL (before anything is sent)
+ * when one is too long. *seq is as goipc_ring_unlock returns it. */
+static inline int goipc_ring_try_send_batch_seq(struct goipc_ring *r, const void *const *msgs, const uint32_t *lens, int count, int *sent, uint32_t *seq)
 {
-	uint32_t seq;
-	return goipc_ring_try_send_seq(r, msg, len, &seq);
-}
-
-/* goipc_ring_try_recv_seq is goipc_ring_try_recv that, when the ring is
- * empty (EAGAIN), sets *seq as goipc_ring_unlock returns it. */
-static inline int goipc_ring_try_recv_seq(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len, uint32_t *seq)
-{
+	*sent = 0;
+	for (int i = 0; i < count; i++)
+		if (lens[i] > goipc_ring_max_message(r))
+			return EINVAL;
 	int died, err = goipc_ring_lock(r, &died);
 	if (err)
 		return err;
 	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r);
-	if (!goipc_ring_sane(r, head, tail) || head == tail) {
+	if (!goipc_ring_sane(r, head, tail)) {
 		*seq = goipc_ring_unlock(r, 0, died);
-		if (!goipc_ring_sane(r, head, tail))
-			return EBADMSG;
-		r->next = head;
-		return EAGAIN;
+		return EBADMSG;
 	}
-	uint64_t off = head % r->capacity, skip = 0;
+	int skipped = 0;
+	for (; *sent < count; ++*sent) {
+		uint64_t need = goipc_ring_record_size(lens[*sent]);
+		if (!goipc_ring_fits(r, head, tail, need) && !skipped)
+			skipped = goipc_ring_skip_pad(r, &head, tail);
+		if (!goipc_ring_fits(r, head, tail, need))
+			break;
+		tail = goipc_ring_put(r, head, tail, msgs[*sent], lens[*sent]);
+	}
+	if (*sent)
+		__atomic_store_n(GR_TAIL(r), tail, __ATOMIC_RELEASE);
+	r->full = *sent < count;
+	*seq = goipc_ring_unlock(r, skipped || *sent, died);
+	return *sent ? 0 : EAGAIN;
+}
+
+static inline int goipc_ring_try_send_batch(struct goipc_ring *r, const void *const *msgs, const uint32_t *lens, int count, int *sent)
+{
+	uint32_t seq;
+	return goipc_ring_try_send_batch_seq(r, msgs, lens, count, sent, &seq);
+}
+
+static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uint32_t len)
+{
+	int sent;
+	return goipc_ring_try_send_batch(r, &msg, &len, 1, &sent);
+}
+
+/* goipc_ring_get takes the record at *head, in a sane ring that holds one,
+ * into buf, of cap bytes, sets *len to its length (also for EMSGSIZE, to tell
+ * how long it is) and moves *head past it, which a batch stores once in the
+ * ring after all its records (as tail, goipc_ring_put): 0, or EBADMSG for a
+ * record out of bounds and EMSGSIZE for one longer than cap, which stays. */
+static inline int goipc_ring_get(struct goipc_ring *r, uint64_t *head, uint64_t tail, void *buf, uint32_t cap, uint32_t *len)
+{
+	uint64_t off = *head % r->capacity, skip = 0;
 	uint32_t l = *(uint32_t *)(GR_DATA(r) + off);
 	if (l == GOIPC_RING_PAD) {
 		skip = r->capacity - off;
 		off = 0;
 		l = *(uint32_t *)GR_DATA(r);
 	}
-	if (l > goipc_ring_max_message(r) || head + skip + goipc_ring_record_size(l) > tail) {
-		goipc_ring_unlock(r, 0, died);
+	*len = l;
+	if (l > goipc_ring_max_message(r) || *head + skip + goipc_ring_record_size(l) > tail)
+		return EBADMSG;
+	if (l > cap)
+		return EMSGSIZE;
+	memcpy(buf, GR_DATA(r) + off + 8, l);
+	*head += skip + goipc_ring_record_size(l);
+	return 0;
+}
+
+/* goipc_ring_try_recv_batch_seq takes, under one taking of the lock, up to
+ * count messages, oldest first, the i-th into bufs[i] of caps[i] bytes,
+ * setting lens[i], and sets *got to how many it took: 0, or for the first
+ * EAGAIN (the ring is empty), EMSGSIZE (it stays) or EBADMSG; a later one
+ * that is too long or corrupt ends the batch before it without an error,
+ * and the next call meets it first. *seq is as goipc_ring_unlock returns
+ * it. */
+static inline int goipc_ring_try_recv_batch_seq(struct goipc_ring *r, void *const *bufs, const uint32_t *caps, uint32_t *lens, int count,
+						int *got, uint32_t *seq)
+{
+	*got = 0;
+	int died, err = goipc_ring_lock(r, &died);
+	if (err)
+		return err;
+	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r);
+	if (!goipc_ring_sane(r, head, tail)) {
+		*seq = goipc_ring_unlock(r, 0, died);
 		return EBADMSG;
 	}
-	if (l > cap) {
-		goipc_ring_unlock(r, 0, died);
-		return EMSGSIZE;
-	}
-	memcpy(buf, GR_DATA(r) + off + 8, l);
-	*len = l;
-	r->next = head + skip + goipc_ring_record_size(l);
-	__atomic_store_n(GR_HEAD(r), r->next, __ATOMIC_RELEASE);
-	goipc_ring_unlock(r, 1, died);
-	return 0;
+	for (; *got < count && head != tail; ++*got)
+		if ((err = goipc_ring_get(r, &head, tail, bufs[*got], caps[*got], &lens[*got])))
+			break;
+	if (*got)
+		__atomic_store_n(GR_HEAD(r), head, __ATOMIC_RELEASE);
+	r->next = head;
+	*seq = goipc_ring_unlock(r, *got, died);
+	return *got ? 0 : err ? err : EAGAIN;
+}
+
+static inline int goipc_ring_try_recv_batch(struct goipc_ring *r, void *const *bufs, const uint32_t *caps, uint32_t *lens, int count, int *got)
+{
+	uint32_t seq;
+	return goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seq);
 }
 
 static inline int goipc_ring_try_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len)
 {
-	uint32_t seq;
-	return goipc_ring_try_recv_seq(r, buf, cap, len, &seq);
+	int got;
+	return goipc_ring_try_recv_batch(r, &buf, &cap, len, 1, &got);
 }
 
 static inline int64_t goipc_ring_now_ns(void)
@@ -322,14 +372,15 @@ static inline int64_t goipc_ring_now_ns(void)
  * the mark is there it tries to receive: EAGAIN if spin_end passed or the
  * mark was a hint that the lock proved false (the record at head was taken
  * by another receiver meanwhile). */
-static inline int goipc_ring_spin_recv(struct goipc_ring *r, uint64_t head, void *buf, uint32_t cap, uint32_t *len, int64_t spin_end)
+static inline int goipc_ring_spin_recv(struct goipc_ring *r, uint64_t head, void *const *bufs, const uint32_t *caps, uint32_t *lens, int count,
+				       int *got, int64_t spin_end)
 {
 	if (head % 8)
 		return EAGAIN; /* corrupt: its mark could be past the data area */
 	uint32_t *mark = goipc_ring_mark_at(r, head), want = goipc_ring_mark(r, head);
 	for (unsigned i = 1;; i++) {
 		if (__atomic_load_n(mark, __ATOMIC_ACQUIRE) == want)
-			return goipc_ring_try_recv(r, buf, cap, len);
+			return goipc_ring_try_recv_batch(r, bufs, caps, lens, count, got);
 		if (i % 1024 == 0) {
 			if (goipc_ring_now_ns() >= spin_end)
 				return EAGAIN;
@@ -371,14 +422,17 @@ static inline int goipc_ring_await(struct goipc_ring *r, uint32_t seen, int64_t 
 	return 0;
 }
 
-/* goipc_ring_send sends, waiting while the ring is full; spin_ns is how
- * long to spin before sleeping. */
-static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_t len, int64_t spin_ns)
+/* goipc_ring_send_batch sends the count messages msgs[i] of lens[i] bytes,
+ * in order, each its own record, as many as fit under each taking of the
+ * lock, waiting while the ring is full; spin_ns is how long to spin before
+ * sleeping. It sets *sent to how many went: all, or fewer with an error. */
+static inline int goipc_ring_send_batch(struct goipc_ring *r, const void *const *msgs, const uint32_t *lens, int count, int *sent, int64_t spin_ns)
 {
 	int64_t spin_end = 0; /* from the first wait: a clock reading costs as much as a send */
-	for (;;) {
+	*sent = 0;
+	while (*sent < count) {
 		uint32_t seen = 0; /* set with EAGAIN */
-		int err = EAGAIN;
+		int k = 0, err = EAGAIN;
 		/* No look at head and tail first, unless the last send found the
 		 * ring full: they share the lock's line, which the lock then fetches
 		 * a second time, for writing. A look is a hint (seq first); corrupt
@@ -389,10 +443,13 @@ static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_
 			uint64_t head = __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
 			uint64_t used = __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) - head;
 			uint32_t at_head = __atomic_load_n((uint32_t *)(GR_DATA(r) + head % r->capacity), __ATOMIC_RELAXED);
-			if (used > r->capacity || r->capacity - used >= goipc_ring_record_size(len) || at_head == GOIPC_RING_PAD)
-				err = goipc_ring_try_send_seq(r, msg, len, &seen);
+			if (used > r->capacity || r->capacity - used >= goipc_ring_record_size(lens[*sent]) || at_head == GOIPC_RING_PAD)
+				err = goipc_ring_try_send_batch_seq(r, msgs + *sent, lens + *sent, count - *sent, &k, &seen);
 		} else
-			err = goipc_ring_try_send_seq(r, msg, len, &seen);
+			err = goipc_ring_try_send_batch_seq(r, msgs + *sent, lens + *sent, count - *sent, &k, &seen);
+		*sent += k;
+		if (err == 0)
+			continue;
 		if (err != EAGAIN)
 			return err;
 		if (!spin_end)
@@ -400,14 +457,29 @@ static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_
 		if ((err = goipc_ring_await(r, seen, spin_end)))
 			return err;
 	}
+	return 0;
 }
 
-/* goipc_ring_recv receives, waiting while the ring is empty: spinning on
- * the mark at head until spin_ns have passed, then asleep. */
-static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len, int64_t spin_ns)
+/* goipc_ring_send sends, waiting while the ring is full; spin_ns is how
+ * long to spin before sleeping. */
+static inline int goipc_ring_send(struct goipc_ring *r, const void *msg, uint32_t len, int64_t spin_ns)
+{
+	int sent;
+	return goipc_ring_send_batch(r, &msg, &len, 1, &sent, spin_ns);
+}
+
+/* goipc_ring_recv_batch receives up to count messages, oldest first, the
+ * i-th into bufs[i] of caps[i] bytes, setting lens[i], under one taking of
+ * the lock, waiting while the ring is empty: spinning on the mark at head
+ * until spin_ns have passed, then asleep. It sets *got to how many it took,
+ * at least one unless it fails; what goipc_ring_try_recv_batch_seq returns
+ * for the first. */
+static inline int goipc_ring_recv_batch(struct goipc_ring *r, void *const *bufs, const uint32_t *caps, uint32_t *lens, int count, int *got,
+					int64_t spin_ns)
 {
 	int64_t spin_end = 0;
 	int watch_mark = spin_ns > 0;
+	*got = 0;
 	for (;;) {
 		/* Hints: the mark of a record at the head this handle last saw,
 		 * in the line the sender wrote, not the lock's (which the lock then
@@ -418,17 +490,17 @@ static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap,
 		uint64_t head = r->next;
 		int err = EAGAIN;
 		if (head % 8 == 0 && __atomic_load_n(goipc_ring_mark_at(r, head), __ATOMIC_ACQUIRE) == goipc_ring_mark(r, head))
-			err = goipc_ring_try_recv_seq(r, buf, cap, len, &seen);
+			err = goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seen);
 		if (err == EAGAIN) {
 			seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
 			head = __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
 			if (head != __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) || head % 8 != 0)
-				err = goipc_ring_try_recv_seq(r, buf, cap, len, &seen);
+				err = goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seen);
 		}
 		if (err == EAGAIN && !spin_end)
 			spin_end = goipc_ring_now_ns() + spin_ns;
 		if (err == EAGAIN && watch_mark) {
-			err = goipc_ring_spin_recv(r, head, buf, cap, len, spin_end);
+			err = goipc_ring_spin_recv(r, head, bufs, caps, lens, count, got, spin_end);
 			/* Once the spin is over, or a mark proved false (one that a
 			 * sender killed before publishing left at tail would stay
 			 * true), watch seq instead. */
@@ -439,6 +511,14 @@ static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap,
 		if (err != EAGAIN || (err = goipc_ring_await(r, seen, spin_end)))
 			return err;
 	}
+}
+
+/* goipc_ring_recv receives, waiting while the ring is empty: spinning on
+ * the mark at head until spin_ns have passed, then asleep. */
+static inline int goipc_ring_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len, int64_t spin_ns)
+{
+	int got;
+	return goipc_ring_recv_batch(r, &buf, &cap, len, 1, &got, spin_ns);
 }
 
 #endif

@@ -5,15 +5,19 @@
  *   ring_peer PATH send ID N MAXLEN send N test messages of producer ID (N 0: forever)
  *   ring_peer PATH recv N           receive N test messages (0: forever), check each,
  *                                   print "ID I" per message, then "ok N"
+ *   ring_peer PATH sendbatch ID N MAXLEN, ring_peer PATH recvbatch N
+ *                                   the same, BATCH messages a call (goipc_ring_send_batch,
+ *                                   goipc_ring_recv_batch; messages of at most 32 KiB)
  *   ring_peer PING echo PONG SPIN_NS  answer every message on PING with it on PONG,
  *                                   until an empty message; prints "ready" first;
  *                                   spinning, it runs on the second CPU
  *   ring_peer bench SIZE ITERS SPIN_NS  C baseline: round trips of SIZE bytes between
  *                                   this process and a forked child over two rings
  *                                   in a memfd; prints each round trip in ns
- *   ring_peer throughput SIZE N SPIN_NS  C baseline: this process sends N messages of
- *                                   SIZE bytes to a forked child through a ring in a
- *                                   memfd; prints the ns from the first send to the
+ *   ring_peer throughput SIZE N SPIN_NS [batch]  C baseline: this process sends N
+ *                                   messages of SIZE bytes to a forked child through a
+ *                                   ring in a memfd (with batch, BATCH a call on each
+ *                                   side); prints the ns from the first send to the
  *                                   child's receipt of the last
  *
  * The test message of producer ID, number I: u32 ID, u32 I, u32 FNV-1a of
@@ -31,6 +35,7 @@
 #include <sys/wait.h>
 
 #define SPIN_NS 20000
+#define BATCH 32 /* messages a batch call carries, as Go's go-batch benchmark row */
 
 static void die(const char *what, int err)
 {
@@ -155,7 +160,7 @@ static int bench(int size, int iters, int64_t spin)
 	return 0;
 }
 
-static int throughput(int size, long n, int64_t spin)
+static int throughput(int size, long n, int64_t spin, int batch)
 {
 	size_t cap = 64 << 10, len = GOIPC_RING_HEADER + cap;
 	int fd = memfd_create("ring_throughput", 0);
@@ -168,25 +173,35 @@ static int throughput(int size, long n, int64_t spin)
 	goipc_ring_init(mem, len, cap);
 	goipc_ring_attach(&r, mem, len);
 	int64_t *done = (int64_t *)(mem + len); /* the child's time of the last receipt */
-	unsigned char *msg = calloc(1, size), *buf = malloc(cap);
+	unsigned char *msg = calloc(1, size), *buf = malloc(BATCH * cap);
+	/* A batch: BATCH times the same message, or BATCH buffers of cap bytes. */
+	const void *msgs[BATCH];
+	void *bufs[BATCH];
+	uint32_t lens[BATCH], caps[BATCH];
+	for (int i = 0; i < BATCH; i++) {
+		msgs[i] = msg, lens[i] = size;
+		bufs[i] = buf + i * cap, caps[i] = cap;
+	}
+	int most = batch ? BATCH : 1;
 	cpu_set_t mask = pin_mask();
 	pid_t pid = fork();
 	pin(&mask, pid == 0 ? 1 : 0);
 	if (pid == 0) {
-		uint32_t k;
-		for (long i = 0; i < n; i++) {
-			int err = goipc_ring_recv(&r, buf, cap, &k, spin);
+		for (long i = 0; i < n;) {
+			int got, err = goipc_ring_recv_batch(&r, bufs, caps, lens, most, &got, spin);
 			if (err)
 				die("recv", err);
+			i += got;
 		}
 		__atomic_store_n(done, goipc_ring_now_ns(), __ATOMIC_RELEASE);
 		_exit(0);
 	}
 	int64_t start = goipc_ring_now_ns();
-	for (long i = 0; i < n; i++) {
-		int err = goipc_ring_send(&r, msg, size, spin);
+	for (long i = 0; i < n;) {
+		int sent, err = goipc_ring_send_batch(&r, msgs, lens, n - i < most ? n - i : most, &sent, spin);
 		if (err)
 			die("send", err);
+		i += sent;
 	}
 	waitpid(pid, NULL, 0);
 	printf("%lld\n", (long long)(__atomic_load_n(done, __ATOMIC_ACQUIRE) - start));
@@ -195,8 +210,8 @@ static int throughput(int size, long n, int64_t spin)
 
 int main(int argc, char **argv)
 {
-	if (argc == 5 && strcmp(argv[1], "throughput") == 0)
-		return throughput(atoi(argv[2]), atol(argv[3]), atoll(argv[4]));
+	if ((argc == 5 || (argc == 6 && strcmp(argv[5], "batch") == 0)) && strcmp(argv[1], "throughput") == 0)
+		return throughput(atoi(argv[2]), atol(argv[3]), atoll(argv[4]), argc == 6);
 	if (argc == 5 && strcmp(argv[1], "bench") == 0)
 		return bench(atoi(argv[2]), atoi(argv[3]), atoll(argv[4]));
 	if (argc < 3) {
@@ -213,28 +228,45 @@ int main(int argc, char **argv)
 		int err = goipc_ring_init(mem, len, strtoull(argv[3], NULL, 10));
 		if (err)
 			die("init", err);
-	} else if (strcmp(mode, "send") == 0 && argc == 6) {
+	} else if ((strcmp(mode, "send") == 0 || strcmp(mode, "sendbatch") == 0) && argc == 6) {
 		attach(&r, argv[1]);
 		uint32_t id = atoi(argv[3]), n = atoi(argv[4]), maxlen = atoi(argv[5]);
-		for (uint32_t i = 0; n == 0 || i < n; i++) {
-			uint32_t len = make_message(buf, id, i, maxlen);
-			int err = goipc_ring_send(&r, buf, len, SPIN_NS);
+		int most = strcmp(mode, "sendbatch") == 0 ? BATCH : 1;
+		if ((uint64_t)most * (12 + maxlen) > sizeof buf)
+			die("send", EINVAL);
+		const void *msgs[BATCH];
+		uint32_t lens[BATCH];
+		for (uint32_t i = 0; n == 0 || i < n;) {
+			int k = 0, sent;
+			for (; k < most && (n == 0 || i + k < n); k++) {
+				msgs[k] = buf + k * (12 + maxlen);
+				lens[k] = make_message(buf + k * (12 + maxlen), id, i + k, maxlen);
+			}
+			int err = goipc_ring_send_batch(&r, msgs, lens, k, &sent, SPIN_NS);
 			if (err)
 				die("send", err);
 			if (i == 0)
 				printf("ready\n");
+			i += k;
 		}
-	} else if (strcmp(mode, "recv") == 0 && argc == 4) {
+	} else if ((strcmp(mode, "recv") == 0 || strcmp(mode, "recvbatch") == 0) && argc == 4) {
 		attach(&r, argv[1]);
 		uint32_t n = atoi(argv[3]), got = 0;
+		int most = strcmp(mode, "recvbatch") == 0 ? BATCH : 1;
+		void *bufs[BATCH];
+		uint32_t caps[BATCH], lens[BATCH];
+		for (int k = 0; k < BATCH; k++)
+			bufs[k] = buf + k * (sizeof buf / BATCH), caps[k] = sizeof buf / BATCH;
 		printf("ready\n");
-		for (; n == 0 || got < n; got++) {
-			uint32_t len, id, i;
-			int err = goipc_ring_recv(&r, buf, sizeof buf, &len, SPIN_NS);
+		while (n == 0 || got < n) {
+			int k, err = goipc_ring_recv_batch(&r, bufs, caps, lens, n == 0 || n - got > (uint32_t)most ? most : (int)(n - got), &k, SPIN_NS);
 			if (err)
 				die("recv", err);
-			check_message(buf, len, &id, &i);
-			printf("%u %u\n", id, i);
+			for (int j = 0; j < k; j++, got++) {
+				uint32_t id, i;
+				check_message(bufs[j], lens[j], &id, &i);
+				printf("%u %u\n", id, i);
+			}
 		}
 		printf("ok %u\n", got);
 	} else if (strcmp(mode, "echo") == 0 && argc == 5) {

@@ -140,7 +140,9 @@ func echoPeer(b *testing.B, size int, opts *ring.Options, peer *exec.Cmd, sendRe
 
 // BenchmarkThroughput64B streams 64-byte messages from this process to a
 // child that takes them as fast as it can: through a ring to a Go child
-// ("go"), two C processes through a ring ("c", ring_peer throughput), and
+// ("go"), two C processes through a ring ("c", ring_peer throughput), the
+// same 32 a call on both sides with SendBatch and ReceiveBatch ("go-batch")
+// and with goipc_ring_send_batch and goipc_ring_recv_batch ("c-batch"), and
 // through a POSIX queue of the system's largest capacity to a Go child
 // ("mq-go"). The ring's peers, Go and C, spin for spinFor before they sleep
 // and run pinned to a CPU each, as ring_peer's do; "go-free" is the Go pair
@@ -189,15 +191,21 @@ func BenchmarkThroughput64B(b *testing.B) {
 		}))
 		r.Close()
 
-		out, err := exec.Command(ringC, "throughput", strconv.Itoa(size), strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10)).Output()
-		if err != nil {
-			b.Fatal(err)
+		for _, row := range []string{"c", "c-batch"} {
+			args := []string{"throughput", strconv.Itoa(size), strconv.Itoa(n), strconv.FormatInt(int64(spinFor), 10)}
+			if row == "c-batch" {
+				args = append(args, "batch")
+			}
+			out, err := exec.Command(ringC, args...).Output()
+			if err != nil {
+				b.Fatal(err)
+			}
+			ns, err := strconv.ParseInt(string(out[:len(out)-1]), 10, 64)
+			if err != nil {
+				b.Fatalf("ring_peer throughput printed %q", out)
+			}
+			rate(row, n, time.Duration(ns))
 		}
-		ns, err := strconv.ParseInt(string(out[:len(out)-1]), 10, 64)
-		if err != nil {
-			b.Fatalf("ring_peer throughput printed %q", out)
-		}
-		rate("c", n, time.Duration(ns))
 
 		q, err := posix.OpenQueue("/"+testutil.Name("mq"), &posix.QueueOptions{Create: true, Exclusive: true,
 			Access: posix.WriteOnly, Capacity: mqCapacity(), MessageSize: size})
@@ -209,7 +217,7 @@ func BenchmarkThroughput64B(b *testing.B) {
 		q.Close()
 	})
 	b.ReportMetric(float64(goTime)/float64(b.N), "ns/op")
-	for _, name := range []string{"go", "go-free", "go-batch", "c", "mq-go"} {
+	for _, name := range []string{"go", "go-free", "go-batch", "c", "c-batch", "mq-go"} {
 		b.ReportMetric(rates[name], name+"-msgs/s")
 	}
 	b.ReportMetric(rates["go"]/rates["c"], "go/c")
@@ -217,6 +225,8 @@ func BenchmarkThroughput64B(b *testing.B) {
 	b.ReportMetric(rates["go-free"]/rates["mq-go"], "go-free/mq-go")
 	b.ReportMetric(rates["go-batch"]/rates["mq-go"], "go-batch/mq-go")
 	b.ReportMetric(rates["go-batch"]/rates["c"], "go-batch/c")
+	b.ReportMetric(rates["go-batch"]/rates["c-batch"], "go-batch/c-batch")
+	b.ReportMetric(rates["c-batch"]/rates["mq-go"], "c-batch/mq-go")
 	b.ReportMetric(rates["c"]/rates["mq-go"], "c/mq-go")
 }
 

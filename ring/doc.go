@@ -158,6 +158,11 @@
 //     off = head % capacity; if the length there is the pad marker, skip =
 //     capacity - off and off = 0, else skip = 0. Copy the L bytes at off + 8;
 //     store head += skip + size(L). Marks are not checked: they are hints.
+//   - Batches: several sends (or receives) under one lock may store tail
+//     (head) once, after the last record, since others read it only under
+//     the lock or as a hint; the Go and C batches do, because tail and head
+//     share the lock's line, which a peer waiting for the lock takes away
+//     between the records.
 //   - After moving head or tail, and after finding the owner dead
 //     (EOWNERDEAD: then call pthread_mutex_consistent), store seq += 1 and
 //     read sleepers before unlocking; after unlocking, if sleepers was not 0,
@@ -408,6 +413,34 @@
 //
 // against 7.0 to 8.4 million with 16 a crossing (and 6.4 to 7.2 with 8).
 //
+// A batch stores tail (a receive batch, head) once after its records,
+// where it stored it after each: that word shares the lock's line, which the
+// peer waiting for the lock takes away, so each store fetched the line back
+// in the middle of the section. Main and this build taking turns eight times
+// each, with a probe of ten go-batch drains of 200,000 messages a run (the
+// benchmark's pair): at load average 7.4 to 7.6, a run's mean went from 2.8
+// to 22.6 million messages a second (median 4.6) to 6.1 to 18.7 (median
+// 7.3); at 9.5 to 9.7, its best drain from 24.6 to 31.3 million (median 27.0)
+// to 25.1 to 37.2 (median 30.0). In the benchmark itself (four runs each,
+// load 6.7 to 7.1) go-batch made 5.4 to 16.4 million before and 7.4 to 25.1
+// after, 14.7 to 53.3 times the queue's Go pair in both builds (under load
+// the queue slows more than the rings). C's batch (goipc_ring_send_batch and
+// goipc_ring_recv_batch in csrc/goipc_ring.h, 32 a call: the c-batch row)
+// made 9.1 to 37.5 million beside it, 0.81 to 1.68 times Go's. The shim
+// now copies records with goipc_ring.h's goipc_ring_put and goipc_ring_get,
+// not copies of its own: the probe, eight alternations at load 17, had
+// means of 9.3 to 31.8 million (median 21.8) against 14.3 to 24.4 (18.2)
+// and best drains of 21.7 to 44.0 against 26.3 to 39.5.
+//
+// Tried on top of that and left out, the probe's best drains showing nothing
+// beside the build without it (six or eight alternations, load 11 to 17):
+// software prefetch of the records' lines ahead of the copies (the receiver
+// those of [head, tail), the sender PREFETCHW on those it will write),
+// median 28.0 million against 29.6; offsets and laps kept from record to
+// record instead of up to four 64-bit divisions a record, 27.8 against 28.7;
+// and in the receiver 1 KiB buffers instead of 64 KiB ones (32 of which
+// share a cache set), 30.3 against 28.3.
+
 // # Lifetimes and limits
 //
 // A Ring owns its mapping: Close unmaps it. A Ring that is never closed keeps

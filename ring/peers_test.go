@@ -54,11 +54,15 @@ func checkMessage(msg []byte) (id, i uint32, err error) {
 	return id, i, nil
 }
 
-// peerCmd returns the command that runs a peer of kind go, c or python
-// with the arguments of csrc/ring_peer.c (PATH MODE ...).
+// peerCmd returns the command that runs a peer of kind go, c, c-batch (c
+// in the batch form of the mode: sendbatch, recvbatch) or python with the
+// arguments of csrc/ring_peer.c (PATH MODE ...).
 func peerCmd(t testing.TB, kind string, args ...string) *exec.Cmd {
 	t.Helper()
 	switch kind {
+	case "c-batch":
+		args = append([]string{args[0], args[1] + "batch"}, args[2:]...)
+		fallthrough
 	case "c":
 		return exec.Command(testutil.BuildC(t, "ring_peer", "-pthread"), args...)
 	case "python":
@@ -174,13 +178,15 @@ func childEcho(args []string) error {
 
 // TestInterop: every kind of peer sends to every kind, through a ring that
 // C, Python or Go created; the receiver checks every message, and the test
-// checks that all came, in order.
+// checks that all came, in order. c-batch is C sending and receiving with
+// goipc_ring_send_batch and goipc_ring_recv_batch.
 func TestInterop(t *testing.T) {
 	const n, maxlen, capacity = 300, 300, 1024 // small: it fills and wraps
 	kinds := []string{"go", "c", "python"}
+	peers := append(kinds, "c-batch")
 	for ci, creator := range kinds {
-		for _, sender := range kinds {
-			for _, receiver := range kinds {
+		for _, sender := range peers {
+			for _, receiver := range peers {
 				t.Run(fmt.Sprintf("%s-made/%s-to-%s", creator, sender, receiver), func(t *testing.T) {
 					path := makeRing(t, creator, capacity)
 					id := fmt.Sprint(ci + 1)

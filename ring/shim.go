@@ -1,6 +1,7 @@
 package ring
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/../csrc
 #cgo LDFLAGS: -pthread
 #cgo noescape ring_send
 #cgo nocallback ring_send
@@ -22,6 +23,12 @@ package ring
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+// The copies of records in and out are goipc_ring.h's, C's implementation,
+// so that one code writes records for both. The go command does not see a
+// change to that header, outside this directory: after one, build with -a
+// (as for ring/internal/cloop).
+#include "goipc_ring.h"
 
 // A send's or a receive's whole critical section, as the package
 // documentation's atomic rules give it, in one call from Go: each cgo
@@ -144,14 +151,6 @@ static int r_fits(uint64_t cap, uint64_t head, uint64_t tail, uint64_t need) {
 	return tail - head + r_pad(cap, head, tail, need) + need <= cap;
 }
 
-// r_in_mark_line is how many of the len bytes of a message in a record at
-// offset off of the data area (which starts on a cache line) share the
-// line of the record's mark.
-static uint32_t r_in_mark_line(uint64_t off, uint32_t len) {
-	uint32_t n = (64 - (off + 8) % 64) % 64;
-	return n < len ? n : len;
-}
-
 // r_ready tells whether a call could go on now, from a look at head and
 // tail without the lock: a record of need bytes fits (send), or with need
 // 0 the ring holds a record (receive); or the positions look corrupt, which
@@ -237,30 +236,13 @@ static int r_skip_pad(unsigned char *b, uint64_t cap, uint64_t *head, uint64_t t
 	return 1;
 }
 
-// r_put writes the record of the message of len bytes at msg at tail, with
-// the padding before it, in a ring where it fits, and publishes it (moves
-// tail): ring_send's copy, and each of ring_send_batch's.
+// r_put is goipc_ring_put: the record of the message of len bytes at msg
+// written at tail, with the padding before it, in a ring where it fits; it
+// returns the tail that publishes it, for the caller to store: ring_send's
+// copy, and each of ring_send_batch's, which stores tail once after all.
 static uint64_t r_put(unsigned char *b, uint64_t cap, uint64_t head, uint64_t tail, const unsigned char *msg, uint32_t len) {
-	uint64_t need = r_record_size(len);
-	uint64_t off = tail % cap, pad = r_pad(cap, head, tail, need);
-	// The line that a spinning receiver watches last: the message past the
-	// line of the record's mark, then that line, then the pad marker's, so
-	// that a spinner sees a mark only once the message is whole, and never
-	// takes a line from the sender while it copies.
-	unsigned char *rec = R_DATA(b) + (pad ? 0 : off);
-	uint32_t first = r_in_mark_line(pad ? 0 : off, len);
-	if (len > first)
-		memcpy(rec + 8 + first, msg + first, len - first);
-	*(uint32_t *)rec = len;
-	if (first)
-		memcpy(rec + 8, msg, first);
-	__atomic_store_n(r_mark_at(b, cap, tail + pad), r_mark(cap, tail + pad), __ATOMIC_RELAXED);
-	if (pad) {
-		*(uint32_t *)(R_DATA(b) + off) = R_PAD;
-		__atomic_store_n(r_mark_at(b, cap, tail), r_mark(cap, tail), __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(R_TAIL(b), tail + pad + need, __ATOMIC_RELEASE);
-	return tail + pad + need;
+	struct goipc_ring r = {.base = b, .capacity = cap};
+	return goipc_ring_put(&r, head, tail, msg, len);
 }
 
 // ring_send appends the message of len bytes at msg, taking the lock as
@@ -283,33 +265,21 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 		*seq = r_unlock(b, died || skipped);
 		return EAGAIN;
 	}
-	r_put(b, cap, head, tail, msg, len);
+	__atomic_store_n(R_TAIL(b), r_put(b, cap, head, tail, msg, len), __ATOMIC_RELEASE);
 	r_unlock(b, 1);
 	return 0;
 }
 
-// r_get takes the record at *head, in a sane ring that holds one, into
-// buf, of size bytes, sets *len to its length and moves head past it (in the
-// ring and in *head): 0, or EBADMSG for a record out of bounds and EMSGSIZE
-// for one longer than size, which stays. ring_receive's copy, and each of
-// ring_receive_batch's.
+// r_get is goipc_ring_get: the record at *head, in a sane ring that holds
+// one, taken into buf, of size bytes, *len set to its length and *head moved
+// past it, for the caller to store: 0, or EBADMSG for a record out of bounds
+// (longer than max, which is goipc_ring_max_message's, or past tail) and
+// EMSGSIZE for one longer than size, which stays. ring_receive's copy, and
+// each of ring_receive_batch's.
 static int r_get(unsigned char *b, uint64_t cap, uint32_t max, uint64_t *head, uint64_t tail, unsigned char *buf, uint32_t size, uint32_t *len) {
-	uint64_t off = *head % cap, skip = 0;
-	uint32_t l = *(uint32_t *)(R_DATA(b) + off);
-	if (l == R_PAD) {
-		skip = cap - off;
-		off = 0;
-		l = *(uint32_t *)R_DATA(b);
-	}
-	*len = l;
-	if (l > max || *head + skip + r_record_size(l) > tail)
-		return EBADMSG;
-	if (l > size)
-		return EMSGSIZE;
-	memcpy(buf, R_DATA(b) + off + 8, l);
-	*head += skip + r_record_size(l);
-	__atomic_store_n(R_HEAD(b), *head, __ATOMIC_RELEASE);
-	return 0;
+	struct goipc_ring r = {.base = b, .capacity = cap};
+	(void)max;
+	return goipc_ring_get(&r, head, tail, buf, size, len);
 }
 
 // ring_receive takes the oldest message into buf, of size bytes, taking the
@@ -337,6 +307,7 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		r_unlock(b, died);
 		return err;
 	}
+	__atomic_store_n(R_HEAD(b), head, __ATOMIC_RELEASE);
 	__atomic_store_n(next, head, __ATOMIC_RELAXED);
 	r_unlock(b, 1);
 	return 0;
@@ -383,6 +354,8 @@ static int ring_send_batch(unsigned char *b, uint64_t cap, const unsigned char *
 			break;
 		tail = r_put(b, cap, head, tail, msgs[*sent], lens[*sent]);
 	}
+	if (*sent)
+		__atomic_store_n(R_TAIL(b), tail, __ATOMIC_RELEASE);
 	*seq = r_unlock(b, died || skipped || *sent);
 	return *sent ? 0 : EAGAIN;
 }
@@ -408,6 +381,8 @@ static int ring_receive_batch(unsigned char *b, uint64_t cap, uint32_t max, unsi
 	for (; *got < count && head != tail; ++*got)
 		if ((err = r_get(b, cap, max, &head, tail, bufs[*got], sizes[*got], &lens[*got])))
 			break;
+	if (*got)
+		__atomic_store_n(R_HEAD(b), head, __ATOMIC_RELEASE);
 	__atomic_store_n(next, head, __ATOMIC_RELAXED);
 	*seq = r_unlock(b, died || *got);
 	return *got ? 0 : err ? err : EAGAIN;
