@@ -39,7 +39,14 @@ func TestExamples(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			out, err := exampleProcess("-test.run=^"+name+"$", "-test.v").CombinedOutput()
+			cmd := exampleProcess("-test.run=^"+name+"$", "-test.v")
+			// A session directory of its own: singletons that share
+			// TMPDIR share its ompi.HOST.UID, which each removes at
+			// Finalize when empty, so one that starts meanwhile fails
+			// MPI_Init ("A call to mkdir was unable to create the desired
+			// directory ... File exists", from orte_session_dir).
+			cmd.Env = append(cmd.Env, "OMPI_MCA_orte_tmpdir_base="+t.TempDir())
+			out, err := cmd.CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "--- PASS: "+name+" ") {
 				t.Fatalf("%s: %v\n%s", name, err, out)
 			}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"testing"
@@ -18,11 +20,28 @@ import (
 func TestMain(m *testing.M) {
 	inventorytest.Main(m, map[string]func([]string) error{
 		"ipc": func(args []string) error {
+			if mech := os.Getenv(stallPeerEnv); mech != "" && len(args) > 2 && args[0] == "bench" && args[1] == "peer" && args[2] == mech {
+				return stallPeer()
+			}
 			os.Args = append([]string{"ipc"}, args...)
 			main()
 			return nil
 		},
 	})
+}
+
+// stallPeerEnv names a mechanism whose Go peer (`ipc bench peer MECH ...`,
+// this binary again) says ready and then never answers, as a peer whose CPU
+// is taken away would: TestBenchInterrupt interrupts a run in the middle of
+// that mechanism's exchange however fast or loaded the machine is.
+const stallPeerEnv = "GOIPC_TEST_STALL_PEER"
+
+// stallPeer is such a peer: it waits for ipc bench to close its stdin (bench
+// kills it, as it does any peer, if it does not exit then).
+func stallPeer() error {
+	fmt.Println("ready")
+	_, err := io.Copy(io.Discard, os.Stdin)
+	return err
 }
 
 // ipcCommand returns an exec.Cmd that runs `ipc args...`.
