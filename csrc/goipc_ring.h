@@ -253,6 +253,8 @@ static inline uint64_t goipc_ring_put(struct goipc_ring *r, uint64_t head, uint6
 static inline int goipc_ring_try_send_batch_seq(struct goipc_ring *r, const void *const *msgs, const uint32_t *lens, int count, int *sent, uint32_t *seq)
 {
 	*sent = 0;
+	if (count <= 0)
+		return 0; /* as Go's SendBatch of nothing: no lock taken */
 	for (int i = 0; i < count; i++)
 		if (lens[i] > goipc_ring_max_message(r))
 			return EINVAL;
@@ -327,6 +329,8 @@ static inline int goipc_ring_try_recv_batch_seq(struct goipc_ring *r, void *cons
 						int *got, uint32_t *seq)
 {
 	*got = 0;
+	if (count <= 0)
+		return 0; /* as Go's ReceiveBatch of nothing, which would else wait forever */
 	int died, err = goipc_ring_lock(r, &died);
 	if (err)
 		return err;
