@@ -189,11 +189,19 @@ func TestBenchBadInput(t *testing.T) {
 // real peers the test raced the machine's speed: on two loaded cores (load
 // 14) posix-sem's 20000 messages alone took 129 s with the race-built Go
 // peer, past the 30 s wait for the segment; fewer messages, and a fast
-// machine could end sysv-shm between two looks for it.
+// machine could end sysv-shm between two looks for it. A peer that stalls
+// before it says ready must not hold the interrupt up either.
 func TestBenchInterrupt(t *testing.T) {
+	t.Run("exchanging", func(t *testing.T) { benchInterrupt(t, "sysv-shm") })
+	t.Run("before ready", func(t *testing.T) { benchInterrupt(t, "sysv-shm:before-ready") })
+}
+
+// benchInterrupt interrupts a run of posix-sem and sysv-shm while sysv-shm's
+// Go peer stalls as stallPeerEnv's value stall says.
+func benchInterrupt(t *testing.T, stall string) {
 	cmd := ipcCommand(append(benchPeers(t), "bench", "posix-sem", "sysv-shm", "--peers", "go,c",
 		"--count", "200", "--rounds", "1", "--json")...)
-	cmd.Env = append(cmd.Env, stallPeerEnv+"=sysv-shm")
+	cmd.Env = append(cmd.Env, stallPeerEnv+"="+stall)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

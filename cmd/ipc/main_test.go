@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,8 +21,8 @@ import (
 func TestMain(m *testing.M) {
 	inventorytest.Main(m, map[string]func([]string) error{
 		"ipc": func(args []string) error {
-			if mech := os.Getenv(stallPeerEnv); mech != "" && len(args) > 2 && args[0] == "bench" && args[1] == "peer" && args[2] == mech {
-				return stallPeer()
+			if mech, when, _ := strings.Cut(os.Getenv(stallPeerEnv), ":"); mech != "" && len(args) > 2 && args[0] == "bench" && args[1] == "peer" && args[2] == mech {
+				return stallPeer(when != "before-ready")
 			}
 			os.Args = append([]string{"ipc"}, args...)
 			main()
@@ -34,12 +35,15 @@ func TestMain(m *testing.M) {
 // this binary again) says ready and then never answers, as a peer whose CPU
 // is taken away would: TestBenchInterrupt interrupts a run in the middle of
 // that mechanism's exchange however fast or loaded the machine is.
+// "MECH:before-ready" stalls before it says ready, as a peer slow to start.
 const stallPeerEnv = "GOIPC_TEST_STALL_PEER"
 
 // stallPeer is such a peer: it waits for ipc bench to close its stdin (bench
 // kills it, as it does any peer, if it does not exit then).
-func stallPeer() error {
-	fmt.Println("ready")
+func stallPeer(ready bool) error {
+	if ready {
+		fmt.Println("ready")
+	}
 	_, err := io.Copy(io.Discard, os.Stdin)
 	return err
 }

@@ -232,8 +232,10 @@ func (r *runner) round(c Case, peer Peer, n int) (roundResult, error) {
 		// gone (or stopped) once fail returns.
 		connErr = p.fail(connErr)
 	}
-	line, err := p.line()
+	line, err := p.line(r.ctx)
 	switch {
+	case errors.Is(err, ErrInterrupted):
+		return roundResult{}, err
 	case strings.HasPrefix(line, "skip "):
 		return roundResult{}, skipError{strings.TrimPrefix(line, "skip ")}
 	case connErr != nil:
@@ -263,7 +265,9 @@ func (r *runner) round(c Case, peer Peer, n int) (roundResult, error) {
 		}
 		return roundResult{}, p.fail(err)
 	}
-	line, err = p.line()
+	if line, err = p.line(r.ctx); errors.Is(err, ErrInterrupted) {
+		return roundResult{}, err
+	}
 	peerCPU, perr := strconv.ParseInt(strings.TrimPrefix(line, "cpu "), 10, 64)
 	if err != nil || perr != nil || !strings.HasPrefix(line, "cpu ") {
 		return roundResult{}, p.fail(fmt.Errorf("peer said %q, want cpu NS", line))
@@ -469,8 +473,15 @@ func (r *runner) startPeer(argv []string, files []*os.File, pl Placement) (*peer
 }
 
 // line reads one line the peer printed.
-func (p *peerProc) line() (string, error) {
+func (p *peerProc) line(ctx context.Context) (string, error) {
+	// An interrupt ends the wait: a peer that never answers (one slow to
+	// start, or stopped) must not hold Ctrl-C up.
+	stop := context.AfterFunc(ctx, func() { p.stdoutFile.SetReadDeadline(time.Now()) })
+	defer stop()
 	s, err := p.stdout.ReadString('\n')
+	if err != nil && ctx.Err() != nil {
+		return "", ErrInterrupted
+	}
 	return strings.TrimSuffix(s, "\n"), err
 }
 
