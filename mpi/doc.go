@@ -540,9 +540,16 @@
 // third (0.67-0.85), so it was not kept; the rest of the gap under Open MPI
 // is the 2ms yields and sysmon's short looks on the one CPU, not yet
 // separated. MPICH's ranks are not bound, have two Ps and show no retakes
-// beyond the yields (handoffp 312, gosched_m 311), and their 8KiB medians,
-// 0.92-0.94 Isend and 0.98-1.00 Persistents against a control of 0.91-0.98,
-// are mostly within the noise.
+// beyond the yields (handoffp 312, gosched_m 311), and their 8KiB medians
+// were 0.92-0.94 Isend and 0.98-1.00 Persistents against a control of
+// 0.91-0.98 on a loaded machine. On the quiet VM of 2026-12-02 (load
+// average 0.3-2), four runs gave MPICH's 8KiB Isend 0.71-0.73 (C 33-40
+// GB/s, about 230ns a message; Go about 110ns a message more, four to five
+// crossings) against a control of 0.98-0.99, and Persistents 0.96-1.00:
+// a gap of Isend's with MPICH that the noise does not explain and no
+// profile here has yet separated (a Requests round of eight AddIsend and
+// a WaitAll to ProcNull took 57.5ns in the same run: the gap comes with a
+// real peer).
 //
 // Isend returns a *Request, which must stay valid, and inert, after Wait (a
 // second Wait returns at once), so each Isend allocates it (64 bytes), and
