@@ -545,7 +545,7 @@
 // 0.91-0.98 on a loaded machine. On the quiet VM of 2026-12-02 (load
 // average 0.3-2), four runs gave MPICH's 8KiB Isend 0.71-0.73 (C 33-40
 // GB/s, about 230ns a message; Go about 110ns a message more, four to five
-// crossings) against a control of 0.98-0.99, and Persistents 0.96-1.00:
+// crossings) against a control of 0.98-1.06, and Persistents 0.77-1.00:
 // a gap of Isend's with MPICH that the noise does not explain and no
 // profile here has yet separated (a Requests round of eight AddIsend and
 // a WaitAll to ProcNull took 57.5ns in the same run: the gap comes with a
