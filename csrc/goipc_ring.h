@@ -245,6 +245,23 @@ static inline uint64_t goipc_ring_put(struct goipc_ring *r, uint64_t head, uint6
 	return tail + pad + need;
 }
 
+/* goipc_ring_lock_sane takes the lock and reads head and tail, which must
+ * be positions that sends and receives can leave: 0, or the lock's error, or
+ * EBADMSG (unlocked again, *seq as goipc_ring_unlock returns it). */
+static inline int goipc_ring_lock_sane(struct goipc_ring *r, int *died, uint64_t *head, uint64_t *tail, uint32_t *seq)
+{
+	int err = goipc_ring_lock(r, died);
+	if (err)
+		return err;
+	*head = *GR_HEAD(r);
+	*tail = *GR_TAIL(r);
+	if (!goipc_ring_sane(r, *head, *tail)) {
+		*seq = goipc_ring_unlock(r, 0, *died);
+		return EBADMSG;
+	}
+	return 0;
+}
+
 /* goipc_ring_try_send_batch_seq sends, under one taking of the lock, as
  * many of the count messages msgs[i] of lens[i] bytes as fit, in order, each
  * its own record, and sets *sent to how many went: 0, or EAGAIN when not
@@ -258,14 +275,11 @@ static inline int goipc_ring_try_send_batch_seq(struct goipc_ring *r, const void
 	for (int i = 0; i < count; i++)
 		if (lens[i] > goipc_ring_max_message(r))
 			return EINVAL;
-	int died, err = goipc_ring_lock(r, &died);
+	int died;
+	uint64_t head, tail;
+	int err = goipc_ring_lock_sane(r, &died, &head, &tail, seq);
 	if (err)
 		return err;
-	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r);
-	if (!goipc_ring_sane(r, head, tail)) {
-		*seq = goipc_ring_unlock(r, 0, died);
-		return EBADMSG;
-	}
 	int skipped = 0;
 	for (; *sent < count; ++*sent) {
 		uint64_t need = goipc_ring_record_size(lens[*sent]);
@@ -331,14 +345,11 @@ static inline int goipc_ring_try_recv_batch_seq(struct goipc_ring *r, void *cons
 	*got = 0;
 	if (count <= 0)
 		return 0; /* as Go's ReceiveBatch of nothing, which would else wait forever */
-	int died, err = goipc_ring_lock(r, &died);
+	int died;
+	uint64_t head, tail;
+	int err = goipc_ring_lock_sane(r, &died, &head, &tail, seq);
 	if (err)
 		return err;
-	uint64_t head = *GR_HEAD(r), tail = *GR_TAIL(r);
-	if (!goipc_ring_sane(r, head, tail)) {
-		*seq = goipc_ring_unlock(r, 0, died);
-		return EBADMSG;
-	}
 	for (; *got < count && head != tail; ++*got)
 		if ((err = goipc_ring_get(r, &head, tail, bufs[*got], caps[*got], &lens[*got])))
 			break;
