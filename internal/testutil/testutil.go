@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,7 @@ func Main(m *testing.M, children map[string]func(args []string) error, checks ..
 		}
 		os.Exit(0)
 	}
+	removeOrphanBuilds()
 	code := m.Run()
 	if err := removeBuilds(); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
@@ -164,7 +166,7 @@ func BuildC(t testing.TB, name string, extra ...string) string {
 	if _, err := exec.LookPath("cc"); err != nil {
 		Unavailable(t, "no C compiler: %v", err)
 	}
-	buildDir.once.Do(func() { buildDir.path, buildDir.err = os.MkdirTemp("", "goipc-csrc-") })
+	buildDir.once.Do(func() { buildDir.path, buildDir.err = os.MkdirTemp("", fmt.Sprintf("%s%d-", buildPrefix, os.Getpid())) })
 	if buildDir.err != nil {
 		t.Fatal(buildDir.err)
 	}
@@ -189,6 +191,22 @@ func BuildC(t testing.TB, name string, extra ...string) string {
 		t.Fatal(r.err)
 	}
 	return r.path
+}
+
+// buildPrefix begins the name of BuildC's directory, which goes on with the
+// test process's PID.
+const buildPrefix = "goipc-csrc-"
+
+// removeOrphanBuilds removes the build directories of test processes that
+// ended without removing theirs (killed, or a test timeout's panic).
+func removeOrphanBuilds() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), buildPrefix+"*"))
+	for _, dir := range dirs {
+		pid, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), buildPrefix), "-")
+		if n, err := strconv.Atoi(pid); err != nil || syscall.Kill(n, 0) == syscall.ESRCH {
+			os.RemoveAll(dir) // a name without a PID is an older build's
+		}
+	}
 }
 
 // removeBuilds removes what BuildC compiled.

@@ -1,9 +1,11 @@
 package testutil
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -44,5 +46,31 @@ func TestInternalImportsOnlyInternal(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRemoveOrphanBuilds: the build directory of a process that is gone
+// goes, that of a live one stays.
+func TestRemoveOrphanBuilds(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	orphan, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", buildPrefix, dead.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", buildPrefix, os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(live)
+	removeOrphanBuilds()
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		os.RemoveAll(orphan)
+		t.Errorf("the build directory of exited process %d stayed: %v", dead.Process.Pid, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the build directory of this live process went: %v", err)
 	}
 }
