@@ -103,7 +103,7 @@ func (r *Ring) tryBatch(a *attempt, looks int) (done bool, seen uint32, err erro
 		var e syscall.Errno
 		cross := func(looks int) {
 			if a.receive {
-				k, seen, e = ringReceiveBatch(r.base, r.capacity, r.MaxMessage(), a.bufs[a.n:], a.lens[a.n:], looks, &r.next)
+				k, seen, e = ringReceiveBatch(r.base, r.capacity, a.bufs[a.n:], a.lens[a.n:], looks, &r.next)
 			} else {
 				k, seen, e = ringSendBatch(r.base, r.capacity, a.msgs[a.n:], looks)
 			}

@@ -464,7 +464,7 @@ func (r *Ring) sendFirst(msg []byte, from *Ring, buf []byte) (n int, sent, recei
 	if from.isClosed() || from.guard.faulted() {
 		looks = 0 // Receive says why
 	}
-	n, _, se, re := ringSendReceive(r.base, r.capacity, msg, from.base, from.capacity, from.MaxMessage(), buf, looks, &from.next)
+	n, _, se, re := ringSendReceive(r.base, r.capacity, msg, from.base, from.capacity, buf, looks, &from.next)
 	if sent, err = r.sendResult(se); !sent || looks == 0 {
 		return 0, sent, false, nil, err
 	}
@@ -691,10 +691,10 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uin
 			}
 		}
 	}
-	n, seen, e := ringReceive(r.base, r.capacity, r.MaxMessage(), buf, firstLooks(looks), &r.next)
+	n, seen, e := ringReceive(r.base, r.capacity, buf, firstLooks(looks), &r.next)
 	if e == syscall.EBUSY && looks == 0 {
 		r.local.Lock()
-		n, seen, e = ringReceive(r.base, r.capacity, r.MaxMessage(), buf, 0, &r.next)
+		n, seen, e = ringReceive(r.base, r.capacity, buf, 0, &r.next)
 		r.local.Unlock()
 	}
 	n, received, err = r.receiveResult(n, e, len(buf))

@@ -273,12 +273,11 @@ static int ring_send(unsigned char *b, uint64_t cap, const unsigned char *msg, u
 // r_get is goipc_ring_get: the record at *head, in a sane ring that holds
 // one, taken into buf, of size bytes, *len set to its length and *head moved
 // past it, for the caller to store: 0, or EBADMSG for a record out of bounds
-// (longer than max, which is goipc_ring_max_message's, or past tail) and
+// (longer than goipc_ring_max_message, or past tail) and
 // EMSGSIZE for one longer than size, which stays. ring_receive's copy, and
 // each of ring_receive_batch's.
-static int r_get(unsigned char *b, uint64_t cap, uint32_t max, uint64_t *head, uint64_t tail, unsigned char *buf, uint32_t size, uint32_t *len) {
+static int r_get(unsigned char *b, uint64_t cap, uint64_t *head, uint64_t tail, unsigned char *buf, uint32_t size, uint32_t *len) {
 	struct goipc_ring r = {.base = b, .capacity = cap};
-	(void)max;
 	return goipc_ring_get(&r, head, tail, buf, size, len);
 }
 
@@ -286,10 +285,10 @@ static int r_get(unsigned char *b, uint64_t cap, uint32_t max, uint64_t *head, u
 // lock as r_enter does for looks, and sets *len to its length: 0, EAGAIN
 // when the ring is empty (*seq as ring_send sets it), EMSGSIZE when the
 // message is longer than size (it stays), EBADMSG for corrupt positions
-// (*len 0) or a record out of bounds (longer than max or past tail), or the
+// (*len 0) or a record out of bounds (longer than the ring's largest message or past tail), or the
 // lock's error. When it took the lock of a sane ring, it stores head as it
 // left it in *next (atomically: a hint that Go reads without the lock).
-static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len, int looks, uint32_t *seq, uint64_t *next) {
+static int ring_receive(unsigned char *b, uint64_t cap, unsigned char *buf, uint32_t size, uint32_t *len, int looks, uint32_t *seq, uint64_t *next) {
 	int died, err = r_enter(b, cap, 0, looks, &died);
 	if (err)
 		return err;
@@ -303,7 +302,7 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 		return EAGAIN;
 	}
 	__atomic_store_n(next, head, __ATOMIC_RELAXED);
-	if ((err = r_get(b, cap, max, &head, tail, buf, size, len))) {
+	if ((err = r_get(b, cap, &head, tail, buf, size, len))) {
 		r_unlock(b, died);
 		return err;
 	}
@@ -322,12 +321,12 @@ static int ring_receive(unsigned char *b, uint64_t cap, uint32_t max, unsigned c
 // *recv_err to the receive's, which it leaves alone when the send failed.
 // msg is copied before anything is written to buf: they may overlap.
 static int ring_send_receive(unsigned char *sb, uint64_t scap, const unsigned char *msg, uint32_t mlen,
-		unsigned char *rb, uint64_t rcap, uint32_t max, unsigned char *buf, uint32_t size, uint32_t *len,
+		unsigned char *rb, uint64_t rcap, unsigned char *buf, uint32_t size, uint32_t *len,
 		int looks, uint32_t *seq, uint64_t *next, int *recv_err) {
 	int err = ring_send(sb, scap, msg, mlen, -1, seq);
 	if (err)
 		return err;
-	*recv_err = looks > 0 ? ring_receive(rb, rcap, max, buf, size, len, looks, seq, next) : EAGAIN;
+	*recv_err = looks > 0 ? ring_receive(rb, rcap, buf, size, len, looks, seq, next) : EAGAIN;
 	return 0;
 }
 // ring_send_batch appends the count messages at msgs[i], of lens[i] bytes,
@@ -366,7 +365,7 @@ static int ring_send_batch(unsigned char *b, uint64_t cap, const unsigned char *
 // the first (EMSGSIZE: lens[0] is its length), and it stops without an error
 // before a later one that is too long or out of bounds, which the next call
 // meets first. It stores head as it left it in *next.
-static int ring_receive_batch(unsigned char *b, uint64_t cap, uint32_t max, unsigned char *const *bufs, const uint32_t *sizes, uint32_t *lens, int count,
+static int ring_receive_batch(unsigned char *b, uint64_t cap, unsigned char *const *bufs, const uint32_t *sizes, uint32_t *lens, int count,
 		int looks, uint32_t *seq, uint64_t *next, int *got) {
 	*got = 0;
 	lens[0] = 0;
@@ -379,7 +378,7 @@ static int ring_receive_batch(unsigned char *b, uint64_t cap, uint32_t max, unsi
 		return EBADMSG;
 	}
 	for (; *got < count && head != tail; ++*got)
-		if ((err = r_get(b, cap, max, &head, tail, bufs[*got], sizes[*got], &lens[*got])))
+		if ((err = r_get(b, cap, &head, tail, bufs[*got], sizes[*got], &lens[*got])))
 			break;
 	if (*got)
 		__atomic_store_n(R_HEAD(b), head, __ATOMIC_RELEASE);
@@ -406,10 +405,10 @@ static int ring_send_batch_n(unsigned char *b, uint64_t cap, const uint32_t *len
 	return ring_send_batch(b, cap, msgs, lens, count, looks, seq, sent);
 }
 
-static int ring_receive_batch_n(unsigned char *b, uint64_t cap, uint32_t max, const uint32_t *sizes, uint32_t *lens, int count,
+static int ring_receive_batch_n(unsigned char *b, uint64_t cap, const uint32_t *sizes, uint32_t *lens, int count,
 		int looks, uint32_t *seq, uint64_t *next, int *got, R_ARGS(unsigned char *, p)) {
 	unsigned char *bufs[R_BATCH] = R_ARRAY(p);
-	return ring_receive_batch(b, cap, max, bufs, sizes, lens, count, looks, seq, next, got);
+	return ring_receive_batch(b, cap, bufs, sizes, lens, count, looks, seq, next, got);
 }
 */
 import "C"
@@ -434,21 +433,21 @@ func ringSend(base unsafe.Pointer, capacity uint64, msg []byte, looks int) (seq 
 	return uint32(s), e
 }
 
-func ringReceive(base unsafe.Pointer, capacity uint64, max int, buf []byte, looks int, next *uint64) (n int, seq uint32, e syscall.Errno) {
+func ringReceive(base unsafe.Pointer, capacity uint64, buf []byte, looks int, next *uint64) (n int, seq uint32, e syscall.Errno) {
 	var length, s C.uint32_t
-	e = syscall.Errno(C.ring_receive((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max),
+	e = syscall.Errno(C.ring_receive((*C.uchar)(base), C.uint64_t(capacity),
 		cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length, C.int(looks), &s, (*C.uint64_t)(next)))
 	return int(length), uint32(s), e
 }
 
 // ringSendReceive is ring_send_receive: send is the send's result, recv the
 // receive's (EAGAIN when the send failed or looks is 0).
-func ringSendReceive(to unsafe.Pointer, toCapacity uint64, msg []byte, from unsafe.Pointer, fromCapacity uint64, max int,
+func ringSendReceive(to unsafe.Pointer, toCapacity uint64, msg []byte, from unsafe.Pointer, fromCapacity uint64,
 	buf []byte, looks int, next *uint64) (n int, seq uint32, send, recv syscall.Errno) {
 	var length, s C.uint32_t
 	re := C.int(syscall.EAGAIN)
 	send = syscall.Errno(C.ring_send_receive((*C.uchar)(to), C.uint64_t(toCapacity), cBytes(msg), C.uint32_t(len(msg)),
-		(*C.uchar)(from), C.uint64_t(fromCapacity), C.uint32_t(max), cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length,
+		(*C.uchar)(from), C.uint64_t(fromCapacity), cBytes(buf), C.uint32_t(min(len(buf), 1<<32-1)), &length,
 		C.int(looks), &s, (*C.uint64_t)(next), &re))
 	return int(length), uint32(s), send, syscall.Errno(re)
 }
@@ -480,7 +479,7 @@ func ringSendBatch(base unsafe.Pointer, capacity uint64, msgs [][]byte, looks in
 
 // ringReceiveBatch is ring_receive_batch into the first batchMax of bufs
 // (at least one), setting lens: how many it took.
-func ringReceiveBatch(base unsafe.Pointer, capacity uint64, max int, bufs [][]byte, lens []int, looks int, next *uint64) (got int, seq uint32, e syscall.Errno) {
+func ringReceiveBatch(base unsafe.Pointer, capacity uint64, bufs [][]byte, lens []int, looks int, next *uint64) (got int, seq uint32, e syscall.Errno) {
 	var sizes, ls [batchMax]C.uint32_t
 	var p [batchMax]*C.uchar
 	count := min(len(bufs), batchMax)
@@ -489,7 +488,7 @@ func ringReceiveBatch(base unsafe.Pointer, capacity uint64, max int, bufs [][]by
 	}
 	var s C.uint32_t
 	var n C.int
-	e = syscall.Errno(C.ring_receive_batch_n((*C.uchar)(base), C.uint64_t(capacity), C.uint32_t(max), &sizes[0], &ls[0], C.int(count),
+	e = syscall.Errno(C.ring_receive_batch_n((*C.uchar)(base), C.uint64_t(capacity), &sizes[0], &ls[0], C.int(count),
 		C.int(looks), &s, (*C.uint64_t)(next), &n,
 		p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
 		p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15],
