@@ -35,6 +35,10 @@ import (
 // than the control's, with a spread like it, is a cost of Go's; one within
 // it is noise.
 //
+// A fourth loop (cgo/c-median, -low, -high) makes the C loop's MPI calls
+// from Go, one cgo call each, without package mpi's code around them: the
+// part of Go's cost that the crossings alone make beside a real peer.
+//
 //	go test -run '^$' -bench BandwidthSameRanks -benchtime 1x ./mpi
 func BenchmarkBandwidthSameRanks(b *testing.B) {
 	defer func(d time.Duration) { mpitest.Timeout = d }(mpitest.Timeout)
@@ -47,17 +51,18 @@ func BenchmarkBandwidthSameRanks(b *testing.B) {
 }
 
 // TestBandwidthSameRanksMovesData runs the benchmark's job small and checks
-// that rank 1 verified the data of every block of both loops, so that the
+// that rank 1 verified the data of every block of every loop, so that the
 // benchmark cannot compare loops that move nothing.
 func TestBandwidthSameRanksMovesData(t *testing.T) {
 	const rounds = 2
 	r := mpitest.Must(t, childEnv("bwsame"), mpitest.App{N: 2, Argv: []string{os.Args[0], strconv.Itoa(rounds), "1"}})
 	for _, p := range sameRanksPatterns() {
-		want := fmt.Sprintf("verified %s go %d c %d control %d\n", p.name, rounds+1, rounds+1, rounds+1) // and the warm-up
+		want := fmt.Sprintf("verified %s go %d c %d control %d cgo %d\n", p.name, rounds+1, rounds+1, rounds+1, rounds+1) // and the warm-up
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("rank 1 did not print %q; stdout:\n%s\nstderr:\n%s", want, r.Stdout, r.Stderr)
 		}
-		if !strings.Contains(r.Stdout, p.name+" ") || !strings.Contains(r.Stdout, " go/c-median\n") || !strings.Contains(r.Stdout, " c/c-median\n") {
+		if !strings.Contains(r.Stdout, p.name+" ") || !strings.Contains(r.Stdout, " go/c-median\n") || !strings.Contains(r.Stdout, " c/c-median\n") ||
+			!strings.Contains(r.Stdout, " cgo/c-median\n") {
 			t.Errorf("rank 0 reported no ratio for %s; stdout:\n%s", p.name, r.Stdout)
 		}
 	}
@@ -123,15 +128,24 @@ func childBandwidthSameRanks(args []string) error {
 	return mpi.Finalize()
 }
 
-// compareSameRanks runs rounds rounds of blocks of pattern p, one Go block
-// and one block of each C loop a round, in the order Go C C' in every other
-// round and C' C Go in the others, after one unreported round, and prints
-// rank 0's figures.
+// The loops of a round, by index.
+const (
+	goBlock, cBlock, controlBlock, cgoBlock = 0, 1, 2, 3
+	loopCount                               = 4
+)
+
+var loopNames = [loopCount]string{"go", "c", "control", "cgo"}
+
+// compareSameRanks runs rounds rounds of blocks of pattern p, one block of
+// each loop a round (Go, C, the control C', and the C loop's calls made
+// from Go, one crossing each), in the order Go C C' X in every other round
+// and X C' C Go in the others, after one unreported round, and prints rank
+// 0's figures.
 func compareSameRanks(w *mpi.Comm, p sameRanksPattern, rounds, blockBytes int) (err error) {
 	const window = 64
 	sender := w.Rank() == 0
 	windows := max(1, blockBytes/(p.size*window))
-	var loops [3]bwLoop // Go, C, and the control C'
+	var loops [loopCount]bwLoop
 	defer func() {
 		for _, l := range loops {
 			if l != nil {
@@ -139,26 +153,29 @@ func compareSameRanks(w *mpi.Comm, p sameRanksPattern, rounds, blockBytes int) (
 			}
 		}
 	}()
-	if loops[0], err = newGoLoop(w, p.size, window, p.persistent); err != nil {
+	if loops[goBlock], err = newGoLoop(w, p.size, window, p.persistent); err != nil {
 		return err
 	}
-	for i := 1; i < 3; i++ {
+	for _, i := range []int{cBlock, controlBlock, cgoBlock} {
 		if loops[i], err = cloop.New(sender, p.size, window, p.persistent); err != nil {
 			return err
 		}
 	}
+	loops[cgoBlock] = cloop.Crossing{Loop: loops[cgoBlock].(*cloop.Loop)}
 
-	var verified [3]int
-	var use [3]threadUse // summed over the reported rounds, with GOIPC_BWSAME_THREADS set
+	var verified [loopCount]int
+	var use [loopCount]threadUse // summed over the reported rounds, with GOIPC_BWSAME_THREADS set
 	countThreads, tid := os.Getenv("GOIPC_BWSAME_THREADS") != "", syscall.Gettid()
 	blocks := 0
-	var ratios, controls, goMBs, cMBs []float64
+	var ratios [loopCount][]float64 // C's time over each loop's
+	var rates [loopCount][]float64  // MB/s
+
 	for i := -1; i < rounds; i++ { // i == -1: the warm-up
-		order := []int{0, 1, 2}
+		order := []int{goBlock, cBlock, controlBlock, cgoBlock}
 		if i%2 != 0 {
-			order = []int{2, 1, 0}
+			slices.Reverse(order)
 		}
-		var took [3]time.Duration
+		var took [loopCount]time.Duration
 		for _, j := range order {
 			blocks++
 			var before threadUse
@@ -171,7 +188,7 @@ func compareSameRanks(w *mpi.Comm, p sameRanksPattern, rounds, blockBytes int) (
 			}
 			if countThreads && i >= 0 {
 				use[j] = use[j].add(readThreadUse(tid).sub(before))
-				fmt.Printf("# block rank %d %s %s %d %d\n", w.Rank(), p.name, [3]string{"go", "c", "control"}[j], start, monotonicNs())
+				fmt.Printf("# block rank %d %s %s %d %d\n", w.Rank(), p.name, loopNames[j], start, monotonicNs())
 			}
 			verified[j]++
 		}
@@ -179,29 +196,31 @@ func compareSameRanks(w *mpi.Comm, p sameRanksPattern, rounds, blockBytes int) (
 			continue
 		}
 		bytes := float64(windows * window * p.size)
-		ratios = append(ratios, took[1].Seconds()/took[0].Seconds())
-		controls = append(controls, took[1].Seconds()/took[2].Seconds())
-		goMBs = append(goMBs, bytes/took[0].Seconds()/1e6)
-		cMBs = append(cMBs, bytes/took[1].Seconds()/1e6)
+		for j := range loops {
+			ratios[j] = append(ratios[j], took[cBlock].Seconds()/took[j].Seconds())
+			rates[j] = append(rates[j], bytes/took[j].Seconds()/1e6)
+		}
 	}
-	for j, name := range []string{"go", "c", "control"} {
+	for j, name := range loopNames {
 		if countThreads {
 			fmt.Printf("# rank %d %s %s: %v\n", w.Rank(), p.name, name, use[j])
 		}
 	}
 	if !sender {
-		fmt.Printf("verified %s go %d c %d control %d\n", p.name, verified[0], verified[1], verified[2])
+		fmt.Printf("verified %s go %d c %d control %d cgo %d\n", p.name, verified[goBlock], verified[cBlock], verified[controlBlock], verified[cgoBlock])
 		return nil
 	}
 	fmt.Printf("# %s: %d rounds of blocks of %d windows of %d messages of %d B, %s\n", p.name, rounds, windows, window, p.size, mpi.Implementation)
 	for _, r := range []struct {
 		name string
 		xs   []float64
-	}{{"go/c", ratios}, {"c/c", controls}} {
+	}{{"go/c", ratios[goBlock]}, {"c/c", ratios[controlBlock]}, {"cgo/c", ratios[cgoBlock]}} {
 		mid := median(r.xs) // sorts xs
 		fmt.Printf("%s %.3f %s-median\n%s %.3f %s-low\n%s %.3f %s-high\n", p.name, mid, r.name, p.name, r.xs[0], r.name, p.name, r.xs[len(r.xs)-1], r.name)
 	}
-	fmt.Printf("%s %.0f MB/s-go\n%s %.0f MB/s-c\n", p.name, median(goMBs), p.name, median(cMBs))
+	for _, j := range []int{goBlock, cBlock, cgoBlock} {
+		fmt.Printf("%s %.0f MB/s-%s\n", p.name, median(rates[j]), loopNames[j])
+	}
 	return nil
 }
 

@@ -14,5 +14,7 @@ typedef struct goipc_cloop {
 
 int goipc_cloop_init(goipc_cloop *l);
 int goipc_cloop_run(goipc_cloop *l, int windows, double *seconds);
+int goipc_cloop_start(goipc_cloop *l, int j);
+int goipc_cloop_finish(goipc_cloop *l);
 int goipc_cloop_free(goipc_cloop *l);
 #endif
