@@ -27,6 +27,7 @@ var children = map[string]func([]string) error{
 	"unfinished": childUnfinished,
 	"finalized":  childFinalized,
 	"bwsame":     childBandwidthSameRanks,
+	"procs":      childProcs,
 }
 
 func TestMain(m *testing.M) {

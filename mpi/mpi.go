@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/goipc/ipc/internal/sched"
 )
 
 // ThreadLevel is the thread support MPI provides (MPI_THREAD_*).
@@ -69,6 +71,13 @@ var (
 //
 // Init sets MPI_ERRORS_RETURN on World and Self, so that failures come back
 // as *Error values instead of aborting the job.
+//
+// A rank that may run on one CPU only (launchers bind ranks to cores) gets
+// GOMAXPROCS 2 from Init, unless the GOMAXPROCS environment variable is
+// set: with a single P, the Go scheduler takes the P of a goroutine that
+// waits in a long MPI call and wakes a thread for it on the rank's only
+// CPU, which cost 8KiB messages a third to a half of their bandwidth (see
+// Performance). Call runtime.GOMAXPROCS after Init to choose otherwise.
 func Init(want ThreadLevel) (ThreadLevel, error) {
 	initMu.Lock()
 	defer initMu.Unlock()
@@ -88,6 +97,7 @@ func Init(want ThreadLevel) (ThreadLevel, error) {
 		return 0, err
 	}
 	provided = ThreadLevel(got)
+	sched.SpareP()
 	tagUB = int(C.goipc_tag_ub())
 	empty = C.goipc_empty_status()
 	state.Store(stateRunning)

@@ -15,9 +15,12 @@
 package sched
 
 import (
+	"os"
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Tick counts one short cgo call and, once the count says the clock is due
@@ -93,3 +96,24 @@ func AfterLongCall() {
 
 // yield is runtime.Gosched; the tests count the yields.
 var yield = runtime.Gosched
+
+// SpareP gives a process that may run on one CPU only a second P
+// (GOMAXPROCS 2), unless the GOMAXPROCS environment variable chooses. With
+// one P there is never an idle one, so sysmon takes the P of a goroutine in
+// a cgo call that outlasts two of its looks (20µs each) and wakes a thread
+// for it, on that same CPU, which finds nothing to do and sleeps again: the
+// C call waits for its CPU while that happens, and the return from C waits
+// for a P. With an idle P beside it, sysmon leaves a call shorter than 10ms
+// alone: an MPI rank, which launchers bind to one core, is the case (see
+// package mpi's documentation). It reads the CPUs it may run on as well as
+// GOMAXPROCS, for a binding made after the runtime started (by MPI_Init),
+// which the runtime would only notice later.
+func SpareP() {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	var cpus unix.CPUSet
+	if runtime.GOMAXPROCS(0) == 1 || unix.SchedGetaffinity(0, &cpus) == nil && cpus.Count() == 1 {
+		runtime.GOMAXPROCS(2)
+	}
+}
