@@ -515,41 +515,66 @@
 // 0.2-0.4µs more a message than C (e.g. 5,342 against 6,998 MB/s, Open
 // MPI; 11,085 against 15,266, MPICH), 7 to 14 crossings, where
 // BenchmarkProcNull's AddIsend + WaitAll of eight adds about two: the
-// difference comes with a real peer. Most of it goes with the runtime's
-// monitor thread. One part of it goes with GOMAXPROCS: Open MPI binds each
-// rank to one CPU, so the runtime gives it one P, and with GOMAXPROCS=2 in
-// the ranks' environment the 8 KiB medians rose from 0.66-0.86 to 0.86-0.97
-// with Isend and from 0.69-0.88 to 0.96-1.04 with Persistents (five
-// alternating runs; at 1 MiB, in three of them, 0.92-1.00 against
-// 0.96-1.01). Measured since (GOIPC_BWSAME_THREADS=1 makes the benchmark
-// count each block's thread switches and run times per rank; uprobes on the
-// test binary's runtime.retake, handoffp, startm and gosched_m): with one P
-// there is never an idle one, so a WaitAll that spans two of sysmon's looks
-// (a window of 64 takes about 65µs) always has its P taken and handed to a
-// thread woken on the rank's only CPU, and each such retake keeps sysmon at
-// its 20µs looks. Under Open MPI, in 8KiB Isend blocks, the probes counted
-// 1,657 handoffp and startm for Go against 67 for C, 7,312 retake looks
-// against 156 and 17,980 context switches against 621 (both ranks, probes
-// slowing the loop); without probes rank 0's MPI thread was switched out
-// 1,025 times in Go's blocks against 73 in C's and waited 18ms for its CPU
-// against 2.8ms, while the other threads ran 14ms against 1.6ms, in Go blocks
-// of about 400ms (medians 0.82 Isend, 0.93 Persistents). The return from C
-// always took exitsyscall's fast path. A WaitAll in 10µs slices (MPI_Testall
-// in C) stopped the retakes (handoffp fell to the yields' count) but moved
-// the 8KiB median only from 0.87-0.93 to 0.91-0.98 (Isend) and cost 1MiB a
-// third (0.67-0.85), so it was not kept; the rest of the gap under Open MPI
-// is the 2ms yields and sysmon's short looks on the one CPU, not yet
-// separated. MPICH's ranks are not bound, have two Ps and show no retakes
-// beyond the yields (handoffp 312, gosched_m 311), and their 8KiB medians
-// were 0.92-0.94 Isend and 0.98-1.00 Persistents against a control of
-// 0.91-0.98 on a loaded machine. On the quiet VM of 2026-12-02 (load
-// average 0.3-2), four runs gave MPICH's 8KiB Isend 0.71-0.73 (C 33-40
-// GB/s, about 230ns a message; Go about 110ns a message more, four to five
-// crossings) against a control of 0.98-1.06, and Persistents 0.77-1.00:
-// a gap of Isend's with MPICH that the noise does not explain and no
-// profile here has yet separated (a Requests round of eight AddIsend and
-// a WaitAll to ProcNull took 57.5ns in the same run: the gap comes with a
-// real peer).
+// difference comes with a real peer. Two things make it, and the
+// benchmark now shows them apart: beside the control it runs a fourth
+// loop, the C loop's own MPI calls made from Go one cgo call each, with
+// the yields every Go caller makes (internal/sched) and none of this
+// package's code (cgo/c-median). Where cgo/c is as low as go/c, what Go
+// loses is the crossings, not the package.
+//
+// The first is the scheduler, with one P. Open MPI binds each rank to one
+// CPU, so the runtime gave it one P, and with one P there is never an idle
+// one: a WaitAll that spans two of sysmon's looks (a window of 64 takes
+// about 65µs) always had its P taken and handed to a thread woken on the
+// rank's only CPU, and each such retake kept sysmon at its 20µs looks.
+// Under Open MPI, in 8KiB Isend blocks, uprobes (runtime.retake, handoffp,
+// startm, gosched_m) counted 1,657 handoffp and startm for Go against 67
+// for C, 7,312 retake looks against 156 and 17,980 context switches
+// against 621 (both ranks, probes slowing the loop); without probes rank
+// 0's MPI thread was switched out 1,025 times in Go's blocks against 73 in
+// C's and waited 18ms for its CPU against 2.8ms (GOIPC_BWSAME_THREADS=1
+// makes the benchmark count each block's thread switches and run times per
+// rank). With an idle P beside it, sysmon leaves a call shorter than 10ms
+// alone, so Init gives a rank that may run on one CPU only a second P
+// (GOMAXPROCS 2, unless the GOMAXPROCS environment variable is set;
+// internal/sched.SpareP). On 2026-12-02 (a slow hour of the VM: C moved
+// 7-10GB/s at 8KiB), four runs of each build taking turns under Open MPI:
+// 8KiB Isend 0.51-0.54 before, 0.86-0.89 after; Persistents 0.54-0.57 and
+// 0.91-1.01. It costs 1MiB a little: in nine runs of each, Persistents
+// 0.96-1.00 (mean 0.98) before and 0.81-1.01 (0.93) after, Isend 0.95-1.00
+// (0.96) and 0.90-0.99 (0.95). The yields every 2ms, which a spare P does
+// not make unnecessary (from 10ms on one scheduling tick, sysmon takes a P
+// in a cgo call whether or not another is idle), wake more threads with
+// it: the rank's other threads ran 24ms against 17ms during the Go blocks
+// of twenty 1MiB Persistents rounds. A WaitAll in 10µs slices (MPI_Testall
+// in C), tried before, also stopped the retakes, but cost 1MiB a third.
+// MPICH's Hydra binds nothing, so its ranks already had two Ps.
+//
+// The second is the crossing itself, which costs more beside a real peer
+// than in a loop to ProcNull. In a fast hour of the VM earlier that day,
+// four runs gave MPICH's 8KiB Isend 0.71-0.73 against a control of
+// 0.98-1.06 (C about 230ns a message, Go about 110ns more). In twelve runs
+// of the slow hour the crossing loop lost as much as the package: MPICH 8KiB Isend go/c 0.62-0.89
+// against cgo/c 0.78-0.87, Persistents 0.79-0.97 against 0.86-1.03; Open
+// MPI (one P then) 0.50-0.77 against 0.51-0.71. With the whole window in
+// one crossing instead (the same calls, and the yields), MPICH's 8KiB ran
+// at 0.97-0.99 of C in both patterns (two runs). Timing the phases of
+// each window: the sender's 64 Isends took about 1.6µs each from Go
+// against 1.1µs from C (the receiver's 64 Irecvs 120ns against 41ns),
+// while an empty crossing took 35-45ns that hour. Under perf (cpu-clock
+// with CLOCK_MONOTONIC timestamps, sliced by the blocks' start and end),
+// runtime.exitsyscall held 10% of rank 0's samples in Go's blocks, 85%
+// of them on its compare-and-swap of the goroutine's status, and MPI's send
+// path (ucp_tag_send_nbx, uct_mm_ep_am_bcopy, PMPI_Isend) fewer samples
+// than in C's. Not the cause: a locked add before and after each of C's
+// Isends (C/C' 1.00-1.01), a delay of 2x4 pauses (about 130ns) per C
+// message (0.97-0.98: at this size MPI absorbs a short delay), UCX's
+// shared-memory FIFO at 512 entries instead of 64 (no change), the
+// scheduler (37 yields, 37 handoffp and 74 startm in 73ms of Go blocks:
+// too few), the Go sender alone against a C receiver (0.56-0.85) or the
+// Go receiver alone (0.85-1.00). Why a crossing next to a peer that copies
+// costs some 100ns more than an empty one is not yet found; a Persistents
+// set, two crossings a window, is the way past it.
 //
 // Isend returns a *Request, which must stay valid, and inert, after Wait (a
 // second Wait returns at once), so each Isend allocates it (64 bytes), and
@@ -639,5 +664,9 @@
 // With one P (a rank bound to one core), a call that lasts longer than two
 // of sysmon's looks also has its P taken, which starts the 20µs looks
 // again; GOMAXPROCS=2, which avoids that, switched the main thread out
-// more often, not less (135-154 times in the same loop).
+// more often, not less (135-154 times in the same loop). Init now gives
+// such a rank its second P for bandwidth's sake (above); the latency did
+// not suffer: BenchmarkPingpong's 8-byte median Go/C under Open MPI was
+// 1.16-1.18 with two Ps against 1.20-1.24 with one (two runs each,
+// GOMAXPROCS=2 in the environment, before Init did it).
 package mpi
