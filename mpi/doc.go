@@ -526,55 +526,58 @@
 // CPU, so the runtime gave it one P, and with one P there is never an idle
 // one: a WaitAll that spans two of sysmon's looks (a window of 64 takes
 // about 65µs) always had its P taken and handed to a thread woken on the
-// rank's only CPU, and each such retake kept sysmon at its 20µs looks.
-// Under Open MPI, in 8KiB Isend blocks, uprobes (runtime.retake, handoffp,
-// startm, gosched_m) counted 1,657 handoffp and startm for Go against 67
-// for C, 7,312 retake looks against 156 and 17,980 context switches
-// against 621 (both ranks, probes slowing the loop); without probes rank
-// 0's MPI thread was switched out 1,025 times in Go's blocks against 73 in
-// C's and waited 18ms for its CPU against 2.8ms (GOIPC_BWSAME_THREADS=1
-// makes the benchmark count each block's thread switches and run times per
-// rank). With an idle P beside it, sysmon leaves a call shorter than 10ms
-// alone, so Init gives a rank that may run on one CPU only a second P
-// (GOMAXPROCS 2, unless the GOMAXPROCS environment variable is set;
-// internal/sched.SpareP). On 2026-12-02 (a slow hour of the VM: C moved
-// 7-10GB/s at 8KiB), four runs of each build taking turns under Open MPI:
-// 8KiB Isend 0.51-0.54 before, 0.86-0.89 after; Persistents 0.54-0.57 and
-// 0.91-1.01. It costs 1MiB a little: in nine runs of each, Persistents
-// 0.96-1.00 (mean 0.98) before and 0.81-1.01 (0.93) after, Isend 0.95-1.00
-// (0.96) and 0.90-0.99 (0.95). The yields every 2ms, which a spare P does
-// not make unnecessary (from 10ms on one scheduling tick, sysmon takes a P
-// in a cgo call whether or not another is idle), wake more threads with
-// it: the rank's other threads ran 24ms against 17ms during the Go blocks
-// of twenty 1MiB Persistents rounds. A WaitAll in 10µs slices (MPI_Testall
-// in C), tried before, also stopped the retakes, but cost 1MiB a third.
-// MPICH's Hydra binds nothing, so its ranks already had two Ps.
+// rank's only CPU, and each such retake kept sysmon at its 20µs looks. Under
+// Open MPI, in 8KiB Isend blocks, uprobes (runtime.retake, handoffp, startm,
+// gosched_m) counted 1,657 handoffp and startm for Go against 67 for C,
+// 7,312 retake looks against 156 and 17,980 context switches against 621
+// (both ranks, probes slowing the loop); without probes rank 0's MPI thread
+// was switched out 1,025 times in Go's blocks against 73 in C's and waited
+// 18ms for its CPU against 2.8ms (GOIPC_BWSAME_THREADS=1 makes the benchmark
+// count each block's thread switches and run times per rank). With an idle P
+// beside it, sysmon leaves a call shorter than 10ms alone, so Init gives a
+// rank that may run on one CPU only a second P (GOMAXPROCS 2, unless the
+// GOMAXPROCS environment variable is set; internal/sched.SpareP). On
+// 2026-12-02 (a slow hour of the VM: C moved 7-10GB/s at 8KiB), in ten runs
+// of each build taking turns under Open MPI, the medians' mean
+// (lowest-highest) went at 8KiB from 0.53 (0.50-0.57) to 0.89 (0.86-0.94)
+// with Isend and from 0.55 (0.52-0.57) to 0.93 (0.87-0.96) with Persistents.
+// It costs 1MiB a little: Persistents 0.97 (0.95-0.98) before and 0.93
+// (0.84-0.98) after, Isend 0.95 (0.94-0.97) and 0.94 (0.89-0.98). That part
+// is not yet explained: a yield of the locked goroutine costs 5-9µs with two
+// Ps on one CPU against 4-5µs with one (a loop of runtime.Gosched under
+// taskset), too little at one per window of 64MiB, and sysmon leaves the
+// long calls alone; what the benchmark's thread counts show is more time for
+// the rank's other threads (24ms against 17ms in the Go blocks of twenty
+// 1MiB Persistents rounds). A WaitAll in 10µs slices (MPI_Testall in C),
+// tried before, also stopped the retakes, but cost 1MiB a third. MPICH's
+// Hydra binds nothing, so its ranks already had two Ps.
 //
 // The second is the crossing itself, which costs more beside a real peer
 // than in a loop to ProcNull. In a fast hour of the VM earlier that day,
-// four runs gave MPICH's 8KiB Isend 0.71-0.73 against a control of
-// 0.98-1.06 (C about 230ns a message, Go about 110ns more). In twelve runs
-// of the slow hour the crossing loop lost as much as the package: MPICH 8KiB Isend go/c 0.62-0.89
-// against cgo/c 0.78-0.87, Persistents 0.79-0.97 against 0.86-1.03; Open
-// MPI (one P then) 0.50-0.77 against 0.51-0.71. With the whole window in
-// one crossing instead (the same calls, and the yields), MPICH's 8KiB ran
-// at 0.97-0.99 of C in both patterns (two runs). Timing the phases of
-// each window: the sender's 64 Isends took about 1.6µs each from Go
-// against 1.1µs from C (the receiver's 64 Irecvs 120ns against 41ns),
-// while an empty crossing took 35-45ns that hour. Under perf (cpu-clock
-// with CLOCK_MONOTONIC timestamps, sliced by the blocks' start and end),
-// runtime.exitsyscall held 10% of rank 0's samples in Go's blocks, 85%
-// of them on its compare-and-swap of the goroutine's status, and MPI's send
-// path (ucp_tag_send_nbx, uct_mm_ep_am_bcopy, PMPI_Isend) fewer samples
-// than in C's. Not the cause: a locked add before and after each of C's
-// Isends (C/C' 1.00-1.01), a delay of 2x4 pauses (about 130ns) per C
-// message (0.97-0.98: at this size MPI absorbs a short delay), UCX's
-// shared-memory FIFO at 512 entries instead of 64 (no change), the
-// scheduler (37 yields, 37 handoffp and 74 startm in 73ms of Go blocks:
-// too few), the Go sender alone against a C receiver (0.56-0.85) or the
-// Go receiver alone (0.85-1.00). Why a crossing next to a peer that copies
-// costs some 100ns more than an empty one is not yet found; a Persistents
-// set, two crossings a window, is the way past it.
+// four runs gave MPICH's 8KiB Isend 0.71-0.73 against a control of 0.98-1.06
+// (C about 230ns a message, Go about 110ns more). In twelve runs of the slow
+// hour the crossing loop lost as much as the package: MPICH 8KiB Isend go/c
+// 0.62-0.89 against cgo/c 0.78-0.87, Persistents 0.79-0.97 against
+// 0.86-1.03; Open MPI (one P then) 0.50-0.77 against 0.51-0.71. With the
+// whole window in one crossing instead (the same calls, and the yields),
+// MPICH's 8KiB ran at 0.97-0.99 of C in both patterns (two runs). Timing the
+// phases of each window: the sender's 64 Isends took about 1.6µs each from
+// Go against 1.1µs from C (the receiver's 64 Irecvs 120ns against 41ns),
+// while an empty crossing took 35-45ns that hour. Under perf (cpu-clock with
+// CLOCK_MONOTONIC timestamps, sliced by the blocks' start and end),
+// runtime.exitsyscall held 10% of rank 0's samples in Go's blocks, 85% of
+// them on its compare-and-swap of the goroutine's status, and MPI's send
+// path (ucp_tag_send_nbx, uct_mm_ep_am_bcopy, PMPI_Isend) fewer samples than
+// in C's. Not the cause: a locked add before and after each of C's Isends
+// (C/C' 1.00-1.01), a delay of 2x4 pauses (about 130ns) per C message
+// (0.97-0.98: at this size MPI absorbs a short delay), UCX's shared-memory
+// FIFO at 512 entries instead of 64 (no change), the scheduler (37 yields,
+// 37 handoffp and 74 startm in 73ms of Go blocks: too few), the Go sender
+// alone against a C receiver (0.56-0.85) or the Go receiver alone
+// (0.85-1.00). Not yet found: why a crossing next to a peer that copies
+// costs some 100ns more than an empty one, and why a Persistents window's
+// three crossings (StartAll, WaitAll, the ack's Recv) still lose 3-20%
+// where the window in one crossing loses 1-3%.
 //
 // Isend returns a *Request, which must stay valid, and inert, after Wait (a
 // second Wait returns at once), so each Isend allocates it (64 bytes), and
