@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -36,27 +35,50 @@ func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 	if len(files) > scmMaxFD {
 		return errs.Syscall("sendmsg", errs.Invalid("%d descriptors > the kernel's %d per message (SCM_MAX_FD)", len(files), scmMaxFD))
 	}
-	fds := make([]int, len(files))
 	for i, f := range files {
 		if f == nil {
 			return errs.Syscall("sendmsg", errs.Invalid("file %d is nil", i))
 		}
-		// Fd of a closed file is -1, which sendmsg would only call EBADF.
-		if fds[i] = int(f.Fd()); fds[i] < 0 {
-			return errs.Closed("sendmsg", f.Name())
-		}
 	}
-	if len(data) == 0 && len(files) > 0 {
+	if len(files) == 0 {
+		return sendmsg(c, data, nil)
+	}
+	if len(data) == 0 {
 		data = []byte{0}
 	}
-	var oob []byte
-	if len(fds) > 0 {
-		oob = unix.UnixRights(fds...)
+	fds := make([]int, len(files))
+	return withFds(files, fds, func() error { return sendmsg(c, data, unix.UnixRights(fds...)) })
+}
+
+// withFds fills fds with the descriptors of files and runs fn while they stay
+// open. It reaches them through SyscallConn, not Fd: Fd puts a file that Go
+// made non-blocking (a pipe, a socket's file) into blocking mode for good, so
+// that its reads and writes would hold a thread and ignore deadlines and
+// Close, here and in the receiver, which shares the open file. A closed file
+// fails the call before anything is sent.
+func withFds(files []*os.File, fds []int, fn func() error) error {
+	f := files[0]
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return errs.Path("sendmsg", f.Name(), err)
 	}
+	var ferr error
+	if err := raw.Control(func(fd uintptr) {
+		fds[len(fds)-len(files)] = int(fd)
+		if len(files) == 1 {
+			ferr = fn()
+		} else {
+			ferr = withFds(files[1:], fds, fn)
+		}
+	}); err != nil {
+		return errs.Closed("sendmsg", f.Name()) // Control fails only for a closed file
+	}
+	return ferr
+}
+
+// sendmsg writes data with the control data oob to c.
+func sendmsg(c *net.UnixConn, data, oob []byte) error {
 	n, _, err := c.WriteMsgUnix(data, oob, nil)
-	for _, f := range files {
-		runtime.KeepAlive(f)
-	}
 	if err == nil && n < len(data) {
 		// A stream socket's sendmsg takes what fits in its buffer (the
 		// descriptors go with the first byte); Write sends the rest.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/unixfd"
 )
 
@@ -106,5 +108,59 @@ func TestSealsString(t *testing.T) {
 		if got := s.String(); got != want {
 			t.Errorf("Seals(%#x).String() = %q, want %q", int(s), got, want)
 		}
+	}
+}
+
+// TestSendKeepsFilesNonBlocking: sending a file that Go made non-blocking
+// (a pipe here) leaves it so, on the runtime poller: its deadlines still
+// end its reads. Send once took the descriptors with os.File.Fd, which puts
+// such a file into blocking mode for good (here, and in the receiver, which
+// shares the open file), so that a Read held its thread past any deadline.
+func TestSendKeepsFilesNonBlocking(t *testing.T) {
+	a, b := socketPair(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	nonBlocking := func(f *os.File) bool {
+		t.Helper()
+		raw, err := f.SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flags int
+		if err := raw.Control(func(fd uintptr) { flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0) }); err != nil {
+			t.Fatal(err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return flags&unix.O_NONBLOCK != 0
+	}
+	if !nonBlocking(r) {
+		t.Fatal("os.Pipe's read end is blocking before Send")
+	}
+	if err := unixfd.Send(a, []byte("pipe"), r, w); err != nil {
+		t.Fatal(err)
+	}
+	if !nonBlocking(r) || !nonBlocking(w) {
+		// The Read below would then wait in read(2) for good.
+		t.Fatalf("after Send, O_NONBLOCK on the pipe's ends: read %v, write %v; want true for both", nonBlocking(r), nonBlocking(w))
+	}
+	msg, err := unixfd.Receive(b, make([]byte, 8), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range msg.Files {
+		f.Close()
+	}
+	if len(msg.Files) != 2 {
+		t.Fatalf("received %d files, want 2", len(msg.Files))
+	}
+	// And the poller still has it: a deadline ends its Read.
+	r.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Read of the sent pipe past its deadline: %v, want os.ErrDeadlineExceeded", err)
 	}
 }
