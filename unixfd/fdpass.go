@@ -84,8 +84,23 @@ func sendmsg(c *net.UnixConn, data, oob []byte) error {
 		// descriptors go with the first byte); Write sends the rest.
 		_, err = c.Write(data[n:])
 	}
+	return connErr(err)
+}
+
+// connErr makes the error of a closed connection match os.ErrClosed, as
+// the package documentation says, besides net.ErrClosed, as net's own do.
+func connErr(err error) error {
+	if err != nil && errors.Is(err, net.ErrClosed) {
+		return &closedConn{err}
+	}
 	return err
 }
+
+type closedConn struct{ err error }
+
+func (e *closedConn) Error() string        { return e.err.Error() }
+func (e *closedConn) Unwrap() error        { return e.err }
+func (e *closedConn) Is(target error) bool { return target == os.ErrClosed }
 
 // scmMaxFD is the kernel's SCM_MAX_FD: descriptors in one message.
 const scmMaxFD = 253
@@ -115,13 +130,13 @@ func PassCredentials(c *net.UnixConn, on bool) error {
 	}
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return err
+		return connErr(err)
 	}
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, boolInt(on))
 	}); err != nil {
-		return err
+		return connErr(err)
 	}
 	return errs.Syscall("setsockopt SO_PASSCRED", serr)
 }
@@ -159,7 +174,7 @@ func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 	}
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	if err != nil {
-		return Message{}, err
+		return Message{}, connErr(err)
 	}
 	msg := Message{N: n}
 	perr := parseControl(oob[:oobn], &msg)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -162,5 +163,34 @@ func TestSendKeepsFilesNonBlocking(t *testing.T) {
 	r.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
 	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("Read of the sent pipe past its deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+}
+
+// TestClosedConn: Close of the connection wakes a Receive with an error
+// matching os.ErrClosed, as the package documentation says (and net.ErrClosed,
+// as net's own calls do); Send, Receive and PassCredentials on it fail alike.
+// They used to match net.ErrClosed alone.
+func TestClosedConn(t *testing.T) {
+	a, b := socketPair(t)
+	done := make(chan error)
+	go func() {
+		_, err := unixfd.Receive(b, make([]byte, 8), 1)
+		done <- err
+	}()
+	// Let the Receive reach the poller or not: either way Close ends it.
+	b.Close()
+	a.Close()
+	f := tempFile(t, "passed")
+	_, recvErr := unixfd.Receive(b, make([]byte, 8), 1)
+	for call, err := range map[string]error{
+		"waiting Receive":  <-done,
+		"Receive":          recvErr,
+		"Send":             unixfd.Send(a, []byte("x")),
+		"Send with a file": unixfd.Send(a, []byte("x"), f),
+		"PassCredentials":  unixfd.PassCredentials(a, true),
+	} {
+		if !errors.Is(err, os.ErrClosed) || !errors.Is(err, net.ErrClosed) {
+			t.Errorf("%s on a closed connection: %v, want an error matching os.ErrClosed and net.ErrClosed", call, err)
+		}
 	}
 }
