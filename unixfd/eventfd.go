@@ -94,7 +94,13 @@ func (e *EventFD) SetDeadline(t time.Time) error {
 	if e == nil || e.f == nil {
 		return errs.NotOpen("eventfd set deadline", "unixfd.EventFD")
 	}
-	return e.f.SetDeadline(t)
+	err := e.f.SetDeadline(t)
+	if err != nil && !errors.Is(err, os.ErrNoDeadline) {
+		// The other failure is a closed file, whose error ("use of closed
+		// file") does not match os.ErrClosed.
+		return errs.Closed("eventfd set deadline", e.f.Name())
+	}
+	return err
 }
 
 // File returns the descriptor, to pass to another process (ExtraFiles,

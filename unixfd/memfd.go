@@ -112,7 +112,9 @@ func control(f *os.File, op string, fn func(fd int) error) error {
 	}
 	var ferr error
 	if err := raw.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return errs.Path(op, f.Name(), err)
+		// Control fails only for a closed file, with an error of its own
+		// ("use of closed file") that does not match os.ErrClosed.
+		return errs.Closed(op, f.Name())
 	}
 	return errs.Path(op, f.Name(), ferr)
 }

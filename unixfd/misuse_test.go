@@ -194,3 +194,50 @@ func TestClosedConn(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedFiles: a closed EventFD, and a closed file given to AddSeals,
+// SealsOf, MapSealed or EventFDFromFile, fail with an error matching
+// os.ErrClosed. SetDeadline and the file calls returned os's "use of closed
+// file", which matches nothing.
+func TestClosedFiles(t *testing.T) {
+	e, err := unixfd.NewEventFD(0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	memfd, err := unixfd.NewMemfd("closed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := memfd.Write([]byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
+	if err := unixfd.AddSeals(memfd, unixfd.SealAll); err != nil {
+		t.Fatal(err)
+	}
+	eventFile := e.File()
+	e.Close()
+	memfd.Close()
+	_, waitErr := e.Wait()
+	_, sealsErr := unixfd.SealsOf(memfd)
+	m, mapErr := unixfd.MapSealed(memfd, unixfd.SealAll)
+	if m != nil {
+		m.Close()
+	}
+	e2, fromErr := unixfd.EventFDFromFile(eventFile)
+	if e2 != nil {
+		e2.Close()
+	}
+	for call, err := range map[string]error{
+		"EventFD.SetDeadline": e.SetDeadline(time.Now()),
+		"EventFD.Add":         e.Add(1),
+		"EventFD.Wait":        waitErr,
+		"AddSeals":            unixfd.AddSeals(memfd, unixfd.SealSeal),
+		"SealsOf":             sealsErr,
+		"MapSealed":           mapErr,
+		"EventFDFromFile":     fromErr,
+	} {
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s after Close: %v, want an error matching os.ErrClosed", call, err)
+		}
+	}
+}
