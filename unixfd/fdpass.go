@@ -151,6 +151,8 @@ func boolInt(b bool) int {
 // Receive reads one message into buf, with room for up to maxFiles passed
 // descriptors (recvmsg; the descriptors arrive close-on-exec). It waits on
 // the runtime poller, so it holds no thread, and honours c's deadlines.
+// An empty buf fails with an error matching syscall.EINVAL: descriptors
+// travel with at least one byte of data.
 //
 // When the sender passed more than maxFiles descriptors, the kernel drops
 // the rest (and closes them): Receive then closes those that did arrive and
@@ -162,6 +164,12 @@ func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 	}
 	if maxFiles < 0 || maxFiles > scmMaxFD {
 		return Message{}, errs.Syscall("recvmsg", errs.Invalid("room for %d descriptors: want 0 to 253", maxFiles))
+	}
+	if len(buf) == 0 {
+		// recvmsg with control data but no buffer reads one byte into one
+		// of its own (package syscall does), which a Message could only
+		// report with an N past buf, and lose.
+		return Message{}, errs.Syscall("recvmsg", errs.Invalid("an empty buffer: data comes with every message, descriptors with at least one byte (Send sends a zero byte with empty data), so give Receive room for one"))
 	}
 	// Room for the credentials, which come whenever SO_PASSCRED is on, and
 	// the descriptors; the space is rounded up, so more than maxFiles may

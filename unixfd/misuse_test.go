@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -238,6 +239,51 @@ func TestClosedFiles(t *testing.T) {
 	} {
 		if !errors.Is(err, os.ErrClosed) {
 			t.Errorf("%s after Close: %v, want an error matching os.ErrClosed", call, err)
+		}
+	}
+}
+
+// TestReceiveEmptyBuffer: Receive into an empty buffer fails with EINVAL
+// and takes nothing, on a stream and on a datagram socket. It used to read
+// the first byte into package syscall's own and return a Message whose N (1)
+// was past the buffer (buf[:msg.N] panicked), losing that byte.
+func TestReceiveEmptyBuffer(t *testing.T) {
+	stream, _ := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	dgram, _ := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	for name, fds := range map[string][2]int{"stream": stream, "datagram": dgram} {
+		fa, fb := os.NewFile(uintptr(fds[0]), "socket"), os.NewFile(uintptr(fds[1]), "socket")
+		t.Cleanup(func() { fa.Close(); fb.Close() })
+		a, b := connOf(t, fa), connOf(t, fb)
+		f := tempFile(t, "passed")
+		if err := unixfd.Send(a, []byte("ab"), f); err != nil {
+			t.Fatal(err)
+		}
+		refused := true
+		for _, buf := range [][]byte{nil, {}} {
+			msg, err := unixfd.Receive(b, buf, 1)
+			for _, f := range msg.Files {
+				f.Close()
+			}
+			if !errors.Is(err, syscall.EINVAL) || msg.N != 0 || len(msg.Files) != 0 {
+				t.Errorf("%s: Receive into %#v: %+v, %v; want nothing and an error matching EINVAL", name, buf, msg, err)
+				refused = false
+				break // what was taken is gone: another Receive could wait for good
+			}
+		}
+		if !refused {
+			continue
+		}
+		// The message is still there, whole.
+		buf := make([]byte, 8)
+		msg, err := unixfd.Receive(b, buf, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, f := range msg.Files {
+			f.Close()
+		}
+		if string(buf[:msg.N]) != "ab" || len(msg.Files) != 1 {
+			t.Errorf("%s: then received %q with %d files, want \"ab\" with 1", name, buf[:msg.N], len(msg.Files))
 		}
 	}
 }
