@@ -3,6 +3,7 @@ package shmsync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
@@ -123,5 +124,46 @@ func TestLockPriorityInheritance(t *testing.T) {
 	}
 	if err := <-locked; err != nil {
 		t.Fatalf("Lock of a priority-inheritance mutex its holder released: %v", err)
+	}
+}
+
+// TestNilContext: Lock and Wait with a nil context fail with EINVAL and
+// change nothing (Wait returns still holding the mutex) instead of
+// panicking, which Lock did on the goroutine's locked thread, leaving the
+// goroutine locked to it.
+func TestNilContext(t *testing.T) {
+	mem, err := mmap.Shared(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	mu, err := shmsync.NewMutex(mem.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, err := shmsync.NewCond(mem.Bytes()[64:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lockErr error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				lockErr = fmt.Errorf("panic: %v", p)
+			}
+		}()
+		lockErr = mu.Lock(nil)
+	}()
+	if !errors.Is(lockErr, syscall.EINVAL) || mu.Holding() {
+		t.Errorf("Lock(nil): %v, holding %v; want an error matching EINVAL, not holding", lockErr, mu.Holding())
+	}
+	if err := mu.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cond.Wait(nil, mu); !errors.Is(err, syscall.EINVAL) || !mu.Holding() {
+		t.Errorf("Wait(nil, m): %v, holding %v; want an error matching EINVAL, holding", err, mu.Holding())
+	}
+	if err := mu.Unlock(); err != nil {
+		t.Fatal(err)
 	}
 }

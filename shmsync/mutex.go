@@ -115,6 +115,9 @@ func place(op string, mem []byte, size int) (unsafe.Pointer, error) {
 // documentation); the waiting goroutine holds an OS thread all along, as
 // every blocking pthread call does.
 func (m *Mutex) Lock(ctx context.Context) error {
+	if ctx == nil && m != nil && m.m != nil {
+		return errs.Syscall("pthread_mutex_lock", errs.NilContext())
+	}
 	var cancelled error
 	err := m.lock("pthread_mutex_lock", func() syscall.Errno {
 		if ctx.Done() == nil {
