@@ -44,7 +44,11 @@
 //     next Lock returns ErrOwnerDead, as when a process dies holding it;
 //     except on the process's main thread, which the runtime never ends but
 //     parks for good: the lock then stays held until the process exits.
-//     Unlock before returning.
+//     Which goroutine runs there is the scheduler's choice: any may, while
+//     the main goroutine waits. A program that counts on ErrOwnerDead for
+//     such goroutines keeps them off it by locking the main goroutine to
+//     the main thread (func init() { runtime.LockOSThread() } in package
+//     main). Unlock before returning.
 //   - A goroutine waiting in Lock or Wait holds an OS thread, as any blocking
 //     pthread call does: a thousand goroutines waiting for one lock are a
 //     thousand threads. Serialise a process's goroutines with a sync.Mutex

@@ -55,7 +55,9 @@ const cancelSlice = 10 * time.Millisecond
 // thread (the runtime's rule for a locked goroutine), and the next Lock
 // returns ErrOwnerDead, as when a process dies holding the lock; but on the
 // main thread, which the runtime parks instead of ending, the lock stays
-// held: always Unlock.
+// held, and any goroutine may be on the main thread unless the main
+// goroutine locked itself to it in an init function (see the package
+// documentation): always Unlock.
 type Mutex struct {
 	m   *mutexT
 	mem []byte // keeps the caller's slice, and so its mapping, reachable
