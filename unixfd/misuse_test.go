@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -285,5 +286,26 @@ func TestReceiveEmptyBuffer(t *testing.T) {
 		if string(buf[:msg.N]) != "ab" || len(msg.Files) != 1 {
 			t.Errorf("%s: then received %q with %d files, want \"ab\" with 1", name, buf[:msg.N], len(msg.Files))
 		}
+	}
+}
+
+// TestMapSealedEmpty: a sealed but empty memfd (a producer that sealed
+// before filling) fails with EINVAL saying it is empty, rather than with
+// mmap's "offset 0, length 0", which names no memfd and no remedy.
+func TestMapSealedEmpty(t *testing.T) {
+	f, err := unixfd.NewMemfd("empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unixfd.AddSeals(f, unixfd.SealAll); err != nil {
+		t.Fatal(err)
+	}
+	m, err := unixfd.MapSealed(f, unixfd.SealAll)
+	if m != nil {
+		m.Close()
+	}
+	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "memfd is empty") {
+		t.Errorf("MapSealed of an empty memfd: %v, want EINVAL saying the memfd is empty", err)
 	}
 }
