@@ -3,6 +3,7 @@ package unixfd
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -62,10 +63,14 @@ func EventFDFromFile(f *os.File) (*EventFD, error) {
 }
 
 // Add adds n to the counter, waking the waiters. It waits (on the poller)
-// while the counter would overflow.
+// while the counter would overflow. The counter holds at most 2^64-2, so an
+// n of 2^64-1 (math.MaxUint64) fails with an error matching syscall.EINVAL.
 func (e *EventFD) Add(n uint64) error {
 	if e == nil || e.f == nil {
 		return errs.NotOpen("eventfd write", "unixfd.EventFD")
+	}
+	if n == math.MaxUint64 {
+		return errs.Path("write", e.f.Name(), errs.Invalid("n of 2^64-1: an eventfd counts to 2^64-2 at most"))
 	}
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], n)

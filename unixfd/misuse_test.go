@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strings"
@@ -307,5 +308,22 @@ func TestMapSealedEmpty(t *testing.T) {
 	}
 	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "memfd is empty") {
 		t.Errorf("MapSealed of an empty memfd: %v, want EINVAL saying the memfd is empty", err)
+	}
+}
+
+// TestEventFDAddMax: Add(2^64-1), which the kernel refuses with a bare
+// EINVAL ("write eventfd: invalid argument"), fails with EINVAL that says
+// why, and leaves the counter as it was.
+func TestEventFDAddMax(t *testing.T) {
+	e, err := unixfd.NewEventFD(3, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if err := e.Add(math.MaxUint64); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "2^64-2") {
+		t.Errorf("Add(2^64-1): %v, want EINVAL saying the counter's limit", err)
+	}
+	if n, err := e.Wait(); err != nil || n != 3 {
+		t.Errorf("Wait after the refused Add: %d, %v; want 3", n, err)
 	}
 }
