@@ -38,7 +38,11 @@ func NewEventFD(initial uint32, semaphore bool) (*EventFD, error) {
 }
 
 // EventFDFromFile returns an EventFD on a descriptor of its own of the
-// eventfd that f holds (inherited or passed); f stays the caller's.
+// eventfd that f holds (inherited or passed); f stays the caller's. It puts
+// the eventfd into non-blocking mode for the runtime poller: the flag
+// belongs to the open file, so f, and a C process that made the eventfd
+// blocking and shares it, see their reads of a zero counter fail with
+// EAGAIN from then on (poll for POLLIN first, as with NewEventFD's).
 func EventFDFromFile(f *os.File) (*EventFD, error) {
 	var fd int
 	err := control(f, "dup", func(old int) (err error) {
