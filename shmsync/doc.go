@@ -20,9 +20,12 @@
 //     pthread_cond_signal, pthread_cond_broadcast.
 //
 // The memory can be any shared mapping: package mmap's Shared memory (a memfd)
-// or a mapped file, POSIX or System V shared memory. It must not be Go memory,
-// which other processes cannot see and the garbage collector may free. The
-// mutex and the condition variable take MutexSize and CondSize bytes at an
+// or a mapped file, POSIX or System V shared memory, mapped read-write. It
+// must not be Go memory, which other processes cannot see and the garbage
+// collector may free: NewMutex, MutexAt, NewCond and CondAt refuse memory
+// that /proc/self/maps shows private (Go memory among it) or not writable
+// (which C would write only to die of SIGSEGV), with an error matching
+// syscall.EINVAL. The mutex and the condition variable take MutexSize and CondSize bytes at an
 // 8-byte boundary; they live as long as the memory and need no destruction.
 // The handles keep the slice they were given and are valid while its mapping
 // is: after the memory is unmapped, using them crashes the program.

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/mmap"
@@ -165,5 +167,58 @@ func TestNilContext(t *testing.T) {
 	}
 	if err := mu.Unlock(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUnfitMemory: memory that /proc/self/maps shows read-only, or private
+// (Go memory), is refused with EINVAL by NewMutex, MutexAt, NewCond and
+// CondAt. NewMutex and NewCond on a read-only mapping killed the program
+// with SIGSEGV inside pthread_mutex_init; MutexAt and CondAt accepted a
+// read-only view of a live mutex, whose Lock then did; Go memory was
+// accepted though no other process ever sees it.
+func TestUnfitMemory(t *testing.T) {
+	calls := map[string]func([]byte) error{
+		"NewMutex": func(b []byte) error { _, err := shmsync.NewMutex(b); return err },
+		"MutexAt":  func(b []byte) error { _, err := shmsync.MutexAt(b); return err },
+		"NewCond":  func(b []byte) error { _, err := shmsync.NewCond(b[64:]); return err },
+		"CondAt":   func(b []byte) error { _, err := shmsync.CondAt(b[64:]); return err },
+	}
+	goMemory := make([]uint64, 512) // 8-byte aligned
+	private := unsafe.Slice((*byte)(unsafe.Pointer(&goMemory[0])), 4096)
+	for name, call := range calls {
+		if err := call(private); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "private") {
+			t.Errorf("%s of Go memory: %v, want EINVAL saying it is private", name, err)
+		}
+	}
+	// A live mutex and condition variable, seen through a read-only mapping
+	// of the same file.
+	f, err := os.CreateTemp(t.TempDir(), "region")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(4096); err != nil {
+		t.Fatal(err)
+	}
+	rw, err := mmap.Map(f, mmap.ReadWrite, 0, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if _, err := shmsync.NewMutex(rw.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shmsync.NewCond(rw.Bytes()[64:]); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := mmap.Map(f, mmap.ReadOnly, 0, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	for name, call := range calls {
+		if err := call(ro.Bytes()); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "not writable") {
+			t.Errorf("%s of a read-only mapping: %v, want EINVAL saying it is not writable", name, err)
+		}
 	}
 }

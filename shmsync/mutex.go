@@ -105,6 +105,9 @@ func place(op string, mem []byte, size int) (unsafe.Pointer, error) {
 	if uintptr(p)%Align != 0 {
 		return nil, errs.Syscall(op, errs.Invalid("address %#x is not %d-byte aligned", uintptr(p), Align))
 	}
+	if err := sharedWritable(uintptr(p), size); err != nil {
+		return nil, errs.Syscall(op, err)
+	}
 	return p, nil
 }
 
