@@ -440,7 +440,7 @@
 // record instead of up to four 64-bit divisions a record, 27.8 against 28.7;
 // and in the receiver 1 KiB buffers instead of 64 KiB ones (32 of which
 // share a cache set), 30.3 against 28.3.
-
+//
 // # Lifetimes and limits
 //
 // A Ring owns its mapping: Close unmaps it. A Ring that is never closed keeps

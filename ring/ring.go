@@ -415,6 +415,8 @@ func (r *Ring) SendReceive(ctx context.Context, msg []byte, from *Ring, buf []by
 		return 0, err
 	}
 	switch {
+	case ctx == nil:
+		err = errs.Hint(errs.NilContext(), "nothing sent")
 	case len(msg) > r.MaxMessage():
 		err = r.tooLong(len(msg))
 	case from == nil || from.mu == nil:

@@ -457,3 +457,70 @@ func TestSendAfterFull(t *testing.T) {
 		t.Errorf("TrySend with corrupt positions after a full ring: %v, want EBADMSG", err)
 	}
 }
+
+// TestNilContext: every waiting call with a nil context fails with EINVAL
+// before it sends or takes anything, whether the ring is ready or it would
+// have to wait, and Close then returns. A nil context used to panic once a
+// call had to wait, leaving the call counted in flight, so that Close
+// waited for it for good.
+func TestNilContext(t *testing.T) {
+	// Not newRing: its cleanup's Close would wait for good after a panic.
+	r, err := ring.New(&ring.Options{Capacity: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, r.MaxMessage())
+	calls := map[string]func() error{
+		"Send":         func() error { return r.Send(nil, []byte("x")) },
+		"SendBatch":    func() error { _, err := r.SendBatch(nil, [][]byte{[]byte("x")}); return err },
+		"Receive":      func() error { _, err := r.Receive(nil, buf); return err },
+		"ReceiveBatch": func() error { _, err := r.ReceiveBatch(nil, [][]byte{buf}, []int{0}); return err },
+		"SendReceive":  func() error { _, err := r.SendReceive(nil, []byte("x"), r, buf); return err },
+	}
+	panicked := false
+	call := func(state, name string) {
+		t.Helper()
+		var err error
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					err, panicked = fmt.Errorf("panic: %v", p), true
+				}
+			}()
+			err = calls[name]()
+		}()
+		if !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("%s ring: %s with a nil context: %v, want an error matching EINVAL", state, name, err)
+		}
+	}
+	// Empty: the receives would wait.
+	call("an empty", "Receive")
+	call("an empty", "ReceiveBatch")
+	if panicked {
+		t.Fatal("the ring is not closed: Close would wait for the calls that panicked")
+	}
+	if err := r.TrySend([]byte("queued")); err != nil {
+		t.Fatal(err)
+	}
+	for name := range calls {
+		call("a ready", name)
+	}
+	if st, err := r.Stat(); err != nil || st.Messages != 1 {
+		t.Errorf("after the calls with a nil context: %d messages queued (%v), want the 1 there was", st.Messages, err)
+	}
+	if n, err := r.TryReceive(buf); err != nil || string(buf[:n]) != "queued" {
+		t.Errorf("TryReceive: %q, %v; want \"queued\"", buf[:n], err)
+	}
+	// Full: the sends would wait.
+	for r.TrySend([]byte("x")) == nil {
+	}
+	call("a full", "Send")
+	call("a full", "SendBatch")
+	call("a full", "SendReceive")
+	if panicked {
+		t.Fatal("the ring is not closed: Close would wait for the calls that panicked")
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

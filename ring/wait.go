@@ -47,6 +47,12 @@ type waitSet struct {
 // there is taken in the same crossing. The clock is read only once a spin
 // failed.
 func (r *Ring) wait(ctx context.Context, a *attempt) error {
+	if ctx == nil {
+		// Refused before any try, ready ring or not: a nil ctx panicked
+		// once the call had to wait, between enter and exit, which left
+		// the call counted in flight and Close waiting for it for good.
+		return errs.NilContext()
+	}
 	var spinUntil time.Time
 	looks := 0
 	if a.receive && r.spin > 0 {

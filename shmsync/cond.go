@@ -68,6 +68,9 @@ func (c *Cond) Wait(ctx context.Context, m *Mutex) error {
 	if !m.Holding() {
 		return errs.Syscall("pthread_cond_wait", notHolder(syscall.EPERM))
 	}
+	if ctx == nil {
+		return errs.Syscall("pthread_cond_wait", errs.NilContext()) // m stays held
+	}
 	if ctx.Done() == nil {
 		return errs.Syscall("pthread_cond_wait", m.retaken(condWait(c.c, m.m)))
 	}

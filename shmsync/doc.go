@@ -20,9 +20,12 @@
 //     pthread_cond_signal, pthread_cond_broadcast.
 //
 // The memory can be any shared mapping: package mmap's Shared memory (a memfd)
-// or a mapped file, POSIX or System V shared memory. It must not be Go memory,
-// which other processes cannot see and the garbage collector may free. The
-// mutex and the condition variable take MutexSize and CondSize bytes at an
+// or a mapped file, POSIX or System V shared memory, mapped read-write. It
+// must not be Go memory, which other processes cannot see and the garbage
+// collector may free: NewMutex, MutexAt, NewCond and CondAt refuse memory
+// that /proc/self/maps shows private (Go memory among it) or not writable
+// (which C would write only to die of SIGSEGV), with an error matching
+// syscall.EINVAL. The mutex and the condition variable take MutexSize and CondSize bytes at an
 // 8-byte boundary; they live as long as the memory and need no destruction.
 // The handles keep the slice they were given and are valid while its mapping
 // is: after the memory is unmapped, using them crashes the program.
@@ -44,7 +47,11 @@
 //     next Lock returns ErrOwnerDead, as when a process dies holding it;
 //     except on the process's main thread, which the runtime never ends but
 //     parks for good: the lock then stays held until the process exits.
-//     Unlock before returning.
+//     Which goroutine runs there is the scheduler's choice: any may, while
+//     the main goroutine waits. A program that counts on ErrOwnerDead for
+//     such goroutines keeps them off it by locking the main goroutine to
+//     the main thread (func init() { runtime.LockOSThread() } in package
+//     main). Unlock before returning.
 //   - A goroutine waiting in Lock or Wait holds an OS thread, as any blocking
 //     pthread call does: a thousand goroutines waiting for one lock are a
 //     thousand threads. Serialise a process's goroutines with a sync.Mutex

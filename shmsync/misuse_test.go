@@ -3,10 +3,13 @@ package shmsync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/mmap"
@@ -123,5 +126,99 @@ func TestLockPriorityInheritance(t *testing.T) {
 	}
 	if err := <-locked; err != nil {
 		t.Fatalf("Lock of a priority-inheritance mutex its holder released: %v", err)
+	}
+}
+
+// TestNilContext: Lock and Wait with a nil context fail with EINVAL and
+// change nothing (Wait returns still holding the mutex) instead of
+// panicking, which Lock did on the goroutine's locked thread, leaving the
+// goroutine locked to it.
+func TestNilContext(t *testing.T) {
+	mem, err := mmap.Shared(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	mu, err := shmsync.NewMutex(mem.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, err := shmsync.NewCond(mem.Bytes()[64:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lockErr error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				lockErr = fmt.Errorf("panic: %v", p)
+			}
+		}()
+		lockErr = mu.Lock(nil)
+	}()
+	if !errors.Is(lockErr, syscall.EINVAL) || mu.Holding() {
+		t.Errorf("Lock(nil): %v, holding %v; want an error matching EINVAL, not holding", lockErr, mu.Holding())
+	}
+	if err := mu.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cond.Wait(nil, mu); !errors.Is(err, syscall.EINVAL) || !mu.Holding() {
+		t.Errorf("Wait(nil, m): %v, holding %v; want an error matching EINVAL, holding", err, mu.Holding())
+	}
+	if err := mu.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnfitMemory: memory that /proc/self/maps shows read-only, or private
+// (Go memory), is refused with EINVAL by NewMutex, MutexAt, NewCond and
+// CondAt. NewMutex and NewCond on a read-only mapping killed the program
+// with SIGSEGV inside pthread_mutex_init; MutexAt and CondAt accepted a
+// read-only view of a live mutex, whose Lock then did; Go memory was
+// accepted though no other process ever sees it.
+func TestUnfitMemory(t *testing.T) {
+	calls := map[string]func([]byte) error{
+		"NewMutex": func(b []byte) error { _, err := shmsync.NewMutex(b); return err },
+		"MutexAt":  func(b []byte) error { _, err := shmsync.MutexAt(b); return err },
+		"NewCond":  func(b []byte) error { _, err := shmsync.NewCond(b[64:]); return err },
+		"CondAt":   func(b []byte) error { _, err := shmsync.CondAt(b[64:]); return err },
+	}
+	goMemory := make([]uint64, 512) // 8-byte aligned
+	private := unsafe.Slice((*byte)(unsafe.Pointer(&goMemory[0])), 4096)
+	for name, call := range calls {
+		if err := call(private); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "private") {
+			t.Errorf("%s of Go memory: %v, want EINVAL saying it is private", name, err)
+		}
+	}
+	// A live mutex and condition variable, seen through a read-only mapping
+	// of the same file.
+	f, err := os.CreateTemp(t.TempDir(), "region")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(4096); err != nil {
+		t.Fatal(err)
+	}
+	rw, err := mmap.Map(f, mmap.ReadWrite, 0, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if _, err := shmsync.NewMutex(rw.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shmsync.NewCond(rw.Bytes()[64:]); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := mmap.Map(f, mmap.ReadOnly, 0, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	for name, call := range calls {
+		if err := call(ro.Bytes()); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "not writable") {
+			t.Errorf("%s of a read-only mapping: %v, want EINVAL saying it is not writable", name, err)
+		}
 	}
 }

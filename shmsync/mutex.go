@@ -55,7 +55,9 @@ const cancelSlice = 10 * time.Millisecond
 // thread (the runtime's rule for a locked goroutine), and the next Lock
 // returns ErrOwnerDead, as when a process dies holding the lock; but on the
 // main thread, which the runtime parks instead of ending, the lock stays
-// held: always Unlock.
+// held, and any goroutine may be on the main thread unless the main
+// goroutine locked itself to it in an init function (see the package
+// documentation): always Unlock.
 type Mutex struct {
 	m   *mutexT
 	mem []byte // keeps the caller's slice, and so its mapping, reachable
@@ -103,6 +105,9 @@ func place(op string, mem []byte, size int) (unsafe.Pointer, error) {
 	if uintptr(p)%Align != 0 {
 		return nil, errs.Syscall(op, errs.Invalid("address %#x is not %d-byte aligned", uintptr(p), Align))
 	}
+	if err := sharedWritable(uintptr(p), size); err != nil {
+		return nil, errs.Syscall(op, err)
+	}
 	return p, nil
 }
 
@@ -115,6 +120,9 @@ func place(op string, mem []byte, size int) (unsafe.Pointer, error) {
 // documentation); the waiting goroutine holds an OS thread all along, as
 // every blocking pthread call does.
 func (m *Mutex) Lock(ctx context.Context) error {
+	if ctx == nil && m != nil && m.m != nil {
+		return errs.Syscall("pthread_mutex_lock", errs.NilContext())
+	}
 	var cancelled error
 	err := m.lock("pthread_mutex_lock", func() syscall.Errno {
 		if ctx.Done() == nil {

@@ -46,7 +46,10 @@
 //
 // Nothing here holds a thread while it waits: Receive, Wait and Add park
 // the goroutine on the runtime poller, and Close (of the connection or the
-// EventFD) wakes them with an error matching os.ErrClosed. An EventFD's
+// EventFD) wakes them with an error matching os.ErrClosed (a connection's
+// matches net.ErrClosed too, as net's own calls' errors do). An EventFD's
 // descriptor goes to C as it is (eventfd_read, eventfd_write, poll):
-// EventFD.File in exec.Cmd.ExtraFiles or Send.
+// EventFD.File in exec.Cmd.ExtraFiles or Send. It is non-blocking, in every
+// process that shares it: C's eventfd_read of a zero counter fails with
+// EAGAIN, so C polls for POLLIN first (csrc/bench_peer.c does).
 package unixfd

@@ -3,6 +3,7 @@ package unixfd
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"strconv"
 	"time"
@@ -37,7 +38,11 @@ func NewEventFD(initial uint32, semaphore bool) (*EventFD, error) {
 }
 
 // EventFDFromFile returns an EventFD on a descriptor of its own of the
-// eventfd that f holds (inherited or passed); f stays the caller's.
+// eventfd that f holds (inherited or passed); f stays the caller's. It puts
+// the eventfd into non-blocking mode for the runtime poller: the flag
+// belongs to the open file, so f, and a C process that made the eventfd
+// blocking and shares it, see their reads of a zero counter fail with
+// EAGAIN from then on (poll for POLLIN first, as with NewEventFD's).
 func EventFDFromFile(f *os.File) (*EventFD, error) {
 	var fd int
 	err := control(f, "dup", func(old int) (err error) {
@@ -62,10 +67,14 @@ func EventFDFromFile(f *os.File) (*EventFD, error) {
 }
 
 // Add adds n to the counter, waking the waiters. It waits (on the poller)
-// while the counter would overflow.
+// while the counter would overflow. The counter holds at most 2^64-2, so an
+// n of 2^64-1 (math.MaxUint64) fails with an error matching syscall.EINVAL.
 func (e *EventFD) Add(n uint64) error {
 	if e == nil || e.f == nil {
 		return errs.NotOpen("eventfd write", "unixfd.EventFD")
+	}
+	if n == math.MaxUint64 {
+		return errs.Path("write", e.f.Name(), errs.Invalid("n of 2^64-1: an eventfd counts to 2^64-2 at most"))
 	}
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], n)
@@ -94,7 +103,13 @@ func (e *EventFD) SetDeadline(t time.Time) error {
 	if e == nil || e.f == nil {
 		return errs.NotOpen("eventfd set deadline", "unixfd.EventFD")
 	}
-	return e.f.SetDeadline(t)
+	err := e.f.SetDeadline(t)
+	if err != nil && !errors.Is(err, os.ErrNoDeadline) {
+		// The other failure is a closed file, whose error ("use of closed
+		// file") does not match os.ErrClosed.
+		return errs.Closed("eventfd set deadline", e.f.Name())
+	}
+	return err
 }
 
 // File returns the descriptor, to pass to another process (ExtraFiles,

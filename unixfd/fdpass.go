@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -36,34 +35,72 @@ func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 	if len(files) > scmMaxFD {
 		return errs.Syscall("sendmsg", errs.Invalid("%d descriptors > the kernel's %d per message (SCM_MAX_FD)", len(files), scmMaxFD))
 	}
-	fds := make([]int, len(files))
 	for i, f := range files {
 		if f == nil {
 			return errs.Syscall("sendmsg", errs.Invalid("file %d is nil", i))
 		}
-		// Fd of a closed file is -1, which sendmsg would only call EBADF.
-		if fds[i] = int(f.Fd()); fds[i] < 0 {
-			return errs.Closed("sendmsg", f.Name())
-		}
 	}
-	if len(data) == 0 && len(files) > 0 {
+	if len(files) == 0 {
+		return sendmsg(c, data, nil)
+	}
+	if len(data) == 0 {
 		data = []byte{0}
 	}
-	var oob []byte
-	if len(fds) > 0 {
-		oob = unix.UnixRights(fds...)
+	fds := make([]int, len(files))
+	return withFds(files, fds, func() error { return sendmsg(c, data, unix.UnixRights(fds...)) })
+}
+
+// withFds fills fds with the descriptors of files and runs fn while they stay
+// open. It reaches them through SyscallConn, not Fd: Fd puts a file that Go
+// made non-blocking (a pipe, a socket's file) into blocking mode for good, so
+// that its reads and writes would hold a thread and ignore deadlines and
+// Close, here and in the receiver, which shares the open file. A closed file
+// fails the call before anything is sent.
+func withFds(files []*os.File, fds []int, fn func() error) error {
+	f := files[0]
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return errs.Path("sendmsg", f.Name(), err)
 	}
+	var ferr error
+	if err := raw.Control(func(fd uintptr) {
+		fds[len(fds)-len(files)] = int(fd)
+		if len(files) == 1 {
+			ferr = fn()
+		} else {
+			ferr = withFds(files[1:], fds, fn)
+		}
+	}); err != nil {
+		return errs.Closed("sendmsg", f.Name()) // Control fails only for a closed file
+	}
+	return ferr
+}
+
+// sendmsg writes data with the control data oob to c.
+func sendmsg(c *net.UnixConn, data, oob []byte) error {
 	n, _, err := c.WriteMsgUnix(data, oob, nil)
-	for _, f := range files {
-		runtime.KeepAlive(f)
-	}
 	if err == nil && n < len(data) {
 		// A stream socket's sendmsg takes what fits in its buffer (the
 		// descriptors go with the first byte); Write sends the rest.
 		_, err = c.Write(data[n:])
 	}
+	return connErr(err)
+}
+
+// connErr makes the error of a closed connection match os.ErrClosed, as
+// the package documentation says, besides net.ErrClosed, as net's own do.
+func connErr(err error) error {
+	if err != nil && errors.Is(err, net.ErrClosed) {
+		return &closedConn{err}
+	}
 	return err
 }
+
+type closedConn struct{ err error }
+
+func (e *closedConn) Error() string        { return e.err.Error() }
+func (e *closedConn) Unwrap() error        { return e.err }
+func (e *closedConn) Is(target error) bool { return target == os.ErrClosed }
 
 // scmMaxFD is the kernel's SCM_MAX_FD: descriptors in one message.
 const scmMaxFD = 253
@@ -93,13 +130,13 @@ func PassCredentials(c *net.UnixConn, on bool) error {
 	}
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return err
+		return connErr(err)
 	}
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, boolInt(on))
 	}); err != nil {
-		return err
+		return connErr(err)
 	}
 	return errs.Syscall("setsockopt SO_PASSCRED", serr)
 }
@@ -114,6 +151,8 @@ func boolInt(b bool) int {
 // Receive reads one message into buf, with room for up to maxFiles passed
 // descriptors (recvmsg; the descriptors arrive close-on-exec). It waits on
 // the runtime poller, so it holds no thread, and honours c's deadlines.
+// An empty buf fails with an error matching syscall.EINVAL: descriptors
+// travel with at least one byte of data.
 //
 // When the sender passed more than maxFiles descriptors, the kernel drops
 // the rest (and closes them): Receive then closes those that did arrive and
@@ -126,6 +165,12 @@ func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 	if maxFiles < 0 || maxFiles > scmMaxFD {
 		return Message{}, errs.Syscall("recvmsg", errs.Invalid("room for %d descriptors: want 0 to 253", maxFiles))
 	}
+	if len(buf) == 0 {
+		// recvmsg with control data but no buffer reads one byte into one
+		// of its own (package syscall does), which a Message could only
+		// report with an N past buf, and lose.
+		return Message{}, errs.Syscall("recvmsg", errs.Invalid("an empty buffer: data comes with every message, descriptors with at least one byte (Send sends a zero byte with empty data), so give Receive room for one"))
+	}
 	// Room for the credentials, which come whenever SO_PASSCRED is on, and
 	// the descriptors; the space is rounded up, so more than maxFiles may
 	// still fit, and are refused below.
@@ -137,7 +182,7 @@ func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 	}
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	if err != nil {
-		return Message{}, err
+		return Message{}, connErr(err)
 	}
 	msg := Message{N: n}
 	perr := parseControl(oob[:oobn], &msg)

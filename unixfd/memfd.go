@@ -84,7 +84,9 @@ func SealsOf(f *os.File) (Seals, error) {
 // truncated under the mapping, so touching the mapping can never raise the
 // SIGBUS that a truncated shared file causes. A file without them fails
 // with an error matching syscall.EPERM that names the missing seals, before
-// anything is mapped. The mapping is the caller's to Close.
+// anything is mapped. An empty memfd fails with an error matching
+// syscall.EINVAL: there is nothing to map. The mapping is the caller's to
+// Close.
 func MapSealed(f *os.File, need Seals) (*mmap.Mapping, error) {
 	need |= SealShrink
 	have, err := SealsOf(f)
@@ -97,6 +99,10 @@ func MapSealed(f *os.File, need Seals) (*mmap.Mapping, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
+	}
+	if fi.Size() == 0 {
+		// mmap cannot map 0 bytes; say why in this package's terms.
+		return nil, errs.Path("map sealed", f.Name(), errs.Invalid("the memfd is empty: fill it (Write, Truncate) before sealing it"))
 	}
 	return mmap.Map(f, mmap.ReadOnly, 0, fi.Size())
 }
@@ -112,7 +118,9 @@ func control(f *os.File, op string, fn func(fd int) error) error {
 	}
 	var ferr error
 	if err := raw.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return errs.Path(op, f.Name(), err)
+		// Control fails only for a closed file, with an error of its own
+		// ("use of closed file") that does not match os.ErrClosed.
+		return errs.Closed(op, f.Name())
 	}
 	return errs.Path(op, f.Name(), ferr)
 }
