@@ -212,11 +212,16 @@ type filesConn struct {
 	files []*os.File
 }
 
-// Read reads as recvmsg, keeping the descriptors that come along.
+// Read reads as recvmsg, keeping the descriptors that come along. An
+// empty p reads nothing, as io.Reader has it (unixfd.Receive refuses one:
+// descriptors come with at least a byte).
 func (c *filesConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	msg, err := unixfd.Receive(c.UnixConn, p, 8)
 	c.files = append(c.files, msg.Files...)
-	if errors.Is(err, io.EOF) || err == nil && msg.N == 0 && len(p) > 0 {
+	if errors.Is(err, io.EOF) || err == nil && msg.N == 0 {
 		err = io.EOF // as Read says it, unwrapped
 	}
 	return msg.N, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,4 +62,36 @@ func TestUnixPassFIFO(t *testing.T) {
 	server.Line()
 	server.Expect(`{"file":"` + fifo + `"}`)
 	server.MustSucceed()
+}
+
+// TestFilesConnEmptyRead: a Read into an empty buffer reads nothing and
+// fails nothing, as io.Reader has it (unixfd.Receive refuses an empty
+// buffer), and the message waiting stays for the next Read.
+func TestFilesConnEmptyRead(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := [2]*net.UnixConn{}
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		c, err := net.FileConn(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c.(*net.UnixConn)
+	}
+	if _, err := conns[0].Write([]byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	r := &filesConn{UnixConn: conns[1]}
+	if n, err := r.Read(nil); n != 0 || err != nil {
+		t.Fatalf("Read(nil) = %d, %v; want 0, nil", n, err)
+	}
+	buf := make([]byte, 16)
+	if n, err := r.Read(buf); err != nil || string(buf[:n]) != "kept" {
+		t.Fatalf("Read after the empty one = %q, %v; want \"kept\"", buf[:n], err)
+	}
 }
