@@ -3,11 +3,8 @@ package ring_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/ring"
@@ -40,25 +37,11 @@ func TestAnonymousRing(t *testing.T) {
 	p.Expect("ok 3")
 	p.MustSucceed()
 
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
+	a, b := testutil.SocketPair(t)
+	if err := unixfd.Send(a, []byte("ring"), r.File()); err != nil {
 		t.Fatal(err)
 	}
-	var conns [2]*net.UnixConn
-	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "socket")
-		c, err := net.FileConn(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		conns[i] = c.(*net.UnixConn)
-	}
-	if err := unixfd.Send(conns[0], []byte("ring"), r.File()); err != nil {
-		t.Fatal(err)
-	}
-	msg, err := unixfd.Receive(conns[1], make([]byte, 8), 1)
+	msg, err := unixfd.Receive(b, make([]byte, 8), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestNoAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	a, b := socketPair(t)
+	a, b := testutil.SocketPair(t)
 	msg, buf := []byte("zero allocations"), make([]byte, 64)
 	testutil.NoAllocs(t, map[string]func(){
 		"EventFD Add+Wait": func() {

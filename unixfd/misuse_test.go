@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/unixfd"
 )
 
@@ -37,7 +38,7 @@ func TestNilHandles(t *testing.T) {
 // TestSendClosedFile: a closed file among those to send fails with an error
 // matching os.ErrClosed that names it, and sends nothing.
 func TestSendClosedFile(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := testutil.SocketPair(t)
 	open := tempFile(t, "open")
 	closed := tempFile(t, "closed")
 	closed.Close()
@@ -62,7 +63,7 @@ func TestSendClosedFile(t *testing.T) {
 // TestSendLarge: a message larger than the socket's buffer arrives whole on
 // a stream socket; sendmsg takes only what fits, and Send writes the rest.
 func TestSendLarge(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := testutil.SocketPair(t)
 	data := make([]byte, 4<<20)
 	for i := range data {
 		data[i] = byte(i % 251)
@@ -121,7 +122,7 @@ func TestSealsString(t *testing.T) {
 // such a file into blocking mode for good (here, and in the receiver, which
 // shares the open file), so that a Read held its thread past any deadline.
 func TestSendKeepsFilesNonBlocking(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := testutil.SocketPair(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +175,7 @@ func TestSendKeepsFilesNonBlocking(t *testing.T) {
 // as net's own calls do); Send, Receive and PassCredentials on it fail alike.
 // They used to match net.ErrClosed alone.
 func TestClosedConn(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := testutil.SocketPair(t)
 	done := make(chan error)
 	go func() {
 		_, err := unixfd.Receive(b, make([]byte, 8), 1)

@@ -20,14 +20,6 @@ import (
 
 func TestMain(m *testing.M) { inventorytest.Main(m, nil) }
 
-// socketPair returns the two ends of a connected Unix stream socket pair,
-// each as a UnixConn of this process.
-func socketPair(t *testing.T) (a, b *net.UnixConn) {
-	t.Helper()
-	fa, fb := rawPair(t)
-	return connOf(t, fa), connOf(t, fb)
-}
-
 // rawPair returns a socket pair as files, one to stay blocking for a child.
 func rawPair(t *testing.T) (a, b *os.File) {
 	t.Helper()
@@ -75,7 +67,7 @@ func readAll(t *testing.T, f *os.File) string {
 }
 
 func TestPassFiles(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := testutil.SocketPair(t)
 	one, two := tempFile(t, "first file"), tempFile(t, "second file")
 	if err := unixfd.PassCredentials(b, true); err != nil {
 		t.Fatal(err)
@@ -105,7 +97,7 @@ func TestPassFiles(t *testing.T) {
 // TestTruncated: more descriptors than the receiver made room for is a
 // clear error, and none of them stays open in the receiver.
 func TestTruncated(t *testing.T) {
-	a, b := socketPair(t)
+	a, b := testutil.SocketPair(t)
 	f := tempFile(t, "x")
 	before := testutil.OpenFiles(t)
 	if err := unixfd.Send(a, []byte("three"), f, f, f); err != nil {

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/goipc/ipc/internal/testutil"
 )
 
 // TestUnixPassFile: `ipc unix send --fd FILE` passes FILE's descriptor with
@@ -68,25 +69,11 @@ func TestUnixPassFIFO(t *testing.T) {
 // fails nothing, as io.Reader has it (unixfd.Receive refuses an empty
 // buffer), and the message waiting stays for the next Read.
 func TestFilesConnEmptyRead(t *testing.T) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
+	w, c := testutil.SocketPair(t)
+	if _, err := w.Write([]byte("kept")); err != nil {
 		t.Fatal(err)
 	}
-	conns := [2]*net.UnixConn{}
-	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "socketpair")
-		c, err := net.FileConn(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		conns[i] = c.(*net.UnixConn)
-	}
-	if _, err := conns[0].Write([]byte("kept")); err != nil {
-		t.Fatal(err)
-	}
-	r := &filesConn{UnixConn: conns[1]}
+	r := &filesConn{UnixConn: c}
 	if n, err := r.Read(nil); n != 0 || err != nil {
 		t.Fatalf("Read(nil) = %d, %v; want 0, nil", n, err)
 	}
