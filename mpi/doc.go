@@ -575,9 +575,18 @@
 // 37 handoffp and 74 startm in 73ms of Go blocks: too few), the Go sender
 // alone against a C receiver (0.56-0.85) or the Go receiver alone
 // (0.85-1.00). Not yet found: why a crossing next to a peer that copies
-// costs some 100ns more than an empty one, and why a Persistents window's
-// three crossings (StartAll, WaitAll, the ack's Recv) still lose 3-20%
-// where the window in one crossing loses 1-3%.
+// costs some 100ns more than an empty one, and what makes the rest of the
+// Persistents' gap. Six alternating runs under MPICH of the crossing loop
+// as it is and with the whole window in one crossing (and the yields) gave
+// Isend 0.72-0.91 against 0.83-0.96, the per-call crossings, but
+// Persistents 0.86-0.94 against 0.86-0.96: a window in one call still
+// loses 5-15% to C's block in one call. Part of it is the yields: with
+// YieldEvery at 8ms instead of 2ms, five alternating runs gave 8KiB
+// Persistents 0.89-0.95 against 0.83-0.90 (Isend and 1MiB no different
+// beyond the noise). A yield hands the locked thread to another M and
+// back, and here both CPUs are busy polling, so the other M waits for a
+// CPU. 2ms stays: sysmon starts taking the P at 10ms, and a yield comes
+// only at the end of a call, which can be late by a long call.
 //
 // Isend returns a *Request, which must stay valid, and inert, after Wait (a
 // second Wait returns at once), so each Isend allocates it (64 bytes), and
