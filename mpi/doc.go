@@ -578,9 +578,9 @@
 // costs some 100ns more than an empty one, and what makes the rest of the
 // Persistents' gap. Six alternating runs under MPICH of the crossing loop
 // as it is and with the whole window in one crossing (and the yields) gave
-// Isend 0.72-0.91 against 0.83-0.96, the per-call crossings, but
-// Persistents 0.86-0.94 against 0.86-0.96: a window in one call still
-// loses 5-15% to C's block in one call. Part of it is the yields: with
+// Isend 0.72-0.91 against 0.83-0.96, which is what the per-call crossings
+// cost, but Persistents 0.86-0.94 against 0.86-0.96: a window in one call
+// still loses 5-15% to C's whole block in one call. Part of it is the yields: with
 // YieldEvery at 8ms instead of 2ms, five alternating runs gave 8KiB
 // Persistents 0.89-0.95 against 0.83-0.90 (Isend and 1MiB no different
 // beyond the noise). A yield hands the locked thread to another M and
