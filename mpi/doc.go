@@ -558,9 +558,7 @@
 // (C about 230ns a message, Go about 110ns more). In twelve runs of the slow
 // hour the crossing loop lost as much as the package: MPICH 8KiB Isend go/c
 // 0.62-0.89 against cgo/c 0.78-0.87, Persistents 0.79-0.97 against
-// 0.86-1.03; Open MPI (one P then) 0.50-0.77 against 0.51-0.71. With the
-// whole window in one crossing instead (the same calls, and the yields),
-// MPICH's 8KiB ran at 0.97-0.99 of C in both patterns (two runs). Timing the
+// 0.86-1.03; Open MPI (one P then) 0.50-0.77 against 0.51-0.71. Timing the
 // phases of each window: the sender's 64 Isends took about 1.6µs each from
 // Go against 1.1µs from C (the receiver's 64 Irecvs 120ns against 41ns),
 // while an empty crossing took 35-45ns that hour. Under perf (cpu-clock with
