@@ -122,6 +122,8 @@ func (m *Mapping) mmap(fd int, length int64) error {
 		return errs.Hint(err, "ReadWrite needs the file open for reading and writing")
 	case errors.Is(err, unix.EACCES):
 		return errs.Hint(err, "mapping needs the file open for reading")
+	case errors.Is(err, unix.EPERM) && m.mode == ReadWrite:
+		return errs.Hint(err, "a memfd sealed against writing (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE) maps only ReadOnly")
 	case errors.Is(err, unix.ENODEV):
 		return errs.Hint(err, "this kind of file cannot be mapped")
 	case err != nil:
@@ -166,8 +168,11 @@ func mapAll(f *os.File, mode Mode) (*Mapping, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Mode().IsRegular() && st.Size() == 0 {
+	switch {
+	case st.Mode().IsRegular() && st.Size() == 0:
 		return nil, errs.Path("mmap", f.Name(), errs.Invalid("the file is empty and mmap cannot map 0 bytes (Create or Grow gives it a size)"))
+	case st.Size() == 0:
+		return nil, errs.Path("mmap", f.Name(), errs.Invalid("not a regular file or shared memory (mode %v): it has no size to map whole", st.Mode()))
 	}
 	return Map(f, mode, 0, st.Size())
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/inventory/inventorytest"
 	"github.com/goipc/ipc/mmap"
@@ -162,6 +164,13 @@ func TestBadInput(t *testing.T) {
 	}
 	defer shm.Close()
 	empty := tempFile(t, nil)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	sealed := writeSealed(t)
 
 	for _, c := range []struct {
 		what string
@@ -181,6 +190,8 @@ func TestBadInput(t *testing.T) {
 		{"ReadWrite on a read-only file", mapErr(mmap.Map(f, mmap.ReadWrite, 0, 1)), fs.ErrPermission},
 		{"file opened write-only", mapErr(mmap.Map(wronly, mmap.ReadOnly, 0, 1)), fs.ErrPermission},
 		{"empty file", mapErr(mmap.Open(empty, mmap.ReadOnly)), syscall.EINVAL},
+		{"pipe to Inherit", mapErr(mmap.Inherit(pr)), syscall.EINVAL},
+		{"ReadWrite on a write-sealed memfd", mapErr(mmap.Inherit(sealed)), fs.ErrPermission},
 		{"missing file", mapErr(mmap.Open(filepath.Join(t.TempDir(), "none"), mmap.ReadOnly)), fs.ErrNotExist},
 		{"Create size 0", mapErr(mmap.Create(filepath.Join(t.TempDir(), "c"), 0, 0o600)), syscall.EINVAL},
 		{"Shared size 0", mapErr(mmap.Shared(0)), syscall.EINVAL},
@@ -213,6 +224,32 @@ func TestBadInput(t *testing.T) {
 	if m.Len() != 200 {
 		t.Errorf("a failed Remap changed the length to %d", m.Len())
 	}
+	// The two that once said only "offset 0, length 0" and "operation not
+	// permitted" say why.
+	if _, err := mmap.Inherit(pr); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Inherit of a pipe: %v, want it to say the pipe is not a regular file", err)
+	}
+	if _, err := mmap.Inherit(sealed); err == nil || !strings.Contains(err.Error(), "F_SEAL_WRITE") {
+		t.Errorf("Inherit of a write-sealed memfd: %v, want it to name the seal", err)
+	}
+}
+
+// writeSealed returns a memfd of 4 KiB sealed against writing.
+func writeSealed(t *testing.T) *os.File {
+	t.Helper()
+	fd, err := unix.MemfdCreate("goipc-sealed", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "goipc-sealed")
+	t.Cleanup(func() { f.Close() })
+	if err := f.Truncate(4096); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_WRITE); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func mapErr(m *mmap.Mapping, err error) error {
