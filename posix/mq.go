@@ -39,7 +39,7 @@ const MaxPriority = 32768
 type QueueOptions struct {
 	Access    Access      // ReadWrite, ReadOnly (receive) or WriteOnly (send)
 	Create    bool        // create the queue if it does not exist
-	Exclusive bool        // with Create: fail with fs.ErrExist if it exists
+	Exclusive bool        // with Create: fail with fs.ErrExist if it exists; needs Create (EINVAL)
 	Mode      os.FileMode // permissions of a new queue, whatever the umask; 0 means 0600 unless ModeSet
 	ModeSet   bool        // use Mode even when it is 0 (mode 0000)
 

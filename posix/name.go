@@ -92,6 +92,12 @@ func (a Access) openFlag() (int, error) {
 // when the object exists and the caller did not ask for exclusivity, open it
 // without O_CREAT, and retry if it vanished in between.
 func createOrOpen(create, exclusive bool, open func(flags int) error) (created bool, err error) {
+	if exclusive && !create {
+		// Without it, Exclusive would be ignored (as O_EXCL without
+		// O_CREAT), and an open meant to make a new object would reach an
+		// old one.
+		return false, errs.Invalid("Exclusive needs Create")
+	}
 	if !create {
 		return false, open(0)
 	}

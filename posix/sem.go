@@ -48,7 +48,7 @@ const MaxSemaphoreValue = C.SEM_VALUE_MAX
 // opens an existing one.
 type SemOptions struct {
 	Create    bool        // create the semaphore if it does not exist
-	Exclusive bool        // with Create: fail with fs.ErrExist if it exists
+	Exclusive bool        // with Create: fail with fs.ErrExist if it exists; needs Create (EINVAL)
 	Mode      os.FileMode // permissions of a new semaphore, whatever the umask; 0 means 0600 unless ModeSet
 	ModeSet   bool        // use Mode even when it is 0 (mode 0000)
 	Value     uint        // initial value of a new semaphore

@@ -24,7 +24,7 @@ import (
 type ShmOptions struct {
 	ReadOnly  bool        // open O_RDONLY: only read-only mappings
 	Create    bool        // create the segment if it does not exist
-	Exclusive bool        // with Create: fail with fs.ErrExist if it exists
+	Exclusive bool        // with Create: fail with fs.ErrExist if it exists; needs Create (EINVAL)
 	Mode      os.FileMode // permissions of a new segment, whatever the umask; 0 means 0600 unless ModeSet
 	ModeSet   bool        // use Mode even when it is 0 (mode 0000)
 

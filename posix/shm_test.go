@@ -266,3 +266,33 @@ shm.close()
 		t.Fatalf("Python printed %q (%v); segment holds %q", out, err, gdata[:14])
 	}
 }
+
+// TestExclusiveNeedsCreate: Exclusive without Create is refused, where it
+// was ignored (as O_EXCL without O_CREAT) and opened the existing object
+// that a caller meaning to make a new one did not want.
+func TestExclusiveNeedsCreate(t *testing.T) {
+	shm := newShm(t, 4096)
+	if _, err := posix.OpenSharedMemory(shm.Name(), &posix.ShmOptions{Exclusive: true}); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("OpenSharedMemory Exclusive without Create: %v, want EINVAL", err)
+	}
+	qname := "/" + testutil.Name("mq-excl")
+	q, err := posix.OpenQueue(qname, &posix.QueueOptions{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer posix.UnlinkQueue(qname)
+	defer q.Close()
+	if _, err := posix.OpenQueue(qname, &posix.QueueOptions{Exclusive: true}); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("OpenQueue Exclusive without Create: %v, want EINVAL", err)
+	}
+	sname := "/" + testutil.Name("sem-excl")
+	s, err := posix.OpenSemaphore(sname, &posix.SemOptions{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer posix.UnlinkSemaphore(sname)
+	defer s.Close()
+	if _, err := posix.OpenSemaphore(sname, &posix.SemOptions{Exclusive: true}); !isErrno(err, syscall.EINVAL) {
+		t.Errorf("OpenSemaphore Exclusive without Create: %v, want EINVAL", err)
+	}
+}

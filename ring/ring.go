@@ -22,7 +22,7 @@ import (
 // value (or nil) opens an existing ring and waits as DefaultSpin says.
 type Options struct {
 	Create    bool        // Open: create the ring if its name does not exist
-	Exclusive bool        // with Create: fail with fs.ErrExist if it exists
+	Exclusive bool        // with Create: fail with fs.ErrExist if it exists; needs Create (EINVAL)
 	Mode      os.FileMode // permissions of a new named ring, whatever the umask; 0 means 0600
 
 	// Capacity is the size in bytes of a new ring's data area: a multiple
@@ -76,6 +76,9 @@ const closedBit = 1 << 62
 func Open(name string, opts *Options) (*Ring, error) {
 	if opts == nil {
 		opts = &Options{}
+	}
+	if opts.Exclusive && !opts.Create {
+		return nil, errs.Path("ring open", name, errs.Invalid("Options.Exclusive needs Create"))
 	}
 	capacity, err := capacityOf(name, opts)
 	if err != nil {

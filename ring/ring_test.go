@@ -155,6 +155,16 @@ func TestBadInput(t *testing.T) {
 	if _, err := ring.Open("/"+testutil.Name("absent"), nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Open of a missing ring: %v, want fs.ErrNotExist", err)
 	}
+	name := "/" + testutil.Name("excl")
+	named, err := ring.Open(name, &ring.Options{Create: true, Capacity: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Unlink(name)
+	defer named.Close()
+	if _, err := ring.Open(name, &ring.Options{Exclusive: true}); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Open with Exclusive but not Create: %v, want EINVAL (it would open the existing ring)", err)
+	}
 	var nilRing *ring.Ring
 	if err := nilRing.TrySend(nil); !errors.Is(err, os.ErrInvalid) {
 		t.Errorf("TrySend on nil: %v, want os.ErrInvalid", err)
