@@ -52,7 +52,8 @@ func (r *Ring) sendBatch(ctx context.Context, msgs [][]byte, wait bool) (int, er
 // long as bufs.
 //
 // A first message longer than bufs[0] stays in the ring and the call fails
-// with an error matching syscall.EMSGSIZE, as Receive does; a later one
+// with an error matching syscall.EMSGSIZE, as Receive does, with lens[0]
+// set to its length (a corrupt record, EBADMSG, sets it to 0); a later one
 // that is longer than its buffer ends the batch before it, without an error,
 // and the next call meets it first.
 func (r *Ring) ReceiveBatch(ctx context.Context, bufs [][]byte, lens []int) (n int, err error) {
@@ -127,6 +128,9 @@ func (r *Ring) tryBatch(a *attempt, looks int) (done bool, seen uint32, err erro
 				return true, seen, nil
 			}
 			_, done, err = r.receiveResult(a.lens[0], e, len(a.bufs[0]))
+			if e == syscall.EBADMSG {
+				a.lens[0] = 0 // the record's length is corrupt: the error says it
+			}
 			return done, seen, err
 		}
 		if k > 0 || (e == syscall.EAGAIN && looks == 0) {

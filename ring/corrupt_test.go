@@ -186,3 +186,18 @@ func TestStaleMark(t *testing.T) {
 	c.Expect("ok 1")
 	c.MustSucceed()
 }
+
+// TestCorruptRecordBatch: a record whose length is out of bounds fails
+// ReceiveBatch with EBADMSG and leaves lens[0] at 0, not at the corrupt
+// length, which a caller slicing bufs[0][:lens[0]] would trip on.
+func TestCorruptRecordBatch(t *testing.T) {
+	r := newRing(t, 256)
+	if err := r.TrySend([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	binary.NativeEndian.PutUint32(rawRing(t, r.Name())[256:], 1<<30) // the first record's length
+	bufs, lens := [][]byte{make([]byte, 64)}, []int{7}
+	if _, err := r.ReceiveBatch(context.Background(), bufs, lens); !errors.Is(err, syscall.EBADMSG) || lens[0] != 0 {
+		t.Errorf("ReceiveBatch of a corrupt record: %v, lens[0] %d; want EBADMSG and 0", err, lens[0])
+	}
+}
