@@ -542,15 +542,21 @@
 // (lowest-highest) went at 8KiB from 0.53 (0.50-0.57) to 0.89 (0.86-0.94)
 // with Isend and from 0.55 (0.52-0.57) to 0.93 (0.87-0.96) with Persistents.
 // It costs 1MiB a little: Persistents 0.97 (0.95-0.98) before and 0.93
-// (0.84-0.98) after, Isend 0.95 (0.94-0.97) and 0.94 (0.89-0.98). That part
-// is not yet explained: a yield of the locked goroutine costs 5-9µs with two
-// Ps on one CPU against 4-5µs with one (a loop of runtime.Gosched under
-// taskset), too little at one per window of 64MiB, and sysmon leaves the
-// long calls alone; what the benchmark's thread counts show is more time for
-// the rank's other threads (24ms against 17ms in the Go blocks of twenty
-// 1MiB Persistents rounds). A WaitAll in 10µs slices (MPI_Testall in C),
-// tried before, also stopped the retakes, but cost 1MiB a third. MPICH's
-// Hydra binds nothing, so its ranks already had two Ps.
+// (0.84-0.98) after, Isend 0.95 (0.94-0.97) and 0.94 (0.89-0.98). The
+// benchmark's thread counts (GOIPC_BWSAME_THREADS=1, rank 0, twenty 1MiB
+// Persistents rounds, three runs of each) say where: in the Go blocks the
+// rank's other threads ran 14-21ms with two Ps against 7-10ms with one
+// (GOMAXPROCS=1 in the environment), and the MPI thread was switched out
+// 528-744 times against 355-421 and waited 15-30ms for its CPU against
+// 8-11ms (the C blocks showed no consistent difference). The other threads
+// switched 80-310 times more, of the order of the yields (one every 2ms of
+// blocks that last some 200ms): a yield while a P is idle wakes a thread
+// that looks for work on the rank's only CPU before it sleeps again, which
+// is the likely cause, not yet shown by a probe (a loop of runtime.Gosched
+// under taskset took 5-9µs a yield with two Ps against 4-5µs with one). A
+// WaitAll in 10µs slices (MPI_Testall in C), tried before, also stopped the
+// retakes, but cost 1MiB a third. MPICH's Hydra binds nothing, so its ranks
+// already had two Ps.
 //
 // The second is the crossing itself, which costs more beside a real peer
 // than in a loop to ProcNull. In a fast hour of the VM earlier that day,
