@@ -550,13 +550,14 @@
 // 528-744 times against 355-421 and waited 15-30ms for its CPU against
 // 8-11ms (the C blocks showed no consistent difference). The other threads
 // switched 80-310 times more, of the order of the yields (one every 2ms of
-// blocks that last some 200ms): a yield while a P is idle wakes a thread
-// that looks for work on the rank's only CPU before it sleeps again, which
-// is the likely cause, not yet shown by a probe (a loop of runtime.Gosched
-// under taskset took 5-9µs a yield with two Ps against 4-5µs with one). A
-// WaitAll in 10µs slices (MPI_Testall in C), tried before, also stopped the
-// retakes, but cost 1MiB a third. MPICH's Hydra binds nothing, so its ranks
-// already had two Ps.
+// blocks that last some 200ms). Uprobes in one run of each (runtime.wakep,
+// startm, stopm, gosched_m) counted in the Go blocks 132 wakep against 40
+// and 72 yields against 40, but startm about the same (97 against 102), and
+// 229 context switches of rank 0's threads against 150: so it is not more
+// threads started, and what the other threads do with the CPU is not yet
+// shown. A WaitAll in 10µs slices (MPI_Testall in C), tried before, also
+// stopped the retakes, but cost 1MiB a third. MPICH's Hydra binds nothing,
+// so its ranks already had two Ps.
 //
 // The second is the crossing itself, which costs more beside a real peer
 // than in a loop to ProcNull. In a fast hour of the VM earlier that day,
