@@ -90,17 +90,11 @@ func sendmsg(c *net.UnixConn, data, oob []byte) error {
 // connErr makes the error of a closed connection match os.ErrClosed, as
 // the package documentation says, besides net.ErrClosed, as net's own do.
 func connErr(err error) error {
-	if err != nil && errors.Is(err, net.ErrClosed) {
-		return &closedConn{err}
+	if errors.Is(err, net.ErrClosed) {
+		return errs.AlsoClosed(err)
 	}
 	return err
 }
-
-type closedConn struct{ err error }
-
-func (e *closedConn) Error() string        { return e.err.Error() }
-func (e *closedConn) Unwrap() error        { return e.err }
-func (e *closedConn) Is(target error) bool { return target == os.ErrClosed }
 
 // scmMaxFD is the kernel's SCM_MAX_FD: descriptors in one message.
 const scmMaxFD = 253

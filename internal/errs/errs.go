@@ -72,6 +72,22 @@ type notExist struct{ Hinted }
 
 func (e *notExist) Is(target error) bool { return target == fs.ErrNotExist }
 
+// AlsoClosed returns err, the error of an object found closed, matching
+// os.ErrClosed too, as this module's closed objects do (net's errors match
+// net.ErrClosed only). nil stays nil.
+func AlsoClosed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &alsoClosed{err}
+}
+
+type alsoClosed struct{ err error }
+
+func (e *alsoClosed) Error() string        { return e.err.Error() }
+func (e *alsoClosed) Unwrap() error        { return e.err }
+func (e *alsoClosed) Is(target error) bool { return target == os.ErrClosed }
+
 // Invalid reports bad input detected before any system call. It matches
 // syscall.EINVAL (what the kernel would have said) and reads as the reason.
 func Invalid(format string, args ...any) error {

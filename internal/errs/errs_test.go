@@ -3,6 +3,7 @@ package errs_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -41,5 +42,17 @@ func TestFromContextPlain(t *testing.T) {
 	<-ctx.Done()
 	if err := errs.FromContext(ctx); err != errs.ErrTimeout {
 		t.Errorf("FromContext after a deadline = %v, want ErrTimeout", err)
+	}
+}
+
+// TestAlsoClosed: the error keeps its own identity and message and matches
+// os.ErrClosed besides.
+func TestAlsoClosed(t *testing.T) {
+	if errs.AlsoClosed(nil) != nil {
+		t.Error("AlsoClosed(nil) is not nil")
+	}
+	err := errs.AlsoClosed(net.ErrClosed)
+	if !errors.Is(err, os.ErrClosed) || !errors.Is(err, net.ErrClosed) || err.Error() != net.ErrClosed.Error() {
+		t.Errorf("AlsoClosed(net.ErrClosed) = %q: matches os.ErrClosed %v, net.ErrClosed %v", err, errors.Is(err, os.ErrClosed), errors.Is(err, net.ErrClosed))
 	}
 }
