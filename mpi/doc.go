@@ -562,36 +562,36 @@
 // The second is the crossing itself, which costs more beside a real peer
 // than in a loop to ProcNull. In a fast hour of the VM earlier that day,
 // four runs gave MPICH's 8KiB Isend 0.71-0.73 against a control of 0.98-1.06
-// (C about 230ns a message, Go about 110ns more). In twelve runs of the slow
-// hour the crossing loop lost as much as the package: MPICH 8KiB Isend go/c
-// 0.62-0.89 against cgo/c 0.78-0.87, Persistents 0.79-0.97 against
-// 0.86-1.03; Open MPI (one P then) 0.50-0.77 against 0.51-0.71. Timing the
-// phases of each window: the sender's 64 Isends took about 1.6µs each from
-// Go against 1.1µs from C (the receiver's 64 Irecvs 120ns against 41ns),
-// while an empty crossing took 35-45ns that hour. Under perf (cpu-clock with
-// CLOCK_MONOTONIC timestamps, sliced by the blocks' start and end),
-// runtime.exitsyscall held 10% of rank 0's samples in Go's blocks, 85% of
-// them on its compare-and-swap of the goroutine's status, and MPI's send
-// path (ucp_tag_send_nbx, uct_mm_ep_am_bcopy, PMPI_Isend) fewer samples than
-// in C's. Not the cause: a locked add before and after each of C's Isends
-// (C/C' 1.00-1.01), a delay of 2x4 pauses (about 130ns) per C message
-// (0.97-0.98: at this size MPI absorbs a short delay), UCX's shared-memory
-// FIFO at 512 entries instead of 64 (no change), the scheduler (37 yields,
-// 37 handoffp and 74 startm in 73ms of Go blocks: too few), the Go sender
-// alone against a C receiver (0.56-0.85) or the Go receiver alone
+// (C about 230ns a message, Go about 110ns more). In six runs of each
+// library in the slow hour the crossing loop lost as much as the package:
+// MPICH 8KiB Isend go/c 0.62-0.89 against cgo/c 0.78-0.87, Persistents
+// 0.79-0.97 against 0.86-1.03; Open MPI (one P then) 0.50-0.77 against
+// 0.51-0.71. Timing the phases of each window: the sender's 64 Isends took
+// about 1.6µs each from Go against 1.1µs from C (the receiver's 64 Irecvs
+// 120ns against 41ns), while an empty crossing took 35-45ns that hour. Under
+// perf (cpu-clock with CLOCK_MONOTONIC timestamps, sliced by the blocks'
+// start and end), runtime.exitsyscall held 10% of rank 0's samples in Go's
+// blocks, 85% of them on its compare-and-swap of the goroutine's status, and
+// MPI's send path (ucp_tag_send_nbx, uct_mm_ep_am_bcopy, PMPI_Isend) fewer
+// samples than in C's. Not the cause: a locked add before and after each of
+// C's Isends (C/C' 1.00-1.01), a delay of 2x4 pauses (about 130ns) per C
+// message (0.97-0.98: at this size MPI absorbs a short delay), UCX's
+// shared-memory FIFO at 512 entries instead of 64 (no change), the scheduler
+// (37 yields, 37 handoffp and 74 startm in 73ms of Go blocks: too few), the
+// Go sender alone against a C receiver (0.56-0.85) or the Go receiver alone
 // (0.85-1.00). Not yet found: why a crossing next to a peer that copies
 // costs some 100ns more than an empty one, and what makes the rest of the
-// Persistents' gap. Six alternating runs under MPICH of the crossing loop
-// as it is and with the whole window in one crossing (and the yields) gave
+// Persistents' gap. Six alternating runs under MPICH of the crossing loop as
+// it is and with the whole window in one crossing (and the yields) gave
 // Isend 0.72-0.91 against 0.83-0.96, which is what the per-call crossings
 // cost, but Persistents 0.86-0.94 against 0.86-0.96: a window in one call
-// still loses 5-15% to C's whole block in one call. Part of it is the yields: with
-// YieldEvery at 8ms instead of 2ms, five alternating runs gave 8KiB
-// Persistents 0.89-0.95 against 0.83-0.90 (Isend and 1MiB no different
-// beyond the noise). A yield hands the locked thread to another M and
-// back, and here both CPUs are busy polling, so the other M waits for a
-// CPU. 2ms stays: sysmon starts taking the P at 10ms, and a yield comes
-// only at the end of a call, which can be late by a long call.
+// still loses 5-15% to C's whole block in one call. Part of it is the
+// yields: with YieldEvery at 8ms instead of 2ms, five alternating runs gave
+// 8KiB Persistents 0.89-0.95 against 0.83-0.90 (Isend and 1MiB no different
+// beyond the noise). A yield hands the locked thread to another M and back,
+// and here both CPUs are busy polling, so the other M waits for a CPU. 2ms
+// stays: sysmon starts taking the P at 10ms, and a yield comes only at the
+// end of a call, which can be late by a long call.
 //
 // Isend returns a *Request, which must stay valid, and inert, after Wait (a
 // second Wait returns at once), so each Isend allocates it (64 bytes), and
