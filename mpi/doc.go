@@ -356,7 +356,8 @@
 // mpi.ErrTruncate) tests the class. Bad input (buffer lengths that disagree with each other or with the
 // communicator's size, counts beyond MPI's int range, ranks and tags outside
 // int32 and tags above TagUB, which a C int would silently wrap, send and
-// receive buffers that overlap, an operator made for another type, an element
+// receive buffers that overlap, an operator made for another type or a
+// predefined one MPI does not define on it, an element
 // type MPI cannot describe, a Buf or Block reaching outside its slice, a call
 // from the wrong thread) is caught before the call: such errors also match
 // syscall.EINVAL. To work in place, a collective takes InPlace[T]() as the

@@ -427,16 +427,17 @@ func rmaBufIn[T Type](op string, w *Win, buf []T, rank, disp int, inC bool) (C.M
 	return h, p, n, r, d, err
 }
 
-// accumulateOp returns the C operator of an accumulate: a predefined one
-// (user operators cannot act on windows).
-func accumulateOp(op string, o *Op) (C.MPI_Op, error) {
+// accumulateOp returns the C operator of an accumulate on elements of the
+// type at index t of C.goipc_types: a predefined one (user operators cannot
+// act on windows) that is defined on the type.
+func accumulateOp(op string, o *Op, t int) (C.MPI_Op, error) {
 	switch {
 	case o == nil || isZero(o.o):
 		return C.goipc_op_null, nilHandle(op, ErrOp, "operator")
 	case o.slot >= 0:
 		return o.o, invalid(op, ErrOp, "one-sided accumulates take predefined operators only, not a NewOp operator")
 	}
-	return o.o, nil
+	return o.o, o.definedOn(op, t)
 }
 
 // Put writes origin into rank's window at disp (MPI_Put). The transfer
@@ -522,7 +523,7 @@ func accumulateArgs[T Type](op string, w *Win, origin []T, rank, disp int, o *Op
 	if a.h, a.p, a.n, a.r, a.d, err = rmaBuf(op, w, origin, rank, disp); err != nil {
 		return a, err
 	}
-	a.o, err = accumulateOp(op, o)
+	a.o, err = accumulateOp(op, o, typeIndex[T]())
 	return a, err
 }
 
@@ -562,7 +563,7 @@ func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error 
 	if err != nil {
 		return err
 	}
-	co, err := accumulateOp(op, o)
+	co, err := accumulateOp(op, o, typeIndex[T]())
 	if err != nil {
 		return err
 	}

@@ -338,6 +338,14 @@ var rmaChecks = []check{
 		if err := win.Fence(); err != nil {
 			return err
 		}
+		fwin, err := mpi.WinCreate(w, make([]float64, 1), nil)
+		if err != nil {
+			return err
+		}
+		if err := fwin.Fence(); err != nil {
+			return err
+		}
+		x2 := 1.0
 		for _, c := range []struct {
 			what       string
 			rank, disp int
@@ -376,10 +384,34 @@ var rmaChecks = []check{
 		if err := wantInvalid(mpi.Accumulate(win, []int64{1}, 0, 0, op), mpi.ErrOp); err != nil {
 			return fmt.Errorf("Accumulate with a NewOp operator: %w", err)
 		}
+		// An operator MPI does not define on the type: MPICH 4.0.2 took
+		// MaxLoc, Band and Land on a number in MPI_Accumulate, then hung in
+		// the Fence or failed an assertion.
+		for _, o := range []*mpi.Op{mpi.MaxLoc, mpi.Band, mpi.Land} {
+			var r float64
+			if err := wantInvalid(mpi.Accumulate(fwin, []float64{1}, 0, 0, o), mpi.ErrOp); err != nil {
+				return fmt.Errorf("Accumulate of float64 with %v: %w", o, err)
+			}
+			if err := wantInvalid(mpi.FetchAndOp(fwin, &x2, &r, 0, 0, o), mpi.ErrOp); err != nil {
+				return fmt.Errorf("FetchAndOp of float64 with %v: %w", o, err)
+			}
+			if err := wantInvalid(mpi.Allreduce(w, []float64{1}, make([]float64, 1), o), mpi.ErrOp); err != nil {
+				return fmt.Errorf("Allreduce of float64 with %v: %w", o, err)
+			}
+		}
+		if err := wantInvalid(mpi.Accumulate(win, []int64{1}, 0, 0, mpi.MaxLoc), mpi.ErrOp); err != nil {
+			return fmt.Errorf("Accumulate of int64 with MaxLoc: %w", err)
+		}
+		if err := wantInvalid(mpi.Allreduce(w, []mpi.Loc[float64]{{}}, make([]mpi.Loc[float64], 1), mpi.Sum), mpi.ErrOp); err != nil {
+			return fmt.Errorf("Allreduce of Loc with Sum: %w", err)
+		}
+		if err := mpi.Accumulate(fwin, []float64{1}, 0, 0, mpi.Replace); err != nil {
+			return fmt.Errorf("Accumulate of float64 with Replace: %w", err)
+		}
 		if err := wantInvalid(win.Lock(mpi.LockKind(99), 0), mpi.ErrArg); err != nil {
 			return fmt.Errorf("Lock of an unknown kind: %w", err)
 		}
-		if err := win.Fence(); err != nil {
+		if err := errors.Join(win.Fence(), fwin.Fence(), fwin.Free()); err != nil {
 			return err
 		}
 		// Inside a Fence epoch, no lock is held to release.
