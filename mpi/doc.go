@@ -83,7 +83,8 @@
 //     errors matching os.ErrClosed. Freeing an unfinished one gives up its
 //     result: MPI finishes the operation by itself, and its buffer stays
 //     pinned and MPI's until Finalize. An unfinished nonblocking collective
-//     can be neither freed nor cancelled (the standard forbids both).
+//     can be neither freed nor cancelled (the standard forbids both), nor
+//     can an unfinished one-sided (Rput...) or file (Iwrite...) request.
 //   - A Request dropped before it completes is kept by the package, with its
 //     buffer, because MPI may still write into it: it is never garbage
 //     collected and the collector never finds it pinning. Finalize then tests

@@ -465,7 +465,7 @@ func start[T Type](op string, f *File, buf []T, how ioKind, off int64, call func
 	if err != nil {
 		return nil, err
 	}
-	req, err := startColl(op, long(buf), func(r *C.MPI_Request) C.int { return call(&a, r) }, a.p)
+	req, err := startKind(op, kindFile, long(buf), func(r *C.MPI_Request) C.int { return call(&a, r) }, a.p)
 	if err != nil {
 		return nil, err
 	}

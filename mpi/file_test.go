@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -421,6 +422,14 @@ var fileChecks = []check{
 		// While rb is unfinished, Close refuses, here, before MPI.
 		if err := wantClass(f.Close(), mpi.ErrPending); err != nil {
 			return fmt.Errorf("Close with a write pending: %w", err)
+		}
+		// Nor is it freed; it is a file operation, and the refusal and
+		// Finalize's report say so, not that it is a collective.
+		if err := rb.Free(); wantInvalid(err, mpi.ErrRequest) != nil || !strings.Contains(err.Error(), "file operation") {
+			return fmt.Errorf("Free of an unfinished IwriteAtAll: %v", err)
+		}
+		if err := want("IwriteAtAll's String", rb.String(), "a file operation"); err != nil {
+			return err
 		}
 		if st, err := rb.Wait(); err != nil || mpi.Count[float64](st) != 2 {
 			return fmt.Errorf("IwriteAtAll: Count %d, %v", mpi.Count[float64](st), err)

@@ -822,7 +822,7 @@ func Rput[T Type](w *Win, origin []T, rank, disp int) (*Request, error) {
 		return nil, err
 	}
 	t := datatype[T]()
-	req := newRequest(kindOther, p, long(origin), r, 0)
+	req := newRequest(kindRMA, p, long(origin), r, 0)
 	return req.started(check(op, C.MPI_Rput(p, n, t, r, d, n, t, h, &req.r)))
 }
 
@@ -839,7 +839,7 @@ func Rget[T Type](w *Win, result []T, rank, disp int) (*Request, error) {
 		return nil, err
 	}
 	t := datatype[T]()
-	req := newRequest(kindOther, p, long(result), r, 0)
+	req := newRequest(kindRMA, p, long(result), r, 0)
 	return req.started(check(op, C.MPI_Rget(p, n, t, r, d, n, t, h, &req.r)))
 }
 
@@ -856,7 +856,7 @@ func Raccumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) (*Request, e
 		return nil, err
 	}
 	t := datatype[T]()
-	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
+	req := newRequest(kindRMA, a.p, long(origin), a.r, 0)
 	return req.started(check(op, C.MPI_Raccumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r)))
 }
 
@@ -874,7 +874,7 @@ func RgetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) (
 		return nil, err
 	}
 	t := datatype[T]()
-	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
+	req := newRequest(kindRMA, a.p, long(origin), a.r, 0)
 	req.alsoPin(a.q)
 	return req.started(check(op, C.MPI_Rget_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r)))
 }

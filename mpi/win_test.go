@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/goipc/ipc/mpi"
@@ -253,6 +254,14 @@ var rmaChecks = []check{
 		}
 		got := make([]int64, 2)
 		if req, err = mpi.Rget(win, got, right, 0); err != nil {
+			return err
+		}
+		// An unfinished Rget is not freed, and neither the refusal nor
+		// Finalize's report of it calls it a collective.
+		if err := req.Free(); wantInvalid(err, mpi.ErrRequest) != nil || !strings.Contains(err.Error(), "one-sided request") {
+			return fmt.Errorf("Free of an unfinished Rget: %v", err)
+		}
+		if err := want("Rget's String", req.String(), fmt.Sprintf("a one-sided operation on rank %d", right)); err != nil {
 			return err
 		}
 		if _, err := req.Wait(); err != nil {
