@@ -332,7 +332,7 @@ func cints(op, what string, v []int, lo, hi int) ([]C.int, error) {
 }
 
 // Incl returns the group of g's processes with the given ranks, in that order
-// (MPI_Group_incl).
+// (MPI_Group_incl). The ranks must be distinct.
 func (g *Group) Incl(ranks ...int) (*Group, error) {
 	h, err := g.handle("MPI_Group_incl")
 	if err != nil {
@@ -341,6 +341,15 @@ func (g *Group) Incl(ranks ...int) (*Group, error) {
 	cr, err := cints("MPI_Group_incl", "ranks", ranks, 0, g.Size())
 	if err != nil {
 		return nil, err
+	}
+	// Open MPI 4.1 and MPICH 4.0.2 both took (1, 3, 1) of four processes,
+	// and MPICH made a group of three of it, which only a later call refuses.
+	seen := make([]bool, g.Size())
+	for i, r := range ranks {
+		if seen[r] {
+			return nil, invalid("MPI_Group_incl", ErrRank, "ranks[%d] = %d is listed twice", i, r)
+		}
+		seen[r] = true
 	}
 	ng := &Group{}
 	var p *C.int
