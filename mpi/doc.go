@@ -37,7 +37,9 @@
 // with one of five float64. A field tagged `mpi:"-"` is left out (and left
 // alone by a receive); a field MPI cannot describe (pointer, slice, string,
 // map, channel, function, interface) makes every call on the type fail with
-// an ErrType error that names it.
+// an ErrType error that names it, tagged or not: cgo forbids passing C
+// memory that holds Go pointers, so `mpi:"-"` skips only plain data (a
+// local counter, a cache), never a string or a slice.
 //
 // Layouts a slice's element type does not give come from datatypes built
 // by hand, as in C: Contiguous, Vector, Hvector, Indexed, Hindexed,
