@@ -202,6 +202,11 @@ var basicChecks = []check{
 		if err := wantInvalid(mpi.Allreduce(w, x, x, op), mpi.ErrOp); err != nil {
 			return fmt.Errorf("operator of another type: %w", err)
 		}
+		// No reduction could use an operator on strings.
+		if sop, err := mpi.NewOp(func(in, inout []string) {}, true); wantInvalid(err, mpi.ErrType) != nil {
+			sop.Free()
+			return fmt.Errorf("NewOp on strings: %v, want ErrType", err)
+		}
 		if _, err := mpi.Init(99); err == nil {
 			return errors.New("Init(99) succeeded")
 		}

@@ -133,6 +133,11 @@ func NewOp[T Type](fn func(in, inout []T), commutative bool) (*Op, error) {
 	if fn == nil {
 		return nil, invalid("MPI_Op_create", ErrOp, "nil function")
 	}
+	// An operator on a type MPI cannot describe could never be used, and
+	// would hold one of the slots until freed.
+	if typeIndex[T]() == tInvalid {
+		return nil, typeError[T]("MPI_Op_create")
+	}
 	userOps.Lock()
 	defer userOps.Unlock()
 	slot := -1
