@@ -673,6 +673,8 @@ var fileChecks = []check{
 			"IwriteAt(-1)":    second(mpi.IwriteAt(f, buf, -1)),
 			"IreadAtAll(-1)":  second(mpi.IreadAtAll(f, buf, -1)),
 			"Seek whence 7":   second(f.Seek(0, 7)),
+			"Seek(-1)":        second(f.Seek(-1, io.SeekStart)),
+			"SeekShared(-1)":  f.SeekShared(-1, io.SeekStart),
 			"SetSize(-1)":     f.SetSize(-1),
 			"Preallocate(-1)": f.Preallocate(-1),
 		} {
