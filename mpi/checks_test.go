@@ -161,6 +161,10 @@ var basicChecks = []check{
 		if err := mpi.Barrier(d); !errors.Is(err, os.ErrClosed) {
 			return fmt.Errorf("Barrier on a freed comm: %v, want ErrClosed", err)
 		}
+		// A freed communicator has no rank or size, as a freed Group has not.
+		if err := want("Rank and Size of a freed comm", [2]int{d.Rank(), d.Size()}, [2]int{mpi.Undefined, 0}); err != nil {
+			return err
+		}
 		return wantInvalid(w.Free(), mpi.ErrComm)
 	}},
 	{"bad input", func(w *mpi.Comm) error {
