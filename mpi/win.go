@@ -579,12 +579,17 @@ func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error 
 // if it equals *compare, atomically, and stores its previous value in
 // *result (MPI_Compare_and_swap). *result is written when the epoch
 // completes; until then all three belong to MPI. T must be an integer,
-// bool or byte type.
+// bool or byte type (ErrType before MPI otherwise: Open MPI 4.1 swapped a
+// float64, where MPICH 4.0.2 refuses one). MPICH 4.0.2 never swaps a bool,
+// from C as well: it reports success and leaves the target unchanged.
 func CompareAndSwap[T Type](w *Win, origin, compare, result *T, rank, disp int) error {
 	const op = "MPI_Compare_and_swap"
 	h, r, d, err := single[T](op, w, rank, disp, origin, result)
 	if err != nil {
 		return err
+	}
+	if opGroup(typeIndex[T]())&(opInt|opLogical|opByte) == 0 {
+		return invalid(op, ErrType, "compare-and-swap takes integers, bool and bytes, not %s", typeName(typeIndex[T]()))
 	}
 	if compare == nil {
 		return invalid(op, ErrBuffer, "nil compare")

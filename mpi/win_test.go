@@ -414,6 +414,10 @@ var rmaChecks = []check{
 		if err := wantInvalid(mpi.Allreduce(w, []mpi.Loc[float64]{{}}, make([]mpi.Loc[float64], 1), mpi.Sum), mpi.ErrOp); err != nil {
 			return fmt.Errorf("Allreduce of Loc with Sum: %w", err)
 		}
+		var swap, cmp, seen float64
+		if err := wantInvalid(mpi.CompareAndSwap(fwin, &swap, &cmp, &seen, 0, 0), mpi.ErrType); err != nil {
+			return fmt.Errorf("CompareAndSwap of float64: %w", err)
+		}
 		if err := mpi.Accumulate(fwin, []float64{1}, 0, 0, mpi.Replace); err != nil {
 			return fmt.Errorf("Accumulate of float64 with Replace: %w", err)
 		}
