@@ -171,7 +171,10 @@
 // length is gathered when the window is made) are refused before MPI with
 // ErrRank or ErrRMARange, as is an element type other than the window's; an
 // operation or synchronisation outside its epoch is reported by both
-// libraries as ErrRMASync. Open MPI 4.1 picks its osc rdma component, which
+// libraries as ErrRMASync. An accumulate with MinLoc or MaxLoc on
+// Loc[float64] or Loc[int64], for which Open MPI 4.1's one-sided components
+// end the job whatever the error handler (from C as well), returns an error
+// matching ErrNotSupported there. Open MPI 4.1 picks its osc rdma component, which
 // without the CMA single-copy mechanism (forbidden in containers) fails
 // MPI_Win_create with ErrWin; OMPI_MCA_osc=sm,pt2pt selects the shared-memory
 // and message-based components instead, and pt2pt refuses ThreadMultiple.

@@ -436,6 +436,9 @@ func accumulateOp(op string, o *Op, t int) (C.MPI_Op, error) {
 		return C.goipc_op_null, nilHandle(op, ErrOp, "operator")
 	case o.slot >= 0:
 		return o.o, invalid(op, ErrOp, "one-sided accumulates take predefined operators only, not a NewOp operator")
+	case oscPairsAbort && o.takes == opPair && (t == tDoubleInt || t == tLongInt):
+		return o.o, &Error{Op: op, Class: ErrOp, Msg: Implementation + " ends the job for " + o.name + " on " + typeName(t) +
+			" in one-sided operations (\"OSC unsupported MINLOC/MAXLOC datatype\"): use Loc[float32] or Loc[int32]", cause: ErrNotSupported}
 	}
 	return o.o, o.definedOn(op, t)
 }

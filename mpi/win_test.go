@@ -69,6 +69,31 @@ func locally(win *mpi.Win, rank int, f func()) error {
 	return win.Unlock(rank)
 }
 
+// locAccumulate accumulates v into rank 0's window of one Loc with MinLoc,
+// which must be refused with ErrNotSupported if refused is true, and
+// otherwise leave min(v, 0) there.
+func locAccumulate[T float64 | int32](w *mpi.Comm, v mpi.Loc[T], refused bool) error {
+	mem := []mpi.Loc[T]{{Value: 0, Index: 7}}
+	win, err := mpi.WinCreate(w, mem, nil)
+	if err != nil {
+		return err
+	}
+	if err := win.Fence(); err != nil {
+		return err
+	}
+	err = mpi.Accumulate(win, []mpi.Loc[T]{v}, 0, 0, mpi.MinLoc)
+	if refused && !errors.Is(err, mpi.ErrNotSupported) {
+		return fmt.Errorf("Accumulate: %v, want ErrNotSupported", err)
+	}
+	if !refused && err != nil {
+		return err
+	}
+	if err := errors.Join(win.Fence(), win.Free()); err != nil {
+		return err
+	}
+	return want("window after MinLoc", mem[0], mpi.Loc[T]{Value: 0, Index: 7})
+}
+
 // zeroedWin returns a window of n zeroes per rank from WinAllocate, once
 // every rank has cleared its part.
 func zeroedWin[T int64 | float64](w *mpi.Comm, n int) (*mpi.Win, []T, error) {
@@ -413,6 +438,15 @@ var rmaChecks = []check{
 		}
 		if err := wantInvalid(mpi.Allreduce(w, []mpi.Loc[float64]{{}}, make([]mpi.Loc[float64], 1), mpi.Sum), mpi.ErrOp); err != nil {
 			return fmt.Errorf("Allreduce of Loc with Sum: %w", err)
+		}
+		// Open MPI's one-sided components end the job for MinLoc on
+		// MPI_DOUBLE_INT and MPI_LONG_INT, from C as well: refused there.
+		// Loc[int32] works in both libraries.
+		if err := locAccumulate(w, mpi.Loc[float64]{Value: 1}, mpi.Implementation == "Open MPI"); err != nil {
+			return fmt.Errorf("MinLoc accumulate of Loc[float64]: %w", err)
+		}
+		if err := locAccumulate(w, mpi.Loc[int32]{Value: 1}, false); err != nil {
+			return fmt.Errorf("MinLoc accumulate of Loc[int32]: %w", err)
 		}
 		var swap, cmp, seen float64
 		if err := wantInvalid(mpi.CompareAndSwap(fwin, &swap, &cmp, &seen, 0, 0), mpi.ErrType); err != nil {
