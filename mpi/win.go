@@ -559,12 +559,16 @@ func overlaps[T Type](a, b []T) bool {
 // with o, atomically, and stores the element's previous value in *result
 // (MPI_Fetch_and_op). *result is written when the epoch completes (Flush,
 // Unlock, Fence...); until then both belong to MPI. T must be a predefined
-// type.
+// type (ErrType before MPI otherwise: Open MPI 4.1 took a [2]int32, which
+// MPICH 4.0.2 refuses).
 func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error {
 	const op = "MPI_Fetch_and_op"
 	h, r, d, err := single[T](op, w, rank, disp, origin, result)
 	if err != nil {
 		return err
+	}
+	if opGroup(typeIndex[T]()) == 0 {
+		return invalid(op, ErrType, "fetch-and-op takes a basic type, not %s", typeName(typeIndex[T]()))
 	}
 	co, err := accumulateOp(op, o, typeIndex[T]())
 	if err != nil {

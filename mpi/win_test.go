@@ -448,6 +448,15 @@ var rmaChecks = []check{
 		if err := locAccumulate(w, mpi.Loc[int32]{Value: 1}, false); err != nil {
 			return fmt.Errorf("MinLoc accumulate of Loc[int32]: %w", err)
 		}
+		awin, err := mpi.WinCreate(w, make([][2]int32, 1), nil)
+		if err != nil {
+			return err
+		}
+		pair, old := [2]int32{1, 2}, [2]int32{}
+		err = wantInvalid(mpi.FetchAndOp(awin, &pair, &old, 0, 0, mpi.Sum), mpi.ErrType)
+		if err := errors.Join(err, awin.Free()); err != nil {
+			return fmt.Errorf("FetchAndOp of [2]int32: %w", err)
+		}
 		var swap, cmp, seen float64
 		if err := wantInvalid(mpi.CompareAndSwap(fwin, &swap, &cmp, &seen, 0, 0), mpi.ErrType); err != nil {
 			return fmt.Errorf("CompareAndSwap of float64: %w", err)
