@@ -59,6 +59,11 @@
 // edge, where Sendrecv does nothing) and CartSub; DistGraphCreateAdjacent
 // and GraphCreate give graphs. The neighbor collectives (NeighborAllgather(v),
 // NeighborAlltoall(v/w) and their I forms) exchange along the topology.
+// Where one process is a neighbor twice (a periodic dimension of two
+// processes), Open MPI 4.1's nonblocking forms swap the blocks of the two
+// directions, from C as well: on a 2x2 grid periodic in dimension 0, rank
+// 0's NeighborAlltoall of [10 11 12 13] received [11 10 0 12] and its
+// IneighborAlltoall [10 11 0 12]; MPICH 4.0.2 gave [11 10 0 12] for both.
 //
 // # Lifetimes
 //
