@@ -375,6 +375,15 @@
 // buffer MPI_IN_PLACE replaces (see InPlace). A call the library does not
 // provide returns an error matching ErrNotSupported.
 //
+// Arguments that count only at a collective's root (such as the counts and
+// displacements of Gatherv and Scatterv) are checked only at the root: a
+// root that refuses them returns its error at once while the other ranks
+// wait in the collective for it, as they would in C (a Scatterv given nil
+// counts at the root hung the other ranks under both libraries). Only the
+// spawn and port calls broadcast the root's verdict (see "Dynamic processes
+// and intercommunicators"); the collectives do not, as it would cost each
+// call a broadcast.
+//
 // Init's MPI_ERRORS_RETURN can be changed per communicator:
 // SetErrorMode(ErrorsFatal) makes MPI abort the job on any error of that
 // communicator's calls, as C programs usually run. Comm.Attr reads the
