@@ -16,3 +16,7 @@ func winArg(h C.MPI_Win) C.uintptr_t { return C.uintptr_t(h) }
 
 // Implementation names the MPI library this package was built against.
 const Implementation = "MPICH"
+
+// oscPairsAbort is false: MPICH's accumulates take every Loc (see
+// cgo_openmpi.go).
+const oscPairsAbort = false

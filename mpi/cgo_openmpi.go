@@ -21,3 +21,10 @@ func winArg(h C.MPI_Win) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer
 
 // Implementation names the MPI library this package was built against.
 const Implementation = "Open MPI"
+
+// oscPairsAbort says that the library's one-sided components end the job
+// (MPI_Abort, whatever the error handler) for MPI_MINLOC or MPI_MAXLOC on
+// MPI_DOUBLE_INT or MPI_LONG_INT: Open MPI 4.1.4, from C as well, prints
+// "MPI_DOUBLE_INT datatype is currently unsupported for MPI_MINLOC/MPI_MAXLOC
+// operation" from every rank. The accumulates refuse those instead.
+const oscPairsAbort = true

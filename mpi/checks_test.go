@@ -161,6 +161,10 @@ var basicChecks = []check{
 		if err := mpi.Barrier(d); !errors.Is(err, os.ErrClosed) {
 			return fmt.Errorf("Barrier on a freed comm: %v, want ErrClosed", err)
 		}
+		// A freed communicator has no rank or size, as a freed Group has not.
+		if err := want("Rank and Size of a freed comm", [2]int{d.Rank(), d.Size()}, [2]int{mpi.Undefined, 0}); err != nil {
+			return err
+		}
 		return wantInvalid(w.Free(), mpi.ErrComm)
 	}},
 	{"bad input", func(w *mpi.Comm) error {
@@ -201,6 +205,11 @@ var basicChecks = []check{
 		defer op.Free()
 		if err := wantInvalid(mpi.Allreduce(w, x, x, op), mpi.ErrOp); err != nil {
 			return fmt.Errorf("operator of another type: %w", err)
+		}
+		// No reduction could use an operator on strings.
+		if sop, err := mpi.NewOp(func(in, inout []string) {}, true); wantInvalid(err, mpi.ErrType) != nil {
+			sop.Free()
+			return fmt.Errorf("NewOp on strings: %v, want ErrType", err)
 		}
 		if _, err := mpi.Init(99); err == nil {
 			return errors.New("Init(99) succeeded")
@@ -832,6 +841,11 @@ var collChecks = []check{
 			return err
 		}
 		defer g.Free()
+		// A rank listed twice makes the call erroneous, which neither
+		// library reported here (MPICH 4.0.2 made a group of three).
+		if _, err := g.Incl(1, 3, 1); wantInvalid(err, mpi.ErrRank) != nil {
+			return fmt.Errorf("Incl(1, 3, 1): %v, want ErrRank before MPI", err)
+		}
 		sub, err := g.Incl(3, 1)
 		if err != nil {
 			return err

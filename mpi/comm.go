@@ -106,8 +106,8 @@ func cint(op, what string, v int) (C.int, error) {
 
 // Rank returns this process's rank in c (MPI_Comm_rank, cached), or
 // Undefined for a nil communicator (the one Split gives a process it leaves
-// out), a zero one, and World and Self before Init: a rank that every call
-// refuses.
+// out), a zero or freed one, and World and Self before Init: a rank that
+// every call refuses.
 func (c *Comm) Rank() int {
 	if c == nil || c.size == 0 {
 		return Undefined
@@ -116,7 +116,7 @@ func (c *Comm) Rank() int {
 }
 
 // Size returns the number of processes in c (MPI_Comm_size, cached), or 0
-// for a nil or zero communicator, and World and Self before Init.
+// for a nil, zero or freed communicator, and World and Self before Init.
 func (c *Comm) Size() int {
 	if c == nil {
 		return 0
@@ -268,8 +268,16 @@ func (c *Comm) Free() error {
 	if err := running("MPI_Comm_free"); err != nil {
 		return err
 	}
-	return check("MPI_Comm_free", C.MPI_Comm_free(&c.c))
+	if err := check("MPI_Comm_free", C.MPI_Comm_free(&c.c)); err != nil {
+		return err
+	}
+	c.freed()
+	return nil
 }
+
+// freed forgets the cached rank and size of a communicator MPI has freed,
+// which Rank and Size then report as Undefined and 0.
+func (c *Comm) freed() { c.rank, c.size, c.remote = Undefined, 0, 0 }
 
 // Group is an ordered set of processes (MPI_Group), used to build a
 // communicator of chosen ranks with Comm.Create.
@@ -332,7 +340,7 @@ func cints(op, what string, v []int, lo, hi int) ([]C.int, error) {
 }
 
 // Incl returns the group of g's processes with the given ranks, in that order
-// (MPI_Group_incl).
+// (MPI_Group_incl). The ranks must be distinct.
 func (g *Group) Incl(ranks ...int) (*Group, error) {
 	h, err := g.handle("MPI_Group_incl")
 	if err != nil {
@@ -341,6 +349,15 @@ func (g *Group) Incl(ranks ...int) (*Group, error) {
 	cr, err := cints("MPI_Group_incl", "ranks", ranks, 0, g.Size())
 	if err != nil {
 		return nil, err
+	}
+	// Open MPI 4.1 and MPICH 4.0.2 both took (1, 3, 1) of four processes,
+	// and MPICH made a group of three of it, which only a later call refuses.
+	seen := make([]bool, g.Size())
+	for i, r := range ranks {
+		if seen[r] {
+			return nil, invalid("MPI_Group_incl", ErrRank, "ranks[%d] = %d is listed twice", i, r)
+		}
+		seen[r] = true
 	}
 	ng := &Group{}
 	var p *C.int

@@ -37,7 +37,9 @@
 // with one of five float64. A field tagged `mpi:"-"` is left out (and left
 // alone by a receive); a field MPI cannot describe (pointer, slice, string,
 // map, channel, function, interface) makes every call on the type fail with
-// an ErrType error that names it.
+// an ErrType error that names it, tagged or not: cgo forbids passing C
+// memory that holds Go pointers, so `mpi:"-"` skips only plain data (a
+// local counter, a cache), never a string or a slice.
 //
 // Layouts a slice's element type does not give come from datatypes built
 // by hand, as in C: Contiguous, Vector, Hvector, Indexed, Hindexed,
@@ -57,6 +59,11 @@
 // edge, where Sendrecv does nothing) and CartSub; DistGraphCreateAdjacent
 // and GraphCreate give graphs. The neighbor collectives (NeighborAllgather(v),
 // NeighborAlltoall(v/w) and their I forms) exchange along the topology.
+// Where one process is a neighbor twice (a periodic dimension of two
+// processes), Open MPI 4.1's nonblocking forms swap the blocks of the two
+// directions, from C as well: on a 2x2 grid periodic in dimension 0, rank
+// 0's NeighborAlltoall of [10 11 12 13] received [11 10 0 12] and its
+// IneighborAlltoall [10 11 0 12]; MPICH 4.0.2 gave [11 10 0 12] for both.
 //
 // # Lifetimes
 //
@@ -83,7 +90,8 @@
 //     errors matching os.ErrClosed. Freeing an unfinished one gives up its
 //     result: MPI finishes the operation by itself, and its buffer stays
 //     pinned and MPI's until Finalize. An unfinished nonblocking collective
-//     can be neither freed nor cancelled (the standard forbids both).
+//     can be neither freed nor cancelled (the standard forbids both), nor
+//     can an unfinished one-sided (Rput...) or file (Iwrite...) request.
 //   - A Request dropped before it completes is kept by the package, with its
 //     buffer, because MPI may still write into it: it is never garbage
 //     collected and the collector never finds it pinning. Finalize then tests
@@ -168,7 +176,10 @@
 // length is gathered when the window is made) are refused before MPI with
 // ErrRank or ErrRMARange, as is an element type other than the window's; an
 // operation or synchronisation outside its epoch is reported by both
-// libraries as ErrRMASync. Open MPI 4.1 picks its osc rdma component, which
+// libraries as ErrRMASync. An accumulate with MinLoc or MaxLoc on
+// Loc[float64] or Loc[int64], for which Open MPI 4.1's one-sided components
+// end the job whatever the error handler (from C as well), returns an error
+// matching ErrNotSupported there. Open MPI 4.1 picks its osc rdma component, which
 // without the CMA single-copy mechanism (forbidden in containers) fails
 // MPI_Win_create with ErrWin; OMPI_MCA_osc=sm,pt2pt selects the shared-memory
 // and message-based components instead, and pt2pt refuses ThreadMultiple.
@@ -356,12 +367,22 @@
 // mpi.ErrTruncate) tests the class. Bad input (buffer lengths that disagree with each other or with the
 // communicator's size, counts beyond MPI's int range, ranks and tags outside
 // int32 and tags above TagUB, which a C int would silently wrap, send and
-// receive buffers that overlap, an operator made for another type, an element
+// receive buffers that overlap, an operator made for another type or a
+// predefined one MPI does not define on it, an element
 // type MPI cannot describe, a Buf or Block reaching outside its slice, a call
 // from the wrong thread) is caught before the call: such errors also match
 // syscall.EINVAL. To work in place, a collective takes InPlace[T]() as the
 // buffer MPI_IN_PLACE replaces (see InPlace). A call the library does not
 // provide returns an error matching ErrNotSupported.
+//
+// Arguments that count only at a collective's root (such as the counts and
+// displacements of Gatherv and Scatterv) are checked only at the root: a
+// root that refuses them returns its error at once while the other ranks
+// wait in the collective for it, as they would in C (a Scatterv given nil
+// counts at the root hung the other ranks under both libraries). Only the
+// spawn and port calls broadcast the root's verdict (see "Dynamic processes
+// and intercommunicators"); the collectives do not, as it would cost each
+// call a broadcast.
 //
 // Init's MPI_ERRORS_RETURN can be changed per communicator:
 // SetErrorMode(ErrorsFatal) makes MPI abort the job on any error of that

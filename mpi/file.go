@@ -465,7 +465,7 @@ func start[T Type](op string, f *File, buf []T, how ioKind, off int64, call func
 	if err != nil {
 		return nil, err
 	}
-	req, err := startColl(op, long(buf), func(r *C.MPI_Request) C.int { return call(&a, r) }, a.p)
+	req, err := startKind(op, kindFile, long(buf), func(r *C.MPI_Request) C.int { return call(&a, r) }, a.p)
 	if err != nil {
 		return nil, err
 	}
@@ -637,7 +637,7 @@ func IwriteAtAll[T Type](f *File, buf []T, off int64) (*Request, error) {
 // returns where it is now (MPI_File_seek, MPI_File_get_position).
 func (f *File) Seek(offset int64, whence int) (int64, error) {
 	const op = "MPI_File_seek"
-	h, w, err := f.seekArgs(op, whence)
+	h, w, err := f.seekArgs(op, offset, whence)
 	if err != nil {
 		return 0, err
 	}
@@ -657,15 +657,16 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 // pointer itself was right.
 func (f *File) SeekShared(offset int64, whence int) error {
 	const op = "MPI_File_seek_shared"
-	h, w, err := f.seekArgs(op, whence)
+	h, w, err := f.seekArgs(op, offset, whence)
 	if err != nil {
 		return err
 	}
 	return f.check(op, C.MPI_File_seek_shared(h, C.MPI_Offset(offset), w))
 }
 
-// seekArgs checks a seek of f.
-func (f *File) seekArgs(op string, whence int) (C.MPI_File, C.int, error) {
+// seekArgs checks a seek of f. A negative offset from the start is refused
+// here: Open MPI 4.1 reports it as MPI_ERR_OTHER ("known error not in list").
+func (f *File) seekArgs(op string, offset int64, whence int) (C.MPI_File, C.int, error) {
 	h, err := f.handle(op)
 	if err != nil {
 		return h, 0, err
@@ -675,6 +676,9 @@ func (f *File) seekArgs(op string, whence int) (C.MPI_File, C.int, error) {
 	}
 	switch whence {
 	case io.SeekStart:
+		if offset < 0 {
+			return h, 0, invalid(op, ErrArg, "offset %d is negative", offset)
+		}
 		return h, C.MPI_SEEK_SET, nil
 	case io.SeekCurrent:
 		return h, C.MPI_SEEK_CUR, nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -422,6 +423,14 @@ var fileChecks = []check{
 		if err := wantClass(f.Close(), mpi.ErrPending); err != nil {
 			return fmt.Errorf("Close with a write pending: %w", err)
 		}
+		// Nor is it freed; it is a file operation, and the refusal and
+		// Finalize's report say so, not that it is a collective.
+		if err := rb.Free(); wantInvalid(err, mpi.ErrRequest) != nil || !strings.Contains(err.Error(), "file operation") {
+			return fmt.Errorf("Free of an unfinished IwriteAtAll: %v", err)
+		}
+		if err := want("IwriteAtAll's String", rb.String(), "a file operation"); err != nil {
+			return err
+		}
 		if st, err := rb.Wait(); err != nil || mpi.Count[float64](st) != 2 {
 			return fmt.Errorf("IwriteAtAll: Count %d, %v", mpi.Count[float64](st), err)
 		}
@@ -664,6 +673,8 @@ var fileChecks = []check{
 			"IwriteAt(-1)":    second(mpi.IwriteAt(f, buf, -1)),
 			"IreadAtAll(-1)":  second(mpi.IreadAtAll(f, buf, -1)),
 			"Seek whence 7":   second(f.Seek(0, 7)),
+			"Seek(-1)":        second(f.Seek(-1, io.SeekStart)),
+			"SeekShared(-1)":  f.SeekShared(-1, io.SeekStart),
 			"SetSize(-1)":     f.SetSize(-1),
 			"Preallocate(-1)": f.Preallocate(-1),
 		} {

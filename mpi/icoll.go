@@ -52,7 +52,12 @@ import "unsafe"
 // completion (buffers, and the count, displacement and datatype arrays of
 // the v and w forms), then makes the call.
 func startColl(op string, large bool, call func(r *C.MPI_Request) C.int, keep ...unsafe.Pointer) (*Request, error) {
-	req := newRequest(kindOther, nil, large, 0, 0)
+	return startKind(op, kindColl, large, call, keep...)
+}
+
+// startKind is startColl for a request of another kind (a file operation).
+func startKind(op string, kind requestKind, large bool, call func(r *C.MPI_Request) C.int, keep ...unsafe.Pointer) (*Request, error) {
+	req := newRequest(kind, nil, large, 0, 0)
 	for _, p := range keep {
 		if p != nil {
 			req.pin.Pin(p)

@@ -184,5 +184,9 @@ func (c *Comm) Disconnect() error {
 	if err := running(op); err != nil {
 		return err
 	}
-	return check(op, C.MPI_Comm_disconnect(&c.c))
+	if err := check(op, C.MPI_Comm_disconnect(&c.c)); err != nil {
+		return err
+	}
+	c.freed()
+	return nil
 }

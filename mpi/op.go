@@ -13,30 +13,95 @@ import (
 // Op is a reduction operator (MPI_Op): one of the predefined ones below or
 // one made from a Go function by NewOp.
 type Op struct {
-	o    C.MPI_Op
-	name string
-	slot int // NewOp's trampoline slot; -1 for a predefined operator
-	typ  int // the element type NewOp's function takes
+	o     C.MPI_Op
+	name  string
+	slot  int     // NewOp's trampoline slot; -1 for a predefined operator
+	typ   int     // the element type NewOp's function takes
+	takes opTypes // the basic types a predefined operator is defined on; 0 for any
 }
 
-func predefined(i int, name string) *Op { return &Op{o: C.goipc_ops[i], name: name, slot: -1} }
+func predefined(i int, name string, takes opTypes) *Op {
+	return &Op{o: C.goipc_ops[i], name: name, slot: -1, takes: takes}
+}
+
+// opTypes is a set of the groups of basic types that MPI defines its
+// predefined operators on (MPI 4.0, 6.9.2).
+type opTypes uint8
+
+const (
+	opInt opTypes = 1 << iota
+	opFloat
+	opComplex
+	opLogical
+	opByte
+	opPair
+)
+
+// opGroup returns the group of the basic type at index i of C.goipc_types,
+// or 0 for a derived type.
+func opGroup(i int) opTypes {
+	switch {
+	case i <= tUint64:
+		return opInt
+	case i <= tDouble:
+		return opFloat
+	case i <= tComplex128:
+		return opComplex
+	case i == tBool:
+		return opLogical
+	case i == tByte:
+		return opByte
+	case i <= tLongInt:
+		return opPair
+	}
+	return 0
+}
+
+// definedOn returns an error unless o is defined on elements of the type at
+// index i. MPI checks this too, but not always: MPICH 4.0.2 accepts MPI_MAXLOC,
+// MPI_BAND or MPI_LAND on a double in MPI_Accumulate, and then hangs in the
+// closing Fence or fails an assertion. A derived type (a struct) is left to
+// MPI, as are operators made by NewOp, which opHandle checks, and Replace and
+// NoOp, which take every type.
+func (o *Op) definedOn(fn string, i int) error {
+	g := opGroup(i)
+	if o.takes == 0 || g == 0 || o.takes&g != 0 {
+		return nil
+	}
+	var takes string
+	switch o.takes {
+	case opInt | opFloat | opComplex:
+		takes = "integers, floating-point and complex numbers"
+	case opInt | opFloat:
+		takes = "integers and floating-point numbers"
+	case opInt | opLogical:
+		takes = "integers and bool"
+	case opInt | opByte:
+		takes = "integers and bytes"
+	case opPair:
+		takes = "Loc pairs"
+	}
+	return invalid(fn, ErrOp, "%s is not defined on %s: it takes %s", o.name, typeName(i), takes)
+}
 
 // The predefined operators, in the order of shim.c. Which element types each
-// accepts is MPI's rule: arithmetic on numbers, logical ones on integers and
-// bool, bitwise ones on integers, MinLoc and MaxLoc on Loc.
+// accepts is MPI's rule: arithmetic on numbers (Min and Max not on complex
+// ones), logical ones on integers and bool, bitwise ones on integers, MinLoc
+// and MaxLoc on Loc. Reductions and accumulates check it before MPI, with an
+// ErrOp error, for the basic types; a struct type is left to MPI.
 var (
-	Sum    = predefined(0, "MPI_SUM")
-	Prod   = predefined(1, "MPI_PROD")
-	Min    = predefined(2, "MPI_MIN")
-	Max    = predefined(3, "MPI_MAX")
-	Land   = predefined(4, "MPI_LAND")
-	Lor    = predefined(5, "MPI_LOR")
-	Lxor   = predefined(6, "MPI_LXOR")
-	Band   = predefined(7, "MPI_BAND")
-	Bor    = predefined(8, "MPI_BOR")
-	Bxor   = predefined(9, "MPI_BXOR")
-	MinLoc = predefined(10, "MPI_MINLOC")
-	MaxLoc = predefined(11, "MPI_MAXLOC")
+	Sum    = predefined(0, "MPI_SUM", opInt|opFloat|opComplex)
+	Prod   = predefined(1, "MPI_PROD", opInt|opFloat|opComplex)
+	Min    = predefined(2, "MPI_MIN", opInt|opFloat)
+	Max    = predefined(3, "MPI_MAX", opInt|opFloat)
+	Land   = predefined(4, "MPI_LAND", opInt|opLogical)
+	Lor    = predefined(5, "MPI_LOR", opInt|opLogical)
+	Lxor   = predefined(6, "MPI_LXOR", opInt|opLogical)
+	Band   = predefined(7, "MPI_BAND", opInt|opByte)
+	Bor    = predefined(8, "MPI_BOR", opInt|opByte)
+	Bxor   = predefined(9, "MPI_BXOR", opInt|opByte)
+	MinLoc = predefined(10, "MPI_MINLOC", opPair)
+	MaxLoc = predefined(11, "MPI_MAXLOC", opPair)
 )
 
 func (o *Op) String() string {
@@ -67,6 +132,11 @@ func NewOp[T Type](fn func(in, inout []T), commutative bool) (*Op, error) {
 	}
 	if fn == nil {
 		return nil, invalid("MPI_Op_create", ErrOp, "nil function")
+	}
+	// An operator on a type MPI cannot describe could never be used, and
+	// would hold one of the slots until freed.
+	if typeIndex[T]() == tInvalid {
+		return nil, typeError[T]("MPI_Op_create")
 	}
 	userOps.Lock()
 	defer userOps.Unlock()
@@ -125,7 +195,7 @@ func opHandle[T Type](fn string, o *Op) (C.MPI_Op, error) {
 	if o.slot >= 0 && o.typ != typeIndex[T]() {
 		return o.o, invalid(fn, ErrOp, "operator was made for %s, not %s", typeName(o.typ), typeName(typeIndex[T]()))
 	}
-	return o.o, nil
+	return o.o, o.definedOn(fn, typeIndex[T]())
 }
 
 // Free releases an operator made by NewOp (MPI_Op_free); it is nil-safe and

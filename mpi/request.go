@@ -87,9 +87,12 @@ const (
 type requestKind uint8
 
 const (
-	kindRecv  requestKind = iota // cancellable until matched; a Wait after MPI_Cancel always returns
-	kindSend                     // MPI_Cancel may do nothing (Open MPI never cancels a send)
-	kindOther                    // not cancellable at all (a nonblocking collective)
+	kindRecv requestKind = iota // cancellable until matched; a Wait after MPI_Cancel always returns
+	kindSend                    // MPI_Cancel may do nothing (Open MPI never cancels a send)
+	// The others are neither cancelled nor freed while unfinished.
+	kindColl // a nonblocking collective, which the standard forbids cancelling or freeing
+	kindRMA  // Rput, Rget, Raccumulate, RgetAccumulate: peer is the target
+	kindFile // a nonblocking file operation
 )
 
 // newRequest returns a Request whose buffer p is pinned from before MPI gets
@@ -375,7 +378,9 @@ func (r *Request) Test() (st Status, done bool, err error) {
 // Wait or Test, whose Status then says whether it was Cancelled. Receives can
 // be cancelled until they match a message; Open MPI does not cancel sends,
 // and MPICH only some. Cancelling a completed request does nothing; an
-// unfinished nonblocking collective cannot be cancelled (an EINVAL error).
+// unfinished nonblocking collective cannot be cancelled (an EINVAL error),
+// nor, in this package, an unfinished one-sided (Rput, Rget...) or file
+// (Iread, Iwrite...) request.
 func (r *Request) Cancel() error {
 	if ok, err := r.active("MPI_Cancel"); !ok || err != nil {
 		return err
@@ -390,12 +395,24 @@ func (r *Request) Cancel() error {
 }
 
 // collective refuses to free or cancel an unfinished nonblocking collective,
-// which the standard makes erroneous: it must be completed.
+// which the standard makes erroneous: it must be completed. The package
+// treats the one-sided and file requests alike.
 func (r *Request) collective(op string) error {
-	if r.kind == kindOther {
-		return invalid(op, ErrRequest, "an unfinished nonblocking collective can be neither freed nor cancelled: Wait or Test it")
+	if r.kind >= kindColl {
+		return invalid(op, ErrRequest, "an unfinished %s can be neither freed nor cancelled: Wait or Test it", r.what())
 	}
 	return nil
+}
+
+// what names the kind of operation r is: "nonblocking collective".
+func (r *Request) what() string {
+	switch r.kind {
+	case kindRMA:
+		return "one-sided request"
+	case kindFile:
+		return "nonblocking file operation"
+	}
+	return "nonblocking collective"
 }
 
 // Free releases r (MPI_Request_free). It is nil-safe and idempotent, and
@@ -405,7 +422,7 @@ func (r *Request) collective(op string) error {
 // that the program knows were received, by a reply say, and to Cancel and
 // Wait a receive instead). An unfinished nonblocking collective cannot be
 // freed, as the standard says: Free refuses it (EINVAL) and it must be
-// completed.
+// completed; it refuses an unfinished one-sided or file request too.
 func (r *Request) Free() error {
 	if r == nil || r.state == requestFreed {
 		return nil
@@ -436,6 +453,10 @@ func (r *Request) String() string {
 		return fmt.Sprintf("a send to %s tag %s", peerName(int(r.peer)), tagName(int(r.tag)))
 	case r.kind == kindRecv:
 		return fmt.Sprintf("a receive from %s tag %s", peerName(int(r.peer)), tagName(int(r.tag)))
+	case r.kind == kindRMA:
+		return fmt.Sprintf("a one-sided operation on %s", peerName(int(r.peer)))
+	case r.kind == kindFile:
+		return "a file operation"
 	}
 	return "a collective"
 }
@@ -501,7 +522,7 @@ func nilContext(op string) error {
 
 // giveUp ends a WaitContext whose context is done, as its documentation says.
 func (r *Request) giveUp(ctx context.Context) (Status, error) {
-	if r.kind == kindOther {
+	if r.kind >= kindColl {
 		return Status{}, ctx.Err()
 	}
 	if err := r.Cancel(); err != nil {

@@ -30,7 +30,8 @@ import (
 // (see TypeOf); a field tagged `mpi:"-"` is left out of it. Pointers, slices,
 // strings, maps, channels, functions and interfaces cannot travel: a call on
 // a buffer of a type holding one returns an error matching ErrType and
-// syscall.EINVAL before reaching MPI.
+// syscall.EINVAL before reaching MPI, even in a field tagged `mpi:"-"`
+// (cgo forbids passing C memory that holds Go pointers).
 type Type = any
 
 // Loc is a value with the rank (or any index) it came from: the pair type that

@@ -427,16 +427,20 @@ func rmaBufIn[T Type](op string, w *Win, buf []T, rank, disp int, inC bool) (C.M
 	return h, p, n, r, d, err
 }
 
-// accumulateOp returns the C operator of an accumulate: a predefined one
-// (user operators cannot act on windows).
-func accumulateOp(op string, o *Op) (C.MPI_Op, error) {
+// accumulateOp returns the C operator of an accumulate on elements of the
+// type at index t of C.goipc_types: a predefined one (user operators cannot
+// act on windows) that is defined on the type.
+func accumulateOp(op string, o *Op, t int) (C.MPI_Op, error) {
 	switch {
 	case o == nil || isZero(o.o):
 		return C.goipc_op_null, nilHandle(op, ErrOp, "operator")
 	case o.slot >= 0:
 		return o.o, invalid(op, ErrOp, "one-sided accumulates take predefined operators only, not a NewOp operator")
+	case oscPairsAbort && o.takes == opPair && (t == tDoubleInt || t == tLongInt):
+		return o.o, &Error{Op: op, Class: ErrOp, Msg: Implementation + " ends the job for " + o.name + " on " + typeName(t) +
+			" in one-sided operations (\"OSC unsupported MINLOC/MAXLOC datatype\"): use Loc[float32] or Loc[int32]", cause: ErrNotSupported}
 	}
-	return o.o, nil
+	return o.o, o.definedOn(op, t)
 }
 
 // Put writes origin into rank's window at disp (MPI_Put). The transfer
@@ -522,7 +526,7 @@ func accumulateArgs[T Type](op string, w *Win, origin []T, rank, disp int, o *Op
 	if a.h, a.p, a.n, a.r, a.d, err = rmaBuf(op, w, origin, rank, disp); err != nil {
 		return a, err
 	}
-	a.o, err = accumulateOp(op, o)
+	a.o, err = accumulateOp(op, o, typeIndex[T]())
 	return a, err
 }
 
@@ -555,14 +559,18 @@ func overlaps[T Type](a, b []T) bool {
 // with o, atomically, and stores the element's previous value in *result
 // (MPI_Fetch_and_op). *result is written when the epoch completes (Flush,
 // Unlock, Fence...); until then both belong to MPI. T must be a predefined
-// type.
+// type (ErrType before MPI otherwise: Open MPI 4.1 took a [2]int32, which
+// MPICH 4.0.2 refuses).
 func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error {
 	const op = "MPI_Fetch_and_op"
 	h, r, d, err := single[T](op, w, rank, disp, origin, result)
 	if err != nil {
 		return err
 	}
-	co, err := accumulateOp(op, o)
+	if opGroup(typeIndex[T]()) == 0 {
+		return invalid(op, ErrType, "fetch-and-op takes a basic type, not %s", typeName(typeIndex[T]()))
+	}
+	co, err := accumulateOp(op, o, typeIndex[T]())
 	if err != nil {
 		return err
 	}
@@ -578,12 +586,17 @@ func FetchAndOp[T Type](w *Win, origin, result *T, rank, disp int, o *Op) error 
 // if it equals *compare, atomically, and stores its previous value in
 // *result (MPI_Compare_and_swap). *result is written when the epoch
 // completes; until then all three belong to MPI. T must be an integer,
-// bool or byte type.
+// bool or byte type (ErrType before MPI otherwise: Open MPI 4.1 swapped a
+// float64, where MPICH 4.0.2 refuses one). MPICH 4.0.2 never swaps a bool,
+// from C as well: it reports success and leaves the target unchanged.
 func CompareAndSwap[T Type](w *Win, origin, compare, result *T, rank, disp int) error {
 	const op = "MPI_Compare_and_swap"
 	h, r, d, err := single[T](op, w, rank, disp, origin, result)
 	if err != nil {
 		return err
+	}
+	if opGroup(typeIndex[T]())&(opInt|opLogical|opByte) == 0 {
+		return invalid(op, ErrType, "compare-and-swap takes integers, bool and bytes, not %s", typeName(typeIndex[T]()))
 	}
 	if compare == nil {
 		return invalid(op, ErrBuffer, "nil compare")
@@ -821,7 +834,7 @@ func Rput[T Type](w *Win, origin []T, rank, disp int) (*Request, error) {
 		return nil, err
 	}
 	t := datatype[T]()
-	req := newRequest(kindOther, p, long(origin), r, 0)
+	req := newRequest(kindRMA, p, long(origin), r, 0)
 	return req.started(check(op, C.MPI_Rput(p, n, t, r, d, n, t, h, &req.r)))
 }
 
@@ -838,7 +851,7 @@ func Rget[T Type](w *Win, result []T, rank, disp int) (*Request, error) {
 		return nil, err
 	}
 	t := datatype[T]()
-	req := newRequest(kindOther, p, long(result), r, 0)
+	req := newRequest(kindRMA, p, long(result), r, 0)
 	return req.started(check(op, C.MPI_Rget(p, n, t, r, d, n, t, h, &req.r)))
 }
 
@@ -855,7 +868,7 @@ func Raccumulate[T Type](w *Win, origin []T, rank, disp int, o *Op) (*Request, e
 		return nil, err
 	}
 	t := datatype[T]()
-	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
+	req := newRequest(kindRMA, a.p, long(origin), a.r, 0)
 	return req.started(check(op, C.MPI_Raccumulate(a.p, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r)))
 }
 
@@ -873,7 +886,7 @@ func RgetAccumulate[T Type](w *Win, origin, result []T, rank, disp int, o *Op) (
 		return nil, err
 	}
 	t := datatype[T]()
-	req := newRequest(kindOther, a.p, long(origin), a.r, 0)
+	req := newRequest(kindRMA, a.p, long(origin), a.r, 0)
 	req.alsoPin(a.q)
 	return req.started(check(op, C.MPI_Rget_accumulate(a.p, a.n, t, a.q, a.n, t, a.r, a.d, a.n, t, a.o, a.h, &req.r)))
 }

@@ -123,7 +123,9 @@ func AccumulateBuf(w *Win, origin Buf, t Target, o *Op) error {
 	if err != nil {
 		return err
 	}
-	co, err := accumulateOp(op, o)
+	// The basic type under a derived datatype is not known here: MPI checks
+	// the operator against it.
+	co, err := accumulateOp(op, o, tInvalid)
 	if err != nil {
 		return err
 	}

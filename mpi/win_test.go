@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/goipc/ipc/mpi"
@@ -66,6 +67,31 @@ func locally(win *mpi.Win, rank int, f func()) error {
 	}
 	f()
 	return win.Unlock(rank)
+}
+
+// locAccumulate accumulates v into rank 0's window of one Loc with MinLoc,
+// which must be refused with ErrNotSupported if refused is true, and
+// otherwise leave min(v, 0) there.
+func locAccumulate[T float64 | int32](w *mpi.Comm, v mpi.Loc[T], refused bool) error {
+	mem := []mpi.Loc[T]{{Value: 0, Index: 7}}
+	win, err := mpi.WinCreate(w, mem, nil)
+	if err != nil {
+		return err
+	}
+	if err := win.Fence(); err != nil {
+		return err
+	}
+	err = mpi.Accumulate(win, []mpi.Loc[T]{v}, 0, 0, mpi.MinLoc)
+	if refused && !errors.Is(err, mpi.ErrNotSupported) {
+		return fmt.Errorf("Accumulate: %v, want ErrNotSupported", err)
+	}
+	if !refused && err != nil {
+		return err
+	}
+	if err := errors.Join(win.Fence(), win.Free()); err != nil {
+		return err
+	}
+	return want("window after MinLoc", mem[0], mpi.Loc[T]{Value: 0, Index: 7})
 }
 
 // zeroedWin returns a window of n zeroes per rank from WinAllocate, once
@@ -255,6 +281,14 @@ var rmaChecks = []check{
 		if req, err = mpi.Rget(win, got, right, 0); err != nil {
 			return err
 		}
+		// An unfinished Rget is not freed, and neither the refusal nor
+		// Finalize's report of it calls it a collective.
+		if err := req.Free(); wantInvalid(err, mpi.ErrRequest) != nil || !strings.Contains(err.Error(), "one-sided request") {
+			return fmt.Errorf("Free of an unfinished Rget: %v", err)
+		}
+		if err := want("Rget's String", req.String(), fmt.Sprintf("a one-sided operation on rank %d", right)); err != nil {
+			return err
+		}
 		if _, err := req.Wait(); err != nil {
 			return err
 		}
@@ -338,6 +372,14 @@ var rmaChecks = []check{
 		if err := win.Fence(); err != nil {
 			return err
 		}
+		fwin, err := mpi.WinCreate(w, make([]float64, 1), nil)
+		if err != nil {
+			return err
+		}
+		if err := fwin.Fence(); err != nil {
+			return err
+		}
+		x2 := 1.0
 		for _, c := range []struct {
 			what       string
 			rank, disp int
@@ -376,10 +418,56 @@ var rmaChecks = []check{
 		if err := wantInvalid(mpi.Accumulate(win, []int64{1}, 0, 0, op), mpi.ErrOp); err != nil {
 			return fmt.Errorf("Accumulate with a NewOp operator: %w", err)
 		}
+		// An operator MPI does not define on the type: MPICH 4.0.2 took
+		// MaxLoc, Band and Land on a number in MPI_Accumulate, then hung in
+		// the Fence or failed an assertion.
+		for _, o := range []*mpi.Op{mpi.MaxLoc, mpi.Band, mpi.Land} {
+			var r float64
+			if err := wantInvalid(mpi.Accumulate(fwin, []float64{1}, 0, 0, o), mpi.ErrOp); err != nil {
+				return fmt.Errorf("Accumulate of float64 with %v: %w", o, err)
+			}
+			if err := wantInvalid(mpi.FetchAndOp(fwin, &x2, &r, 0, 0, o), mpi.ErrOp); err != nil {
+				return fmt.Errorf("FetchAndOp of float64 with %v: %w", o, err)
+			}
+			if err := wantInvalid(mpi.Allreduce(w, []float64{1}, make([]float64, 1), o), mpi.ErrOp); err != nil {
+				return fmt.Errorf("Allreduce of float64 with %v: %w", o, err)
+			}
+		}
+		if err := wantInvalid(mpi.Accumulate(win, []int64{1}, 0, 0, mpi.MaxLoc), mpi.ErrOp); err != nil {
+			return fmt.Errorf("Accumulate of int64 with MaxLoc: %w", err)
+		}
+		if err := wantInvalid(mpi.Allreduce(w, []mpi.Loc[float64]{{}}, make([]mpi.Loc[float64], 1), mpi.Sum), mpi.ErrOp); err != nil {
+			return fmt.Errorf("Allreduce of Loc with Sum: %w", err)
+		}
+		// Open MPI's one-sided components end the job for MinLoc on
+		// MPI_DOUBLE_INT and MPI_LONG_INT, from C as well: refused there.
+		// Loc[int32] works in both libraries.
+		if err := locAccumulate(w, mpi.Loc[float64]{Value: 1}, mpi.Implementation == "Open MPI"); err != nil {
+			return fmt.Errorf("MinLoc accumulate of Loc[float64]: %w", err)
+		}
+		if err := locAccumulate(w, mpi.Loc[int32]{Value: 1}, false); err != nil {
+			return fmt.Errorf("MinLoc accumulate of Loc[int32]: %w", err)
+		}
+		awin, err := mpi.WinCreate(w, make([][2]int32, 1), nil)
+		if err != nil {
+			return err
+		}
+		pair, old := [2]int32{1, 2}, [2]int32{}
+		err = wantInvalid(mpi.FetchAndOp(awin, &pair, &old, 0, 0, mpi.Sum), mpi.ErrType)
+		if err := errors.Join(err, awin.Free()); err != nil {
+			return fmt.Errorf("FetchAndOp of [2]int32: %w", err)
+		}
+		var swap, cmp, seen float64
+		if err := wantInvalid(mpi.CompareAndSwap(fwin, &swap, &cmp, &seen, 0, 0), mpi.ErrType); err != nil {
+			return fmt.Errorf("CompareAndSwap of float64: %w", err)
+		}
+		if err := mpi.Accumulate(fwin, []float64{1}, 0, 0, mpi.Replace); err != nil {
+			return fmt.Errorf("Accumulate of float64 with Replace: %w", err)
+		}
 		if err := wantInvalid(win.Lock(mpi.LockKind(99), 0), mpi.ErrArg); err != nil {
 			return fmt.Errorf("Lock of an unknown kind: %w", err)
 		}
-		if err := win.Fence(); err != nil {
+		if err := errors.Join(win.Fence(), fwin.Fence(), fwin.Free()); err != nil {
 			return err
 		}
 		// Inside a Fence epoch, no lock is held to release.
