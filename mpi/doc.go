@@ -578,7 +578,24 @@
 // threads started, and what the other threads do with the CPU is not yet
 // shown. A WaitAll in 10µs slices (MPI_Testall in C), tried before, also
 // stopped the retakes, but cost 1MiB a third. MPICH's Hydra binds nothing,
-// so its ranks already had two Ps.
+// so its ranks already had two Ps. Later that day, in a fast hour (C moved
+// 10GB/s at 1MiB), the cost did not show. Three runs of ten rounds with two
+// Ps, perf pinned to the other CPU sampling rank 0's alone (taskset -c 1
+// perf record -C 0 -k CLOCK_MONOTONIC -F 4000, the samples sliced by the
+// blocks' timestamps): the counters gave rank 0's other threads 3.8-4.7ms
+// in Go's 1MiB Persistents blocks against 1.7-4.6ms in C's, perf 4-14
+// samples of 0.25ms against 1-15, and the medians were 0.98-0.99. In every
+// kind of block the other threads held 0.2-2% of the rank's CPU; in Go's
+// 8KiB Isend blocks twice C's time (6.0-9.6ms against 3.1-3.8ms, in blocks
+// of 470-720ms), with 780-920 switches of the MPI thread against 70-220, the
+// yields' hand-offs. So the rest of the 8KiB gap is the MPI thread's own
+// time: in the first run Go's 8KiB Isend blocks took 9% longer than C's and
+// the MPI thread had 9% more samples (1,872 against 1,715), a fifth of the
+// difference in the runtime's entry to and exit from the crossings, the
+// rest spread over MPI's own functions (pthread_mutex_unlock 185 against
+// 152, frames perf could not name 227 against 207, MPI's progress and send
+// paths within their noise). What makes MPI's code slower when Go calls it
+// is not shown.
 //
 // The second is the crossing itself, which costs more beside a real peer
 // than in a loop to ProcNull. In a fast hour of the VM earlier that day,
