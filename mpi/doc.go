@@ -356,8 +356,9 @@
 // instead test the request (MPI_Test) a hundred times, then sleep between
 // tests with a backoff from 10µs to 1ms, so a long wait costs neither a core
 // nor a thread; when the context ends they cancel the request (MPI_Cancel)
-// and return ctx.Err(), at once even for a send that MPI cannot cancel
-// (see Lifetimes). MPI has no way to interrupt MPI_Recv itself.
+// and return the context's error, at once even for a send that MPI cannot
+// cancel (see Lifetimes): a passed deadline matches os.ErrDeadlineExceeded,
+// as in the other packages, and context.DeadlineExceeded. MPI has no way to interrupt MPI_Recv itself.
 //
 // # Errors
 //

@@ -34,6 +34,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/goipc/ipc/internal/errs"
 	"github.com/goipc/ipc/internal/sched"
 )
 
@@ -298,14 +299,14 @@ func irecv[T Type](req *Request, c *Comm, buf []T, source, tag int) (*Request, e
 func reqArg(r *C.MPI_Request) *C.uint8_t { return (*C.uint8_t)(unsafe.Pointer(r)) }
 
 // RecvContext is Recv that gives up when ctx is done: it posts the receive,
-// cancels it and returns ctx.Err() if ctx ends first. See Request.WaitContext
-// for how it waits.
+// cancels it and returns the context's error if ctx ends first (see
+// Request.WaitContext for the error and for how it waits).
 func RecvContext[T Type](ctx context.Context, c *Comm, buf []T, source, tag int) (Status, error) {
 	if ctx == nil {
 		return Status{}, nilContext("MPI_Recv")
 	}
-	if err := ctx.Err(); err != nil {
-		return Status{}, err
+	if ctx.Err() != nil {
+		return Status{}, errs.FromContext(ctx)
 	}
 	// The Request never leaves this call: once complete, which a receive
 	// always is when WaitContext returns unless MPI failed to cancel it, it
@@ -470,7 +471,10 @@ const (
 	maxPoll   = time.Millisecond
 )
 
-// WaitContext is Wait that returns ctx.Err() once ctx is done.
+// WaitContext is Wait that returns the context's error once ctx is done:
+// for a passed deadline an error matching both os.ErrDeadlineExceeded and
+// context.DeadlineExceeded, as the other packages' blocking calls return,
+// and context.Canceled (with the cause, if any) for a cancellation.
 //
 // With a context that can never be done it is Wait. Otherwise it polls
 // MPI_Test: a hundred times back to back, for the latency of a message that is
@@ -479,14 +483,15 @@ const (
 // that arrives after a long wait is seen up to 1ms late.
 //
 // When ctx ends, WaitContext cancels r (MPI_Cancel). A receive is then
-// always complete when it returns: with ctx.Err(), or with a nil error if a
-// message matched before the cancellation (it is delivered). A send may be
-// beyond cancelling (Open MPI never cancels one, however long no receiver
-// takes it): if a last Test does not complete it, WaitContext returns
-// ctx.Err() and leaves r active with the cancellation requested, its buffer
-// still MPI's. The caller must then end it like any other unfinished
-// request: Wait or Test it (it completes when a receiver takes the message,
-// or when MPI honours the cancellation, Status.Cancelled), or Free it.
+// always complete when it returns: with the context's error, or with a nil
+// error if a message matched before the cancellation (it is delivered). A
+// send may be beyond cancelling (Open MPI never cancels one, however long no
+// receiver takes it): if a last Test does not complete it, WaitContext
+// returns the context's error and leaves r active with the cancellation
+// requested, its buffer still MPI's. The caller must then end it like any
+// other unfinished request: Wait or Test it (it completes when a receiver
+// takes the message, or when MPI honours the cancellation,
+// Status.Cancelled), or Free it.
 func (r *Request) WaitContext(ctx context.Context) (Status, error) {
 	if ctx == nil {
 		return Status{}, nilContext("MPI_Wait")
@@ -523,7 +528,7 @@ func nilContext(op string) error {
 // giveUp ends a WaitContext whose context is done, as its documentation says.
 func (r *Request) giveUp(ctx context.Context) (Status, error) {
 	if r.kind >= kindColl {
-		return Status{}, ctx.Err()
+		return Status{}, errs.FromContext(ctx)
 	}
 	if err := r.Cancel(); err != nil {
 		return Status{}, err
@@ -537,7 +542,7 @@ func (r *Request) giveUp(ctx context.Context) (Status, error) {
 		st, done, err = r.Test()
 	}
 	if err == nil && (!done || st.Cancelled()) {
-		err = ctx.Err()
+		err = errs.FromContext(ctx)
 	}
 	return st, err
 }
