@@ -370,7 +370,10 @@ func Subarray(sizes, subsizes, starts []int, order Order, old *Datatype) (*Datat
 		return nil, invalid(op, ErrArg, "unknown order %d", int(order))
 	}
 	for i := range n {
-		if sizes[i] < 1 || subsizes[i] < 1 || starts[i] < 0 || starts[i]+subsizes[i] > sizes[i] {
+		if sizes[i] < 1 || subsizes[i] < 1 {
+			return nil, invalid(op, ErrArg, "dimension %d: size %d and subsize %d must both be at least 1", i, sizes[i], subsizes[i])
+		}
+		if starts[i] < 0 || starts[i]+subsizes[i] > sizes[i] {
 			return nil, invalid(op, ErrArg, "dimension %d: block of %d at %d does not fit in %d", i, subsizes[i], starts[i], sizes[i])
 		}
 	}

@@ -374,7 +374,15 @@ var datatypeChecks = []check{
 			return fmt.Errorf("subarray Fortran: %v %v", got, err)
 		}
 		_, err = mpi.Subarray([]int{3}, []int{2}, []int{2}, mpi.OrderC, f)
-		return wantInvalid(err, mpi.ErrArg)
+		if err := wantInvalid(err, mpi.ErrArg); err != nil {
+			return err
+		}
+		// An empty block is refused as such, not as one that does not fit.
+		_, err = mpi.Subarray([]int{4}, []int{0}, []int{0}, mpi.OrderC, f)
+		if bad := wantInvalid(err, mpi.ErrArg); bad != nil || !strings.Contains(err.Error(), "subsize 0 must") {
+			return fmt.Errorf("subarray of subsize 0: %v", err)
+		}
+		return nil
 	}},
 	{"struct and resized", func(w *mpi.Comm) error {
 		f := float64Type()

@@ -35,7 +35,7 @@ var interOps = map[string]bool{
 // notInter refuses an intercommunicator where the call needs an
 // intracommunicator.
 func notInter(op string, c *Comm) error {
-	return invalid(op, ErrComm, "%s is an intercommunicator, which this call does not take (IntercommMerge makes an intracommunicator of both groups)", c.name)
+	return invalid(op, ErrComm, "this call takes an intracommunicator, not an intercommunicator (%s); IntercommMerge makes one of both groups", c.name)
 }
 
 // fillInter caches whether c is an intercommunicator and the size of its
@@ -120,8 +120,8 @@ func (c *Comm) IntercommCreate(localLeader int, peer *Comm, remoteLeader, tag in
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkRoot(op, localLeader); err != nil {
-		return nil, err
+	if localLeader < 0 || localLeader >= c.size {
+		return nil, invalid(op, ErrRank, "local leader %d is not a rank of a communicator of %d", localLeader, c.size)
 	}
 	ph := C.goipc_comm_null
 	if c.rank == localLeader {

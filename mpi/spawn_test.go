@@ -519,6 +519,14 @@ var intercommChecks = []check{
 			if err := wantInvalid(err, mpi.ErrComm); err != nil {
 				return fmt.Errorf("%s on an intercommunicator: %w", what, err)
 			}
+			if !strings.Contains(err.Error(), "takes an intracommunicator") {
+				return fmt.Errorf("%s on an intercommunicator: %v", what, err)
+			}
+		}
+		// A local leader out of range is named as such, not as a root.
+		err = second(w.IntercommCreate(w.Size(), w, 0, 1))
+		if bad := wantInvalid(err, mpi.ErrRank); bad != nil || !strings.Contains(err.Error(), "local leader") {
+			return fmt.Errorf("IntercommCreate with local leader %d: %v", w.Size(), err)
 		}
 		return nil
 	}},
