@@ -46,11 +46,17 @@ const (
 
 // Attr returns the value of a predefined attribute of c
 // (MPI_Comm_get_attr); ok is false when the library or launcher does not set
-// it (MPI defines them on World).
+// it (MPI defines them on World). Any other key is refused before MPI, whose
+// libraries take it for a keyval of their own (Open MPI: MPI_ERR_OTHER).
 func (c *Comm) Attr(key Attr) (value int, ok bool, err error) {
 	h, err := c.handle("MPI_Comm_get_attr")
 	if err != nil {
 		return 0, false, err
+	}
+	switch key {
+	case AttrTagUB, AttrHost, AttrIO, AttrWtimeIsGlobal, AttrUniverseSize, AttrAppNum:
+	default:
+		return 0, false, invalid("MPI_Comm_get_attr", ErrArg, "attribute %d is not one of the predefined ones (AttrTagUB...)", int(key))
 	}
 	var v, flag C.int
 	if err := check("MPI_Comm_get_attr", C.goipc_int_attr(h, C.int(key), &v, &flag)); err != nil {

@@ -41,8 +41,14 @@ var attrChecks = []check{
 		if h, ok, err := w.Attr(mpi.AttrHost); err != nil || (ok && h != mpi.ProcNull && (h < 0 || h >= w.Size())) {
 			return fmt.Errorf("HOST = %d, %v, %v", h, ok, err)
 		}
-		_, _, err = w.Attr(mpi.AttrIO)
-		return err
+		if _, _, err = w.Attr(mpi.AttrIO); err != nil {
+			return err
+		}
+		_, ok, err = w.Attr(12345)
+		if bad := wantInvalid(err, mpi.ErrArg); bad != nil || ok {
+			return fmt.Errorf("an attribute MPI does not predefine: ok %v, %w", ok, bad)
+		}
+		return nil
 	}},
 	{"names", func(w *mpi.Comm) error {
 		if name, err := w.Name(); err != nil || name != "MPI_COMM_WORLD" {
