@@ -312,6 +312,29 @@ func TestMapSealedEmpty(t *testing.T) {
 	}
 }
 
+// TestMemfdBadName: a name the kernel refuses with a bare EINVAL (longer
+// than 249 bytes, or holding a NUL) fails with EINVAL that says why, and a
+// name of 249 bytes works.
+func TestMemfdBadName(t *testing.T) {
+	for name, want := range map[string]string{
+		strings.Repeat("n", 250): "name is 250 bytes; the kernel allows 249",
+		"a\x00b":                 "NUL byte",
+	} {
+		f, err := unixfd.NewMemfd(name)
+		if f != nil {
+			f.Close()
+		}
+		if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), want) {
+			t.Errorf("NewMemfd(%.20q): %v, want EINVAL saying %q", name, err, want)
+		}
+	}
+	f, err := unixfd.NewMemfd(strings.Repeat("n", 249))
+	if err != nil {
+		t.Fatalf("NewMemfd of a 249-byte name: %v", err)
+	}
+	f.Close()
+}
+
 // TestEventFDAddMax: Add(2^64-1), which the kernel refuses with a bare
 // EINVAL ("write eventfd: invalid argument"), fails with EINVAL that says
 // why, and leaves the counter as it was.
