@@ -61,7 +61,7 @@ through, without the kernel queues' limits. A new ring gets mode 0600 unless
 			}
 			defer r.Close()
 			if sendWait.noWait() {
-				return nowaitFull(r.TrySend(msg))
+				return nowaitFull(r.TrySend(msg), "ring")
 			}
 			ctx, cancel := sendWait.context()
 			defer cancel()

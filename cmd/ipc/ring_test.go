@@ -44,7 +44,7 @@ func TestRing(t *testing.T) {
 	for range 3 { // three records of 312 bytes fit in 1 KiB, a fourth does not
 		mustIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait")
 	}
-	if _, stderr, code := runIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait"); code != exitEmpty || !strings.Contains(stderr, "full") {
+	if _, stderr, code := runIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait"); code != exitEmpty || !strings.Contains(stderr, "the ring is full") {
 		t.Fatalf("send --nowait to a full ring: exit %d, %q", code, stderr)
 	}
 	if _, _, code := runIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--timeout", "50ms"); code != exitTimeout {
