@@ -72,7 +72,7 @@ func (c *Cond) Wait(ctx context.Context, m *Mutex) error {
 		return errs.Syscall("pthread_cond_wait", errs.NilContext()) // m stays held
 	}
 	if ctx.Done() == nil {
-		return errs.Syscall("pthread_cond_wait", m.retaken(condWait(c.c, m.m)))
+		return errs.Syscall("pthread_cond_wait", errno(m.retaken(condWait(c.c, m.m))))
 	}
 	wait, ok := slice(ctx)
 	if !ok {
