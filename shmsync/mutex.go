@@ -309,7 +309,11 @@ func (m *Mutex) Consistent() error {
 	if m == nil || m.m == nil {
 		return errs.NotOpen("pthread_mutex_consistent", "shmsync.Mutex")
 	}
-	return errs.Syscall("pthread_mutex_consistent", notHolder(mutexConsistent(m.m)))
+	e := mutexConsistent(m.m)
+	if e == syscall.EINVAL {
+		return errs.Syscall("pthread_mutex_consistent", errs.Hint(e, "the lock is consistent: its owner did not die (Consistent follows ErrOwnerDead)"))
+	}
+	return errs.Syscall("pthread_mutex_consistent", notHolder(e))
 }
 
 // notHolder explains EPERM; other results pass as they are.

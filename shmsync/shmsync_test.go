@@ -295,6 +295,9 @@ func TestConsistent(t *testing.T) {
 	if err := r.mu.Lock(context.Background()); err != nil {
 		t.Fatalf("Lock after Consistent: %v", err)
 	}
+	if err := r.mu.Consistent(); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "did not die") {
+		t.Errorf("Consistent of a lock whose owner did not die: %v, want EINVAL saying so", err)
+	}
 	r.mu.Unlock()
 }
 
