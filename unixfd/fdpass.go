@@ -31,7 +31,7 @@ type Credentials struct {
 // files is sent as one zero byte.
 func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 	if c == nil {
-		return errs.NotOpen("sendmsg", "net.UnixConn")
+		return errs.NotMade("sendmsg", "net.UnixConn", "a dial, an accept or net.FileConn")
 	}
 	if len(files) > scmMaxFD {
 		return errs.Syscall("sendmsg", errs.Invalid("%d descriptors > the kernel's %d per message (SCM_MAX_FD)", len(files), scmMaxFD))
@@ -121,7 +121,7 @@ type Message struct {
 // the peer may send, such as before exchanging a first message.
 func PassCredentials(c *net.UnixConn, on bool) error {
 	if c == nil {
-		return errs.NotOpen("setsockopt SO_PASSCRED", "net.UnixConn")
+		return errs.NotMade("setsockopt SO_PASSCRED", "net.UnixConn", "a dial, an accept or net.FileConn")
 	}
 	raw, err := c.SyscallConn()
 	if err != nil {
@@ -157,7 +157,7 @@ func boolInt(b bool) int {
 // longer than buf fails the same way (its tail is lost, as recvmsg loses it).
 func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 	if c == nil {
-		return Message{}, errs.NotOpen("recvmsg", "net.UnixConn")
+		return Message{}, errs.NotMade("recvmsg", "net.UnixConn", "a dial, an accept or net.FileConn")
 	}
 	if maxFiles < 0 || maxFiles > scmMaxFD {
 		return Message{}, errs.Syscall("recvmsg", errs.Invalid("room for %d descriptors: want 0 to 253", maxFiles))

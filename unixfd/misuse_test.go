@@ -23,8 +23,8 @@ import (
 // returns nil) instead of panicking.
 func TestNilHandles(t *testing.T) {
 	for name, e := range map[string]*unixfd.EventFD{"nil": nil, "zero": {}} {
-		if err := e.SetDeadline(time.Now()); !errors.Is(err, os.ErrInvalid) {
-			t.Errorf("%s EventFD: SetDeadline: %v, want os.ErrInvalid", name, err)
+		if err := e.SetDeadline(time.Now()); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "NewEventFD") {
+			t.Errorf("%s EventFD: SetDeadline: %v, want os.ErrInvalid naming NewEventFD", name, err)
 		}
 		if f := e.File(); f != nil {
 			t.Errorf("%s EventFD: File: %v, want nil", name, f)
