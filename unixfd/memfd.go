@@ -82,6 +82,9 @@ func SealsOf(f *os.File) (Seals, error) {
 	var s Seals
 	err := control(f, "fcntl F_GET_SEALS", func(fd int) error {
 		v, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+		if err == unix.EINVAL {
+			return errs.Hint(err, "not a memfd: only memfds (and other tmpfs files) carry seals")
+		}
 		s = Seals(v)
 		return err
 	})
