@@ -455,7 +455,7 @@
 // it: another goroutine may be inside a call), as package mmap's mappings do.
 // A process that opens a named ring at the instant its creator is still
 // writing the header gets an error matching syscall.EINVAL that says so, and
-// may try again. A named ring stays until Unlink
+// may try again; with Options.Create, Open waits for it up to a second. A named ring stays until Unlink
 // (or reboot) even when no process has it open; an anonymous one lives while
 // a process maps it or holds its descriptor. The shared lock is glibc's
 // pthread_mutex_t, so every process on a ring uses the same C library ABI

@@ -72,7 +72,9 @@ type Ring struct {
 const closedBit = 1 << 62
 
 // Open opens the ring in the POSIX shared memory object name ("/name", as
-// package posix takes it), or with opts.Create creates it.
+// package posix takes it), or with opts.Create creates it. With Create, an
+// Open that finds the ring still being made by another process (as when
+// several start at once) waits for it, up to a second.
 func Open(name string, opts *Options) (*Ring, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -84,6 +86,24 @@ func Open(name string, opts *Options) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
+	deadline := time.Now().Add(makingWait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 20*time.Millisecond) {
+		r, making, err := openOnce(name, opts, capacity)
+		if !making || !opts.Create || time.Now().After(deadline) {
+			return r, err
+		}
+		time.Sleep(pause)
+	}
+}
+
+// makingWait is how long Open with Create waits for a ring that another
+// process is making: its header takes microseconds, its memory (fallocate)
+// longer for a large ring.
+const makingWait = time.Second
+
+// openOnce is Open's one try; making tells that it failed on a ring that
+// may still be being made (empty, or with no magic yet).
+func openOnce(name string, opts *Options, capacity uint64) (r *Ring, making bool, err error) {
 	open := func(create, excl bool) (*posix.SharedMemory, error) {
 		return posix.OpenSharedMemory(name, &posix.ShmOptions{
 			Create: create, Exclusive: excl, Mode: opts.Mode, Size: headerSize + int64(capacity)})
@@ -95,29 +115,32 @@ func Open(name string, opts *Options) (*Ring, error) {
 		shm, err = open(false, false)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if size, err := shm.Size(); err == nil && size == 0 { // created by someone who has not sized it yet
 		shm.Close()
-		return nil, errs.Path("ring open", name, errs.Invalid("the object is empty: not a ring, or one its creator is still making: try again"))
+		return nil, true, errs.Path("ring open", name, errs.Invalid("the object is empty: not a ring, or one its creator is still making: try again"))
 	}
 	mem, err := shm.Map(posix.ReadWrite)
 	if err != nil {
 		shm.Close()
-		return nil, err
+		return nil, false, err
 	}
 	if created {
 		initialise(mem, capacity)
 	}
-	r, err := attach(shm.Name(), mem, opts, nil, source{shm.Close, shm.Size, false})
+	// Read before attach, which may see the magic that the maker stores
+	// meanwhile: a failure with no magic before is worth another try.
+	making = !created && len(mem) >= headerSize && headerOf(mem).magic.Load() == 0
+	r, err = attach(shm.Name(), mem, opts, nil, source{shm.Close, shm.Size, false})
 	if err != nil {
 		shm.Close()
 		if created {
 			shm.Unlink()
 		}
-		return nil, err
+		return nil, making, err
 	}
-	return r, nil
+	return r, false, nil
 }
 
 // source is what a ring's memory came from: how to release it, how large
