@@ -940,7 +940,10 @@ func (r *Ring) Stat() (Stats, error) {
 			return false, nil
 		})
 	})
-	return s, err
+	if err != nil {
+		return Stats{}, err // not the half a walk of corrupt records filled in
+	}
+	return s, nil
 }
 
 // Close unmaps the ring after waking this process's goroutines that wait on
