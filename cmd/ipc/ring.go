@@ -56,6 +56,9 @@ through, without the kernel queues' limits. A new ring gets mode 0600 unless
 			if err != nil {
 				return err
 			}
+			if c := int64(capacity); create && (c%8 != 0 || c < ring.MinCapacity || c > ring.MaxCapacity) {
+				return cli.Usagef("invalid --capacity %d: a ring's data area is a multiple of 8 bytes, from %d to 1TiB", c, ring.MinCapacity)
+			}
 			opts := &ring.Options{Create: create, Exclusive: create, Mode: os.FileMode(mode), Capacity: int64(capacity)}
 			r, err := ring.Open(a[0], opts)
 			made := err == nil && create
