@@ -208,16 +208,26 @@ static int throughput(int size, long n, int64_t spin, int batch)
 	return 0;
 }
 
+static int usage(void)
+{
+	fprintf(stderr, "usage: ring_peer PATH init CAPACITY\n"
+			"       ring_peer PATH send|sendbatch ID N MAXLEN\n"
+			"       ring_peer PATH recv|recvbatch N\n"
+			"       ring_peer PING echo PONG SPIN_NS\n"
+			"       ring_peer bench SIZE ITERS SPIN_NS\n"
+			"       ring_peer throughput SIZE N SPIN_NS [batch]\n"
+			"PATH is a ring's file (/dev/shm/NAME, /proc/self/fd/N); csrc/ring_peer.c says more\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	if ((argc == 5 || (argc == 6 && strcmp(argv[5], "batch") == 0)) && strcmp(argv[1], "throughput") == 0)
 		return throughput(atoi(argv[2]), atol(argv[3]), atoll(argv[4]), argc == 6);
 	if (argc == 5 && strcmp(argv[1], "bench") == 0)
 		return bench(atoi(argv[2]), atoi(argv[3]), atoll(argv[4]));
-	if (argc < 3) {
-		fprintf(stderr, "usage: see csrc/ring_peer.c\n");
-		return 2;
-	}
+	if (argc < 3)
+		return usage();
 	const char *mode = argv[2];
 	struct goipc_ring r;
 	static unsigned char buf[1 << 20];
@@ -289,8 +299,7 @@ int main(int argc, char **argv)
 				die("send", err);
 		}
 	} else {
-		fprintf(stderr, "ring_peer: bad arguments (see csrc/ring_peer.c)\n");
-		return 2;
+		return usage();
 	}
 	return 0;
 }

@@ -54,7 +54,8 @@ static void work(unsigned *seed)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: shmsync_peer init|count N|hold|wait|signal\n");
+		fprintf(stderr, "usage: shmsync_peer init|init-pi|count N|hold|wait|signal|die\n"
+				"descriptor 3 is the shared memory (the layout in csrc/shmsync_peer.c)\n");
 		return 2;
 	}
 	struct region *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED, 3, 0);

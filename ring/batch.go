@@ -25,7 +25,7 @@ func (r *Ring) SendBatch(ctx context.Context, msgs [][]byte) (n int, err error) 
 
 // TrySendBatch sends, as SendBatch does, the messages of msgs that fit now
 // and returns how many went; when not even the first fits it fails with an
-// error matching syscall.EAGAIN.
+// error matching syscall.EAGAIN. It waits for the lock as TrySend does.
 func (r *Ring) TrySendBatch(msgs [][]byte) (n int, err error) {
 	return r.sendBatch(context.Background(), msgs, false)
 }
@@ -61,7 +61,8 @@ func (r *Ring) ReceiveBatch(ctx context.Context, bufs [][]byte, lens []int) (n i
 }
 
 // TryReceiveBatch takes, as ReceiveBatch does, the messages there are now;
-// when the ring is empty it fails with an error matching syscall.EAGAIN.
+// when the ring is empty it fails with an error matching syscall.EAGAIN. It
+// waits for the lock as TrySend does.
 func (r *Ring) TryReceiveBatch(bufs [][]byte, lens []int) (n int, err error) {
 	return r.receiveBatch(context.Background(), bufs, lens, false)
 }
@@ -88,7 +89,7 @@ func (r *Ring) batch(ctx context.Context, op string, a *attempt, wait bool) (int
 		err = r.wait(ctx, a)
 	default:
 		var done bool
-		done, _, err = r.tryBatch(a, 0)
+		done, _, err = r.tryBatch(nil, a, 0)
 		err = again(done || a.n > 0, err)
 	}
 	return a.n, r.exit(op, err)
@@ -98,25 +99,26 @@ func (r *Ring) batch(ctx context.Context, op string, a *attempt, wait bool) (int
 // trySend or tryReceive does for looks, one crossing into the shim for each
 // batchMax messages: a send is done when all went, a receive when it took
 // any (after the first crossing, it takes only what is there at once).
-func (r *Ring) tryBatch(a *attempt, looks int) (done bool, seen uint32, err error) {
+func (r *Ring) tryBatch(ctx context.Context, a *attempt, looks int) (done bool, seen uint32, err error) {
 	for {
 		var k int
 		var e syscall.Errno
-		cross := func(looks int) {
+		cross := func(looks int) syscall.Errno {
 			if a.receive {
 				k, seen, e = ringReceiveBatch(r.base, r.capacity, a.bufs[a.n:], a.lens[a.n:], looks, &r.next)
 			} else {
 				k, seen, e = ringSendBatch(r.base, r.capacity, a.msgs[a.n:], looks)
 			}
+			return e
 		}
 		if a.n > 0 && a.receive {
 			looks = lockSoon
 		}
 		cross(firstLooks(looks))
 		if e == syscall.EBUSY && looks == 0 {
-			r.local.Lock()
-			cross(0)
-			r.local.Unlock()
+			if _, err := r.waitForLock(ctx, func() syscall.Errno { return cross(0) }); err != nil {
+				return false, 0, err
+			}
 		}
 		whole := k == min(batchMax, max(len(a.msgs), len(a.bufs))-a.n)
 		a.n += k

@@ -75,8 +75,8 @@ func TestCorruptPositions(t *testing.T) {
 			if _, err := r.TryReceive(make([]byte, 256)); !errors.Is(err, syscall.EBADMSG) {
 				t.Errorf("TryReceive: %v, want EBADMSG", err)
 			}
-			if _, err := r.Stat(); !errors.Is(err, syscall.EBADMSG) {
-				t.Errorf("Stat: %v, want EBADMSG", err)
+			if st, err := r.Stat(); !errors.Is(err, syscall.EBADMSG) || st != (ring.Stats{}) {
+				t.Errorf("Stat: %+v, %v; want EBADMSG and zero Stats", st, err)
 			}
 			for _, kind := range []string{"c", "python"} {
 				for _, args := range [][]string{{"send", "1", "1", "0"}, {"recv", "1"}} {
@@ -189,7 +189,8 @@ func TestStaleMark(t *testing.T) {
 
 // TestCorruptRecordBatch: a record whose length is out of bounds fails
 // ReceiveBatch with EBADMSG and leaves lens[0] at 0, not at the corrupt
-// length, which a caller slicing bufs[0][:lens[0]] would trip on.
+// length, which a caller slicing bufs[0][:lens[0]] would trip on; Stat
+// fails with nothing else.
 func TestCorruptRecordBatch(t *testing.T) {
 	r := newRing(t, 256)
 	if err := r.TrySend([]byte("x")); err != nil {
@@ -199,5 +200,9 @@ func TestCorruptRecordBatch(t *testing.T) {
 	bufs, lens := [][]byte{make([]byte, 64)}, []int{7}
 	if _, err := r.ReceiveBatch(context.Background(), bufs, lens); !errors.Is(err, syscall.EBADMSG) || lens[0] != 0 {
 		t.Errorf("ReceiveBatch of a corrupt record: %v, lens[0] %d; want EBADMSG and 0", err, lens[0])
+	}
+	// Stat's walk stops there: no half-filled Stats beside the error.
+	if st, err := r.Stat(); !errors.Is(err, syscall.EBADMSG) || st != (ring.Stats{}) {
+		t.Errorf("Stat of a ring with a corrupt record: %+v, %v; want EBADMSG and zero Stats", st, err)
 	}
 }

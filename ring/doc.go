@@ -42,8 +42,17 @@
 // the futex, which makes the other processes' sleepers look again too). Taking the
 // ring's lock is a pthread call: a call tries it, and watches it a while in
 // user space if it is taken; only if it stays taken does the goroutine
-// queue on a sync.Mutex of the Ring, whose holder alone waits for the lock
+// wait for the Ring's one turn, whose holder alone waits for the lock
 // in the kernel, holding its thread: one thread more at most.
+//
+// A holder keeps the lock for a copy, microseconds. One that keeps it (a
+// process stopped by SIGSTOP or a debugger inside its section) stops the
+// ring for every process, but not the calls: a waiting call still leaves
+// when its context ends or the ring is closed (it looks every 100ms), and
+// a call that does not wait (TrySend, TryReceive, TrySendBatch,
+// TryReceiveBatch, Stat) waits 100ms, then fails with an error matching
+// syscall.EBUSY that says so. A sleeper that cannot take the lock again to
+// leave the sleepers count leaves that to this process's next taking of it.
 //
 // # Crash safety
 //
@@ -455,7 +464,7 @@
 // it: another goroutine may be inside a call), as package mmap's mappings do.
 // A process that opens a named ring at the instant its creator is still
 // writing the header gets an error matching syscall.EINVAL that says so, and
-// may try again. A named ring stays until Unlink
+// may try again; with Options.Create, Open waits for it up to a second. A named ring stays until Unlink
 // (or reboot) even when no process has it open; an anonymous one lives while
 // a process maps it or holds its descriptor. The shared lock is glibc's
 // pthread_mutex_t, so every process on a ring uses the same C library ABI

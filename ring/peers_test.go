@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/goipc/ipc/internal/testutil"
@@ -70,6 +71,27 @@ func peerCmd(t testing.TB, kind string, args ...string) *exec.Cmd {
 		return exec.Command(py, append([]string{filepath.Join(testutil.RepoRoot(), "csrc", "goipc_ring.py")}, args...)...)
 	}
 	return testutil.Child(args[1], args...)
+}
+
+// TestPeerUsage: the C peer run without arguments, or with a mode it does
+// not know, lists its modes (it named only its source file).
+func TestPeerUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"/dev/null", "bogus"}} {
+		out, err := peerCmd(t, "c", args...).CombinedOutput()
+		if code := exitCode(err); code != 2 || !strings.Contains(string(out), "ring_peer PATH init CAPACITY") {
+			t.Errorf("ring_peer %q: exit %d, %q; want exit 2 and the modes", args, code, out)
+		}
+	}
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
 
 func openPath(path string) (*ring.Ring, error) {

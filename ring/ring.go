@@ -55,7 +55,13 @@ type Ring struct {
 	size     func() (int64, error) // the size of the file now, for the error a truncation gets
 	guard    *guard                // the ring's pages in the SIGBUS handler; nil for a sealed memfd
 
-	local sync.Mutex // one goroutine of this process at a time waits for mu in the kernel: one thread
+	// turn lets one goroutine of this process at a time wait for mu in the
+	// kernel, holding one thread (a channel of one, not a sync.Mutex, so
+	// that a goroutine waiting for its turn leaves when its context ends).
+	turn chan struct{}
+	// owed is the sleepers this process counted in the header and could
+	// not uncount, the lock staying taken: the next locked pays them.
+	owed atomic.Uint32
 	// state counts the calls in flight, which touch the memory, and has
 	// closedBit once Close began: one atomic add on the way in and one on
 	// the way out of every call.
@@ -72,7 +78,9 @@ type Ring struct {
 const closedBit = 1 << 62
 
 // Open opens the ring in the POSIX shared memory object name ("/name", as
-// package posix takes it), or with opts.Create creates it.
+// package posix takes it), or with opts.Create creates it. With Create, an
+// Open that finds the ring still being made by another process (as when
+// several start at once) waits for it, up to a second.
 func Open(name string, opts *Options) (*Ring, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -84,6 +92,24 @@ func Open(name string, opts *Options) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
+	deadline := time.Now().Add(makingWait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 20*time.Millisecond) {
+		r, making, err := openOnce(name, opts, capacity)
+		if !making || !opts.Create || time.Now().After(deadline) {
+			return r, err
+		}
+		time.Sleep(pause)
+	}
+}
+
+// makingWait is how long Open with Create waits for a ring that another
+// process is making: its header takes microseconds, its memory (fallocate)
+// longer for a large ring.
+const makingWait = time.Second
+
+// openOnce is Open's one try; making tells that it failed on a ring that
+// may still be being made (empty, or with no magic yet).
+func openOnce(name string, opts *Options, capacity uint64) (r *Ring, making bool, err error) {
 	open := func(create, excl bool) (*posix.SharedMemory, error) {
 		return posix.OpenSharedMemory(name, &posix.ShmOptions{
 			Create: create, Exclusive: excl, Mode: opts.Mode, Size: headerSize + int64(capacity)})
@@ -95,29 +121,32 @@ func Open(name string, opts *Options) (*Ring, error) {
 		shm, err = open(false, false)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if size, err := shm.Size(); err == nil && size == 0 { // created by someone who has not sized it yet
 		shm.Close()
-		return nil, errs.Path("ring open", name, errs.Invalid("the object is empty: not a ring, or one its creator is still making: try again"))
+		return nil, true, errs.Path("ring open", name, errs.Invalid("the object is empty: not a ring, or one its creator is still making: try again"))
 	}
 	mem, err := shm.Map(posix.ReadWrite)
 	if err != nil {
 		shm.Close()
-		return nil, err
+		return nil, false, err
 	}
 	if created {
 		initialise(mem, capacity)
 	}
-	r, err := attach(shm.Name(), mem, opts, nil, source{shm.Close, shm.Size, false})
+	// Read before attach, which may see the magic that the maker stores
+	// meanwhile: a failure with no magic before is worth another try.
+	making = !created && len(mem) >= headerSize && headerOf(mem).magic.Load() == 0
+	r, err = attach(shm.Name(), mem, opts, nil, source{shm.Close, shm.Size, false})
 	if err != nil {
 		shm.Close()
 		if created {
 			shm.Unlink()
 		}
-		return nil, err
+		return nil, making, err
 	}
-	return r, nil
+	return r, false, nil
 }
 
 // source is what a ring's memory came from: how to release it, how large
@@ -297,7 +326,7 @@ func attach(name string, mem []byte, opts *Options, file *os.File, src source) (
 		spin = DefaultSpin
 	}
 	return &Ring{name: name, h: h, base: unsafe.Pointer(unsafe.SliceData(mem)), capacity: h.capacity.Load(), mu: mu, spin: spin,
-		file: file, release: src.release, size: src.size, guard: g, done: make(chan struct{}), drained: make(chan struct{})}, nil
+		file: file, release: src.release, size: src.size, guard: g, done: make(chan struct{}), drained: make(chan struct{}), turn: make(chan struct{}, 1)}, nil
 }
 
 // Name returns the ring's name: "/name" for a named ring; "" for a nil or
@@ -343,7 +372,8 @@ func (r *Ring) File() *os.File {
 func (r *Ring) Send(ctx context.Context, msg []byte) error { return r.send(ctx, msg, true) }
 
 // TrySend appends msg if it fits now; otherwise it fails with an error
-// matching syscall.EAGAIN.
+// matching syscall.EAGAIN. It waits for the ring's lock 100ms at most, then
+// fails with one matching syscall.EBUSY (see Waiting and threads).
 func (r *Ring) TrySend(msg []byte) error { return r.send(context.Background(), msg, false) }
 
 // send is Send, or TrySend when it must not wait.
@@ -360,7 +390,7 @@ func (r *Ring) send(ctx context.Context, msg []byte, wait bool) error {
 		err = r.wait(ctx, &attempt{msg: msg})
 	default:
 		var sent bool
-		sent, _, err = r.trySend(msg, 0)
+		sent, _, err = r.trySend(nil, msg, 0)
 		err = again(sent, err)
 	}
 	return r.exit(op, err)
@@ -382,13 +412,14 @@ func (r *Ring) Receive(ctx context.Context, buf []byte) (n int, err error) {
 }
 
 // TryReceive takes the oldest message into buf if there is one; otherwise
-// it fails with an error matching syscall.EAGAIN.
+// it fails with an error matching syscall.EAGAIN. It waits for the lock as
+// TrySend does.
 func (r *Ring) TryReceive(buf []byte) (n int, err error) {
 	const op = "ring receive"
 	if err := r.enter(op); err != nil {
 		return 0, err
 	}
-	n, ok, _, err := r.tryReceive(buf, 0)
+	n, ok, _, err := r.tryReceive(nil, buf, 0)
 	return n, r.exit(op, again(ok, err))
 }
 
@@ -559,11 +590,14 @@ func (r *Ring) truncated() error {
 
 // locked runs fn holding the ring's lock, after repairing what a holder
 // that died left. When fn reports that it moved head or tail, seq moves on
-// and the sleepers of every process are woken.
-func (r *Ring) locked(fn func() (changed bool, err error)) error {
-	r.local.Lock()
-	defer r.local.Unlock()
-	err := r.lock()
+// and the sleepers of every process are woken. It waits for the lock as
+// waitForLock does, until ctx ends (nil: for a slice at most).
+func (r *Ring) locked(ctx context.Context, fn func() (changed bool, err error)) error {
+	if err := r.takeTurn(ctx); err != nil {
+		return err
+	}
+	defer r.giveTurn()
+	err := r.lock(ctx)
 	died := errors.Is(err, shmsync.ErrOwnerDead)
 	if died {
 		// Head and tail are each one store, made after the data they
@@ -575,6 +609,9 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 			r.mu.Unlock()
 		}
 		return err
+	}
+	if owed := r.owed.Swap(0); owed != 0 {
+		r.h.sleepers.Add(-owed)
 	}
 	changed, err := fn()
 	if changed || died {
@@ -593,33 +630,113 @@ func (r *Ring) locked(fn func() (changed bool, err error)) error {
 // lock takes the ring's lock, waiting for it in waits of lockSlice, each
 // ending with a new look at the lock, so that a waiter on a ring truncated
 // meanwhile fails (see fault.go) instead of sleeping on a futex that no one
-// can wake any more. An uncontended lock allocates nothing.
-func (r *Ring) lock() error {
+// can wake any more, and one on a ring closed meanwhile, or whose ctx
+// ended, leaves (stillWaiting). An uncontended lock allocates nothing.
+func (r *Ring) lock(ctx context.Context) error {
 	if err := r.mu.TryLock(); !errors.Is(err, syscall.EBUSY) {
 		return err
 	}
+	parent := ctx
+	if parent == nil {
+		parent = context.Background()
+	}
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), lockSlice)
-		err := r.mu.Lock(ctx)
+		slice, cancel := context.WithTimeout(parent, lockSlice)
+		err := r.mu.Lock(slice)
 		cancel()
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		if err := r.stillWaiting(ctx); err != nil {
 			return err
 		}
 	}
 }
 
+// waitForLock makes cross, a crossing into the shim that waits for the
+// ring's lock (looks 0) for a slice at most, with this Ring's turn to wait
+// in the kernel, and makes it again while it returns ETIMEDOUT (the lock
+// stayed taken) and stillWaiting says so: its result, or why it stopped.
+func (r *Ring) waitForLock(ctx context.Context, cross func() syscall.Errno) (syscall.Errno, error) {
+	if err := r.takeTurn(ctx); err != nil {
+		return 0, err
+	}
+	defer r.giveTurn()
+	for {
+		if e := cross(); e != syscall.ETIMEDOUT {
+			return e, nil
+		}
+		if err := r.stillWaiting(ctx); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// takeTurn takes this Ring's turn to wait for the lock in the kernel,
+// waiting for it while another goroutine has it, until ctx ends or the ring
+// is closed (nil ctx: for a slice at most).
+func (r *Ring) takeTurn(ctx context.Context) error {
+	select {
+	case r.turn <- struct{}{}:
+		return nil
+	default:
+	}
+	var done, closed <-chan struct{}
+	var timeout <-chan time.Time
+	if ctx == nil { // Close among them: the others leave within a slice once it began
+		t := time.NewTimer(lockSlice)
+		defer t.Stop()
+		timeout = t.C
+	} else {
+		done, closed = ctx.Done(), r.done
+	}
+	select {
+	case r.turn <- struct{}{}:
+		return nil
+	case <-done:
+		return errs.FromContext(ctx)
+	case <-closed:
+		return os.ErrClosed
+	case <-timeout:
+		return errLockHeld
+	}
+}
+
+func (r *Ring) giveTurn() { <-r.turn }
+
+// stillWaiting tells whether a call that waited a whole slice for the
+// ring's lock waits on: nil if so, else why not: the ring was truncated or
+// closed, its ctx ended, or it has none (a call that does not wait).
+func (r *Ring) stillWaiting(ctx context.Context) error {
+	switch {
+	case r.guard.faulted():
+		return errTruncated
+	case r.isClosed():
+		return os.ErrClosed
+	case ctx == nil:
+		return errLockHeld
+	}
+	return ended(ctx)
+}
+
 // lockSlice is the longest a wait for the ring's lock lasts before it looks
-// at the lock again.
+// at the lock again, and the longest that a call that does not wait (TrySend,
+// Stat) waits for it.
 const lockSlice = 100 * time.Millisecond
 
-// trySend appends msg if it fits. With looks 0 it takes the lock however
-// long another holds it, and when msg does not fit returns the seq that
+// errLockHeld fails a call that does not wait when another thread, of any
+// process, held the ring's lock for all of a slice: one stopped (SIGSTOP,
+// a debugger) or stuck inside its section, where holders stay microseconds.
+var errLockHeld = errs.Hint(syscall.EBUSY, "the ring's lock stayed taken for %v: is a process that holds it stopped?", lockSlice)
+
+// trySend appends msg if it fits. With looks 0 it waits for the lock as
+// waitForLock does, until ctx ends (nil: a slice at most), and when msg does not fit returns the seq that
 // goes with what it saw, for wait; otherwise it watches the ring in the shim
 // for up to looks looks and takes the lock only when msg fits and no one
 // holds it (so a spinning call never sleeps on the lock, and needs no turn
-// on r.local), which saves a cgo crossing between the moment the ring is
+// on r.turn), which saves a cgo crossing between the moment the ring is
 // ready and the copy.
-func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error) {
+func (r *Ring) trySend(ctx context.Context, msg []byte, looks int) (sent bool, seen uint32, err error) {
 	if looks == 0 {
 		// No look at head and tail first, unless the last send found the
 		// ring full: they share the lock's cache line, which the lock then
@@ -638,9 +755,12 @@ func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error
 	}
 	seen, e := ringSend(r.base, r.capacity, msg, firstLooks(looks))
 	if e == syscall.EBUSY && looks == 0 {
-		r.local.Lock()
-		seen, e = ringSend(r.base, r.capacity, msg, 0)
-		r.local.Unlock()
+		if e, err = r.waitForLock(ctx, func() (e syscall.Errno) {
+			seen, e = ringSend(r.base, r.capacity, msg, 0)
+			return e
+		}); err != nil {
+			return false, 0, err
+		}
 	}
 	if e == 0 && r.full.Load() {
 		r.full.Store(false)
@@ -653,7 +773,7 @@ func (r *Ring) trySend(msg []byte, looks int) (sent bool, seen uint32, err error
 
 // firstLooks is the looks of a send's or receive's first crossing for
 // looks: with 0, lockSoon, so that a call waits for a taken lock in the
-// kernel, on its second crossing, only with its turn on r.local, and most
+// kernel, on its second crossing, only with its turn (r.turn), and most
 // calls take no turn.
 func firstLooks(looks int) int {
 	if looks == 0 {
@@ -681,7 +801,7 @@ func (r *Ring) sendResult(e syscall.Errno) (sent bool, err error) {
 
 // tryReceive takes a message into buf if there is one, taking the lock and
 // returning seen as trySend does for looks.
-func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uint32, err error) {
+func (r *Ring) tryReceive(ctx context.Context, buf []byte, looks int) (n int, received bool, seen uint32, err error) {
 	h := &r.h
 	if looks == 0 {
 		// A hint, read without the lock: the mark of a record at the head
@@ -698,9 +818,12 @@ func (r *Ring) tryReceive(buf []byte, looks int) (n int, received bool, seen uin
 	}
 	n, seen, e := ringReceive(r.base, r.capacity, buf, firstLooks(looks), &r.next)
 	if e == syscall.EBUSY && looks == 0 {
-		r.local.Lock()
-		n, seen, e = ringReceive(r.base, r.capacity, buf, 0, &r.next)
-		r.local.Unlock()
+		if e, err = r.waitForLock(ctx, func() (e syscall.Errno) {
+			n, seen, e = ringReceive(r.base, r.capacity, buf, 0, &r.next)
+			return e
+		}); err != nil {
+			return 0, false, 0, err
+		}
 	}
 	n, received, err = r.receiveResult(n, e, len(buf))
 	return n, received, seen, err
@@ -789,11 +912,12 @@ type Stats struct {
 	Head, Tail uint64 // the read and write positions
 }
 
-// Stat walks the queued records under the ring's lock.
+// Stat walks the queued records under the ring's lock, which it waits for
+// as TrySend does.
 func (r *Ring) Stat() (Stats, error) {
 	var s Stats
 	err := r.call("ring stat", func() error {
-		return r.locked(func() (bool, error) {
+		return r.locked(nil, func() (bool, error) {
 			h := &r.h
 			head, tail := h.head.Load(), h.tail.Load()
 			if err := r.corruptPositions(); err != nil {
@@ -816,7 +940,10 @@ func (r *Ring) Stat() (Stats, error) {
 			return false, nil
 		})
 	})
-	return s, err
+	if err != nil {
+		return Stats{}, err // not the half a walk of corrupt records filled in
+	}
+	return s, nil
 }
 
 // Close unmaps the ring after waking this process's goroutines that wait on
@@ -835,7 +962,9 @@ func (r *Ring) Close() error {
 	}
 	close(r.done)
 	r.waits.mu.Unlock()
-	r.locked(func() (bool, error) { return true, nil }) // moves seq: the sleeper wakes
+	if r.locked(nil, func() (bool, error) { return true, nil }) != nil { // moves seq: the sleeper wakes
+		futexWake(r.h.seq) // the lock stays taken: the sleeper looks at least once a second
+	}
 	// Every call counts in state until it returns, the sleeper too.
 	if r.state.Load() != closedBit {
 		<-r.drained

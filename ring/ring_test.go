@@ -420,7 +420,8 @@ func TestNilAndZeroRing(t *testing.T) {
 
 // TestOpenEmpty: a shared memory object of that name that holds nothing
 // yet (another process's shm_open before its ftruncate, or a stranger's) is
-// refused with the reason, Create or not, and left alone.
+// refused with the reason, Create or not (with Create, after waiting for a
+// maker that never comes), and left alone.
 func TestOpenEmpty(t *testing.T) {
 	name := "/" + testutil.Name("ring")
 	shm, err := posix.OpenSharedMemory(name, &posix.ShmOptions{Create: true, Exclusive: true})
@@ -436,6 +437,34 @@ func TestOpenEmpty(t *testing.T) {
 	}
 	if size, err := shm.Size(); err != nil || size != 0 {
 		t.Errorf("the empty object after Open: %d bytes, %v; want it left empty", size, err)
+	}
+}
+
+// TestOpenCreateRace: processes (here goroutines) that start together and
+// each Open the same ring with Create all get it, although all but one find
+// it being made by another: none is told to try again.
+func TestOpenCreateRace(t *testing.T) {
+	for range 20 {
+		name := "/" + testutil.Name("race")
+		const n = 8
+		results := make(chan error, n)
+		for range n {
+			go func() {
+				r, err := ring.Open(name, &ring.Options{Create: true})
+				if err == nil {
+					err = r.Close()
+				}
+				results <- err
+			}()
+		}
+		for range n {
+			if err := <-results; err != nil {
+				t.Errorf("Open with Create among %d at once: %v", n, err)
+			}
+		}
+		if err := ring.Unlink(name); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

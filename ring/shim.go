@@ -106,15 +106,16 @@ static int r_spin_lock(unsigned char *b) {
 	return err;
 }
 
-// r_lock takes the ring's lock, trying it once and then sleeping in slices
-// of 100ms, each ending with a new look at the lock: a thread asleep on the
-// futex of a ring that another process truncates would never be woken (see
-// fault.go), and its next look fails. Go calls it only after a watch of
-// the lock (looks -1) ended with the lock taken, so it does not watch again.
+// r_lock takes the ring's lock, trying it once and then sleeping for a
+// slice of 100ms at most: ETIMEDOUT if it stayed taken. Go makes it again
+// after a look at the ring and the call (a thread asleep on the futex of a
+// ring that another process truncates would never be woken, see fault.go;
+// one whose context ended, or whose ring was closed, leaves). Go calls it
+// only after a watch of the lock (looks -1) ended with the lock taken, so
+// it does not watch again.
 static int r_lock(unsigned char *b, int *died) {
-	pthread_mutex_t *m = R_LOCK(b);
 	int err = r_try(b);
-	while (err == ETIMEDOUT) {
+	if (err == ETIMEDOUT) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		t.tv_nsec += 100000000;
@@ -122,9 +123,9 @@ static int r_lock(unsigned char *b, int *died) {
 			t.tv_sec++;
 			t.tv_nsec -= 1000000000;
 		}
-		err = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &t);
+		err = pthread_mutex_clocklock(R_LOCK(b), CLOCK_MONOTONIC, &t);
 	}
-	return r_locked(b, err, died);
+	return err == ETIMEDOUT ? err : r_locked(b, err, died);
 }
 
 // r_sane tells whether head and tail are positions the rules allow: tail
@@ -164,9 +165,10 @@ static int r_ready(unsigned char *b, uint64_t cap, uint64_t need) {
 }
 
 // r_enter takes the lock for a send (need bytes) or a receive (need 0). With
-// looks 0 it takes it at once, waiting for a holder; with looks -1 only if
-// it is free or freed within r_spin_lock's watch, never asleep in the kernel
-// (EBUSY if not), without a look at the ring. Otherwise it watches the
+// looks 0 it takes it at once, waiting for a holder a slice at most
+// (ETIMEDOUT: see r_lock); with looks -1 only if it is free or freed within
+// r_spin_lock's watch, never asleep in the kernel (EBUSY if not), without a
+// look at the ring. Otherwise it watches the
 // ring up to looks times, a pause apart, and takes the lock as soon as the
 // call looks ready; it never waits for the lock, so that a spinning thread
 // never sleeps in the kernel: EAGAIN when it did not take it.
@@ -313,7 +315,7 @@ static int ring_receive(unsigned char *b, uint64_t cap, unsigned char *buf, uint
 }
 
 // ring_send_receive is ring_send on the ring at sb with looks -1 (the lock
-// only if it is free soon: no sleep, hence no turn on the sender's local mutex)
+// only if it is free soon: no sleep, hence no turn on the sender's r.turn)
 // and then, if the message went, ring_receive on the ring at rb with looks
 // (> 0: spinning; 0 skips the receive, which then fails with EAGAIN):
 // MPI_Sendrecv's two halves in one crossing from Go. It returns the send's

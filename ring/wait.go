@@ -59,7 +59,7 @@ func (r *Ring) wait(ctx context.Context, a *attempt) error {
 		looks = spinLooks
 	}
 	for {
-		done, seen, err := r.try(a, looks)
+		done, seen, err := r.try(ctx, a, looks)
 		if done || err != nil {
 			return err
 		}
@@ -110,14 +110,14 @@ type attempt struct {
 }
 
 // try makes a once, as trySend or tryReceive does for looks.
-func (r *Ring) try(a *attempt, looks int) (done bool, seen uint32, err error) {
+func (r *Ring) try(ctx context.Context, a *attempt, looks int) (done bool, seen uint32, err error) {
 	if a.batch {
-		return r.tryBatch(a, looks)
+		return r.tryBatch(ctx, a, looks)
 	}
 	if !a.receive {
-		return r.trySend(a.msg, looks)
+		return r.trySend(ctx, a.msg, looks)
 	}
-	a.n, done, seen, err = r.tryReceive(a.buf, looks)
+	a.n, done, seen, err = r.tryReceive(ctx, a.buf, looks)
 	return done, seen, err
 }
 
@@ -202,7 +202,9 @@ func (r *Ring) sleepFor(ctx context.Context, seen uint32) error {
 	moved := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(moved)
-		r.locked(func() (bool, error) { return true, nil })
+		if r.locked(nil, func() (bool, error) { return true, nil }) != nil {
+			futexWake(r.h.seq) // the lock stays taken: the loop below looks at least once a second
+		}
 	})
 	for r.h.seq.Load() == seen && ctx.Err() == nil && !r.isClosed() && !r.guard.faulted() {
 		limit := sleepLimitMs * time.Millisecond
@@ -211,7 +213,7 @@ func (r *Ring) sleepFor(ctx context.Context, seen uint32) error {
 				break
 			}
 		}
-		r.sleepOnFutex(seen, limit)
+		r.sleepOnFutex(ctx, seen, limit)
 	}
 	if !stop() {
 		<-moved // it touches the ring: let it finish before Close may unmap
@@ -229,10 +231,12 @@ func (r *Ring) sleepFor(ctx context.Context, seen uint32) error {
 
 // sleepOnFutex sleeps while seq holds at, for at most limit, counted
 // among the ring's sleepers (which the count, changed under the lock, tells
-// every sender and receiver to wake).
-func (r *Ring) sleepOnFutex(at uint32, limit time.Duration) {
+// every sender and receiver to wake). It does not sleep if the lock stays
+// taken until ctx ends; if it stays taken for a slice after the sleep, the
+// count is left to the next locked (Ring.owed).
+func (r *Ring) sleepOnFutex(ctx context.Context, at uint32, limit time.Duration) {
 	asleep := false
-	r.locked(func() (bool, error) {
+	r.locked(ctx, func() (bool, error) {
 		if r.h.seq.Load() == at {
 			r.h.sleepers.Add(1)
 			asleep = true
@@ -243,10 +247,12 @@ func (r *Ring) sleepOnFutex(at uint32, limit time.Duration) {
 		return
 	}
 	futexWait(r.h.seq, at, limit)
-	r.locked(func() (bool, error) {
+	if r.locked(nil, func() (bool, error) {
 		r.h.sleepers.Add(^uint32(0))
 		return false, nil
-	})
+	}) != nil {
+		r.owed.Add(1)
+	}
 }
 
 // The futex operations, from linux/futex.h, on a shared (not private) futex.

@@ -63,7 +63,7 @@ func CondAt(mem []byte) (*Cond, error) {
 // again on its own, which could miss a signal that came meanwhile.
 func (c *Cond) Wait(ctx context.Context, m *Mutex) error {
 	if c == nil || c.c == nil {
-		return errs.NotOpen("pthread_cond_wait", "shmsync.Cond")
+		return errs.NotMade("pthread_cond_wait", "shmsync.Cond", "NewCond or CondAt")
 	}
 	if !m.Holding() {
 		return errs.Syscall("pthread_cond_wait", notHolder(syscall.EPERM))
@@ -72,7 +72,7 @@ func (c *Cond) Wait(ctx context.Context, m *Mutex) error {
 		return errs.Syscall("pthread_cond_wait", errs.NilContext()) // m stays held
 	}
 	if ctx.Done() == nil {
-		return errs.Syscall("pthread_cond_wait", m.retaken(condWait(c.c, m.m)))
+		return errs.Syscall("pthread_cond_wait", errno(m.retaken(condWait(c.c, m.m))))
 	}
 	wait, ok := slice(ctx)
 	if !ok {
@@ -101,7 +101,7 @@ func (m *Mutex) retaken(e syscall.Errno) syscall.Errno {
 // Signal wakes one goroutine or thread waiting on c, in any process.
 func (c *Cond) Signal() error {
 	if c == nil || c.c == nil {
-		return errs.NotOpen("pthread_cond_signal", "shmsync.Cond")
+		return errs.NotMade("pthread_cond_signal", "shmsync.Cond", "NewCond or CondAt")
 	}
 	return errs.Syscall("pthread_cond_signal", errno(condSignal(c.c)))
 }
@@ -109,7 +109,7 @@ func (c *Cond) Signal() error {
 // Broadcast wakes every goroutine and thread waiting on c, in any process.
 func (c *Cond) Broadcast() error {
 	if c == nil || c.c == nil {
-		return errs.NotOpen("pthread_cond_broadcast", "shmsync.Cond")
+		return errs.NotMade("pthread_cond_broadcast", "shmsync.Cond", "NewCond or CondAt")
 	}
 	return errs.Syscall("pthread_cond_broadcast", errno(condBroadcast(c.c)))
 }

@@ -259,6 +259,46 @@ func TestCondWithC(t *testing.T) {
 	}
 }
 
+// TestCondWaitBackground: a Wait with a context that cannot end (one glibc
+// call) returns nil when signalled, not an error holding errno 0.
+func TestCondWaitBackground(t *testing.T) {
+	r := newRegion(t, false)
+	woke := make(chan error)
+	go func() {
+		if err := r.mu.Lock(context.Background()); err != nil {
+			woke <- err
+			return
+		}
+		defer r.mu.Unlock()
+		atomic.StoreInt64(r.flag, 1) // waiting (atomics: -race knows no pthread lock)
+		for atomic.LoadInt64(r.flag) == 1 {
+			if err := r.cond.Wait(context.Background(), r.mu); err != nil {
+				woke <- err
+				return
+			}
+		}
+		woke <- nil
+	}()
+	for {
+		if err := r.mu.Lock(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if atomic.LoadInt64(r.flag) == 1 { // the waiter is in Wait: it let go of the mutex
+			break
+		}
+		r.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	atomic.StoreInt64(r.flag, 2)
+	if err := r.cond.Broadcast(); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Unlock()
+	if err := <-woke; err != nil {
+		t.Errorf("Wait(context.Background()) woken by Broadcast: %v, want nil", err)
+	}
+}
+
 func TestCondWaitContext(t *testing.T) {
 	r := newRegion(t, false)
 	if err := r.cond.Wait(context.Background(), r.mu); !errors.Is(err, os.ErrPermission) {

@@ -261,7 +261,7 @@ func (m *Mutex) TryLock() error {
 // thread locked when the mutex was acquired (also with EOWNERDEAD).
 func (m *Mutex) lock(op string, acquire func() syscall.Errno) error {
 	if m == nil || m.m == nil {
-		return errs.NotOpen(op, "shmsync.Mutex")
+		return errs.NotMade(op, "shmsync.Mutex", "NewMutex or MutexAt")
 	}
 	runtime.LockOSThread()
 	e := acquire()
@@ -290,7 +290,7 @@ func (m *Mutex) Holding() bool {
 // without Consistent makes the mutex unusable (ErrNotRecoverable).
 func (m *Mutex) Unlock() error {
 	if m == nil || m.m == nil {
-		return errs.NotOpen("pthread_mutex_unlock", "shmsync.Mutex")
+		return errs.NotMade("pthread_mutex_unlock", "shmsync.Mutex", "NewMutex or MutexAt")
 	}
 	// The holder is locked to its thread: any other goroutine runs on
 	// another, which mutexUnlock turns away.
@@ -307,9 +307,13 @@ func (m *Mutex) Unlock() error {
 // mutex whose owner did not die with syscall.EINVAL.
 func (m *Mutex) Consistent() error {
 	if m == nil || m.m == nil {
-		return errs.NotOpen("pthread_mutex_consistent", "shmsync.Mutex")
+		return errs.NotMade("pthread_mutex_consistent", "shmsync.Mutex", "NewMutex or MutexAt")
 	}
-	return errs.Syscall("pthread_mutex_consistent", notHolder(mutexConsistent(m.m)))
+	e := mutexConsistent(m.m)
+	if e == syscall.EINVAL {
+		return errs.Syscall("pthread_mutex_consistent", errs.Hint(e, "the lock is consistent: its owner did not die (Consistent follows ErrOwnerDead)"))
+	}
+	return errs.Syscall("pthread_mutex_consistent", notHolder(e))
 }
 
 // notHolder explains EPERM; other results pass as they are.

@@ -295,6 +295,9 @@ func TestConsistent(t *testing.T) {
 	if err := r.mu.Lock(context.Background()); err != nil {
 		t.Fatalf("Lock after Consistent: %v", err)
 	}
+	if err := r.mu.Consistent(); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "did not die") {
+		t.Errorf("Consistent of a lock whose owner did not die: %v, want EINVAL saying so", err)
+	}
 	r.mu.Unlock()
 }
 
@@ -321,12 +324,12 @@ func TestBadMemory(t *testing.T) {
 		t.Errorf("NewCond of short memory: %v, want EINVAL", err)
 	}
 	var nilMutex *shmsync.Mutex
-	if err := nilMutex.Lock(context.Background()); !errors.Is(err, os.ErrInvalid) {
-		t.Errorf("Lock of a nil Mutex: %v, want os.ErrInvalid", err)
+	if err := nilMutex.Lock(context.Background()); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "NewMutex or MutexAt") {
+		t.Errorf("Lock of a nil Mutex: %v, want os.ErrInvalid naming NewMutex or MutexAt", err)
 	}
 	var nilCond *shmsync.Cond
-	if err := nilCond.Signal(); !errors.Is(err, os.ErrInvalid) {
-		t.Errorf("Signal of a nil Cond: %v, want os.ErrInvalid", err)
+	if err := nilCond.Signal(); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "NewCond or CondAt") {
+		t.Errorf("Signal of a nil Cond: %v, want os.ErrInvalid naming NewCond or CondAt", err)
 	}
 }
 

@@ -71,7 +71,7 @@ func EventFDFromFile(f *os.File) (*EventFD, error) {
 // n of 2^64-1 (math.MaxUint64) fails with an error matching syscall.EINVAL.
 func (e *EventFD) Add(n uint64) error {
 	if e == nil || e.f == nil {
-		return errs.NotOpen("eventfd write", "unixfd.EventFD")
+		return errs.NotMade("eventfd write", "unixfd.EventFD", "NewEventFD or EventFDFromFile")
 	}
 	if n == math.MaxUint64 {
 		return errs.Path("write", e.f.Name(), errs.Invalid("n of 2^64-1: an eventfd counts to 2^64-2 at most"))
@@ -88,7 +88,7 @@ func (e *EventFD) Add(n uint64) error {
 // matching os.ErrClosed when Close ends it.
 func (e *EventFD) Wait() (uint64, error) {
 	if e == nil || e.f == nil {
-		return 0, errs.NotOpen("eventfd read", "unixfd.EventFD")
+		return 0, errs.NotMade("eventfd read", "unixfd.EventFD", "NewEventFD or EventFDFromFile")
 	}
 	var b [8]byte
 	if _, err := e.f.Read(b[:]); err != nil {
@@ -101,7 +101,7 @@ func (e *EventFD) Wait() (uint64, error) {
 // time removes the bound.
 func (e *EventFD) SetDeadline(t time.Time) error {
 	if e == nil || e.f == nil {
-		return errs.NotOpen("eventfd set deadline", "unixfd.EventFD")
+		return errs.NotMade("eventfd set deadline", "unixfd.EventFD", "NewEventFD or EventFDFromFile")
 	}
 	err := e.f.SetDeadline(t)
 	if err != nil && !errors.Is(err, os.ErrNoDeadline) {

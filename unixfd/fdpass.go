@@ -2,6 +2,7 @@ package unixfd
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 
@@ -30,7 +31,7 @@ type Credentials struct {
 // files is sent as one zero byte.
 func Send(c *net.UnixConn, data []byte, files ...*os.File) error {
 	if c == nil {
-		return errs.NotOpen("sendmsg", "net.UnixConn")
+		return errs.NotMade("sendmsg", "net.UnixConn", "a dial, an accept or net.FileConn")
 	}
 	if len(files) > scmMaxFD {
 		return errs.Syscall("sendmsg", errs.Invalid("%d descriptors > the kernel's %d per message (SCM_MAX_FD)", len(files), scmMaxFD))
@@ -120,7 +121,7 @@ type Message struct {
 // the peer may send, such as before exchanging a first message.
 func PassCredentials(c *net.UnixConn, on bool) error {
 	if c == nil {
-		return errs.NotOpen("setsockopt SO_PASSCRED", "net.UnixConn")
+		return errs.NotMade("setsockopt SO_PASSCRED", "net.UnixConn", "a dial, an accept or net.FileConn")
 	}
 	raw, err := c.SyscallConn()
 	if err != nil {
@@ -150,11 +151,13 @@ func boolInt(b bool) int {
 //
 // When the sender passed more than maxFiles descriptors, the kernel drops
 // the rest (and closes them): Receive then closes those that did arrive and
-// fails with an error matching ErrTruncated, which says so. A datagram
+// fails with an error matching ErrTruncated, which says so; so it does when
+// the kernel could not install them all, as at the open-file limit
+// (RLIMIT_NOFILE), and then says that. A datagram
 // longer than buf fails the same way (its tail is lost, as recvmsg loses it).
 func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 	if c == nil {
-		return Message{}, errs.NotOpen("recvmsg", "net.UnixConn")
+		return Message{}, errs.NotMade("recvmsg", "net.UnixConn", "a dial, an accept or net.FileConn")
 	}
 	if maxFiles < 0 || maxFiles > scmMaxFD {
 		return Message{}, errs.Syscall("recvmsg", errs.Invalid("room for %d descriptors: want 0 to 253", maxFiles))
@@ -182,6 +185,10 @@ func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 	perr := parseControl(oob[:oobn], &msg)
 	switch {
 	case perr != nil:
+	case flags&unix.MSG_CTRUNC != 0 && len(msg.Files) < maxFiles:
+		// There was room for maxFiles: the kernel failed to install the
+		// rest (and closed them), as it does at the open-file limit.
+		perr = errs.Hint(ErrTruncated, "control data: %d descriptors arrived, fewer than the room for %d: the kernel could not install the rest (%s); those that arrived are closed", len(msg.Files), maxFiles, fileLimit())
 	case flags&unix.MSG_CTRUNC != 0 || len(msg.Files) > maxFiles:
 		perr = errs.Hint(ErrTruncated, "control data: the sender passed more than the %d descriptors there was room for; those that arrived are closed", maxFiles)
 	case flags&unix.MSG_TRUNC != 0:
@@ -194,6 +201,16 @@ func Receive(c *net.UnixConn, buf []byte, maxFiles int) (Message, error) {
 		return Message{N: n}, errs.Syscall("recvmsg", perr)
 	}
 	return msg, nil
+}
+
+// fileLimit names the process's open-file limit, the usual reason the
+// kernel cannot install a passed descriptor.
+func fileLimit() string {
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil {
+		return "is the process at its open-file limit?"
+	}
+	return fmt.Sprintf("is the process at its open-file limit, RLIMIT_NOFILE %d?", lim.Cur)
 }
 
 // parseControl takes the descriptors and credentials out of control data.

@@ -47,16 +47,25 @@ func (s Seals) String() string {
 }
 
 // NewMemfd creates an anonymous file in memory that accepts seals
-// (memfd_create with MFD_ALLOW_SEALING and MFD_CLOEXEC); name shows in
-// /proc/PID/fd only. Fill it (Write, Truncate, or a mapping that is
+// (memfd_create with MFD_ALLOW_SEALING and MFD_CLOEXEC); name, of at
+// most 249 bytes, shows in /proc/PID/fd only. Fill it (Write, Truncate, or a mapping that is
 // unmapped before SealWrite), seal it, and pass it.
 func NewMemfd(name string) (*os.File, error) {
+	switch {
+	case len(name) > memfdNameMax:
+		return nil, errs.Path("memfd_create", name, errs.Invalid("name is %d bytes; the kernel allows %d", len(name), memfdNameMax))
+	case strings.IndexByte(name, 0) >= 0:
+		return nil, errs.Path("memfd_create", name, errs.Invalid("a name may not hold a NUL byte"))
+	}
 	fd, err := unix.MemfdCreate(name, unix.MFD_ALLOW_SEALING|unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, errs.Path("memfd_create", name, err)
 	}
 	return os.NewFile(uintptr(fd), "memfd:"+name), nil
 }
+
+// memfdNameMax is the kernel's MFD_NAME_MAX_LEN: NAME_MAX less "memfd:".
+const memfdNameMax = 255 - len("memfd:")
 
 // AddSeals adds seals to the memfd f. SealWrite fails with an error
 // matching syscall.EBUSY while a writable shared mapping of f exists.
@@ -73,6 +82,9 @@ func SealsOf(f *os.File) (Seals, error) {
 	var s Seals
 	err := control(f, "fcntl F_GET_SEALS", func(fd int) error {
 		v, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+		if err == unix.EINVAL {
+			return errs.Hint(err, "not a memfd: only memfds (and other tmpfs files) carry seals")
+		}
 		s = Seals(v)
 		return err
 	})

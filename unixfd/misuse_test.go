@@ -23,8 +23,8 @@ import (
 // returns nil) instead of panicking.
 func TestNilHandles(t *testing.T) {
 	for name, e := range map[string]*unixfd.EventFD{"nil": nil, "zero": {}} {
-		if err := e.SetDeadline(time.Now()); !errors.Is(err, os.ErrInvalid) {
-			t.Errorf("%s EventFD: SetDeadline: %v, want os.ErrInvalid", name, err)
+		if err := e.SetDeadline(time.Now()); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "NewEventFD") {
+			t.Errorf("%s EventFD: SetDeadline: %v, want os.ErrInvalid naming NewEventFD", name, err)
 		}
 		if f := e.File(); f != nil {
 			t.Errorf("%s EventFD: File: %v, want nil", name, f)
@@ -310,6 +310,29 @@ func TestMapSealedEmpty(t *testing.T) {
 	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "memfd is empty") {
 		t.Errorf("MapSealed of an empty memfd: %v, want EINVAL saying the memfd is empty", err)
 	}
+}
+
+// TestMemfdBadName: a name the kernel refuses with a bare EINVAL (longer
+// than 249 bytes, or holding a NUL) fails with EINVAL that says why, and a
+// name of 249 bytes works.
+func TestMemfdBadName(t *testing.T) {
+	for name, want := range map[string]string{
+		strings.Repeat("n", 250): "name is 250 bytes; the kernel allows 249",
+		"a\x00b":                 "NUL byte",
+	} {
+		f, err := unixfd.NewMemfd(name)
+		if f != nil {
+			f.Close()
+		}
+		if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), want) {
+			t.Errorf("NewMemfd(%.20q): %v, want EINVAL saying %q", name, err, want)
+		}
+	}
+	f, err := unixfd.NewMemfd(strings.Repeat("n", 249))
+	if err != nil {
+		t.Fatalf("NewMemfd of a 249-byte name: %v", err)
+	}
+	f.Close()
 }
 
 // TestEventFDAddMax: Add(2^64-1), which the kernel refuses with a bare

@@ -115,6 +115,41 @@ func TestTruncated(t *testing.T) {
 	}
 }
 
+// TestTruncatedAtFileLimit: descriptors that the kernel cannot install
+// (the receiver at its open-file limit) fail with ErrTruncated that names
+// the limit, not the sender, which passed no more than there was room for.
+func TestTruncatedAtFileLimit(t *testing.T) {
+	a, b := testutil.SocketPair(t)
+	f := tempFile(t, "x")
+	if err := unixfd.Send(a, []byte("two"), f, f); err != nil {
+		t.Fatal(err)
+	}
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low, err := unix.Dup(0) // the lowest free descriptor: a limit there admits none
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(low)
+	tight := lim
+	tight.Cur = uint64(low)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &tight); err != nil {
+		t.Skipf("cannot lower RLIMIT_NOFILE: %v", err)
+	}
+	msg, err := unixfd.Receive(b, make([]byte, 16), 2)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(err, unixfd.ErrTruncated) || !strings.Contains(err.Error(), "RLIMIT_NOFILE") {
+		t.Errorf("Receive at the open-file limit: %v, want ErrTruncated naming RLIMIT_NOFILE", err)
+	}
+	if len(msg.Files) != 0 {
+		t.Errorf("a truncated Receive returned %d files", len(msg.Files))
+	}
+}
+
 func peer(t *testing.T) string { return testutil.BuildC(t, "unixfd_peer") }
 
 // TestWithC: Go passes a file to C, which reads it; C passes a sealed memfd
@@ -226,8 +261,8 @@ func TestSeals(t *testing.T) {
 	if string(m.Bytes()) != "filled, then sealed" {
 		t.Errorf("mapped %q", m.Bytes())
 	}
-	if _, err := unixfd.SealsOf(tempFile(t, "plain")); !errors.Is(err, syscall.EINVAL) {
-		t.Errorf("SealsOf a regular file: %v, want EINVAL", err)
+	if _, err := unixfd.SealsOf(tempFile(t, "plain")); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "not a memfd") {
+		t.Errorf("SealsOf a regular file: %v, want EINVAL saying it is not a memfd", err)
 	}
 }
 

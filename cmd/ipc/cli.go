@@ -28,10 +28,10 @@ const (
 )
 
 // emptyError is a call told not to wait (--nowait or --timeout 0) that found
-// nothing to take, or with full set no room for a message: exit status 4.
+// nothing to take, or with full set no room for a message in it: exit status 4.
 type emptyError struct {
 	err  error
-	full bool
+	full string // what was full ("queue", "ring"), for a send
 	what string // what was missing, when more precise than "nothing to take"
 	// timeoutOnly: the verb has no --nowait, so only --timeout 0 said so
 	timeoutOnly bool
@@ -40,8 +40,8 @@ type emptyError struct {
 func (e emptyError) Error() string {
 	what := e.what
 	switch {
-	case e.full:
-		what = "the queue is full"
+	case e.full != "":
+		what = "the " + e.full + " is full"
 	case what == "":
 		what = "nothing to take"
 	}
@@ -79,10 +79,11 @@ func nowait(err error) error {
 	return err
 }
 
-// nowaitFull is nowait for a send that found the queue full.
-func nowaitFull(err error) error {
+// nowaitFull is nowait for a send that found what (a "queue", a "ring")
+// full.
+func nowaitFull(err error, what string) error {
 	if errors.Is(err, syscall.EAGAIN) {
-		return emptyError{err: err, full: true}
+		return emptyError{err: err, full: what}
 	}
 	return err
 }

@@ -258,3 +258,27 @@ func TestContractSysvMsgTooLongHint(t *testing.T) {
 	mustIPC(t, "sysv", "msg", "send", k.String(), "hello", "--create")
 	expectError(t, exitError, "stays queued (--noerror, MSG_NOERROR, truncates it)", "sysv", "msg", "recv", k.String(), "--buffer", "2")
 }
+
+// --timeout's help says what 0 does: the same as --nowait where there is
+// one, and for a client, which refuses 0, that it always waits; never
+// "exit 4 if nothing is there" where 0 does something else.
+func TestContractTimeoutZeroHelp(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ring", "send", "--help"}, "0: the same as --nowait"},
+		{[]string{"posix", "mq", "recv", "--help"}, "0: the same as --nowait"},
+		{[]string{"unix", "send", "--help"}, "a client always waits for the echo, so not 0"},
+		{[]string{"tcp", "send", "--help"}, "a client always waits for the echo, so not 0"},
+		{[]string{"fifo", "recv", "--help"}, "0: do not wait (exit 4 if nothing is there)"},
+	} {
+		out := mustIPC(t, c.args...)
+		if !strings.Contains(out, c.want) {
+			t.Errorf("ipc %s: --timeout's help lacks %q:\n%s", strings.Join(c.args, " "), c.want, out)
+		}
+		if c.want != "0: do not wait (exit 4 if nothing is there)" && strings.Contains(out, "exit 4 if nothing is there") {
+			t.Errorf("ipc %s: --timeout's help says 0 exits 4 if nothing is there", strings.Join(c.args, " "))
+		}
+	}
+}

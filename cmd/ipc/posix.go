@@ -114,7 +114,7 @@ func mqCommand() *cobra.Command {
 			defer q.Close()
 			ctx, cancel := sendWait.context()
 			defer cancel()
-			return nowaitFull(q.Send(ctx, msg, priority))
+			return nowaitFull(q.Send(ctx, msg, priority), "queue")
 		},
 	}
 	f := send.Flags()

@@ -41,10 +41,16 @@ func TestRing(t *testing.T) {
 	if _, stderr, code := runIPC(t, "ring", "send", name, long); code != exitError || !strings.Contains(stderr, "maximum 504") {
 		t.Fatalf("send of a message too long: exit %d, %q", code, stderr)
 	}
-	for range 3 { // three records of 312 bytes fit in 1 KiB, a fourth does not
+	fresh := "/" + testutil.Name("cli-ring-fresh")
+	t.Cleanup(func() { ring.Unlink(fresh) })
+	if _, stderr, code := runIPC(t, "ring", "send", fresh, long, "--create", "--capacity", "1KiB"); code != exitError || !strings.Contains(stderr, "maximum 504") {
+		t.Fatalf("send --create of a message too long: exit %d, %q", code, stderr)
+	}
+	expectError(t, exitError, "no such file", "ring", "stat", fresh) // the failed send made no ring
+	for range 3 {                                                    // three records of 312 bytes fit in 1 KiB, a fourth does not
 		mustIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait")
 	}
-	if _, stderr, code := runIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait"); code != exitEmpty || !strings.Contains(stderr, "full") {
+	if _, stderr, code := runIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait"); code != exitEmpty || !strings.Contains(stderr, "the ring is full") {
 		t.Fatalf("send --nowait to a full ring: exit %d, %q", code, stderr)
 	}
 	if _, _, code := runIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--timeout", "50ms"); code != exitTimeout {

@@ -715,6 +715,7 @@ func TestRulesPayload(t *testing.T) {
 		{[]string{"pipe", "--file", dir}, exitError, "read " + dir + ": is a directory"},
 		{[]string{"pipe", "--file", "/dev/zero"}, exitError, "message over 67108864 bytes"},
 		{[]string{"posix", "mq", "send", q, "hi", "--prority", "3"}, cli.ExitUsage, "unknown flag: --prority"},
+		{[]string{"ring", "send", "/x", "hi", "--create", "--capacity", "65"}, cli.ExitUsage, "invalid --capacity 65: a ring's data area is a multiple of 8 bytes"},
 	} {
 		expectError(t, c.code, c.want, c.args...)
 	}

@@ -222,7 +222,7 @@ func sysvMsgCommand() *cobra.Command {
 			if sendWait.noWait() {
 				flags = sysv.NoWait
 			}
-			return nowaitFull(q.Send(ctx, sendType, msg, flags))
+			return nowaitFull(q.Send(ctx, sendType, msg, flags), "queue")
 		},
 	}
 	f := send.Flags()

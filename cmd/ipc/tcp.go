@@ -72,7 +72,7 @@ server that speaks this plain exchange can take either side.`,
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().StringVar(&addr, "addr", defaultTCPAddr, "host:port of the server")
 	}
-	sendWait = addWait(send, "give up waiting for the server and its echo after this long", "")
+	sendWait = addClientWait(send, "give up waiting for the server and its echo after this long")
 	recvWait = addWait(recv, "give up waiting for a connection and its data after this long", "")
 	group.AddCommand(send, recv)
 	rootCmd.AddCommand(group)

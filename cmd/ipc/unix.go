@@ -126,7 +126,7 @@ left by a killed server.`,
 	for _, c := range []*cobra.Command{send, recv} {
 		c.Flags().BoolVar(&datagram, "datagram", false, "use datagrams (SOCK_DGRAM) instead of a stream")
 	}
-	sendWait = addWait(send, "give up waiting for the server and its echo after this long", "")
+	sendWait = addClientWait(send, "give up waiting for the server and its echo after this long")
 	recvWait = addWait(recv, "give up waiting for a connection or datagram and its data after this long", "")
 	group.AddCommand(send, recv)
 	namedVerbs(group, fs.ModeSocket, "")

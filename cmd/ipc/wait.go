@@ -28,7 +28,11 @@ type waitFlags struct {
 // is not empty. Giving both is a usage error, checked before c runs.
 func addWait(c *cobra.Command, what, nowaitUsage string) *waitFlags {
 	w := &waitFlags{cmd: c, name: "timeout"}
-	c.Flags().DurationVar(&w.timeout, w.name, 0, what+" (exit 3); 0: do not wait (exit 4 if nothing is there); default: wait forever")
+	zero := "0: do not wait (exit 4 if nothing is there)"
+	if nowaitUsage != "" {
+		zero = "0: the same as --nowait"
+	}
+	c.Flags().DurationVar(&w.timeout, w.name, 0, what+" (exit 3); "+zero+"; default: wait forever")
 	if nowaitUsage != "" {
 		c.Flags().BoolVar(&w.nowait, "nowait", false, nowaitUsage+"; the same as --timeout 0")
 	}
@@ -42,6 +46,14 @@ func addWait(c *cobra.Command, what, nowaitUsage string) *waitFlags {
 		}
 		return nil
 	}
+	return w
+}
+
+// addClientWait is addWait for a client, which always waits for its echo
+// (clientWait refuses --timeout 0), and says so in its usage.
+func addClientWait(c *cobra.Command, what string) *waitFlags {
+	w := addWait(c, what, "")
+	c.Flags().Lookup(w.name).Usage = what + " (exit 3); a client always waits for the echo, so not 0; default: wait forever"
 	return w
 }
 

@@ -121,8 +121,12 @@ func Closed(op, path string) error { return Path(op, path, os.ErrClosed) }
 // NotOpen is the error for a method called on a nil or zero-value handle,
 // which no Open function made (typ names it, "posix.Semaphore"). It matches
 // os.ErrInvalid, as a method of a nil *os.File does.
-func NotOpen(op, typ string) error {
-	return Syscall(op, &Hinted{Err: os.ErrInvalid, Hint: "nil or zero " + typ + ": not made by an Open function"})
+func NotOpen(op, typ string) error { return NotMade(op, typ, "an Open function") }
+
+// NotMade is NotOpen for a type whose makers have other names: by says
+// which ("NewMutex or MutexAt").
+func NotMade(op, typ, by string) error {
+	return Syscall(op, &Hinted{Err: os.ErrInvalid, Hint: "nil or zero " + typ + ": not made by " + by})
 }
 
 // timeout is returned when a deadline passes. It matches both
