@@ -197,8 +197,8 @@ func CreateFile(path string, size int64, perm fs.FileMode) (*os.File, error) {
 	if size <= 0 {
 		return nil, errs.Path("create", path, errs.Invalid("size %d: want a positive size", size))
 	}
-	if perm&^fs.ModePerm != 0 { // open would make a setuid, setgid or sticky file
-		return nil, errs.Path("create", path, errs.Invalid("mode %v has bits other than permissions", perm))
+	if err := errs.PermOnly(perm); err != nil {
+		return nil, errs.Path("create", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
 	created := err == nil

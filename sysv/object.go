@@ -51,8 +51,8 @@ func getFlags(key Key, flag Flag, perm os.FileMode, allowed Flag) (int, error) {
 	if flag&Exclusive != 0 && flag&Create == 0 {
 		return 0, errs.Invalid("Exclusive needs Create")
 	}
-	if perm&^os.ModePerm != 0 {
-		return 0, errs.Invalid("mode %v has bits other than permissions", perm)
+	if err := errs.PermOnly(perm); err != nil {
+		return 0, err
 	}
 	return int(flag) | int(perm), nil
 }
