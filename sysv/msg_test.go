@@ -219,6 +219,15 @@ func TestQueueStatSet(t *testing.T) {
 	if err := q.Set(other); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("Set of owner %d: %v, want EINVAL", other.UID, err)
 	}
+	// The kernel keeps only rwx bits: setuid or a file type would vanish
+	// silently, as OpenQueue refuses them too.
+	for _, mode := range []os.FileMode{os.ModeSetuid | 0o644, os.ModeDir | 0o644, 0o4644} {
+		other = st
+		other.Mode = mode
+		if err := q.Set(other); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("Set of mode %v: %v, want EINVAL", mode, err)
+		}
+	}
 	if st, err = q.Stat(); err != nil || st.Mode != 0o640 {
 		t.Errorf("after a refused Set: %+v, %v; want mode 0640 still", st, err)
 	}

@@ -68,13 +68,14 @@ type Perm struct {
 	ChangeTime time.Time   // last IPC_SET or creation
 }
 
-// valid checks the owner that Set gives. The kernel's ids are 32 bits: a
-// larger one would arrive cut to its low bits, another user (2^32 is root).
+// valid checks the owner and mode that Set gives. The kernel's ids are 32
+// bits: a larger one would arrive cut to its low bits, another user (2^32 is
+// root); of the mode it keeps the rwx bits and drops the rest silently.
 func (p Perm) valid() error {
 	if p.UID < 0 || p.UID >= math.MaxUint32 || p.GID < 0 || p.GID >= math.MaxUint32 { // (uid_t)-1 is no one
 		return errs.Invalid("owner %d:%d out of range", p.UID, p.GID)
 	}
-	return nil
+	return errs.PermOnly(p.Mode)
 }
 
 // object is what the three kinds share: the id, the key it was found by,
