@@ -102,6 +102,9 @@ func mqCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if capacity < 0 { // mq_open's EINVAL would blame the queue, exit 1
+				return cli.Usagef("invalid --max-messages %d: want 0 for the system default, or more", capacity)
+			}
 			name := optionalPath(a, defaultQueue)
 			capacity, msgSize := queueGeometry(capacity, int(msgSize))
 			q, err := posix.OpenQueue(name, &posix.QueueOptions{
