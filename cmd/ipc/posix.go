@@ -352,6 +352,9 @@ func semCommand() *cobra.Command {
 		c.Flags().Var(&mode, "mode", "permission bits of a new semaphore, whatever the umask")
 	}
 	open := func(name string) (*posix.Semaphore, error) {
+		if value > posix.MaxSemaphoreValue { // a flag out of range, as --value -1 is
+			return nil, cli.Usagef("invalid --value %d: want 0 to %d (SEM_VALUE_MAX)", value, posix.MaxSemaphoreValue)
+		}
 		return posix.OpenSemaphore(name, &posix.SemOptions{Create: create, Value: value, Mode: os.FileMode(mode), ModeSet: true})
 	}
 	post := &cobra.Command{
