@@ -142,9 +142,11 @@ func (m *Mapping) mmap(fd int, length int64) error {
 // Open maps the whole of the file at path. It opens the file read-only for
 // ReadOnly and Private, and read-write for ReadWrite.
 func Open(path string, mode Mode) (*Mapping, error) {
-	flag := os.O_RDONLY
+	// O_NONBLOCK: a FIFO opened for reading would wait for a writer, where
+	// mapAll refuses it; regular files ignore the flag.
+	flag := os.O_RDONLY | unix.O_NONBLOCK
 	if mode == ReadWrite {
-		flag = os.O_RDWR
+		flag = os.O_RDWR | unix.O_NONBLOCK
 	}
 	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
