@@ -338,13 +338,16 @@ func (m *Mapping) Bytes() []byte {
 
 // File returns the descriptor the mapping holds (the memfd of Shared memory),
 // to pass to a child in exec.Cmd.ExtraFiles. It stays owned by the mapping and
-// is closed by Close.
+// is closed by Close; nil once closed.
 func (m *Mapping) File() *os.File {
 	if m == nil {
 		return nil
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if m.base == nil { // closed: a closed *os.File would fail later, in exec
+		return nil
+	}
 	return m.file
 }
 

@@ -292,8 +292,8 @@ func TestClose(t *testing.T) {
 	if err := (*mmap.Mapping)(nil).Close(); err != nil {
 		t.Errorf("Close of nil: %v", err)
 	}
-	if m.Len() != 0 || m.Bytes() != nil {
-		t.Errorf("after Close: Len %d, Bytes %v; want 0, nil", m.Len(), m.Bytes())
+	if m.Len() != 0 || m.Bytes() != nil || m.File() != nil {
+		t.Errorf("after Close: Len %d, Bytes %v, File %v; want 0, nil, nil", m.Len(), m.Bytes(), m.File())
 	}
 	for what, err := range map[string]error{
 		"ReadAt":    second(m.ReadAt(make([]byte, 1), 0)),
