@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"unicode/utf8"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -512,6 +513,10 @@ func printFields(w io.Writer, fields []field, asJSON bool) error {
 		for i, f := range fields {
 			if i > 0 {
 				b = append(b, ',')
+			}
+			if name, ok := f.value.(string); ok && f.name == "name" && !utf8.ValidString(name) {
+				// As ls --json: its bytes, where a string would turn them into U+FFFD.
+				f.name, f.value = "name_b64", []byte(name)
 			}
 			k, _ := json.Marshal(f.name)
 			v, err := json.Marshal(f.value)
