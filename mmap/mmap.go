@@ -142,9 +142,11 @@ func (m *Mapping) mmap(fd int, length int64) error {
 // Open maps the whole of the file at path. It opens the file read-only for
 // ReadOnly and Private, and read-write for ReadWrite.
 func Open(path string, mode Mode) (*Mapping, error) {
-	flag := os.O_RDONLY
+	// O_NONBLOCK: a FIFO opened for reading would wait for a writer, where
+	// mapAll refuses it; regular files ignore the flag.
+	flag := os.O_RDONLY | unix.O_NONBLOCK
 	if mode == ReadWrite {
-		flag = os.O_RDWR
+		flag = os.O_RDWR | unix.O_NONBLOCK
 	}
 	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
@@ -197,8 +199,8 @@ func CreateFile(path string, size int64, perm fs.FileMode) (*os.File, error) {
 	if size <= 0 {
 		return nil, errs.Path("create", path, errs.Invalid("size %d: want a positive size", size))
 	}
-	if perm&^fs.ModePerm != 0 { // open would make a setuid, setgid or sticky file
-		return nil, errs.Path("create", path, errs.Invalid("mode %v has bits other than permissions", perm))
+	if err := errs.PermOnly(perm); err != nil {
+		return nil, errs.Path("create", path, err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
 	created := err == nil
@@ -336,13 +338,16 @@ func (m *Mapping) Bytes() []byte {
 
 // File returns the descriptor the mapping holds (the memfd of Shared memory),
 // to pass to a child in exec.Cmd.ExtraFiles. It stays owned by the mapping and
-// is closed by Close.
+// is closed by Close; nil once closed.
 func (m *Mapping) File() *os.File {
 	if m == nil {
 		return nil
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if m.base == nil { // closed: a closed *os.File would fail later, in exec
+		return nil
+	}
 	return m.file
 }
 

@@ -234,6 +234,22 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestOpenFIFO: Open of a FIFO is refused at once; opening it for reading
+// used to wait for a writer forever.
+func TestOpenFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []mmap.Mode{mmap.ReadOnly, mmap.Private, mmap.ReadWrite} {
+		done := make(chan error, 1)
+		go func() { done <- mapErr(mmap.Open(path, mode)) }()
+		if err := testutil.Recv(t, done); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("Open(FIFO, %v): %v, want EINVAL", mode, err)
+		}
+	}
+}
+
 // writeSealed returns a memfd of 4 KiB sealed against writing.
 func writeSealed(t *testing.T) *os.File {
 	t.Helper()
@@ -276,8 +292,8 @@ func TestClose(t *testing.T) {
 	if err := (*mmap.Mapping)(nil).Close(); err != nil {
 		t.Errorf("Close of nil: %v", err)
 	}
-	if m.Len() != 0 || m.Bytes() != nil {
-		t.Errorf("after Close: Len %d, Bytes %v; want 0, nil", m.Len(), m.Bytes())
+	if m.Len() != 0 || m.Bytes() != nil || m.File() != nil {
+		t.Errorf("after Close: Len %d, Bytes %v, File %v; want 0, nil, nil", m.Len(), m.Bytes(), m.File())
 	}
 	for what, err := range map[string]error{
 		"ReadAt":    second(m.ReadAt(make([]byte, 1), 0)),

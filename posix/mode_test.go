@@ -1,7 +1,10 @@
 package posix_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -47,5 +50,23 @@ func TestModeZero(t *testing.T) {
 				t.Errorf("%s Mode 0 ModeSet %v: mode %v, want %v", kind, set, fi.Mode().Perm(), want)
 			}
 		}
+	}
+}
+
+// TestModeBitsNamed: a mode with C's setuid bit is refused before the call,
+// and the error shows the octal the caller wrote: %v alone prints 04600 as
+// -rw-------, a mode that looks valid.
+func TestModeBitsNamed(t *testing.T) {
+	name := "/" + testutil.Name("mode-bits")
+	t.Cleanup(func() { posix.UnlinkQueue(name) })
+	q, err := posix.OpenQueue(name, &posix.QueueOptions{Create: true, Mode: 0o4600})
+	if err == nil {
+		q.Close()
+	}
+	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "04600") {
+		t.Errorf("OpenQueue with Mode 0o4600: %v; want EINVAL naming 04600", err)
+	}
+	if _, err := os.Stat("/dev/mqueue" + name); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused queue exists: %v", err)
 	}
 }

@@ -769,9 +769,17 @@ func TestQueueNotify(t *testing.T) {
 	if err := q.Notify(ch); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Notify(ch); !isErrno(err, syscall.EBUSY) {
-		t.Fatalf("second registration: %v, want EBUSY", err)
+	if err := q.Notify(ch); !isErrno(err, syscall.EBUSY) || !strings.Contains(err.Error(), "registered already") {
+		t.Fatalf("second registration: %v, want EBUSY saying q is registered already", err)
 	}
+	other, err := posix.OpenQueue(q.Name(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Notify(ch); !isErrno(err, syscall.EBUSY) || !strings.Contains(err.Error(), "another") {
+		t.Errorf("registration by another handle: %v, want EBUSY naming another registration", err)
+	}
+	other.Close() // ends q's registration too, which q makes again at once
 	send := func(msg string) {
 		if out, err := exec.Command(peer, "send", q.Name(), "0:"+msg).CombinedOutput(); err != nil {
 			t.Fatalf("C sender: %v %s", err, out)

@@ -60,8 +60,8 @@ func permOf(mode os.FileMode, set bool) (uint32, error) {
 	if mode == 0 && !set {
 		mode = createMode
 	}
-	if mode&^os.ModePerm != 0 {
-		return 0, errs.Invalid("mode %v has bits other than permissions", mode)
+	if err := errs.PermOnly(mode); err != nil {
+		return 0, err
 	}
 	return uint32(mode.Perm()), nil
 }

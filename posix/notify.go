@@ -2,6 +2,7 @@ package posix
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 	"runtime"
 	"syscall"
@@ -83,12 +84,24 @@ func (q *MessageQueue) Notify(ch chan<- *MessageQueue) error {
 		n := q.notify
 		n.drain()
 		if err := n.register(fd, n.seq+1); err != nil {
+			if errors.Is(err, unix.EBUSY) {
+				err = busyHint(err, n.armed())
+			}
 			return err
 		}
 		n.seq++
 		n.ch = ch
 		return nil
 	})
+}
+
+// busyHint says whose registration made mq_notify fail with EBUSY: the
+// kernel takes one at a time, even from the process that holds it.
+func busyHint(err error, ours bool) error {
+	if ours {
+		return errs.Hint(err, "this queue is registered already and not yet notified; Notify(nil) cancels it")
+	}
+	return errs.Hint(err, "another process, or another MessageQueue of this one, is registered for the queue")
 }
 
 // register asks the kernel to send the cookie of registration seq to the

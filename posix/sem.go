@@ -146,7 +146,8 @@ func semFile(name string) string { return "/dev/shm/" + semPrefix + name[1:] }
 // shared memory, 8-byte aligned, that every process using it maps (a
 // SharedMemory mapping, for instance). Exactly one process initialises it;
 // the others use SemaphoreAt. It is valid as long as mem is mapped.
-// Memory not mapped for writing (a ReadOnly mapping) is refused with EINVAL.
+// Memory not mapped for writing (a ReadOnly mapping), or not shared (a Go
+// slice, a private mapping), is refused with EINVAL.
 func InitSemaphore(mem []byte, value uint) (*Semaphore, error) {
 	sem, err := semaphoreIn(mem)
 	if err != nil {
@@ -178,31 +179,40 @@ func semaphoreIn(mem []byte) (*C.sem_t, error) {
 		return nil, errs.Invalid("%d bytes of memory < sizeof(sem_t) %d", len(mem), SemaphoreSize)
 	case uintptr(p)%8 != 0:
 		return nil, errs.Invalid("semaphore memory at %p is not 8-byte aligned", p)
-	case !writable(uintptr(p)) || !writable(uintptr(p)+SemaphoreSize-1):
+	}
+	first, last := mapping(uintptr(p)), mapping(uintptr(p)+SemaphoreSize-1)
+	switch {
+	case !strings.HasPrefix(first, "rw") || !strings.HasPrefix(last, "rw"):
 		// sem_init, sem_post and the waits store into it: a read-only (or
 		// unmapped) page would kill the program with SIGSEGV.
 		return nil, errs.Invalid("semaphore memory at %p is not mapped for writing (a ReadOnly mapping, or one already unmapped?)", p)
+	case first[3] != 's' || last[3] != 's':
+		// Private memory (Go's or C's heap, a Private mapping) is this
+		// process's alone: no other process would ever see a post.
+		return nil, errs.Invalid("semaphore memory at %p is not shared memory (Go heap or a private mapping?); use a SharedMemory mapping or mmap.Shared", p)
 	}
 	return (*C.sem_t)(p), nil
 }
 
-// writable tells whether the page of address a is mapped readable and
-// writable, as /proc/self/maps says ("start-end rw-s ..." in hexadecimal).
-func writable(a uintptr) bool {
+// mapping returns the permissions of the page of address a as /proc/self/maps
+// gives them ("start-end rw-s ..." in hexadecimal): "rw-s" for shared memory
+// mapped for writing, "" where nothing is mapped; "rw-s" when maps cannot be
+// read, to let the call decide.
+func mapping(a uintptr) string {
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
-		return true // no way to tell: let the call decide
+		return "rw-s"
 	}
 	for line := range strings.Lines(string(maps)) {
-		span, perms, _ := strings.Cut(line, " ")
+		span, rest, _ := strings.Cut(line, " ")
 		lo, hi, _ := strings.Cut(span, "-")
 		start, err1 := strconv.ParseUint(lo, 16, 64)
 		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 == nil && err2 == nil && uint64(a) >= start && uint64(a) < end {
-			return strings.HasPrefix(perms, "rw")
+		if err1 == nil && err2 == nil && uint64(a) >= start && uint64(a) < end && len(rest) >= 4 {
+			return rest[:4]
 		}
 	}
-	return false
+	return ""
 }
 
 // Name returns the semaphore's name with its leading slash, or "" for an

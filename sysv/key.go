@@ -33,7 +33,12 @@ func Ftok(path string, proj byte) (Key, error) {
 		return 0, errs.Path("ftok", path, errs.Invalid("project id must not be 0"))
 	}
 	k, err := ftok(path, proj)
-	return k, errs.Path("ftok", path, err)
+	if err != nil {
+		// Not C's -1: key 0xffffffff is a valid key, which a caller that
+		// missed the error would create or open.
+		return 0, errs.Path("ftok", path, err)
+	}
+	return k, nil
 }
 
 // ParseKey reads a key as the ipc command line writes it: decimal ("1"),

@@ -44,8 +44,8 @@ func TestParseKey(t *testing.T) {
 			t.Errorf("ParseKey(%q) = %v, want an error", in, k)
 		}
 	}
-	if _, err := sysv.ParseKey(filepath.Join(dir, "missing") + ":A"); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("ParseKey of a missing file: %v, want fs.ErrNotExist", err)
+	if k, err := sysv.ParseKey(filepath.Join(dir, "missing") + ":A"); !errors.Is(err, os.ErrNotExist) || k != 0 {
+		t.Errorf("ParseKey of a missing file = %v, %v; want 0 and fs.ErrNotExist", k, err)
 	}
 	if _, err := sysv.Ftok(file, 0); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("Ftok with project 0: %v, want EINVAL", err)

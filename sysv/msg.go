@@ -1,6 +1,7 @@
 package sysv
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -121,10 +122,24 @@ func (q *MessageQueue) Send(ctx context.Context, mtype int64, data []byte, flags
 	}
 	var err error
 	if flags&NoWait != 0 {
-		err = msgsnd(q.id, mtype, data, int(flags))
+		if err = msgsnd(q.id, mtype, data, int(flags)); errors.Is(err, syscall.EAGAIN) {
+			err = cmp.Or(q.fits(len(data)), err)
+		}
 	} else {
 		err = q.calls.Do(ctx, syscall.EAGAIN, func(timeout time.Duration) error {
-			return msgsnd(q.id, mtype, data, waitFlag(timeout))
+			if timeout == blocking.Immediately {
+				return msgsnd(q.id, mtype, data, ipcNowait)
+			}
+			// Before waiting for room, check the capacity again: another
+			// process may have lowered it (IPC_SET) below this message
+			// since it was cached, and msgsnd would then wait forever.
+			if err := msgsnd(q.id, mtype, data, ipcNowait); !errors.Is(err, syscall.EAGAIN) {
+				return err
+			}
+			if err := q.fits(len(data)); err != nil {
+				return err
+			}
+			return msgsnd(q.id, mtype, data, 0)
 		})
 	}
 	sched.Tick() // see internal/sched

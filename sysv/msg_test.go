@@ -101,6 +101,56 @@ func TestQueueFullNoWait(t *testing.T) {
 	}
 }
 
+// TestQueueCapacityLoweredElsewhere: a capacity that another handle (or
+// process) lowered below a message is seen before Send waits: msgsnd would
+// wait forever, and the handle had cached the old capacity.
+func TestQueueCapacityLoweredElsewhere(t *testing.T) {
+	q := newQueue(t)
+	nowait, err := sysv.OpenQueue(q.Key(), 0, 0) // caches the default capacity, as q did
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nowait.Close()
+	cancellable, err := sysv.OpenQueue(q.Key(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancellable.Close()
+	other, err := sysv.OpenQueue(q.Key(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	st, err := other.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.MaxBytes = 100
+	if err := other.Set(st); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- q.Send(context.Background(), 1, make([]byte, 200), 0) }()
+	if err := testutil.Recv(t, done); !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "max bytes 100") {
+		t.Errorf("Send of 200 bytes to a queue lowered to 100: %v, want EINVAL naming max bytes 100", err)
+	}
+	if err := nowait.Send(context.Background(), 1, make([]byte, 200), sysv.NoWait); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Send NoWait of 200 bytes: %v, want EINVAL", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background()) // Send waits on a locked thread
+	defer cancel()
+	if err := cancellable.Send(ctx, 1, make([]byte, 200), 0); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Send of 200 bytes with a context that can end: %v, want EINVAL", err)
+	}
+	st.MaxBytes = 300 // raised again: q's cache of 100 must not refuse
+	if err := other.Set(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Send(context.Background(), 1, make([]byte, 200), 0); err != nil {
+		t.Errorf("Send of 200 bytes after the capacity was raised to 300: %v", err)
+	}
+}
+
 func TestQueueLimitHint(t *testing.T) {
 	msgmax, ok := errs.Sysctl("kernel/msgmax")
 	if !ok {
@@ -218,6 +268,15 @@ func TestQueueStatSet(t *testing.T) {
 	other.Mode = 0o644
 	if err := q.Set(other); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("Set of owner %d: %v, want EINVAL", other.UID, err)
+	}
+	// The kernel keeps only rwx bits: setuid or a file type would vanish
+	// silently, as OpenQueue refuses them too.
+	for _, mode := range []os.FileMode{os.ModeSetuid | 0o644, os.ModeDir | 0o644, 0o4644} {
+		other = st
+		other.Mode = mode
+		if err := q.Set(other); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("Set of mode %v: %v, want EINVAL", mode, err)
+		}
 	}
 	if st, err = q.Stat(); err != nil || st.Mode != 0o640 {
 		t.Errorf("after a refused Set: %+v, %v; want mode 0640 still", st, err)

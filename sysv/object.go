@@ -51,8 +51,8 @@ func getFlags(key Key, flag Flag, perm os.FileMode, allowed Flag) (int, error) {
 	if flag&Exclusive != 0 && flag&Create == 0 {
 		return 0, errs.Invalid("Exclusive needs Create")
 	}
-	if perm&^os.ModePerm != 0 {
-		return 0, errs.Invalid("mode %v has bits other than permissions", perm)
+	if err := errs.PermOnly(perm); err != nil {
+		return 0, err
 	}
 	return int(flag) | int(perm), nil
 }
@@ -68,13 +68,14 @@ type Perm struct {
 	ChangeTime time.Time   // last IPC_SET or creation
 }
 
-// valid checks the owner that Set gives. The kernel's ids are 32 bits: a
-// larger one would arrive cut to its low bits, another user (2^32 is root).
+// valid checks the owner and mode that Set gives. The kernel's ids are 32
+// bits: a larger one would arrive cut to its low bits, another user (2^32 is
+// root); of the mode it keeps the rwx bits and drops the rest silently.
 func (p Perm) valid() error {
 	if p.UID < 0 || p.UID >= math.MaxUint32 || p.GID < 0 || p.GID >= math.MaxUint32 { // (uid_t)-1 is no one
 		return errs.Invalid("owner %d:%d out of range", p.UID, p.GID)
 	}
-	return nil
+	return errs.PermOnly(p.Mode)
 }
 
 // object is what the three kinds share: the id, the key it was found by,

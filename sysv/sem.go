@@ -53,11 +53,12 @@ const SemValueMax = 32767
 
 // OpenSemaphoreSet finds the set of key, or creates one of n semaphores
 // (all 0) with flag Create (Create|Exclusive fails if it exists). n may be 0 to
-// open an existing set of any size. perm applies only to a set this call
-// creates, and exactly: the umask does not change it. Key IPCPrivate needs
-// Create (open an existing private set with OpenSemaphoreSetByID). Opening
-// needs no permission on the set, only the calls do: Op needs write
-// permission to change values and read permission to wait for zero.
+// open an existing set of any size; a larger n than the set's fails. perm
+// applies only to a set this call creates, and exactly: the umask does not
+// change it. Key IPCPrivate needs Create (open an existing private set with
+// OpenSemaphoreSetByID). Opening needs no permission on the set, only the
+// calls do: Op needs write permission to change values and read permission
+// to wait for zero.
 func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSet, error) {
 	f, err := getFlags(key, flag, perm, Create|Exclusive)
 	switch {
@@ -75,6 +76,9 @@ func OpenSemaphoreSet(key Key, n int, flag Flag, perm os.FileMode) (*SemaphoreSe
 	id, err := semget(key, n, f)
 	if errors.Is(err, syscall.EINVAL) {
 		err = semLimitHint(err, "semaphores", int64(n), 0, "semmsl")
+		if _, hinted := err.(*errs.Hinted); !hinted && flag&Exclusive == 0 {
+			err = errs.Hint(err, "the existing set of this key has fewer than %d semaphores (n 0 opens a set of any size)", n)
+		}
 	}
 	if err != nil {
 		return nil, openErr("semget", key, err)

@@ -98,6 +98,11 @@ func TestSemaphoreLimitHints(t *testing.T) {
 		t.Errorf("a set above semmsl: %v, want EINVAL naming semmsl", err)
 	}
 	s := newSemSet(t, 1)
+	// semget says only EINVAL when the key's set is smaller than n.
+	_, err = sysv.OpenSemaphoreSet(s.Key(), 2, 0, 0)
+	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), "fewer than 2 semaphores") {
+		t.Errorf("opening a set of 1 with n 2: %v, want EINVAL saying the set is smaller", err)
+	}
 	ops := make([]sysv.SemOp, 100000)
 	for i := range ops {
 		ops[i].Delta = 1

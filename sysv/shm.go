@@ -64,6 +64,15 @@ func OpenSharedMemory(key Key, size int, flag Flag, perm os.FileMode) (*SharedMe
 			err = errs.Hint(err, "size %d is larger than the existing segment of this key", size)
 		}
 	}
+	if errors.Is(err, syscall.ENOMEM) {
+		// The kernel says only ENOMEM for both: no free huge page, or more
+		// than memory and swap (without NoReserve).
+		if v, ok := errs.Sysctl("vm/nr_hugepages"); ok && flag&HugeTLB != 0 {
+			err = errs.Hint(err, "HugeTLB takes huge pages the kernel has reserved: vm.nr_hugepages %d", v)
+		} else if fit := errs.FitsInMemory("shmget", key.String(), int64(size)); fit != nil {
+			return nil, fit
+		}
+	}
 	if err != nil {
 		return nil, openErr("shmget", key, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -108,6 +109,14 @@ func TestSharedMemoryOpenErrors(t *testing.T) {
 	if _, err := m.Attach(sysv.AttachFlag(1)); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("Attach with unknown flags: %v, want EINVAL", err)
 	}
+	// shmget's ENOMEM alone does not say which memory is short.
+	huge, err := sysv.OpenSharedMemory(m.Key()+1000, 1<<50, sysv.Create, 0o600)
+	if err == nil {
+		huge.Remove()
+	}
+	if !errors.Is(err, syscall.ENOMEM) || !strings.Contains(err.Error(), "of RAM and swap") {
+		t.Errorf("create of 1 PiB: %v, want ENOMEM naming RAM and swap", err)
+	}
 }
 
 // NoReserve is accepted; HugeTLB works where the kernel has huge pages.
@@ -120,6 +129,9 @@ func TestSharedMemoryFlags(t *testing.T) {
 	m.Close()
 	h, err := sysv.OpenSharedMemory(sysv.IPCPrivate, 2<<20, sysv.Create|sysv.HugeTLB, 0o600)
 	if err != nil {
+		if !errors.Is(err, syscall.ENOMEM) || !strings.Contains(err.Error(), "vm.nr_hugepages") {
+			t.Errorf("HugeTLB segment: %v; want ENOMEM naming vm.nr_hugepages", err)
+		}
 		t.Logf("HugeTLB segment: %v (no huge pages configured)", err)
 		return
 	}

@@ -339,6 +339,13 @@ func TestLsRmBinaryName(t *testing.T) {
 	if !found {
 		t.Fatalf("ls --json lacks %q:\n%s", name, out)
 	}
+	var st struct {
+		Name    *string `json:"name"`
+		NameB64 []byte  `json:"name_b64"`
+	}
+	if err := json.Unmarshal([]byte(mustIPC(t, "posix", "shm", "stat", "/"+name, "--json")), &st); err != nil || st.Name != nil || string(st.NameB64) != "/"+name {
+		t.Errorf("posix shm stat --json: name %v, name_b64 %q, %v; want only name_b64 with the exact bytes", st.Name, st.NameB64, err)
+	}
 	mustIPC(t, "rm", "posix-shm", "/"+name)
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("ipc rm left %q: %v", name, err)

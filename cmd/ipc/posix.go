@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"unicode/utf8"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -101,6 +102,9 @@ func mqCommand() *cobra.Command {
 			a, msg, err := in.split(a)
 			if err != nil {
 				return err
+			}
+			if capacity < 0 { // mq_open's EINVAL would blame the queue, exit 1
+				return cli.Usagef("invalid --max-messages %d: want 0 for the system default, or more", capacity)
 			}
 			name := optionalPath(a, defaultQueue)
 			capacity, msgSize := queueGeometry(capacity, int(msgSize))
@@ -349,6 +353,9 @@ func semCommand() *cobra.Command {
 		c.Flags().Var(&mode, "mode", "permission bits of a new semaphore, whatever the umask")
 	}
 	open := func(name string) (*posix.Semaphore, error) {
+		if value > posix.MaxSemaphoreValue { // a flag out of range, as --value -1 is
+			return nil, cli.Usagef("invalid --value %d: want 0 to %d (SEM_VALUE_MAX)", value, posix.MaxSemaphoreValue)
+		}
 		return posix.OpenSemaphore(name, &posix.SemOptions{Create: create, Value: value, Mode: os.FileMode(mode), ModeSet: true})
 	}
 	post := &cobra.Command{
@@ -506,6 +513,10 @@ func printFields(w io.Writer, fields []field, asJSON bool) error {
 		for i, f := range fields {
 			if i > 0 {
 				b = append(b, ',')
+			}
+			if name, ok := f.value.(string); ok && f.name == "name" && !utf8.ValidString(name) {
+				// As ls --json: its bytes, where a string would turn them into U+FFFD.
+				f.name, f.value = "name_b64", []byte(name)
 			}
 			k, _ := json.Marshal(f.name)
 			v, err := json.Marshal(f.value)

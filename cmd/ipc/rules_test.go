@@ -742,6 +742,8 @@ func TestRulesNoRawErrors(t *testing.T) {
 		{[]string{"mmap", "read", "--offset", "9223372036854775807"}, `ipc: invalid --offset "9223372036854775807": want a whole number of bytes, or of KiB, MiB or GiB`},
 		{[]string{"posix", "shm", "write", "/x", "hi", "--size", "-1"}, `ipc: invalid --size "-1": want a whole number of bytes, or of KiB, MiB or GiB` + "\n"},
 		{[]string{"posix", "sem", "post", "/x", "--value", "-1"}, `ipc: invalid --value "-1": want a whole number, 0 or more`},
+		{[]string{"posix", "sem", "post", "/x", "--create", "--value", "2147483648"}, `ipc: invalid --value 2147483648: want 0 to 2147483647 (SEM_VALUE_MAX)`},
+		{[]string{"posix", "mq", "send", "/x", "hi", "--create", "--max-messages", "-1"}, `ipc: invalid --max-messages -1: want 0 for the system default, or more`},
 	} {
 		_, stderr, code := runIPC(t, c.args...)
 		if code != cli.ExitUsage || !strings.HasPrefix(stderr, c.want) || strings.Contains(stderr, "strconv") || strings.Contains(stderr, "invalid argument (") {

@@ -94,6 +94,16 @@ func Invalid(format string, args ...any) error {
 	return &Hinted{Err: syscall.EINVAL, Hint: fmt.Sprintf(format, args...)}
 }
 
+// PermOnly refuses a mode with bits other than rwx for all, before the call
+// that would drop them (IPC objects keep only those) or make a setuid file.
+// It names the mode in octal too: %v shows no trace of C's 04000.
+func PermOnly(mode fs.FileMode) error {
+	if mode&^fs.ModePerm != 0 {
+		return Invalid("mode %#o (%v) has bits other than permissions (0777)", uint32(mode), mode)
+	}
+	return nil
+}
+
 // NilContext is the error for a nil context.Context, which the context
 // package forbids: a clear EINVAL rather than a nil dereference.
 func NilContext() error {
