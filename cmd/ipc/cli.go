@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strconv"
@@ -70,6 +71,17 @@ type restated struct {
 
 func (e restated) Error() string { return e.reason }
 func (e restated) Unwrap() error { return e.errno }
+
+// openMade is a sender's open of a queue or ring, which with create
+// creates it: exclusively first, so that made tells whether this call made
+// it (and may remove it again when the message cannot go).
+func openMade[T any](create bool, open func(exclusive bool) (T, error)) (obj T, made bool, err error) {
+	if obj, err = open(create); !create || !errors.Is(err, fs.ErrExist) {
+		return obj, create && err == nil, err
+	}
+	obj, err = open(false)
+	return obj, false, err
+}
 
 // nowait turns the EAGAIN of a non-blocking call into an emptyError.
 func nowait(err error) error {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -108,9 +108,11 @@ func mqCommand() *cobra.Command {
 			}
 			name := optionalPath(a, defaultQueue)
 			capacity, msgSize := queueGeometry(capacity, int(msgSize))
-			q, err := posix.OpenQueue(name, &posix.QueueOptions{
-				Access: posix.WriteOnly, Create: create, Mode: os.FileMode(mode), ModeSet: true,
-				Capacity: capacity, MessageSize: msgSize, Nonblocking: sendWait.noWait(),
+			q, made, err := openMade(create, func(exclusive bool) (*posix.MessageQueue, error) {
+				return posix.OpenQueue(name, &posix.QueueOptions{
+					Access: posix.WriteOnly, Create: create, Exclusive: exclusive, Mode: os.FileMode(mode), ModeSet: true,
+					Capacity: capacity, MessageSize: msgSize, Nonblocking: sendWait.noWait(),
+				})
 			})
 			if err != nil {
 				return err
@@ -118,7 +120,11 @@ func mqCommand() *cobra.Command {
 			defer q.Close()
 			ctx, cancel := sendWait.context()
 			defer cancel()
-			return nowaitFull(q.Send(ctx, msg, priority), "queue")
+			err = q.Send(ctx, msg, priority)
+			if made && errors.Is(err, syscall.EMSGSIZE) { // leave no new queue behind
+				posix.UnlinkQueue(name)
+			}
+			return nowaitFull(err, "queue")
 		},
 	}
 	f := send.Flags()

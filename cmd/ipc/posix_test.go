@@ -43,6 +43,16 @@ func TestPosixMQ(t *testing.T) {
 	recv.Expect("late")
 	recv.MustSucceed()
 
+	// A message too long for the queue it would create leaves no queue
+	// behind; one too long for a queue that was there leaves it.
+	long := strings.Repeat("z", 2048)
+	fresh := "/" + testutil.Name("cli-mq-fresh")
+	t.Cleanup(func() { posix.UnlinkQueue(fresh) })
+	expectError(t, exitError, "message too long", "posix", "mq", "send", fresh, long, "--create", "--max-messages", "4", "--message-size", "1KiB")
+	expectError(t, exitError, "no such file", "posix", "mq", "stat", fresh)
+	expectError(t, exitError, "message too long", "posix", "mq", "send", name, long, "--create")
+	mustIPC(t, "posix", "mq", "stat", name)
+
 	mustIPC(t, "posix", "mq", "rm", name)
 	_, stderr, code := runIPC(t, "posix", "mq", "rm", name)
 	if code != exitError || stderr != "ipc: mq_unlink "+name+": no such file or directory\n" {

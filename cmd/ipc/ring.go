@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -59,20 +58,15 @@ through, without the kernel queues' limits. A new ring gets mode 0600 unless
 			if c := int64(capacity); create && (c%8 != 0 || c < ring.MinCapacity || c > ring.MaxCapacity) {
 				return cli.Usagef("invalid --capacity %d: a ring's data area is a multiple of 8 bytes, from %d to 1TiB", c, ring.MinCapacity)
 			}
-			opts := &ring.Options{Create: create, Exclusive: create, Mode: os.FileMode(mode), Capacity: int64(capacity)}
-			r, err := ring.Open(a[0], opts)
-			made := err == nil && create
-			if create && errors.Is(err, fs.ErrExist) {
-				opts.Exclusive = false
-				r, err = ring.Open(a[0], opts)
-			}
+			r, made, err := openMade(create, func(exclusive bool) (*ring.Ring, error) {
+				return ring.Open(a[0], &ring.Options{Create: create, Exclusive: exclusive, Mode: os.FileMode(mode), Capacity: int64(capacity)})
+			})
 			if err != nil {
 				return err
 			}
 			defer r.Close()
 			if made && len(msg) > r.MaxMessage() {
-				// The send fails: leave no new ring behind (Exclusive made
-				// sure it is this one's).
+				// The send fails: leave no new ring behind.
 				defer ring.Unlink(r.Name())
 			}
 			if sendWait.noWait() {

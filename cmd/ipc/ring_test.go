@@ -47,7 +47,8 @@ func TestRing(t *testing.T) {
 		t.Fatalf("send --create of a message too long: exit %d, %q", code, stderr)
 	}
 	expectError(t, exitError, "no such file", "ring", "stat", fresh) // the failed send made no ring
-	for range 3 {                                                    // three records of 312 bytes fit in 1 KiB, a fourth does not
+	// Three records of 312 bytes fit in 1 KiB, a fourth does not.
+	for range 3 {
 		mustIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait")
 	}
 	if _, stderr, code := runIPC(t, "ring", "send", name, strings.Repeat("y", 300), "--nowait"); code != exitEmpty || !strings.Contains(stderr, "the ring is full") {
