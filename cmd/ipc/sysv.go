@@ -209,8 +209,14 @@ func sysvMsgCommand() *cobra.Command {
 			// the mode bits msgget would ask for read access too, which a
 			// sender to a 0622 queue does not have.
 			q, err := sysv.OpenQueue(key, 0, 0)
+			made := false
 			if create && errors.Is(err, fs.ErrNotExist) {
-				q, err = sysv.OpenQueue(key, sysv.Create, os.FileMode(mode))
+				q, made, err = openMade(true, func(exclusive bool) (*sysv.MessageQueue, error) {
+					if !exclusive { // made by another meanwhile
+						return sysv.OpenQueue(key, 0, 0)
+					}
+					return sysv.OpenQueue(key, sysv.Create|sysv.Exclusive, os.FileMode(mode))
+				})
 			}
 			if err != nil {
 				return err
@@ -222,7 +228,11 @@ func sysvMsgCommand() *cobra.Command {
 			if sendWait.noWait() {
 				flags = sysv.NoWait
 			}
-			return nowaitFull(q.Send(ctx, sendType, msg, flags), "queue")
+			err = q.Send(ctx, sendType, msg, flags)
+			if made && errors.Is(err, syscall.EINVAL) { // too long: leave no new queue behind
+				q.Remove()
+			}
+			return nowaitFull(err, "queue")
 		},
 	}
 	f := send.Flags()

@@ -66,6 +66,15 @@ func TestSysvMsg(t *testing.T) {
 	recv.Expect("late")
 	recv.MustSucceed()
 
+	// A message too long for the queue it would create leaves no queue
+	// behind; one too long for a queue that was there leaves it.
+	long := strings.Repeat("z", 9000) // > kernel.msgmax
+	fresh := sysvTestKey(t)
+	expectError(t, exitError, "invalid argument", "sysv", "msg", "send", fresh, long, "--create")
+	expectError(t, exitError, "no such file", "sysv", "msg", "stat", fresh)
+	expectError(t, exitError, "invalid argument", "sysv", "msg", "send", key, long, "--create")
+	mustIPC(t, "sysv", "msg", "stat", key)
+
 	mustIPC(t, "sysv", "msg", "rm", key)
 	_, stderr, code := runIPC(t, "sysv", "msg", "rm", key)
 	if code != exitError || stderr != "ipc: msgget "+key+": no such file or directory\n" {
