@@ -269,15 +269,13 @@ func TestCondWaitBackground(t *testing.T) {
 			woke <- err
 			return
 		}
-		defer r.mu.Unlock()
 		atomic.StoreInt64(r.flag, 1) // waiting (atomics: -race knows no pthread lock)
-		for atomic.LoadInt64(r.flag) == 1 {
-			if err := r.cond.Wait(context.Background(), r.mu); err != nil {
-				woke <- err
-				return
-			}
+		var err error
+		for err == nil && atomic.LoadInt64(r.flag) == 1 {
+			err = r.cond.Wait(context.Background(), r.mu)
 		}
-		woke <- nil
+		// Unlocked before the test hears of it: its cleanup unmaps the lock.
+		woke <- errors.Join(err, r.mu.Unlock())
 	}()
 	for {
 		if err := r.mu.Lock(context.Background()); err != nil {
