@@ -143,7 +143,9 @@ func writeJSON[T any](w io.Writer, v []T) error {
 }
 
 // withKeyHex gives each System V object of ls --json its key in the 0x form
-// too, "key_hex" right after "key", as stat --json does.
+// too, "key_hex" right after "key", as stat --json does. inventory leaves
+// out key 0 (IPC_PRIVATE) and a time that never happened; here they are
+// 0 and null, as in stat --json.
 func withKeyHex(objs []inventory.Object) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, len(objs))
 	for i, o := range objs {
@@ -151,9 +153,15 @@ func withKeyHex(objs []inventory.Object) ([]json.RawMessage, error) {
 		if err != nil {
 			return nil, err
 		}
-		if o.Name == "" {
+		if o.Kind.SystemV() {
+			if o.Key == 0 {
+				b = bytes.Replace(b, []byte(`,"id":`), []byte(`,"key":0,"id":`), 1)
+			}
 			key := fmt.Sprintf(`,"key":%d,`, o.Key)
 			b = bytes.Replace(b, []byte(key), []byte(key+fmt.Sprintf(`"key_hex":"0x%08x",`, uint32(o.Key))), 1)
+		}
+		if o.Accessed.IsZero() {
+			b = append(b[:len(b)-1], `,"accessed":null}`...)
 		}
 		out[i] = b
 	}
