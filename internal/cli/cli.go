@@ -253,3 +253,22 @@ func (s *SizeValue) Set(v string) error {
 	*s = SizeValue(n)
 	return nil
 }
+
+// FileKinds names the file types that the commands talk about.
+var FileKinds = map[fs.FileMode]string{
+	0:                                 "regular file",
+	fs.ModeDir:                        "directory",
+	fs.ModeNamedPipe:                  "FIFO",
+	fs.ModeSocket:                     "socket",
+	fs.ModeSymlink:                    "symbolic link",
+	fs.ModeDevice:                     "device",
+	fs.ModeDevice | fs.ModeCharDevice: "character device",
+}
+
+// FileKind names the type of a file of mode m: "FIFO", "character device".
+func FileKind(m fs.FileMode) string {
+	if k, ok := FileKinds[m.Type()]; ok {
+		return k
+	}
+	return "file of type " + m.Type().String()
+}
