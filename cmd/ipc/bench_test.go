@@ -182,6 +182,20 @@ func TestBenchBadInput(t *testing.T) {
 	}
 }
 
+// TestBenchPeerDies: a peer killed in the middle of an exchange fails its
+// row with the reason, how the peer ended, rather than what that did to the
+// initiator's side ("aborted", "file already closed").
+func TestBenchPeerDies(t *testing.T) {
+	for _, mech := range []string{"posix-shm", "sysv-msg"} {
+		cmd := ipcCommand(append(benchPeers(t), "bench", mech, "--peers", "go", "--count", "20", "--rounds", "1", "--sizes", "64")...)
+		cmd.Env = append(cmd.Env, stallPeerEnv+"="+mech+":die")
+		out, err := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "FAILED: the peer ended mid-exchange (signal: killed)") {
+			t.Errorf("bench %s with a peer that dies: %v, exit %d, output:\n%s\nwant exit 1 and a row that says the peer was killed", mech, err, code, out)
+		}
+	}
+}
+
 // TestBenchInterrupt stops a run with SIGINT while it measures its second
 // mechanism: the first one's figures are printed, and no object is left.
 // The second mechanism's Go peer stalls (stallPeerEnv), so the run is still
