@@ -175,7 +175,11 @@ func TestRmTargets(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{{"rm"}, {"rm", "sysv-shm"}, {"rm", "pipe", "/x"}, {"rm", "--orphans", "posix-mq"},
-		{"rm", "posix-mq", "/x", "--dry-run"}, {"rm", "--orphans", "--idle", "-1s"}} {
+		{"rm", "posix-mq", "/x", "--dry-run"}, {"rm", "--orphans", "--idle", "-1s"},
+		// An empty --kind or --owner (a script's unset variable) selects
+		// nothing, not everything.
+		{"rm", "--orphans", "--dry-run", "--kind", ""}, {"rm", "--orphans", "--dry-run", "--owner", ""},
+		{"ls", "--kind", ""}, {"ls", "--owner", ","}} {
 		if _, stderr, code := runIPC(t, bad...); code != 2 || !strings.HasPrefix(stderr, "ipc: ") {
 			t.Errorf("ipc %v: exit %d, stderr %q; want a usage error", bad, code, stderr)
 		}

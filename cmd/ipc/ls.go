@@ -22,9 +22,11 @@ import (
 type selection struct {
 	kinds, owners []string
 	all           bool
+	cmd           *cobra.Command
 }
 
 func (s *selection) flags(c *cobra.Command) {
+	s.cmd = c
 	c.Flags().StringSliceVar(&s.kinds, "kind", nil, "only these kinds (repeat or comma-separate): "+kindList())
 	c.Flags().StringSliceVar(&s.owners, "owner", nil, "only objects owned by these users (names or uids)")
 }
@@ -41,6 +43,13 @@ func kindList() string {
 // user is a usage error.
 func (s *selection) options() (inventory.Options, error) {
 	opts := inventory.Options{All: s.all}
+	// An empty value (a script's unset variable) would select every kind
+	// or owner, and rm --orphans would sweep them all.
+	for f, want := range map[string]string{"kind": "one or more of " + kindList(), "owner": "user names or uids"} {
+		if v, _ := s.cmd.Flags().GetStringSlice(f); s.cmd.Flags().Changed(f) && len(v) == 0 {
+			return opts, cli.Usagef("invalid --%s \"\": want %s", f, want)
+		}
+	}
 	for _, k := range s.kinds {
 		kind, err := inventory.ParseKind(k)
 		if err != nil {
