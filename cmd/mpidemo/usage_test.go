@@ -16,3 +16,19 @@ func TestUsageErrorOnce(t *testing.T) {
 		t.Fatalf("3 ranks, --iters lots: %v, stderr:\n%s\nwant %q once", r.Err, r.Stderr, want)
 	}
 }
+
+// In a job of two programs (MPMD), the one with the bad command line says
+// so even when it is not rank 0, and the job ends: the other program's
+// ranks do not wait for it forever (Hydra ends no job for a rank's exit
+// status before MPI_Init) nor end without a word (Open MPI).
+func TestUsageErrorMPMD(t *testing.T) {
+	for _, bad := range []int{0, 1} {
+		apps := []mpitest.App{mpidemo(1, "pingpong", "--iters", "10"), mpidemo(1, "pingpong", "--iters", "10")}
+		apps[bad] = mpidemo(1, "pingpong", "--iters", "lots")
+		r := mpitest.Run(t, env, apps...)
+		const want = `mpidemo: invalid --iters "lots": want a whole number`
+		if r.Err == nil || strings.Count(r.Stderr, want) != 1 {
+			t.Errorf("bad command line in app %d of 2: %v, stderr:\n%s\nwant %q once", bad, r.Err, r.Stderr, want)
+		}
+	}
+}
