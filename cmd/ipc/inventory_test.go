@@ -282,6 +282,10 @@ func TestRmOrphans(t *testing.T) {
 		orphans[0].Reason != fmt.Sprintf("no attachment, creator %d gone", dead.PID) {
 		t.Errorf("rm --orphans --dry-run --json --kind sysv-shm: %v %s", err, out)
 	}
+	var raw []map[string]any // the key in the 0x form too, as ls --json gives it
+	if err := json.Unmarshal([]byte(out), &raw); err != nil || len(raw) != 1 || raw[0]["key_hex"] != fmt.Sprintf("0x%08x", uint32(dead.Keys[inventory.SysvShm])) {
+		t.Errorf("rm --orphans --dry-run --json --kind sysv-shm: key_hex missing or wrong: %v %s", err, out)
+	}
 	// The objects were just used: --idle 1h keeps queues and sets.
 	if out, _ := runIn(t, ns, "rm", "--orphans", "--dry-run", "--skip-uninspectable", "--idle", "1h"); len(refs(out)) != 4 {
 		t.Errorf("dry run with --idle 1h: %s", out)

@@ -123,7 +123,7 @@ if it may and says so, or warns that queues cannot be listed.`,
 				return fmt.Errorf("ls: %w", err)
 			}
 			if asJSON {
-				withHex, err := withKeyHex(objs)
+				withHex, err := withKeyHex(objs, func(o inventory.Object) inventory.Object { return o })
 				if err != nil {
 					return err
 				}
@@ -151,17 +151,19 @@ func writeJSON[T any](w io.Writer, v []T) error {
 	return err
 }
 
-// withKeyHex gives each System V object of ls --json its key in the 0x form
-// too, "key_hex" right after "key", as stat --json does. inventory leaves
-// out key 0 (IPC_PRIVATE) and a time that never happened; here they are
-// 0 and null, as in stat --json.
-func withKeyHex(objs []inventory.Object) ([]json.RawMessage, error) {
-	out := make([]json.RawMessage, len(objs))
-	for i, o := range objs {
-		b, err := json.Marshal(o)
+// withKeyHex gives each System V object of ls --json (or rm --orphans
+// --json) its key in the 0x form too, "key_hex" right after "key", as stat
+// --json does. inventory leaves out key 0 (IPC_PRIVATE) and a time that
+// never happened; here they are 0 and null, as in stat --json. object gives
+// the Object of an item.
+func withKeyHex[T any](items []T, object func(T) inventory.Object) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(items))
+	for i, item := range items {
+		b, err := json.Marshal(item)
 		if err != nil {
 			return nil, err
 		}
+		o := object(item)
 		if o.Kind.SystemV() {
 			if o.Key == 0 {
 				b = bytes.Replace(b, []byte(`,"id":`), []byte(`,"key":0,"id":`), 1)
