@@ -186,11 +186,16 @@ func benchConfig(cmd *cobra.Command, names []string, f *benchFlags) (*bench.Conf
 	if !explicit {
 		names = bench.Names()
 	}
+	// The table has one row per mechanism, size, peer, placement and mode,
+	// so each is given once, as --peers are.
 	var mechs []*bench.Mechanism
-	for _, n := range names {
+	for i, n := range names {
 		m, err := bench.Lookup(n)
 		if err != nil {
 			return nil, cli.Usage(err)
+		}
+		if slices.Contains(names[:i], n) {
+			return nil, cli.Usagef("mechanism %q is named twice", n)
 		}
 		mechs = append(mechs, m)
 	}
@@ -215,6 +220,9 @@ func benchConfig(cmd *cobra.Command, names []string, f *benchFlags) (*bench.Conf
 		n, err := cli.ParseSize(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 1<<30 {
 			return nil, cli.Usagef("invalid --sizes %q: each size is 1 byte to 1GiB", f.sizes)
+		}
+		if slices.Contains(sizes, int(n)) {
+			return nil, cli.Usagef("invalid --sizes %q: %d bytes is given twice", f.sizes, n)
 		}
 		sizes = append(sizes, int(n))
 	}
