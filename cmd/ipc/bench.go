@@ -226,8 +226,11 @@ func benchConfig(cmd *cobra.Command, names []string, f *benchFlags) (*bench.Conf
 		}
 		sizes = append(sizes, int(n))
 	}
-	if f.count < 1 || f.rounds < 1 || f.count < f.rounds {
-		return nil, cli.Usagef("--count (%d) and --rounds (%d) must be at least 1, and --count at least --rounds", f.count, f.rounds)
+	// A count near the int's end overflowed the warm-up plus the timed
+	// messages, and the run measured nothing but said it did.
+	const maxCount = 1_000_000_000
+	if f.count < 1 || f.rounds < 1 || f.count < f.rounds || f.count > maxCount {
+		return nil, cli.Usagef("--count (%d) and --rounds (%d) must be at least 1, --count at least --rounds and at most %d", f.count, f.rounds, maxCount)
 	}
 	if f.chart != "" {
 		if ext := filepath.Ext(f.chart); ext != ".png" && ext != ".svg" {

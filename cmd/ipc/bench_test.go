@@ -171,6 +171,7 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"bench", "--placement", "left"}, 2, "invalid --placement"},
 		{[]string{"bench", "--peers", "go,rust"}, 2, "invalid --peers"},
 		{[]string{"bench", "--count", "0"}, 2, "--count"},
+		{[]string{"bench", "pipe", "--count", "9000000000000000000", "--rounds", "1"}, 2, "at most 1000000000"},
 		{[]string{"bench", "pipe", "fifo", "pipe"}, 2, `mechanism "pipe" is named twice`},
 		{[]string{"bench", "pipe", "--sizes", "4096,64,4KiB"}, 2, "4096 bytes is given twice"},
 		{[]string{"bench", "--chart", "chart.jpg"}, 2, "must end in .png or .svg"},
