@@ -32,3 +32,19 @@ func TestUsageErrorMPMD(t *testing.T) {
 		}
 	}
 }
+
+// --iters and --window are bounded: a count near the int's end overflowed
+// warm-up plus iterations (the table printed -0.00 us), and a window of
+// 10^11 requests made MPICH assert.
+func TestBenchFlagBounds(t *testing.T) {
+	for _, args := range [][]string{
+		{"pingpong", "--iters", "9000000000000000000"},
+		{"bw", "--iters", "9000000000000000000"},
+		{"bw", "--window", "100000000000"},
+	} {
+		r := mpitest.Run(t, env, mpidemo(2, append(args, "--sizes", "8")...))
+		if r.Err == nil || !strings.Contains(r.Stderr, "must be 1 to") || strings.Contains(r.Stdout, "size (B)") {
+			t.Errorf("%v: %v, stdout %q, stderr:\n%s\nwant a usage error and no table", args, r.Err, r.Stdout, r.Stderr)
+		}
+	}
+}
