@@ -22,6 +22,7 @@
  * or window as "SIZE NS" (monotonic clock) instead of the average, as
  * mpidemo's does.
  */
+#include <errno.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,16 @@ static int parse_sizes(char *list, long *sizes) {
 		sizes[n++] = v;
 	}
 	return n;
+}
+
+/* count_arg reads a whole number from 1 to max, as mpidemo bounds --iters
+ * and --window; anything else is 0, which main refuses. (atoi's overflow is
+ * undefined, and a huge window exhausted MPICH's requests.) */
+static int count_arg(const char *s, long max) {
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	return errno || end == s || *end != '\0' || n < 1 || n > max ? 0 : (int)n;
 }
 
 /* As mpidemo: a tenth of the iterations above 64KiB. */
@@ -98,14 +109,14 @@ int main(int argc, char **argv) {
 		else if (strcmp(argv[i], "--sizes") == 0)
 			nsizes = parse_sizes(argv[i + 1], sizes);
 		else if (strcmp(argv[i], "--iters") == 0)
-			iters = atoi(argv[i + 1]);
+			iters = count_arg(argv[i + 1], 1000000000);
 		else if (strcmp(argv[i], "--window") == 0 && bw)
-			window = atoi(argv[i + 1]);
+			window = count_arg(argv[i + 1], 1 << 16);
 		else
 			nsizes = -1;
 	}
 	if (nsizes <= 0 || iters < 1 || window < 1) {
-		fprintf(stderr, "mpi_bench: bad arguments\n");
+		fprintf(stderr, "mpi_bench: bad arguments (--iters 1 to 1000000000, --window 1 to 65536)\n");
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	if (procnull) {

@@ -186,11 +186,16 @@ func benchConfig(cmd *cobra.Command, names []string, f *benchFlags) (*bench.Conf
 	if !explicit {
 		names = bench.Names()
 	}
+	// The table has one row per mechanism, size, peer, placement and mode,
+	// so each is given once, as --peers are.
 	var mechs []*bench.Mechanism
-	for _, n := range names {
+	for i, n := range names {
 		m, err := bench.Lookup(n)
 		if err != nil {
 			return nil, cli.Usage(err)
+		}
+		if slices.Contains(names[:i], n) {
+			return nil, cli.Usagef("mechanism %q is named twice", n)
 		}
 		mechs = append(mechs, m)
 	}
@@ -216,10 +221,16 @@ func benchConfig(cmd *cobra.Command, names []string, f *benchFlags) (*bench.Conf
 		if err != nil || n < 1 || n > 1<<30 {
 			return nil, cli.Usagef("invalid --sizes %q: each size is 1 byte to 1GiB", f.sizes)
 		}
+		if slices.Contains(sizes, int(n)) {
+			return nil, cli.Usagef("invalid --sizes %q: %d bytes is given twice", f.sizes, n)
+		}
 		sizes = append(sizes, int(n))
 	}
-	if f.count < 1 || f.rounds < 1 || f.count < f.rounds {
-		return nil, cli.Usagef("--count (%d) and --rounds (%d) must be at least 1, and --count at least --rounds", f.count, f.rounds)
+	// A count near the int's end overflowed the warm-up plus the timed
+	// messages, and the run measured nothing but said it did.
+	const maxCount = 1_000_000_000
+	if f.count < 1 || f.rounds < 1 || f.count < f.rounds || f.count > maxCount {
+		return nil, cli.Usagef("--count (%d) and --rounds (%d) must be at least 1, --count at least --rounds and at most %d", f.count, f.rounds, maxCount)
 	}
 	if f.chart != "" {
 		if ext := filepath.Ext(f.chart); ext != ".png" && ext != ".svg" {

@@ -171,6 +171,9 @@ func TestBenchBadInput(t *testing.T) {
 		{[]string{"bench", "--placement", "left"}, 2, "invalid --placement"},
 		{[]string{"bench", "--peers", "go,rust"}, 2, "invalid --peers"},
 		{[]string{"bench", "--count", "0"}, 2, "--count"},
+		{[]string{"bench", "pipe", "--count", "9000000000000000000", "--rounds", "1"}, 2, "at most 1000000000"},
+		{[]string{"bench", "pipe", "fifo", "pipe"}, 2, `mechanism "pipe" is named twice`},
+		{[]string{"bench", "pipe", "--sizes", "4096,64,4KiB"}, 2, "4096 bytes is given twice"},
 		{[]string{"bench", "--chart", "chart.jpg"}, 2, "must end in .png or .svg"},
 		{[]string{"bench", "--quick", "--chart", missing}, 1, "no such file or directory"},
 	} {
@@ -178,6 +181,20 @@ func TestBenchBadInput(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr, tc.want) || stdout != "" {
 			t.Errorf("ipc %s: exit %d, stderr %q, stdout %q; want exit %d, an error with %q and nothing measured",
 				strings.Join(tc.args, " "), code, stderr, stdout, tc.code, tc.want)
+		}
+	}
+}
+
+// TestBenchPeerDies: a peer killed in the middle of an exchange fails its
+// row with the reason, how the peer ended, rather than what that did to the
+// initiator's side ("aborted", "file already closed").
+func TestBenchPeerDies(t *testing.T) {
+	for _, mech := range []string{"posix-shm", "sysv-msg"} {
+		cmd := ipcCommand(append(benchPeers(t), "bench", mech, "--peers", "go", "--count", "20", "--rounds", "1", "--sizes", "64")...)
+		cmd.Env = append(cmd.Env, stallPeerEnv+"="+mech+":die")
+		out, err := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "FAILED: the peer ended mid-exchange (signal: killed)") {
+			t.Errorf("bench %s with a peer that dies: %v, exit %d, output:\n%s\nwant exit 1 and a row that says the peer was killed", mech, err, code, out)
 		}
 	}
 }

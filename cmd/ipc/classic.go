@@ -197,30 +197,12 @@ func echoReceived(serverOut, clientOut string) string {
 	return strings.TrimSuffix(serverOut, "\n")
 }
 
-// fileKinds names the file types that stat and rm talk about.
-var fileKinds = map[fs.FileMode]string{
-	0:                                 "regular file",
-	fs.ModeDir:                        "directory",
-	fs.ModeNamedPipe:                  "FIFO",
-	fs.ModeSocket:                     "socket",
-	fs.ModeSymlink:                    "symbolic link",
-	fs.ModeDevice:                     "device",
-	fs.ModeDevice | fs.ModeCharDevice: "character device",
-}
-
-func kindOf(m fs.FileMode) string {
-	if k, ok := fileKinds[m.Type()]; ok {
-		return k
-	}
-	return "file of type " + m.Type().String()
-}
-
 // checkKind fails unless the file at path, described by fi, has type want.
 func checkKind(op, path string, fi fs.FileInfo, want fs.FileMode) error {
 	if fi.Mode().Type() == want {
 		return nil
 	}
-	return errs.Path(op, path, fmt.Errorf("not a %s (it is a %s)", fileKinds[want], kindOf(fi.Mode())))
+	return errs.Path(op, path, fmt.Errorf("not a %s (it is a %s)", cli.FileKinds[want], cli.FileKind(fi.Mode())))
 }
 
 // lstatKind stats path, not following a symbolic link, and fails for op
@@ -236,7 +218,7 @@ func lstatKind(op, path string, kind fs.FileMode) (fs.FileInfo, error) {
 // namedVerbs adds `stat [PATH]` and `rm [PATH]` to a group whose objects are
 // filesystem entries of type kind. With no default path, PATH is required.
 func namedVerbs(group *cobra.Command, kind fs.FileMode, defaultPath string) {
-	what := fileKinds[kind]
+	what := cli.FileKinds[kind]
 	check := cli.Args(cobra.RangeArgs(0, 1))
 	use := " [PATH]"
 	if defaultPath == "" {
@@ -275,12 +257,12 @@ func namedVerbs(group *cobra.Command, kind fs.FileMode, defaultPath string) {
 func printStat(w io.Writer, path string, fi fs.FileInfo, asJSON bool) error {
 	st := fi.Sys().(*syscall.Stat_t)
 	if asJSON { // in the table's order and time format, as every other stat --json
-		return printFields(w, []field{{"path", path}, {"type", kindOf(fi.Mode())}, {"mode", fmt.Sprintf("%#04o", fi.Mode().Perm())},
+		return printFields(w, []field{{"path", path}, {"type", cli.FileKind(fi.Mode())}, {"mode", fmt.Sprintf("%#04o", fi.Mode().Perm())},
 			{"uid", st.Uid}, {"gid", st.Gid}, {"size", fi.Size()}, {"modified", when(fi.ModTime())}}, true)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PATH\tTYPE\tMODE\tUID\tGID\tSIZE\tMODIFIED")
-	fmt.Fprintf(tw, "%s\t%s\t%#04o\t%d\t%d\t%d\t%s\n", path, kindOf(fi.Mode()), fi.Mode().Perm(),
+	fmt.Fprintf(tw, "%s\t%s\t%#04o\t%d\t%d\t%d\t%s\n", path, cli.FileKind(fi.Mode()), fi.Mode().Perm(),
 		st.Uid, st.Gid, fi.Size(), fi.ModTime().Format(time.RFC3339))
 	return tw.Flush()
 }

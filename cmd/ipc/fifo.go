@@ -123,7 +123,7 @@ func openFIFO(path string, flag int, mode fs.FileMode, w *waitFlags, peer string
 		return nil, errs.Path("open", path, errors.Unwrap(err))
 	}
 	if fi.Mode().Type() != fs.ModeNamedPipe {
-		return nil, errs.Path("open", path, fmt.Errorf("not a FIFO (it is a %s): ipc fifo reads and writes only FIFOs", kindOf(fi.Mode())))
+		return nil, errs.Path("open", path, fmt.Errorf("not a FIFO (it is a %s): ipc fifo reads and writes only FIFOs", cli.FileKind(fi.Mode())))
 	}
 	if w.noWait() {
 		return openFIFONow(path, flag, peer)

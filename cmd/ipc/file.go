@@ -50,7 +50,7 @@ half of one. PATH defaults to ` + defaultFile + `.`,
 				return errs.Path("write", path, syscall.EISDIR)
 			}
 			if fi != nil && fi.Mode().Type()&^fs.ModeSymlink != 0 {
-				return errs.Path("write", path, fmt.Errorf("not a regular file (it is a %s): file send replaces regular files (ipc fifo send writes FIFOs)", kindOf(fi.Mode())))
+				return errs.Path("write", path, fmt.Errorf("not a regular file (it is a %s): file send replaces regular files (ipc fifo send writes FIFOs)", cli.FileKind(fi.Mode())))
 			}
 			return writeAtomic(path, msg, fs.FileMode(mode))
 		},

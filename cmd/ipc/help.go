@@ -75,6 +75,7 @@ var examples = map[string]string{
 	"ring stat":       "ipc ring stat /r --json",
 	"ring rm":         "ipc ring rm /r",
 	"demo":            "ipc demo\nipc demo posix-mq sysv-msg fifo",
+	"bench":           "ipc bench --quick\nipc bench posix-mq sysv-msg ring --mode both --sizes 64,4KiB --peers go,c\nipc bench --placement both --json-file bench.json --chart bench.png",
 	"ls":              "ipc ls\nipc ls --kind posix-mq,sysv-msg --owner root --json\nipc ls --all",
 	"rm":              "ipc rm posix-mq /foo /bar\nipc rm sysv-shm 0x2a id=32769\nipc rm --orphans --dry-run\nipc rm --orphans --idle 1h --kind sysv-sem",
 }

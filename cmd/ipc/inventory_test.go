@@ -175,7 +175,11 @@ func TestRmTargets(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{{"rm"}, {"rm", "sysv-shm"}, {"rm", "pipe", "/x"}, {"rm", "--orphans", "posix-mq"},
-		{"rm", "posix-mq", "/x", "--dry-run"}, {"rm", "--orphans", "--idle", "-1s"}} {
+		{"rm", "posix-mq", "/x", "--dry-run"}, {"rm", "--orphans", "--idle", "-1s"},
+		// An empty --kind or --owner (a script's unset variable) selects
+		// nothing, not everything.
+		{"rm", "--orphans", "--dry-run", "--kind", ""}, {"rm", "--orphans", "--dry-run", "--owner", ""},
+		{"ls", "--kind", ""}, {"ls", "--owner", ","}} {
 		if _, stderr, code := runIPC(t, bad...); code != 2 || !strings.HasPrefix(stderr, "ipc: ") {
 			t.Errorf("ipc %v: exit %d, stderr %q; want a usage error", bad, code, stderr)
 		}
@@ -277,6 +281,10 @@ func TestRmOrphans(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &orphans); err != nil || len(orphans) != 1 || !dead.Owns(orphans[0].Object) ||
 		orphans[0].Reason != fmt.Sprintf("no attachment, creator %d gone", dead.PID) {
 		t.Errorf("rm --orphans --dry-run --json --kind sysv-shm: %v %s", err, out)
+	}
+	var raw []map[string]any // the key in the 0x form too, as ls --json gives it
+	if err := json.Unmarshal([]byte(out), &raw); err != nil || len(raw) != 1 || raw[0]["key_hex"] != fmt.Sprintf("0x%08x", uint32(dead.Keys[inventory.SysvShm])) {
+		t.Errorf("rm --orphans --dry-run --json --kind sysv-shm: key_hex missing or wrong: %v %s", err, out)
 	}
 	// The objects were just used: --idle 1h keeps queues and sets.
 	if out, _ := runIn(t, ns, "rm", "--orphans", "--dry-run", "--skip-uninspectable", "--idle", "1h"); len(refs(out)) != 4 {

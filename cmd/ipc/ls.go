@@ -22,9 +22,11 @@ import (
 type selection struct {
 	kinds, owners []string
 	all           bool
+	cmd           *cobra.Command
 }
 
 func (s *selection) flags(c *cobra.Command) {
+	s.cmd = c
 	c.Flags().StringSliceVar(&s.kinds, "kind", nil, "only these kinds (repeat or comma-separate): "+kindList())
 	c.Flags().StringSliceVar(&s.owners, "owner", nil, "only objects owned by these users (names or uids)")
 }
@@ -41,6 +43,13 @@ func kindList() string {
 // user is a usage error.
 func (s *selection) options() (inventory.Options, error) {
 	opts := inventory.Options{All: s.all}
+	// An empty value (a script's unset variable) would select every kind
+	// or owner, and rm --orphans would sweep them all.
+	for f, want := range map[string]string{"kind": "one or more of " + kindList(), "owner": "user names or uids"} {
+		if v, _ := s.cmd.Flags().GetStringSlice(f); s.cmd.Flags().Changed(f) && len(v) == 0 {
+			return opts, cli.Usagef("invalid --%s \"\": want %s", f, want)
+		}
+	}
 	for _, k := range s.kinds {
 		kind, err := inventory.ParseKind(k)
 		if err != nil {
@@ -114,7 +123,7 @@ if it may and says so, or warns that queues cannot be listed.`,
 				return fmt.Errorf("ls: %w", err)
 			}
 			if asJSON {
-				withHex, err := withKeyHex(objs)
+				withHex, err := withKeyHex(objs, func(o inventory.Object) inventory.Object { return o })
 				if err != nil {
 					return err
 				}
@@ -142,18 +151,28 @@ func writeJSON[T any](w io.Writer, v []T) error {
 	return err
 }
 
-// withKeyHex gives each System V object of ls --json its key in the 0x form
-// too, "key_hex" right after "key", as stat --json does.
-func withKeyHex(objs []inventory.Object) ([]json.RawMessage, error) {
-	out := make([]json.RawMessage, len(objs))
-	for i, o := range objs {
-		b, err := json.Marshal(o)
+// withKeyHex gives each System V object of ls --json (or rm --orphans
+// --json) its key in the 0x form too, "key_hex" right after "key", as stat
+// --json does. inventory leaves out key 0 (IPC_PRIVATE) and a time that
+// never happened; here they are 0 and null, as in stat --json. object gives
+// the Object of an item.
+func withKeyHex[T any](items []T, object func(T) inventory.Object) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(items))
+	for i, item := range items {
+		b, err := json.Marshal(item)
 		if err != nil {
 			return nil, err
 		}
-		if o.Name == "" {
+		o := object(item)
+		if o.Kind.SystemV() {
+			if o.Key == 0 {
+				b = bytes.Replace(b, []byte(`,"id":`), []byte(`,"key":0,"id":`), 1)
+			}
 			key := fmt.Sprintf(`,"key":%d,`, o.Key)
 			b = bytes.Replace(b, []byte(key), []byte(key+fmt.Sprintf(`"key_hex":"0x%08x",`, uint32(o.Key))), 1)
+		}
+		if o.Accessed.IsZero() {
+			b = append(b[:len(b)-1], `,"accessed":null}`...)
 		}
 		out[i] = b
 	}

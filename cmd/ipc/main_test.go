@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +23,10 @@ func TestMain(m *testing.M) {
 	inventorytest.Main(m, map[string]func([]string) error{
 		"ipc": func(args []string) error {
 			if mech, when, _ := strings.Cut(os.Getenv(stallPeerEnv), ":"); mech != "" && len(args) > 2 && args[0] == "bench" && args[1] == "peer" && args[2] == mech {
+				if when == "die" {
+					fmt.Println("ready")
+					return syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				}
 				return stallPeer(when != "before-ready")
 			}
 			os.Args = append([]string{"ipc"}, args...)
@@ -35,7 +40,8 @@ func TestMain(m *testing.M) {
 // this binary again) says ready and then never answers, as a peer whose CPU
 // is taken away would: TestBenchInterrupt interrupts a run in the middle of
 // that mechanism's exchange however fast or loaded the machine is.
-// "MECH:before-ready" stalls before it says ready, as a peer slow to start.
+// "MECH:before-ready" stalls before it says ready, as a peer slow to start;
+// "MECH:die" is killed once it said ready, as a peer that crashes.
 const stallPeerEnv = "GOIPC_TEST_STALL_PEER"
 
 // stallPeer is such a peer: it waits for ipc bench to close its stdin (bench

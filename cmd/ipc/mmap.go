@@ -169,7 +169,7 @@ func mmapRead(path string, off, length int64, hasLength bool) ([]byte, error) {
 	case fi.IsDir():
 		return nil, errs.Path("read", path, syscall.EISDIR)
 	case fi.Mode()&(fs.ModeNamedPipe|fs.ModeSocket) != 0:
-		return nil, errs.Path("read", path, fmt.Errorf("not a regular file (it is a %s): a %s cannot be mapped", kindOf(fi.Mode()), kindOf(fi.Mode())))
+		return nil, errs.Path("read", path, fmt.Errorf("not a regular file (it is a %s): a %s cannot be mapped", cli.FileKind(fi.Mode()), cli.FileKind(fi.Mode())))
 	case !fi.Mode().IsRegular():
 		if !hasLength {
 			return nil, errs.Path("read", path, errs.Invalid("not a regular file, so it has no known end: give --length"))

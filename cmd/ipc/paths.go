@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/internal/errs"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -190,7 +191,7 @@ func openReading(op, path string) (*os.File, error) {
 // notKind is the error of a path whose file, of mode m, is not of type want,
 // with why the clause that says what the verb takes.
 func notKind(op, path string, m, want fs.FileMode, why string) error {
-	return errs.Path(op, path, fmt.Errorf("not a %s (it is a %s): %s", fileKinds[want], kindOf(m), why))
+	return errs.Path(op, path, fmt.Errorf("not a %s (it is a %s): %s", cli.FileKinds[want], cli.FileKind(m), why))
 }
 
 // clearNonblock turns O_NONBLOCK off on f, which openGuarded opened with it.

@@ -184,7 +184,11 @@ func sweep(w io.Writer, opts inventory.Options, dryRun, asJSON bool) error {
 		found, err = inventory.RemoveOrphans(opts)
 	}
 	if asJSON {
-		if jerr := writeJSON(w, found); jerr != nil {
+		withHex, jerr := withKeyHex(found, func(o inventory.Orphan) inventory.Object { return o.Object })
+		if jerr == nil {
+			jerr = writeJSON(w, withHex)
+		}
+		if jerr != nil {
 			return jerr
 		}
 	} else {

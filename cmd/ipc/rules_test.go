@@ -550,6 +550,25 @@ func TestRulesObjects(t *testing.T) {
 	if i < 0 || ls[i]["key"] != st["key"] || ls[i]["id"] != st["id"] {
 		t.Fatalf("ls --json has no row with key %v and key_hex %v like stat's: %v", st["key"], k, ls)
 	}
+	// Key 0 (IPC_PRIVATE) is a key like any other, and a set nobody has
+	// operated on (sem set is SETVAL) was never accessed: null, not absent.
+	private, err := sysv.OpenQueue(sysv.IPCPrivate, sysv.Create, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { private.Remove() })
+	ls = nil
+	if err := json.Unmarshal([]byte(mustIPC(t, "ls", "--json", "--kind", "sysv-msg,sysv-sem")), &ls); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range ls {
+		if o["kind"] == "sysv-msg" && o["id"] == float64(private.ID()) && (o["key"] != 0.0 || o["key_hex"] != "0x00000000") {
+			t.Errorf("ls --json of an IPC_PRIVATE queue: key %v, key_hex %v, want 0 and 0x00000000", o["key"], o["key_hex"])
+		}
+		if accessed, ok := o["accessed"]; o["kind"] == "sysv-sem" && o["key_hex"] == k.String() && (!ok || accessed != nil) {
+			t.Errorf("ls --json of a set never operated on: accessed %v (present %v), want null", accessed, ok)
+		}
+	}
 	mustIPC(t, "sysv", "msg", "rm", fmt.Sprintf("id=%.0f", st["id"])) // a JSON number: %v would print 1.2e+06
 	expectError(t, exitError, "no such file", "sysv", "msg", "stat", k.String())
 }
@@ -566,7 +585,8 @@ func TestRulesHelp(t *testing.T) {
 			walk(sub)
 		}
 		switch name := c.Name(); {
-		case !c.Runnable() || c.Hidden || c.HasSubCommands() || c == rootCmd:
+		// bench is a verb: its only subcommand, peer, is hidden.
+		case !c.Runnable() || c.Hidden || c.HasAvailableSubCommands() || c == rootCmd:
 		case c.HasParent() && c.Parent().Name() == "completion":
 			// cobra's completion scripts are not ipc verbs.
 		case name == "help" || name == "completion":

@@ -262,7 +262,7 @@ func refuseNonSocket(op, path string) error {
 	if err != nil || fi.Mode().Type() == fs.ModeSocket {
 		return nil // bind reports what is wrong, or the stale socket
 	}
-	return errs.Path(op, path, fmt.Errorf("a %s is there, not a socket: unix recv binds a new socket file and removes none of anything else", kindOf(fi.Mode())))
+	return errs.Path(op, path, fmt.Errorf("a %s is there, not a socket: unix recv binds a new socket file and removes none of anything else", cli.FileKind(fi.Mode())))
 }
 
 // closeOnInterrupt runs serve, and closes c when SIGINT, SIGTERM or SIGHUP

@@ -80,8 +80,11 @@ own for that long before the first message (see "Performance" in package
 mpi's documentation).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if f.iters < 1 || f.window < 1 {
-				return cli.Usagef("--iters and --window must be at least 1")
+			// Bounds keep warm-up plus iterations within an int and the
+			// window within what an MPI library has requests for.
+			const maxIters, maxWindow = 1_000_000_000, 1 << 16
+			if f.iters < 1 || f.window < 1 || f.iters > maxIters || f.window > maxWindow {
+				return cli.Usagef("--iters must be 1 to %d and --window 1 to %d (have %d, %d)", maxIters, maxWindow, f.iters, f.window)
 			}
 			return run(2, func(w *mpi.Comm) error {
 				if err := settle(w); err != nil {
@@ -222,7 +225,7 @@ func bandwidth(w *mpi.Comm, f *benchFlags) error {
 			}
 		}
 		if r == 0 && !f.samples {
-			fmt.Printf("%-12d %14.2f\n", size, float64(size*f.window*n)/(seconds()-start)/1e6)
+			fmt.Printf("%-12d %14.2f\n", size, float64(size)*float64(f.window)*float64(n)/(seconds()-start)/1e6)
 		}
 		if err := free(); err != nil {
 			return err

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -25,9 +26,14 @@ size*N*8 bytes: numpy.fromfile(PATH) reads it. Each rank's view of the file
 is its block (a subarray datatype), written or read collectively
 (MPI_File_write_all, MPI_File_read_all).`,
 	}
-	check := func() error {
+	check := func(path string) error {
 		if count < 1 || count > maxIOCount {
 			return cli.Usagef("--count must be between 1 and %d, not %d", maxIOCount, count)
+		}
+		// MPI-IO opens a FIFO and waits, under MPICH also to write, for a
+		// peer that never comes; a directory it names only vaguely.
+		if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s: not a regular file (it is a %s): mpidemo io reads and writes regular files", path, cli.FileKind(fi.Mode()))
 		}
 		return nil
 	}
@@ -37,7 +43,7 @@ is its block (a subarray datatype), written or read collectively
 		Short: "Write the global array into PATH, which becomes size*N*8 bytes long",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := check(); err != nil {
+			if err := check(args[0]); err != nil {
 				return err
 			}
 			return run(1, func(w *mpi.Comm) error { return writeArray(w, args[0], count) })
@@ -48,7 +54,7 @@ is its block (a subarray datatype), written or read collectively
 		Short: `Read the global array from PATH and check every value: "ok K values", or the first wrong element`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := check(); err != nil {
+			if err := check(args[0]); err != nil {
 				return err
 			}
 			return run(1, func(w *mpi.Comm) error { return readArray(w, args[0], count) })

@@ -12,6 +12,7 @@ import (
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/mpi/mpitest"
+	"golang.org/x/sys/unix"
 )
 
 // TestIO writes the global array with `mpidemo io write` and reads it back
@@ -69,6 +70,25 @@ func TestIOUsage(t *testing.T) {
 		r := mpitest.Run(t, env, mpidemo(1, args...))
 		if r.Err == nil || !strings.Contains(r.Stderr, "mpidemo: ") {
 			t.Errorf("%v: %v, stderr:\n%s\nwant a usage error", args, r.Err, r.Stderr)
+		}
+	}
+}
+
+// TestIONotAFile: a PATH that is a FIFO or a directory is refused before
+// MPI opens it; MPI-IO would open a FIFO and wait for a peer that never comes.
+func TestIONotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ verb, path, kind string }{
+		{"read", fifo, "FIFO"}, {"write", fifo, "FIFO"}, {"write", dir, "directory"},
+	} {
+		r := mpitest.Run(t, env, mpidemo(2, "io", c.verb, c.path, "--count", "4"))
+		want := fmt.Sprintf("mpidemo: %s: not a regular file (it is a %s)", c.path, c.kind)
+		if r.Err == nil || !strings.Contains(r.Stderr, want) {
+			t.Errorf("io %s of a %s: %v, stderr:\n%s\nwant %q", c.verb, c.kind, r.Err, r.Stderr, want)
 		}
 	}
 }

@@ -46,7 +46,19 @@ and exit 1; usage errors exit 2.`,
 	RunE: func(*cobra.Command, []string) error { return run(2, classic) },
 }
 
-func main() { cli.Main(rootCmd, func(error) int { return 1 }) }
+func main() { cli.MainJob(rootCmd, func(error) int { return 1 }, joinJob) }
+
+// joinJob joins the job of a rank whose command line is wrong, so that its
+// end ends the job (cli.MainJob), and says whether the rank runs a program
+// other than rank 0's: Go, C or Python ranks of another command line, which
+// cannot say what is wrong with this one.
+func joinJob() (other bool) {
+	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
+		return true
+	}
+	app, ok, err := mpi.World().Attr(mpi.AttrAppNum)
+	return err != nil || !ok || app != 0
+}
 
 // run initialises MPI, checks that the job has at least minRanks ranks, runs
 // body on World, and finalizes. Init locks this goroutine to its thread: all

@@ -122,8 +122,8 @@ func stencil(w *mpi.Comm, n, steps int) error {
 	if err != nil {
 		return err
 	}
-	if dims[0] > n || dims[1] > n {
-		return fmt.Errorf("a grid of %d points a side cannot be split %d x %d", n, dims[0], dims[1])
+	if dims[0] > n || dims[1] > n { // every rank knows: no MPI_Abort
+		return rankZero(w, fmt.Errorf("a grid of %d points a side cannot be split %d x %d (give a larger --n, or fewer ranks)", n, dims[0], dims[1]))
 	}
 	g, err := w.CartCreate(dims, []bool{false, false}, true)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/goipc/ipc/mpi/mpitest"
@@ -51,4 +52,17 @@ func TestStencil(t *testing.T) {
 			t.Fatalf("printed %q, want %q", r.Stdout, want)
 		}
 	})
+}
+
+// TestStencilTooSmall: a grid with fewer points a side than the ranks split
+// it into is an error every rank knows: rank 0 says it once and the job ends
+// without MPI_Abort, whose noise (and, under Hydra, loss of what the rank
+// printed) would hide it.
+func TestStencilTooSmall(t *testing.T) {
+	r := mpitest.Run(t, env, mpidemo(2, "stencil", "--n", "1"))
+	const want = "mpidemo: rank 0: a grid of 1 points a side cannot be split 2 x 1"
+	if r.Err == nil || strings.Count(r.Stderr, "cannot be split") != 1 || !strings.Contains(r.Stderr, want) ||
+		strings.Contains(strings.ToLower(r.Stderr), "mpi_abort") {
+		t.Fatalf("stencil --n 1 on 2 ranks: %v, stderr:\n%s\nwant %q once, and no MPI_Abort", r.Err, r.Stderr, want)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/mpi/mpitest"
 )
 
@@ -14,5 +15,44 @@ func TestUsageErrorOnce(t *testing.T) {
 	const want = `mpidemo: invalid --iters "lots": want a whole number`
 	if r.Err == nil || strings.Count(r.Stderr, want) != 1 || strings.Contains(r.Stderr, "strconv") {
 		t.Fatalf("3 ranks, --iters lots: %v, stderr:\n%s\nwant %q once", r.Err, r.Stderr, want)
+	}
+}
+
+// In a job of two programs (MPMD), the one with the bad command line says
+// so even when it is not rank 0, and the job ends: the other program's
+// ranks do not wait for it forever (Hydra ends no job for a rank's exit
+// status before MPI_Init) nor end without a word (Open MPI).
+func TestUsageErrorMPMD(t *testing.T) {
+	for _, bad := range []int{0, 1} {
+		apps := []mpitest.App{mpidemo(1, "pingpong", "--iters", "10"), mpidemo(1, "pingpong", "--iters", "10")}
+		apps[bad] = mpidemo(1, "pingpong", "--iters", "lots")
+		r := mpitest.Run(t, env, apps...)
+		const want = `mpidemo: invalid --iters "lots": want a whole number`
+		if r.Err == nil || strings.Count(r.Stderr, want) != 1 {
+			t.Errorf("bad command line in app %d of 2: %v, stderr:\n%s\nwant %q once", bad, r.Err, r.Stderr, want)
+		}
+	}
+}
+
+// --iters and --window are bounded, in mpidemo and in its C twin alike: a
+// count near the int's end overflowed warm-up plus iterations (the table
+// printed -0.00 us), and a window of 10^11 requests made MPICH assert.
+func TestBenchFlagBounds(t *testing.T) {
+	c := testutil.BuildC(t, "mpi_bench", mpitest.CFlags(t)...)
+	for _, args := range [][]string{
+		{"pingpong", "--iters", "9000000000000000000"},
+		{"bw", "--iters", "9000000000000000000"},
+		{"bw", "--window", "100000000000"},
+	} {
+		args = append(args, "--sizes", "8")
+		for i, app := range []mpitest.App{mpidemo(2, args...), {N: 2, Argv: append([]string{c}, args...)}} {
+			r := mpitest.Run(t, env, app)
+			// The C twin says why, then calls MPI_Abort, after which
+			// Hydra may drop what it printed.
+			said := strings.Contains(r.Stderr, "1 to 1000000000") || (i == 1 && mpitest.Impl == "mpich")
+			if r.Err == nil || !said || strings.Contains(r.Stdout, "size (B)") {
+				t.Errorf("%v: %v, stdout %q, stderr:\n%s\nwant a usage error and no table", app.Argv, r.Err, r.Stdout, r.Stderr)
+			}
+		}
 	}
 }

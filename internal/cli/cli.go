@@ -50,7 +50,16 @@ func Args(check cobra.PositionalArgs) cobra.PositionalArgs {
 // "NAME: <error>". A usage error, or any error cobra reports before a
 // command's body starts (unknown command, bad flag, wrong argument count,
 // negative duration), exits 2; any other error exits exitCode(err).
-func Main(root *cobra.Command, exitCode func(error) int) {
+func Main(root *cobra.Command, exitCode func(error) int) { MainJob(root, exitCode, nil) }
+
+// MainJob is Main for a program whose processes are the ranks of an MPI
+// job. On a usage error under a launcher, rank 0 says it, then join joins
+// the job (MPI_Init) and says whether this rank belongs to a program other
+// than rank 0's (MPMD), which must say it too; the process then exits 2
+// without finalizing, which ends the whole job under Open MPI and Hydra
+// alike. (Exiting before MPI_Init would leave the ranks of the other
+// programs waiting for this one forever under Hydra, and unseen by rank 0.)
+func MainJob(root *cobra.Command, exitCode func(error) int, join func() (other bool)) {
 	started := false
 	// Cobra runs the persistent pre-run hook after its flag and argument checks.
 	pre := root.PersistentPreRunE
@@ -91,17 +100,24 @@ func Main(root *cobra.Command, exitCode func(error) int) {
 	}
 	var ue usageError
 	if !started || errors.As(err, &ue) {
-		if otherRank() {
+		say := func() { fmt.Fprintf(os.Stderr, "%s: %v\nRun '%s --help' for usage.\n", root.Name(), err, root.Name()) }
+		rank, launched := jobRank()
+		switch {
+		case !launched || rank == 0:
+			say()
+			if launched && join != nil {
+				join()
+			}
+		case join != nil:
+			if join() {
+				say()
+			}
+		case os.Getenv("OMPI_COMM_WORLD_RANK") != "":
 			// Rank 0 says it. Open MPI's mpiexec ends the whole job when a
 			// rank exits non-zero, which could end rank 0 before it has: so
 			// wait for mpiexec to end this rank once rank 0 has exited, and
-			// exit anyway if rank 0 is a program that never does. (Hydra
-			// ends no rank for another's exit status.)
-			if _, ompi := os.LookupEnv("OMPI_COMM_WORLD_RANK"); ompi {
-				time.Sleep(otherRankPatience)
-			}
-		} else {
-			fmt.Fprintf(os.Stderr, "%s: %v\nRun '%s --help' for usage.\n", root.Name(), err, root.Name())
+			// exit anyway if rank 0 is a program that never does.
+			time.Sleep(otherRankPatience)
 		}
 		os.Exit(ExitUsage)
 	}
@@ -124,16 +140,20 @@ func (w *stdoutWriter) Write(p []byte) (int, error) {
 // error under Open MPI, for mpiexec to end it.
 const otherRankPatience = 10 * time.Second
 
-// otherRank says whether this process is an MPI rank other than 0, as
-// mpiexec tells each rank before MPI is initialised: every rank sees the same
-// bad command line, and rank 0 alone says so.
-func otherRank() bool {
+// jobRank returns this process's MPI rank, as mpiexec tells each rank
+// before MPI is initialised, and whether a launcher started it: every rank of
+// a program sees the same bad command line, and rank 0 alone says so.
+func jobRank() (rank int, launched bool) {
 	for _, v := range []string{"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"} {
 		if r, ok := os.LookupEnv(v); ok {
-			return r != "0"
+			n, err := strconv.Atoi(r)
+			if err != nil {
+				n = -1 // not rank 0, whatever it is
+			}
+			return n, true
 		}
 	}
-	return false
+	return 0, false
 }
 
 // strictHelp makes `help TOPIC` of a topic that does not exist a usage error;
@@ -252,4 +272,23 @@ func (s *SizeValue) Set(v string) error {
 	}
 	*s = SizeValue(n)
 	return nil
+}
+
+// FileKinds names the file types that the commands talk about.
+var FileKinds = map[fs.FileMode]string{
+	0:                                 "regular file",
+	fs.ModeDir:                        "directory",
+	fs.ModeNamedPipe:                  "FIFO",
+	fs.ModeSocket:                     "socket",
+	fs.ModeSymlink:                    "symbolic link",
+	fs.ModeDevice:                     "device",
+	fs.ModeDevice | fs.ModeCharDevice: "character device",
+}
+
+// FileKind names the type of a file of mode m: "FIFO", "character device".
+func FileKind(m fs.FileMode) string {
+	if k, ok := FileKinds[m.Type()]; ok {
+		return k
+	}
+	return "file of type " + m.Type().String()
 }

@@ -183,3 +183,23 @@ func TestWriteChart(t *testing.T) {
 		t.Error("CheckOutputPath accepted a missing directory")
 	}
 }
+
+// lastLine gives a failed row the launcher's or peer's last words, not the
+// rule of dashes Open MPI's mpiexec ends its reports with.
+func TestLastLine(t *testing.T) {
+	openMPI := `--------------------------------------------------------------------------
+mpiexec.openmpi noticed that process rank 1 with PID 0 on node vm exited on signal 9 (Killed).
+--------------------------------------------------------------------------
+`
+	for in, want := range map[string]string{
+		openMPI:                           "mpiexec.openmpi noticed that process rank 1 with PID 0 on node vm exited on signal 9 (Killed).",
+		"a\nb\n":                          "b",
+		"":                                "",
+		"-----\n=====\n":                  "",
+		"ipc: mq_open /x: no such file\n": "ipc: mq_open /x: no such file",
+	} {
+		if got := lastLine(in); got != want {
+			t.Errorf("lastLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -155,7 +155,10 @@ func runMPI(r *runner, c Case, peer Peer, n int) (roundResult, error) {
 		return roundResult{}, ErrInterrupted
 	}
 	if err != nil {
-		return roundResult{}, fmt.Errorf("%s: %v (%s)", openMPI.name, err, lastLine(stderr.String()))
+		if msg := lastLine(stderr.String()); msg != "" {
+			err = fmt.Errorf("%v (%s)", err, msg)
+		}
+		return roundResult{}, fmt.Errorf("%s: %v", openMPI.name, err)
 	}
 	return mpiSamples(&stdout, c)
 }
@@ -187,10 +190,14 @@ func mpiSamples(out *bytes.Buffer, c Case) (roundResult, error) {
 	return rr, nil
 }
 
+// lastLine is the last line of s that says something.
 func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		// Open MPI's mpiexec ends its reports with a rule of dashes.
+		if l := strings.TrimSpace(lines[i]); strings.Trim(l, "-=") != "" {
+			return l
+		}
 	}
-	return s
+	return ""
 }

@@ -263,6 +263,13 @@ func (r *runner) round(c Case, peer Peer, n int) (roundResult, error) {
 		if r.ctx.Err() != nil {
 			return roundResult{}, ErrInterrupted
 		}
+		// A peer that ended is the cause: err is only what that did here
+		// (the Abort it set off, a connection closed a moment before).
+		select {
+		case <-p.exited:
+			err = fmt.Errorf("the peer ended mid-exchange (%v); here: %w", p.cmd.ProcessState, err)
+		case <-time.After(time.Second):
+		}
 		return roundResult{}, p.fail(err)
 	}
 	if line, err = p.line(r.ctx); errors.Is(err, ErrInterrupted) {
