@@ -38,7 +38,7 @@ otherwise; the kernel does not apply the umask to them.`,
 	rootCmd.AddCommand(group)
 
 	addDemo("sysv-msg", func(d *demo) demoPlan {
-		key := demoKey(d, func(k sysv.Key) error { return removeWith(sysv.OpenQueue(k, 0, 0)) })
+		key := demoKey(d, func(k sysv.Key) (*sysv.MessageQueue, error) { return sysv.OpenQueue(k, 0, 0) })
 		msg := "hello through a System V queue"
 		return demoPlan{
 			message:  msg,
@@ -49,7 +49,7 @@ otherwise; the kernel does not apply the umask to them.`,
 		}
 	})
 	addDemo("sysv-shm", func(d *demo) demoPlan {
-		key := demoKey(d, func(k sysv.Key) error { return removeWith(sysv.OpenSharedMemory(k, 0, 0, 0)) })
+		key := demoKey(d, func(k sysv.Key) (*sysv.SharedMemory, error) { return sysv.OpenSharedMemory(k, 0, 0, 0) })
 		msg := "hello through System V shared memory"
 		return demoPlan{
 			message:  msg,
@@ -61,7 +61,7 @@ otherwise; the kernel does not apply the umask to them.`,
 		// The receiver creates the set at 0 and waits to take 2; the sender
 		// adds 2. The message is the wake-up: the receiver prints the value
 		// its operation left, 0.
-		key := demoKey(d, func(k sysv.Key) error { return removeWith(sysv.OpenSemaphoreSet(k, 0, 0, 0)) })
+		key := demoKey(d, func(k sysv.Key) (*sysv.SemaphoreSet, error) { return sysv.OpenSemaphoreSet(k, 0, 0, 0) })
 		const msg = "+2 woke -2"
 		return demoPlan{
 			message:  msg,
@@ -78,14 +78,23 @@ otherwise; the kernel does not apply the umask to them.`,
 	})
 }
 
-// demoKey returns a key unique to this demo exchange (a hash of its unique
-// name) and registers rm to remove its object at the end.
-func demoKey(d *demo, rm func(sysv.Key) error) string {
+// demoKey returns a key unique to this demo exchange, a hash of its unique
+// name, or the next that open finds no object of (another program's may
+// hold it: the exchange's --create would share it, and the cleanup remove
+// it), and registers the removal of its object at the end.
+func demoKey[T interface{ Remove() error }](d *demo, open func(sysv.Key) (T, error)) string {
 	h := fnv.New32a()
 	h.Write([]byte(d.unique()))
-	key := sysv.Key(0x49500000 | h.Sum32()&0xfffff) // "IP" and 20 bits of hash
-	d.cleanup(func() { rm(key) })
-	return key.String()
+	hash := h.Sum32()
+	key := func(i uint32) sysv.Key { return sysv.Key(0x49500000 | (hash+i)&0xfffff) } // "IP" and 20 bits
+	var i uint32
+	for ; i < 1<<10; i++ {
+		if _, err := open(key(i)); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
+	d.cleanup(func() { removeWith(open(key(i))) })
+	return key(i).String()
 }
 
 // removeWith removes an object just opened, if it opened.

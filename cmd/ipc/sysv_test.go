@@ -82,6 +82,31 @@ func TestSysvMsg(t *testing.T) {
 	}
 }
 
+// TestDemoKeyTaken: a demo exchange whose hashed key another program's
+// queue holds takes the next free key, and its cleanup leaves that queue.
+func TestDemoKeyTaken(t *testing.T) {
+	id := testutil.Name("demo-key")
+	openQueue := func(k sysv.Key) (*sysv.MessageQueue, error) { return sysv.OpenQueue(k, 0, 0) }
+	first := &demo{id: id}
+	defer first.runCleanups()
+	key, err := sysv.ParseKey(demoKey(first, openQueue))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := sysv.OpenQueue(key, sysv.Create|sysv.Exclusive, 0o600) // the other program's
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := &demo{id: id} // the same unique names: the same hash
+	if got := demoKey(again, openQueue); got == key.String() {
+		t.Errorf("demoKey gave %s, which a queue holds", got)
+	}
+	again.runCleanups()
+	if _, err := q.Stat(); err != nil {
+		t.Errorf("the other program's queue after the demo's cleanup: %v", err)
+	}
+}
+
 func TestSysvShm(t *testing.T) {
 	key := sysvTestKey(t)
 	mustIPC(t, "sysv", "shm", "write", key, "hello", "--create")
