@@ -132,7 +132,7 @@ func settle(w *mpi.Comm) error {
 func pingpong(w *mpi.Comm, f *benchFlags) error {
 	r := w.Rank()
 	if r == 0 {
-		fmt.Printf("# mpidemo pingpong: Go, %s\n# %-10s %14s\n", mpi.Implementation, "size (B)", "latency (us)")
+		fmt.Fprintf(cli.Stdout, "# mpidemo pingpong: Go, %s\n# %-10s %14s\n", mpi.Implementation, "size (B)", "latency (us)")
 	}
 	if r > 1 {
 		return nil
@@ -158,7 +158,7 @@ func pingpong(w *mpi.Comm, f *benchFlags) error {
 					return err
 				}
 				if f.samples && i >= n/10 {
-					fmt.Printf("%d %d\n", size, time.Since(t).Nanoseconds())
+					fmt.Fprintf(cli.Stdout, "%d %d\n", size, time.Since(t).Nanoseconds())
 				}
 			} else {
 				if _, err := mpi.Recv(w, msg, 0, 1); err != nil {
@@ -170,7 +170,7 @@ func pingpong(w *mpi.Comm, f *benchFlags) error {
 			}
 		}
 		if r == 0 && !f.samples {
-			fmt.Printf("%-12d %14.2f\n", size, (seconds()-start)*1e6/float64(2*n))
+			fmt.Fprintf(cli.Stdout, "%-12d %14.2f\n", size, (seconds()-start)*1e6/float64(2*n))
 		}
 	}
 	return nil
@@ -185,7 +185,7 @@ func bandwidth(w *mpi.Comm, f *benchFlags) error {
 		if f.persistent {
 			how = ", persistent"
 		}
-		fmt.Printf("# mpidemo bw: Go, %s, window %d%s\n# %-10s %14s\n", mpi.Implementation, f.window, how, "size (B)", "bandwidth (MB/s)")
+		fmt.Fprintf(cli.Stdout, "# mpidemo bw: Go, %s, window %d%s\n# %-10s %14s\n", mpi.Implementation, f.window, how, "size (B)", "bandwidth (MB/s)")
 	}
 	if r > 1 {
 		return nil
@@ -221,11 +221,11 @@ func bandwidth(w *mpi.Comm, f *benchFlags) error {
 				return err
 			}
 			if f.samples && r == 0 && i >= n/10 {
-				fmt.Printf("%d %d\n", size, time.Since(t).Nanoseconds())
+				fmt.Fprintf(cli.Stdout, "%d %d\n", size, time.Since(t).Nanoseconds())
 			}
 		}
 		if r == 0 && !f.samples {
-			fmt.Printf("%-12d %14.2f\n", size, float64(size)*float64(f.window)*float64(n)/(seconds()-start)/1e6)
+			fmt.Fprintf(cli.Stdout, "%-12d %14.2f\n", size, float64(size)*float64(f.window)*float64(n)/(seconds()-start)/1e6)
 		}
 		if err := free(); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/goipc/ipc/internal/cli"
 	"github.com/goipc/ipc/mpi"
 )
 
@@ -45,7 +46,7 @@ func hosts(w *mpi.Comm) error {
 	}
 	for r, pid := range pids {
 		host, _, _ := bytes.Cut(names[r*nameLen:(r+1)*nameLen], []byte{0})
-		fmt.Printf("rank %d of %d on %s pid %d\n", r, w.Size(), host, pid)
+		fmt.Fprintf(cli.Stdout, "rank %d of %d on %s pid %d\n", r, w.Size(), host, pid)
 	}
 	return nil
 }

@@ -154,7 +154,7 @@ func readArray(w *mpi.Comm, path string, n int) error {
 	switch g := worst[0]; {
 	case g == math.MaxInt64 && size == total*8:
 		if w.Rank() == 0 {
-			fmt.Printf("ok %d values\n", total)
+			fmt.Fprintf(cli.Stdout, "ok %d values\n", total)
 		}
 		return nil
 	case g == math.MaxInt64:

@@ -112,14 +112,14 @@ func classic(w *mpi.Comm) error {
 	buf := []float64{0}
 	switch w.Rank() {
 	case 0:
-		fmt.Printf("Process 0 before receiving has the number %s\n", pyFloat(buf[0]))
+		fmt.Fprintf(cli.Stdout, "Process 0 before receiving has the number %s\n", pyFloat(buf[0]))
 		if _, err := mpi.Recv(w, buf, 1, 0); err != nil {
 			return err
 		}
-		fmt.Printf("Process 0 received the number %s\n", pyFloat(buf[0]))
+		fmt.Fprintf(cli.Stdout, "Process 0 received the number %s\n", pyFloat(buf[0]))
 	case 1:
 		buf[0] = rand.Float64()
-		fmt.Printf("Process 1 drew the number %s\n", pyFloat(buf[0]))
+		fmt.Fprintf(cli.Stdout, "Process 1 drew the number %s\n", pyFloat(buf[0]))
 		return mpi.Send(w, buf, 0, 0)
 	}
 	return nil
@@ -161,7 +161,7 @@ func ring(w *mpi.Comm) error {
 		if _, err := mpi.Recv(w, token, prev, 0); err != nil {
 			return err
 		}
-		fmt.Printf("Process %d received token %d from process %d\n", r, token[0], prev)
+		fmt.Fprintf(cli.Stdout, "Process %d received token %d from process %d\n", r, token[0], prev)
 	}
 	token[0] += r
 	if err := mpi.Send(w, token, next, 0); err != nil {
@@ -171,7 +171,7 @@ func ring(w *mpi.Comm) error {
 		if _, err := mpi.Recv(w, token, prev, 0); err != nil {
 			return err
 		}
-		fmt.Printf("Process 0 received token %d from process %d: the sum of all ranks\n", token[0], prev)
+		fmt.Fprintf(cli.Stdout, "Process 0 received token %d from process %d: the sum of all ranks\n", token[0], prev)
 	}
 	return nil
 }
@@ -190,7 +190,7 @@ func pi(w *mpi.Comm, intervals int) error {
 		return err
 	}
 	if w.Rank() == 0 {
-		fmt.Printf("pi is approximately %.16f, error %.16f (%d intervals, %d ranks, %v)\n",
+		fmt.Fprintf(cli.Stdout, "pi is approximately %.16f, error %.16f (%d intervals, %d ranks, %v)\n",
 			total[0], math.Abs(total[0]-math.Pi), intervals, w.Size(), mpi.Wtime()-start)
 	}
 	return nil

@@ -203,6 +203,27 @@ func checkBandwidthTable(t *testing.T, r mpitest.Result) {
 	}
 }
 
+// TestStdoutFull: a rank whose standard output fails (a full disk, here
+// /dev/full) says so on stderr and exits 1, not 0 with its results lost.
+// The binary runs alone, a singleton MPI process.
+func TestStdoutFull(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer full.Close()
+	cmd := testutil.Child("mpidemo", "pi", "--intervals", "1000")
+	cmd.Env = append(append(cmd.Env, mpitest.Env...), "OMPI_MCA_orte_tmpdir_base="+t.TempDir())
+	cmd.Stdout = full
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "mpidemo: write stdout: no space left on device") {
+		t.Errorf("mpidemo pi > /dev/full: %v, stderr %q; want exit 1 saying the write failed", err, stderr.String())
+	}
+}
+
 // TestUsage runs mpidemo without mpiexec: bad command lines exit 2 before MPI
 // starts.
 func TestUsage(t *testing.T) {

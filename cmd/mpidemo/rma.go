@@ -82,7 +82,7 @@ func counter(w *mpi.Comm, count int) error {
 		if err := owned(win, 0, func() { total = mem[0] }); err != nil {
 			return err
 		}
-		fmt.Printf("counter %d\n", total)
+		fmt.Fprintf(cli.Stdout, "counter %d\n", total)
 	}
 	return win.Free()
 }
@@ -126,7 +126,7 @@ func sharedSum(w *mpi.Comm) error {
 			}
 			sum += part[0]
 		}
-		fmt.Printf("shared sum %d\n", sum)
+		fmt.Fprintf(cli.Stdout, "shared sum %d\n", sum)
 	}
 	if err := win.Fence(); err != nil {
 		return err

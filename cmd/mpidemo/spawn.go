@@ -84,7 +84,7 @@ func mergeAndLeave(inter *mpi.Comm, high bool, children int) error {
 		return err
 	}
 	if merged.Rank() == 0 {
-		fmt.Printf("spawned %d, merged size %d\n", children, merged.Size())
+		fmt.Fprintf(cli.Stdout, "spawned %d, merged size %d\n", children, merged.Size())
 	}
 	if err := merged.Free(); err != nil {
 		return err

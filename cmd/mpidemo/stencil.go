@@ -233,7 +233,7 @@ func checksum(g *mpi.Comm, dims []int, b block, u []float64, f64 *mpi.Datatype) 
 		for _, x := range all {
 			sum += x
 		}
-		fmt.Printf("checksum %.12e\n", sum)
+		fmt.Fprintf(cli.Stdout, "checksum %.12e\n", sum)
 	}
 	_, err = req.Wait()
 	return err

@@ -73,7 +73,7 @@ func types(w *mpi.Comm, count int) error {
 		for _, p := range ps {
 			name, _, _ := bytes.Cut(p.Name[:], []byte{0})
 			// %.6g is C's %g, which the C and Python ranks print.
-			fmt.Printf("particle %d %.6g %.6g %.6g %s\n", p.ID, p.Pos[0], p.Pos[1], p.Pos[2], name)
+			fmt.Fprintf(cli.Stdout, "particle %d %.6g %.6g %.6g %s\n", p.ID, p.Pos[0], p.Pos[1], p.Pos[2], name)
 		}
 	}
 	return nil

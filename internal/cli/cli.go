@@ -5,6 +5,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -82,7 +83,6 @@ func MainJob(root *cobra.Command, exitCode func(error) int, join func() (other b
 	// Cobra ignores a failed write of help, and prints that of --version
 	// itself, to Out: what the commands print goes through stdout, which
 	// remembers its first failure for them.
-	stdout := &stdoutWriter{}
 	root.SetOut(stdout)
 
 	err := root.Execute()
@@ -124,6 +124,13 @@ func MainJob(root *cobra.Command, exitCode func(error) int, join func() (other b
 	fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
 	os.Exit(exitCode(err))
 }
+
+// Stdout is os.Stdout for what a command prints other than through cobra
+// (fmt.Fprintf(cli.Stdout, ...)): Main and MainJob report its first failed
+// write, as they do cobra's, and exit 1.
+var Stdout io.Writer = stdout
+
+var stdout = &stdoutWriter{}
 
 // stdoutWriter writes to os.Stdout and keeps the first error.
 type stdoutWriter struct{ err error }
