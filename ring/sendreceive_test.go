@@ -14,7 +14,6 @@ import (
 
 	"github.com/goipc/ipc/internal/testutil"
 	"github.com/goipc/ipc/ring"
-	"github.com/goipc/ipc/shmsync"
 )
 
 // opOf is the operation an error of the package names: the half of a
@@ -291,19 +290,7 @@ func TestSendReceiveWaits(t *testing.T) {
 // never waits for it gives way to Send, which waits; msg goes once.
 func TestSendReceiveLockTaken(t *testing.T) {
 	r := newRing(t, 256)
-	mu, err := shmsync.MutexAt(rawRing(t, r.Name())[88:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	locked, unlock, unlocked := make(chan error), make(chan struct{}), make(chan error)
-	go func() {
-		locked <- mu.Lock(context.Background())
-		<-unlock
-		unlocked <- mu.Unlock()
-	}()
-	if err := testutil.Recv(t, locked); err != nil {
-		t.Fatal(err)
-	}
+	release := holdLock(t, rawRing(t, r.Name()))
 	done := make(chan error, 1)
 	buf := make([]byte, 64)
 	go func() {
@@ -315,10 +302,7 @@ func TestSendReceiveLockTaken(t *testing.T) {
 	}()
 	testutil.WaitUntil(t, func() bool { return testutil.Parked("syscall", "ring.(*Ring).Send") == 1 },
 		"SendReceive waiting for the lock in Send")
-	close(unlock)
-	if err := testutil.Recv(t, unlocked); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if err := testutil.Recv(t, done); err != nil {
 		t.Fatalf("SendReceive of a message to its own ring, the lock taken: %v", err)
 	}
