@@ -722,7 +722,8 @@ func FuzzReadWriteAt(f *testing.F) {
 
 // Every exported method of a nil Mapping fails with os.ErrInvalid, and of a
 // zero one with os.ErrClosed (Close of either succeeds); none panics, with
-// any arguments, even invalid ones, so that the check comes first.
+// any arguments, even invalid ones, so that the check comes first. A zero
+// one has no name, and its errors leave no empty place for one ("msync : ").
 func TestNilAndZeroMappingEveryMethod(t *testing.T) {
 	for h, want := range map[*mmap.Mapping]error{nil: os.ErrInvalid, {}: os.ErrClosed} {
 		for _, r := range testutil.CallEvery(h) {
@@ -733,6 +734,8 @@ func TestNilAndZeroMappingEveryMethod(t *testing.T) {
 				t.Errorf("Close: %v, want nil", r.Err)
 			case r.Method != "Close" && r.Err != nil && !errors.Is(r.Err, want):
 				t.Errorf("Mapping(%v).%s: %v, want %v", h, r.Method, r.Err, want)
+			case r.Err != nil && strings.Contains(r.Err.Error(), " : "):
+				t.Errorf("Mapping(%v).%s: %q names no file but leaves its place", h, r.Method, r.Err)
 			}
 		}
 	}

@@ -126,7 +126,14 @@ func Expired(ctx context.Context) error {
 }
 
 // Closed is the error for use of an object after Close; it matches os.ErrClosed.
-func Closed(op, path string) error { return Path(op, path, os.ErrClosed) }
+// An object without a path (a zero value, which counts as closed) gets
+// "op: file already closed", not a PathError's "op : ...".
+func Closed(op, path string) error {
+	if path == "" {
+		return Syscall(op, os.ErrClosed)
+	}
+	return Path(op, path, os.ErrClosed)
+}
 
 // NotOpen is the error for a method called on a nil or zero-value handle,
 // which no Open function made (typ names it, "posix.Semaphore"). It matches
