@@ -11,7 +11,23 @@
  *
  * Every function returns 0 or an errno value: EAGAIN (try_: full or empty),
  * EINVAL (bad header, message too long), EMSGSIZE (buffer too short: the
- * message stays), EBADMSG (corrupt ring), or what the lock returned. */
+ * message stays), EBADMSG (corrupt ring), EBUSY (try_: the lock stayed
+ * taken for 100ms), ECANCELED (a waiting call stopped by r.stop), or what
+ * the lock returned.
+ *
+ * A holder keeps the lock for a copy; one that keeps it (a process stopped
+ * by SIGSTOP or a debugger inside its section) stops the ring for every
+ * process, but not the calls, as in Go (ring/doc.go, Waiting and threads):
+ * a try_ call waits for the lock 100ms, then fails with EBUSY; a waiting
+ * call (send, recv and their batches) waits for it in slices of 100ms and
+ * between them, and after every sleep on the futex (at most a second, cut
+ * short by a signal), looks at *r.stop when r.stop is set (after attach):
+ * not 0, the call fails with ECANCELED. Point it at a flag that a handler of
+ * SIGINT or SIGTERM sets (installed without SA_RESTART) to end a wait on a
+ * lock that a stopped process holds; glibc's lock calls retry EINTR, so
+ * without it such a wait ends only when the lock comes free. A sleeper
+ * stopped before it could take the lock again to leave the sleepers count
+ * leaves that to this handle's next taking of the lock. */
 #ifndef GOIPC_RING_H
 #define GOIPC_RING_H
 
@@ -21,11 +37,16 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef __USE_GNU
+#error "goipc_ring.h needs _GNU_SOURCE (pthread_mutex_clocklock): include it before other headers, or define _GNU_SOURCE first"
+#endif
 
 #define GOIPC_RING_MAGIC 0x676e6972u
 #define GOIPC_RING_VERSION 2u
@@ -45,7 +66,14 @@ struct goipc_ring {
 	uint64_t capacity;
 	int full;      /* the last send that took the lock found the ring full: a hint */
 	uint64_t next; /* head as the last receive that took the lock left it: a hint */
+	const volatile sig_atomic_t *stop; /* set by the caller: not 0 ends waiting calls (ECANCELED) */
+	uint32_t owed; /* sleepers this handle counted and has not uncounted yet */
 };
+
+/* GOIPC_RING_LOCK_SLICE_NS is how long a try_ call waits for a taken lock
+ * (then EBUSY), and how long a waiting call waits for it before it looks at
+ * r.stop: Go's lockSlice. */
+#define GOIPC_RING_LOCK_SLICE_NS 100000000
 
 #define GR_U32(r, off) ((uint32_t *)((r)->base + (off)))
 #define GR_U64(r, off) ((uint64_t *)((r)->base + (off)))
@@ -118,6 +146,8 @@ static inline int goipc_ring_attach(struct goipc_ring *r, void *mem, size_t len)
 	r->base = mem;
 	r->full = 0;
 	r->next = 0;
+	r->stop = NULL;
+	r->owed = 0;
 	if (len < GOIPC_RING_HEADER + 64 || __atomic_load_n(GR_MAGIC(r), __ATOMIC_ACQUIRE) != GOIPC_RING_MAGIC ||
 	    *GR_VERSION(r) != GOIPC_RING_VERSION || *GR_HEADER(r) != GOIPC_RING_HEADER ||
 	    *GR_LOCK_SIZE(r) != sizeof(pthread_mutex_t))
@@ -133,9 +163,14 @@ static inline void goipc_ring_wake(struct goipc_ring *r)
 	syscall(SYS_futex, GR_SEQ(r), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
+/* goipc_ring_stopped tells whether the caller asked waiting calls to end. */
+static inline int goipc_ring_stopped(const struct goipc_ring *r) { return r->stop && *r->stop; }
+
 /* goipc_ring_lock takes the lock; *died is set when the owner had died, in
- * which case seq moved and the caller wakes the sleepers after unlocking. */
-static inline int goipc_ring_lock(struct goipc_ring *r, int *died)
+ * which case seq moved and the caller wakes the sleepers after unlocking.
+ * A lock that stays taken fails it after a slice with EBUSY, or, with wait,
+ * once r.stop says so, with ECANCELED: never a wait that nothing ends. */
+static inline int goipc_ring_lock(struct goipc_ring *r, int *died, int wait)
 {
 	/* Try first, without a look at the lock: a load would fetch its line
 	 * shared, and the swap again, for writing. A robust mutex sleeps in the
@@ -147,12 +182,30 @@ static inline int goipc_ring_lock(struct goipc_ring *r, int *died)
 		if (__atomic_load_n(&GR_LOCK(r)->__data.__lock, __ATOMIC_RELAXED) == 0)
 			err = pthread_mutex_trylock(GR_LOCK(r));
 	}
-	if (err == EBUSY)
-		err = pthread_mutex_lock(GR_LOCK(r));
+	while (err == EBUSY) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += GOIPC_RING_LOCK_SLICE_NS;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		if ((err = pthread_mutex_clocklock(GR_LOCK(r), CLOCK_MONOTONIC, &t)) != ETIMEDOUT)
+			break;
+		if (!wait)
+			return EBUSY;
+		if (goipc_ring_stopped(r))
+			return ECANCELED;
+		err = EBUSY;
+	}
 	*died = err == EOWNERDEAD;
 	if (*died) {
 		__atomic_store_n(GR_SEQ(r), *GR_SEQ(r) + 1, __ATOMIC_RELEASE);
 		err = pthread_mutex_consistent(GR_LOCK(r));
+	}
+	if (!err && r->owed) {
+		*GR_SLEEPERS(r) -= r->owed;
+		r->owed = 0;
 	}
 	return err;
 }
@@ -245,12 +298,13 @@ static inline uint64_t goipc_ring_put(struct goipc_ring *r, uint64_t head, uint6
 	return tail + pad + need;
 }
 
-/* goipc_ring_lock_sane takes the lock and reads head and tail, which must
- * be positions that sends and receives can leave: 0, or the lock's error, or
- * EBADMSG (unlocked again, *seq as goipc_ring_unlock returns it). */
-static inline int goipc_ring_lock_sane(struct goipc_ring *r, int *died, uint64_t *head, uint64_t *tail, uint32_t *seq)
+/* goipc_ring_lock_sane takes the lock (as goipc_ring_lock with wait) and
+ * reads head and tail, which must be positions that sends and receives can
+ * leave: 0, or the lock's error, or EBADMSG (unlocked again, *seq as
+ * goipc_ring_unlock returns it). */
+static inline int goipc_ring_lock_sane(struct goipc_ring *r, int *died, uint64_t *head, uint64_t *tail, uint32_t *seq, int wait)
 {
-	int err = goipc_ring_lock(r, died);
+	int err = goipc_ring_lock(r, died, wait);
 	if (err)
 		return err;
 	*head = *GR_HEAD(r);
@@ -266,8 +320,10 @@ static inline int goipc_ring_lock_sane(struct goipc_ring *r, int *died, uint64_t
  * many of the count messages msgs[i] of lens[i] bytes as fit, in order, each
  * its own record, and sets *sent to how many went: 0, or EAGAIN when not
  * even the first fits (the ring is full), EINVAL (before anything is sent)
- * when one is too long. *seq is as goipc_ring_unlock returns it. */
-static inline int goipc_ring_try_send_batch_seq(struct goipc_ring *r, const void *const *msgs, const uint32_t *lens, int count, int *sent, uint32_t *seq)
+ * when one is too long. *seq is as goipc_ring_unlock returns it; wait is
+ * goipc_ring_lock's. */
+static inline int goipc_ring_try_send_batch_seq(struct goipc_ring *r, const void *const *msgs, const uint32_t *lens, int count, int *sent, uint32_t *seq,
+						int wait)
 {
 	*sent = 0;
 	if (count <= 0)
@@ -277,7 +333,7 @@ static inline int goipc_ring_try_send_batch_seq(struct goipc_ring *r, const void
 			return EINVAL;
 	int died;
 	uint64_t head, tail;
-	int err = goipc_ring_lock_sane(r, &died, &head, &tail, seq);
+	int err = goipc_ring_lock_sane(r, &died, &head, &tail, seq, wait);
 	if (err)
 		return err;
 	int skipped = 0;
@@ -299,7 +355,7 @@ static inline int goipc_ring_try_send_batch_seq(struct goipc_ring *r, const void
 static inline int goipc_ring_try_send_batch(struct goipc_ring *r, const void *const *msgs, const uint32_t *lens, int count, int *sent)
 {
 	uint32_t seq;
-	return goipc_ring_try_send_batch_seq(r, msgs, lens, count, sent, &seq);
+	return goipc_ring_try_send_batch_seq(r, msgs, lens, count, sent, &seq, 0);
 }
 
 static inline int goipc_ring_try_send(struct goipc_ring *r, const void *msg, uint32_t len)
@@ -338,16 +394,16 @@ static inline int goipc_ring_get(struct goipc_ring *r, uint64_t *head, uint64_t 
  * EAGAIN (the ring is empty), EMSGSIZE (it stays) or EBADMSG; a later one
  * that is too long or corrupt ends the batch before it without an error,
  * and the next call meets it first. *seq is as goipc_ring_unlock returns
- * it. */
+ * it; wait is goipc_ring_lock's. */
 static inline int goipc_ring_try_recv_batch_seq(struct goipc_ring *r, void *const *bufs, const uint32_t *caps, uint32_t *lens, int count,
-						int *got, uint32_t *seq)
+						int *got, uint32_t *seq, int wait)
 {
 	*got = 0;
 	if (count <= 0)
 		return 0; /* as Go's ReceiveBatch of nothing, which would else wait forever */
 	int died;
 	uint64_t head, tail;
-	int err = goipc_ring_lock_sane(r, &died, &head, &tail, seq);
+	int err = goipc_ring_lock_sane(r, &died, &head, &tail, seq, wait);
 	if (err)
 		return err;
 	for (; *got < count && head != tail; ++*got)
@@ -363,7 +419,7 @@ static inline int goipc_ring_try_recv_batch_seq(struct goipc_ring *r, void *cons
 static inline int goipc_ring_try_recv_batch(struct goipc_ring *r, void *const *bufs, const uint32_t *caps, uint32_t *lens, int count, int *got)
 {
 	uint32_t seq;
-	return goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seq);
+	return goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seq, 0);
 }
 
 static inline int goipc_ring_try_recv(struct goipc_ring *r, void *buf, uint32_t cap, uint32_t *len)
@@ -392,10 +448,10 @@ static inline int goipc_ring_spin_recv(struct goipc_ring *r, uint64_t head, void
 {
 	if (head % 8)
 		return EAGAIN; /* corrupt: its mark could be past the data area */
-	uint32_t *mark = goipc_ring_mark_at(r, head), want = goipc_ring_mark(r, head);
+	uint32_t *mark = goipc_ring_mark_at(r, head), want = goipc_ring_mark(r, head), seq;
 	for (unsigned i = 1;; i++) {
 		if (__atomic_load_n(mark, __ATOMIC_ACQUIRE) == want)
-			return goipc_ring_try_recv_batch(r, bufs, caps, lens, count, got);
+			return goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seq, 1);
 		if (i % 1024 == 0) {
 			if (goipc_ring_now_ns() >= spin_end)
 				return EAGAIN;
@@ -407,7 +463,9 @@ static inline int goipc_ring_spin_recv(struct goipc_ring *r, uint64_t head, void
 
 /* goipc_ring_await waits until seq moves from seen: spinning until
  * spin_end (with a sched_yield every 1024 looks), then asleep on the futex,
- * counted among the sleepers, for at most a second. */
+ * counted among the sleepers, for at most a second (less if a signal comes):
+ * 0, or ECANCELED once r.stop says so. A sleeper that cannot take the lock
+ * again to uncount itself leaves that to r's next taking of it (r.owed). */
 static inline int goipc_ring_await(struct goipc_ring *r, uint32_t seen, int64_t spin_end)
 {
 	for (unsigned i = 1; goipc_ring_now_ns() < spin_end; i++) {
@@ -418,23 +476,27 @@ static inline int goipc_ring_await(struct goipc_ring *r, uint32_t seen, int64_t 
 		else
 			goipc_ring_relax();
 	}
-	int died, err = goipc_ring_lock(r, &died);
+	if (goipc_ring_stopped(r))
+		return ECANCELED;
+	int died, err = goipc_ring_lock(r, &died, 1);
 	if (err)
 		return err;
 	uint32_t s = *GR_SEQ(r);
 	int asleep = s == seen;
-	if (asleep)
+	if (asleep) {
 		(*GR_SLEEPERS(r))++;
+		r->owed++; /* until the next taking of the lock uncounts it */
+	}
 	goipc_ring_unlock(r, 0, died);
 	if (!asleep)
 		return 0;
 	struct timespec limit = {1, 0};
-	syscall(SYS_futex, GR_SEQ(r), FUTEX_WAIT, s, &limit, NULL, 0);
-	if ((err = goipc_ring_lock(r, &died)))
+	if (!goipc_ring_stopped(r))
+		syscall(SYS_futex, GR_SEQ(r), FUTEX_WAIT, s, &limit, NULL, 0);
+	if ((err = goipc_ring_lock(r, &died, 1)))
 		return err;
-	(*GR_SLEEPERS(r))--;
 	goipc_ring_unlock(r, 0, died);
-	return 0;
+	return goipc_ring_stopped(r) ? ECANCELED : 0;
 }
 
 /* goipc_ring_send_batch sends the count messages msgs[i] of lens[i] bytes,
@@ -459,9 +521,9 @@ static inline int goipc_ring_send_batch(struct goipc_ring *r, const void *const 
 			uint64_t used = __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) - head;
 			uint32_t at_head = __atomic_load_n((uint32_t *)(GR_DATA(r) + head % r->capacity), __ATOMIC_RELAXED);
 			if (used > r->capacity || r->capacity - used >= goipc_ring_record_size(lens[*sent]) || at_head == GOIPC_RING_PAD)
-				err = goipc_ring_try_send_batch_seq(r, msgs + *sent, lens + *sent, count - *sent, &k, &seen);
+				err = goipc_ring_try_send_batch_seq(r, msgs + *sent, lens + *sent, count - *sent, &k, &seen, 1);
 		} else
-			err = goipc_ring_try_send_batch_seq(r, msgs + *sent, lens + *sent, count - *sent, &k, &seen);
+			err = goipc_ring_try_send_batch_seq(r, msgs + *sent, lens + *sent, count - *sent, &k, &seen, 1);
 		*sent += k;
 		if (err == 0)
 			continue;
@@ -505,12 +567,12 @@ static inline int goipc_ring_recv_batch(struct goipc_ring *r, void *const *bufs,
 		uint64_t head = r->next;
 		int err = EAGAIN;
 		if (head % 8 == 0 && __atomic_load_n(goipc_ring_mark_at(r, head), __ATOMIC_ACQUIRE) == goipc_ring_mark(r, head))
-			err = goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seen);
+			err = goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seen, 1);
 		if (err == EAGAIN) {
 			seen = __atomic_load_n(GR_SEQ(r), __ATOMIC_ACQUIRE);
 			head = __atomic_load_n(GR_HEAD(r), __ATOMIC_ACQUIRE);
 			if (head != __atomic_load_n(GR_TAIL(r), __ATOMIC_ACQUIRE) || head % 8 != 0)
-				err = goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seen);
+				err = goipc_ring_try_recv_batch_seq(r, bufs, caps, lens, count, got, &seen, 1);
 		}
 		if (err == EAGAIN && !spin_end)
 			spin_end = goipc_ring_now_ns() + spin_ns;

@@ -8,16 +8,31 @@ pthread_mutex_* (the ring's robust lock) and the futex system call.
     r.send(b"hello")          # waits while full
     data = r.receive()        # waits while empty
 
+A holder keeps the ring's lock for a copy; one that keeps it (a process
+stopped by SIGSTOP or a debugger inside its section) stops the ring for every
+process, but not the calls, as in Go (ring/doc.go, Waiting and threads):
+try_send and try_receive wait for the lock 100ms, then raise RingError with
+errno EBUSY; send and receive wait for it in slices of 100ms, so that their
+timeout holds (TimeoutError) and signals reach Python's handlers between the
+slices (KeyboardInterrupt on SIGINT ends the wait). A sleeper interrupted
+before it could take the lock again to leave the sleepers count leaves that
+to the Ring's next taking of it.
+
 As a program it is the Python peer of package ring's tests, with the modes of
 csrc/ring_peer.c:
 
     goipc_ring.py PATH init CAPACITY
     goipc_ring.py PATH send ID N MAXLEN
     goipc_ring.py PATH recv N
+    goipc_ring.py PATH trysend MSG
+    goipc_ring.py PATH tryrecv
+
+SIGINT and SIGTERM end a waiting call, and the program exits 1 saying so.
 """
 import ctypes
 import mmap
 import os
+import signal
 import struct
 import sys
 import time
@@ -29,7 +44,9 @@ PAD = 0xFFFFFFFF
 OFF_HEAD, OFF_TAIL, OFF_SEQ, OFF_SLEEPERS, OFF_LOCK = 64, 72, 80, 84, 88
 SYS_FUTEX = {"x86_64": 202, "aarch64": 98}[os.uname().machine]
 FUTEX_WAIT, FUTEX_WAKE = 0, 1
-EOWNERDEAD, EAGAIN, EBADMSG = 130, 11, 74
+EOWNERDEAD, EAGAIN, EBADMSG, EBUSY, ETIMEDOUT = 130, 11, 74, 16, 110
+CLOCK_MONOTONIC = 1
+LOCK_SLICE = 0.1  # seconds a try call waits for a taken lock; a waiting one's slice
 LOCK_SIZE = 40 if os.uname().machine == "x86_64" else 48  # sizeof(pthread_mutex_t), glibc
 
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -40,6 +57,9 @@ _libc.syscall.argtypes = [ctypes.c_long, ctypes.c_void_p, ctypes.c_int, ctypes.c
 
 class Timespec(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+_libc.pthread_mutex_clocklock.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(Timespec)]
 
 
 def record_size(n):
@@ -58,6 +78,7 @@ class Ring:
         self.base = ctypes.addressof(ctypes.c_char.from_buffer(mem))
         self.lock = ctypes.c_void_p(self.base + OFF_LOCK)
         self.seq_addr = ctypes.c_void_p(self.base + OFF_SEQ)
+        self.owed = 0  # sleepers this Ring counted and has not uncounted yet
 
     @classmethod
     def init(cls, mem, capacity):
@@ -112,14 +133,35 @@ class Ring:
     def _u64(self, off):
         return struct.unpack_from("=Q", self.mem, off)[0]
 
-    def _lock(self):
-        err = _libc.pthread_mutex_lock(self.lock)
+    def _lock(self, wait=False, deadline=None):
+        """Takes the lock and returns whether its owner had died. A lock that
+        stays taken raises RingError EBUSY after a slice, or with wait goes
+        on in slices until deadline (TimeoutError), Python's signal handlers
+        running between them (pthread_mutex_lock retries EINTR: a wait in it
+        would end only with the holder)."""
+        err = _libc.pthread_mutex_trylock(self.lock)
+        while err == EBUSY:
+            slice_end = time.monotonic() + LOCK_SLICE
+            if wait and deadline is not None:
+                if deadline <= time.monotonic():
+                    raise TimeoutError("ring: timed out waiting for the ring's lock")
+                slice_end = min(slice_end, deadline)
+            t = Timespec(int(slice_end), int(slice_end % 1 * 1e9))
+            err = _libc.pthread_mutex_clocklock(self.lock, CLOCK_MONOTONIC, ctypes.byref(t))
+            if err == ETIMEDOUT:
+                if not wait:
+                    raise RingError(EBUSY, "the ring's lock stayed taken for %gms: is a process that holds it stopped?"
+                                    % (LOCK_SLICE * 1000))
+                err = EBUSY
         died = err == EOWNERDEAD
         if died:
             self._bump()
             err = _libc.pthread_mutex_consistent(self.lock)
         if err:
             raise RingError(err, "pthread_mutex_lock")
+        if self.owed:
+            self._store(ctypes.c_uint32, OFF_SLEEPERS, self._u32(OFF_SLEEPERS) - self.owed)
+            self.owed = 0
         return died
 
     def _bump(self):
@@ -155,11 +197,11 @@ class Ring:
         off = head % self.capacity
         return head != tail and self._u32(HEADER + off) == PAD and head + self.capacity - off < tail
 
-    def try_send(self, msg):
+    def try_send(self, msg, _wait=False, _deadline=None):
         """Sends msg if it fits now; returns whether it did."""
         if len(msg) > self.max_message:
             raise RingError(22, "message of %d bytes > the ring's maximum %d" % (len(msg), self.max_message))
-        died = self._lock()
+        died = self._lock(_wait, _deadline)
         try:
             head, tail = self._positions()
         except RingError:
@@ -189,9 +231,9 @@ class Ring:
         self._unlock(True, died)
         return True
 
-    def try_receive(self):
+    def try_receive(self, _wait=False, _deadline=None):
         """Returns the oldest message, or None when the ring is empty."""
-        died = self._lock()
+        died = self._lock(_wait, _deadline)
         try:
             head, tail = self._positions()
         except RingError:
@@ -213,27 +255,26 @@ class Ring:
         self._unlock(True, died)
         return msg
 
-    def _await(self, seen, timeout=1.0):
+    def _await(self, seen, timeout, deadline):
         """Sleeps until seq moves from seen, for at most timeout (<= 1 s)."""
-        died = self._lock()
+        died = self._lock(True, deadline)
         s = self._u32(OFF_SEQ)
         asleep = s == seen
         if asleep:
             self._store(ctypes.c_uint32, OFF_SLEEPERS, self._u32(OFF_SLEEPERS) + 1)
+            self.owed += 1  # until the next taking of the lock uncounts it
         self._unlock(False, died)
         if not asleep:
             return
         ts = Timespec(int(timeout), int(timeout % 1 * 1e9))
         _libc.syscall(SYS_FUTEX, self.seq_addr, FUTEX_WAIT, s, ctypes.byref(ts), None, 0)
-        died = self._lock()
-        self._store(ctypes.c_uint32, OFF_SLEEPERS, self._u32(OFF_SLEEPERS) - 1)
-        self._unlock(False, died)
+        self._unlock(False, self._lock(True, deadline))
 
     def send(self, msg, timeout=None):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             seen = self._u32(OFF_SEQ)
-            if self.try_send(msg):
+            if self.try_send(msg, True, deadline):
                 return
             self._wait(seen, deadline)
 
@@ -241,7 +282,7 @@ class Ring:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             seen = self._u32(OFF_SEQ)
-            msg = self.try_receive()
+            msg = self.try_receive(True, deadline)
             if msg is not None:
                 return msg
             self._wait(seen, deadline)
@@ -252,7 +293,7 @@ class Ring:
             left = min(left, deadline - time.monotonic())
             if left <= 0:
                 raise TimeoutError("ring: timed out")
-        self._await(seen, left)
+        self._await(seen, left, deadline)
 
 
 # The test messages of csrc/ring_peer.c.
@@ -299,6 +340,14 @@ def main(argv):
             if i == 0:
                 print("ready", flush=True)
             i += 1
+    elif mode == "trysend" and len(argv) == 4:
+        if not Ring.attach(mem).try_send(argv[3].encode()):
+            raise RingError(EAGAIN, "the ring is full")
+    elif mode == "tryrecv" and len(argv) == 3:
+        msg = Ring.attach(mem).try_receive()
+        if msg is None:
+            raise RingError(EAGAIN, "the ring is empty")
+        sys.stdout.buffer.write(msg + b"\n")
     elif mode == "recv":
         r = Ring.attach(mem)
         n, got = int(argv[3]), 0
@@ -314,7 +363,10 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # as SIGINT: ends a wait
     try:
         main(sys.argv)
     except RingError as e:  # exit status 1, as ring_peer's die
         sys.exit("goipc_ring.py: %s: %s" % (os.strerror(e.errno), e.strerror))
+    except KeyboardInterrupt:
+        sys.exit("goipc_ring.py: interrupted by a signal")

@@ -5,6 +5,8 @@
  *   ring_peer PATH send ID N MAXLEN send N test messages of producer ID (N 0: forever)
  *   ring_peer PATH recv N           receive N test messages (0: forever), check each,
  *                                   print "ID I" per message, then "ok N"
+ *   ring_peer PATH trysend MSG      send MSG if it fits now (goipc_ring_try_send)
+ *   ring_peer PATH tryrecv          print the oldest message, if there is one
  *   ring_peer PATH sendbatch ID N MAXLEN, ring_peer PATH recvbatch N
  *                                   the same, BATCH messages a call (goipc_ring_send_batch,
  *                                   goipc_ring_recv_batch; messages of at most 32 KiB)
@@ -23,7 +25,11 @@
  * The test message of producer ID, number I: u32 ID, u32 I, u32 FNV-1a of
  * the payload, then the payload, (I*37 + ID*11) % (MAXLEN+1) bytes, byte J
  * being (ID*131 + I*7 + J) & 0xff. PATH may be /dev/shm/NAME or
- * /proc/self/fd/N. */
+ * /proc/self/fd/N.
+ *
+ * SIGINT and SIGTERM end a waiting call (through the ring's stop flag, as
+ * goipc_ring.h says), and the peer exits 1 saying so; a try call whose lock
+ * stays taken exits 1 with EBUSY. */
 #include "goipc_ring.h"
 #include "pin.h"
 
@@ -39,8 +45,28 @@
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "ring_peer: %s: %s\n", what, strerror(err));
+	fprintf(stderr, "ring_peer: %s: %s%s\n", what, strerror(err),
+		err == EBUSY ? " (the ring's lock stayed taken for 100ms: is a process that holds it stopped?)"
+		: err == ECANCELED ? " (interrupted by a signal)"
+				   : "");
 	exit(1);
+}
+
+static volatile sig_atomic_t stopped;
+
+static void stop(int sig)
+{
+	(void)sig;
+	stopped = 1;
+}
+
+/* stop_on_signals makes SIGINT and SIGTERM end r's waiting calls. */
+static void stop_on_signals(struct goipc_ring *r)
+{
+	struct sigaction sa = {.sa_handler = stop}; /* no SA_RESTART: the futex sleep ends too */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r->stop = &stopped;
 }
 
 static void *map_path(const char *path, size_t *len)
@@ -64,6 +90,7 @@ static void attach(struct goipc_ring *r, const char *path)
 	int err = goipc_ring_attach(r, mem, len);
 	if (err)
 		die("attach", err);
+	stop_on_signals(r);
 }
 
 static uint32_t fnv(const unsigned char *p, uint32_t n)
@@ -213,6 +240,7 @@ static int usage(void)
 	fprintf(stderr, "usage: ring_peer PATH init CAPACITY\n"
 			"       ring_peer PATH send|sendbatch ID N MAXLEN\n"
 			"       ring_peer PATH recv|recvbatch N\n"
+			"       ring_peer PATH trysend MSG, ring_peer PATH tryrecv\n"
 			"       ring_peer PING echo PONG SPIN_NS\n"
 			"       ring_peer bench SIZE ITERS SPIN_NS\n"
 			"       ring_peer throughput SIZE N SPIN_NS [batch]\n"
@@ -248,6 +276,8 @@ int main(int argc, char **argv)
 		uint32_t lens[BATCH];
 		for (uint32_t i = 0; n == 0 || i < n;) {
 			int k = 0, sent;
+			if (stopped) /* a signal between waits */
+				die("send", ECANCELED);
 			for (; k < most && (n == 0 || i + k < n); k++) {
 				msgs[k] = buf + k * (12 + maxlen);
 				lens[k] = make_message(buf + k * (12 + maxlen), id, i + k, maxlen);
@@ -269,6 +299,8 @@ int main(int argc, char **argv)
 			bufs[k] = buf + k * (sizeof buf / BATCH), caps[k] = sizeof buf / BATCH;
 		printf("ready\n");
 		while (n == 0 || got < n) {
+			if (stopped)
+				die("recv", ECANCELED);
 			int k, err = goipc_ring_recv_batch(&r, bufs, caps, lens, n == 0 || n - got > (uint32_t)most ? most : (int)(n - got), &k, SPIN_NS);
 			if (err)
 				die("recv", err);
@@ -279,6 +311,18 @@ int main(int argc, char **argv)
 			}
 		}
 		printf("ok %u\n", got);
+	} else if (strcmp(mode, "trysend") == 0 && argc == 4) {
+		attach(&r, argv[1]);
+		int err = goipc_ring_try_send(&r, argv[3], strlen(argv[3]));
+		if (err)
+			die("trysend", err);
+	} else if (strcmp(mode, "tryrecv") == 0 && argc == 3) {
+		uint32_t len;
+		attach(&r, argv[1]);
+		int err = goipc_ring_try_recv(&r, buf, sizeof buf, &len);
+		if (err)
+			die("tryrecv", err);
+		printf("%.*s\n", (int)len, buf);
 	} else if (strcmp(mode, "echo") == 0 && argc == 5) {
 		struct goipc_ring pong;
 		attach(&r, argv[1]);
@@ -290,6 +334,8 @@ int main(int argc, char **argv)
 		printf("ready\n");
 		for (;;) {
 			uint32_t len;
+			if (stopped)
+				die("echo", ECANCELED);
 			int err = goipc_ring_recv(&r, buf, sizeof buf, &len, atoll(argv[4]));
 			if (err)
 				die("recv", err);

@@ -53,6 +53,10 @@
 // TryReceiveBatch, Stat) waits 100ms, then fails with an error matching
 // syscall.EBUSY that says so. A sleeper that cannot take the lock again to
 // leave the sleepers count leaves that to this process's next taking of it.
+// The C and Python implementations do the same where their APIs can: their
+// try calls fail with EBUSY after 100ms; C's waiting calls end with
+// ECANCELED once the flag that r.stop points to is set (by a signal handler),
+// Python's at their timeout or on KeyboardInterrupt (see their headers).
 //
 // # Crash safety
 //

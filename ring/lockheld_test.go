@@ -126,3 +126,48 @@ func TestLockHeldLong(t *testing.T) {
 		t.Errorf("Send waiting for the lock when the ring closed: %v, want os.ErrClosed", err)
 	}
 }
+
+// TestPeersLockHeldLong: the C and Python implementations leave a lock that
+// stays taken as Go's calls do: a try call fails after a slice with EBUSY
+// saying why, and a waiting one ends on SIGINT or SIGTERM (the peers' stop
+// flag, Python's signal handlers), where glibc's lock calls waited on for
+// good. Nothing queued is lost.
+func TestPeersLockHeldLong(t *testing.T) {
+	for _, kind := range []string{"c", "python"} {
+		t.Run(kind, func(t *testing.T) {
+			path := makeRing(t, "go", 256)
+			r, err := openPath(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if err := r.TrySend([]byte("queued")); err != nil {
+				t.Fatal(err)
+			}
+			release := holdLock(t, rawRing(t, strings.TrimPrefix(path, "/dev/shm")))
+			for _, args := range [][]string{{"trysend", "x"}, {"tryrecv"}} {
+				p := testutil.Start(t, peerCmd(t, kind, append([]string{path}, args...)...))
+				if _, err := p.Wait(); exitCode(err) != 1 || !strings.Contains(p.Stderr(), "busy") ||
+					!strings.Contains(p.Stderr(), "lock stayed taken") {
+					t.Errorf("%s %s while another holds the lock: %v, %q; want exit 1, EBUSY saying the lock stayed taken",
+						kind, args[0], err, p.Stderr())
+				}
+			}
+			for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+				p := testutil.Start(t, peerCmd(t, kind, path, "recv", "1"))
+				p.Expect("ready")
+				if err := p.Cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := p.Wait(); exitCode(err) != 1 || !strings.Contains(p.Stderr(), "interrupted") {
+					t.Errorf("%s recv waiting for the lock, sent %v: %v, %q; want exit 1 saying it was interrupted", kind, sig, err, p.Stderr())
+				}
+			}
+			release()
+			buf := make([]byte, r.MaxMessage())
+			if n, err := r.TryReceive(buf); err != nil || string(buf[:n]) != "queued" {
+				t.Fatalf("TryReceive once the lock came free: %q, %v; want the queued message", buf[:n], err)
+			}
+		})
+	}
+}

@@ -9,8 +9,8 @@ package cloop
 /*
 #cgo CFLAGS: -O2 -I${SRCDIR}/../../../csrc
 #cgo LDFLAGS: -pthread
+#include "goipc_ring.h" // first: it defines _GNU_SOURCE
 #include <sys/mman.h>
-#include "goipc_ring.h"
 
 // cloop_run maps the ring in fd (len bytes), then sends a message of size
 // bytes and receives it back n times, with the try_ calls or, with spin_ns
