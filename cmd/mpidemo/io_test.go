@@ -160,3 +160,16 @@ func TestIOPython(t *testing.T) {
 		}
 	})
 }
+
+// TestIOReadMissing: reading a file that does not exist says so. Every rank
+// failed MPI_File_open and aborted, and under MPICH the job often ended
+// with exit 1 and not a word on stderr.
+func TestIOReadMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing")
+	for range 3 {
+		r := mpitest.Run(t, env, mpidemo(2, "io", "read", path))
+		if want := "mpidemo: " + path + ": file does not exist"; r.Err == nil || !strings.Contains(r.Stderr, want) {
+			t.Fatalf("io read of a missing file: %v, stderr:\n%s\nwant %q", r.Err, r.Stderr, want)
+		}
+	}
+}

@@ -99,9 +99,9 @@ func joinForHelp() (say bool, leave func()) {
 		// first would end the job, maybe before it has: say so to rank
 		// 0 and wait for its word to finalize, or for its exit.
 		return false, func() {
-			var verdict [1]byte
-			if mpi.Send(w, verdict[:0], 0, helpTag) == nil {
-				if _, err := mpi.Recv(w, verdict[:], 0, helpTag); err == nil {
+			var word [1]byte
+			if mpi.Send(w, word[:0], 0, helpTag) == nil {
+				if _, err := mpi.Recv(w, word[:], 0, helpTag); err == nil {
 					mpi.Finalize()
 				}
 			}
