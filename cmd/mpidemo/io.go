@@ -13,9 +13,10 @@ import (
 	"github.com/goipc/ipc/mpi"
 )
 
-// maxIOCount keeps a rank's block within one MPI count and its bytes within
-// an int.
-const maxIOCount = math.MaxInt32
+// maxIOCount bounds a rank's block to 1GiB, as --sizes bounds a message:
+// the largest MPI count, 16GiB of float64 per rank, was more memory than a
+// machine gives every rank, and Go cannot recover from running out.
+const maxIOCount = 1 << 30 / 8
 
 var ioCmd = func() *cobra.Command {
 	var count int

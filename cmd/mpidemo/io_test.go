@@ -173,3 +173,14 @@ func TestIOReadMissing(t *testing.T) {
 		}
 	}
 }
+
+// TestIOCountBound: a rank's block is at most 1GiB; the largest MPI count
+// (16GiB of float64 per rank) was more memory than the ranks had.
+func TestIOCountBound(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing")
+	r := mpitest.Run(t, env, mpidemo(1, "io", "read", path, "--count", "134217729"))
+	const want = "mpidemo: --count must be between 1 and 134217728, not 134217729"
+	if r.Err == nil || !strings.Contains(r.Stderr, want) {
+		t.Fatalf("io read --count 134217729: %v, stderr:\n%s\nwant %q", r.Err, r.Stderr, want)
+	}
+}
