@@ -173,7 +173,10 @@
 // FlushLocal of a rank release them only when every pending operation was
 // to that rank). Free is collective; a second Free returns nil
 // at once and any other call on a freed window an error matching
-// os.ErrClosed. A window never freed keeps its memory until Finalize.
+// os.ErrClosed. Free inside this process's passive-target epoch (before
+// Unlock or UnlockAll) is refused with ErrRMASync, as MPICH does, where Open
+// MPI freed the window under operations in flight. A window never freed
+// keeps its memory until Finalize.
 //
 // Each window returns errors (MPI_ERRORS_RETURN). A target rank outside the
 // window's group or elements outside the target's window (every rank's
