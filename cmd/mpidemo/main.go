@@ -145,6 +145,12 @@ func joinJob() (other bool) {
 	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
 		return true
 	}
+	return otherProgram()
+}
+
+// otherProgram says whether this rank runs a program other than rank 0's
+// (MPI_APPNUM), or cannot tell.
+func otherProgram() bool {
 	app, ok, err := mpi.World().Attr(mpi.AttrAppNum)
 	return err != nil || !ok || app != 0
 }
@@ -166,7 +172,13 @@ func run(minRanks int, body func(w *mpi.Comm) error) error {
 		// is known to every rank: all of them end by themselves, since Hydra
 		// may lose what an aborting rank printed.
 		if errors.Is(err, mpi.ErrNotSupported) {
+			// Said once, as a usage error is: by rank 0, or by a rank
+			// of another program, which may have failed otherwise.
+			say := w.Rank() == 0 || otherProgram()
 			mpi.Finalize()
+			if !say {
+				os.Exit(1)
+			}
 			return err
 		}
 		var v verdict
