@@ -118,7 +118,9 @@
 // completes the round, and no handle to a single operation leaves the set, so
 // none can be used after its round; a round allocates nothing and pins a
 // shared buffer once. A set dropped with operations unfinished is kept, and
-// reported by Finalize, as a Request is.
+// reported by Finalize, as a Request is. Requests.CancelAll cancels a
+// round's operations (MPI_Cancel), for a WaitAll to complete: the way out of
+// receives that no message will match.
 //
 // A loop that sends the same messages round after round, as a bandwidth
 // window or a halo exchange does, sets them up once in a Persistents set
@@ -128,7 +130,8 @@
 // of requests. Its buffers are MPI's, and pinned, from the Add call to Free;
 // the caller touches them only between WaitAll and the next StartAll. A set
 // in a round refuses StartAll, Add and Free (EINVAL); a set never freed is
-// freed by Finalize, which refuses to run while one is in a round.
+// freed by Finalize, which refuses to run while one is in a round, unless
+// Persistents.CancelAll has cancelled its operations and WaitAll ended it.
 //
 // An Isend of at most 256 bytes copies the message into C memory in the call
 // and MPI sends the copy, so its buffer needs no pin; the contract stays the
@@ -144,7 +147,8 @@
 // Init call to Free: the caller may touch it only between a round's
 // completion (Wait, Test) and the next Start. A Persistent never freed stays
 // allocated and pinned until Finalize, which refuses to run while one is in a
-// round (ErrPending, naming it) and frees the others.
+// round (ErrPending, naming it) and frees the others; Persistent.Cancel ends
+// a round of a send or receive that would never complete.
 //
 // Datatypes built by hand (Contiguous, Vector...) belong to the caller, who
 // frees them with Free (nil-safe, idempotent; MPI keeps a datatype that
@@ -169,7 +173,10 @@
 // FlushLocal of a rank release them only when every pending operation was
 // to that rank). Free is collective; a second Free returns nil
 // at once and any other call on a freed window an error matching
-// os.ErrClosed. A window never freed keeps its memory until Finalize.
+// os.ErrClosed. Free inside this process's passive-target epoch (before
+// Unlock or UnlockAll) is refused with ErrRMASync, as MPICH does, where Open
+// MPI freed the window under operations in flight. A window never freed
+// keeps its memory until Finalize.
 //
 // Each window returns errors (MPI_ERRORS_RETURN). A target rank outside the
 // window's group or elements outside the target's window (every rank's

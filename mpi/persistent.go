@@ -251,6 +251,23 @@ func (p *Persistent) Test() (Status, bool, error) {
 	return newStatus(&st), true, nil
 }
 
+// Cancel asks MPI to cancel p's round (MPI_Cancel), as Request.Cancel does:
+// the round must still be completed with Wait or Test, whose Status then says
+// whether it was Cancelled, and p stays set up for the next Start. It is the
+// way out of a persistent receive that no message will match, which can be
+// neither freed nor left to Finalize while active. Cancelling a p that is
+// not active does nothing; a round of a persistent collective cannot be
+// cancelled (EINVAL), as the standard says.
+func (p *Persistent) Cancel() error {
+	if err := p.usable("MPI_Cancel"); err != nil || !p.active {
+		return err
+	}
+	if p.op != "MPI_Send_init" && p.op != "MPI_Recv_init" {
+		return invalid("MPI_Cancel", ErrRequest, "a round of a persistent collective (%s) cannot be cancelled: Wait for it", p.op)
+	}
+	return check("MPI_Cancel", C.MPI_Cancel(&p.r))
+}
+
 // Free releases p (MPI_Request_free) and unpins its buffer. It is nil-safe
 // and idempotent; p must not be active.
 func (p *Persistent) Free() error {

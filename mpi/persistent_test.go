@@ -84,6 +84,54 @@ func rounds(n int, between func(round int) error, ps ...*mpi.Persistent) error {
 }
 
 var persistentChecks = []check{
+	{"persistent cancel", func(w *mpi.Comm) error {
+		// A round of a persistent receive that no message matches could
+		// be neither waited for, nor freed, nor cancelled: Finalize
+		// refused forever.
+		buf := []int{0}
+		p, err := mpi.RecvInit(w, buf, w.Rank(), 77)
+		if err != nil {
+			return err
+		}
+		defer p.Free()
+		if err := p.Cancel(); err != nil {
+			return fmt.Errorf("Cancel of an inactive request: %v", err)
+		}
+		if err := p.Start(); err != nil {
+			return err
+		}
+		if err := p.Cancel(); err != nil {
+			return err
+		}
+		if st, err := p.Wait(); err != nil || !st.Cancelled() {
+			return fmt.Errorf("Wait after Cancel: %v, cancelled %v", err, st.Cancelled())
+		}
+		if err := p.Start(); err != nil { // still set up for another round
+			return err
+		}
+		if err := mpi.Send(w, []int{9}, w.Rank(), 77); err != nil {
+			return err
+		}
+		if st, err := p.Wait(); err != nil || st.Cancelled() || buf[0] != 9 {
+			return fmt.Errorf("round after a cancelled one: %v, cancelled %v, got %v", err, st.Cancelled(), buf)
+		}
+		if !mpi.PersistentCollectives {
+			return nil
+		}
+		b, err := mpi.BarrierInit(w)
+		if err != nil {
+			return err
+		}
+		defer b.Free()
+		if err := b.Start(); err != nil {
+			return err
+		}
+		if err := wantInvalid(b.Cancel(), mpi.ErrRequest); err != nil {
+			return fmt.Errorf("Cancel of a persistent collective: %w", err)
+		}
+		_, err = b.Wait()
+		return err
+	}},
 	{"send and recv init", func(w *mpi.Comm) error {
 		out, in := make([]particle, 2), make([]particle, 2)
 		s, err := mpi.SendInit(w, out, peer(w), 5)

@@ -137,6 +137,22 @@ func (ps *Persistents) WaitAll() error {
 	return check("MPI_Waitall", ps.rc)
 }
 
+// CancelAll asks MPI to cancel every operation of ps's round (MPI_Cancel on
+// each), as Persistent.Cancel does: WaitAll must still complete the round,
+// Status(i) then says which were Cancelled, and the operations stay set up
+// for the next StartAll. It is the way out of a round whose receives no
+// message will match, which WaitAll would wait for forever, Free refuse and
+// Finalize too. A set not in a round does nothing.
+func (ps *Persistents) CancelAll() error {
+	if ps == nil {
+		return nilSet("MPI_Cancel", "persistent request set")
+	}
+	if !ps.active {
+		return nil
+	}
+	return ps.cancelAll()
+}
+
 // pending reports whether a failed WaitAll left operations unfinished
 // (MPI_ERR_PENDING in their status), which stay active.
 func (ps *Persistents) pending() bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"unsafe"
@@ -30,6 +31,59 @@ func TestPersistents(t *testing.T) {
 const window = 8
 
 var persistentsChecks = []check{
+	{"cancel a round", func(w *mpi.Comm) error {
+		// Receives that nothing matches: WaitAll waited forever, and
+		// neither Free nor Finalize would let the set go.
+		var ps mpi.Persistents
+		defer ps.Free()
+		in := make([]int, 2)
+		if err := errors.Join(mpi.AddRecvInit(&ps, w, in[:1], w.Rank(), 78), mpi.AddRecvInit(&ps, w, in[1:], w.Rank(), 79)); err != nil {
+			return err
+		}
+		if err := ps.CancelAll(); err != nil {
+			return fmt.Errorf("CancelAll between rounds: %v", err)
+		}
+		if err := ps.StartAll(); err != nil {
+			return err
+		}
+		if err := ps.CancelAll(); err != nil {
+			return err
+		}
+		if err := ps.WaitAll(); err != nil || !ps.Status(0).Cancelled() || !ps.Status(1).Cancelled() {
+			return fmt.Errorf("WaitAll after CancelAll: %v, cancelled %v %v", err, ps.Status(0).Cancelled(), ps.Status(1).Cancelled())
+		}
+		if err := ps.StartAll(); err != nil { // still set up
+			return err
+		}
+		if err := errors.Join(mpi.Send(w, []int{1}, w.Rank(), 78), mpi.Send(w, []int{2}, w.Rank(), 79)); err != nil {
+			return err
+		}
+		if err := ps.WaitAll(); err != nil || ps.Status(0).Cancelled() {
+			return fmt.Errorf("round after a cancelled one: %v", err)
+		}
+		if err := wantSlice("received", in, []int{1, 2}); err != nil {
+			return err
+		}
+		var rs mpi.Requests
+		if err := rs.CancelAll(); err != nil {
+			return fmt.Errorf("CancelAll of an empty Requests: %v", err)
+		}
+		if err := errors.Join(mpi.AddIrecv(&rs, w, in[:1], w.Rank(), 80), mpi.AddIrecv(&rs, w, in[1:], w.Rank(), 81)); err != nil {
+			return err
+		}
+		if err := rs.CancelAll(); err != nil {
+			return err
+		}
+		if err := rs.WaitAll(); err != nil || rs.Len() != 0 || !rs.Status(0).Cancelled() || !rs.Status(1).Cancelled() {
+			return fmt.Errorf("Requests.WaitAll after CancelAll: %v, Len %d, cancelled %v %v", err, rs.Len(), rs.Status(0).Cancelled(), rs.Status(1).Cancelled())
+		}
+		var nilPs *mpi.Persistents
+		var nilRs *mpi.Requests
+		if err := errors.Join(nilPs.CancelAll(), nilRs.CancelAll()); !errors.Is(err, os.ErrInvalid) {
+			return fmt.Errorf("CancelAll of nil sets: %v", err)
+		}
+		return nil
+	}},
 	{"rounds of a window", func(w *mpi.Comm) error {
 		next, prev := (w.Rank()+1)%w.Size(), (w.Rank()+w.Size()-1)%w.Size()
 		out, in := make([]int32, window), make([]int32, window)

@@ -235,6 +235,38 @@ func (rs *Requests) WaitAll() error {
 	return check("MPI_Waitall", rs.rc)
 }
 
+// CancelAll asks MPI to cancel every operation of rs (MPI_Cancel on each),
+// as Request.Cancel does: WaitAll must still complete them, and Status(i)
+// then says which were Cancelled. It is the way out of a round whose
+// receives no message will match, which WaitAll would wait for forever and
+// Finalize refuse. Receives can be cancelled until they match a message;
+// Open MPI cancels no send. An empty set does nothing.
+func (rs *Requests) CancelAll() error {
+	if rs == nil {
+		return nilSet("MPI_Cancel", "request set")
+	}
+	return rs.cancelAll()
+}
+
+// cancelAll asks MPI to cancel each operation of b that is still active.
+func (b *batch) cancelAll() error {
+	if len(b.hs) == 0 {
+		return nil
+	}
+	if err := running("MPI_Cancel"); err != nil {
+		return err
+	}
+	for i := range b.hs {
+		if b.hs[i] == C.goipc_request_null {
+			continue
+		}
+		if err := check("MPI_Cancel", C.MPI_Cancel(&b.hs[i])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Status returns the status of operation i (in the order the Add calls
 // started them) as the last WaitAll left it.
 func (rs *Requests) Status(i int) Status {

@@ -766,13 +766,22 @@ func (w *Win) rank(op string, rank int) (C.int, error) {
 // Free releases the window (MPI_Win_free), collectively, and unpins the
 // memory WinCreate pinned; WinAllocate's memory is gone after it. It is
 // nil-safe, and a second Free returns nil at once. After Finalize it returns
-// an error matching os.ErrClosed.
+// an error matching os.ErrClosed. Inside a passive-target epoch of this
+// process (Lock without Unlock, LockAll without UnlockAll) it is refused
+// with ErrRMASync, as MPI forbids: MPICH refuses it too, but Open MPI
+// freed the window, and with it the pins of operations still in flight.
 func (w *Win) Free() error {
 	if w == nil || isZero(w.w) || w.w == C.goipc_win_null {
 		return nil
 	}
 	if err := running("MPI_Win_free"); err != nil {
 		return err
+	}
+	w.mu.Lock()
+	locked := w.locks > 0 || w.lockedAll
+	w.mu.Unlock()
+	if locked {
+		return invalid("MPI_Win_free", ErrRMASync, "inside a passive-target epoch (Unlock or UnlockAll first)")
 	}
 	if err := check("MPI_Win_free", C.MPI_Win_free(&w.w)); err != nil {
 		return err

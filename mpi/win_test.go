@@ -353,6 +353,40 @@ var rmaChecks = []check{
 		_, err = mpi.SharedQuery[int32](plain, 0)
 		return wantInvalid(err, mpi.ErrWin)
 	}},
+	{"win free inside an epoch", func(w *mpi.Comm) error {
+		// MPICH refuses it; Open MPI freed the window, and the package
+		// unpinned the origin of the Rput still in flight.
+		win, _, err := zeroedWin[int64](w, 1)
+		if err != nil {
+			return err
+		}
+		if err := win.LockAll(); err != nil {
+			return err
+		}
+		req, err := mpi.Rput(win, []int64{1}, 0, 0)
+		if err != nil {
+			return err
+		}
+		if err := win.Free(); !errors.Is(err, mpi.ErrRMASync) {
+			return fmt.Errorf("Free inside LockAll: %v, want ErrRMASync", err)
+		}
+		if _, err := req.Wait(); err != nil {
+			return err
+		}
+		if err := win.UnlockAll(); err != nil {
+			return err
+		}
+		if err := win.Lock(mpi.LockShared, 0); err != nil {
+			return err
+		}
+		if err := win.Free(); !errors.Is(err, mpi.ErrRMASync) {
+			return fmt.Errorf("Free inside Lock: %v, want ErrRMASync", err)
+		}
+		if err := win.Unlock(0); err != nil {
+			return err
+		}
+		return wantFreed(win)
+	}},
 	{"win misuse", func(w *mpi.Comm) error {
 		win, err := mpi.WinCreate(w, make([]int64, 2), nil)
 		if err != nil {

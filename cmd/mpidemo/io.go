@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 
@@ -11,9 +13,10 @@ import (
 	"github.com/goipc/ipc/mpi"
 )
 
-// maxIOCount keeps a rank's block within one MPI count and its bytes within
-// an int.
-const maxIOCount = math.MaxInt32
+// maxIOCount bounds a rank's block to 1GiB, as --sizes bounds a message:
+// the largest MPI count, 16GiB of float64 per rank, was more memory than a
+// machine gives every rank, and Go cannot recover from running out.
+const maxIOCount = 1 << 30 / 8
 
 var ioCmd = func() *cobra.Command {
 	var count int
@@ -26,14 +29,20 @@ size*N*8 bytes: numpy.fromfile(PATH) reads it. Each rank's view of the file
 is its block (a subarray datatype), written or read collectively
 (MPI_File_write_all, MPI_File_read_all).`,
 	}
-	check := func(path string) error {
+	check := func(path string, read bool) error {
 		if count < 1 || count > maxIOCount {
 			return cli.Usagef("--count must be between 1 and %d, not %d", maxIOCount, count)
 		}
+		fi, err := os.Stat(path)
 		// MPI-IO opens a FIFO and waits, under MPICH also to write, for a
 		// peer that never comes; a directory it names only vaguely.
-		if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if err == nil && !fi.Mode().IsRegular() {
 			return fmt.Errorf("%s: not a regular file (it is a %s): mpidemo io reads and writes regular files", path, cli.FileKind(fi.Mode()))
+		}
+		// Every rank fails to open a missing file, and aborts: Hydra then
+		// often lost every rank's message, and the job ended without a word.
+		if read && errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: %w", path, fs.ErrNotExist)
 		}
 		return nil
 	}
@@ -43,7 +52,7 @@ is its block (a subarray datatype), written or read collectively
 		Short: "Write the global array into PATH, which becomes size*N*8 bytes long",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := check(args[0]); err != nil {
+			if err := check(args[0], false); err != nil {
 				return err
 			}
 			return run(1, func(w *mpi.Comm) error { return writeArray(w, args[0], count) })
@@ -54,7 +63,7 @@ is its block (a subarray datatype), written or read collectively
 		Short: `Read the global array from PATH and check every value: "ok K values", or the first wrong element`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := check(args[0]); err != nil {
+			if err := check(args[0], true); err != nil {
 				return err
 			}
 			return run(1, func(w *mpi.Comm) error { return readArray(w, args[0], count) })

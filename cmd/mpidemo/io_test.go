@@ -160,3 +160,27 @@ func TestIOPython(t *testing.T) {
 		}
 	})
 }
+
+// TestIOReadMissing: reading a file that does not exist says so. Every rank
+// failed MPI_File_open and aborted, and under MPICH the job often ended
+// with exit 1 and not a word on stderr.
+func TestIOReadMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing")
+	for range 3 {
+		r := mpitest.Run(t, env, mpidemo(2, "io", "read", path))
+		if want := "mpidemo: " + path + ": file does not exist"; r.Err == nil || !strings.Contains(r.Stderr, want) {
+			t.Fatalf("io read of a missing file: %v, stderr:\n%s\nwant %q", r.Err, r.Stderr, want)
+		}
+	}
+}
+
+// TestIOCountBound: a rank's block is at most 1GiB; the largest MPI count
+// (16GiB of float64 per rank) was more memory than the ranks had.
+func TestIOCountBound(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing")
+	r := mpitest.Run(t, env, mpidemo(1, "io", "read", path, "--count", "134217729"))
+	const want = "mpidemo: --count must be between 1 and 134217728, not 134217729"
+	if r.Err == nil || !strings.Contains(r.Stderr, want) {
+		t.Fatalf("io read --count 134217729: %v, stderr:\n%s\nwant %q", r.Err, r.Stderr, want)
+	}
+}

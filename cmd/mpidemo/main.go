@@ -18,6 +18,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -25,6 +26,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +48,94 @@ and exit 1; usage errors exit 2.`,
 	RunE: func(*cobra.Command, []string) error { return run(2, classic) },
 }
 
-func main() { cli.MainJob(rootCmd, func(error) int { return 1 }, joinJob) }
+func main() {
+	helpInJob(rootCmd)
+	cli.MainJob(rootCmd, func(error) int { return 1 }, joinJob)
+}
+
+// helpInJob makes the help of root's commands (--help, help CMD) behave in a
+// job as a usage error does: said once, by rank 0 or by a rank of a program
+// other than rank 0's, and never a hang. A rank that exited before MPI_Init
+// left the ranks of the job's other programs waiting for it forever (both
+// launchers). So in a job of several ranks the help ranks join it: if every
+// rank turns out to be one (mpiexec -n 4 mpidemo --help), they finalize and
+// the job exits 0; otherwise the help ranks' exit without MPI_Finalize ends
+// the job (MPICH with status 0 or 9, Open MPI with 1, saying that a rank
+// exited without finalizing). A help rank itself always exits 0.
+func helpInJob(root *cobra.Command) {
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		say, leave := joinForHelp()
+		if say {
+			help(cmd, args)
+		}
+		leave()
+	})
+}
+
+// helpTag marks the help ranks' handshake: no other message of mpidemo or
+// its C and Python peers has it.
+const helpTag = 0x4d5048 // "MPH"
+
+// helpPatience bounds how long rank 0 waits to learn that every rank is a
+// help rank: they all leave MPI_Init together and say so at once, and a rank
+// of another program never does.
+const helpPatience = 3 * time.Second
+
+// joinForHelp joins the job of a help rank where other ranks may wait for it,
+// and says whether this rank prints the help and how it leaves the job then.
+func joinForHelp() (say bool, leave func()) {
+	if size, launched := jobSize(); !launched || size == 1 {
+		return true, func() {} // nobody waits for this process
+	}
+	if joinJob() {
+		// Another program is rank 0's, which cannot say what this one's
+		// command line asks; this rank's exit ends the job.
+		return true, func() {}
+	}
+	w := mpi.World()
+	if w.Rank() != 0 {
+		// Rank 0 runs this program too, so it prints the help. Exiting
+		// first would end the job, maybe before it has: say so to rank
+		// 0 and wait for its word to finalize, or for its exit.
+		return false, func() {
+			var word [1]byte
+			if mpi.Send(w, word[:0], 0, helpTag) == nil {
+				if _, err := mpi.Recv(w, word[:], 0, helpTag); err == nil {
+					mpi.Finalize()
+				}
+			}
+		}
+	}
+	return true, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), helpPatience)
+		defer cancel()
+		for range w.Size() - 1 {
+			if _, err := mpi.RecvContext(ctx, w, []byte{}, mpi.AnySource, helpTag); err != nil {
+				return // a rank of another program: end the job
+			}
+		}
+		for r := 1; r < w.Size(); r++ {
+			if mpi.Send(w, []byte{1}, r, helpTag) != nil {
+				return
+			}
+		}
+		mpi.Finalize()
+	}
+}
+
+// jobSize returns the number of ranks of this process's job as mpiexec tells
+// it before MPI_Init (0 if it does not), and whether a launcher started it.
+func jobSize() (size int, launched bool) {
+	for _, v := range []string{"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"} {
+		if s, ok := os.LookupEnv(v); ok {
+			n, _ := strconv.Atoi(s)
+			return n, true
+		}
+	}
+	_, launched = os.LookupEnv("PMIX_RANK")
+	return 0, launched
+}
 
 // joinJob joins the job of a rank whose command line is wrong, so that its
 // end ends the job (cli.MainJob), and says whether the rank runs a program
@@ -56,6 +145,12 @@ func joinJob() (other bool) {
 	if _, err := mpi.Init(mpi.ThreadFunneled); err != nil {
 		return true
 	}
+	return otherProgram()
+}
+
+// otherProgram says whether this rank runs a program other than rank 0's
+// (MPI_APPNUM), or cannot tell.
+func otherProgram() bool {
 	app, ok, err := mpi.World().Attr(mpi.AttrAppNum)
 	return err != nil || !ok || app != 0
 }
@@ -77,7 +172,13 @@ func run(minRanks int, body func(w *mpi.Comm) error) error {
 		// is known to every rank: all of them end by themselves, since Hydra
 		// may lose what an aborting rank printed.
 		if errors.Is(err, mpi.ErrNotSupported) {
+			// Said once, as a usage error is: by rank 0, or by a rank
+			// of another program, which may have failed otherwise.
+			say := w.Rank() == 0 || otherProgram()
 			mpi.Finalize()
+			if !say {
+				os.Exit(1)
+			}
 			return err
 		}
 		var v verdict

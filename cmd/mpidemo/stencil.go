@@ -9,6 +9,11 @@ import (
 	"github.com/goipc/ipc/mpi"
 )
 
+// maxStencilN bounds the grid that rank 0 gathers to 1GiB, as --sizes bounds
+// a message: a grid too large for memory ended the rank with the Go
+// runtime's "out of memory" and its stack trace.
+const maxStencilN = 11585 // 11585² float64 fit in 1GiB
+
 func init() {
 	var n, steps int
 	cmd := &cobra.Command{
@@ -25,8 +30,8 @@ Rank 0 gathers the blocks (subarray datatypes) and prints "checksum %.12e",
 the sum of all N*N values, which is the same for any number of ranks.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if n < 1 || steps < 0 {
-				return cli.Usagef("--n must be at least 1 and --steps not negative (have %d, %d)", n, steps)
+			if n < 1 || n > maxStencilN || steps < 0 {
+				return cli.Usagef("--n must be between 1 and %d (a grid of at most 1GiB) and --steps not negative (have %d, %d)", maxStencilN, n, steps)
 			}
 			return run(1, func(w *mpi.Comm) error { return stencil(w, n, steps) })
 		},

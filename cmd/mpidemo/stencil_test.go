@@ -66,3 +66,15 @@ func TestStencilTooSmall(t *testing.T) {
 		t.Fatalf("stencil --n 1 on 2 ranks: %v, stderr:\n%s\nwant %q once, and no MPI_Abort", r.Err, r.Stderr, want)
 	}
 }
+
+// TestStencilBounds: a grid of more than 1GiB is a usage error; one far
+// beyond memory crashed the rank with the Go runtime's stack trace.
+func TestStencilBounds(t *testing.T) {
+	for _, n := range []string{"0", "11586", "100000"} {
+		r := mpitest.Run(t, env, mpidemo(1, "stencil", "--n", n, "--steps", "1"))
+		const want = "mpidemo: --n must be between 1 and 11585 (a grid of at most 1GiB)"
+		if r.Err == nil || !strings.Contains(r.Stderr, want) || strings.Contains(r.Stderr, "goroutine") {
+			t.Errorf("--n %s: %v, stderr:\n%.2000s\nwant %q", n, r.Err, r.Stderr, want)
+		}
+	}
+}

@@ -56,3 +56,31 @@ func TestBenchFlagBounds(t *testing.T) {
 		}
 	}
 }
+
+// Help asked of every rank is printed once, by rank 0, and the job exits 0.
+func TestHelpOnce(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"pi", "--help"}, {"help", "types"}} {
+		r := mpitest.Must(t, env, mpidemo(3, args...))
+		if n := strings.Count(r.Stdout, "Usage:"); n != 1 {
+			t.Errorf("3 ranks, %v: help printed %d times, want once:\n%s", args, n, r.Stdout)
+		}
+	}
+}
+
+// Help asked of one program of an MPMD job (mpiexec -n 1 mpidemo pi : -n 1
+// mpidemo --help) is printed by it, and the job ends: the other program's
+// ranks waited for the help rank forever under both launchers (it exited
+// before MPI_Init).
+func TestHelpMPMD(t *testing.T) {
+	for _, at := range []int{0, 1} {
+		apps := []mpitest.App{mpidemo(1, "pi", "--intervals", "10"), mpidemo(1, "pi", "--intervals", "10")}
+		apps[at] = mpidemo(1, "pi", "--help")
+		r := mpitest.Run(t, env, apps...)
+		if r.Err != nil && strings.Contains(r.Err.Error(), "hung") {
+			t.Fatalf("help in app %d of 2: %v\nstdout:\n%s", at, r.Err, r.Stdout)
+		}
+		if n := strings.Count(r.Stdout, "Usage:"); n != 1 || strings.Contains(r.Stdout, "pi is approximately") {
+			t.Errorf("help in app %d of 2 (%v): help printed %d times, want once and no pi:\n%s\nstderr:\n%s", at, r.Err, n, r.Stdout, r.Stderr)
+		}
+	}
+}
